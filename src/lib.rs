@@ -1,4 +1,10 @@
 //! hiddencost: benchmark ONNX models operator by operator with hardware counters, and show why
 //! MAC counts fail to predict latency on embedded boards. See ARCHITECTURE.md for the map.
 
+pub mod cost;
+pub mod counters;
+pub mod model;
 pub mod record;
+pub mod context;
+pub mod sink;
+pub mod stats;

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Writes the small ONNX test fixtures of models/ (committed; re-run to regenerate).
+
+    pip install onnx==1.23.2 numpy
+    python3 models/make_fixtures.py
+
+Weights come from numpy's seeded generator, so the bytes are the same on every run with the
+same onnx and numpy versions. Shapes are tiny so the tests run in milliseconds.
+"""
+import os
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+rng = np.random.default_rng(1234)
+
+
+def init(name, *shape, scale=0.1):
+    return numpy_helper.from_array((rng.standard_normal(shape) * scale).astype(np.float32), name)
+
+
+def const_i64(name, values):
+    return numpy_helper.from_array(np.array(values, dtype=np.int64), name)
+
+
+def save(model, name):
+    onnx.checker.check_model(model, full_check=True)
+    path = os.path.join(HERE, name)
+    onnx.save(model, path)
+    print(f"wrote {name}: {os.path.getsize(path)} bytes")
+
+
+def tiny_cnn(batch):
+    """Conv+BN+ReLU stem, a depthwise/pointwise residual block, a Concat branch, pools, Gemm.
+
+    Input 1x3x8x8 (or Nx3x8x8 with a symbolic batch), 10 classes. Every category of the
+    profiler (conv, batchnorm, activation, concat, add, pool, linear, tensor) appears once.
+    """
+    nodes = [
+        helper.make_node("Conv", ["input", "c1.w", "c1.b"], ["c1"], name="stem/conv",
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c1", "bn.s", "bn.b", "bn.m", "bn.v"], ["bn"],
+                         name="stem/bn"),
+        helper.make_node("Relu", ["bn"], ["r1"], name="stem/relu"),
+        helper.make_node("Conv", ["r1", "dw.w"], ["dw"], name="block/dwconv",
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=8),
+        helper.make_node("Conv", ["dw", "pw.w"], ["pw"], name="block/pwconv",
+                         kernel_shape=[1, 1]),
+        helper.make_node("Add", ["pw", "r1"], ["add"], name="block/add"),
+        helper.make_node("Clip", ["add", "zero", "six"], ["relu6"], name="block/relu6"),
+        helper.make_node("Concat", ["relu6", "r1"], ["cat"], name="cat", axis=1),
+        helper.make_node("MaxPool", ["cat"], ["mp"], name="maxpool",
+                         kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("GlobalAveragePool", ["mp"], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["flat"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["flat", "fc.w", "fc.b"], ["output"], name="fc", transB=1),
+    ]
+    inits = [
+        init("c1.w", 8, 3, 3, 3), init("c1.b", 8),
+        numpy_helper.from_array(np.ones(8, np.float32), "bn.s"),
+        numpy_helper.from_array(np.zeros(8, np.float32), "bn.b"),
+        numpy_helper.from_array(np.zeros(8, np.float32), "bn.m"),
+        numpy_helper.from_array(np.ones(8, np.float32), "bn.v"),
+        init("dw.w", 8, 1, 3, 3), init("pw.w", 8, 8, 1, 1),
+        numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
+        numpy_helper.from_array(np.array(6.0, np.float32), "six"),
+        init("fc.w", 10, 16), init("fc.b", 10),
+    ]
+    graph = helper.make_graph(
+        nodes, "tiny_cnn",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, 3, 8, 8])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [batch, 10])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
+def shuffle():
+    """Tensor-op heavy: Split, channel shuffle (Reshape/Transpose/Reshape), Slice, Pad, Concat."""
+    nodes = [
+        helper.make_node("Split", ["input", "split"], ["a", "b"], name="chunk", axis=1),
+        helper.make_node("Relu", ["b"], ["rb"], name="relu"),
+        helper.make_node("Concat", ["a", "rb"], ["cat"], name="cat", axis=1),
+        helper.make_node("Reshape", ["cat", "shape5"], ["r5"], name="shuffle/reshape1"),
+        helper.make_node("Transpose", ["r5"], ["t5"], name="shuffle/transpose",
+                         perm=[0, 2, 1, 3, 4]),
+        helper.make_node("Reshape", ["t5", "shape4"], ["sh"], name="shuffle/reshape2"),
+        helper.make_node("Slice", ["sh", "starts", "ends", "axes"], ["sl"], name="slice"),
+        helper.make_node("Pad", ["sl", "pads"], ["output"], name="pad", mode="constant"),
+    ]
+    inits = [
+        const_i64("split", [2, 2]), const_i64("shape5", [1, 2, 2, 6, 6]),
+        const_i64("shape4", [1, 4, 6, 6]), const_i64("starts", [1]), const_i64("ends", [5]),
+        const_i64("axes", [2]), const_i64("pads", [0, 0, 0, 1, 0, 0, 0, 1]),
+    ]
+    graph = helper.make_graph(
+        nodes, "shuffle",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4, 6, 6])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4, 4, 8])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
+def unsupported():
+    """A valid ONNX file whose second node is an op no runtime knows."""
+    nodes = [
+        helper.make_node("Relu", ["input"], ["r"], name="relu"),
+        helper.make_node("HiddenCostNoSuchOp", ["r"], ["output"], name="mystery",
+                         domain="com.example"),
+    ]
+    graph = helper.make_graph(
+        nodes, "unsupported",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4])],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13),
+                                                   helper.make_opsetid("com.example", 1)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
+if __name__ == "__main__":
+    save(tiny_cnn(1), "tiny_cnn.onnx")
+    save(tiny_cnn("N"), "tiny_cnn_dynamic.onnx")
+    save(shuffle(), "shuffle.onnx")
+    model = unsupported()
+    path = os.path.join(HERE, "unsupported_op.onnx")
+    onnx.save(model, path)  # the checker rejects unknown domains' ops; tract must too
+    print(f"wrote unsupported_op.onnx: {os.path.getsize(path)} bytes")
+    data = open(os.path.join(HERE, "tiny_cnn.onnx"), "rb").read()
+    with open(os.path.join(HERE, "truncated.onnx"), "wb") as f:
+        f.write(data[: len(data) // 2])  # a copy cut short, as by a failed transfer
+    print("wrote truncated.onnx")
+    with open(os.path.join(HERE, "garbage.onnx"), "wb") as f:
+        f.write(b"this is not a protobuf, just text someone renamed to .onnx\n")
+    print("wrote garbage.onnx")

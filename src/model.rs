@@ -1,0 +1,325 @@
+//! Loading an ONNX model with tract-onnx: bytes -> protobuf -> inference model with a fixed input
+//! shape -> static cost of every source node -> typed model optimized to the requested level ->
+//! runnable plan, plus the map from every executed node back to its source ONNX node.
+//!
+//! Translate time vs run time: everything here happens once per model, before any measurement.
+
+use crate::cost::{self, SourceNode, TensorInfo};
+use crate::record::Cost;
+use prost::Message;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tract_hir::internal::*;
+use tract_onnx::pb;
+use tract_onnx::prelude::{InferenceFact, InferenceModel, InferenceModelExt};
+
+/// tract version this build links (the crates are pinned with `=` in Cargo.toml).
+pub const TRACT_VERSION: &str = "0.23.9";
+
+/// How far tract transforms the graph before running it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Optimize {
+    /// Typed translation only: every source op runs on its own, like PyTorch eager.
+    None,
+    /// Plus tract's decluttering (shape ops folded, BN folded where it can).
+    Declutter,
+    /// Plus codegen: the kernels tract really uses in production (default).
+    Full,
+}
+
+impl Optimize {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Optimize::None => "none",
+            Optimize::Declutter => "declutter",
+            Optimize::Full => "full",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{path}: cannot read: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: not a valid ONNX file (protobuf decoding failed: {source}); is it truncated?")]
+    Decode { path: String, source: prost::DecodeError },
+    #[error("{model}: unsupported ONNX operator(s) for tract {TRACT_VERSION}: {ops}")]
+    Unsupported { model: String, ops: String },
+    #[error("{model}: input `{input}` has a dynamic shape {shape}; pass --input-shape, e.g. --input-shape 1,3,32,32")]
+    DynamicShape { model: String, input: String, shape: String },
+    #[error("{model}: {what}: {source:#}")]
+    Tract { model: String, what: &'static str, source: anyhow::Error },
+}
+
+/// Where a model comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSource {
+    Path(PathBuf),
+    /// Bytes built in memory (the zoo), with the name the records use.
+    Bytes { name: String, source: String, bytes: Arc<Vec<u8>> },
+}
+
+impl ModelSource {
+    /// Short model name used in records: the file stem, or the zoo name.
+    pub fn name(&self) -> String {
+        match self {
+            ModelSource::Path(p) => {
+                p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+            }
+            ModelSource::Bytes { name, .. } => name.clone(),
+        }
+    }
+
+    /// What the user named: the path as given, or `zoo:NAME`.
+    pub fn label(&self) -> String {
+        match self {
+            ModelSource::Path(p) => p.display().to_string(),
+            ModelSource::Bytes { source, .. } => source.clone(),
+        }
+    }
+}
+
+/// One node of the executed (typed, optimized) model, with its static description.
+#[derive(Debug, Clone)]
+pub struct ExecNode {
+    pub node_id: usize,
+    pub name: String,
+    pub op: String,
+    pub source: Option<usize>,
+    pub category: &'static str,
+    pub input_shapes: Vec<Vec<usize>>,
+    pub output_shapes: Vec<Vec<usize>>,
+    pub cost: Cost,
+}
+
+/// A model ready to run: its plan, an input, and both views of its nodes.
+pub struct LoadedModel {
+    pub name: String,
+    pub source: String,
+    pub input_shape: Vec<usize>,
+    pub output_shapes: Vec<Vec<usize>>,
+    pub sources: Vec<SourceNode>,
+    pub totals: Cost,
+    /// Executed nodes in execution order.
+    pub exec: Vec<ExecNode>,
+    pub plan: Arc<TypedSimplePlan>,
+    pub inputs: TVec<TValue>,
+}
+
+/// Reads and decodes the protobuf.
+pub fn read_proto(src: &ModelSource) -> Result<pb::ModelProto, ModelError> {
+    let label = src.label();
+    let decoded = match src {
+        ModelSource::Path(p) => {
+            let bytes =
+                std::fs::read(p).map_err(|source| ModelError::Read { path: label.clone(), source })?;
+            pb::ModelProto::decode(bytes.as_slice())
+        }
+        ModelSource::Bytes { bytes, .. } => pb::ModelProto::decode(bytes.as_slice()),
+    };
+    let proto = decoded.map_err(|source| ModelError::Decode { path: label.clone(), source })?;
+    if proto.graph.as_ref().is_none_or(|g| g.node.is_empty() && g.output.is_empty()) {
+        // An empty or foreign protobuf can decode "successfully" into an empty model.
+        return Err(ModelError::Tract {
+            model: label,
+            what: "not an ONNX model",
+            source: anyhow::anyhow!("the protobuf holds no graph (no nodes, no outputs)"),
+        });
+    }
+    Ok(proto)
+}
+
+/// Parses the ONNX graph and fixes its input shape, then analyses it.
+pub fn inference_model(
+    proto: &pb::ModelProto,
+    model: &str,
+    input_shape: Option<&[usize]>,
+) -> Result<InferenceModel, ModelError> {
+    let tract = |what: &'static str| {
+        let model = model.to_string();
+        move |source: anyhow::Error| ModelError::Tract { model, what, source }
+    };
+    let mut inf = tract_onnx::onnx().model_for_proto_model(proto).map_err(tract("parsing"))?;
+    let unsupported: Vec<String> = inf
+        .nodes()
+        .iter()
+        .filter_map(|n| {
+            n.op_as::<tract_hir::ops::unimpl::UnimplementedOp>()
+                .map(|op| format!("{} (node `{}`)", op.name(), n.name))
+        })
+        .collect();
+    if !unsupported.is_empty() {
+        return Err(ModelError::Unsupported { model: model.into(), ops: unsupported.join(", ") });
+    }
+    let inputs = inf.input_outlets().map_err(tract("inputs"))?.to_vec();
+    for (ix, outlet) in inputs.iter().enumerate() {
+        let fact = inf.outlet_fact(*outlet).map_err(tract("inputs"))?.clone();
+        let dt = fact.datum_type.concretize().unwrap_or(f32::datum_type());
+        let shape: Vec<usize> = match (ix, input_shape) {
+            (0, Some(shape)) => shape.to_vec(),
+            _ => match fact.shape.as_concrete_finite().ok().flatten() {
+                Some(s) => s.to_vec(),
+                None => {
+                    return Err(ModelError::DynamicShape {
+                        model: model.into(),
+                        input: inf.node(outlet.node).name.clone(),
+                        shape: format!("{:?}", fact.shape),
+                    });
+                }
+            },
+        };
+        inf.set_outlet_fact(*outlet, InferenceFact::dt_shape(dt, shape))
+            .map_err(tract("setting the input shape"))?;
+    }
+    inf.analyse(false).map_err(tract("shape inference"))?;
+    Ok(inf)
+}
+
+fn shape_of(fact: &InferenceFact) -> Vec<usize> {
+    fact.shape.as_concrete_finite().ok().flatten().map(|s| s.to_vec()).unwrap_or_default()
+}
+
+/// Static description of every source ONNX node, from the proto and the analysed model.
+pub fn source_nodes(
+    proto: &pb::ModelProto,
+    inf: &InferenceModel,
+) -> Result<Vec<SourceNode>, ModelError> {
+    let graph = proto.graph.as_ref().map(|g| g.node.as_slice()).unwrap_or_default();
+    let mut out = Vec::with_capacity(graph.len());
+    for (ix, pbnode) in graph.iter().enumerate() {
+        // Same naming rule as tract-onnx's parser: name, else first output, else index-op.
+        let name = if !pbnode.name.is_empty() {
+            pbnode.name.clone()
+        } else if pbnode.output.first().is_some_and(|o| !o.is_empty()) {
+            pbnode.output[0].clone()
+        } else {
+            format!("{}-{}", ix, pbnode.op_type)
+        };
+        let Some(id) = inf.node_by_name(&name).ok().map(|n| n.id) else { continue };
+        let node = inf.node(id);
+        let mut inputs = Vec::with_capacity(node.inputs.len());
+        for outlet in &node.inputs {
+            let fact = inf.outlet_fact(*outlet).map_err(|e| ModelError::Tract {
+                model: name.clone(),
+                what: "reading facts",
+                source: e,
+            })?;
+            let is_const = inf.node(outlet.node).op_is::<tract_hir::ops::konst::Const>();
+            inputs.push(TensorInfo::new(
+                shape_of(fact),
+                fact.datum_type.concretize().map(|d| d.size_of()).unwrap_or(4),
+                is_const,
+            ));
+        }
+        let outputs = node
+            .outputs
+            .iter()
+            .map(|o| {
+                let dt = o.fact.datum_type.concretize().map(|d| d.size_of()).unwrap_or(4);
+                TensorInfo::new(shape_of(&o.fact), dt, false)
+            })
+            .collect::<Vec<_>>();
+        let cost = cost::node_cost(pbnode, &inputs, &outputs);
+        out.push(SourceNode {
+            name,
+            op_type: pbnode.op_type.clone(),
+            category: cost::source_category(&pbnode.op_type),
+            input_shapes: inputs.iter().map(|t| t.shape.clone()).collect(),
+            output_shapes: outputs.iter().map(|t| t.shape.clone()).collect(),
+            cost,
+        });
+    }
+    Ok(out)
+}
+
+/// Maps an executed node name to its source node: the longest source name that equals it or
+/// is followed in it by a `.` (tract names the nodes it derives `SOURCE.suffix`).
+pub fn source_for(exec_name: &str, by_name: &HashMap<&str, usize>) -> Option<usize> {
+    if let Some(&ix) = by_name.get(exec_name) {
+        return Some(ix);
+    }
+    exec_name.rmatch_indices('.').find_map(|(at, _)| by_name.get(&exec_name[..at]).copied())
+}
+
+fn typed(inf: InferenceModel, optimize: Optimize) -> TractResult<TypedModel> {
+    let typed = inf.into_typed()?;
+    Ok(match optimize {
+        Optimize::None => typed,
+        Optimize::Declutter => typed.into_decluttered()?,
+        Optimize::Full => typed.into_optimized()?,
+    })
+}
+
+/// Deterministic input: values in [-1, 1) from a fixed LCG, so runs are comparable.
+fn make_input(fact: &TypedFact) -> TractResult<TValue> {
+    let shape = fact.shape.as_concrete().context("input shape is not concrete")?.to_vec();
+    let len: usize = shape.iter().product();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let values: Vec<f32> = (0..len)
+        .map(|_| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect();
+    let t = tract_ndarray::ArrayD::from_shape_vec(shape, values)?.into_tensor();
+    Ok(t.cast_to_dt(fact.datum_type)?.into_owned().into_tvalue())
+}
+
+/// Loads a model end to end: ready to run, with its static costs and node maps.
+pub fn load(
+    src: &ModelSource,
+    input_shape: Option<&[usize]>,
+    optimize: Optimize,
+) -> Result<LoadedModel, ModelError> {
+    let name = src.name();
+    let proto = read_proto(src)?;
+    let inf = inference_model(&proto, &name, input_shape)?;
+    let sources = source_nodes(&proto, &inf)?;
+    let totals = cost::sum(sources.iter().map(|s| &s.cost));
+    let tract = |what: &'static str| {
+        let model = name.clone();
+        move |source: anyhow::Error| ModelError::Tract { model, what, source }
+    };
+    let model = typed(inf, optimize).map_err(tract("optimizing"))?;
+    let input_facts = model.input_fact(0).map_err(tract("input"))?.clone();
+    let input_shape = input_facts.shape.as_concrete().map(|s| s.to_vec()).unwrap_or_default();
+    let inputs = model
+        .input_outlets()
+        .map_err(tract("inputs"))?
+        .iter()
+        .map(|o| model.outlet_fact(*o).and_then(make_input))
+        .collect::<TractResult<TVec<_>>>()
+        .map_err(tract("making inputs"))?;
+    let output_shapes = model
+        .output_outlets()
+        .map_err(tract("outputs"))?
+        .iter()
+        .map(|o| {
+            model
+                .outlet_fact(*o)
+                .map(|f| f.shape.as_concrete().map(|s| s.to_vec()).unwrap_or_default())
+        })
+        .collect::<TractResult<Vec<_>>>()
+        .map_err(tract("outputs"))?;
+    let plan = SimplePlan::new(model).map_err(tract("planning"))?;
+    let by_name: HashMap<&str, usize> =
+        sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+    let exec = crate::cost::exec_nodes(&plan, &sources, &by_name).map_err(tract("costing"))?;
+    Ok(LoadedModel {
+        name,
+        source: src.label(),
+        input_shape,
+        output_shapes,
+        sources,
+        totals,
+        exec,
+        plan,
+        inputs,
+    })
+}
+
+/// Turns a model path argument into a source (zoo names are resolved by the caller).
+pub fn path_source(arg: &Path) -> ModelSource {
+    ModelSource::Path(arg.to_path_buf())
+}
