@@ -8,3 +8,7 @@ pub mod record;
 pub mod context;
 pub mod sink;
 pub mod stats;
+pub mod bench;
+pub mod runner;
+pub mod summary;
+pub mod cli;

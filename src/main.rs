@@ -1,1 +1,24 @@
-fn main() {}
+//! The `hiddencost` binary: parse arguments, set up logging, run, map errors to exit codes.
+
+use clap::Parser;
+use hiddencost::cli::{self, Cli};
+
+fn main() {
+    let cli = Cli::parse();
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => log::LevelFilter::Error,
+        (false, 0) => log::LevelFilter::Warn,
+        (false, 1) => log::LevelFilter::Info,
+        (false, 2) => log::LevelFilter::Debug,
+        _ => log::LevelFilter::Trace,
+    };
+    env_logger::Builder::new().filter_level(level).parse_env("HIDDENCOST_LOG").init();
+    let code = match cli::dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            1
+        }
+    };
+    std::process::exit(code);
+}

@@ -8,7 +8,7 @@ use crate::cost::{self, SourceNode, TensorInfo};
 use crate::record::Cost;
 use prost::Message;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use tract_hir::internal::*;
 use tract_onnx::pb;
@@ -146,7 +146,11 @@ pub fn inference_model(
         .iter()
         .filter_map(|n| {
             n.op_as::<tract_hir::ops::unimpl::UnimplementedOp>()
-                .map(|op| format!("{} (node `{}`)", op.name(), n.name))
+                .map(|op| {
+                    let name = op.name();
+                    let op_type = name.trim_start_matches("Unimplemented(").trim_end_matches(')');
+                    format!("`{op_type}` (node `{}`)", n.name)
+                })
         })
         .collect();
     if !unsupported.is_empty() {
@@ -266,19 +270,53 @@ fn make_input(fact: &TypedFact) -> TractResult<TValue> {
     Ok(t.cast_to_dt(fact.datum_type)?.into_owned().into_tvalue())
 }
 
+/// A model's static description: what `hiddencost cost` prints, no run needed.
+pub struct StaticModel {
+    pub name: String,
+    pub source: String,
+    pub input_shape: Vec<usize>,
+    pub output_shapes: Vec<Vec<usize>>,
+    pub sources: Vec<SourceNode>,
+    pub totals: Cost,
+}
+
+fn analysed(
+    src: &ModelSource,
+    input_shape: Option<&[usize]>,
+) -> Result<(InferenceModel, StaticModel), ModelError> {
+    let label = src.label();
+    let proto = read_proto(src)?;
+    let inf = inference_model(&proto, &label, input_shape)?;
+    let sources = source_nodes(&proto, &inf)?;
+    let facts = |outlets: TractResult<&[OutletId]>| -> Vec<Vec<usize>> {
+        let outlets = outlets.map(|o| o.to_vec()).unwrap_or_default();
+        outlets.iter().filter_map(|o| inf.outlet_fact(*o).ok()).map(shape_of).collect()
+    };
+    let input_shape = facts(inf.input_outlets()).into_iter().next().unwrap_or_default();
+    let output_shapes = facts(inf.output_outlets());
+    let totals = cost::sum(sources.iter().map(|s| &s.cost));
+    let st = StaticModel { name: src.name(), source: label, input_shape, output_shapes, sources, totals };
+    Ok((inf, st))
+}
+
+/// Static cost of every source node of a model, without optimizing or running it.
+pub fn load_static(
+    src: &ModelSource,
+    input_shape: Option<&[usize]>,
+) -> Result<StaticModel, ModelError> {
+    analysed(src, input_shape).map(|(_, st)| st)
+}
+
 /// Loads a model end to end: ready to run, with its static costs and node maps.
 pub fn load(
     src: &ModelSource,
     input_shape: Option<&[usize]>,
     optimize: Optimize,
 ) -> Result<LoadedModel, ModelError> {
-    let name = src.name();
-    let proto = read_proto(src)?;
-    let inf = inference_model(&proto, &name, input_shape)?;
-    let sources = source_nodes(&proto, &inf)?;
-    let totals = cost::sum(sources.iter().map(|s| &s.cost));
+    let (inf, st) = analysed(src, input_shape)?;
+    let StaticModel { name, source, sources, totals, .. } = st;
     let tract = |what: &'static str| {
-        let model = name.clone();
+        let model = source.clone();
         move |source: anyhow::Error| ModelError::Tract { model, what, source }
     };
     let model = typed(inf, optimize).map_err(tract("optimizing"))?;
@@ -308,7 +346,7 @@ pub fn load(
     let exec = crate::cost::exec_nodes(&plan, &sources, &by_name).map_err(tract("costing"))?;
     Ok(LoadedModel {
         name,
-        source: src.label(),
+        source,
         input_shape,
         output_shapes,
         sources,
@@ -317,9 +355,4 @@ pub fn load(
         plan,
         inputs,
     })
-}
-
-/// Turns a model path argument into a source (zoo names are resolved by the caller).
-pub fn path_source(arg: &Path) -> ModelSource {
-    ModelSource::Path(arg.to_path_buf())
 }

@@ -181,10 +181,18 @@ pub fn open(events: &[EventSpec]) -> CounterSet {
             }
         }
     }
+    // One warning per distinct reason, naming the events it covers.
+    let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
     for s in &status {
-        if let Some(reason) = &s.reason {
-            log::warn!("counter {}: {reason}; it is left out (null in records)", s.name);
+        if let Some(reason) = s.reason.as_deref() {
+            match reasons.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, names)) => names.push(&s.name),
+                None => reasons.push((reason, vec![&s.name])),
+            }
         }
+    }
+    for (reason, names) in reasons {
+        log::warn!("counters {}: {reason}; left out (null in records)", names.join(", "));
     }
     CounterSet { status, groups }
 }

@@ -1,0 +1,184 @@
+//! The `bench` flow: header, then for each model its node, op and model records (or an error
+//! record), then the end marker. Every record goes to the sink as soon as it exists; one failing
+//! model never stops the others.
+
+use crate::context;
+use crate::cost;
+use crate::counters::{self, CounterSet};
+use crate::model::{self, ModelSource, Optimize};
+use crate::record::*;
+use crate::runner::{self, RunConfig};
+use crate::sink::{Sink, SinkError};
+use crate::stats;
+use std::collections::BTreeMap;
+use std::time::{Instant, SystemTime};
+
+/// Plain options of a bench run (the CLI converts its arguments into this).
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    pub models: Vec<ModelSource>,
+    pub input_shape: Option<Vec<usize>>,
+    pub optimize: Optimize,
+    pub warmup: usize,
+    pub runs: usize,
+    pub events: Vec<counters::EventSpec>,
+    pub cpu: Option<usize>,
+    pub fake_counters: bool,
+    /// Extra facts per model name (e.g. the zoo's published errors) for the model record.
+    pub metadata: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+}
+
+/// What a run produced, for the terminal summary and the exit status.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub ops: Vec<OpRecord>,
+    pub models: Vec<ModelRecord>,
+    pub errors: Vec<ErrorRecord>,
+}
+
+/// Called with (model index, model name) before each model: the progress bar's hook.
+pub type Progress<'a> = &'a mut dyn FnMut(usize, &str);
+
+pub fn header(opts: &BenchOptions, counters: &CounterSet) -> Header {
+    Header {
+        schema_version: SCHEMA_VERSION,
+        tool: env!("CARGO_PKG_NAME").into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        tract_version: model::TRACT_VERSION.into(),
+        timestamp: context::rfc3339(SystemTime::now()),
+        options: RunOptions {
+            models: opts.models.iter().map(ModelSource::label).collect(),
+            input_shape: opts.input_shape.clone(),
+            optimize: opts.optimize.as_str().into(),
+            warmup: opts.warmup,
+            runs: opts.runs,
+            events: opts.events.iter().map(|e| e.name.clone()).collect(),
+            cpu: opts.cpu,
+            fake_counters: opts.fake_counters,
+        },
+        context: context::read(),
+        events: counters.status.clone(),
+        passes: counters.passes(),
+    }
+}
+
+/// Benchmarks every model, streaming records to `sink`. Only a sink failure is an `Err`: model
+/// failures become error records and the run goes on.
+pub fn run(opts: &BenchOptions, sink: &mut Sink, progress: Progress) -> Result<Outcome, SinkError> {
+    let started = Instant::now();
+    let mut counters = if opts.fake_counters {
+        counters::fake::open(&opts.events)
+    } else {
+        counters::perf::open(&opts.events)
+    };
+    sink.write(&Record::Header(header(opts, &counters)))?;
+    let mut outcome = Outcome::default();
+    for (ix, src) in opts.models.iter().enumerate() {
+        let name = src.name();
+        progress(ix, &name);
+        match bench_one(src, opts, &mut counters, sink, &mut outcome)? {
+            Ok(()) => {}
+            Err(message) => {
+                log::error!("{message}");
+                let rec = ErrorRecord { model: src.label(), message };
+                sink.write(&Record::Error(rec.clone()))?;
+                outcome.errors.push(rec);
+            }
+        }
+        sink.sync()?;
+    }
+    sink.write(&Record::End(EndRecord {
+        models_ok: outcome.models.len(),
+        models_failed: outcome.errors.len(),
+        elapsed_ns: started.elapsed().as_nanos() as u64,
+    }))?;
+    sink.sync()?;
+    Ok(outcome)
+}
+
+/// One model. The outer `Result` is the sink's, the inner one the model's.
+fn bench_one(
+    src: &ModelSource,
+    opts: &BenchOptions,
+    counters: &mut CounterSet,
+    sink: &mut Sink,
+    outcome: &mut Outcome,
+) -> Result<Result<(), String>, SinkError> {
+    let peak_reset = context::reset_peak_rss();
+    let t_load = Instant::now();
+    // tract must never take the run down: a panic on a hostile model becomes an error record.
+    let loaded = std::panic::catch_unwind(|| {
+        model::load(src, opts.input_shape.as_deref(), opts.optimize)
+    });
+    let loaded = match loaded {
+        Ok(Ok(m)) => m,
+        Ok(Err(e)) => return Ok(Err(e.to_string())),
+        Err(_) => return Ok(Err(format!("{}: tract panicked while loading it", src.label()))),
+    };
+    let load_ns = t_load.elapsed().as_nanos() as u64;
+    for node in node_records(&loaded.name, &loaded.sources) {
+        sink.write(&Record::Node(node))?;
+    }
+    log::info!(
+        "{}: {} source nodes, {} executed nodes, {} MACs",
+        loaded.name,
+        loaded.sources.len(),
+        loaded.exec.len(),
+        loaded.totals.macs
+    );
+    let cfg = RunConfig { warmup: opts.warmup, runs: opts.runs };
+    let measured =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner::measure(&loaded, counters, cfg)));
+    let mut m = match measured {
+        Ok(Ok(m)) => m,
+        Ok(Err(e)) => return Ok(Err(e.to_string())),
+        Err(_) => return Ok(Err(format!("{}: tract panicked while running it", src.label()))),
+    };
+    for op in &m.ops {
+        sink.write(&Record::Op(op.clone()))?;
+    }
+    let sum_op_wall_median_ns = m.ops.iter().map(|o| o.wall_ns.median).sum();
+    m.profiled_ns.sort_unstable();
+    let record = ModelRecord {
+        model: loaded.name.clone(),
+        source: loaded.source.clone(),
+        input_shape: loaded.input_shape.clone(),
+        output_shapes: loaded.output_shapes.clone(),
+        optimize: opts.optimize.as_str().into(),
+        source_nodes: loaded.sources.len(),
+        executed_nodes: loaded.exec.len(),
+        cost: loaded.totals,
+        latency_ns: stats::latency(&mut m.clean_ns),
+        runs: opts.runs,
+        warmup: opts.warmup,
+        sum_op_wall_median_ns,
+        profiled_latency_median_ns: stats::percentile(&m.profiled_ns, 50.0),
+        peak_rss_bytes: context::peak_rss_bytes(),
+        load_ns,
+        thermal_end: context::thermal(),
+        metadata: opts.metadata.get(&loaded.name).cloned().unwrap_or_default(),
+    };
+    if !peak_reset {
+        log::debug!("peak RSS could not be reset: it is the process peak so far");
+    }
+    sink.write(&Record::Model(record.clone()))?;
+    outcome.ops.extend(m.ops);
+    outcome.models.push(record);
+    Ok(Ok(()))
+}
+
+/// Node records of a model's source graph.
+pub fn node_records(model: &str, sources: &[cost::SourceNode]) -> Vec<NodeRecord> {
+    sources
+        .iter()
+        .map(|s| NodeRecord {
+            model: model.to_string(),
+            node: s.name.clone(),
+            op_type: s.op_type.clone(),
+            category: s.category.to_string(),
+            input_shapes: s.input_shapes.clone(),
+            output_shapes: s.output_shapes.clone(),
+            cost: s.cost,
+        })
+        .collect()
+}

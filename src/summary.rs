@@ -1,0 +1,90 @@
+//! Human-readable tables for the terminal, computed from records only: per model, time by
+//! executed op type (like TFLite benchmark_model's "summary by node type") and by category, and
+//! a closing table of models.
+
+use crate::record::{ModelRecord, NodeRecord, OpRecord};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+fn ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
+/// Rows (key, count, total ns) sorted by time, descending.
+fn by_key<'a>(ops: &[&'a OpRecord], key: impl Fn(&'a OpRecord) -> &'a str) -> Vec<(&'a str, usize, u64)> {
+    let mut acc: BTreeMap<&str, (usize, u64)> = BTreeMap::new();
+    for op in ops {
+        let e = acc.entry(key(op)).or_default();
+        e.0 += 1;
+        e.1 += op.wall_ns.median;
+    }
+    let mut rows: Vec<_> = acc.into_iter().map(|(k, (n, t))| (k, n, t)).collect();
+    rows.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
+    rows
+}
+
+fn table(out: &mut String, title: &str, rows: &[(&str, usize, u64)]) {
+    let total: u64 = rows.iter().map(|r| r.2).sum::<u64>().max(1);
+    let _ = writeln!(out, "  {title:<28} {:>6} {:>11} {:>7} {:>7}", "count", "median ms", "%", "cdf %");
+    let mut cdf = 0.0;
+    for (k, n, t) in rows {
+        let pct = 100.0 * *t as f64 / total as f64;
+        cdf += pct;
+        let _ = writeln!(out, "  {k:<28} {n:>6} {:>11.3} {pct:>7.2} {cdf:>7.2}", ms(*t));
+    }
+}
+
+/// The per-model tables and the models table.
+pub fn render(models: &[ModelRecord], ops: &[OpRecord]) -> String {
+    let mut out = String::new();
+    for m in models {
+        let mine: Vec<&OpRecord> = ops.iter().filter(|o| o.model == m.model).collect();
+        let _ = writeln!(
+            out,
+            "\n{}: median {:.3} ms over {} runs; per-op sum {:.3} ms",
+            m.model,
+            ms(m.latency_ns.median),
+            m.runs,
+            ms(m.sum_op_wall_median_ns)
+        );
+        table(&mut out, "executed op", &by_key(&mine, |o| o.op.as_str()));
+        table(&mut out, "category", &by_key(&mine, |o| o.category.as_str()));
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<20} {:>12} {:>14} {:>14} {:>11} {:>11} {:>8}",
+        "model", "params", "MACs", "thop MACs", "median ms", "p90 ms", "ops/e2e"
+    );
+    for m in models {
+        let ratio = m.sum_op_wall_median_ns as f64 / m.latency_ns.median.max(1) as f64;
+        let _ = writeln!(
+            out,
+            "{:<20} {:>12} {:>14} {:>14} {:>11.3} {:>11.3} {:>8.2}",
+            m.model,
+            m.cost.params,
+            m.cost.macs,
+            m.cost.thop_macs,
+            ms(m.latency_ns.median),
+            ms(m.latency_ns.p90),
+            ratio
+        );
+    }
+    out
+}
+
+/// Table of static costs per source node, for `hiddencost cost` without --json.
+pub fn render_cost(nodes: &[NodeRecord]) -> String {
+    let mut out = format!(
+        "{:<36} {:<20} {:>10} {:>12} {:>12} {:>12} {:>12}\n",
+        "node", "op", "params", "MACs", "thop MACs", "bytes read", "bytes written"
+    );
+    for n in nodes {
+        let _ = writeln!(
+            out,
+            "{:<36} {:<20} {:>10} {:>12} {:>12} {:>12} {:>12}",
+            n.node, n.op_type, n.cost.params, n.cost.macs, n.cost.thop_macs, n.cost.bytes_read,
+            n.cost.bytes_written
+        );
+    }
+    out
+}
