@@ -80,7 +80,10 @@ pub fn run(opts: &BenchOptions, sink: &mut Sink, progress: Progress) -> Result<O
             Ok(()) => {}
             Err(message) => {
                 log::error!("{message}");
-                let rec = ErrorRecord { model: src.label(), message };
+                let rec = ErrorRecord {
+                    model: src.label(),
+                    message,
+                };
                 sink.write(&Record::Error(rec.clone()))?;
                 outcome.errors.push(rec);
             }
@@ -107,13 +110,17 @@ fn bench_one(
     let peak_reset = context::reset_peak_rss();
     let t_load = Instant::now();
     // tract must never take the run down: a panic on a hostile model becomes an error record.
-    let loaded = std::panic::catch_unwind(|| {
-        model::load(src, opts.input_shape.as_deref(), opts.optimize)
-    });
+    let loaded =
+        std::panic::catch_unwind(|| model::load(src, opts.input_shape.as_deref(), opts.optimize));
     let loaded = match loaded {
         Ok(Ok(m)) => m,
         Ok(Err(e)) => return Ok(Err(e.to_string())),
-        Err(_) => return Ok(Err(format!("{}: tract panicked while loading it", src.label()))),
+        Err(_) => {
+            return Ok(Err(format!(
+                "{}: tract panicked while loading it",
+                src.label()
+            )));
+        }
     };
     let load_ns = t_load.elapsed().as_nanos() as u64;
     for node in node_records(&loaded.name, &loaded.sources) {
@@ -126,13 +133,22 @@ fn bench_one(
         loaded.exec.len(),
         loaded.totals.macs
     );
-    let cfg = RunConfig { warmup: opts.warmup, runs: opts.runs };
-    let measured =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner::measure(&loaded, counters, cfg)));
+    let cfg = RunConfig {
+        warmup: opts.warmup,
+        runs: opts.runs,
+    };
+    let measured = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runner::measure(&loaded, counters, cfg)
+    }));
     let mut m = match measured {
         Ok(Ok(m)) => m,
         Ok(Err(e)) => return Ok(Err(e.to_string())),
-        Err(_) => return Ok(Err(format!("{}: tract panicked while running it", src.label()))),
+        Err(_) => {
+            return Ok(Err(format!(
+                "{}: tract panicked while running it",
+                src.label()
+            )));
+        }
     };
     for op in &m.ops {
         sink.write(&Record::Op(op.clone()))?;

@@ -12,8 +12,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "hiddencost", version, about = "Why MAC counts fail to predict inference time: \
-per-operator hardware counters for ONNX models on embedded boards")]
+#[command(
+    name = "hiddencost",
+    version,
+    about = "Why MAC counts fail to predict inference time: \
+per-operator hardware counters for ONNX models on embedded boards"
+)]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -47,7 +51,7 @@ pub struct ModelArgs {
     pub models: Vec<String>,
     /// Input shape of the first input, e.g. 1,3,32,32 (default: the model's own static shape).
     #[arg(long, value_name = "N,C,H,W", value_parser = parse_shape)]
-    pub input_shape: Option<Vec<usize>>,
+    pub input_shape: Option<Shape>,
 }
 
 #[derive(Args, Debug)]
@@ -88,11 +92,17 @@ pub struct CostArgs {
     pub json: bool,
 }
 
-fn parse_shape(s: &str) -> Result<Vec<usize>, String> {
+/// A tensor shape given on the command line (a newtype so clap takes it as one value).
+#[derive(Debug, Clone)]
+pub struct Shape(pub Vec<usize>);
+
+fn parse_shape(s: &str) -> Result<Shape, String> {
     let dims: Result<Vec<usize>, _> = s.split(',').map(|d| d.trim().parse::<usize>()).collect();
     match dims {
-        Ok(d) if !d.is_empty() && d.iter().all(|&x| x > 0) => Ok(d),
-        _ => Err(format!("`{s}` is not a shape like 1,3,32,32 (positive integers)")),
+        Ok(d) if !d.is_empty() && d.iter().all(|&x| x > 0) => Ok(Shape(d)),
+        _ => Err(format!(
+            "`{s}` is not a shape like 1,3,32,32 (positive integers)"
+        )),
     }
 }
 
@@ -110,12 +120,18 @@ fn sources(args: &ModelArgs) -> Result<Vec<ModelSource>> {
     if args.models.is_empty() {
         bail!("no model given: pass one or more .onnx files");
     }
-    Ok(args.models.iter().map(|m| ModelSource::Path(PathBuf::from(m))).collect())
+    Ok(args
+        .models
+        .iter()
+        .map(|m| ModelSource::Path(PathBuf::from(m)))
+        .collect())
 }
 
 fn default_out() -> String {
     let stamp = crate::context::rfc3339(std::time::SystemTime::now()).replace(':', "-");
-    let host = crate::context::read().hostname.unwrap_or_else(|| "host".into());
+    let host = crate::context::read()
+        .hostname
+        .unwrap_or_else(|| "host".into());
     format!("results/{stamp}-{host}.jsonl")
 }
 
@@ -130,7 +146,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
 fn bench_cmd(args: BenchArgs) -> Result<i32> {
     let opts = BenchOptions {
         models: sources(&args.model)?,
-        input_shape: args.model.input_shape.clone(),
+        input_shape: args.model.input_shape.clone().map(|s| s.0),
         optimize: args.optimize.into(),
         warmup: args.warmup,
         runs: args.runs as usize,
@@ -171,7 +187,10 @@ fn cost_cmd(args: CostArgs) -> Result<i32> {
     let mut failed = 0;
     let mut sink = Sink::from_writer(Box::new(std::io::stdout()), "stdout");
     for src in sources(&args.model)? {
-        let st = match crate::model::load_static(&src, args.model.input_shape.as_deref()) {
+        let st = match crate::model::load_static(
+            &src,
+            args.model.input_shape.as_ref().map(|s| s.0.as_slice()),
+        ) {
             Ok(st) => st,
             Err(e) => {
                 eprintln!("error: {e}");

@@ -8,7 +8,9 @@ use std::path::Path;
 
 fn read_trim(path: impl AsRef<Path>) -> Option<String> {
     let s = fs::read_to_string(path).ok()?;
-    let s = s.trim_matches(|c: char| c.is_whitespace() || c == '\0').to_string();
+    let s = s
+        .trim_matches(|c: char| c.is_whitespace() || c == '\0')
+        .to_string();
     (!s.is_empty()).then_some(s)
 }
 
@@ -81,11 +83,21 @@ pub fn read() -> Context {
         let name = arm_core_name(implementer.as_deref()?, part.as_deref()?)?;
         Some(name.to_string())
     });
-    let cpu_count = cpuinfo.lines().filter(|l| l.starts_with("processor")).count().max(
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-    );
+    let cpu_count = cpuinfo
+        .lines()
+        .filter(|l| l.starts_with("processor"))
+        .count()
+        .max(
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+        );
     let memory_total_bytes = fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
-        let kb: u64 = cpuinfo_field(&m, "MemTotal")?.trim_end_matches("kB").trim().parse().ok()?;
+        let kb: u64 = cpuinfo_field(&m, "MemTotal")?
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
         Some(kb * 1024)
     });
     Context {
@@ -115,13 +127,20 @@ pub fn reset_peak_rss() -> bool {
 /// Peak resident set size of this process (VmHWM), in bytes.
 pub fn peak_rss_bytes() -> Option<u64> {
     let status = fs::read_to_string("/proc/self/status").ok()?;
-    let kb: u64 = cpuinfo_field(&status, "VmHWM")?.trim_end_matches("kB").trim().parse().ok()?;
+    let kb: u64 = cpuinfo_field(&status, "VmHWM")?
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
     Some(kb * 1024)
 }
 
 /// RFC 3339 UTC timestamp of `t` (no external time crate needed).
 pub fn rfc3339(t: std::time::SystemTime) -> String {
-    let secs = t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
     let z = days + 719_468;

@@ -27,7 +27,12 @@ pub struct TensorInfo {
 impl TensorInfo {
     pub fn new(shape: Vec<usize>, elem_bytes: usize, is_const: bool) -> TensorInfo {
         let elems = shape.iter().map(|&d| d as u64).product::<u64>();
-        TensorInfo { shape, elems, bytes: elems * elem_bytes as u64, is_const }
+        TensorInfo {
+            shape,
+            elems,
+            bytes: elems * elem_bytes as u64,
+            is_const,
+        }
     }
 }
 
@@ -43,14 +48,25 @@ pub struct SourceNode {
 }
 
 /// The categories, in report order.
-pub const CATEGORIES: [&str; 9] =
-    ["conv", "batchnorm", "activation", "concat", "add", "pool", "linear", "tensor", "other"];
+pub const CATEGORIES: [&str; 9] = [
+    "conv",
+    "batchnorm",
+    "activation",
+    "concat",
+    "add",
+    "pool",
+    "linear",
+    "tensor",
+    "other",
+];
 
 /// Category of an ONNX op type.
 pub fn source_category(op_type: &str) -> &'static str {
     match op_type {
         "Conv" | "ConvTranspose" | "ConvInteger" | "QLinearConv" => "conv",
-        "BatchNormalization" | "InstanceNormalization" | "LayerNormalization"
+        "BatchNormalization"
+        | "InstanceNormalization"
+        | "LayerNormalization"
         | "GroupNormalization" => "batchnorm",
         "Relu" | "Clip" | "Sigmoid" | "Tanh" | "LeakyRelu" | "PRelu" | "Elu" | "Selu"
         | "HardSigmoid" | "HardSwish" | "Softplus" | "Softsign" | "Gelu" | "Mish" | "Softmax"
@@ -73,9 +89,27 @@ pub fn source_category(op_type: &str) -> &'static str {
 /// OptBinChain from a BatchNormalization is `batchnorm`).
 pub fn exec_category(op: &str, source_category: Option<&'static str>) -> &'static str {
     const TENSOR_OPS: [&str; 22] = [
-        "Im2col", "LazyIm2col", "Pack", "OptMatMulPack", "MatMatMulPack", "DynPackedOpaque",
-        "AxisOp", "Reshape", "IntoShape", "AddAxis", "RmAxis", "MoveAxis", "Permute", "Slice",
-        "DynSlice", "Pad", "MultiBroadcastTo", "Gather", "Cast", "Identity", "Downsample",
+        "Im2col",
+        "LazyIm2col",
+        "Pack",
+        "OptMatMulPack",
+        "MatMatMulPack",
+        "DynPackedOpaque",
+        "AxisOp",
+        "Reshape",
+        "IntoShape",
+        "AddAxis",
+        "RmAxis",
+        "MoveAxis",
+        "Permute",
+        "Slice",
+        "DynSlice",
+        "Pad",
+        "MultiBroadcastTo",
+        "Gather",
+        "Cast",
+        "Identity",
+        "Downsample",
         "Copy",
     ];
     if TENSOR_OPS.iter().any(|t| op == *t || op.starts_with(t)) {
@@ -88,7 +122,10 @@ pub fn exec_category(op: &str, source_category: Option<&'static str>) -> &'stati
 }
 
 fn attr_ints(node: &pb::NodeProto, name: &str) -> Option<Vec<i64>> {
-    node.attribute.iter().find(|a| a.name == name).map(|a| a.ints.clone())
+    node.attribute
+        .iter()
+        .find(|a| a.name == name)
+        .map(|a| a.ints.clone())
 }
 
 fn attr_int(node: &pb::NodeProto, name: &str) -> Option<i64> {
@@ -104,7 +141,12 @@ pub fn node_cost(node: &pb::NodeProto, inputs: &[TensorInfo], outputs: &[TensorI
     let out_elems = outputs.first().map(|t| t.elems).unwrap_or(0);
     let in_elems = inputs.first().map(|t| t.elems).unwrap_or(0);
     let input = |i: usize| inputs.get(i);
-    let const_elems = |i: usize| input(i).filter(|t| t.is_const).map(|t| t.elems).unwrap_or(0);
+    let const_elems = |i: usize| {
+        input(i)
+            .filter(|t| t.is_const)
+            .map(|t| t.elems)
+            .unwrap_or(0)
+    };
     let mut c = Cost {
         bytes_read: inputs.iter().map(|t| t.bytes).sum(),
         weight_bytes: inputs.iter().filter(|t| t.is_const).map(|t| t.bytes).sum(),
@@ -150,27 +192,40 @@ pub fn node_cost(node: &pb::NodeProto, inputs: &[TensorInfo], outputs: &[TensorI
             c.params = const_elems(1);
             c.flops = 2 * c.macs;
         }
-        "BatchNormalization" | "InstanceNormalization" | "LayerNormalization"
+        "BatchNormalization"
+        | "InstanceNormalization"
+        | "LayerNormalization"
         | "GroupNormalization" => {
             c.params = const_elems(1) + const_elems(2);
             c.thop_macs = 4 * in_elems;
             c.flops = 2 * in_elems;
         }
         "AveragePool" => {
-            let kernel: u64 =
-                attr_ints(node, "kernel_shape").unwrap_or_default().iter().map(|&k| k as u64).product();
+            let kernel: u64 = attr_ints(node, "kernel_shape")
+                .unwrap_or_default()
+                .iter()
+                .map(|&k| k as u64)
+                .product();
             c.thop_macs = out_elems;
             c.flops = out_elems * kernel;
         }
         "GlobalAveragePool" => {
-            let spatial_in: u64 = input(0).map(|t| t.shape.iter().skip(2).map(|&d| d as u64).product()).unwrap_or(1);
-            let spatial_out: u64 = outputs.first().map(|t| t.shape.iter().skip(2).map(|&d| d as u64).product()).unwrap_or(1);
+            let spatial_in: u64 = input(0)
+                .map(|t| t.shape.iter().skip(2).map(|&d| d as u64).product())
+                .unwrap_or(1);
+            let spatial_out: u64 = outputs
+                .first()
+                .map(|t| t.shape.iter().skip(2).map(|&d| d as u64).product())
+                .unwrap_or(1);
             c.thop_macs = (spatial_in / spatial_out.max(1) + 1) * out_elems;
             c.flops = in_elems;
         }
         "MaxPool" => {
-            let kernel: u64 =
-                attr_ints(node, "kernel_shape").unwrap_or_default().iter().map(|&k| k as u64).product();
+            let kernel: u64 = attr_ints(node, "kernel_shape")
+                .unwrap_or_default()
+                .iter()
+                .map(|&k| k as u64)
+                .product();
             c.flops = out_elems * kernel;
         }
         "GlobalMaxPool" => c.flops = in_elems,
@@ -179,8 +234,8 @@ pub fn node_cost(node: &pb::NodeProto, inputs: &[TensorInfo], outputs: &[TensorI
             c.flops = out_elems;
         }
         "Add" | "Sub" | "Mul" | "Div" | "Relu" | "Clip" | "Sigmoid" | "Tanh" | "LeakyRelu"
-        | "HardSigmoid" | "HardSwish" | "Elu" | "Selu" | "Max" | "Min" | "Pow" | "Sqrt"
-        | "Exp" | "Erf" | "Gelu" => c.flops = out_elems,
+        | "HardSigmoid" | "HardSwish" | "Elu" | "Selu" | "Max" | "Min" | "Pow" | "Sqrt" | "Exp"
+        | "Erf" | "Gelu" => c.flops = out_elems,
         "Sum" => c.flops = out_elems * (inputs.len().saturating_sub(1) as u64),
         "Softmax" | "LogSoftmax" => c.flops = 3 * out_elems,
         _ => {}
@@ -202,16 +257,33 @@ pub fn sum<'a>(costs: impl Iterator<Item = &'a Cost>) -> Cost {
 }
 
 fn fact_info(fact: &TypedFact, is_const: bool) -> TensorInfo {
-    let shape = fact.shape.as_concrete().map(|s| s.to_vec()).unwrap_or_default();
+    let shape = fact
+        .shape
+        .as_concrete()
+        .map(|s| s.to_vec())
+        .unwrap_or_default();
     if let Some(exotic) = fact.exotic_fact() {
         // Packed operands (im2col output, packed weights): their byte size is what the op moves.
-        let bytes = exotic.buffer_sizes().iter().filter_map(|d| d.to_i64().ok()).sum::<i64>();
+        let bytes = exotic
+            .buffer_sizes()
+            .iter()
+            .filter_map(|d| d.to_i64().ok())
+            .sum::<i64>();
         let elems = shape.iter().map(|&d| d as u64).product();
-        return TensorInfo { shape, elems, bytes: bytes.max(0) as u64, is_const };
+        return TensorInfo {
+            shape,
+            elems,
+            bytes: bytes.max(0) as u64,
+            is_const,
+        };
     }
     // Non-numeric facts (symbolic dims, blobs) have no meaningful element size here.
     let dt = fact.datum_type;
-    let size = if dt.is_number() || dt == DatumType::Bool { dt.size_of() } else { 0 };
+    let size = if dt.is_number() || dt == DatumType::Bool {
+        dt.size_of()
+    } else {
+        0
+    };
     TensorInfo::new(shape, size, is_const)
 }
 
@@ -240,8 +312,11 @@ pub fn exec_nodes(
                 Ok(fact_info(model.outlet_fact(*o)?, is_const))
             })
             .collect::<TractResult<_>>()?;
-        let outputs: Vec<TensorInfo> =
-            node.outputs.iter().map(|o| fact_info(&o.fact, false)).collect();
+        let outputs: Vec<TensorInfo> = node
+            .outputs
+            .iter()
+            .map(|o| fact_info(&o.fact, false))
+            .collect();
         let source = crate::model::source_for(&node.name, by_name);
         let op = node.op().name().to_string();
         let category = exec_category(&op, source.map(|s| sources[s].category));
@@ -286,7 +361,11 @@ mod tests {
     use super::*;
 
     fn node(op: &str, attrs: Vec<pb::AttributeProto>) -> pb::NodeProto {
-        pb::NodeProto { op_type: op.into(), attribute: attrs, ..Default::default() }
+        pb::NodeProto {
+            op_type: op.into(),
+            attribute: attrs,
+            ..Default::default()
+        }
     }
 
     fn t(shape: &[usize], is_const: bool) -> TensorInfo {
@@ -313,7 +392,11 @@ mod tests {
     fn conv_bias_counts_params_and_flops_not_thop() {
         let c = node_cost(
             &node("Conv", vec![]),
-            &[t(&[1, 3, 8, 8], false), t(&[8, 3, 3, 3], true), t(&[8], true)],
+            &[
+                t(&[1, 3, 8, 8], false),
+                t(&[8, 3, 3, 3], true),
+                t(&[8], true),
+            ],
             &[t(&[1, 8, 8, 8], false)],
         );
         assert_eq!(c.macs, 8 * 8 * 8 * 27);
@@ -326,7 +409,13 @@ mod tests {
     fn thop_rules_for_bn_pools_and_linear() {
         let bn = node_cost(
             &node("BatchNormalization", vec![]),
-            &[t(&[1, 8, 4, 4], false), t(&[8], true), t(&[8], true), t(&[8], true), t(&[8], true)],
+            &[
+                t(&[1, 8, 4, 4], false),
+                t(&[8], true),
+                t(&[8], true),
+                t(&[8], true),
+                t(&[8], true),
+            ],
             &[t(&[1, 8, 4, 4], false)],
         );
         assert_eq!((bn.params, bn.macs, bn.thop_macs), (16, 0, 4 * 128));
@@ -336,10 +425,22 @@ mod tests {
             &[t(&[1, 16, 1, 1], false)],
         );
         assert_eq!(gap.thop_macs, (16 + 1) * 16);
-        let k = pb::AttributeProto { name: "kernel_shape".into(), ints: vec![2, 2], ..Default::default() };
-        let avg = node_cost(&node("AveragePool", vec![k.clone()]), &[t(&[1, 4, 4, 4], false)], &[t(&[1, 4, 2, 2], false)]);
+        let k = pb::AttributeProto {
+            name: "kernel_shape".into(),
+            ints: vec![2, 2],
+            ..Default::default()
+        };
+        let avg = node_cost(
+            &node("AveragePool", vec![k.clone()]),
+            &[t(&[1, 4, 4, 4], false)],
+            &[t(&[1, 4, 2, 2], false)],
+        );
         assert_eq!((avg.thop_macs, avg.flops), (16, 64));
-        let max = node_cost(&node("MaxPool", vec![k]), &[t(&[1, 4, 4, 4], false)], &[t(&[1, 4, 2, 2], false)]);
+        let max = node_cost(
+            &node("MaxPool", vec![k]),
+            &[t(&[1, 4, 4, 4], false)],
+            &[t(&[1, 4, 2, 2], false)],
+        );
         assert_eq!((max.thop_macs, max.macs), (0, 0));
         let fc = node_cost(
             &node("Gemm", vec![]),
@@ -347,7 +448,11 @@ mod tests {
             &[t(&[1, 10], false)],
         );
         assert_eq!((fc.macs, fc.thop_macs, fc.params), (160, 160, 170));
-        let mm = node_cost(&node("MatMul", vec![]), &[t(&[2, 5, 16], false), t(&[2, 16, 3], false)], &[t(&[2, 5, 3], false)]);
+        let mm = node_cost(
+            &node("MatMul", vec![]),
+            &[t(&[2, 5, 16], false), t(&[2, 16, 3], false)],
+            &[t(&[2, 5, 3], false)],
+        );
         assert_eq!((mm.macs, mm.thop_macs, mm.params), (2 * 5 * 3 * 16, 0, 0));
     }
 

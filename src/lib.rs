@@ -1,14 +1,14 @@
 //! hiddencost: benchmark ONNX models operator by operator with hardware counters, and show why
 //! MAC counts fail to predict latency on embedded boards. See ARCHITECTURE.md for the map.
 
+pub mod bench;
+pub mod cli;
+pub mod context;
 pub mod cost;
 pub mod counters;
 pub mod model;
 pub mod record;
-pub mod context;
+pub mod runner;
 pub mod sink;
 pub mod stats;
-pub mod bench;
-pub mod runner;
 pub mod summary;
-pub mod cli;

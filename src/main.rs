@@ -12,7 +12,10 @@ fn main() {
         (false, 2) => log::LevelFilter::Debug,
         _ => log::LevelFilter::Trace,
     };
-    env_logger::Builder::new().filter_level(level).parse_env("HIDDENCOST_LOG").init();
+    env_logger::Builder::new()
+        .filter_level(level)
+        .parse_env("HIDDENCOST_LOG")
+        .init();
     let code = match cli::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {

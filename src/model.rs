@@ -41,15 +41,31 @@ impl Optimize {
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     #[error("{path}: cannot read: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: not a valid ONNX file (protobuf decoding failed: {source}); is it truncated?")]
-    Decode { path: String, source: prost::DecodeError },
+    Decode {
+        path: String,
+        source: prost::DecodeError,
+    },
     #[error("{model}: unsupported ONNX operator(s) for tract {TRACT_VERSION}: {ops}")]
     Unsupported { model: String, ops: String },
-    #[error("{model}: input `{input}` has a dynamic shape {shape}; pass --input-shape, e.g. --input-shape 1,3,32,32")]
-    DynamicShape { model: String, input: String, shape: String },
+    #[error(
+        "{model}: input `{input}` has a dynamic shape {shape}; pass --input-shape, e.g. --input-shape 1,3,32,32"
+    )]
+    DynamicShape {
+        model: String,
+        input: String,
+        shape: String,
+    },
     #[error("{model}: {what}: {source:#}")]
-    Tract { model: String, what: &'static str, source: anyhow::Error },
+    Tract {
+        model: String,
+        what: &'static str,
+        source: anyhow::Error,
+    },
 }
 
 /// Where a model comes from.
@@ -57,16 +73,21 @@ pub enum ModelError {
 pub enum ModelSource {
     Path(PathBuf),
     /// Bytes built in memory (the zoo), with the name the records use.
-    Bytes { name: String, source: String, bytes: Arc<Vec<u8>> },
+    Bytes {
+        name: String,
+        source: String,
+        bytes: Arc<Vec<u8>>,
+    },
 }
 
 impl ModelSource {
     /// Short model name used in records: the file stem, or the zoo name.
     pub fn name(&self) -> String {
         match self {
-            ModelSource::Path(p) => {
-                p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
-            }
+            ModelSource::Path(p) => p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             ModelSource::Bytes { name, .. } => name.clone(),
         }
     }
@@ -112,14 +133,23 @@ pub fn read_proto(src: &ModelSource) -> Result<pb::ModelProto, ModelError> {
     let label = src.label();
     let decoded = match src {
         ModelSource::Path(p) => {
-            let bytes =
-                std::fs::read(p).map_err(|source| ModelError::Read { path: label.clone(), source })?;
+            let bytes = std::fs::read(p).map_err(|source| ModelError::Read {
+                path: label.clone(),
+                source,
+            })?;
             pb::ModelProto::decode(bytes.as_slice())
         }
         ModelSource::Bytes { bytes, .. } => pb::ModelProto::decode(bytes.as_slice()),
     };
-    let proto = decoded.map_err(|source| ModelError::Decode { path: label.clone(), source })?;
-    if proto.graph.as_ref().is_none_or(|g| g.node.is_empty() && g.output.is_empty()) {
+    let proto = decoded.map_err(|source| ModelError::Decode {
+        path: label.clone(),
+        source,
+    })?;
+    if proto
+        .graph
+        .as_ref()
+        .is_none_or(|g| g.node.is_empty() && g.output.is_empty())
+    {
         // An empty or foreign protobuf can decode "successfully" into an empty model.
         return Err(ModelError::Tract {
             model: label,
@@ -138,9 +168,15 @@ pub fn inference_model(
 ) -> Result<InferenceModel, ModelError> {
     let tract = |what: &'static str| {
         let model = model.to_string();
-        move |source: anyhow::Error| ModelError::Tract { model, what, source }
+        move |source: anyhow::Error| ModelError::Tract {
+            model,
+            what,
+            source,
+        }
     };
-    let mut inf = tract_onnx::onnx().model_for_proto_model(proto).map_err(tract("parsing"))?;
+    let mut inf = tract_onnx::onnx()
+        .model_for_proto_model(proto)
+        .map_err(tract("parsing"))?;
     let unsupported: Vec<String> = inf
         .nodes()
         .iter()
@@ -148,13 +184,18 @@ pub fn inference_model(
             n.op_as::<tract_hir::ops::unimpl::UnimplementedOp>()
                 .map(|op| {
                     let name = op.name();
-                    let op_type = name.trim_start_matches("Unimplemented(").trim_end_matches(')');
+                    let op_type = name
+                        .trim_start_matches("Unimplemented(")
+                        .trim_end_matches(')');
                     format!("`{op_type}` (node `{}`)", n.name)
                 })
         })
         .collect();
     if !unsupported.is_empty() {
-        return Err(ModelError::Unsupported { model: model.into(), ops: unsupported.join(", ") });
+        return Err(ModelError::Unsupported {
+            model: model.into(),
+            ops: unsupported.join(", "),
+        });
     }
     let inputs = inf.input_outlets().map_err(tract("inputs"))?.to_vec();
     for (ix, outlet) in inputs.iter().enumerate() {
@@ -181,7 +222,12 @@ pub fn inference_model(
 }
 
 fn shape_of(fact: &InferenceFact) -> Vec<usize> {
-    fact.shape.as_concrete_finite().ok().flatten().map(|s| s.to_vec()).unwrap_or_default()
+    fact.shape
+        .as_concrete_finite()
+        .ok()
+        .flatten()
+        .map(|s| s.to_vec())
+        .unwrap_or_default()
 }
 
 /// Static description of every source ONNX node, from the proto and the analysed model.
@@ -189,7 +235,11 @@ pub fn source_nodes(
     proto: &pb::ModelProto,
     inf: &InferenceModel,
 ) -> Result<Vec<SourceNode>, ModelError> {
-    let graph = proto.graph.as_ref().map(|g| g.node.as_slice()).unwrap_or_default();
+    let graph = proto
+        .graph
+        .as_ref()
+        .map(|g| g.node.as_slice())
+        .unwrap_or_default();
     let mut out = Vec::with_capacity(graph.len());
     for (ix, pbnode) in graph.iter().enumerate() {
         // Same naming rule as tract-onnx's parser: name, else first output, else index-op.
@@ -200,7 +250,9 @@ pub fn source_nodes(
         } else {
             format!("{}-{}", ix, pbnode.op_type)
         };
-        let Some(id) = inf.node_by_name(&name).ok().map(|n| n.id) else { continue };
+        let Some(id) = inf.node_by_name(&name).ok().map(|n| n.id) else {
+            continue;
+        };
         let node = inf.node(id);
         let mut inputs = Vec::with_capacity(node.inputs.len());
         for outlet in &node.inputs {
@@ -209,10 +261,15 @@ pub fn source_nodes(
                 what: "reading facts",
                 source: e,
             })?;
-            let is_const = inf.node(outlet.node).op_is::<tract_hir::ops::konst::Const>();
+            let is_const = inf
+                .node(outlet.node)
+                .op_is::<tract_hir::ops::konst::Const>();
             inputs.push(TensorInfo::new(
                 shape_of(fact),
-                fact.datum_type.concretize().map(|d| d.size_of()).unwrap_or(4),
+                fact.datum_type
+                    .concretize()
+                    .map(|d| d.size_of())
+                    .unwrap_or(4),
                 is_const,
             ));
         }
@@ -220,7 +277,12 @@ pub fn source_nodes(
             .outputs
             .iter()
             .map(|o| {
-                let dt = o.fact.datum_type.concretize().map(|d| d.size_of()).unwrap_or(4);
+                let dt = o
+                    .fact
+                    .datum_type
+                    .concretize()
+                    .map(|d| d.size_of())
+                    .unwrap_or(4);
                 TensorInfo::new(shape_of(&o.fact), dt, false)
             })
             .collect::<Vec<_>>();
@@ -243,7 +305,9 @@ pub fn source_for(exec_name: &str, by_name: &HashMap<&str, usize>) -> Option<usi
     if let Some(&ix) = by_name.get(exec_name) {
         return Some(ix);
     }
-    exec_name.rmatch_indices('.').find_map(|(at, _)| by_name.get(&exec_name[..at]).copied())
+    exec_name
+        .rmatch_indices('.')
+        .find_map(|(at, _)| by_name.get(&exec_name[..at]).copied())
 }
 
 fn typed(inf: InferenceModel, optimize: Optimize) -> TractResult<TypedModel> {
@@ -257,12 +321,18 @@ fn typed(inf: InferenceModel, optimize: Optimize) -> TractResult<TypedModel> {
 
 /// Deterministic input: values in [-1, 1) from a fixed LCG, so runs are comparable.
 fn make_input(fact: &TypedFact) -> TractResult<TValue> {
-    let shape = fact.shape.as_concrete().context("input shape is not concrete")?.to_vec();
+    let shape = fact
+        .shape
+        .as_concrete()
+        .context("input shape is not concrete")?
+        .to_vec();
     let len: usize = shape.iter().product();
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let values: Vec<f32> = (0..len)
         .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
         })
         .collect();
@@ -290,12 +360,26 @@ fn analysed(
     let sources = source_nodes(&proto, &inf)?;
     let facts = |outlets: TractResult<&[OutletId]>| -> Vec<Vec<usize>> {
         let outlets = outlets.map(|o| o.to_vec()).unwrap_or_default();
-        outlets.iter().filter_map(|o| inf.outlet_fact(*o).ok()).map(shape_of).collect()
+        outlets
+            .iter()
+            .filter_map(|o| inf.outlet_fact(*o).ok())
+            .map(shape_of)
+            .collect()
     };
-    let input_shape = facts(inf.input_outlets()).into_iter().next().unwrap_or_default();
+    let input_shape = facts(inf.input_outlets())
+        .into_iter()
+        .next()
+        .unwrap_or_default();
     let output_shapes = facts(inf.output_outlets());
     let totals = cost::sum(sources.iter().map(|s| &s.cost));
-    let st = StaticModel { name: src.name(), source: label, input_shape, output_shapes, sources, totals };
+    let st = StaticModel {
+        name: src.name(),
+        source: label,
+        input_shape,
+        output_shapes,
+        sources,
+        totals,
+    };
     Ok((inf, st))
 }
 
@@ -314,14 +398,28 @@ pub fn load(
     optimize: Optimize,
 ) -> Result<LoadedModel, ModelError> {
     let (inf, st) = analysed(src, input_shape)?;
-    let StaticModel { name, source, sources, totals, .. } = st;
+    let StaticModel {
+        name,
+        source,
+        sources,
+        totals,
+        ..
+    } = st;
     let tract = |what: &'static str| {
         let model = source.clone();
-        move |source: anyhow::Error| ModelError::Tract { model, what, source }
+        move |source: anyhow::Error| ModelError::Tract {
+            model,
+            what,
+            source,
+        }
     };
     let model = typed(inf, optimize).map_err(tract("optimizing"))?;
     let input_facts = model.input_fact(0).map_err(tract("input"))?.clone();
-    let input_shape = input_facts.shape.as_concrete().map(|s| s.to_vec()).unwrap_or_default();
+    let input_shape = input_facts
+        .shape
+        .as_concrete()
+        .map(|s| s.to_vec())
+        .unwrap_or_default();
     let inputs = model
         .input_outlets()
         .map_err(tract("inputs"))?
@@ -334,15 +432,21 @@ pub fn load(
         .map_err(tract("outputs"))?
         .iter()
         .map(|o| {
-            model
-                .outlet_fact(*o)
-                .map(|f| f.shape.as_concrete().map(|s| s.to_vec()).unwrap_or_default())
+            model.outlet_fact(*o).map(|f| {
+                f.shape
+                    .as_concrete()
+                    .map(|s| s.to_vec())
+                    .unwrap_or_default()
+            })
         })
         .collect::<TractResult<Vec<_>>>()
         .map_err(tract("outputs"))?;
     let plan = SimplePlan::new(model).map_err(tract("planning"))?;
-    let by_name: HashMap<&str, usize> =
-        sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+    let by_name: HashMap<&str, usize> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
     let exec = crate::cost::exec_nodes(&plan, &sources, &by_name).map_err(tract("costing"))?;
     Ok(LoadedModel {
         name,

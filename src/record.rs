@@ -276,7 +276,10 @@ mod tests {
 
     #[test]
     fn type_is_the_first_key() {
-        let r = Record::Error(ErrorRecord { model: "m".into(), message: "boom".into() });
+        let r = Record::Error(ErrorRecord {
+            model: "m".into(),
+            message: "boom".into(),
+        });
         let line = serde_json::to_string(&r).unwrap();
         assert!(line.starts_with(r#"{"type":"error","#), "{line}");
         let back: Record = serde_json::from_str(&line).unwrap();
@@ -289,7 +292,10 @@ mod tests {
         counters.insert("cycles".to_string(), None);
         counters.insert(
             "task-clock".to_string(),
-            Some(CounterValue { median: 5, running_ratio: 1.0 }),
+            Some(CounterValue {
+                median: 5,
+                running_ratio: 1.0,
+            }),
         );
         let v = serde_json::to_value(&counters).unwrap();
         assert!(v["cycles"].is_null());

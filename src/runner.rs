@@ -24,7 +24,10 @@ pub struct RunConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("{model}: inference failed: {source:#}")]
-    Inference { model: String, source: anyhow::Error },
+    Inference {
+        model: String,
+        source: anyhow::Error,
+    },
 }
 
 /// What measuring one model produced.
@@ -97,7 +100,11 @@ fn run_pass(
     if let Some(g) = group.as_mut() {
         g.disable()?;
     }
-    Ok(PassSamples { stride, words, read_errors })
+    Ok(PassSamples {
+        stride,
+        words,
+        read_errors,
+    })
 }
 
 /// Runs the clean pass and every per-op pass, and builds the op records.
@@ -106,7 +113,10 @@ pub fn measure(
     counters: &mut CounterSet,
     cfg: RunConfig,
 ) -> Result<Measurement, RunError> {
-    let fail = |source: anyhow::Error| RunError::Inference { model: model.name.clone(), source };
+    let fail = |source: anyhow::Error| RunError::Inference {
+        model: model.name.clone(),
+        source,
+    };
     let n = model.exec.len();
     let mut slot_of = vec![NO_SLOT; model.plan.model().nodes().len()];
     for (slot, e) in model.exec.iter().enumerate() {
@@ -135,16 +145,28 @@ pub fn measure(
     for group in counters.groups.iter_mut() {
         passes.push(run_pass(model, &slot_of, Some(group), cfg, &mut profiled_ns).map_err(fail)?);
     }
-    let failed_passes: Vec<usize> =
-        passes.iter().enumerate().filter(|(_, p)| p.read_errors > 0).map(|(i, _)| i).collect();
+    let failed_passes: Vec<usize> = passes
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.read_errors > 0)
+        .map(|(i, _)| i)
+        .collect();
     for &p in &failed_passes {
-        log::warn!("{}: counter reads failed in pass {p}; its counters are null", model.name);
+        log::warn!(
+            "{}: counter reads failed in pass {p}; its counters are null",
+            model.name
+        );
     }
 
     let ops = (0..n)
         .map(|slot| op_record(model, slot, counters, &passes, &failed_passes, cfg.runs))
         .collect();
-    Ok(Measurement { clean_ns, profiled_ns, ops, failed_passes })
+    Ok(Measurement {
+        clean_ns,
+        profiled_ns,
+        ops,
+        failed_passes,
+    })
 }
 
 fn op_record(
@@ -157,27 +179,36 @@ fn op_record(
 ) -> OpRecord {
     let n = model.exec.len();
     let at = |pass: &PassSamples, run: usize| (run * n + slot) * pass.stride;
-    let mut wall: Vec<u64> =
-        passes.iter().flat_map(|p| (0..runs).map(move |r| p.words[at(p, r)])).collect();
+    let mut wall: Vec<u64> = passes
+        .iter()
+        .flat_map(|p| (0..runs).map(move |r| p.words[at(p, r)]))
+        .collect();
     let wall_ns: WallNs = stats::wall(&mut wall);
 
     let mut values: BTreeMap<String, Option<CounterValue>> = BTreeMap::new();
     for (ev, status) in counters.status.iter().enumerate() {
-        let measured = status.pass.filter(|p| status.available && !failed.contains(p)).and_then(
-            |p| {
+        let measured = status
+            .pass
+            .filter(|p| status.available && !failed.contains(p))
+            .and_then(|p| {
                 let group = counters.groups.get(p)?;
                 let member = group.events().iter().position(|&e| e == ev)?;
                 let pass = &passes[p];
-                let mut v: Vec<u64> = (0..runs).map(|r| pass.words[at(pass, r) + 3 + member]).collect();
+                let mut v: Vec<u64> = (0..runs)
+                    .map(|r| pass.words[at(pass, r) + 3 + member])
+                    .collect();
                 let enabled: u64 = (0..runs).map(|r| pass.words[at(pass, r) + 1]).sum();
                 let running: u64 = (0..runs).map(|r| pass.words[at(pass, r) + 2]).sum();
                 v.sort_unstable();
                 Some(CounterValue {
                     median: stats::percentile(&v, 50.0),
-                    running_ratio: if enabled == 0 { 0.0 } else { running as f64 / enabled as f64 },
+                    running_ratio: if enabled == 0 {
+                        0.0
+                    } else {
+                        running as f64 / enabled as f64
+                    },
                 })
-            },
-        );
+            });
         values.insert(status.name.clone(), measured);
     }
 

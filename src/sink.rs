@@ -23,11 +23,21 @@ pub enum SinkError {
     #[error("bad --out `{0}`: use a file path, `-` for stdout, or serial:/dev/ttyX[@baud]")]
     BadTarget(String),
     #[error("cannot open output {target}: {source}")]
-    Open { target: String, source: std::io::Error },
+    Open {
+        target: String,
+        source: std::io::Error,
+    },
     #[error("serial port {device}: {what}: {source}; is the adapter plugged in?")]
-    Serial { device: String, what: &'static str, source: std::io::Error },
+    Serial {
+        device: String,
+        what: &'static str,
+        source: std::io::Error,
+    },
     #[error("writing to {target} failed: {source} (disk full, or device unplugged?)")]
-    Write { target: String, source: std::io::Error },
+    Write {
+        target: String,
+        source: std::io::Error,
+    },
 }
 
 impl Target {
@@ -44,7 +54,10 @@ impl Target {
             if device.is_empty() {
                 return Err(SinkError::BadTarget(s.into()));
             }
-            return Ok(Target::Serial { device: device.into(), baud });
+            return Ok(Target::Serial {
+                device: device.into(),
+                baud,
+            });
         }
         if s.is_empty() {
             return Err(SinkError::BadTarget(s.into()));
@@ -74,7 +87,11 @@ pub struct Sink {
 fn open_serial(device: &Path, baud: u32) -> Result<File, SinkError> {
     let err = |what| {
         let device = device.display().to_string();
-        move |source: std::io::Error| SinkError::Serial { device, what, source }
+        move |source: std::io::Error| SinkError::Serial {
+            device,
+            what,
+            source,
+        }
     };
     let file = OpenOptions::new()
         .write(true)
@@ -83,9 +100,12 @@ fn open_serial(device: &Path, baud: u32) -> Result<File, SinkError> {
         .map_err(err("open"))?;
     let mut tio = termios::tcgetattr(&file).map_err(|e| err("not a terminal")(e.into()))?;
     tio.make_raw();
-    tio.control_modes.remove(ControlModes::CSTOPB | ControlModes::PARENB | ControlModes::CSIZE);
-    tio.control_modes.insert(ControlModes::CS8 | ControlModes::CLOCAL | ControlModes::CREAD);
-    tio.set_speed(baud).map_err(|e| err("unsupported baud rate")(e.into()))?;
+    tio.control_modes
+        .remove(ControlModes::CSTOPB | ControlModes::PARENB | ControlModes::CSIZE);
+    tio.control_modes
+        .insert(ControlModes::CS8 | ControlModes::CLOCAL | ControlModes::CREAD);
+    tio.set_speed(baud)
+        .map_err(|e| err("unsupported baud rate")(e.into()))?;
     termios::tcsetattr(&file, OptionalActions::Now, &tio)
         .map_err(|e| err("configuring 8N1")(e.into()))?;
     Ok(file)
@@ -100,27 +120,45 @@ impl Sink {
             Target::Stdout => (Box::new(std::io::stdout()), None),
             Target::File(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|source| SinkError::Open { target: label.clone(), source })?;
+                    std::fs::create_dir_all(dir).map_err(|source| SinkError::Open {
+                        target: label.clone(),
+                        source,
+                    })?;
                 }
                 let f = OpenOptions::new()
                     .create(true)
                     .append(true)
                     .open(path)
-                    .map_err(|source| SinkError::Open { target: label.clone(), source })?;
-                let sync = f
-                    .try_clone()
-                    .map_err(|source| SinkError::Open { target: label.clone(), source })?;
+                    .map_err(|source| SinkError::Open {
+                        target: label.clone(),
+                        source,
+                    })?;
+                let sync = f.try_clone().map_err(|source| SinkError::Open {
+                    target: label.clone(),
+                    source,
+                })?;
                 (Box::new(f), Some(sync))
             }
             Target::Serial { device, baud } => (Box::new(open_serial(device, *baud)?), None),
         };
-        Ok(Sink { out, file, label, line: String::with_capacity(4096), records_written: 0 })
+        Ok(Sink {
+            out,
+            file,
+            label,
+            line: String::with_capacity(4096),
+            records_written: 0,
+        })
     }
 
     /// An in-memory or test sink.
     pub fn from_writer(out: Box<dyn Write + Send>, label: &str) -> Sink {
-        Sink { out, file: None, label: label.into(), line: String::new(), records_written: 0 }
+        Sink {
+            out,
+            file: None,
+            label: label.into(),
+            line: String::new(),
+            records_written: 0,
+        }
     }
 
     pub fn label(&self) -> &str {
@@ -131,10 +169,14 @@ impl Sink {
     pub fn write(&mut self, record: &Record) -> Result<(), SinkError> {
         self.line.clear();
         // Serializing plain data structs into a String cannot fail.
-        self.line.push_str(&serde_json::to_string(record).unwrap_or_default());
+        self.line
+            .push_str(&serde_json::to_string(record).unwrap_or_default());
         self.line.push('\n');
         let target = &self.label;
-        let err = |source| SinkError::Write { target: target.clone(), source };
+        let err = |source| SinkError::Write {
+            target: target.clone(),
+            source,
+        };
         self.out.write_all(self.line.as_bytes()).map_err(err)?;
         self.out.flush().map_err(err)?;
         self.records_written += 1;
@@ -144,7 +186,10 @@ impl Sink {
     /// Makes what was written durable (fsync for files; a no-op elsewhere).
     pub fn sync(&mut self) -> Result<(), SinkError> {
         if let Some(f) = &self.file {
-            f.sync_all().map_err(|source| SinkError::Write { target: self.label.clone(), source })?;
+            f.sync_all().map_err(|source| SinkError::Write {
+                target: self.label.clone(),
+                source,
+            })?;
         }
         Ok(())
     }
@@ -160,24 +205,39 @@ mod tests {
         assert_eq!(Target::parse("-").unwrap(), Target::Stdout);
         assert_eq!(
             Target::parse("serial:/dev/ttyAMA0").unwrap(),
-            Target::Serial { device: "/dev/ttyAMA0".into(), baud: 115_200 }
+            Target::Serial {
+                device: "/dev/ttyAMA0".into(),
+                baud: 115_200
+            }
         );
         assert_eq!(
             Target::parse("serial:/dev/ttyUSB0@921600").unwrap(),
-            Target::Serial { device: "/dev/ttyUSB0".into(), baud: 921_600 }
+            Target::Serial {
+                device: "/dev/ttyUSB0".into(),
+                baud: 921_600
+            }
         );
         assert!(Target::parse("serial:/dev/x@fast").is_err());
         assert!(Target::parse("serial:").is_err());
-        assert_eq!(Target::parse("r/a.jsonl").unwrap(), Target::File("r/a.jsonl".into()));
+        assert_eq!(
+            Target::parse("r/a.jsonl").unwrap(),
+            Target::File("r/a.jsonl".into())
+        );
     }
 
     #[test]
     fn a_full_disk_is_an_error_naming_the_target() {
         // /dev/full accepts opens and fails every write with ENOSPC.
         let mut sink = Sink::open(&Target::File("/dev/full".into())).unwrap();
-        let rec = Record::Error(ErrorRecord { model: "m".into(), message: "x".into() });
+        let rec = Record::Error(ErrorRecord {
+            model: "m".into(),
+            message: "x".into(),
+        });
         let err = sink.write(&rec).unwrap_err().to_string();
-        assert!(err.contains("/dev/full") && err.contains("No space"), "{err}");
+        assert!(
+            err.contains("/dev/full") && err.contains("No space"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -185,7 +245,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("notatty");
         std::fs::write(&p, "").unwrap();
-        let err = Sink::open(&Target::Serial { device: p, baud: 115_200 }).err().unwrap();
+        let err = Sink::open(&Target::Serial {
+            device: p,
+            baud: 115_200,
+        })
+        .err()
+        .unwrap();
         assert!(err.to_string().contains("not a terminal"), "{err}");
     }
 }

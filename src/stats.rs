@@ -21,7 +21,11 @@ pub fn latency(samples: &mut [u64]) -> LatencyNs {
     }
     let n = samples.len() as f64;
     let mean = samples.iter().map(|&x| x as f64).sum::<f64>() / n;
-    let var = samples.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
+    let var = samples
+        .iter()
+        .map(|&x| (x as f64 - mean).powi(2))
+        .sum::<f64>()
+        / n;
     LatencyNs {
         min: samples[0],
         median: percentile(samples, 50.0),

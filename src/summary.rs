@@ -11,7 +11,10 @@ fn ms(ns: u64) -> f64 {
 }
 
 /// Rows (key, count, total ns) sorted by time, descending.
-fn by_key<'a>(ops: &[&'a OpRecord], key: impl Fn(&'a OpRecord) -> &'a str) -> Vec<(&'a str, usize, u64)> {
+fn by_key<'a>(
+    ops: &[&'a OpRecord],
+    key: impl Fn(&'a OpRecord) -> &'a str,
+) -> Vec<(&'a str, usize, u64)> {
     let mut acc: BTreeMap<&str, (usize, u64)> = BTreeMap::new();
     for op in ops {
         let e = acc.entry(key(op)).or_default();
@@ -25,12 +28,20 @@ fn by_key<'a>(ops: &[&'a OpRecord], key: impl Fn(&'a OpRecord) -> &'a str) -> Ve
 
 fn table(out: &mut String, title: &str, rows: &[(&str, usize, u64)]) {
     let total: u64 = rows.iter().map(|r| r.2).sum::<u64>().max(1);
-    let _ = writeln!(out, "  {title:<28} {:>6} {:>11} {:>7} {:>7}", "count", "median ms", "%", "cdf %");
+    let _ = writeln!(
+        out,
+        "  {title:<28} {:>6} {:>11} {:>7} {:>7}",
+        "count", "median ms", "%", "cdf %"
+    );
     let mut cdf = 0.0;
     for (k, n, t) in rows {
         let pct = 100.0 * *t as f64 / total as f64;
         cdf += pct;
-        let _ = writeln!(out, "  {k:<28} {n:>6} {:>11.3} {pct:>7.2} {cdf:>7.2}", ms(*t));
+        let _ = writeln!(
+            out,
+            "  {k:<28} {n:>6} {:>11.3} {pct:>7.2} {cdf:>7.2}",
+            ms(*t)
+        );
     }
 }
 
@@ -48,7 +59,11 @@ pub fn render(models: &[ModelRecord], ops: &[OpRecord]) -> String {
             ms(m.sum_op_wall_median_ns)
         );
         table(&mut out, "executed op", &by_key(&mine, |o| o.op.as_str()));
-        table(&mut out, "category", &by_key(&mine, |o| o.category.as_str()));
+        table(
+            &mut out,
+            "category",
+            &by_key(&mine, |o| o.category.as_str()),
+        );
     }
     let _ = writeln!(
         out,
@@ -82,7 +97,12 @@ pub fn render_cost(nodes: &[NodeRecord]) -> String {
         let _ = writeln!(
             out,
             "{:<36} {:<20} {:>10} {:>12} {:>12} {:>12} {:>12}",
-            n.node, n.op_type, n.cost.params, n.cost.macs, n.cost.thop_macs, n.cost.bytes_read,
+            n.node,
+            n.op_type,
+            n.cost.params,
+            n.cost.macs,
+            n.cost.thop_macs,
+            n.cost.bytes_read,
             n.cost.bytes_written
         );
     }

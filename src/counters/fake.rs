@@ -43,9 +43,16 @@ impl CounterGroup for FakeGroup {
 }
 
 pub fn open(events: &[EventSpec]) -> CounterSet {
-    let software: Vec<usize> = (0..events.len()).filter(|&i| !events[i].kind.uses_pmu()).collect();
-    let pmu: Vec<usize> = (0..events.len()).filter(|&i| events[i].kind.uses_pmu()).collect();
-    let mut chunks: Vec<Vec<usize>> = pmu.chunks(FAKE_PMU_COUNTERS).map(<[usize]>::to_vec).collect();
+    let software: Vec<usize> = (0..events.len())
+        .filter(|&i| !events[i].kind.uses_pmu())
+        .collect();
+    let pmu: Vec<usize> = (0..events.len())
+        .filter(|&i| events[i].kind.uses_pmu())
+        .collect();
+    let mut chunks: Vec<Vec<usize>> = pmu
+        .chunks(FAKE_PMU_COUNTERS)
+        .map(<[usize]>::to_vec)
+        .collect();
     if chunks.is_empty() {
         chunks.push(Vec::new());
     }
@@ -65,7 +72,10 @@ pub fn open(events: &[EventSpec]) -> CounterSet {
             status[ix].pass = Some(pass);
         }
         let members = chunk.into_iter().chain(software.iter().copied()).collect();
-        groups.push(Box::new(FakeGroup { events: members, tick: 0 }));
+        groups.push(Box::new(FakeGroup {
+            events: members,
+            tick: 0,
+        }));
     }
     CounterSet { status, groups }
 }

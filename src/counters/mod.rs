@@ -74,7 +74,10 @@ pub enum CounterError {
     #[error("too many events ({0}); at most {MAX_GROUP_EVENTS} can be requested")]
     TooMany(usize),
     #[error("{what}: {source}")]
-    Io { what: String, source: std::io::Error },
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
 }
 
 const KNOWN_NAMES: &str = "cycles, instructions, cache-references, cache-misses, \
@@ -170,16 +173,34 @@ impl CounterSet {
 /// Names an errno the way a user can look it up, with a hint for the common perf cases.
 pub fn describe_errno(err: &std::io::Error) -> String {
     let (name, hint) = match err.raw_os_error() {
-        Some(1) => ("EPERM", "not permitted: run as root or lower kernel.perf_event_paranoid"),
-        Some(2) => ("ENOENT", "this CPU, VM or kernel does not provide the event"),
-        Some(13) => ("EACCES", "forbidden: run as root or lower kernel.perf_event_paranoid"),
+        Some(1) => (
+            "EPERM",
+            "not permitted: run as root or lower kernel.perf_event_paranoid",
+        ),
+        Some(2) => (
+            "ENOENT",
+            "this CPU, VM or kernel does not provide the event",
+        ),
+        Some(13) => (
+            "EACCES",
+            "forbidden: run as root or lower kernel.perf_event_paranoid",
+        ),
         Some(16) => ("EBUSY", "the PMU is in use by someone else"),
         Some(19) => ("ENODEV", "no PMU for this event"),
         Some(22) => ("EINVAL", "the kernel rejected the event's configuration"),
-        Some(24) => ("EMFILE", "too many open files: raise the file descriptor limit"),
-        Some(38) => ("ENOSYS", "no perf_event_open here (kernel without perf, or an emulator)"),
+        Some(24) => (
+            "EMFILE",
+            "too many open files: raise the file descriptor limit",
+        ),
+        Some(38) => (
+            "ENOSYS",
+            "no perf_event_open here (kernel without perf, or an emulator)",
+        ),
         Some(95) => ("EOPNOTSUPP", "the PMU cannot count this event in this mode"),
-        Some(7) => ("E2BIG", "perf_event_attr size not understood by this kernel"),
+        Some(7) => (
+            "E2BIG",
+            "perf_event_attr size not understood by this kernel",
+        ),
         _ => return err.to_string(),
     };
     format!("{name} ({hint})")

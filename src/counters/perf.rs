@@ -47,7 +47,11 @@ impl PerfGroup {
         for &ix in members {
             counters.push(group.add(&builder(all[ix].kind))?);
         }
-        Ok(PerfGroup { group, _members: counters, events: members.to_vec() })
+        Ok(PerfGroup {
+            group,
+            _members: counters,
+            events: members.to_vec(),
+        })
     }
 
     /// Enables the group around a short busy loop and tells whether the kernel kept every
@@ -95,7 +99,10 @@ impl CounterGroup for PerfGroup {
         let n = self.events.len();
         let needed = 3 + 2 * (n + 1);
         if len < needed * 8 || out.len() < n + 2 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "short perf group read"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "short perf group read",
+            ));
         }
         out[0] = word(1);
         out[1] = word(2);
@@ -125,7 +132,11 @@ pub fn open(events: &[EventSpec]) -> CounterSet {
         match builder(e.kind).build() {
             Ok(_) => {
                 status[ix].available = true;
-                if e.kind.uses_pmu() { pmu.push(ix) } else { software.push(ix) }
+                if e.kind.uses_pmu() {
+                    pmu.push(ix)
+                } else {
+                    software.push(ix)
+                }
             }
             Err(err) => {
                 status[ix].reason = Some(format!("perf_event_open: {}", describe_errno(&err)));
@@ -192,7 +203,10 @@ pub fn open(events: &[EventSpec]) -> CounterSet {
         }
     }
     for (reason, names) in reasons {
-        log::warn!("counters {}: {reason}; left out (null in records)", names.join(", "));
+        log::warn!(
+            "counters {}: {reason}; left out (null in records)",
+            names.join(", ")
+        );
     }
     CounterSet { status, groups }
 }
@@ -229,11 +243,18 @@ mod tests {
     fn task_clock_reads_through_the_raw_group_path() {
         let events = parse_events("").unwrap();
         let mut set = open(&events);
-        let task = set.status.iter().position(|s| s.name == "task-clock").unwrap();
+        let task = set
+            .status
+            .iter()
+            .position(|s| s.name == "task-clock")
+            .unwrap();
         if !set.status[task].available {
             // Only under an emulator without perf_event_open (qemu-user): the reason says so.
             let reason = set.status[task].reason.clone().unwrap();
-            assert!(reason.contains("ENOSYS") || reason.contains("EACCES"), "{reason}");
+            assert!(
+                reason.contains("ENOSYS") || reason.contains("EACCES"),
+                "{reason}"
+            );
             return;
         }
         let g = &mut set.groups[0];
@@ -248,7 +269,10 @@ mod tests {
         }
         g.read(&mut b).unwrap();
         g.disable().unwrap();
-        assert!(b[2 + at] > a[2 + at], "task-clock did not advance: {a:?} {b:?}");
+        assert!(
+            b[2 + at] > a[2 + at],
+            "task-clock did not advance: {a:?} {b:?}"
+        );
         assert!(b[0] >= a[0] && b[1] >= a[1]);
     }
 }

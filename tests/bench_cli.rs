@@ -1,0 +1,256 @@
+//! `hiddencost bench` end to end on the committed fixtures, with fake counters for exact numbers.
+
+mod common;
+use common::*;
+use serde_json::Value;
+
+fn bench_stdout(args: &[&str]) -> (Vec<Value>, String) {
+    let out = hiddencost()
+        .arg("bench")
+        .args(args)
+        .args(["--out", "-"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "bench failed: {stderr}");
+    (records(&String::from_utf8_lossy(&out.stdout)), stderr)
+}
+
+#[test]
+fn tiny_cnn_record_stream_is_complete_and_ordered() {
+    let (recs, _) = bench_stdout(&[
+        &model("tiny_cnn.onnx"),
+        "--runs",
+        "3",
+        "--warmup",
+        "1",
+        "--fake-counters",
+    ]);
+    let types: Vec<&str> = recs.iter().map(|r| r["type"].as_str().unwrap()).collect();
+    assert_eq!(types[0], "header");
+    assert_eq!(*types.last().unwrap(), "end");
+    // node records first, then op records, then the model record
+    let first_op = types.iter().position(|t| *t == "op").unwrap();
+    assert!(types[1..first_op].iter().all(|t| *t == "node"));
+    assert_eq!(types.iter().filter(|t| **t == "node").count(), 12);
+    assert_eq!(types[types.len() - 2], "model");
+
+    let header = &recs[0];
+    assert_eq!(header["schema_version"], 1);
+    assert_eq!(header["tract_version"], "0.23.9");
+    assert_eq!(
+        header["passes"], 2,
+        "7 PMU events over a 4-counter fake PMU"
+    );
+    assert!(header["context"]["kernel_release"].is_string());
+    assert_eq!(header["options"]["runs"], 3);
+
+    let model = &of_type(&recs, "model")[0];
+    assert_eq!(model["params"], 546);
+    assert_eq!(model["macs"], 22688);
+    assert_eq!(model["thop_macs"], 25008);
+    assert_eq!(model["runs"], 3);
+    assert_eq!(model["input_shape"], serde_json::json!([1, 3, 8, 8]));
+    assert_eq!(model["output_shapes"], serde_json::json!([[1, 10]]));
+    let lat = &model["latency_ns"];
+    assert!(lat["min"].as_u64().unwrap() <= lat["median"].as_u64().unwrap());
+    assert!(lat["median"].as_u64().unwrap() <= lat["max"].as_u64().unwrap());
+    assert!(model["peak_rss_bytes"].as_u64().unwrap() > 0);
+
+    let end = recs.last().unwrap();
+    assert_eq!(
+        (end["models_ok"].as_u64(), end["models_failed"].as_u64()),
+        (Some(1), Some(0))
+    );
+}
+
+#[test]
+fn fake_counters_give_exact_per_op_deltas() {
+    let (recs, _) = bench_stdout(&[&model("tiny_cnn.onnx"), "--runs", "2", "--fake-counters"]);
+    let ops = of_type(&recs, "op");
+    assert!(!ops.is_empty());
+    // Event e (index in the header's list) reads (e+1)*1000 per op; see counters::fake.
+    let names: Vec<String> = recs[0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_string())
+        .collect();
+    for op in &ops {
+        for (e, name) in names.iter().enumerate() {
+            let c = &op["counters"][name];
+            assert_eq!(
+                c["median"],
+                (e as u64 + 1) * 1000,
+                "{name} in {}",
+                op["node"]
+            );
+            assert_eq!(c["running_ratio"], 1.0);
+        }
+        assert!(op["wall_ns"]["median"].as_u64().unwrap() > 0);
+    }
+    // The source view covers every executed op and MACs land once per source node.
+    let macs: u64 = ops.iter().map(|o| o["macs"].as_u64().unwrap()).sum();
+    assert_eq!(macs, 22688);
+    assert!(ops.iter().all(|o| o["source_node"].is_string()));
+}
+
+#[test]
+fn both_views_and_categories_in_full_optimization() {
+    let (recs, _) = bench_stdout(&[&model("tiny_cnn.onnx"), "--runs", "1", "--fake-counters"]);
+    let ops = of_type(&recs, "op");
+    let find = |op: &str| ops.iter().find(|o| o["op"] == op).copied();
+    let im2col = find("LazyIm2col").expect("a lowered conv has an im2col");
+    assert_eq!(im2col["category"], "tensor");
+    assert_eq!(im2col["source_op"], "Conv");
+    assert_eq!(im2col["source_category"], "conv");
+    let concat = find("Concat").unwrap();
+    assert_eq!(concat["category"], "concat");
+    let fc = ops
+        .iter()
+        .find(|o| o["source_node"] == "fc" && o["op"] == "OptMatMul")
+        .unwrap();
+    assert_eq!(fc["category"], "linear");
+    assert_eq!(fc["macs"], 160);
+}
+
+#[test]
+fn optimize_none_runs_every_source_op_on_its_own() {
+    let (recs, _) = bench_stdout(&[
+        &model("tiny_cnn.onnx"),
+        "--runs",
+        "1",
+        "--fake-counters",
+        "--optimize",
+        "none",
+    ]);
+    let ops = of_type(&recs, "op");
+    let cats: Vec<&str> = ops
+        .iter()
+        .map(|o| o["category"].as_str().unwrap())
+        .collect();
+    for c in [
+        "conv",
+        "batchnorm",
+        "activation",
+        "add",
+        "concat",
+        "pool",
+        "linear",
+        "tensor",
+    ] {
+        assert!(cats.contains(&c), "no {c} op in {cats:?}");
+    }
+    assert_eq!(recs[0]["options"]["optimize"], "none");
+    let (full, _) = bench_stdout(&[&model("tiny_cnn.onnx"), "--runs", "1", "--fake-counters"]);
+    // declutter folds BatchNormalization into the conv: no batchnorm op is left
+    assert!(
+        of_type(&full, "op")
+            .iter()
+            .all(|o| o["category"] != "batchnorm")
+    );
+}
+
+#[test]
+fn real_counters_degrade_gracefully() {
+    // Whatever this machine offers (a VM: software events only), every requested event is
+    // either counted or null with a reason in the header, and the run succeeds.
+    let (recs, _) = bench_stdout(&[&model("shuffle.onnx"), "--runs", "2"]);
+    let events = recs[0]["events"].as_array().unwrap();
+    assert_eq!(events.len(), 10);
+    for ev in events {
+        let name = ev["name"].as_str().unwrap();
+        let available = ev["available"].as_bool().unwrap();
+        assert_eq!(available, ev["reason"].is_null(), "{ev}");
+        if !available {
+            assert!(
+                ev["reason"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("perf_event_open: E"),
+                "{ev}"
+            );
+        }
+        for op in of_type(&recs, "op") {
+            assert_eq!(op["counters"][name].is_null(), !available, "{name}");
+        }
+    }
+}
+
+#[test]
+fn input_shape_overrides_a_dynamic_batch() {
+    let (recs, _) = bench_stdout(&[
+        &model("tiny_cnn_dynamic.onnx"),
+        "--input-shape",
+        "2,3,8,8",
+        "--runs",
+        "1",
+        "--fake-counters",
+    ]);
+    let m = &of_type(&recs, "model")[0];
+    assert_eq!(m["input_shape"], serde_json::json!([2, 3, 8, 8]));
+    assert_eq!(m["output_shapes"], serde_json::json!([[2, 10]]));
+    assert_eq!(m["macs"], 2 * 22688);
+}
+
+#[test]
+fn default_output_is_a_new_file_under_results_with_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hiddencost()
+        .current_dir(dir.path())
+        .args([
+            "bench",
+            &model("tiny_cnn.onnx"),
+            "--runs",
+            "2",
+            "--fake-counters",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("executed op") && stdout.contains("OptMatMul"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("category"));
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("results"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(files.len(), 1);
+    let text = std::fs::read_to_string(files[0].path()).unwrap();
+    let recs = records(&text);
+    assert_eq!(recs.last().unwrap()["type"], "end");
+}
+
+#[test]
+fn cost_json_prints_node_records_and_totals_without_running() {
+    let out = hiddencost()
+        .args(["cost", &model("tiny_cnn.onnx"), "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let recs = records(&String::from_utf8_lossy(&out.stdout));
+    let nodes = of_type(&recs, "node");
+    assert_eq!(nodes.len(), 12);
+    let conv = nodes.iter().find(|n| n["node"] == "stem/conv").unwrap();
+    assert_eq!(conv["macs"], 8 * 8 * 8 * 3 * 9);
+    assert_eq!(conv["params"], 8 * 27 + 8);
+    let dw = nodes.iter().find(|n| n["node"] == "block/dwconv").unwrap();
+    assert_eq!(dw["macs"], 8 * 8 * 8 * 9, "depthwise: in/groups = 1");
+    let bn = nodes
+        .iter()
+        .find(|n| n["op_type"] == "BatchNormalization")
+        .unwrap();
+    assert_eq!(
+        (bn["params"].as_u64(), bn["macs"].as_u64()),
+        (Some(16), Some(0))
+    );
+    assert_eq!(bn["thop_macs"], 4 * 512);
+    let total = &of_type(&recs, "model_cost")[0];
+    assert_eq!(total["params"], 546);
+    assert_eq!(total["thop_macs"], 25008);
+    let sum: u64 = nodes.iter().map(|n| n["macs"].as_u64().unwrap()).sum();
+    assert_eq!(total["macs"], sum);
+}
