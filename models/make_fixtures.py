@@ -1,19 +1,20 @@
 #!/usr/bin/env python3
 """Writes the small ONNX test fixtures of models/ (committed; re-run to regenerate).
 
-    pip install onnx==1.23.2 numpy
-    python3 models/make_fixtures.py
+    pip install onnx==1.23.2 numpy==2.4.6
+    python3 models/make_fixtures.py [OUT_DIR]     # default: models/
 
 Weights come from numpy's seeded generator, so the bytes are the same on every run with the
 same onnx and numpy versions. Shapes are tiny so the tests run in milliseconds.
 """
 import os
+import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
 rng = np.random.default_rng(1234)
 
 

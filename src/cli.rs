@@ -69,8 +69,8 @@ pub struct BenchArgs {
     pub runs: u64,
     /// Counters to read around each op (names or raw rNN hex); task-clock, page-faults and
     /// context-switches are always added.
-    #[arg(long, default_value = counters::DEFAULT_EVENTS)]
-    pub events: String,
+    #[arg(long, default_value = counters::DEFAULT_EVENTS, value_parser = parse_event_list)]
+    pub events: EventList,
     /// Pin the benchmark to this CPU.
     #[arg(long)]
     pub cpu: Option<usize>,
@@ -90,6 +90,16 @@ pub struct CostArgs {
     /// JSON lines (node records, then one model_cost record per model) instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A parsed `--events` list (a newtype so clap takes it as one value).
+#[derive(Debug, Clone)]
+pub struct EventList(pub Vec<counters::EventSpec>);
+
+fn parse_event_list(s: &str) -> Result<EventList, String> {
+    counters::parse_events(s)
+        .map(EventList)
+        .map_err(|e| e.to_string())
 }
 
 /// A tensor shape given on the command line (a newtype so clap takes it as one value).
@@ -150,7 +160,7 @@ fn bench_cmd(args: BenchArgs) -> Result<i32> {
         optimize: args.optimize.into(),
         warmup: args.warmup,
         runs: args.runs as usize,
-        events: counters::parse_events(&args.events)?,
+        events: args.events.0,
         cpu: args.cpu,
         fake_counters: args.fake_counters,
         metadata: Default::default(),

@@ -88,7 +88,7 @@ pub fn source_category(op_type: &str) -> &'static str {
 /// category of the source op they came from (an OptMatMul from a Conv is `conv`, an
 /// OptBinChain from a BatchNormalization is `batchnorm`).
 pub fn exec_category(op: &str, source_category: Option<&'static str>) -> &'static str {
-    const TENSOR_OPS: [&str; 22] = [
+    const TENSOR_OPS: [&str; 26] = [
         "Im2col",
         "LazyIm2col",
         "Pack",
@@ -103,6 +103,7 @@ pub fn exec_category(op: &str, source_category: Option<&'static str>) -> &'stati
         "MoveAxis",
         "Permute",
         "Slice",
+        "StridedSlice",
         "DynSlice",
         "Pad",
         "MultiBroadcastTo",
@@ -111,8 +112,11 @@ pub fn exec_category(op: &str, source_category: Option<&'static str>) -> &'stati
         "Identity",
         "Downsample",
         "Copy",
+        "Transpose",
+        "Split",
+        "Flatten",
     ];
-    if TENSOR_OPS.iter().any(|t| op == *t || op.starts_with(t)) {
+    if TENSOR_OPS.iter().any(|t| op.starts_with(t)) {
         return "tensor";
     }
     if op.contains("Concat") {
@@ -463,6 +467,7 @@ mod tests {
         assert_eq!(source_category("Split"), "tensor");
         assert_eq!(source_category("Mul"), "other");
         assert_eq!(exec_category("LazyIm2col", Some("conv")), "tensor");
+        assert_eq!(exec_category("StridedSlice", Some("other")), "tensor");
         assert_eq!(exec_category("OptMatMul", Some("conv")), "conv");
         assert_eq!(exec_category("OptMatMul", Some("linear")), "linear");
         assert_eq!(exec_category("TypedConcat", None), "concat");

@@ -12,6 +12,7 @@
 //! Architecture invariant: these are plain data. Nothing here knows tract or perf_event, so the
 //! analysis side can read logs without either.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -19,7 +20,7 @@ use std::collections::BTreeMap;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// One line of a log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record {
     Header(Header),
@@ -33,7 +34,7 @@ pub enum Record {
 }
 
 /// First line of every run: what ran, where, and with which counters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Header {
     pub schema_version: u32,
     pub tool: String,
@@ -50,7 +51,7 @@ pub struct Header {
 }
 
 /// The options a run was made with, as the runner saw them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunOptions {
     pub models: Vec<String>,
     /// Fixed input shape, if given on the command line.
@@ -66,7 +67,7 @@ pub struct RunOptions {
 }
 
 /// The machine a run happened on. Every field is best effort: `null` when unreadable.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Context {
     pub hostname: Option<String>,
     /// Board model from the device tree or DMI (e.g. "Raspberry Pi 4 Model B Rev 1.4").
@@ -88,7 +89,7 @@ pub struct Context {
     pub perf_event_paranoid: Option<i32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CpuFreq {
     pub cpu: usize,
     pub governor: Option<String>,
@@ -97,7 +98,7 @@ pub struct CpuFreq {
     pub max_khz: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ThermalZone {
     pub zone: String,
     pub kind: Option<String>,
@@ -105,7 +106,7 @@ pub struct ThermalZone {
 }
 
 /// Whether one requested counter could be opened.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EventStatus {
     pub name: String,
     /// `hardware`, `cache`, `raw` or `software`.
@@ -118,7 +119,7 @@ pub struct EventStatus {
 }
 
 /// Static cost of one node or one whole model. Counts are per inference.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Cost {
     /// Trainable parameters, as PyTorch counts them (BatchNorm: scale and bias; not running stats).
     pub params: u64,
@@ -137,7 +138,7 @@ pub struct Cost {
 }
 
 /// Distribution of a duration over runs, in nanoseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct LatencyNs {
     pub min: u64,
     pub median: u64,
@@ -149,7 +150,7 @@ pub struct LatencyNs {
 }
 
 /// Per-op wall time over runs, in nanoseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct WallNs {
     pub median: u64,
     pub min: u64,
@@ -157,7 +158,7 @@ pub struct WallNs {
 }
 
 /// One counter for one op: median delta over runs, and how much of the time it was scheduled.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CounterValue {
     pub median: u64,
     /// Sum over runs of time_running / sum of time_enabled for this op's interval. 1.0 means
@@ -166,7 +167,7 @@ pub struct CounterValue {
 }
 
 /// Static cost of one source ONNX node, from the graph and its inferred shapes (no run needed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct NodeRecord {
     pub model: String,
     /// Node name as tract names it: the ONNX name, else its first output's name.
@@ -181,7 +182,7 @@ pub struct NodeRecord {
 }
 
 /// Static totals of one model, as `hiddencost cost` prints them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ModelCostRecord {
     pub model: String,
     pub source: String,
@@ -193,7 +194,7 @@ pub struct ModelCostRecord {
 }
 
 /// One executed tract node of one model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct OpRecord {
     pub model: String,
     /// Node id in the executed (optimized) tract model.
@@ -223,7 +224,7 @@ pub struct OpRecord {
 }
 
 /// One model's totals, written after its op records.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ModelRecord {
     pub model: String,
     /// Where it came from: a path, or `zoo:NAME`.
@@ -255,7 +256,7 @@ pub struct ModelRecord {
 }
 
 /// A model (or the run) that failed, and what the user can do about it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorRecord {
     /// The model name or path the error is about, or "run" for run-wide errors.
     pub model: String,
@@ -263,16 +264,41 @@ pub struct ErrorRecord {
 }
 
 /// Marks the end of a complete run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EndRecord {
     pub models_ok: usize,
     pub models_failed: usize,
     pub elapsed_ns: u64,
 }
 
+/// JSON Schema of one log line, as committed in docs/record.schema.json.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Record);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The committed schema must match the types; regenerate with
+    /// `UPDATE_SCHEMA=1 cargo test --lib record` after a change (and bump SCHEMA_VERSION unless
+    /// the change only adds fields).
+    #[test]
+    fn committed_schema_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/record.schema.json");
+        let generated = json_schema();
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/record.schema.json is stale: UPDATE_SCHEMA=1 cargo test --lib record"
+        );
+    }
 
     #[test]
     fn type_is_the_first_key() {
