@@ -166,6 +166,12 @@ fn bench_cmd(args: BenchArgs) -> Result<i32> {
         metadata: Default::default(),
     };
     if let Some(cpu) = args.cpu {
+        if cpu >= rustix::thread::CpuSet::MAX_CPU {
+            bail!(
+                "cannot pin to CPU {cpu} (--cpu): CPU numbers go up to {}",
+                rustix::thread::CpuSet::MAX_CPU - 1
+            );
+        }
         let mut set = rustix::thread::CpuSet::new();
         set.set(cpu);
         rustix::thread::sched_setaffinity(None, &set)

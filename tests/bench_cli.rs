@@ -254,3 +254,29 @@ fn cost_json_prints_node_records_and_totals_without_running() {
     let sum: u64 = nodes.iter().map(|n| n["macs"].as_u64().unwrap()).sum();
     assert_eq!(total["macs"], sum);
 }
+
+#[test]
+fn cpu_pinning_is_applied_and_recorded() {
+    let (recs, _) = bench_stdout(&[
+        &model("shuffle.onnx"),
+        "--runs",
+        "1",
+        "--fake-counters",
+        "--cpu",
+        "0",
+    ]);
+    assert_eq!(recs[0]["options"]["cpu"], 0);
+    let out = hiddencost()
+        .args([
+            "bench",
+            &model("shuffle.onnx"),
+            "--cpu",
+            "4096",
+            "--out",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot pin to CPU 4096"));
+}
