@@ -2,3 +2,4 @@
 //! MAC counts fail to predict latency on embedded boards. See ARCHITECTURE.md for the map.
 
 pub mod record;
+pub mod zoo;
