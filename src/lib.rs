@@ -12,3 +12,4 @@ pub mod runner;
 pub mod sink;
 pub mod stats;
 pub mod summary;
+pub mod zoo;
