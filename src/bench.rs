@@ -10,8 +10,70 @@ use crate::record::*;
 use crate::runner::{self, RunConfig};
 use crate::sink::{Sink, SinkError};
 use crate::stats;
+use crate::zoo::{self, ZooError, ZooOptions};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
+
+/// Extra facts about a model, carried into its model record.
+pub type Metadata = BTreeMap<String, serde_json::Value>;
+
+/// Builds zoo model `name` in memory: a source that goes through the same loading path as a
+/// file, and the zoo's metadata (published errors, the PyTorch module's params and thop MACs).
+pub fn zoo_source(name: &str, opts: &ZooOptions) -> Result<(ModelSource, Metadata), ZooError> {
+    let info = zoo::info(name).ok_or_else(|| ZooError::Unknown(name.to_string()))?;
+    let (proto, stats) = zoo::build_with_stats(info.name, opts)?;
+    let source = ModelSource::Bytes {
+        name: info.name.to_string(),
+        source: format!("zoo:{}", info.name),
+        bytes: Arc::new(zoo::to_bytes(&proto)),
+    };
+    let meta: Metadata = [
+        ("zoo", serde_json::json!(info.name)),
+        ("display_name", serde_json::json!(info.display_name)),
+        ("top1_error", serde_json::json!(info.top1_error)),
+        ("top5_error", serde_json::json!(info.top5_error)),
+        ("reference", serde_json::json!(info.reference)),
+        ("pytorch_params", serde_json::json!(stats.params)),
+        ("pytorch_thop_macs", serde_json::json!(stats.macs_thop)),
+        ("seed", serde_json::json!(opts.seed)),
+        ("fold_bn", serde_json::json!(opts.fold_bn)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    Ok((source, meta))
+}
+
+/// Turns model arguments into sources: `zoo:NAME` is built in memory, anything else is a path;
+/// no argument at all means the whole zoo. A zoo model that cannot be built is an error record
+/// later, not a reason to stop.
+pub fn resolve(args: &[String], opts: &ZooOptions) -> Vec<(ModelSource, Result<Metadata, String>)> {
+    let zoo_all: Vec<String>;
+    let args = if args.is_empty() {
+        zoo_all = zoo::NAMES.iter().map(|n| format!("zoo:{n}")).collect();
+        &zoo_all
+    } else {
+        args
+    };
+    args.iter()
+        .map(|arg| match arg.strip_prefix("zoo:") {
+            Some(name) => match zoo_source(name, opts) {
+                Ok((src, meta)) => (src, Ok(meta)),
+                Err(e) => (
+                    ModelSource::Bytes {
+                        name: name.into(),
+                        source: arg.clone(),
+                        bytes: Arc::default(),
+                    },
+                    Err(e.to_string()),
+                ),
+            },
+            None => (ModelSource::Path(PathBuf::from(arg)), Ok(Metadata::new())),
+        })
+        .collect()
+}
 
 /// Plain options of a bench run (the CLI converts its arguments into this).
 #[derive(Debug, Clone)]
@@ -24,8 +86,9 @@ pub struct BenchOptions {
     pub events: Vec<counters::EventSpec>,
     pub cpu: Option<usize>,
     pub fake_counters: bool,
-    /// Extra facts per model name (e.g. the zoo's published errors) for the model record.
-    pub metadata: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    /// Extra facts per model label (e.g. the zoo's published errors) for the model record; an
+    /// `Err` is a model that could not even be prepared (an unknown zoo name).
+    pub metadata: BTreeMap<String, Result<Metadata, String>>,
 }
 
 /// What a run produced, for the terminal summary and the exit status.
@@ -107,6 +170,11 @@ fn bench_one(
     sink: &mut Sink,
     outcome: &mut Outcome,
 ) -> Result<Result<(), String>, SinkError> {
+    let metadata = match opts.metadata.get(&src.label()) {
+        Some(Err(message)) => return Ok(Err(message.clone())),
+        Some(Ok(meta)) => meta.clone(),
+        None => Metadata::new(),
+    };
     let peak_reset = context::reset_peak_rss();
     let t_load = Instant::now();
     // tract must never take the run down: a panic on a hostile model becomes an error record.
@@ -172,7 +240,7 @@ fn bench_one(
         peak_rss_bytes: context::peak_rss_bytes(),
         load_ns,
         thermal_end: context::thermal(),
-        metadata: opts.metadata.get(&loaded.name).cloned().unwrap_or_default(),
+        metadata,
     };
     if !peak_reset {
         log::debug!("peak RSS could not be reset: it is the process peak so far");

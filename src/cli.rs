@@ -3,10 +3,11 @@
 
 use crate::bench::{self, BenchOptions};
 use crate::counters;
-use crate::model::{ModelSource, Optimize};
+use crate::model::Optimize;
 use crate::record::{ModelCostRecord, Record};
 use crate::sink::{Sink, Target};
 use crate::summary;
+use crate::zoo::{self, ZooOptions};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -35,6 +36,46 @@ pub enum Command {
     Bench(BenchArgs),
     /// Print the static cost (params, MACs, thop MACs, FLOPs, bytes) of models without running them.
     Cost(CostArgs),
+    /// The ten CIFAR-100 networks of the study, built in.
+    #[command(subcommand)]
+    Zoo(ZooCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ZooCommand {
+    /// List the models with their size, MACs and published error.
+    List {
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write models as .onnx files (DIR/NAME.onnx).
+    Export {
+        dir: PathBuf,
+        /// Which models (default: all ten).
+        names: Vec<String>,
+        #[command(flatten)]
+        zoo: ZooArgs,
+    },
+}
+
+#[derive(Args, Debug, Clone, Copy)]
+pub struct ZooArgs {
+    /// Seed of the zoo models' weights.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Fold BatchNorm into the convolutions of zoo models (exporter style).
+    #[arg(long)]
+    pub fold_bn: bool,
+}
+
+impl From<ZooArgs> for ZooOptions {
+    fn from(z: ZooArgs) -> ZooOptions {
+        ZooOptions {
+            seed: z.seed,
+            fold_bn: z.fold_bn,
+        }
+    }
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -46,9 +87,11 @@ pub enum OptimizeArg {
 
 #[derive(Args, Debug)]
 pub struct ModelArgs {
-    /// ONNX model files.
+    /// ONNX model files, or zoo:NAME (see `hiddencost zoo list`). Default: the whole zoo.
     #[arg(value_name = "MODEL")]
     pub models: Vec<String>,
+    #[command(flatten)]
+    pub zoo: ZooArgs,
     /// Input shape of the first input, e.g. 1,3,32,32 (default: the model's own static shape).
     #[arg(long, value_name = "N,C,H,W", value_parser = parse_shape)]
     pub input_shape: Option<Shape>,
@@ -126,17 +169,6 @@ impl From<OptimizeArg> for Optimize {
     }
 }
 
-fn sources(args: &ModelArgs) -> Result<Vec<ModelSource>> {
-    if args.models.is_empty() {
-        bail!("no model given: pass one or more .onnx files");
-    }
-    Ok(args
-        .models
-        .iter()
-        .map(|m| ModelSource::Path(PathBuf::from(m)))
-        .collect())
-}
-
 fn default_out() -> String {
     let stamp = crate::context::rfc3339(std::time::SystemTime::now()).replace(':', "-");
     let host = crate::context::read()
@@ -150,12 +182,21 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Bench(args) => bench_cmd(args),
         Command::Cost(args) => cost_cmd(args),
+        Command::Zoo(ZooCommand::List { json }) => zoo_list(json),
+        Command::Zoo(ZooCommand::Export { dir, names, zoo }) => {
+            zoo_export(&dir, &names, zoo.into())
+        }
     }
 }
 
 fn bench_cmd(args: BenchArgs) -> Result<i32> {
+    let resolved = bench::resolve(&args.model.models, &args.model.zoo.into());
     let opts = BenchOptions {
-        models: sources(&args.model)?,
+        metadata: resolved
+            .iter()
+            .map(|(src, meta)| (src.label(), meta.clone()))
+            .collect(),
+        models: resolved.into_iter().map(|(src, _)| src).collect(),
         input_shape: args.model.input_shape.clone().map(|s| s.0),
         optimize: args.optimize.into(),
         warmup: args.warmup,
@@ -163,7 +204,6 @@ fn bench_cmd(args: BenchArgs) -> Result<i32> {
         events: args.events.0,
         cpu: args.cpu,
         fake_counters: args.fake_counters,
-        metadata: Default::default(),
     };
     if let Some(cpu) = args.cpu {
         if cpu >= rustix::thread::CpuSet::MAX_CPU {
@@ -193,23 +233,33 @@ fn bench_cmd(args: BenchArgs) -> Result<i32> {
     let outcome = bench::run(&opts, &mut sink, &mut progress)?;
     bar.finish_and_clear();
     if target != Target::Stdout {
-        print!("{}", summary::render(&outcome.models, &outcome.ops));
-        println!("\nrecords: {}", sink.label());
+        let table = summary::render(&outcome.models, &outcome.ops);
+        say(&format!("{table}\nrecords: {}\n", sink.label()))?;
     }
     Ok(if outcome.errors.is_empty() { 0 } else { 1 })
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.
+fn say(text: &str) -> Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("writing to stdout"),
+    }
 }
 
 fn cost_cmd(args: CostArgs) -> Result<i32> {
     let mut failed = 0;
     let mut sink = Sink::from_writer(Box::new(std::io::stdout()), "stdout");
-    for src in sources(&args.model)? {
-        let st = match crate::model::load_static(
-            &src,
-            args.model.input_shape.as_ref().map(|s| s.0.as_slice()),
-        ) {
+    let input_shape = args.model.input_shape.as_ref().map(|s| s.0.as_slice());
+    for (src, meta) in bench::resolve(&args.model.models, &args.model.zoo.into()) {
+        let st = match meta
+            .map_err(|m| m)
+            .and_then(|_| crate::model::load_static(&src, input_shape).map_err(|e| e.to_string()))
+        {
             Ok(st) => st,
-            Err(e) => {
-                eprintln!("error: {e}");
+            Err(message) => {
+                log::error!("{message}");
                 failed += 1;
                 continue;
             }
@@ -219,23 +269,92 @@ fn cost_cmd(args: CostArgs) -> Result<i32> {
             for n in nodes {
                 sink.write(&Record::Node(n))?;
             }
-            sink.write(&Record::ModelCost(ModelCostRecord {
-                model: st.name.clone(),
-                source: st.source.clone(),
-                input_shape: st.input_shape.clone(),
-                output_shapes: st.output_shapes.clone(),
-                source_nodes: st.sources.len(),
-                cost: st.totals,
-            }))?;
+            sink.write(&Record::ModelCost(model_cost(&st)))?;
         } else {
-            println!("{} ({}), input {:?}", st.name, st.source, st.input_shape);
-            print!("{}", summary::render_cost(&nodes));
             let t = st.totals;
-            println!(
-                "total: {} params, {} MACs, {} thop MACs, {} FLOPs, {} bytes read, {} bytes written\n",
-                t.params, t.macs, t.thop_macs, t.flops, t.bytes_read, t.bytes_written
-            );
+            say(&format!(
+                "{} ({}), input {:?}\n{}total: {} params, {} MACs, {} thop MACs, {} FLOPs, \
+                 {} bytes read, {} bytes written\n\n",
+                st.name,
+                st.source,
+                st.input_shape,
+                summary::render_cost(&nodes),
+                t.params,
+                t.macs,
+                t.thop_macs,
+                t.flops,
+                t.bytes_read,
+                t.bytes_written
+            ))?;
         }
     }
     Ok(if failed == 0 { 0 } else { 1 })
+}
+
+fn model_cost(st: &crate::model::StaticModel) -> ModelCostRecord {
+    ModelCostRecord {
+        model: st.name.clone(),
+        source: st.source.clone(),
+        input_shape: st.input_shape.clone(),
+        output_shapes: st.output_shapes.clone(),
+        source_nodes: st.sources.len(),
+        cost: st.totals,
+    }
+}
+
+fn zoo_list(json: bool) -> Result<i32> {
+    let mut sink = Sink::from_writer(Box::new(std::io::stdout()), "stdout");
+    let mut table = format!(
+        "{:<14} {:>11} {:>11} {:>14} {:>14} {:>14} {:>8} {:>8}\n",
+        "name", "params", "PyTorch", "MACs", "thop MACs", "PyTorch thop", "top-1 %", "top-5 %"
+    );
+    for info in zoo::all() {
+        let (src, meta) = bench::zoo_source(info.name, &ZooOptions::default())?;
+        let st = crate::model::load_static(&src, None)?;
+        if json {
+            sink.write(&Record::ModelCost(model_cost(&st)))?;
+            continue;
+        }
+        let u = |k: &str| meta.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+        table += &format!(
+            "{:<14} {:>11} {:>11} {:>14} {:>14} {:>14} {:>8.2} {:>8.2}\n",
+            info.name,
+            st.totals.params,
+            u("pytorch_params"),
+            st.totals.macs,
+            st.totals.thop_macs,
+            u("pytorch_thop_macs"),
+            info.top1_error,
+            info.top5_error
+        );
+    }
+    if !json {
+        table += "\nparams, MACs and thop MACs are computed from the ONNX graph; the PyTorch \
+                  columns are those of the reference modules (thop does not see functional \
+                  pooling). Errors: CIFAR-100 test set, as published by pytorch-cifar100.\n";
+        say(&table)?;
+    }
+    Ok(0)
+}
+
+fn zoo_export(dir: &std::path::Path, names: &[String], opts: ZooOptions) -> Result<i32> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let names: Vec<&str> = if names.is_empty() {
+        zoo::NAMES.to_vec()
+    } else {
+        names
+            .iter()
+            .map(|n| n.strip_prefix("zoo:").unwrap_or(n))
+            .collect()
+    };
+    let mut written = String::new();
+    for name in names {
+        let proto = zoo::build(name, &opts)?;
+        let path = dir.join(format!("{}.onnx", name.to_ascii_lowercase()));
+        std::fs::write(&path, zoo::to_bytes(&proto))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        written += &format!("{}\n", path.display());
+    }
+    say(&written)?;
+    Ok(0)
 }

@@ -40,15 +40,12 @@ impl Optimize {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("{path}: cannot read: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("{path}: not a valid ONNX file (protobuf decoding failed: {source}); is it truncated?")]
+    #[error("{path}: cannot read: {cause}")]
+    Read { path: String, cause: std::io::Error },
+    #[error("{path}: not a valid ONNX file (protobuf decoding failed: {cause}); is it truncated?")]
     Decode {
         path: String,
-        source: prost::DecodeError,
+        cause: prost::DecodeError,
     },
     #[error("{model}: unsupported ONNX operator(s) for tract {TRACT_VERSION}: {ops}")]
     Unsupported { model: String, ops: String },
@@ -60,11 +57,11 @@ pub enum ModelError {
         input: String,
         shape: String,
     },
-    #[error("{model}: {what}: {source:#}")]
+    #[error("{model}: {what}: {cause:#}")]
     Tract {
         model: String,
         what: &'static str,
-        source: anyhow::Error,
+        cause: anyhow::Error,
     },
 }
 
@@ -133,17 +130,17 @@ pub fn read_proto(src: &ModelSource) -> Result<pb::ModelProto, ModelError> {
     let label = src.label();
     let decoded = match src {
         ModelSource::Path(p) => {
-            let bytes = std::fs::read(p).map_err(|source| ModelError::Read {
+            let bytes = std::fs::read(p).map_err(|cause| ModelError::Read {
                 path: label.clone(),
-                source,
+                cause,
             })?;
             pb::ModelProto::decode(bytes.as_slice())
         }
         ModelSource::Bytes { bytes, .. } => pb::ModelProto::decode(bytes.as_slice()),
     };
-    let proto = decoded.map_err(|source| ModelError::Decode {
+    let proto = decoded.map_err(|cause| ModelError::Decode {
         path: label.clone(),
-        source,
+        cause,
     })?;
     if proto
         .graph
@@ -154,7 +151,7 @@ pub fn read_proto(src: &ModelSource) -> Result<pb::ModelProto, ModelError> {
         return Err(ModelError::Tract {
             model: label,
             what: "not an ONNX model",
-            source: anyhow::anyhow!("the protobuf holds no graph (no nodes, no outputs)"),
+            cause: anyhow::anyhow!("the protobuf holds no graph (no nodes, no outputs)"),
         });
     }
     Ok(proto)
@@ -168,11 +165,7 @@ pub fn inference_model(
 ) -> Result<InferenceModel, ModelError> {
     let tract = |what: &'static str| {
         let model = model.to_string();
-        move |source: anyhow::Error| ModelError::Tract {
-            model,
-            what,
-            source,
-        }
+        move |cause: anyhow::Error| ModelError::Tract { model, what, cause }
     };
     let mut inf = tract_onnx::onnx()
         .model_for_proto_model(proto)
@@ -259,7 +252,7 @@ pub fn source_nodes(
             let fact = inf.outlet_fact(*outlet).map_err(|e| ModelError::Tract {
                 model: name.clone(),
                 what: "reading facts",
-                source: e,
+                cause: e,
             })?;
             let is_const = inf
                 .node(outlet.node)
@@ -407,11 +400,7 @@ pub fn load(
     } = st;
     let tract = |what: &'static str| {
         let model = source.clone();
-        move |source: anyhow::Error| ModelError::Tract {
-            model,
-            what,
-            source,
-        }
+        move |cause: anyhow::Error| ModelError::Tract { model, what, cause }
     };
     let model = typed(inf, optimize).map_err(tract("optimizing"))?;
     let input_facts = model.input_fact(0).map_err(tract("input"))?.clone();

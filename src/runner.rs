@@ -23,11 +23,8 @@ pub struct RunConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("{model}: inference failed: {source:#}")]
-    Inference {
-        model: String,
-        source: anyhow::Error,
-    },
+    #[error("{model}: inference failed: {cause:#}")]
+    Inference { model: String, cause: anyhow::Error },
 }
 
 /// What measuring one model produced.
@@ -113,9 +110,9 @@ pub fn measure(
     counters: &mut CounterSet,
     cfg: RunConfig,
 ) -> Result<Measurement, RunError> {
-    let fail = |source: anyhow::Error| RunError::Inference {
+    let fail = |cause: anyhow::Error| RunError::Inference {
         model: model.name.clone(),
-        source,
+        cause,
     };
     let n = model.exec.len();
     let mut slot_of = vec![NO_SLOT; model.plan.model().nodes().len()];

@@ -22,21 +22,21 @@ pub enum Target {
 pub enum SinkError {
     #[error("bad --out `{0}`: use a file path, `-` for stdout, or serial:/dev/ttyX[@baud]")]
     BadTarget(String),
-    #[error("cannot open output {target}: {source}")]
+    #[error("cannot open output {target}: {cause}")]
     Open {
         target: String,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("serial port {device}: {what}: {source}; is the adapter plugged in?")]
+    #[error("serial port {device}: {what}: {cause}; is the adapter plugged in?")]
     Serial {
         device: String,
         what: &'static str,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("writing to {target} failed: {source} (disk full, or device unplugged?)")]
+    #[error("writing to {target} failed: {cause} (disk full, or device unplugged?)")]
     Write {
         target: String,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -87,10 +87,10 @@ pub struct Sink {
 fn open_serial(device: &Path, baud: u32) -> Result<File, SinkError> {
     let err = |what| {
         let device = device.display().to_string();
-        move |source: std::io::Error| SinkError::Serial {
+        move |cause: std::io::Error| SinkError::Serial {
             device,
             what,
-            source,
+            cause,
         }
     };
     let file = OpenOptions::new()
@@ -120,22 +120,22 @@ impl Sink {
             Target::Stdout => (Box::new(std::io::stdout()), None),
             Target::File(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|source| SinkError::Open {
+                    std::fs::create_dir_all(dir).map_err(|cause| SinkError::Open {
                         target: label.clone(),
-                        source,
+                        cause,
                     })?;
                 }
                 let f = OpenOptions::new()
                     .create(true)
                     .append(true)
                     .open(path)
-                    .map_err(|source| SinkError::Open {
+                    .map_err(|cause| SinkError::Open {
                         target: label.clone(),
-                        source,
+                        cause,
                     })?;
-                let sync = f.try_clone().map_err(|source| SinkError::Open {
+                let sync = f.try_clone().map_err(|cause| SinkError::Open {
                     target: label.clone(),
-                    source,
+                    cause,
                 })?;
                 (Box::new(f), Some(sync))
             }
@@ -173,9 +173,9 @@ impl Sink {
             .push_str(&serde_json::to_string(record).unwrap_or_default());
         self.line.push('\n');
         let target = &self.label;
-        let err = |source| SinkError::Write {
+        let err = |cause| SinkError::Write {
             target: target.clone(),
-            source,
+            cause,
         };
         self.out.write_all(self.line.as_bytes()).map_err(err)?;
         self.out.flush().map_err(err)?;
@@ -186,10 +186,14 @@ impl Sink {
     /// Makes what was written durable (fsync for files; a no-op elsewhere).
     pub fn sync(&mut self) -> Result<(), SinkError> {
         if let Some(f) = &self.file {
-            f.sync_all().map_err(|source| SinkError::Write {
-                target: self.label.clone(),
-                source,
-            })?;
+            // Character devices and pipes cannot be synced (EINVAL, e.g. /dev/null): fine.
+            match f.sync_all() {
+                Err(e) if e.raw_os_error() == Some(22) => {}
+                r => r.map_err(|cause| SinkError::Write {
+                    target: self.label.clone(),
+                    cause,
+                })?,
+            }
         }
         Ok(())
     }

@@ -73,11 +73,8 @@ pub enum CounterError {
     UnknownEvent(String),
     #[error("too many events ({0}); at most {MAX_GROUP_EVENTS} can be requested")]
     TooMany(usize),
-    #[error("{what}: {source}")]
-    Io {
-        what: String,
-        source: std::io::Error,
-    },
+    #[error("{what}: {cause}")]
+    Io { what: String, cause: std::io::Error },
 }
 
 const KNOWN_NAMES: &str = "cycles, instructions, cache-references, cache-misses, \

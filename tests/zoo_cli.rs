@@ -1,0 +1,148 @@
+//! The zoo through the same paths as a user's file: static cost against the zoo builder's own
+//! counts, `bench` of all ten with no model argument, `zoo list` and `zoo export`.
+
+mod common;
+use common::*;
+use hiddencost::bench::zoo_source;
+use hiddencost::model::load_static;
+use hiddencost::zoo::{self, ZooOptions};
+
+/// The cost module (graph + tract shapes) and the zoo builder (its own layer bookkeeping) count
+/// independently; they must agree to the unit, and params must equal the PyTorch module's.
+#[test]
+fn cost_module_agrees_with_the_zoo_builder() {
+    for name in zoo::NAMES {
+        let (src, meta) = zoo_source(name, &ZooOptions::default()).unwrap();
+        let (_, stats) = zoo::build_with_stats(name, &ZooOptions::default()).unwrap();
+        let st = load_static(&src, None).unwrap();
+        assert_eq!(st.totals.params, stats.params, "{name} params");
+        assert_eq!(meta["pytorch_params"], stats.params, "{name}");
+        assert_eq!(
+            st.totals.thop_macs, stats.macs_graph,
+            "{name} thop MACs by graph rules"
+        );
+        assert_eq!(st.input_shape, [1, 3, 32, 32]);
+        assert_eq!(st.output_shapes, [vec![1, 100]]);
+    }
+}
+
+#[test]
+fn bench_with_no_model_runs_the_whole_zoo_into_a_complete_log() {
+    let out = hiddencost()
+        .args([
+            "bench",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--fake-counters",
+            "--out",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs = records(&String::from_utf8_lossy(&out.stdout));
+    let models = of_type(&recs, "model");
+    let names: Vec<&str> = models
+        .iter()
+        .map(|m| m["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, zoo::NAMES);
+    for m in &models {
+        let name = m["model"].as_str().unwrap();
+        let info = zoo::info(name).unwrap();
+        assert_eq!(m["source"], format!("zoo:{name}"));
+        assert_eq!(m["metadata"]["top1_error"], info.top1_error);
+        assert_eq!(m["metadata"]["zoo"], name);
+        assert_eq!(m["output_shapes"], serde_json::json!([[1, 100]]));
+        assert!(m["latency_ns"]["median"].as_u64().unwrap() > 0);
+        let ops = recs
+            .iter()
+            .filter(|r| r["type"] == "op" && r["model"] == name)
+            .count();
+        assert_eq!(ops as u64, m["executed_nodes"].as_u64().unwrap(), "{name}");
+    }
+    assert!(of_type(&recs, "error").is_empty());
+    assert_eq!(recs.last().unwrap()["models_ok"], 10);
+}
+
+#[test]
+fn fold_bn_removes_batchnorm_nodes() {
+    let run = |extra: &[&str]| {
+        let out = hiddencost()
+            .args(["cost", "zoo:resnet50", "--json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let recs = records(&String::from_utf8_lossy(&out.stdout));
+        of_type(&recs, "node")
+            .iter()
+            .filter(|n| n["op_type"] == "BatchNormalization")
+            .count()
+    };
+    assert_eq!(run(&[]), 53);
+    assert_eq!(run(&["--fold-bn"]), 0);
+}
+
+#[test]
+fn unknown_zoo_name_is_an_error_record_and_the_rest_runs() {
+    let out = hiddencost()
+        .args([
+            "bench",
+            "zoo:resnet5",
+            &model("shuffle.onnx"),
+            "--runs",
+            "1",
+            "--fake-counters",
+        ])
+        .args(["--out", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let recs = records(&String::from_utf8_lossy(&out.stdout));
+    let err = &of_type(&recs, "error")[0];
+    assert_eq!(err["model"], "zoo:resnet5");
+    assert!(err["message"].as_str().unwrap().contains("known: vgg16"));
+    assert_eq!(of_type(&recs, "model").len(), 1);
+}
+
+#[test]
+fn zoo_list_and_export() {
+    let out = hiddencost().args(["zoo", "list"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("resnet50") && text.contains("23705252"),
+        "{text}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = hiddencost()
+        .args(["zoo", "export"])
+        .arg(dir.path())
+        .args(["mobilenet", "zoo:shufflenetv2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let a = std::fs::read(dir.path().join("mobilenet.onnx")).unwrap();
+    let proto = zoo::build("mobilenet", &ZooOptions::default()).unwrap();
+    assert_eq!(
+        a,
+        zoo::to_bytes(&proto),
+        "export writes the same bytes as the in-memory build"
+    );
+    assert!(dir.path().join("shufflenetv2.onnx").exists());
+    // and an exported file benchmarks like the in-memory model
+    let out = hiddencost()
+        .args(["cost", "--json"])
+        .arg(dir.path().join("mobilenet.onnx"))
+        .output()
+        .unwrap();
+    let recs = records(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(of_type(&recs, "model_cost")[0]["params"], 3315428);
+}
