@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "Python tools (fixtures, schema validation)"
+step "Python tools (fixtures, schema validation, the zoo's outside-world check)"
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
-    onnx==1.23.2 numpy==2.4.6 jsonschema==4.25.1
+    onnx==1.23.2 numpy==2.4.6 jsonschema==4.25.1 onnxruntime==1.31.1
 
 step "cargo test"
 cargo test --locked
@@ -33,3 +33,7 @@ status=0
 [ "$status" = 1 ] || { echo "expected exit status 1, got $status"; cat "$tmp/fake.err"; exit 1; }
 "$bin" cost models/tiny_cnn.onnx --json > "$tmp/cost.jsonl"
 python3 tests/validate_log.py docs/record.schema.json "$tmp/real.jsonl" "$tmp/fake.jsonl" "$tmp/cost.jsonl"
+
+step "exported zoo models pass onnx's checker and run in onnxruntime"
+"$bin" zoo export "$tmp/zoo" >/dev/null
+python3 tests/zoo_check.py "$tmp/zoo"
