@@ -12,10 +12,15 @@ use tract_onnx::pb::{AttributeProto, TensorProto, TensorShapeProto, TypeProto, V
 
 /// A float32 tensor named `name`.
 pub(crate) fn tensor_f32(name: &str, dims: &[usize], data: &[f32]) -> TensorProto {
-    let mut raw = Vec::with_capacity(data.len() * 4);
-    for v in data {
-        raw.extend_from_slice(&v.to_le_bytes());
+    let mut raw = vec![0u8; data.len() * 4];
+    for (bytes, v) in raw.chunks_exact_mut(4).zip(data) {
+        bytes.copy_from_slice(&v.to_le_bytes());
     }
+    tensor_f32_le(name, dims, raw)
+}
+
+/// A float32 tensor from its little-endian bytes.
+pub(crate) fn tensor_f32_le(name: &str, dims: &[usize], raw: Vec<u8>) -> TensorProto {
     TensorProto {
         name: name.to_string(),
         dims: dims.iter().map(|&d| d as i64).collect(),
