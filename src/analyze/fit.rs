@@ -419,7 +419,11 @@ pub fn parse_cost_output(path: &Path, text: &str) -> Result<Vec<NodeRecord>, Ana
             continue;
         }
         let err = |reason: String| AnalyzeError::CostFormat { path: path.into(), line: ix + 1, reason };
-        match serde_json::from_str::<Record>(line) {
+        let value: serde_json::Value = serde_json::from_str(line).map_err(|e| err(format!("not JSON: {e}")))?;
+        if value.get("type").and_then(|t| t.as_str()) != Some("node") {
+            continue;
+        }
+        match serde_json::from_value::<Record>(value) {
             Ok(Record::Node(n)) => {
                 if let Some(first) = nodes.first().filter(|f| f.model != n.model) {
                     return Err(err(format!("nodes of several models (`{}`, `{}`): predict one model at a time", first.model, n.model)));
@@ -427,7 +431,7 @@ pub fn parse_cost_output(path: &Path, text: &str) -> Result<Vec<NodeRecord>, Ana
                 nodes.push(n);
             }
             Ok(_) => {}
-            Err(e) => return Err(err(format!("not a record: {e}"))),
+            Err(e) => return Err(err(format!("invalid node record: {e}"))),
         }
     }
     if nodes.is_empty() {

@@ -36,7 +36,7 @@ impl Analysis {
 
 /// Per device: models, and (MAPE, within ±10%) of the node model and the MACs-only model.
 pub fn fit_summary_table(a: &Analysis) -> Table {
-    let mut t = Table::new(&["device", "models", "node model MAPE", "within ±10%", "MACs-only MAPE", "within ±10% "]);
+    let mut t = Table::new(&["device", "models", "node model MAPE", "node within ±10%", "MACs-only MAPE", "MACs-only within ±10%"]);
     for d in &a.fit.devices {
         match &d.validation {
             Some(v) => t.row(vec![
@@ -55,7 +55,7 @@ pub fn fit_summary_table(a: &Analysis) -> Table {
 
 /// Per held-out model: measured vs both predictions.
 pub fn fit_models_table(a: &Analysis) -> Table {
-    let mut t = Table::new(&["device", "model", "measured ms", "node model ms", "error", "MACs-only ms", "error "]);
+    let mut t = Table::new(&["device", "model", "measured ms", "node model ms", "node error", "MACs-only ms", "MACs-only error"]);
     let err = |p: f64, m: f64| if m > 0.0 { format!("{:+.1}%", (p - m) / m * 100.0) } else { "n/a".into() };
     for d in &a.fit.devices {
         for h in d.validation.iter().flat_map(|v| &v.per_model) {

@@ -5,7 +5,7 @@
 use super::load::{Dataset, ModelRun};
 use super::metrics::{Agg, ModelMetrics, RATIOS, Ratio, fraction, ordered_keys};
 use super::report::Analysis;
-use super::tables::{Table, csv_num, measured, millions, ms, or_na, pct};
+use super::tables::{Table, csv_num, measured, ms, or_na, pct, si};
 use std::collections::BTreeMap;
 
 /// Governor of the pinned CPU, else the distinct governors joined by "/".
@@ -45,7 +45,7 @@ fn ratio_of(part: u64, whole: u64) -> Option<f64> {
 
 pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
     let mut t = Table::new(&[
-        "device", "model", "median ms", "p90 ms", "params M", "MACs M", "thop MACs M", "GMAC/s", "sum ops/e2e",
+        "device", "model", "median ms", "p90 ms", "params", "MACs", "thop MACs", "GMAC/s", "sum ops/e2e",
         "hidden (exec)", "hidden (src)", "governor", "temp drift",
     ]);
     for (run, m) in data.runs.iter().zip(&a.metrics) {
@@ -54,9 +54,9 @@ pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
             run.model.model.clone(),
             ms(run.model.latency_ns.median as f64),
             ms(run.model.latency_ns.p90 as f64),
-            millions(run.model.cost.params),
-            millions(run.model.cost.macs),
-            millions(run.model.cost.thop_macs),
+            si(run.model.cost.params),
+            si(run.model.cost.macs),
+            si(run.model.cost.thop_macs),
             or_na(gmacs(run), 2),
             or_na(ratio_of(run.model.sum_op_wall_median_ns, run.model.latency_ns.median), 2),
             pct(m.hidden_executed_share()),

@@ -94,6 +94,19 @@ pub fn millions(count: u64) -> String {
     format!("{:.2}", count as f64 / 1e6)
 }
 
+/// A count with 3 significant digits and an SI suffix: 546, 22.7k, 25.6M, 4.11G.
+pub fn si(count: u64) -> String {
+    let v = count as f64;
+    let (scaled, suffix) = match count {
+        0..1_000 => return count.to_string(),
+        1_000..1_000_000 => (v / 1e3, "k"),
+        1_000_000..1_000_000_000 => (v / 1e6, "M"),
+        _ => (v / 1e9, "G"),
+    };
+    let decimals = if scaled >= 100.0 { 0 } else if scaled >= 10.0 { 1 } else { 2 };
+    format!("{scaled:.decimals$}{suffix}")
+}
+
 /// A float with `decimals`, or [`NOT_MEASURED`].
 pub fn measured(value: Option<f64>, decimals: usize) -> String {
     value.map_or_else(|| NOT_MEASURED.to_string(), |v| format!("{v:.decimals$}"))
@@ -135,5 +148,10 @@ mod tests {
         assert_eq!(measured(None, 2), NOT_MEASURED);
         assert_eq!(measured(Some(1.0), 2), "1.00");
         assert_eq!(csv_num(None), "");
+        assert_eq!(si(546), "546");
+        assert_eq!(si(22_688), "22.7k");
+        assert_eq!(si(25_557_032), "25.6M");
+        assert_eq!(si(4_110_000_000), "4.11G");
+        assert_eq!(si(999_999), "1000k"); // rounding at a suffix boundary keeps the lower suffix
     }
 }
