@@ -439,3 +439,7 @@ pub fn parse_cost_output(path: &Path, text: &str) -> Result<Vec<NodeRecord>, Ana
     }
     Ok(nodes)
 }
+
+#[cfg(test)]
+#[path = "fit_tests.rs"]
+mod tests;
