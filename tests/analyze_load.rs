@@ -20,7 +20,10 @@ fn lines(text: &str) -> Vec<String> {
 
 /// Line number (1-based) of the first line of `text` with `"type":"<kind>"`.
 fn line_of(text: &[String], kind: &str) -> usize {
-    text.iter().position(|l| l.contains(&format!("\"type\":\"{kind}\""))).unwrap() + 1
+    text.iter()
+        .position(|l| l.contains(&format!("\"type\":\"{kind}\"")))
+        .unwrap()
+        + 1
 }
 
 #[test]
@@ -32,15 +35,30 @@ fn truncated_last_line_is_skipped_and_named() {
     let model_b = ls.pop().unwrap(); // model b's model record, cut in the middle (power cut)
     let text = ls.join("\n") + "\n" + &model_b[..model_b.len() / 2];
     let path = write(dir.path(), "cut.jsonl", &text);
-    let data = load_logs(&[path.clone()]).unwrap();
+    let data = load_logs(std::slice::from_ref(&path)).unwrap();
     assert_eq!(data.runs.len(), 1, "model a is complete, b is not");
     assert_eq!(data.runs[0].model.model, "a");
     let notes: Vec<String> = data.notes.iter().map(|n| n.to_string()).collect();
     let last = ls.len() + 1;
     let p = path.display();
-    assert!(notes.iter().any(|n| n.starts_with(&format!("{p}:{last}: truncated last line"))), "{notes:#?}");
-    assert!(notes.iter().any(|n| n.contains("model `b`") && n.contains("without a model record")), "{notes:#?}");
-    assert!(notes.iter().any(|n| n.starts_with(&format!("{p}:1: run has no end record"))), "{notes:#?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with(&format!("{p}:{last}: truncated last line"))),
+        "{notes:#?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("model `b`") && n.contains("without a model record")),
+        "{notes:#?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with(&format!("{p}:1: run has no end record"))),
+        "{notes:#?}"
+    );
 }
 
 #[test]
@@ -55,14 +73,28 @@ fn garbage_and_unknown_lines_are_skipped_with_their_line() {
     let path = write(dir.path(), "g.jsonl", &(ls.join("\n") + "\n"));
     let data = load_logs(&[path]).unwrap();
     assert_eq!(data.runs.len(), 2);
-    let by_line: Vec<(usize, &str)> = data.notes.iter().map(|n| (n.line, n.reason.as_str())).collect();
+    let by_line: Vec<(usize, &str)> = data
+        .notes
+        .iter()
+        .map(|n| (n.line, n.reason.as_str()))
+        .collect();
     assert_eq!(by_line.len(), 4, "{by_line:#?}");
     assert_eq!(by_line[0].0, at);
     assert!(by_line[0].1.starts_with("corrupted line: not JSON"));
     assert_eq!(by_line[1].0, at + 1);
-    assert!(by_line[1].1.starts_with("unknown record type `gpu_counter`"));
+    assert!(
+        by_line[1]
+            .1
+            .starts_with("unknown record type `gpu_counter`")
+    );
     assert_eq!(by_line[2].0, at + 2);
-    assert!(by_line[2].1.starts_with("invalid `op` record: missing field"), "{}", by_line[2].1);
+    assert!(
+        by_line[2]
+            .1
+            .starts_with("invalid `op` record: missing field"),
+        "{}",
+        by_line[2].1
+    );
     assert_eq!(by_line[3].0, at + 3);
     assert!(by_line[3].1.starts_with("not a record"));
 }
@@ -77,11 +109,21 @@ fn unknown_schema_version_skips_that_run_only() {
     let path = write(dir.path(), "mixed.jsonl", &(future + &good));
     let data = load_logs(&[path]).unwrap();
     assert_eq!(data.runs.len(), 2, "the v1 run is used");
-    assert_eq!(data.runs[0].line, n_future + line_of(&lines(&good), "model"));
-    let notes: Vec<String> = data.notes.iter().map(|n| format!("{}: {}", n.line, n.reason)).collect();
+    assert_eq!(
+        data.runs[0].line,
+        n_future + line_of(&lines(&good), "model")
+    );
+    let notes: Vec<String> = data
+        .notes
+        .iter()
+        .map(|n| format!("{}: {}", n.line, n.reason))
+        .collect();
     assert_eq!(notes.len(), 2, "{notes:#?}");
     assert!(notes[0].starts_with("1: header skipped: schema_version 2, this hiddencost reads 1"));
-    assert!(notes[1].starts_with(&format!("2: lines 2-{n_future}: {} records skipped", n_future - 1)));
+    assert!(notes[1].starts_with(&format!(
+        "2: lines 2-{n_future}: {} records skipped",
+        n_future - 1
+    )));
 }
 
 #[test]
@@ -108,15 +150,28 @@ fn records_before_a_header_and_error_records_are_noted() {
 fn nothing_usable_is_an_error_that_says_why() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "junk.jsonl", "not json\n\0\0\0");
-    let opts = AnalyzeOptions { logs: vec![path], out_dir: dir.path().join("out"), accuracy_csv: None };
+    let opts = AnalyzeOptions {
+        logs: vec![path],
+        out_dir: dir.path().join("out"),
+        accuracy_csv: None,
+    };
     let err = analyze(&opts).unwrap_err();
     assert!(matches!(err, AnalyzeError::NoModels { .. }));
     let msg = err.to_string();
     assert!(msg.contains("junk.jsonl:1: corrupted line"), "{msg}");
-    let missing = AnalyzeOptions { logs: vec![dir.path().join("nope.jsonl")], ..opts.clone() };
+    let missing = AnalyzeOptions {
+        logs: vec![dir.path().join("nope.jsonl")],
+        ..opts.clone()
+    };
     let msg = analyze(&missing).unwrap_err().to_string();
-    assert!(msg.starts_with("cannot read") && msg.contains("nope.jsonl"), "{msg}");
-    let none = AnalyzeOptions { logs: vec![], ..opts };
+    assert!(
+        msg.starts_with("cannot read") && msg.contains("nope.jsonl"),
+        "{msg}"
+    );
+    let none = AnalyzeOptions {
+        logs: vec![],
+        ..opts
+    };
     assert!(matches!(analyze(&none), Err(AnalyzeError::NoLogs)));
 }
 
@@ -141,7 +196,11 @@ fn any_byte_soup_never_panics() {
         }
         let path = dir.path().join("soup.jsonl");
         std::fs::write(&path, &bytes).unwrap();
-        let opts = AnalyzeOptions { logs: vec![path], out_dir: dir.path().join("out"), accuracy_csv: None };
+        let opts = AnalyzeOptions {
+            logs: vec![path],
+            out_dir: dir.path().join("out"),
+            accuracy_csv: None,
+        };
         let _ = analyze(&opts);
     }
 }
@@ -155,5 +214,8 @@ fn a_log_with_no_counters_is_analysed() {
         .iter()
         .flat_map(|r| &r.ops)
         .any(|o| o.counters.get("cycles").copied().flatten().is_some());
-    assert!(!cycles_measured, "the golden real log was made without PMU access");
+    assert!(
+        !cycles_measured,
+        "the golden real log was made without PMU access"
+    );
 }

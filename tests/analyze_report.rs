@@ -7,7 +7,9 @@ use analyze_common as common;
 
 use hiddencost::analyze::load::load_logs;
 use hiddencost::analyze::report::Analysis;
-use hiddencost::analyze::{AnalyzeOptions, AnalyzeSummary, analyze, predict, predict_device, read_cost_output};
+use hiddencost::analyze::{
+    AnalyzeOptions, AnalyzeSummary, analyze, predict, predict_device, read_cost_output,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,7 +24,11 @@ fn synth_paths(dir: &Path) -> Vec<PathBuf> {
 
 fn run_on_synth() -> (tempfile::TempDir, AnalyzeSummary) {
     let dir = tempfile::tempdir().unwrap();
-    let opts = AnalyzeOptions { logs: synth_paths(dir.path()), out_dir: dir.path().join("out"), accuracy_csv: None };
+    let opts = AnalyzeOptions {
+        logs: synth_paths(dir.path()),
+        out_dir: dir.path().join("out"),
+        accuracy_csv: None,
+    };
     let summary = analyze(&opts).unwrap();
     (dir, summary)
 }
@@ -35,26 +41,66 @@ fn read(dir: &Path, name: &str) -> String {
 fn csv_rows(text: &str) -> Vec<BTreeMap<String, String>> {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    lines.map(|l| header.iter().map(|h| h.to_string()).zip(l.split(',').map(String::from)).collect()).collect()
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .map(|h| h.to_string())
+                .zip(l.split(',').map(String::from))
+                .collect()
+        })
+        .collect()
 }
 
 #[test]
 fn writes_every_output_file() {
     let (dir, summary) = run_on_synth();
     let out = dir.path().join("out");
-    let mut names: Vec<String> = summary.files_written.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = summary
+        .files_written
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     for expected in [
-        "report.md", "models.csv", "shares.csv", "counters.csv", "correlations.csv", "fit_validation.csv", "devices.csv",
-        "fit.json", "shares_executed.svg", "shares_source.svg", "fig2_accuracy_vs_size.svg", "fig2_size_vs_macs.svg",
-        "fig2_accuracy_vs_time.svg", "fig2_time_vs_macs.svg", "fig2_time_vs_params.svg", "roofline_rpi4b.svg",
-        "roofline_intel-core-i7-1165g7.svg", "devices.svg", "trace_net0.json", "trace_net9.json",
+        "report.md",
+        "models.csv",
+        "shares.csv",
+        "counters.csv",
+        "correlations.csv",
+        "fit_validation.csv",
+        "devices.csv",
+        "fit.json",
+        "shares_executed.svg",
+        "shares_source.svg",
+        "fig2_accuracy_vs_size.svg",
+        "fig2_size_vs_macs.svg",
+        "fig2_accuracy_vs_time.svg",
+        "fig2_time_vs_macs.svg",
+        "fig2_time_vs_params.svg",
+        "roofline_rpi4b.svg",
+        "roofline_intel-core-i7-1165g7.svg",
+        "devices.svg",
+        "trace_net0.json",
+        "trace_net9.json",
     ] {
-        assert!(names.contains(&expected.to_string()), "{expected} missing from {names:?}");
+        assert!(
+            names.contains(&expected.to_string()),
+            "{expected} missing from {names:?}"
+        );
         assert!(out.join(expected).is_file());
     }
     let report = read(&out, "report.md");
-    for heading in ["## 1. Models", "## 2. Where the time goes", "## 3. Why", "## 4. Figure 2", "## 5. A latency model", "## 6. Traces", "## 7. Devices compared", "## Skipped"] {
+    for heading in [
+        "## 1. Models",
+        "## 2. Where the time goes",
+        "## 3. Why",
+        "## 4. Figure 2",
+        "## 5. A latency model",
+        "## 6. Traces",
+        "## 7. Devices compared",
+        "## Skipped",
+    ] {
         assert!(report.contains(heading), "{heading}");
     }
     assert!(report.contains("not measured"), "laptop has no counters");
@@ -67,7 +113,9 @@ fn shares_sum_to_one_per_model_and_view() {
     let rows = csv_rows(&read(&dir.path().join("out"), "shares.csv"));
     let mut sums: BTreeMap<(String, String, String), f64> = BTreeMap::new();
     for r in &rows {
-        *sums.entry((r["device"].clone(), r["model"].clone(), r["view"].clone())).or_default() += r["share"].parse::<f64>().unwrap();
+        *sums
+            .entry((r["device"].clone(), r["model"].clone(), r["view"].clone()))
+            .or_default() += r["share"].parse::<f64>().unwrap();
     }
     assert_eq!(sums.len(), (10 + 6) * 2);
     for (key, total) in sums {
@@ -78,7 +126,11 @@ fn shares_sum_to_one_per_model_and_view() {
 #[test]
 fn svgs_are_xml_with_named_series() {
     let (dir, summary) = run_on_synth();
-    for path in summary.files_written.iter().filter(|p| p.extension().is_some_and(|e| e == "svg")) {
+    for path in summary
+        .files_written
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+    {
         let text = std::fs::read_to_string(path).unwrap();
         common::xml::check(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(text.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
@@ -87,29 +139,51 @@ fn svgs_are_xml_with_named_series() {
     let has = |file: &str, series: &[&str]| {
         let text = read(&out, file);
         for s in series {
-            assert!(text.contains(&format!("<g id=\"series-{s}\" class=\"series\">")), "{file}: series {s}");
+            assert!(
+                text.contains(&format!("<g id=\"series-{s}\" class=\"series\">")),
+                "{file}: series {s}"
+            );
         }
         text
     };
-    has("shares_executed.svg", &["conv", "batchnorm", "activation", "add", "pool", "linear", "tensor"]);
+    has(
+        "shares_executed.svg",
+        &[
+            "conv",
+            "batchnorm",
+            "activation",
+            "add",
+            "pool",
+            "linear",
+            "tensor",
+        ],
+    );
     has("shares_source.svg", &["conv", "unattributed"]);
     let fig = has("fig2_time_vs_macs.svg", &["rpi4b", "intel-core-i7-1165g7"]);
     assert!(fig.contains("rpi4b: r = 0.66, rho = 0.55, n = 10"));
-    assert!(fig.contains("MACs (millions)") && fig.contains("median latency (ms)"), "axis labels with units");
+    assert!(
+        fig.contains("MACs (millions)") && fig.contains("median latency (ms)"),
+        "axis labels with units"
+    );
     has("roofline_rpi4b.svg", &["conv", "linear", "roof"]);
     has("devices.svg", &["rpi4b", "intel-core-i7-1165g7"]);
     // Deterministic: a second analysis writes the same bytes.
     let (dir2, _) = run_on_synth();
-    assert_eq!(read(&out, "fig2_time_vs_macs.svg"), read(&dir2.path().join("out"), "fig2_time_vs_macs.svg"));
+    assert_eq!(
+        read(&out, "fig2_time_vs_macs.svg"),
+        read(&dir2.path().join("out"), "fig2_time_vs_macs.svg")
+    );
 }
 
 #[test]
 fn traces_hold_one_inference_per_device() {
     let (dir, _) = run_on_synth();
-    let trace: Value = serde_json::from_str(&read(&dir.path().join("out"), "trace_net0.json")).unwrap();
+    let trace: Value =
+        serde_json::from_str(&read(&dir.path().join("out"), "trace_net0.json")).unwrap();
     let events = trace["traceEvents"].as_array().unwrap();
     let slices: Vec<&Value> = events.iter().filter(|e| e["ph"] == "X").collect();
-    let pids: std::collections::BTreeSet<u64> = slices.iter().map(|e| e["pid"].as_u64().unwrap()).collect();
+    let pids: std::collections::BTreeSet<u64> =
+        slices.iter().map(|e| e["pid"].as_u64().unwrap()).collect();
     assert_eq!(pids.len(), 2, "net0 ran on both devices");
     for e in &slices {
         for key in ["name", "cat", "ts", "dur", "pid", "tid", "args"] {
@@ -126,8 +200,14 @@ fn correlations_match_an_independent_computation() {
     let data = load_logs(&synth_paths(dir.path())).unwrap();
     let a = Analysis::compute(&data);
     let get = |key: &str| {
-        let p = hiddencost::analyze::figures::PAIRS.iter().position(|p| p.key == key).unwrap();
-        a.correlations.iter().find(|c| c.device == "rpi4b" && c.pair == p).unwrap()
+        let p = hiddencost::analyze::figures::PAIRS
+            .iter()
+            .position(|p| p.key == key)
+            .unwrap();
+        a.correlations
+            .iter()
+            .find(|c| c.device == "rpi4b" && c.pair == p)
+            .unwrap()
     };
     // python3 -c "import statistics as s
     // t=[8893489,6518294,4265644,20469813,8647337,3859792,6691872,3317443,3287258,11577204]
@@ -136,14 +216,28 @@ fn correlations_match_an_independent_computation() {
     // r=lambda v:[sum(w<a for w in v)+(sum(w==a for w in v)+1)/2 for a in v]
     // print(s.correlation(m,t), s.correlation(r(m),r(t)), s.correlation(p,t), s.correlation(r(p),r(t)))"
     // (t: latency medians ns, m: MACs, p: params of the synthetic Pi log, from models.csv)
-    let cases = [("time_vs_macs", 0.6574651402798547, 0.5515151515151515), ("time_vs_params", -0.6509404694021762, -0.6727272727272727)];
+    let cases = [
+        ("time_vs_macs", 0.6574651402798547, 0.5515151515151515),
+        ("time_vs_params", -0.6509404694021762, -0.6727272727272727),
+    ];
     for (key, r, rho) in cases {
         let c = get(key);
         assert_eq!(c.points.len(), 10);
-        assert!((c.pearson.unwrap() - r).abs() < 1e-9, "{key}: {:?}", c.pearson);
-        assert!((c.spearman.unwrap() - rho).abs() < 1e-9, "{key}: {:?}", c.spearman);
+        assert!(
+            (c.pearson.unwrap() - r).abs() < 1e-9,
+            "{key}: {:?}",
+            c.pearson
+        );
+        assert!(
+            (c.spearman.unwrap() - rho).abs() < 1e-9,
+            "{key}: {:?}",
+            c.spearman
+        );
     }
-    assert_eq!(get("size_vs_macs").note.as_deref(), Some("dominated by net3: without it r = 0.06"));
+    assert_eq!(
+        get("size_vs_macs").note.as_deref(),
+        Some("dominated by net3: without it r = 0.06")
+    );
 }
 
 #[test]
@@ -157,9 +251,15 @@ fn node_model_beats_macs_only_and_predicts_from_cost_output() {
     assert_eq!(pi["device"], "rpi4b");
     let v = &pi["validation"];
     assert_eq!(v["models"], 10);
-    assert_eq!(v["node_model"]["within_10pct"], 10, "synthetic times are linear in node costs");
+    assert_eq!(
+        v["node_model"]["within_10pct"], 10,
+        "synthetic times are linear in node costs"
+    );
     assert!(v["macs_only"]["within_10pct"].as_u64().unwrap() < 5);
-    assert!(v["node_model"]["mape_pct"].as_f64().unwrap() < v["macs_only"]["mape_pct"].as_f64().unwrap());
+    assert!(
+        v["node_model"]["mape_pct"].as_f64().unwrap()
+            < v["macs_only"]["mape_pct"].as_f64().unwrap()
+    );
     // `hiddencost cost --json`-style input: node records of net3, plus a model_cost line.
     let (pi_log, _) = common::synth_logs();
     let nodes: String = pi_log
@@ -168,31 +268,59 @@ fn node_model_beats_macs_only_and_predicts_from_cost_output() {
         .map(|l| format!("{l}\n"))
         .collect();
     let cost = dir.path().join("net3.cost.jsonl");
-    std::fs::write(&cost, nodes + r#"{"type":"model_cost","model":"net3"}"# + "\n").unwrap();
+    std::fs::write(
+        &cost,
+        nodes + r#"{"type":"model_cost","model":"net3"}"# + "\n",
+    )
+    .unwrap();
     let nodes = read_cost_output(&cost).unwrap();
-    let err = predict(&nodes, &out.join("fit.json")).unwrap_err().to_string();
-    assert!(err.contains("several devices (rpi4b, intel-core-i7-1165g7)"), "{err}");
+    let err = predict(&nodes, &out.join("fit.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("several devices (rpi4b, intel-core-i7-1165g7)"),
+        "{err}"
+    );
     let p = predict_device(&nodes, &out.join("fit.json"), Some("rpi4b")).unwrap();
     let measured = 20_469_813.0; // net3 median on the synthetic Pi (models.csv)
     assert!(((p.latency_ns - measured) / measured).abs() < 0.01, "{p}");
     let per_cat: f64 = p.per_category.iter().map(|(_, ns)| ns).sum();
     assert!((per_cat - p.latency_ns).abs() < 1e-6 * p.latency_ns);
     let text = p.to_string();
-    assert!(text.starts_with("Predicted latency on rpi4b: 20.4"), "{text}");
+    assert!(
+        text.starts_with("Predicted latency on rpi4b: 20.4"),
+        "{text}"
+    );
     assert!(text.contains("MACs-only model would say"));
-    let unknown = predict_device(&nodes, &out.join("fit.json"), Some("pi5")).unwrap_err().to_string();
-    assert!(unknown.contains("device `pi5` is not in the fit file"), "{unknown}");
+    let unknown = predict_device(&nodes, &out.join("fit.json"), Some("pi5"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        unknown.contains("device `pi5` is not in the fit file"),
+        "{unknown}"
+    );
 }
 
 #[test]
 fn accuracy_csv_feeds_figure_two() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("acc.csv");
-    std::fs::write(&csv, "model,top1_error\ntiny_cnn,60\nshuffle,75\ntiny_cnn_dynamic,55\n").unwrap();
-    let opts = AnalyzeOptions { logs: vec![common::golden("fake.jsonl")], out_dir: dir.path().join("out"), accuracy_csv: Some(csv) };
+    std::fs::write(
+        &csv,
+        "model,top1_error\ntiny_cnn,60\nshuffle,75\ntiny_cnn_dynamic,55\n",
+    )
+    .unwrap();
+    let opts = AnalyzeOptions {
+        logs: vec![common::golden("fake.jsonl")],
+        out_dir: dir.path().join("out"),
+        accuracy_csv: Some(csv),
+    };
     analyze(&opts).unwrap();
     let rows = csv_rows(&read(&dir.path().join("out"), "correlations.csv"));
-    let acc = rows.iter().find(|r| r["pair"] == "accuracy_vs_time").unwrap();
+    let acc = rows
+        .iter()
+        .find(|r| r["pair"] == "accuracy_vs_time")
+        .unwrap();
     assert_eq!(acc["n"], "3");
     let models = csv_rows(&read(&dir.path().join("out"), "models.csv"));
     let shuffle = models.iter().find(|r| r["model"] == "shuffle").unwrap();
@@ -204,7 +332,11 @@ fn fake_counters_give_exact_ratios() {
     // Every op of a --fake-counters run reads cycles 1000, instructions 2000, cache-misses 4000
     // and l1d-read-misses 7000 (see src/counters/fake.rs).
     let dir = tempfile::tempdir().unwrap();
-    let opts = AnalyzeOptions { logs: vec![common::golden("fake.jsonl")], out_dir: dir.path().join("out"), accuracy_csv: None };
+    let opts = AnalyzeOptions {
+        logs: vec![common::golden("fake.jsonl")],
+        out_dir: dir.path().join("out"),
+        accuracy_csv: None,
+    };
     analyze(&opts).unwrap();
     let rows = csv_rows(&read(&dir.path().join("out"), "counters.csv"));
     assert!(rows.len() > 10);
@@ -224,11 +356,22 @@ fn fake_counters_give_exact_ratios() {
 #[test]
 fn terminal_tables_snapshot() {
     let dir = tempfile::tempdir().unwrap();
-    for (log, snap) in [("fake.jsonl", "analyze_fake.txt"), ("real.jsonl", "analyze_real.txt")] {
-        let opts = AnalyzeOptions { logs: vec![PathBuf::from("tests/golden").join(log)], out_dir: dir.path().join(log), accuracy_csv: None };
+    for (log, snap) in [
+        ("fake.jsonl", "analyze_fake.txt"),
+        ("real.jsonl", "analyze_real.txt"),
+    ] {
+        let opts = AnalyzeOptions {
+            logs: vec![PathBuf::from("tests/golden").join(log)],
+            out_dir: dir.path().join(log),
+            accuracy_csv: None,
+        };
         common::assert_snapshot(snap, &analyze(&opts).unwrap().to_string());
     }
     let dir2 = tempfile::tempdir().unwrap();
-    let opts = AnalyzeOptions { logs: synth_paths(dir2.path()), out_dir: dir2.path().join("out"), accuracy_csv: None };
+    let opts = AnalyzeOptions {
+        logs: synth_paths(dir2.path()),
+        out_dir: dir2.path().join("out"),
+        accuracy_csv: None,
+    };
     common::assert_snapshot("analyze_synth.txt", &analyze(&opts).unwrap().terminal);
 }

@@ -36,11 +36,46 @@ fn accuracy(d: &Dataset, r: &ModelRun) -> Option<f64> {
 }
 
 pub const PAIRS: [Pair; 5] = [
-    Pair { key: "accuracy_vs_size", title: "accuracy vs size", x_label: "parameters (millions)", y_label: "top-1 accuracy (%)", x: params_m, y: accuracy },
-    Pair { key: "size_vs_macs", title: "size vs MACs", x_label: "MACs (millions)", y_label: "parameters (millions)", x: macs_m, y: params_m },
-    Pair { key: "accuracy_vs_time", title: "accuracy vs time", x_label: "median latency (ms)", y_label: "top-1 accuracy (%)", x: latency_ms, y: accuracy },
-    Pair { key: "time_vs_macs", title: "time vs MACs", x_label: "MACs (millions)", y_label: "median latency (ms)", x: macs_m, y: latency_ms },
-    Pair { key: "time_vs_params", title: "time vs params", x_label: "parameters (millions)", y_label: "median latency (ms)", x: params_m, y: latency_ms },
+    Pair {
+        key: "accuracy_vs_size",
+        title: "accuracy vs size",
+        x_label: "parameters (millions)",
+        y_label: "top-1 accuracy (%)",
+        x: params_m,
+        y: accuracy,
+    },
+    Pair {
+        key: "size_vs_macs",
+        title: "size vs MACs",
+        x_label: "MACs (millions)",
+        y_label: "parameters (millions)",
+        x: macs_m,
+        y: params_m,
+    },
+    Pair {
+        key: "accuracy_vs_time",
+        title: "accuracy vs time",
+        x_label: "median latency (ms)",
+        y_label: "top-1 accuracy (%)",
+        x: latency_ms,
+        y: accuracy,
+    },
+    Pair {
+        key: "time_vs_macs",
+        title: "time vs MACs",
+        x_label: "MACs (millions)",
+        y_label: "median latency (ms)",
+        x: macs_m,
+        y: latency_ms,
+    },
+    Pair {
+        key: "time_vs_params",
+        title: "time vs params",
+        x_label: "parameters (millions)",
+        y_label: "median latency (ms)",
+        x: params_m,
+        y: latency_ms,
+    },
 ];
 
 /// One pair on one device.
@@ -71,8 +106,12 @@ pub fn dominance_note(points: &[Point], r: Option<f64>) -> Option<String> {
         .filter_map(|(i, v)| v.map(|v| (i, v)))
         .max_by(|a, b| (a.1 - r).abs().total_cmp(&(b.1 - r).abs()))?;
     let flips = r * r_without < 0.0 && (r.abs() > 0.05 || r_without.abs() > 0.05);
-    (flips || (r_without - r).abs() > DOMINANCE_DELTA_R)
-        .then(|| format!("dominated by {}: without it r = {r_without:.2}", points[ix].label))
+    (flips || (r_without - r).abs() > DOMINANCE_DELTA_R).then(|| {
+        format!(
+            "dominated by {}: without it r = {r_without:.2}",
+            points[ix].label
+        )
+    })
 }
 
 pub fn correlations(data: &Dataset) -> Vec<Correlation> {
@@ -83,7 +122,13 @@ pub fn correlations(data: &Dataset) -> Vec<Correlation> {
                 .runs
                 .iter()
                 .filter(|r| r.device == d)
-                .filter_map(|r| Some(Point { x: (pair.x)(data, r)?, y: (pair.y)(data, r)?, label: r.model.model.clone() }))
+                .filter_map(|r| {
+                    Some(Point {
+                        x: (pair.x)(data, r)?,
+                        y: (pair.y)(data, r)?,
+                        label: r.model.model.clone(),
+                    })
+                })
                 .collect();
             let xs: Vec<f64> = points.iter().map(|p| p.x).collect();
             let ys: Vec<f64> = points.iter().map(|p| p.y).collect();
@@ -107,11 +152,20 @@ pub fn correlation_table(a: &Analysis) -> Table {
         let n = c.points.len();
         let note = match (&c.note, n) {
             (Some(s), _) => s.clone(),
-            (None, n) if n < 3 && PAIRS[c.pair].y_label.contains("accuracy") => "needs >= 3 models with accuracy".into(),
+            (None, n) if n < 3 && PAIRS[c.pair].y_label.contains("accuracy") => {
+                "needs >= 3 models with accuracy".into()
+            }
             (None, n) if n < 3 => "needs >= 3 models".into(),
             (None, _) => String::new(),
         };
-        t.row(vec![c.device.clone(), PAIRS[c.pair].title.into(), n.to_string(), or_na(c.pearson, 2), or_na(c.spearman, 2), note]);
+        t.row(vec![
+            c.device.clone(),
+            PAIRS[c.pair].title.into(),
+            n.to_string(),
+            or_na(c.pearson, 2),
+            or_na(c.spearman, 2),
+            note,
+        ]);
     }
     t
 }
@@ -127,25 +181,61 @@ pub fn svg_files(a: &Analysis, data: &Dataset) -> Vec<(String, String)> {
             .zip(&a.metrics)
             .map(|(run, m)| {
                 let shares = m.shares(view.of(m));
-                let parts = cats.iter().filter_map(|c| shares.iter().find(|(k, _)| k == c).cloned()).collect();
-                (format!("{} @ {}", run.model.model, data.device_label(run)), parts)
+                let parts = cats
+                    .iter()
+                    .filter_map(|c| shares.iter().find(|(k, _)| k == c).cloned())
+                    .collect();
+                (
+                    format!("{} @ {}", run.model.model, data.device_label(run)),
+                    parts,
+                )
             })
             .collect();
-        let title = format!("Where the time goes ({} view: {})", view.name(), if view == View::Executed { "tract ops" } else { "source ONNX ops" });
-        files.push((format!("shares_{}.svg", view.name()), plots::stacked_bars(&title, &bars)));
+        let title = format!(
+            "Where the time goes ({} view: {})",
+            view.name(),
+            if view == View::Executed {
+                "tract ops"
+            } else {
+                "source ONNX ops"
+            }
+        );
+        files.push((
+            format!("shares_{}.svg", view.name()),
+            plots::stacked_bars(&title, &bars),
+        ));
     }
     for (p, pair) in PAIRS.iter().enumerate() {
         let mine: Vec<&Correlation> = a.correlations.iter().filter(|c| c.pair == p).collect();
-        let series: Vec<Series> = mine.iter().map(|c| Series { name: c.device.clone(), points: c.points.clone() }).collect();
+        let series: Vec<Series> = mine
+            .iter()
+            .map(|c| Series {
+                name: c.device.clone(),
+                points: c.points.clone(),
+            })
+            .collect();
         let notes: Vec<String> = mine
             .iter()
             .map(|c| {
-                let extra = c.note.as_deref().map(|n| format!("; {n}")).unwrap_or_default();
-                format!("{}: r = {}, rho = {}, n = {}{extra}", c.device, or_na(c.pearson, 2), or_na(c.spearman, 2), c.points.len())
+                let extra = c
+                    .note
+                    .as_deref()
+                    .map(|n| format!("; {n}"))
+                    .unwrap_or_default();
+                format!(
+                    "{}: r = {}, rho = {}, n = {}{extra}",
+                    c.device,
+                    or_na(c.pearson, 2),
+                    or_na(c.spearman, 2),
+                    c.points.len()
+                )
             })
             .collect();
         let title = format!("Figure 2: {}", pair.title);
-        files.push((format!("fig2_{}.svg", pair.key), plots::scatter(&title, pair.x_label, pair.y_label, &series, &notes)));
+        files.push((
+            format!("fig2_{}.svg", pair.key),
+            plots::scatter(&title, pair.x_label, pair.y_label, &series, &notes),
+        ));
     }
     for (d, dev) in data.devices.iter().enumerate() {
         let mut by_cat: Vec<Series> = Vec::new();
@@ -157,17 +247,30 @@ pub fn svg_files(a: &Analysis, data: &Dataset) -> Vec<(String, String)> {
                 }
                 let ai = op.cost.macs as f64 / bytes as f64;
                 let gmacs = op.cost.macs as f64 / op.wall_ns.median as f64;
-                let point = Point { x: ai, y: gmacs, label: format!("{} {} ({})", run.model.model, op.node, op.op) };
+                let point = Point {
+                    x: ai,
+                    y: gmacs,
+                    label: format!("{} {} ({})", run.model.model, op.node, op.op),
+                };
                 match by_cat.iter_mut().find(|s| s.name == op.category) {
                     Some(s) => s.points.push(point),
-                    None => by_cat.push(Series { name: op.category.clone(), points: vec![point] }),
+                    None => by_cat.push(Series {
+                        name: op.category.clone(),
+                        points: vec![point],
+                    }),
                 }
             }
         }
         let order = super::metrics::ordered_keys(by_cat.iter().map(|s| &s.name));
         by_cat.sort_by_key(|s| order.iter().position(|o| *o == s.name));
-        let title = format!("Roofline ({}): achieved MAC rate of ops with MACs", dev.label);
-        files.push((format!("roofline_{}.svg", super::svg::id_name(&dev.label)), plots::roofline(&title, &by_cat)));
+        let title = format!(
+            "Roofline ({}): achieved MAC rate of ops with MACs",
+            dev.label
+        );
+        files.push((
+            format!("roofline_{}.svg", super::svg::id_name(&dev.label)),
+            plots::roofline(&title, &by_cat),
+        ));
     }
     if data.devices.len() > 1 {
         let labels: Vec<String> = data.devices.iter().map(|d| d.label.clone()).collect();
@@ -175,7 +278,15 @@ pub fn svg_files(a: &Analysis, data: &Dataset) -> Vec<(String, String)> {
             .into_iter()
             .map(|(m, v)| (m, v.into_iter().map(|x| x.map(|ns| ns / 1e6)).collect()))
             .collect();
-        files.push(("devices.svg".into(), plots::grouped_bars("Median latency per device", "median latency (ms)", &labels, &groups)));
+        files.push((
+            "devices.svg".into(),
+            plots::grouped_bars(
+                "Median latency per device",
+                "median latency (ms)",
+                &labels,
+                &groups,
+            ),
+        ));
     }
     files
 }

@@ -1,6 +1,6 @@
 //! The latency models: a per-category linear model on source-node features, next to the
-//! MACs-only baseline, both validated leave-one-model-out, exported as `fit.json`, and
-//! [`predict`] for a new model from `hiddencost cost` output alone.
+//! MACs-only baseline, both validated leave-one-model-out, exported as `fit.json`. Reading
+//! fit.json and predicting a new model live in [`super::predict`].
 //!
 //! Node model (per device): each source ONNX node's measured time (Σ median wall time of the
 //! executed ops attributed to it) is fitted by non-negative least squares, one coefficient set
@@ -9,16 +9,13 @@
 //! clean end-to-end latency (fitted through the origin on the training models; it also absorbs
 //! unattributed ops). Categories unseen in training use coefficients fitted on all nodes.
 //! MACs-only baseline: `latency = a · MACs + b` over models, also non-negative least squares.
+//! Reading fit.json and predicting live in [`super::predict`].
 
-use super::AnalyzeError;
 use super::load::{Dataset, ModelRun};
 use super::stats::{NormalEquations, mape_pct};
-use super::tables::{self, Table};
-use crate::record::{Cost, NodeRecord, Record};
+use crate::record::{Cost, NodeRecord};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
-use std::path::Path;
 
 pub const FIT_FORMAT: &str = "hiddencost-fit";
 pub const FIT_VERSION: u32 = 1;
@@ -27,15 +24,37 @@ pub const WITHIN_FRACTION: f64 = 0.10;
 
 /// (name, unit, definition) of each node feature, in coefficient order.
 pub const FEATURES: [(&str, &str, &str); 5] = [
-    ("macs", "MAC", "multiply-accumulates of the node (Conv, Gemm, MatMul; 0 otherwise)"),
-    ("bytes_read", "byte", "bytes of every input tensor, activations and weights"),
+    (
+        "macs",
+        "MAC",
+        "multiply-accumulates of the node (Conv, Gemm, MatMul; 0 otherwise)",
+    ),
+    (
+        "bytes_read",
+        "byte",
+        "bytes of every input tensor, activations and weights",
+    ),
     ("bytes_written", "byte", "bytes of every output tensor"),
-    ("weight_bytes", "byte", "bytes of constant inputs (weights, biases, BN statistics)"),
-    ("node", "node", "1 for every source node (fixed per-node overhead)"),
+    (
+        "weight_bytes",
+        "byte",
+        "bytes of constant inputs (weights, biases, BN statistics)",
+    ),
+    (
+        "node",
+        "node",
+        "1 for every source node (fixed per-node overhead)",
+    ),
 ];
 
 fn features(cost: &Cost) -> [f64; 5] {
-    [cost.macs as f64, cost.bytes_read as f64, cost.bytes_written as f64, cost.weight_bytes as f64, 1.0]
+    [
+        cost.macs as f64,
+        cost.bytes_read as f64,
+        cost.bytes_written as f64,
+        cost.weight_bytes as f64,
+        1.0,
+    ]
 }
 
 /// Nanoseconds per unit of each feature, for one category.
@@ -64,7 +83,13 @@ impl Coefficients {
 
     pub fn node_ns(&self, cost: &Cost) -> f64 {
         let x = features(cost);
-        let c = [self.ns_per_mac, self.ns_per_byte_read, self.ns_per_byte_written, self.ns_per_weight_byte, self.ns_per_node];
+        let c = [
+            self.ns_per_mac,
+            self.ns_per_byte_read,
+            self.ns_per_byte_written,
+            self.ns_per_weight_byte,
+            self.ns_per_node,
+        ];
         x.iter().zip(c).map(|(a, b)| a * b).sum()
     }
 }
@@ -153,16 +178,22 @@ fn node_samples(run: &ModelRun) -> Vec<(&str, &Cost, f64)> {
     }
     run.nodes
         .iter()
-        .map(|n| (n.category.as_str(), &n.cost, ns_by_node.get(n.node.as_str()).copied().unwrap_or(0) as f64))
+        .map(|n| {
+            (
+                n.category.as_str(),
+                &n.cost,
+                ns_by_node.get(n.node.as_str()).copied().unwrap_or(0) as f64,
+            )
+        })
         .collect()
 }
 
 /// The node model fitted on some runs.
 #[derive(Debug, Clone, PartialEq)]
-struct NodeModel {
-    categories: BTreeMap<String, Coefficients>,
-    default: Coefficients,
-    scale: f64,
+pub(crate) struct NodeModel {
+    pub(crate) categories: BTreeMap<String, Coefficients>,
+    pub(crate) default: Coefficients,
+    pub(crate) scale: f64,
 }
 
 impl NodeModel {
@@ -171,15 +202,16 @@ impl NodeModel {
     }
 
     /// Unscaled per-category sum over nodes.
-    fn per_category_ns(&self, nodes: &[NodeRecord]) -> BTreeMap<String, f64> {
+    pub(crate) fn per_category_ns(&self, nodes: &[NodeRecord]) -> BTreeMap<String, f64> {
         let mut out = BTreeMap::new();
         for n in nodes {
-            *out.entry(n.category.clone()).or_insert(0.0) += self.coefficients(&n.category).node_ns(&n.cost);
+            *out.entry(n.category.clone()).or_insert(0.0) +=
+                self.coefficients(&n.category).node_ns(&n.cost);
         }
         out
     }
 
-    fn latency_ns(&self, nodes: &[NodeRecord]) -> f64 {
+    pub(crate) fn latency_ns(&self, nodes: &[NodeRecord]) -> f64 {
         self.scale * self.per_category_ns(nodes).values().sum::<f64>()
     }
 }
@@ -190,7 +222,10 @@ fn fit_node_model(train: &[&ModelRun]) -> NodeModel {
     for run in train {
         for (category, cost, ns) in node_samples(run) {
             let x = features(cost);
-            per_category.entry(category.to_string()).or_insert_with(|| NormalEquations::new(FEATURES.len())).add_row(&x, ns);
+            per_category
+                .entry(category.to_string())
+                .or_insert_with(|| NormalEquations::new(FEATURES.len()))
+                .add_row(&x, ns);
             pooled.add_row(&x, ns);
         }
     }
@@ -199,7 +234,11 @@ fn fit_node_model(train: &[&ModelRun]) -> NodeModel {
         .map(|(c, ne)| (c, Coefficients::from_vec(&ne.solve_nnls(), ne.rows())))
         .collect();
     let default = Coefficients::from_vec(&pooled.solve_nnls(), pooled.rows());
-    let mut model = NodeModel { categories, default, scale: 1.0 };
+    let mut model = NodeModel {
+        categories,
+        default,
+        scale: 1.0,
+    };
     let (mut yp, mut pp) = (0.0, 0.0);
     for run in train {
         let p = model.latency_ns(&run.nodes);
@@ -215,15 +254,23 @@ fn fit_node_model(train: &[&ModelRun]) -> NodeModel {
 fn fit_macs_only(train: &[&ModelRun]) -> MacsOnly {
     let mut ne = NormalEquations::new(2);
     for run in train {
-        ne.add_row(&[run.model.cost.macs as f64, 1.0], run.model.latency_ns.median as f64);
+        ne.add_row(
+            &[run.model.cost.macs as f64, 1.0],
+            run.model.latency_ns.median as f64,
+        );
     }
     let c = ne.solve_nnls();
-    MacsOnly { ns_per_mac: c[0], intercept_ns: c[1] }
+    MacsOnly {
+        ns_per_mac: c[0],
+        intercept_ns: c[1],
+    }
 }
 
 /// Leave-one-model-out folds over `n` models: (held-out index, training indices).
 pub fn lomo_folds(n: usize) -> Vec<(usize, Vec<usize>)> {
-    (0..n).map(|held| (held, (0..n).filter(|&i| i != held).collect())).collect()
+    (0..n)
+        .map(|held| (held, (0..n).filter(|&i| i != held).collect()))
+        .collect()
 }
 
 fn score(predicted: &[f64], measured: &[f64]) -> Score {
@@ -232,7 +279,10 @@ fn score(predicted: &[f64], measured: &[f64]) -> Score {
         .zip(measured)
         .filter(|(p, m)| **m > 0.0 && ((*p - *m) / *m).abs() <= WITHIN_FRACTION)
         .count();
-    Score { mape_pct: mape_pct(predicted, measured).unwrap_or(f64::NAN), within_10pct: within }
+    Score {
+        mape_pct: mape_pct(predicted, measured).unwrap_or(f64::NAN),
+        within_10pct: within,
+    }
 }
 
 fn validate(runs: &[&ModelRun]) -> Option<Validation> {
@@ -271,9 +321,17 @@ pub fn fit_all(data: &Dataset) -> (FitFile, Vec<(String, String, String)>) {
         let mut runs: Vec<&ModelRun> = Vec::new();
         for run in data.runs.iter().filter(|r| r.device == ix) {
             if run.nodes.is_empty() {
-                left_out.push((device.label.clone(), run.model.model.clone(), "no node records".into()));
+                left_out.push((
+                    device.label.clone(),
+                    run.model.model.clone(),
+                    "no node records".into(),
+                ));
             } else if run.model.latency_ns.median == 0 {
-                left_out.push((device.label.clone(), run.model.model.clone(), "latency median is 0".into()));
+                left_out.push((
+                    device.label.clone(),
+                    run.model.model.clone(),
+                    "latency median is 0".into(),
+                ));
             } else {
                 runs.push(run);
             }
@@ -297,147 +355,24 @@ pub fn fit_all(data: &Dataset) -> (FitFile, Vec<(String, String, String)>) {
     let fit = FitFile {
         format: FIT_FORMAT.into(),
         version: FIT_VERSION,
-        target: "median clean end-to-end latency of one inference, ns (model record latency_ns.median)".into(),
-        node_model: "latency_ns = scale * sum over source nodes of (coefficients[category] . features); \
+        target:
+            "median clean end-to-end latency of one inference, ns (model record latency_ns.median)"
+                .into(),
+        node_model:
+            "latency_ns = scale * sum over source nodes of (coefficients[category] . features); \
                      categories not listed use `default`"
-            .into(),
+                .into(),
         features: FEATURES
             .iter()
-            .map(|(n, u, d)| FeatureDef { name: n.to_string(), unit: u.to_string(), definition: d.to_string() })
+            .map(|(n, u, d)| FeatureDef {
+                name: n.to_string(),
+                unit: u.to_string(),
+                definition: d.to_string(),
+            })
             .collect(),
         devices,
     };
     (fit, left_out)
-}
-
-/// A predicted latency for one model on one device.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Prediction {
-    pub device: String,
-    pub latency_ns: f64,
-    /// Scaled per-category contributions (they sum to `latency_ns`), in display order.
-    pub per_category: Vec<(String, f64)>,
-    /// What the MACs-only baseline predicts.
-    pub macs_only_latency_ns: f64,
-    pub nodes: usize,
-    pub macs: u64,
-    /// Categories the device fit has no coefficients for (the pooled default was used).
-    pub defaulted_categories: Vec<String>,
-    /// Leave-one-model-out MAPE of the node model on this device, when validated.
-    pub validation_mape_pct: Option<f64>,
-}
-
-impl fmt::Display for Prediction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Predicted latency on {}: {} ms ({} source nodes, {} MMACs)", self.device, tables::ms(self.latency_ns), self.nodes, tables::millions(self.macs))?;
-        writeln!(f, "MACs-only model would say: {} ms", tables::ms(self.macs_only_latency_ns))?;
-        if let Some(m) = self.validation_mape_pct {
-            writeln!(f, "Leave-one-model-out MAPE of this model on {}: {m:.1}%", self.device)?;
-        }
-        let mut t = Table::new(&["category", "predicted ms", "share"]);
-        for (c, ns) in &self.per_category {
-            let share = if self.latency_ns > 0.0 { ns / self.latency_ns } else { 0.0 };
-            t.row(vec![c.clone(), tables::ms(*ns), tables::pct(share)]);
-        }
-        f.write_str(&t.to_text())?;
-        if !self.defaulted_categories.is_empty() {
-            writeln!(f, "no coefficients for {} on this device: used the all-nodes default", self.defaulted_categories.join(", "))?;
-        }
-        Ok(())
-    }
-}
-
-/// Predicts from `fit_json`, which must hold exactly one device.
-pub fn predict(nodes: &[NodeRecord], fit_json: &Path) -> Result<Prediction, AnalyzeError> {
-    predict_device(nodes, fit_json, None)
-}
-
-/// Predicts from `fit_json` on `device` (a label from fit.json; optional when it has one).
-pub fn predict_device(nodes: &[NodeRecord], fit_json: &Path, device: Option<&str>) -> Result<Prediction, AnalyzeError> {
-    let fit = read_fit(fit_json)?;
-    let available = || fit.devices.iter().map(|d| d.device.as_str()).collect::<Vec<_>>().join(", ");
-    let chosen = match device {
-        Some(label) => fit.devices.iter().find(|d| d.device == label).ok_or_else(|| AnalyzeError::UnknownDevice { device: label.into(), available: available() })?,
-        None if fit.devices.len() == 1 => &fit.devices[0],
-        None if fit.devices.is_empty() => {
-            return Err(AnalyzeError::FitFormat { path: fit_json.into(), reason: "it has no device".into() });
-        }
-        None => return Err(AnalyzeError::AmbiguousDevice { available: available() }),
-    };
-    predict_with(nodes, chosen)
-}
-
-/// Predicts with one device's fit.
-pub fn predict_with(nodes: &[NodeRecord], fit: &DeviceFit) -> Result<Prediction, AnalyzeError> {
-    if nodes.is_empty() {
-        return Err(AnalyzeError::NoNodes);
-    }
-    if !(fit.scale.is_finite() && fit.scale >= 0.0) {
-        return Err(AnalyzeError::NotFitted { device: fit.device.clone(), reason: format!("scale {} is not a finite non-negative number", fit.scale) });
-    }
-    let model = NodeModel { categories: fit.categories.clone(), default: fit.default, scale: fit.scale };
-    let per_category = model.per_category_ns(nodes);
-    let ordered = super::metrics::ordered_keys(per_category.keys());
-    let macs: u64 = nodes.iter().map(|n| n.cost.macs).sum();
-    Ok(Prediction {
-        device: fit.device.clone(),
-        latency_ns: model.latency_ns(nodes),
-        per_category: ordered.iter().map(|c| (c.clone(), fit.scale * per_category[c])).collect(),
-        macs_only_latency_ns: fit.macs_only.latency_ns(macs),
-        nodes: nodes.len(),
-        macs,
-        defaulted_categories: ordered.into_iter().filter(|c| !fit.categories.contains_key(c)).collect(),
-        validation_mape_pct: fit.validation.as_ref().map(|v| v.node_model.mape_pct),
-    })
-}
-
-/// Reads and checks a fit.json.
-pub fn read_fit(path: &Path) -> Result<FitFile, AnalyzeError> {
-    let text = std::fs::read(path).map_err(|source| AnalyzeError::Read { path: path.into(), source })?;
-    let bad = |reason: String| AnalyzeError::FitFormat { path: path.into(), reason };
-    let fit: FitFile = serde_json::from_slice(&text).map_err(|e| bad(e.to_string()))?;
-    if fit.format != FIT_FORMAT {
-        return Err(bad(format!("format is `{}`, expected `{FIT_FORMAT}`", fit.format)));
-    }
-    if fit.version != FIT_VERSION {
-        return Err(bad(format!("version {} (this hiddencost reads {FIT_VERSION})", fit.version)));
-    }
-    Ok(fit)
-}
-
-/// Node records from `hiddencost cost MODEL --json` output (or a bench log of one model);
-/// `model_cost` and other records are ignored. Nodes of several models are refused.
-pub fn read_cost_output(path: &Path) -> Result<Vec<NodeRecord>, AnalyzeError> {
-    let bytes = std::fs::read(path).map_err(|source| AnalyzeError::Read { path: path.into(), source })?;
-    parse_cost_output(path, &String::from_utf8_lossy(&bytes))
-}
-
-pub fn parse_cost_output(path: &Path, text: &str) -> Result<Vec<NodeRecord>, AnalyzeError> {
-    let mut nodes: Vec<NodeRecord> = Vec::new();
-    for (ix, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let err = |reason: String| AnalyzeError::CostFormat { path: path.into(), line: ix + 1, reason };
-        let value: serde_json::Value = serde_json::from_str(line).map_err(|e| err(format!("not JSON: {e}")))?;
-        if value.get("type").and_then(|t| t.as_str()) != Some("node") {
-            continue;
-        }
-        match serde_json::from_value::<Record>(value) {
-            Ok(Record::Node(n)) => {
-                if let Some(first) = nodes.first().filter(|f| f.model != n.model) {
-                    return Err(err(format!("nodes of several models (`{}`, `{}`): predict one model at a time", first.model, n.model)));
-                }
-                nodes.push(n);
-            }
-            Ok(_) => {}
-            Err(e) => return Err(err(format!("invalid node record: {e}"))),
-        }
-    }
-    if nodes.is_empty() {
-        return Err(AnalyzeError::NoNodes);
-    }
-    Ok(nodes)
 }
 
 #[cfg(test)]

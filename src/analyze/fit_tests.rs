@@ -8,7 +8,11 @@ use crate::analyze::synth::{SynthDevice, synth_log, ten_models, to_jsonl};
 fn pi_dataset() -> Dataset {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pi.jsonl");
-    std::fs::write(&path, to_jsonl(&synth_log(&SynthDevice::pi4(), &ten_models()))).unwrap();
+    std::fs::write(
+        &path,
+        to_jsonl(&synth_log(&SynthDevice::pi4(), &ten_models())),
+    )
+    .unwrap();
     load_logs(&[path]).unwrap()
 }
 
@@ -30,7 +34,11 @@ fn each_fold_holds_out_exactly_one_model() {
 fn held_out_model_does_not_leak_into_its_fold() {
     let mut data = pi_dataset();
     // Triple net3's measured latency: a fold that saw it would be pulled towards the new value.
-    let net3 = data.runs.iter_mut().find(|r| r.model.model == "net3").unwrap();
+    let net3 = data
+        .runs
+        .iter_mut()
+        .find(|r| r.model.model == "net3")
+        .unwrap();
     let original_ns = net3.model.latency_ns.median as f64;
     net3.model.latency_ns.median *= 3;
     let (fit, left_out) = fit_all(&data);
@@ -38,7 +46,10 @@ fn held_out_model_does_not_leak_into_its_fold() {
     let v = fit.devices[0].validation.as_ref().unwrap();
     let h = v.per_model.iter().find(|h| h.model == "net3").unwrap();
     assert_eq!(h.measured_ns, original_ns * 3.0);
-    assert!(((h.node_model_ns - original_ns) / original_ns).abs() < 0.01, "{h:?}");
+    assert!(
+        ((h.node_model_ns - original_ns) / original_ns).abs() < 0.01,
+        "{h:?}"
+    );
     assert_eq!(v.per_model.len(), 10);
     assert!(v.node_model.within_10pct < 10, "net3 is now mispredicted");
 }
@@ -60,7 +71,13 @@ fn recovers_the_synthetic_rates() {
     assert_eq!(v.node_model.within_10pct, 10);
     assert!(v.node_model.mape_pct < 1.0);
     for c in d.categories.values().chain([&d.default]) {
-        let all = [c.ns_per_mac, c.ns_per_byte_read, c.ns_per_byte_written, c.ns_per_weight_byte, c.ns_per_node];
+        let all = [
+            c.ns_per_mac,
+            c.ns_per_byte_read,
+            c.ns_per_byte_written,
+            c.ns_per_weight_byte,
+            c.ns_per_node,
+        ];
         assert!(all.iter().all(|x| *x >= 0.0 && x.is_finite()), "{c:?}");
     }
 }
@@ -72,15 +89,27 @@ fn macs_only_is_a_line_through_the_models() {
     let m = fit_macs_only(&runs);
     // Same least-squares line as an independent closed form: slope = cov(x,y)/var(x).
     let xs: Vec<f64> = runs.iter().map(|r| r.model.cost.macs as f64).collect();
-    let ys: Vec<f64> = runs.iter().map(|r| r.model.latency_ns.median as f64).collect();
+    let ys: Vec<f64> = runs
+        .iter()
+        .map(|r| r.model.latency_ns.median as f64)
+        .collect();
     let (mx, my) = (xs.iter().sum::<f64>() / 10.0, ys.iter().sum::<f64>() / 10.0);
     let cov: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
     let var: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
     let slope = cov / var;
     let intercept = my - slope * mx;
-    assert!(slope > 0.0 && intercept > 0.0, "the unconstrained line is feasible here");
-    assert!((m.ns_per_mac - slope).abs() < slope * 1e-6, "{m:?} vs {slope}");
-    assert!((m.intercept_ns - intercept).abs() < intercept.abs() * 1e-5 + 1.0, "{m:?} vs {intercept}");
+    assert!(
+        slope > 0.0 && intercept > 0.0,
+        "the unconstrained line is feasible here"
+    );
+    assert!(
+        (m.ns_per_mac - slope).abs() < slope * 1e-6,
+        "{m:?} vs {slope}"
+    );
+    assert!(
+        (m.intercept_ns - intercept).abs() < intercept.abs() * 1e-5 + 1.0,
+        "{m:?} vs {intercept}"
+    );
 }
 
 #[test]
@@ -92,37 +121,4 @@ fn too_few_models_fit_without_validation() {
     data.runs[0].nodes.clear();
     let (_, left_out) = fit_all(&data);
     assert_eq!(left_out[0].2, "no node records");
-}
-
-#[test]
-fn fit_file_errors_say_how_to_fix() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = pi_dataset();
-    let (fit, _) = fit_all(&data);
-    let nodes = data.runs[0].nodes.clone();
-    let path = dir.path().join("fit.json");
-    std::fs::write(&path, serde_json::to_string(&fit).unwrap()).unwrap();
-    let p = predict(&nodes, &path).unwrap();
-    assert_eq!(p.device, "rpi4b");
-    assert!(matches!(predict(&[], &path), Err(AnalyzeError::NoNodes)));
-    let mut wrong = fit.clone();
-    wrong.version = 99;
-    std::fs::write(&path, serde_json::to_string(&wrong).unwrap()).unwrap();
-    let msg = predict(&nodes, &path).unwrap_err().to_string();
-    assert!(msg.contains("version 99") && msg.contains("hiddencost analyze LOG --out DIR"), "{msg}");
-    std::fs::write(&path, "{\"devices\": 3}").unwrap();
-    assert!(matches!(predict(&nodes, &path), Err(AnalyzeError::FitFormat { .. })));
-}
-
-#[test]
-fn cost_output_of_two_models_is_refused() {
-    let data = pi_dataset();
-    let mut text = String::new();
-    for r in &data.runs[..2] {
-        text += &serde_json::to_string(&Record::Node(r.nodes[0].clone())).unwrap();
-        text.push('\n');
-    }
-    let err = parse_cost_output(Path::new("c.jsonl"), &text).unwrap_err().to_string();
-    assert!(err.starts_with("c.jsonl:2: nodes of several models"), "{err}");
-    assert!(matches!(parse_cost_output(Path::new("c"), "\n"), Err(AnalyzeError::NoNodes)));
 }

@@ -9,9 +9,8 @@
 //! is kept (and the earlier one noted).
 
 use super::AnalyzeError;
-use crate::record::{
-    Context, EventStatus, Header, ModelRecord, NodeRecord, OpRecord, Record, SCHEMA_VERSION,
-};
+pub use super::device::{Device, device_label, slug};
+use crate::record::{Header, ModelRecord, NodeRecord, OpRecord, Record, SCHEMA_VERSION};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -34,16 +33,6 @@ impl fmt::Display for SkipNote {
             write!(f, "{}:{}: {}", self.file.display(), self.line, self.reason)
         }
     }
-}
-
-/// A machine the logs were measured on, identified by its run context.
-#[derive(Debug, Clone)]
-pub struct Device {
-    /// Short label derived from the context, unique among the loaded devices (e.g. `rpi4b`).
-    pub label: String,
-    pub context: Context,
-    /// Events of the first run seen on this device, with their availability.
-    pub events: Vec<EventStatus>,
 }
 
 /// One model measured once on one device: its node, op and model records.
@@ -113,8 +102,10 @@ impl Dataset {
 pub fn load_logs(paths: &[PathBuf]) -> Result<Dataset, AnalyzeError> {
     let mut data = Dataset::default();
     for path in paths {
-        let bytes = std::fs::read(path)
-            .map_err(|source| AnalyzeError::Read { path: path.clone(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| AnalyzeError::Read {
+            path: path.clone(),
+            source,
+        })?;
         FileReader::new(path, &mut data).read(&bytes);
     }
     Ok(data)
@@ -140,7 +131,12 @@ enum State {
     NoRun,
     Active(ActiveRun),
     /// Lines of a run whose header was rejected: (first line, last line, count, why).
-    Skipping { first: usize, last: usize, count: usize, why: String },
+    Skipping {
+        first: usize,
+        last: usize,
+        count: usize,
+        why: String,
+    },
 }
 
 struct FileReader<'a> {
@@ -151,11 +147,19 @@ struct FileReader<'a> {
 
 impl<'a> FileReader<'a> {
     fn new(path: &'a Path, data: &'a mut Dataset) -> Self {
-        FileReader { path, data, state: State::NoRun }
+        FileReader {
+            path,
+            data,
+            state: State::NoRun,
+        }
     }
 
     fn note(&mut self, line: usize, reason: impl Into<String>) {
-        self.data.notes.push(SkipNote { file: self.path.to_path_buf(), line, reason: reason.into() });
+        self.data.notes.push(SkipNote {
+            file: self.path.to_path_buf(),
+            line,
+            reason: reason.into(),
+        });
     }
 
     fn read(mut self, bytes: &[u8]) {
@@ -190,11 +194,18 @@ impl<'a> FileReader<'a> {
                 );
             }
             Err(e) if e.is_eof() => {
-                return self.note(number, format!("truncated line (cut short mid-write: {e}); ignored"));
+                return self.note(
+                    number,
+                    format!("truncated line (cut short mid-write: {e}); ignored"),
+                );
             }
             Err(e) => return self.note(number, format!("corrupted line: not JSON ({e}); ignored")),
         };
-        let kind = value.get("type").and_then(Value::as_str).unwrap_or("").to_string();
+        let kind = value
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         if kind == "header" {
             return self.header(number, value);
         }
@@ -206,7 +217,10 @@ impl<'a> FileReader<'a> {
         let record: Record = match serde_json::from_value(value) {
             Ok(r) => r,
             Err(e) if kind.is_empty() => {
-                return self.note(number, format!("not a record (no \"type\" field: {e}); ignored"));
+                return self.note(
+                    number,
+                    format!("not a record (no \"type\" field: {e}); ignored"),
+                );
             }
             Err(e) if !KNOWN_TYPES.contains(&kind.as_str()) => {
                 return self.note(
@@ -229,7 +243,12 @@ impl<'a> FileReader<'a> {
                  with the hiddencost version that wrote it"
             );
             self.note(number, format!("header skipped: {why}"));
-            self.state = State::Skipping { first: number + 1, last: number, count: 0, why };
+            self.state = State::Skipping {
+                first: number + 1,
+                last: number,
+                count: 0,
+                why,
+            };
             return;
         }
         match serde_json::from_value::<Record>(value) {
@@ -245,27 +264,52 @@ impl<'a> FileReader<'a> {
             }
             Ok(_) | Err(_) => {
                 let why = "invalid header (fields missing or of the wrong type)".to_string();
-                self.note(number, format!("{why}; the records of this run are skipped"));
-                self.state = State::Skipping { first: number + 1, last: number, count: 0, why };
+                self.note(
+                    number,
+                    format!("{why}; the records of this run are skipped"),
+                );
+                self.state = State::Skipping {
+                    first: number + 1,
+                    last: number,
+                    count: 0,
+                    why,
+                };
             }
         }
     }
 
     fn record(&mut self, number: usize, record: Record) {
         let State::Active(run) = &mut self.state else {
-            return self.note(number, "record before any header line: ignored (was the start of the log lost?)");
+            return self.note(
+                number,
+                "record before any header line: ignored (was the start of the log lost?)",
+            );
         };
         match record {
             // Headers are dispatched by `line` before records are parsed.
             Record::Header(_) => {}
             Record::Node(node) => {
-                let p = run.pending.entry(node.model.clone()).or_insert_with(Pending::default);
-                p.first_line = if p.first_line == 0 { number } else { p.first_line };
+                let p = run
+                    .pending
+                    .entry(node.model.clone())
+                    .or_insert_with(Pending::default);
+                p.first_line = if p.first_line == 0 {
+                    number
+                } else {
+                    p.first_line
+                };
                 p.nodes.push(node);
             }
             Record::Op(op) => {
-                let p = run.pending.entry(op.model.clone()).or_insert_with(Pending::default);
-                p.first_line = if p.first_line == 0 { number } else { p.first_line };
+                let p = run
+                    .pending
+                    .entry(op.model.clone())
+                    .or_insert_with(Pending::default);
+                p.first_line = if p.first_line == 0 {
+                    number
+                } else {
+                    p.first_line
+                };
                 p.ops.push(op);
             }
             Record::Model(model) => {
@@ -292,7 +336,10 @@ impl<'a> FileReader<'a> {
                     log: self.path.to_path_buf(),
                     line: number,
                 });
-                self.note(number, format!("model `{}` failed in the bench: {}", err.model, err.message));
+                self.note(
+                    number,
+                    format!("model `{}` failed in the bench: {}", err.model, err.message),
+                );
             }
             Record::ModelCost(_) => self.note(
                 number,
@@ -330,7 +377,9 @@ impl<'a> FileReader<'a> {
 
     /// Notes models left without a model record when a run ends or is cut short.
     fn drop_pending(&mut self, at_line: usize) {
-        let State::Active(run) = &mut self.state else { return };
+        let State::Active(run) = &mut self.state else {
+            return;
+        };
         let pending = std::mem::take(&mut run.pending);
         for (model, p) in pending {
             self.note(
@@ -349,9 +398,17 @@ impl<'a> FileReader<'a> {
     fn finish_run(&mut self, next_line: usize) {
         match std::mem::replace(&mut self.state, State::NoRun) {
             State::NoRun => {}
-            State::Skipping { first, last, count, why } => {
+            State::Skipping {
+                first,
+                last,
+                count,
+                why,
+            } => {
                 if count > 0 {
-                    self.note(first, format!("lines {first}-{last}: {count} records skipped ({why})"));
+                    self.note(
+                        first,
+                        format!("lines {first}-{last}: {count} records skipped ({why})"),
+                    );
                 }
             }
             State::Active(run) => {
@@ -383,10 +440,10 @@ impl<'a> FileReader<'a> {
         let base = device_label(ctx);
         let taken = |l: &str, devices: &[Device]| devices.iter().any(|d| d.label == l);
         let mut label = base.clone();
-        if taken(&label, &self.data.devices) {
-            if let Some(host) = ctx.hostname.as_deref().map(slug).filter(|h| !h.is_empty()) {
-                label = format!("{base}-{host}");
-            }
+        if taken(&label, &self.data.devices)
+            && let Some(host) = ctx.hostname.as_deref().map(slug).filter(|h| !h.is_empty())
+        {
+            label = format!("{base}-{host}");
         }
         let mut n = 2;
         while taken(&label, &self.data.devices) {
@@ -402,75 +459,12 @@ impl<'a> FileReader<'a> {
     }
 }
 
-const KNOWN_TYPES: [&str; 7] = ["header", "node", "model_cost", "op", "model", "error", "end"];
-
-/// Lower-case words joined by `-`, keeping letters, digits and dots.
-fn slug(text: &str) -> String {
-    let cleaned = text.replace("(R)", " ").replace("(TM)", " ").replace("(tm)", " ");
-    let words: Vec<String> = cleaned
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect();
-    words.join("-")
-}
-
-/// A short device label: `rpi4b` for "Raspberry Pi 4 Model B Rev 1.4", else the first words of
-/// the board model, the CPU model (without "CPU @ 2.80GHz"), the hostname, or the arch.
-pub fn device_label(ctx: &Context) -> String {
-    if let Some(model) = ctx.device_model.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
-        if let Some(rest) = model.strip_prefix("Raspberry Pi") {
-            let rest = rest.split(" Rev ").next().unwrap_or("");
-            let compact: String = rest
-                .split_whitespace()
-                .filter(|w| *w != "Model")
-                .collect::<String>()
-                .to_ascii_lowercase();
-            return format!("rpi{compact}");
-        }
-        return first_words(&slug(model), 3);
-    }
-    if let Some(cpu) = ctx.cpu_model.as_deref().filter(|c| !c.trim().is_empty()) {
-        let cpu = cpu.split(" @ ").next().unwrap_or(cpu).replace(" CPU", " ");
-        return first_words(&slug(&cpu), 4);
-    }
-    if let Some(host) = ctx.hostname.as_deref().map(slug).filter(|h| !h.is_empty()) {
-        return host;
-    }
-    if ctx.arch.is_empty() { "device".to_string() } else { slug(&ctx.arch) }
-}
-
-fn first_words(slugged: &str, n: usize) -> String {
-    let words: Vec<&str> = slugged.split('-').take(n).collect();
-    let label = words.join("-");
-    if label.is_empty() { "device".to_string() } else { label }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ctx(device_model: Option<&str>, cpu_model: Option<&str>, host: Option<&str>) -> Context {
-        Context {
-            device_model: device_model.map(String::from),
-            cpu_model: cpu_model.map(String::from),
-            hostname: host.map(String::from),
-            arch: "aarch64".into(),
-            ..Context::default()
-        }
-    }
-
-    #[test]
-    fn labels_are_short() {
-        let pi = ctx(Some("Raspberry Pi 4 Model B Rev 1.4"), Some("Cortex-A72"), Some("pi"));
-        assert_eq!(device_label(&pi), "rpi4b");
-        let zero = ctx(Some("Raspberry Pi Zero 2 W Rev 1.0"), None, None);
-        assert_eq!(device_label(&zero), "rpizero2w");
-        let qemu = ctx(Some("QEMU Standard PC (Q35 + ICH9, 2009)"), None, None);
-        assert_eq!(device_label(&qemu), "qemu-standard-pc");
-        let x86 = ctx(None, Some("Intel(R) Core(TM) i7-1165G7 CPU @ 2.80GHz"), Some("lap"));
-        assert_eq!(device_label(&x86), "intel-core-i7-1165g7");
-        assert_eq!(device_label(&ctx(None, None, Some("My Host"))), "my-host");
-        assert_eq!(device_label(&ctx(None, None, None)), "aarch64");
-    }
-}
+const KNOWN_TYPES: [&str; 7] = [
+    "header",
+    "node",
+    "model_cost",
+    "op",
+    "model",
+    "error",
+    "end",
+];

@@ -9,8 +9,17 @@ use crate::record::{NodeRecord, OpRecord};
 use std::collections::{BTreeMap, HashMap};
 
 /// The categories of `record::OpRecord::category`, in display order.
-pub const CATEGORIES: [&str; 9] =
-    ["conv", "batchnorm", "activation", "concat", "add", "pool", "linear", "tensor", "other"];
+pub const CATEGORIES: [&str; 9] = [
+    "conv",
+    "batchnorm",
+    "activation",
+    "concat",
+    "add",
+    "pool",
+    "linear",
+    "tensor",
+    "other",
+];
 
 /// Source-view row for op records with no `source_node`.
 pub const UNATTRIBUTED: &str = "unattributed";
@@ -195,7 +204,11 @@ impl ModelMetrics {
             if op.cost.macs == 0 {
                 m.hidden_executed_ns += op.wall_ns.median;
             }
-            let src_macs = op.source_node.as_deref().and_then(|s| source_macs.get(s)).copied();
+            let src_macs = op
+                .source_node
+                .as_deref()
+                .and_then(|s| source_macs.get(s))
+                .copied();
             if src_macs.unwrap_or(0) == 0 {
                 m.hidden_source_ns += op.wall_ns.median;
             }
@@ -227,16 +240,24 @@ impl ModelMetrics {
 /// Source category of an op: its own `source_category`, else its source node's, else
 /// [`UNATTRIBUTED`] (no source node) or "other".
 pub fn source_category(op: &OpRecord, nodes: &HashMap<&str, &NodeRecord>) -> String {
-    let Some(src) = op.source_node.as_deref() else { return UNATTRIBUTED.to_string() };
+    let Some(src) = op.source_node.as_deref() else {
+        return UNATTRIBUTED.to_string();
+    };
     if let Some(c) = &op.source_category {
         return c.clone();
     }
-    nodes.get(src).map_or_else(|| "other".to_string(), |n| n.category.clone())
+    nodes
+        .get(src)
+        .map_or_else(|| "other".to_string(), |n| n.category.clone())
 }
 
 /// `part / whole`, 0 when whole is 0.
 pub fn fraction(part: u64, whole: u64) -> f64 {
-    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
 }
 
 /// Known categories in [`CATEGORIES`] order, then unknown ones alphabetically, then
@@ -244,11 +265,14 @@ pub fn fraction(part: u64, whole: u64) -> f64 {
 pub fn ordered_keys<'a>(keys: impl IntoIterator<Item = &'a String>) -> Vec<String> {
     let mut keys: Vec<String> = keys.into_iter().cloned().collect();
     keys.sort_by_key(|k| {
-        let rank = CATEGORIES.iter().position(|c| c == k).unwrap_or(if k == UNATTRIBUTED {
-            CATEGORIES.len() + 1
-        } else {
-            CATEGORIES.len()
-        });
+        let rank = CATEGORIES
+            .iter()
+            .position(|c| c == k)
+            .unwrap_or(if k == UNATTRIBUTED {
+                CATEGORIES.len() + 1
+            } else {
+                CATEGORIES.len()
+            });
         (rank, k.clone())
     });
     keys.dedup();
@@ -260,7 +284,13 @@ pub(crate) mod tests {
     use super::*;
     use crate::record::{Cost, CounterValue, WallNs};
 
-    pub(crate) fn op(name: &str, category: &str, src: Option<(&str, &str)>, macs: u64, ns: u64) -> OpRecord {
+    pub(crate) fn op(
+        name: &str,
+        category: &str,
+        src: Option<(&str, &str)>,
+        macs: u64,
+        ns: u64,
+    ) -> OpRecord {
         OpRecord {
             model: "m".into(),
             node_id: 0,
@@ -273,14 +303,28 @@ pub(crate) mod tests {
             input_shapes: vec![],
             output_shapes: vec![],
             order: 0,
-            cost: Cost { macs, bytes_read: 100, bytes_written: 28, ..Cost::default() },
-            wall_ns: WallNs { median: ns, min: ns, max: ns },
+            cost: Cost {
+                macs,
+                bytes_read: 100,
+                bytes_written: 28,
+                ..Cost::default()
+            },
+            wall_ns: WallNs {
+                median: ns,
+                min: ns,
+                max: ns,
+            },
             counters: BTreeMap::new(),
         }
     }
 
     fn with_counters(mut o: OpRecord, cycles: Option<u64>, instructions: Option<u64>) -> OpRecord {
-        let v = |x: Option<u64>| x.map(|median| CounterValue { median, running_ratio: 1.0 });
+        let v = |x: Option<u64>| {
+            x.map(|median| CounterValue {
+                median,
+                running_ratio: 1.0,
+            })
+        };
         o.counters.insert("cycles".into(), v(cycles));
         o.counters.insert("instructions".into(), v(instructions));
         o
@@ -290,7 +334,13 @@ pub(crate) mod tests {
         vec![
             op("OptMatMul", "conv", Some(("c1", "conv")), 1000, 600),
             op("LazyIm2col", "tensor", Some(("c1", "conv")), 0, 200),
-            op("OptBinChain", "activation", Some(("r1", "activation")), 0, 100),
+            op(
+                "OptBinChain",
+                "activation",
+                Some(("r1", "activation")),
+                0,
+                100,
+            ),
             op("Reshape", "tensor", None, 0, 100),
         ]
     }
@@ -335,7 +385,13 @@ pub(crate) mod tests {
 
     #[test]
     fn ordered_keys_put_known_categories_first() {
-        let keys: Vec<String> = ["zeta", UNATTRIBUTED, "pool", "conv"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(ordered_keys(&keys), vec!["conv", "pool", "zeta", UNATTRIBUTED]);
+        let keys: Vec<String> = ["zeta", UNATTRIBUTED, "pool", "conv"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            ordered_keys(&keys),
+            vec!["conv", "pool", "zeta", UNATTRIBUTED]
+        );
     }
 }

@@ -14,11 +14,14 @@
 //! [`svg`], [`plots`], [`trace`] and [`report`] format; this module wires them together.
 
 pub mod accuracy;
+pub mod device;
 pub mod figures;
 pub mod fit;
 pub mod load;
+pub mod markdown;
 pub mod metrics;
 pub mod plots;
+pub mod predict;
 pub mod report;
 pub mod sections;
 pub mod stats;
@@ -30,8 +33,8 @@ pub mod trace;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use fit::{Prediction, predict, predict_device, read_cost_output};
 pub use load::SkipNote;
+pub use predict::{Prediction, predict, predict_device, read_cost_output};
 
 /// What `hiddencost analyze` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -75,14 +78,20 @@ pub enum AnalyzeError {
     #[error("no log given: pass one or more JSONL logs written by `hiddencost bench --out LOG`")]
     NoLogs,
     #[error("cannot read {path}: {source}; check the path and its permissions")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(
         "no usable model measurement in {files} log(s){why}; a log needs a header line and, per \
          model, a `model` record (re-run `hiddencost bench`, or check the notes above)"
     )]
     NoModels { files: usize, why: String },
     #[error("cannot write {path}: {source}; check that --out names a writable directory")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(
         "{path}: not a hiddencost fit file ({reason}); make one with `hiddencost analyze LOG \
          --out DIR` and pass DIR/fit.json"
@@ -91,7 +100,11 @@ pub enum AnalyzeError {
     #[error("no node records to predict from: pass the output of `hiddencost cost MODEL --json`")]
     NoNodes,
     #[error("{path}:{line}: {reason}; expected `hiddencost cost MODEL --json` output")]
-    CostFormat { path: PathBuf, line: usize, reason: String },
+    CostFormat {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
     #[error("device `{device}` is not in the fit file; it has: {available}")]
     UnknownDevice { device: String, available: String },
     #[error("the fit file has several devices ({available}): choose one with --device")]
@@ -116,7 +129,10 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeSummary, AnalyzeError> {
             Some(first) => format!(" ({} note(s); first: {first})", data.notes.len()),
             None => String::new(),
         };
-        return Err(AnalyzeError::NoModels { files: opts.logs.len(), why });
+        return Err(AnalyzeError::NoModels {
+            files: opts.logs.len(),
+            why,
+        });
     }
     let analysis = report::Analysis::compute(&data);
     let files_written = report::write_all(&analysis, &data, &opts.out_dir)?;
@@ -129,9 +145,14 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeSummary, AnalyzeError> {
 
 /// Creates `dir` (and parents) and writes `bytes` to `dir/name`, returning the path.
 pub(crate) fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, AnalyzeError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|source| AnalyzeError::Write { path: dir.to_path_buf(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| AnalyzeError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let path = dir.join(name);
-    std::fs::write(&path, bytes).map_err(|source| AnalyzeError::Write { path: path.clone(), source })?;
+    std::fs::write(&path, bytes).map_err(|source| AnalyzeError::Write {
+        path: path.clone(),
+        source,
+    })?;
     Ok(path)
 }

@@ -28,15 +28,31 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn compute(data: &Dataset) -> Self {
-        let metrics = data.runs.iter().map(|r| ModelMetrics::compute(&r.nodes, &r.ops)).collect();
+        let metrics = data
+            .runs
+            .iter()
+            .map(|r| ModelMetrics::compute(&r.nodes, &r.ops))
+            .collect();
         let (fit, fit_left_out) = fit::fit_all(data);
-        Analysis { metrics, correlations: figures::correlations(data), fit, fit_left_out }
+        Analysis {
+            metrics,
+            correlations: figures::correlations(data),
+            fit,
+            fit_left_out,
+        }
     }
 }
 
 /// Per device: models, and (MAPE, within ±10%) of the node model and the MACs-only model.
 pub fn fit_summary_table(a: &Analysis) -> Table {
-    let mut t = Table::new(&["device", "models", "node model MAPE", "node within ±10%", "MACs-only MAPE", "MACs-only within ±10%"]);
+    let mut t = Table::new(&[
+        "device",
+        "models",
+        "node model MAPE",
+        "node within ±10%",
+        "MACs-only MAPE",
+        "MACs-only within ±10%",
+    ]);
     for d in &a.fit.devices {
         match &d.validation {
             Some(v) => t.row(vec![
@@ -47,7 +63,11 @@ pub fn fit_summary_table(a: &Analysis) -> Table {
                 format!("{:.1}%", v.macs_only.mape_pct),
                 format!("{}/{}", v.macs_only.within_10pct, v.models),
             ]),
-            None => t.row(vec![d.device.clone(), d.models.len().to_string(), "needs >= 3 models".into()]),
+            None => t.row(vec![
+                d.device.clone(),
+                d.models.len().to_string(),
+                "needs >= 3 models".into(),
+            ]),
         }
     }
     t
@@ -55,8 +75,22 @@ pub fn fit_summary_table(a: &Analysis) -> Table {
 
 /// Per held-out model: measured vs both predictions.
 pub fn fit_models_table(a: &Analysis) -> Table {
-    let mut t = Table::new(&["device", "model", "measured ms", "node model ms", "node error", "MACs-only ms", "MACs-only error"]);
-    let err = |p: f64, m: f64| if m > 0.0 { format!("{:+.1}%", (p - m) / m * 100.0) } else { "n/a".into() };
+    let mut t = Table::new(&[
+        "device",
+        "model",
+        "measured ms",
+        "node model ms",
+        "node error",
+        "MACs-only ms",
+        "MACs-only error",
+    ]);
+    let err = |p: f64, m: f64| {
+        if m > 0.0 {
+            format!("{:+.1}%", (p - m) / m * 100.0)
+        } else {
+            "n/a".into()
+        }
+    };
     for d in &a.fit.devices {
         for h in d.validation.iter().flat_map(|v| &v.per_model) {
             t.row(vec![
@@ -75,9 +109,22 @@ pub fn fit_models_table(a: &Analysis) -> Table {
 
 /// The fitted coefficients (all models of each device), in explainable units.
 pub fn coefficients_table(a: &Analysis) -> Table {
-    let mut t = Table::new(&["device", "category", "nodes", "ns/MAC", "ns/byte read", "ns/byte written", "ns/weight byte", "ns/node"]);
+    let mut t = Table::new(&[
+        "device",
+        "category",
+        "nodes",
+        "ns/MAC",
+        "ns/byte read",
+        "ns/byte written",
+        "ns/weight byte",
+        "ns/node",
+    ]);
     for d in &a.fit.devices {
-        let rows = d.categories.iter().map(|(c, k)| (c.clone(), k)).chain(std::iter::once(("(default)".to_string(), &d.default)));
+        let rows = d
+            .categories
+            .iter()
+            .map(|(c, k)| (c.clone(), k))
+            .chain(std::iter::once(("(default)".to_string(), &d.default)));
         for (c, k) in rows {
             t.row(vec![
                 d.device.clone(),
@@ -90,7 +137,12 @@ pub fn coefficients_table(a: &Analysis) -> Table {
                 format!("{:.1}", k.ns_per_node),
             ]);
         }
-        t.row(vec![d.device.clone(), "(scale)".into(), String::new(), format!("x {:.4}", d.scale)]);
+        t.row(vec![
+            d.device.clone(),
+            "(scale)".into(),
+            String::new(),
+            format!("x {:.4}", d.scale),
+        ]);
         t.row(vec![
             d.device.clone(),
             "(MACs-only)".into(),
@@ -108,82 +160,35 @@ pub fn terminal(a: &Analysis, data: &Dataset) -> String {
     let mut section = |title: &str, t: Table| {
         let _ = write!(s, "{title}\n{}\n", t.to_text());
     };
-    section("Models (latency = clean end-to-end median; hidden = share of op time in zero-MAC ops)", sections::models_table(a, data));
-    section("Where the time goes (executed view: tract ops)", sections::shares_table(a, data, View::Executed));
-    section("Where the time goes (source view: ONNX ops)", sections::shares_table(a, data, View::Source));
-    section("Why: per category, all models of a device", sections::why_table(a, data));
-    section("Figure 2: correlations across models", figures::correlation_table(a));
-    section("Latency model vs MACs-only, leave-one-model-out", fit_summary_table(a));
+    section(
+        "Models (latency = clean end-to-end median; hidden = share of op time in zero-MAC ops)",
+        sections::models_table(a, data),
+    );
+    section(
+        "Where the time goes (executed view: tract ops)",
+        sections::shares_table(a, data, View::Executed),
+    );
+    section(
+        "Where the time goes (source view: ONNX ops)",
+        sections::shares_table(a, data, View::Source),
+    );
+    section(
+        "Why: per category, all models of a device",
+        sections::why_table(a, data),
+    );
+    section(
+        "Figure 2: correlations across models",
+        figures::correlation_table(a),
+    );
+    section(
+        "Latency model vs MACs-only, leave-one-model-out",
+        fit_summary_table(a),
+    );
     if data.devices.len() > 1 {
-        section("Devices compared (median latency)", sections::devices_table(data));
-    }
-    s
-}
-
-fn devices_md(data: &Dataset) -> String {
-    let mut t = Table::new(&["device", "board", "cpu", "arch", "kernel", "cpus", "fake counters", "events not available"]);
-    for (d, dev) in data.devices.iter().enumerate() {
-        let c = &dev.context;
-        let fake = data.runs.iter().any(|r| r.device == d && r.header.options.fake_counters);
-        let missing: Vec<String> = dev.events.iter().filter(|e| !e.available).map(|e| e.name.clone()).collect();
-        t.row(vec![
-            dev.label.clone(),
-            c.device_model.clone().unwrap_or_else(|| "n/a".into()),
-            c.cpu_model.clone().unwrap_or_else(|| "n/a".into()),
-            c.arch.clone(),
-            c.kernel_release.clone().unwrap_or_else(|| "n/a".into()),
-            c.cpu_count.to_string(),
-            if fake { "yes (counts are synthetic)" } else { "no" }.into(),
-            if missing.is_empty() { "none".into() } else { missing.join(", ") },
-        ]);
-    }
-    t.to_markdown()
-}
-
-/// The whole report.md.
-pub fn report_md(a: &Analysis, data: &Dataset, svgs: &[String], traces: &[String]) -> String {
-    let mut s = String::from("# hiddencost analysis\n\n");
-    let img = |s: &mut String, name: &str| {
-        if svgs.iter().any(|f| f == name) {
-            let _ = writeln!(s, "![{name}]({name})\n");
-        }
-    };
-    let _ = writeln!(s, "{} model measurement(s) on {} device(s). Latency is the clean end-to-end median (runs without per-op hooks); per-op times are medians from the instrumented passes. Counters marked \"not measured\" were not available on that device (see the last column below).\n", data.runs.len(), data.devices.len());
-    let _ = write!(s, "## Devices\n\n{}\n", devices_md(data));
-    let _ = write!(s, "## 1. Models\n\nGMAC/s = MACs / median latency. \"sum ops/e2e\" compares the per-op sum with end-to-end latency (above 1: measuring each op costs time). Temperature drift is since the start of the run.\n\n{}\n", sections::models_table(a, data).to_markdown());
-    let _ = write!(s, "## 2. Where the time goes\n\nShare of per-op time per category; each row sums to 100%. \"hidden\" = time in ops with zero MACs: in the executed view, tract ops with no MACs (im2col, copies, element-wise); in the source view, ONNX nodes with no MACs plus ops attributed to no node.\n\n### Executed view (tract ops)\n\n{}\n", sections::shares_table(a, data, View::Executed).to_markdown());
-    img(&mut s, "shares_executed.svg");
-    let _ = write!(s, "### Source view (ONNX ops)\n\n{}\n", sections::shares_table(a, data, View::Source).to_markdown());
-    img(&mut s, "shares_source.svg");
-    let _ = write!(s, "## 3. Why\n\nIPC = instructions/cycles; misses per kilo-instruction; bytes/cycle uses the static tensor bytes of the ops (compulsory traffic, not measured DRAM traffic); MACs/cycle. Sums over ops where both sides were measured.\n\n### Per category\n\n{}\n### Top {TOP_OPS} op types per device\n\n{}\n", sections::why_table(a, data).to_markdown(), sections::top_ops_table(a, data, TOP_OPS).to_markdown());
-    for name in svgs.iter().filter(|f| f.starts_with("roofline_")) {
-        img(&mut s, name);
-    }
-    let _ = write!(s, "## 4. Figure 2: do size and MACs predict time?\n\nPearson r (linear) and Spearman rho (rank) across the models of each device; a note names a model whose removal flips the sign of r or moves it by more than {:.1}.\n\n{}\n", figures::DOMINANCE_DELTA_R, figures::correlation_table(a).to_markdown());
-    for p in &figures::PAIRS {
-        img(&mut s, &format!("fig2_{}.svg", p.key));
-    }
-    let _ = write!(s, "## 5. A latency model that beats MACs\n\n{}\n\nEach device: per-category non-negative least squares on source-node features (MACs, bytes read, bytes written, weight bytes, 1 per node), scaled to end-to-end latency; against `latency = a * MACs + b`. Validated leave-one-model-out: each model is predicted by a fit on the others. `fit.json` holds the coefficients fitted on all models: `hiddencost predict MODEL --fit fit.json`.\n\n{}\n### Per model (held out)\n\n{}\n### Coefficients\n\n{}\n", a.fit.node_model, fit_summary_table(a).to_markdown(), fit_models_table(a).to_markdown(), coefficients_table(a).to_markdown());
-    for (device, model, why) in &a.fit_left_out {
-        let _ = writeln!(s, "- left out of the fit on {device}: `{model}` ({why})");
-    }
-    let _ = write!(s, "\n## 6. Traces\n\nOne inference per model, ops back to back in execution order with median times and counters as args; open in ui.perfetto.dev.\n\n");
-    for t in traces {
-        let _ = writeln!(s, "- [{t}]({t})");
-    }
-    if data.devices.len() > 1 {
-        let _ = write!(s, "\n## 7. Devices compared\n\n{}\n", sections::devices_table(data).to_markdown());
-        img(&mut s, "devices.svg");
-    }
-    let _ = write!(s, "\n## Skipped\n\n");
-    if data.notes.is_empty() {
-        s.push_str("Nothing: every line was used.\n");
-    }
-    for n in &data.notes {
-        let _ = writeln!(s, "- {}", n.to_string().replace('|', "\\|"));
-    }
-    for f in &data.failed {
-        let _ = writeln!(s, "- failed model on {}: `{}`: {}", data.devices[f.device].label, f.model, f.message);
+        section(
+            "Devices compared (median latency)",
+            sections::devices_table(data),
+        );
     }
     s
 }
@@ -206,24 +211,41 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
     for (name, body) in &svgs {
         written.push(write_file(dir, name, body.as_bytes())?);
     }
-    let fit_json = serde_json::to_string_pretty(&a.fit).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let fit_json =
+        serde_json::to_string_pretty(&a.fit).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     written.push(write_file(dir, "fit.json", fit_json.as_bytes())?);
     let mut trace_names = Vec::new();
-    for model in sections::latency_by_device(data).into_iter().map(|(m, _)| m) {
-        let runs: Vec<_> = data.runs.iter().filter(|r| r.model.model == model).collect();
+    for model in sections::latency_by_device(data)
+        .into_iter()
+        .map(|(m, _)| m)
+    {
+        let runs: Vec<_> = data
+            .runs
+            .iter()
+            .filter(|r| r.model.model == model)
+            .collect();
         let name = trace::file_name(&model);
         let body = trace::chrome_trace(data, &runs).to_string();
         written.push(write_file(dir, &name, body.as_bytes())?);
         trace_names.push(name);
     }
     let svg_names: Vec<String> = svgs.into_iter().map(|(n, _)| n).collect();
-    let md = report_md(a, data, &svg_names, &trace_names);
+    let md = super::markdown::report_md(a, data, &svg_names, &trace_names);
     written.push(write_file(dir, "report.md", md.as_bytes())?);
     Ok(written)
 }
 
 fn correlations_csv(a: &Analysis) -> Table {
-    let mut t = Table::new(&["device", "pair", "x", "y", "n", "pearson_r", "spearman_rho", "note"]);
+    let mut t = Table::new(&[
+        "device",
+        "pair",
+        "x",
+        "y",
+        "n",
+        "pearson_r",
+        "spearman_rho",
+        "note",
+    ]);
     for c in &a.correlations {
         let p = &figures::PAIRS[c.pair];
         t.row(vec![

@@ -11,14 +11,22 @@ use std::collections::BTreeMap;
 /// Governor of the pinned CPU, else the distinct governors joined by "/".
 pub fn governor(run: &ModelRun) -> String {
     let freq = &run.header.context.cpufreq;
-    let pinned = run.header.options.cpu.and_then(|c| freq.iter().find(|f| f.cpu == c));
+    let pinned = run
+        .header
+        .options
+        .cpu
+        .and_then(|c| freq.iter().find(|f| f.cpu == c));
     if let Some(g) = pinned.and_then(|f| f.governor.clone()) {
         return g;
     }
     let mut all: Vec<String> = freq.iter().filter_map(|f| f.governor.clone()).collect();
     all.sort();
     all.dedup();
-    if all.is_empty() { "n/a".into() } else { all.join("/") }
+    if all.is_empty() {
+        "n/a".into()
+    } else {
+        all.join("/")
+    }
 }
 
 /// Largest temperature rise (°C) of any thermal zone between the run's start and this model.
@@ -45,8 +53,19 @@ fn ratio_of(part: u64, whole: u64) -> Option<f64> {
 
 pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
     let mut t = Table::new(&[
-        "device", "model", "median ms", "p90 ms", "params", "MACs", "thop MACs", "GMAC/s", "sum ops/e2e",
-        "hidden (exec)", "hidden (src)", "governor", "temp drift",
+        "device",
+        "model",
+        "median ms",
+        "p90 ms",
+        "params",
+        "MACs",
+        "thop MACs",
+        "GMAC/s",
+        "sum ops/e2e",
+        "hidden (exec)",
+        "hidden (src)",
+        "governor",
+        "temp drift",
     ]);
     for (run, m) in data.runs.iter().zip(&a.metrics) {
         t.row(vec![
@@ -58,7 +77,10 @@ pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
             si(run.model.cost.macs),
             si(run.model.cost.thop_macs),
             or_na(gmacs(run), 2),
-            or_na(ratio_of(run.model.sum_op_wall_median_ns, run.model.latency_ns.median), 2),
+            or_na(
+                ratio_of(run.model.sum_op_wall_median_ns, run.model.latency_ns.median),
+                2,
+            ),
             pct(m.hidden_executed_share()),
             pct(m.hidden_source_share()),
             governor(run),
@@ -70,10 +92,29 @@ pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
 
 pub fn models_csv(a: &Analysis, data: &Dataset) -> Table {
     let mut t = Table::new(&[
-        "device", "model", "source", "latency_median_ns", "latency_p90_ns", "latency_min_ns", "runs", "params", "macs",
-        "thop_macs", "flops", "gmac_per_s", "sum_op_wall_median_ns", "profiled_latency_median_ns", "sum_ops_over_e2e",
-        "hidden_share_executed", "hidden_share_source", "top1_accuracy_pct", "governor", "thermal_drift_c",
-        "source_nodes", "executed_nodes", "peak_rss_bytes",
+        "device",
+        "model",
+        "source",
+        "latency_median_ns",
+        "latency_p90_ns",
+        "latency_min_ns",
+        "runs",
+        "params",
+        "macs",
+        "thop_macs",
+        "flops",
+        "gmac_per_s",
+        "sum_op_wall_median_ns",
+        "profiled_latency_median_ns",
+        "sum_ops_over_e2e",
+        "hidden_share_executed",
+        "hidden_share_source",
+        "top1_accuracy_pct",
+        "governor",
+        "thermal_drift_c",
+        "source_nodes",
+        "executed_nodes",
+        "peak_rss_bytes",
     ]);
     for (run, m) in data.runs.iter().zip(&a.metrics) {
         let r = &run.model;
@@ -144,7 +185,10 @@ pub fn shares_table(a: &Analysis, data: &Dataset, view: View) -> Table {
         let map = view.of(m);
         let mut row = vec![data.device_label(run).to_string(), run.model.model.clone()];
         for c in &cats {
-            row.push(pct(fraction(map.get(c).map_or(0, |x| x.wall_ns), m.total.wall_ns)));
+            row.push(pct(fraction(
+                map.get(c).map_or(0, |x| x.wall_ns),
+                m.total.wall_ns,
+            )));
         }
         row.push(pct(match view {
             View::Executed => m.hidden_executed_share(),
@@ -156,7 +200,9 @@ pub fn shares_table(a: &Analysis, data: &Dataset, view: View) -> Table {
 }
 
 pub fn shares_csv(a: &Analysis, data: &Dataset) -> Table {
-    let mut t = Table::new(&["device", "model", "view", "category", "ops", "time_ns", "share"]);
+    let mut t = Table::new(&[
+        "device", "model", "view", "category", "ops", "time_ns", "share",
+    ]);
     for (run, m) in data.runs.iter().zip(&a.metrics) {
         for view in [View::Executed, View::Source] {
             for (cat, share) in m.shares(view.of(m)) {
@@ -177,14 +223,22 @@ pub fn shares_csv(a: &Analysis, data: &Dataset) -> Table {
 }
 
 /// Per device, the executed-view categories summed over all its models.
-pub fn device_categories(a: &Analysis, data: &Dataset) -> Vec<(String, Agg, BTreeMap<String, Agg>)> {
+pub fn device_categories(
+    a: &Analysis,
+    data: &Dataset,
+) -> Vec<(String, Agg, BTreeMap<String, Agg>)> {
     data.devices
         .iter()
         .enumerate()
         .map(|(d, dev)| {
             let mut total = Agg::default();
             let mut cats: BTreeMap<String, Agg> = BTreeMap::new();
-            for (run, m) in data.runs.iter().zip(&a.metrics).filter(|(r, _)| r.device == d) {
+            for (run, m) in data
+                .runs
+                .iter()
+                .zip(&a.metrics)
+                .filter(|(r, _)| r.device == d)
+            {
                 let _ = run;
                 total.merge(&m.total);
                 for (c, agg) in &m.executed {
@@ -201,13 +255,28 @@ fn why_row(first: Vec<String>, agg: &Agg, total_ns: u64) -> Vec<String> {
     row.push(agg.ops.to_string());
     row.push(pct(fraction(agg.wall_ns, total_ns)));
     row.push(or_na(agg.macs_per_s().map(|v| v / 1e9), 2));
-    for r in [Ratio::Ipc, Ratio::CacheMpki, Ratio::L1dMpki, Ratio::BytesPerCycle, Ratio::MacsPerCycle] {
+    for r in [
+        Ratio::Ipc,
+        Ratio::CacheMpki,
+        Ratio::L1dMpki,
+        Ratio::BytesPerCycle,
+        Ratio::MacsPerCycle,
+    ] {
         row.push(measured(agg.ratio(r), 2));
     }
     row
 }
 
-const WHY_HEADERS: [&str; 8] = ["ops", "time share", "GMAC/s", "IPC", "cache miss/kinstr", "L1D miss/kinstr", "bytes/cycle", "MACs/cycle"];
+const WHY_HEADERS: [&str; 8] = [
+    "ops",
+    "time share",
+    "GMAC/s",
+    "IPC",
+    "cache miss/kinstr",
+    "L1D miss/kinstr",
+    "bytes/cycle",
+    "MACs/cycle",
+];
 
 /// Per device and executed category: time share and counter ratios over all models.
 pub fn why_table(a: &Analysis, data: &Dataset) -> Table {
@@ -216,9 +285,17 @@ pub fn why_table(a: &Analysis, data: &Dataset) -> Table {
     let mut t = Table::new(&headers);
     for (device, total, cats) in device_categories(a, data) {
         for c in ordered_keys(cats.keys()) {
-            t.row(why_row(vec![device.clone(), c.clone()], &cats[&c], total.wall_ns));
+            t.row(why_row(
+                vec![device.clone(), c.clone()],
+                &cats[&c],
+                total.wall_ns,
+            ));
         }
-        t.row(why_row(vec![device.clone(), "all".into()], &total, total.wall_ns));
+        t.row(why_row(
+            vec![device.clone(), "all".into()],
+            &total,
+            total.wall_ns,
+        ));
     }
     t
 }
@@ -231,7 +308,12 @@ pub fn top_ops_table(a: &Analysis, data: &Dataset, n: usize) -> Table {
     for (d, dev) in data.devices.iter().enumerate() {
         let mut by_op: BTreeMap<String, Agg> = BTreeMap::new();
         let mut total = Agg::default();
-        for (_, m) in data.runs.iter().zip(&a.metrics).filter(|(r, _)| r.device == d) {
+        for (_, m) in data
+            .runs
+            .iter()
+            .zip(&a.metrics)
+            .filter(|(r, _)| r.device == d)
+        {
             total.merge(&m.total);
             for (op, agg) in &m.by_op {
                 by_op.entry(op.clone()).or_default().merge(agg);
@@ -240,7 +322,11 @@ pub fn top_ops_table(a: &Analysis, data: &Dataset, n: usize) -> Table {
         let mut ops: Vec<(&String, &Agg)> = by_op.iter().collect();
         ops.sort_by(|x, y| y.1.wall_ns.cmp(&x.1.wall_ns).then(x.0.cmp(y.0)));
         for (op, agg) in ops.into_iter().take(n) {
-            t.row(why_row(vec![dev.label.clone(), op.clone()], agg, total.wall_ns));
+            t.row(why_row(
+                vec![dev.label.clone(), op.clone()],
+                agg,
+                total.wall_ns,
+            ));
         }
     }
     t
@@ -248,11 +334,26 @@ pub fn top_ops_table(a: &Analysis, data: &Dataset, n: usize) -> Table {
 
 /// Per model, view and category: every counter ratio, raw.
 pub fn why_csv(a: &Analysis, data: &Dataset) -> Table {
-    let mut headers = vec!["device", "model", "view", "category", "ops", "time_ns", "macs", "bytes_moved", "gmac_per_s", "min_running_ratio"];
+    let mut headers = vec![
+        "device",
+        "model",
+        "view",
+        "category",
+        "ops",
+        "time_ns",
+        "macs",
+        "bytes_moved",
+        "gmac_per_s",
+        "min_running_ratio",
+    ];
     headers.extend(RATIOS.iter().map(|r| r.csv_name()));
     let mut t = Table::new(&headers);
     for (run, m) in data.runs.iter().zip(&a.metrics) {
-        let groups = [("executed", &m.executed), ("source", &m.source), ("op", &m.by_op)];
+        let groups = [
+            ("executed", &m.executed),
+            ("source", &m.source),
+            ("op", &m.by_op),
+        ];
         for (view, map) in groups {
             for c in ordered_keys(map.keys()) {
                 let agg = &map[&c];
@@ -311,7 +412,12 @@ pub fn latency_by_device(data: &Dataset) -> Vec<(String, Vec<Option<f64>>)> {
         .into_iter()
         .map(|m| {
             let per: Vec<Option<f64>> = (0..data.devices.len())
-                .map(|d| data.runs.iter().find(|r| r.device == d && r.model.model == m).map(|r| r.model.latency_ns.median as f64))
+                .map(|d| {
+                    data.runs
+                        .iter()
+                        .find(|r| r.device == d && r.model.model == m)
+                        .map(|r| r.model.latency_ns.median as f64)
+                })
                 .collect();
             (m, per)
         })

@@ -58,8 +58,10 @@ pub fn leave_one_out_pearson(xs: &[f64], ys: &[f64]) -> Vec<Option<f64>> {
     let n = xs.len().min(ys.len());
     (0..n)
         .map(|skip| {
-            let (x, y): (Vec<f64>, Vec<f64>) =
-                (0..n).filter(|&i| i != skip).map(|i| (xs[i], ys[i])).unzip();
+            let (x, y): (Vec<f64>, Vec<f64>) = (0..n)
+                .filter(|&i| i != skip)
+                .map(|i| (xs[i], ys[i]))
+                .unzip();
             pearson(&x, &y)
         })
         .collect()
@@ -88,7 +90,12 @@ pub struct NormalEquations {
 
 impl NormalEquations {
     pub fn new(features: usize) -> Self {
-        NormalEquations { n: features, ata: vec![0.0; features * features], atb: vec![0.0; features], rows: 0 }
+        NormalEquations {
+            n: features,
+            ata: vec![0.0; features * features],
+            atb: vec![0.0; features],
+            rows: 0,
+        }
     }
 
     pub fn rows(&self) -> usize {
@@ -111,7 +118,9 @@ impl NormalEquations {
 
     /// Unit-norm column scales (0 for an all-zero column, whose coefficient is then 0).
     fn scales(&self) -> Vec<f64> {
-        (0..self.n).map(|j| self.ata[j * self.n + j].sqrt()).collect()
+        (0..self.n)
+            .map(|j| self.ata[j * self.n + j].sqrt())
+            .collect()
     }
 
     /// Non-negative least squares (Lawson-Hanson active set). All-zero features get 0.
@@ -134,7 +143,9 @@ impl NormalEquations {
         let mut x = vec![0.0; m];
         let mut passive = vec![false; m];
         let gradient = |x: &[f64]| -> Vec<f64> {
-            (0..m).map(|a| h[a] - (0..m).map(|b| g(a, b) * x[b]).sum::<f64>()).collect()
+            (0..m)
+                .map(|a| h[a] - (0..m).map(|b| g(a, b) * x[b]).sum::<f64>())
+                .collect()
         };
         for _outer in 0..(3 * m + 10) {
             let w = gradient(&x);
@@ -221,10 +232,11 @@ fn solve_subset(g: &dyn Fn(usize, usize) -> f64, h: &[f64], passive: &[bool]) ->
         if p.abs() < 1e-300 {
             continue;
         }
-        for r in (col + 1)..k {
-            let factor = mat[r][col] / p;
-            for c in col..=k {
-                mat[r][c] -= factor * mat[col][c];
+        let pivot_row = mat[col].clone();
+        for row in mat.iter_mut().skip(col + 1) {
+            let factor = row[col] / p;
+            for (dst, src) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                *dst -= factor * src;
             }
         }
     }
@@ -232,7 +244,11 @@ fn solve_subset(g: &dyn Fn(usize, usize) -> f64, h: &[f64], passive: &[bool]) ->
     for r in (0..k).rev() {
         let rest: f64 = ((r + 1)..k).map(|c| mat[r][c] * z_sub[c]).sum();
         let p = mat[r][r];
-        z_sub[r] = if p.abs() < 1e-300 { 0.0 } else { (mat[r][k] - rest) / p };
+        z_sub[r] = if p.abs() < 1e-300 {
+            0.0
+        } else {
+            (mat[r][k] - rest) / p
+        };
     }
     let mut z = vec![0.0; h.len()];
     for (r, &a) in idx.iter().enumerate() {
@@ -335,12 +351,20 @@ mod tests {
         let c = ne.solve_nnls();
         assert_eq!(c[1], 0.0);
         assert!(close(c[0] + c[2], 4.0, 1e-6), "{c:?}");
-        assert!(NormalEquations::new(2).solve_nnls().iter().all(|v| *v == 0.0));
+        assert!(
+            NormalEquations::new(2)
+                .solve_nnls()
+                .iter()
+                .all(|v| *v == 0.0)
+        );
     }
 
     #[test]
     fn mape_skips_zero_actuals() {
-        assert_eq!(mape_pct(&[110.0, 90.0, 5.0], &[100.0, 100.0, 0.0]), Some(10.0));
+        assert_eq!(
+            mape_pct(&[110.0, 90.0, 5.0], &[100.0, 100.0, 0.0]),
+            Some(10.0)
+        );
         assert_eq!(mape_pct(&[], &[]), None);
     }
 }

@@ -24,16 +24,29 @@ pub fn esc(text: &str) -> String {
 
 /// A coordinate with 2 decimals (deterministic, compact).
 pub fn num(v: f64) -> String {
-    if v.is_finite() { format!("{v:.2}") } else { "0".into() }
+    if v.is_finite() {
+        format!("{v:.2}")
+    } else {
+        "0".into()
+    }
 }
 
 /// An id-safe name: letters, digits, `-` and `_`.
 pub fn id_name(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 const PALETTE: [&str; 12] = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939",
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#393b79", "#637939",
 ];
 
 /// A fixed colour per known category, a palette colour for anything else.
@@ -59,13 +72,29 @@ impl Svg {
             h = num(height)
         );
         let _ = writeln!(body, "<title>{}</title>", esc(title));
-        let _ = writeln!(body, r#"<rect x="0" y="0" width="{}" height="{}" fill="white"/>"#, num(width), num(height));
-        let _ = writeln!(body, r#"<text x="{}" y="18" text-anchor="middle" font-size="14">{}</text>"#, num(width / 2.0), esc(title));
+        let _ = writeln!(
+            body,
+            r#"<rect x="0" y="0" width="{}" height="{}" fill="white"/>"#,
+            num(width),
+            num(height)
+        );
+        let _ = writeln!(
+            body,
+            r#"<text x="{}" y="18" text-anchor="middle" font-size="14">{}</text>"#,
+            num(width / 2.0),
+            esc(title)
+        );
         Svg { body }
     }
 
     pub fn text(&mut self, x: f64, y: f64, anchor: &str, text: &str) {
-        let _ = writeln!(self.body, r#"<text x="{}" y="{}" text-anchor="{anchor}">{}</text>"#, num(x), num(y), esc(text));
+        let _ = writeln!(
+            self.body,
+            r#"<text x="{}" y="{}" text-anchor="{anchor}">{}</text>"#,
+            num(x),
+            num(y),
+            esc(text)
+        );
     }
 
     pub fn text_rotated(&mut self, x: f64, y: f64, text: &str) {
@@ -113,7 +142,11 @@ impl Svg {
     }
 
     pub fn open_series(&mut self, name: &str) {
-        let _ = writeln!(self.body, r#"<g id="series-{}" class="series">"#, id_name(name));
+        let _ = writeln!(
+            self.body,
+            r#"<g id="series-{}" class="series">"#,
+            id_name(name)
+        );
     }
 
     pub fn close_group(&mut self) {
@@ -122,7 +155,12 @@ impl Svg {
 
     /// A legend entry (colour swatch + label) at (x, y).
     pub fn legend_entry(&mut self, x: f64, y: f64, fill: &str, label: &str) {
-        let _ = writeln!(self.body, r#"<rect x="{}" y="{}" width="10" height="10" fill="{fill}"/>"#, num(x), num(y - 9.0));
+        let _ = writeln!(
+            self.body,
+            r#"<rect x="{}" y="{}" width="10" height="10" fill="{fill}"/>"#,
+            num(x),
+            num(y - 9.0)
+        );
         self.text(x + 14.0, y, "start", label);
     }
 
@@ -144,8 +182,16 @@ pub struct Axis {
 impl Axis {
     /// An axis covering `values` (finite ones; positive ones on a log axis), padded a little.
     pub fn covering(values: &[f64], log: bool, label: &str) -> Self {
-        let usable: Vec<f64> = values.iter().copied().filter(|v| v.is_finite() && (!log || *v > 0.0)).collect();
-        let (mut min, mut max) = usable.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+        let usable: Vec<f64> = values
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite() && (!log || *v > 0.0))
+            .collect();
+        let (mut min, mut max) = usable
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(*v), b.max(*v))
+            });
         if !min.is_finite() {
             (min, max) = if log { (1.0, 10.0) } else { (0.0, 1.0) };
         }
@@ -166,28 +212,43 @@ impl Axis {
             min = (min / step).floor() * step;
             max = (max / step).ceil() * step;
         }
-        Axis { min, max, log, label: label.into() }
+        Axis {
+            min,
+            max,
+            log,
+            label: label.into(),
+        }
     }
 
     /// Position of `v` along the axis in [0, 1].
     pub fn frac(&self, v: f64) -> f64 {
         let f = if self.log {
-            (v.max(f64::MIN_POSITIVE).log10() - self.min.log10()) / (self.max.log10() - self.min.log10())
+            (v.max(f64::MIN_POSITIVE).log10() - self.min.log10())
+                / (self.max.log10() - self.min.log10())
         } else {
             (v - self.min) / (self.max - self.min)
         };
-        if f.is_finite() { f.clamp(-0.05, 1.05) } else { 0.0 }
+        if f.is_finite() {
+            f.clamp(-0.05, 1.05)
+        } else {
+            0.0
+        }
     }
 
     pub fn ticks(&self) -> Vec<f64> {
         if self.log {
-            let (a, b) = (self.min.log10().round() as i32, self.max.log10().round() as i32);
+            let (a, b) = (
+                self.min.log10().round() as i32,
+                self.max.log10().round() as i32,
+            );
             return (a..=b).map(|e| 10f64.powi(e)).collect();
         }
         let step = nice_step((self.max - self.min) / 5.0);
         let first = (self.min / step).ceil() as i64;
         let last = (self.max / step).floor() as i64;
-        (first..=last.min(first + 20)).map(|i| i as f64 * step).collect()
+        (first..=last.min(first + 20))
+            .map(|i| i as f64 * step)
+            .collect()
     }
 }
 
@@ -197,7 +258,11 @@ fn nice_step(raw: f64) -> f64 {
         return 1.0;
     }
     let p = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * p).find(|s| *s >= raw * 0.999).unwrap_or(10.0 * p)
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * p)
+        .find(|s| *s >= raw * 0.999)
+        .unwrap_or(10.0 * p)
 }
 
 /// A tick label: compact, with SI-style exponents for large or small numbers.

@@ -66,7 +66,13 @@ pub struct SynthModel {
 
 impl SynthModel {
     pub fn new(name: &str, blocks: usize, channels: usize, spatial: usize) -> Self {
-        SynthModel { name: name.into(), blocks, channels, spatial, top1_error_pct: None }
+        SynthModel {
+            name: name.into(),
+            blocks,
+            channels,
+            spatial,
+            top1_error_pct: None,
+        }
     }
 }
 
@@ -76,7 +82,11 @@ pub fn synth_log(device: &SynthDevice, models: &[SynthModel]) -> Vec<Record> {
     for m in models {
         out.extend(model_records(device, m));
     }
-    out.push(Record::End(EndRecord { models_ok: models.len(), models_failed: 0, elapsed_ns: 1_000_000_000 }));
+    out.push(Record::End(EndRecord {
+        models_ok: models.len(),
+        models_failed: 0,
+        elapsed_ns: 1_000_000_000,
+    }));
     out
 }
 
@@ -93,7 +103,13 @@ pub fn to_jsonl(records: &[Record]) -> String {
     s
 }
 
-pub const SYNTH_EVENTS: [&str; 5] = ["cycles", "instructions", "cache-misses", "branch-misses", "task-clock"];
+pub const SYNTH_EVENTS: [&str; 5] = [
+    "cycles",
+    "instructions",
+    "cache-misses",
+    "branch-misses",
+    "task-clock",
+];
 
 fn header(device: &SynthDevice, models: &[SynthModel]) -> Header {
     Header {
@@ -118,17 +134,33 @@ fn header(device: &SynthDevice, models: &[SynthModel]) -> Header {
             arch: "aarch64".into(),
             cpu_model: device.cpu_model.clone(),
             cpu_count: 4,
-            cpufreq: vec![CpuFreq { cpu: 0, governor: Some("performance".into()), cur_khz: Some(1_500_000), min_khz: None, max_khz: None }],
-            thermal: vec![ThermalZone { zone: "thermal_zone0".into(), kind: Some("cpu-thermal".into()), millicelsius: Some(45_000) }],
+            cpufreq: vec![CpuFreq {
+                cpu: 0,
+                governor: Some("performance".into()),
+                cur_khz: Some(1_500_000),
+                min_khz: None,
+                max_khz: None,
+            }],
+            thermal: vec![ThermalZone {
+                zone: "thermal_zone0".into(),
+                kind: Some("cpu-thermal".into()),
+                millicelsius: Some(45_000),
+            }],
             ..Context::default()
         },
         events: SYNTH_EVENTS
             .iter()
             .map(|e| EventStatus {
                 name: e.to_string(),
-                kind: if *e == "task-clock" { "software" } else { "hardware" }.into(),
+                kind: if *e == "task-clock" {
+                    "software"
+                } else {
+                    "hardware"
+                }
+                .into(),
                 available: device.counters,
-                reason: (!device.counters).then(|| "perf_event_open: ENOENT (no such event on this CPU or VM)".into()),
+                reason: (!device.counters)
+                    .then(|| "perf_event_open: ENOENT (no such event on this CPU or VM)".into()),
                 pass: device.counters.then_some(0),
             })
             .collect(),
@@ -160,7 +192,9 @@ impl Builder<'_> {
     fn op(&mut self, op: &str, category: &str, src: Option<(&str, &str, &str)>, cost: Cost) {
         let d = self.device;
         let order = self.ops.len();
-        let base = d.ns_per_mac * cost.macs as f64 + d.ns_per_byte * (cost.bytes_read + cost.bytes_written) as f64 + d.ns_per_op;
+        let base = d.ns_per_mac * cost.macs as f64
+            + d.ns_per_byte * (cost.bytes_read + cost.bytes_written) as f64
+            + d.ns_per_op;
         let wobble = ((order as u64).wrapping_mul(2_654_435_761) % 1000) as f64 / 1000.0 - 0.5;
         let ns = (base * (1.0 + d.jitter * wobble)).max(1.0) as u64;
         let cycles = ns * 3 / 2;
@@ -174,7 +208,13 @@ impl Builder<'_> {
                 "branch-misses" => cycles / 200,
                 _ => ns,
             };
-            counters.insert(e.to_string(), d.counters.then_some(CounterValue { median: v, running_ratio: 1.0 }));
+            counters.insert(
+                e.to_string(),
+                d.counters.then_some(CounterValue {
+                    median: v,
+                    running_ratio: 1.0,
+                }),
+            );
         }
         self.ops.push(OpRecord {
             model: self.model.into(),
@@ -189,14 +229,23 @@ impl Builder<'_> {
             output_shapes: vec![],
             order,
             cost,
-            wall_ns: WallNs { median: ns, min: ns * 98 / 100, max: ns * 11 / 10 },
+            wall_ns: WallNs {
+                median: ns,
+                min: ns * 98 / 100,
+                max: ns * 11 / 10,
+            },
             counters,
         });
     }
 }
 
 fn model_records(device: &SynthDevice, m: &SynthModel) -> Vec<Record> {
-    let mut b = Builder { device, model: &m.name, nodes: Vec::new(), ops: Vec::new() };
+    let mut b = Builder {
+        device,
+        model: &m.name,
+        nodes: Vec::new(),
+        ops: Vec::new(),
+    };
     let (c, hw) = (m.channels as u64, (m.spatial * m.spatial) as u64);
     let act = 4 * c * hw;
     let shape = [1, m.channels, m.spatial, m.spatial];
@@ -214,14 +263,51 @@ fn model_records(device: &SynthDevice, m: &SynthModel) -> Vec<Record> {
         let (conv, bn, relu) = (format!("conv{i}"), format!("bn{i}"), format!("relu{i}"));
         let w = 4 * c * c * 9;
         let macs = c * c * 9 * hw;
-        let conv_cost = Cost { params: c * c * 9, macs, thop_macs: macs, flops: 2 * macs, bytes_read: act + w, weight_bytes: w, bytes_written: act };
+        let conv_cost = Cost {
+            params: c * c * 9,
+            macs,
+            thop_macs: macs,
+            flops: 2 * macs,
+            bytes_read: act + w,
+            weight_bytes: w,
+            bytes_written: act,
+        };
         b.node(&conv, "Conv", "conv", conv_cost, &shape);
-        b.op("LazyIm2col", "tensor", Some((&conv, "Conv", "conv")), Cost { bytes_read: act, bytes_written: 9 * act, ..Cost::default() });
-        b.op("OptMatMul", "conv", Some((&conv, "Conv", "conv")), conv_cost);
-        let ew = Cost { flops: c * hw, bytes_read: act, bytes_written: act, ..Cost::default() };
-        let bn_cost = Cost { params: 2 * c, bytes_read: act + 16 * c, weight_bytes: 16 * c, ..ew };
+        b.op(
+            "LazyIm2col",
+            "tensor",
+            Some((&conv, "Conv", "conv")),
+            Cost {
+                bytes_read: act,
+                bytes_written: 9 * act,
+                ..Cost::default()
+            },
+        );
+        b.op(
+            "OptMatMul",
+            "conv",
+            Some((&conv, "Conv", "conv")),
+            conv_cost,
+        );
+        let ew = Cost {
+            flops: c * hw,
+            bytes_read: act,
+            bytes_written: act,
+            ..Cost::default()
+        };
+        let bn_cost = Cost {
+            params: 2 * c,
+            bytes_read: act + 16 * c,
+            weight_bytes: 16 * c,
+            ..ew
+        };
         b.node(&bn, "BatchNormalization", "batchnorm", bn_cost, &shape);
-        b.op("OptBinChain", "batchnorm", Some((&bn, "BatchNormalization", "batchnorm")), bn_cost);
+        b.op(
+            "OptBinChain",
+            "batchnorm",
+            Some((&bn, "BatchNormalization", "batchnorm")),
+            bn_cost,
+        );
         b.node(&relu, "Relu", "activation", ew, &shape);
         b.op("Max", "activation", Some((&relu, "Relu", "activation")), ew);
         add(&mut total, conv_cost);
@@ -229,18 +315,55 @@ fn model_records(device: &SynthDevice, m: &SynthModel) -> Vec<Record> {
         add(&mut total, ew);
         if i % 2 == 1 {
             let add_name = format!("add{i}");
-            let add_cost = Cost { flops: c * hw, bytes_read: 2 * act, bytes_written: act, ..Cost::default() };
+            let add_cost = Cost {
+                flops: c * hw,
+                bytes_read: 2 * act,
+                bytes_written: act,
+                ..Cost::default()
+            };
             b.node(&add_name, "Add", "add", add_cost, &shape);
-            b.op("TypedBinOp", "add", Some((&add_name, "Add", "add")), add_cost);
+            b.op(
+                "TypedBinOp",
+                "add",
+                Some((&add_name, "Add", "add")),
+                add_cost,
+            );
             add(&mut total, add_cost);
         }
     }
-    let pool_cost = Cost { flops: c * hw, bytes_read: act, bytes_written: 4 * c, ..Cost::default() };
+    let pool_cost = Cost {
+        flops: c * hw,
+        bytes_read: act,
+        bytes_written: 4 * c,
+        ..Cost::default()
+    };
     b.node("pool", "GlobalAveragePool", "pool", pool_cost, &shape);
-    b.op("Reduce<Sum>", "pool", Some(("pool", "GlobalAveragePool", "pool")), pool_cost);
-    b.op("Reshape", "tensor", None, Cost { bytes_read: 4 * c, bytes_written: 4 * c, ..Cost::default() });
+    b.op(
+        "Reduce<Sum>",
+        "pool",
+        Some(("pool", "GlobalAveragePool", "pool")),
+        pool_cost,
+    );
+    b.op(
+        "Reshape",
+        "tensor",
+        None,
+        Cost {
+            bytes_read: 4 * c,
+            bytes_written: 4 * c,
+            ..Cost::default()
+        },
+    );
     let fc_macs = c * 100;
-    let fc = Cost { params: fc_macs + 100, macs: fc_macs, thop_macs: fc_macs, flops: 2 * fc_macs + 100, bytes_read: 4 * (c + fc_macs + 100), weight_bytes: 4 * (fc_macs + 100), bytes_written: 400 };
+    let fc = Cost {
+        params: fc_macs + 100,
+        macs: fc_macs,
+        thop_macs: fc_macs,
+        flops: 2 * fc_macs + 100,
+        bytes_read: 4 * (c + fc_macs + 100),
+        weight_bytes: 4 * (fc_macs + 100),
+        bytes_written: 400,
+    };
     b.node("fc", "Gemm", "linear", fc, &[1, 100]);
     b.op("OptMatMul", "linear", Some(("fc", "Gemm", "linear")), fc);
     add(&mut total, pool_cost);
@@ -260,14 +383,26 @@ fn model_records(device: &SynthDevice, m: &SynthModel) -> Vec<Record> {
         source_nodes: b.nodes.len(),
         executed_nodes: b.ops.len(),
         cost: total,
-        latency_ns: LatencyNs { min: median * 97 / 100, median, p90: median * 104 / 100, p99: median * 108 / 100, max: median * 110 / 100, mean: median as f64 * 1.01, stddev: median as f64 * 0.02 },
+        latency_ns: LatencyNs {
+            min: median * 97 / 100,
+            median,
+            p90: median * 104 / 100,
+            p99: median * 108 / 100,
+            max: median * 110 / 100,
+            mean: median as f64 * 1.01,
+            stddev: median as f64 * 0.02,
+        },
         runs: 5,
         warmup: 1,
         sum_op_wall_median_ns: sum_ns,
         profiled_latency_median_ns: sum_ns * 102 / 100,
         peak_rss_bytes: Some(50_000_000),
         load_ns: 1_000_000,
-        thermal_end: vec![ThermalZone { zone: "thermal_zone0".into(), kind: Some("cpu-thermal".into()), millicelsius: Some(47_500) }],
+        thermal_end: vec![ThermalZone {
+            zone: "thermal_zone0".into(),
+            kind: Some("cpu-thermal".into()),
+            millicelsius: Some(47_500),
+        }],
         metadata,
     };
     let mut out: Vec<Record> = b.nodes.into_iter().map(Record::Node).collect();
@@ -278,7 +413,18 @@ fn model_records(device: &SynthDevice, m: &SynthModel) -> Vec<Record> {
 
 /// Ten models of different shapes (deep-narrow vs shallow-wide), with made-up errors.
 pub fn ten_models() -> Vec<SynthModel> {
-    let shapes = [(4, 64, 16), (8, 32, 16), (2, 128, 8), (16, 16, 32), (6, 48, 16), (3, 96, 8), (12, 24, 16), (5, 64, 8), (10, 40, 8), (20, 8, 32)];
+    let shapes = [
+        (4, 64, 16),
+        (8, 32, 16),
+        (2, 128, 8),
+        (16, 16, 32),
+        (6, 48, 16),
+        (3, 96, 8),
+        (12, 24, 16),
+        (5, 64, 8),
+        (10, 40, 8),
+        (20, 8, 32),
+    ];
     shapes
         .iter()
         .enumerate()

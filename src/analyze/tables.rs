@@ -13,7 +13,10 @@ pub struct Table {
 
 impl Table {
     pub fn new(headers: &[&str]) -> Self {
-        Table { headers: headers.iter().map(|h| h.to_string()).collect(), rows: Vec::new() }
+        Table {
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     /// Appends a row, padded or cut to the number of headers.
@@ -43,7 +46,13 @@ impl Table {
             let parts: Vec<String> = cells
                 .iter()
                 .enumerate()
-                .map(|(i, c)| if i == 0 { format!("{c:<width$}", width = w[i]) } else { format!("{c:>width$}", width = w[i]) })
+                .map(|(i, c)| {
+                    if i == 0 {
+                        format!("{c:<width$}", width = w[i])
+                    } else {
+                        format!("{c:>width$}", width = w[i])
+                    }
+                })
                 .collect();
             parts.join("  ").trim_end().to_string() + "\n"
         };
@@ -58,18 +67,34 @@ impl Table {
 
     pub fn to_markdown(&self) -> String {
         let escape = |c: &String| c.replace('|', "\\|");
-        let mut out = format!("| {} |\n", self.headers.iter().map(escape).collect::<Vec<_>>().join(" | "));
-        let align: Vec<&str> = (0..self.headers.len()).map(|i| if i == 0 { "---" } else { "---:" }).collect();
+        let mut out = format!(
+            "| {} |\n",
+            self.headers
+                .iter()
+                .map(escape)
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+        let align: Vec<&str> = (0..self.headers.len())
+            .map(|i| if i == 0 { "---" } else { "---:" })
+            .collect();
         out += &format!("| {} |\n", align.join(" | "));
         for row in &self.rows {
-            out += &format!("| {} |\n", row.iter().map(escape).collect::<Vec<_>>().join(" | "));
+            out += &format!(
+                "| {} |\n",
+                row.iter().map(escape).collect::<Vec<_>>().join(" | ")
+            );
         }
         out
     }
 
     pub fn to_csv(&self) -> String {
         let quote = |c: &String| {
-            if c.contains([',', '"', '\n']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c.clone() }
+            if c.contains([',', '"', '\n']) {
+                format!("\"{}\"", c.replace('"', "\"\""))
+            } else {
+                c.clone()
+            }
         };
         let mut out = self.headers.iter().map(quote).collect::<Vec<_>>().join(",") + "\n";
         for row in &self.rows {
@@ -103,7 +128,13 @@ pub fn si(count: u64) -> String {
         1_000_000..1_000_000_000 => (v / 1e6, "M"),
         _ => (v / 1e9, "G"),
     };
-    let decimals = if scaled >= 100.0 { 0 } else if scaled >= 10.0 { 1 } else { 2 };
+    let decimals = if scaled >= 100.0 {
+        0
+    } else if scaled >= 10.0 {
+        1
+    } else {
+        2
+    };
     format!("{scaled:.decimals$}{suffix}")
 }
 
@@ -136,7 +167,10 @@ mod tests {
     #[test]
     fn renders_three_ways() {
         let t = sample();
-        assert_eq!(t.to_text(), "model         ms\n---------  -----\na,b        1.000\nlong|name\n");
+        assert_eq!(
+            t.to_text(),
+            "model         ms\n---------  -----\na,b        1.000\nlong|name\n"
+        );
         assert!(t.to_markdown().contains("| long\\|name |  |"));
         assert_eq!(t.to_csv(), "model,ms\n\"a,b\",1.000\nlong|name,\n");
     }

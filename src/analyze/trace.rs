@@ -12,10 +12,14 @@ pub fn chrome_trace(data: &Dataset, runs: &[&ModelRun]) -> Value {
     for (pid, run) in runs.iter().enumerate() {
         let pid = pid + 1;
         let device = data.device_label(run);
-        events.push(json!({"name": "process_name", "ph": "M", "pid": pid, "tid": 0,
-            "args": {"name": format!("{} on {device}", run.model.model)}}));
-        events.push(json!({"name": "thread_name", "ph": "M", "pid": pid, "tid": 0,
-            "args": {"name": "inference (median op times)"}}));
+        events.push(
+            json!({"name": "process_name", "ph": "M", "pid": pid, "tid": 0,
+            "args": {"name": format!("{} on {device}", run.model.model)}}),
+        );
+        events.push(
+            json!({"name": "thread_name", "ph": "M", "pid": pid, "tid": 0,
+            "args": {"name": "inference (median op times)"}}),
+        );
         let mut ops: Vec<_> = run.ops.iter().collect();
         ops.sort_by_key(|o| (o.order, o.node_id));
         let mut ts_ns: u64 = 0;
@@ -56,7 +60,13 @@ pub fn chrome_trace(data: &Dataset, runs: &[&ModelRun]) -> Value {
 pub fn file_name(model: &str) -> String {
     let safe: String = model
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("trace_{safe}.json")
 }
@@ -70,11 +80,19 @@ mod tests {
     fn slices_are_back_to_back_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log.jsonl");
-        let log = to_jsonl(&synth_log(&SynthDevice::pi4(), &[SynthModel::new("m", 2, 8, 4)]));
+        let log = to_jsonl(&synth_log(
+            &SynthDevice::pi4(),
+            &[SynthModel::new("m", 2, 8, 4)],
+        ));
         std::fs::write(&path, log).unwrap();
         let data = crate::analyze::load::load_logs(&[path]).unwrap();
         let trace = chrome_trace(&data, &[&data.runs[0]]);
-        let slices: Vec<&Value> = trace["traceEvents"].as_array().unwrap().iter().filter(|e| e["ph"] == "X").collect();
+        let slices: Vec<&Value> = trace["traceEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["ph"] == "X")
+            .collect();
         assert_eq!(slices.len(), data.runs[0].ops.len());
         let mut end_us = 0.0;
         for s in &slices {

@@ -8,7 +8,9 @@ use hiddencost::analyze::synth::{SynthDevice, SynthModel, synth_log, ten_models,
 use std::path::{Path, PathBuf};
 
 pub fn golden(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
 }
 
 /// The synthetic two-device logs (ten models on a "Pi 4" with counters, a "laptop" without).
@@ -20,21 +22,33 @@ pub fn synth_logs() -> (String, String) {
 
 /// One small model, for tests that damage a log.
 pub fn small_log() -> String {
-    to_jsonl(&synth_log(&SynthDevice::pi4(), &[SynthModel::new("a", 2, 8, 4), SynthModel::new("b", 3, 8, 4)]))
+    to_jsonl(&synth_log(
+        &SynthDevice::pi4(),
+        &[SynthModel::new("a", 2, 8, 4), SynthModel::new("b", 3, 8, 4)],
+    ))
 }
 
 /// Compares `actual` with tests/snapshots/NAME; `UPDATE_SNAPSHOTS=1` rewrites the file.
 pub fn assert_snapshot(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_SNAPSHOTS=1 to create it", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with UPDATE_SNAPSHOTS=1 to create it",
+            path.display()
+        )
+    });
     if expected != actual {
-        let diff_line = expected.lines().zip(actual.lines()).position(|(a, b)| a != b);
+        let diff_line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b);
         panic!(
             "snapshot {} differs (first differing line: {diff_line:?}); run with UPDATE_SNAPSHOTS=1 \
              to accept.\n--- actual ---\n{actual}",

@@ -19,15 +19,24 @@ pub fn check(text: &str) -> Result<(), String> {
             let end = i + tag_end(&text[i..]).ok_or(format!("unterminated tag at byte {i}"))?;
             let inner = &text[i + 1..end];
             if let Some(name) = inner.strip_prefix('/') {
-                let open = stack.pop().ok_or(format!("close tag </{name}> without open"))?;
+                let open = stack
+                    .pop()
+                    .ok_or(format!("close tag </{name}> without open"))?;
                 if open != name.trim() {
                     return Err(format!("</{}> closes <{open}>", name.trim()));
                 }
             } else {
                 let self_closing = inner.ends_with('/');
                 let inner = inner.trim_end_matches('/');
-                let name = inner.split_whitespace().next().ok_or("empty tag")?.to_string();
-                if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '-' || c == '_') {
+                let name = inner
+                    .split_whitespace()
+                    .next()
+                    .ok_or("empty tag")?
+                    .to_string();
+                if !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '-' || c == '_')
+                {
                     return Err(format!("bad element name {name}"));
                 }
                 check_attributes(&inner[name.len()..])?;
