@@ -1,6 +1,7 @@
 //! hiddencost: benchmark ONNX models operator by operator with hardware counters, and show why
 //! MAC counts fail to predict latency on embedded boards. See ARCHITECTURE.md for the map.
 
+pub mod analyze;
 pub mod bench;
 pub mod cli;
 pub mod context;

@@ -1,0 +1,289 @@
+//! Prediction from `fit.json`: a new model's latency from its static cost alone (the node
+//! records of `hiddencost cost MODEL --json`), with the per-category contributions and what
+//! the MACs-only baseline would say.
+
+use super::AnalyzeError;
+use super::fit::{DeviceFit, FIT_FORMAT, FIT_VERSION, FitFile, NodeModel};
+use super::tables::{self, Table};
+use crate::record::{NodeRecord, Record};
+use std::fmt;
+use std::path::Path;
+
+/// A predicted latency for one model on one device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub device: String,
+    pub latency_ns: f64,
+    /// Scaled per-category contributions (they sum to `latency_ns`), in display order.
+    pub per_category: Vec<(String, f64)>,
+    /// What the MACs-only baseline predicts.
+    pub macs_only_latency_ns: f64,
+    pub nodes: usize,
+    pub macs: u64,
+    /// Categories the device fit has no coefficients for (the pooled default was used).
+    pub defaulted_categories: Vec<String>,
+    /// Leave-one-model-out MAPE of the node model on this device, when validated.
+    pub validation_mape_pct: Option<f64>,
+}
+
+impl fmt::Display for Prediction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Predicted latency on {}: {} ms ({} source nodes, {} MMACs)",
+            self.device,
+            tables::ms(self.latency_ns),
+            self.nodes,
+            tables::millions(self.macs)
+        )?;
+        writeln!(
+            f,
+            "MACs-only model would say: {} ms",
+            tables::ms(self.macs_only_latency_ns)
+        )?;
+        if let Some(m) = self.validation_mape_pct {
+            writeln!(
+                f,
+                "Leave-one-model-out MAPE of this model on {}: {m:.1}%",
+                self.device
+            )?;
+        }
+        let mut t = Table::new(&["category", "predicted ms", "share"]);
+        for (c, ns) in &self.per_category {
+            let share = if self.latency_ns > 0.0 {
+                ns / self.latency_ns
+            } else {
+                0.0
+            };
+            t.row(vec![c.clone(), tables::ms(*ns), tables::pct(share)]);
+        }
+        f.write_str(&t.to_text())?;
+        if !self.defaulted_categories.is_empty() {
+            writeln!(
+                f,
+                "no coefficients for {} on this device: used the all-nodes default",
+                self.defaulted_categories.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Predicts from `fit_json`, which must hold exactly one device.
+pub fn predict(nodes: &[NodeRecord], fit_json: &Path) -> Result<Prediction, AnalyzeError> {
+    predict_device(nodes, fit_json, None)
+}
+
+/// Predicts from `fit_json` on `device` (a label from fit.json; optional when it has one).
+pub fn predict_device(
+    nodes: &[NodeRecord],
+    fit_json: &Path,
+    device: Option<&str>,
+) -> Result<Prediction, AnalyzeError> {
+    let fit = read_fit(fit_json)?;
+    let available = || {
+        fit.devices
+            .iter()
+            .map(|d| d.device.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let chosen = match device {
+        Some(label) => fit
+            .devices
+            .iter()
+            .find(|d| d.device == label)
+            .ok_or_else(|| AnalyzeError::UnknownDevice {
+                device: label.into(),
+                available: available(),
+            })?,
+        None if fit.devices.len() == 1 => &fit.devices[0],
+        None if fit.devices.is_empty() => {
+            return Err(AnalyzeError::FitFormat {
+                path: fit_json.into(),
+                reason: "it has no device".into(),
+            });
+        }
+        None => {
+            return Err(AnalyzeError::AmbiguousDevice {
+                available: available(),
+            });
+        }
+    };
+    predict_with(nodes, chosen)
+}
+
+/// Predicts with one device's fit.
+pub fn predict_with(nodes: &[NodeRecord], fit: &DeviceFit) -> Result<Prediction, AnalyzeError> {
+    if nodes.is_empty() {
+        return Err(AnalyzeError::NoNodes);
+    }
+    if !(fit.scale.is_finite() && fit.scale >= 0.0) {
+        return Err(AnalyzeError::NotFitted {
+            device: fit.device.clone(),
+            reason: format!("scale {} is not a finite non-negative number", fit.scale),
+        });
+    }
+    let model = NodeModel {
+        categories: fit.categories.clone(),
+        default: fit.default,
+        scale: fit.scale,
+    };
+    let per_category = model.per_category_ns(nodes);
+    let ordered = super::metrics::ordered_keys(per_category.keys());
+    let macs: u64 = nodes.iter().map(|n| n.cost.macs).sum();
+    Ok(Prediction {
+        device: fit.device.clone(),
+        latency_ns: model.latency_ns(nodes),
+        per_category: ordered
+            .iter()
+            .map(|c| (c.clone(), fit.scale * per_category[c]))
+            .collect(),
+        macs_only_latency_ns: fit.macs_only.latency_ns(macs),
+        nodes: nodes.len(),
+        macs,
+        defaulted_categories: ordered
+            .into_iter()
+            .filter(|c| !fit.categories.contains_key(c))
+            .collect(),
+        validation_mape_pct: fit.validation.as_ref().map(|v| v.node_model.mape_pct),
+    })
+}
+
+/// Reads and checks a fit.json.
+pub fn read_fit(path: &Path) -> Result<FitFile, AnalyzeError> {
+    let text = std::fs::read(path).map_err(|source| AnalyzeError::Read {
+        path: path.into(),
+        source,
+    })?;
+    let bad = |reason: String| AnalyzeError::FitFormat {
+        path: path.into(),
+        reason,
+    };
+    let fit: FitFile = serde_json::from_slice(&text).map_err(|e| bad(e.to_string()))?;
+    if fit.format != FIT_FORMAT {
+        return Err(bad(format!(
+            "format is `{}`, expected `{FIT_FORMAT}`",
+            fit.format
+        )));
+    }
+    if fit.version != FIT_VERSION {
+        return Err(bad(format!(
+            "version {} (this hiddencost reads {FIT_VERSION})",
+            fit.version
+        )));
+    }
+    Ok(fit)
+}
+
+/// Node records from `hiddencost cost MODEL --json` output (or a bench log of one model);
+/// `model_cost` and other records are ignored. Nodes of several models are refused.
+pub fn read_cost_output(path: &Path) -> Result<Vec<NodeRecord>, AnalyzeError> {
+    let bytes = std::fs::read(path).map_err(|source| AnalyzeError::Read {
+        path: path.into(),
+        source,
+    })?;
+    parse_cost_output(path, &String::from_utf8_lossy(&bytes))
+}
+
+pub fn parse_cost_output(path: &Path, text: &str) -> Result<Vec<NodeRecord>, AnalyzeError> {
+    let mut nodes: Vec<NodeRecord> = Vec::new();
+    for (ix, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let err = |reason: String| AnalyzeError::CostFormat {
+            path: path.into(),
+            line: ix + 1,
+            reason,
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| err(format!("not JSON: {e}")))?;
+        if value.get("type").and_then(|t| t.as_str()) != Some("node") {
+            continue;
+        }
+        match serde_json::from_value::<Record>(value) {
+            Ok(Record::Node(n)) => {
+                if let Some(first) = nodes.first().filter(|f| f.model != n.model) {
+                    return Err(err(format!(
+                        "nodes of several models (`{}`, `{}`): predict one model at a time",
+                        first.model, n.model
+                    )));
+                }
+                nodes.push(n);
+            }
+            Ok(_) => {}
+            Err(e) => return Err(err(format!("invalid node record: {e}"))),
+        }
+    }
+    if nodes.is_empty() {
+        return Err(AnalyzeError::NoNodes);
+    }
+    Ok(nodes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::fit::fit_all;
+    use crate::analyze::load::{Dataset, load_logs};
+    use crate::analyze::synth::{SynthDevice, synth_log, ten_models, to_jsonl};
+
+    fn pi_dataset() -> Dataset {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pi.jsonl");
+        std::fs::write(
+            &path,
+            to_jsonl(&synth_log(&SynthDevice::pi4(), &ten_models())),
+        )
+        .unwrap();
+        load_logs(&[path]).unwrap()
+    }
+
+    #[test]
+    fn fit_file_errors_say_how_to_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = pi_dataset();
+        let (fit, _) = fit_all(&data);
+        let nodes = data.runs[0].nodes.clone();
+        let path = dir.path().join("fit.json");
+        std::fs::write(&path, serde_json::to_string(&fit).unwrap()).unwrap();
+        let p = predict(&nodes, &path).unwrap();
+        assert_eq!(p.device, "rpi4b");
+        assert!(matches!(predict(&[], &path), Err(AnalyzeError::NoNodes)));
+        let mut wrong = fit.clone();
+        wrong.version = 99;
+        std::fs::write(&path, serde_json::to_string(&wrong).unwrap()).unwrap();
+        let msg = predict(&nodes, &path).unwrap_err().to_string();
+        assert!(
+            msg.contains("version 99") && msg.contains("hiddencost analyze LOG --out DIR"),
+            "{msg}"
+        );
+        std::fs::write(&path, "{\"devices\": 3}").unwrap();
+        assert!(matches!(
+            predict(&nodes, &path),
+            Err(AnalyzeError::FitFormat { .. })
+        ));
+    }
+
+    #[test]
+    fn cost_output_of_two_models_is_refused() {
+        let data = pi_dataset();
+        let mut text = String::new();
+        for r in &data.runs[..2] {
+            text += &serde_json::to_string(&Record::Node(r.nodes[0].clone())).unwrap();
+            text.push('\n');
+        }
+        let err = parse_cost_output(Path::new("c.jsonl"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("c.jsonl:2: nodes of several models"),
+            "{err}"
+        );
+        assert!(matches!(
+            parse_cost_output(Path::new("c"), "\n"),
+            Err(AnalyzeError::NoNodes)
+        ));
+    }
+}

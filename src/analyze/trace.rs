@@ -1,0 +1,107 @@
+//! Chrome/Perfetto trace JSON of one inference per model (loadable in ui.perfetto.dev or
+//! chrome://tracing): one complete ("X") slice per executed op, laid out back to back in op
+//! `order` with its median wall time, counters and costs as args. Each device is one process
+//! (pid), named by a metadata event, so one file compares the same model across devices.
+
+use super::load::{Dataset, ModelRun};
+use serde_json::{Value, json};
+
+/// The trace of `runs` (the same model, one per device) as a JSON value.
+pub fn chrome_trace(data: &Dataset, runs: &[&ModelRun]) -> Value {
+    let mut events = Vec::new();
+    for (pid, run) in runs.iter().enumerate() {
+        let pid = pid + 1;
+        let device = data.device_label(run);
+        events.push(
+            json!({"name": "process_name", "ph": "M", "pid": pid, "tid": 0,
+            "args": {"name": format!("{} on {device}", run.model.model)}}),
+        );
+        events.push(
+            json!({"name": "thread_name", "ph": "M", "pid": pid, "tid": 0,
+            "args": {"name": "inference (median op times)"}}),
+        );
+        let mut ops: Vec<_> = run.ops.iter().collect();
+        ops.sort_by_key(|o| (o.order, o.node_id));
+        let mut ts_ns: u64 = 0;
+        for op in ops {
+            let mut args = serde_json::Map::new();
+            args.insert("op".into(), json!(op.op));
+            args.insert("node".into(), json!(op.node));
+            args.insert("source_node".into(), json!(op.source_node));
+            args.insert("source_op".into(), json!(op.source_op));
+            args.insert("order".into(), json!(op.order));
+            args.insert("wall_ns_median".into(), json!(op.wall_ns.median));
+            args.insert("wall_ns_min".into(), json!(op.wall_ns.min));
+            args.insert("wall_ns_max".into(), json!(op.wall_ns.max));
+            args.insert("macs".into(), json!(op.cost.macs));
+            args.insert("bytes_read".into(), json!(op.cost.bytes_read));
+            args.insert("bytes_written".into(), json!(op.cost.bytes_written));
+            for (event, value) in &op.counters {
+                let v = value.map_or(json!("not measured"), |c| json!(c.median));
+                args.insert(event.clone(), v);
+            }
+            events.push(json!({
+                "name": op.op,
+                "cat": op.category,
+                "ph": "X",
+                "ts": ts_ns as f64 / 1000.0,
+                "dur": op.wall_ns.median as f64 / 1000.0,
+                "pid": pid,
+                "tid": 0,
+                "args": Value::Object(args),
+            }));
+            ts_ns += op.wall_ns.median;
+        }
+    }
+    json!({"traceEvents": events, "displayTimeUnit": "ns"})
+}
+
+/// A file name for a model's trace: `trace_<model>.json` with unsafe characters replaced.
+pub fn file_name(model: &str) -> String {
+    let safe: String = model
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("trace_{safe}.json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::synth::{SynthDevice, SynthModel, synth_log, to_jsonl};
+
+    #[test]
+    fn slices_are_back_to_back_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let log = to_jsonl(&synth_log(
+            &SynthDevice::pi4(),
+            &[SynthModel::new("m", 2, 8, 4)],
+        ));
+        std::fs::write(&path, log).unwrap();
+        let data = crate::analyze::load::load_logs(&[path]).unwrap();
+        let trace = chrome_trace(&data, &[&data.runs[0]]);
+        let slices: Vec<&Value> = trace["traceEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["ph"] == "X")
+            .collect();
+        assert_eq!(slices.len(), data.runs[0].ops.len());
+        let mut end_us = 0.0;
+        for s in &slices {
+            assert!((s["ts"].as_f64().unwrap() - end_us).abs() < 1e-6);
+            end_us += s["dur"].as_f64().unwrap();
+            assert!(s["args"]["cycles"].is_u64());
+        }
+        let total_us = data.runs[0].model.sum_op_wall_median_ns as f64 / 1000.0;
+        assert!((end_us - total_us).abs() < 1e-6);
+        assert_eq!(file_name("zoo:resnet/50"), "trace_zoo_resnet_50.json");
+    }
+}

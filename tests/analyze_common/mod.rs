@@ -1,0 +1,58 @@
+//! Shared helpers for the analyze integration tests: synthetic and golden logs, a tiny XML
+//! well-formedness checker, snapshot comparison.
+#![allow(dead_code)]
+
+pub mod xml;
+
+use hiddencost::analyze::synth::{SynthDevice, SynthModel, synth_log, ten_models, to_jsonl};
+use std::path::{Path, PathBuf};
+
+pub fn golden(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
+}
+
+/// The synthetic two-device logs (ten models on a "Pi 4" with counters, a "laptop" without).
+pub fn synth_logs() -> (String, String) {
+    let pi = to_jsonl(&synth_log(&SynthDevice::pi4(), &ten_models()));
+    let laptop = to_jsonl(&synth_log(&SynthDevice::laptop(), &ten_models()[..6]));
+    (pi, laptop)
+}
+
+/// One small model, for tests that damage a log.
+pub fn small_log() -> String {
+    to_jsonl(&synth_log(
+        &SynthDevice::pi4(),
+        &[SynthModel::new("a", 2, 8, 4), SynthModel::new("b", 3, 8, 4)],
+    ))
+}
+
+/// Compares `actual` with tests/snapshots/NAME; `UPDATE_SNAPSHOTS=1` rewrites the file.
+pub fn assert_snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with UPDATE_SNAPSHOTS=1 to create it",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let diff_line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b);
+        panic!(
+            "snapshot {} differs (first differing line: {diff_line:?}); run with UPDATE_SNAPSHOTS=1 \
+             to accept.\n--- actual ---\n{actual}",
+            path.display()
+        );
+    }
+}

@@ -1,0 +1,221 @@
+//! Bad input: every damaged or foreign line is skipped with file:line and a reason, the rest is
+//! analysed, nothing panics.
+
+mod analyze_common;
+use analyze_common as common;
+
+use hiddencost::analyze::load::load_logs;
+use hiddencost::analyze::{AnalyzeError, AnalyzeOptions, analyze};
+use std::path::{Path, PathBuf};
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines().map(String::from).collect()
+}
+
+/// Line number (1-based) of the first line of `text` with `"type":"<kind>"`.
+fn line_of(text: &[String], kind: &str) -> usize {
+    text.iter()
+        .position(|l| l.contains(&format!("\"type\":\"{kind}\"")))
+        .unwrap()
+        + 1
+}
+
+#[test]
+fn truncated_last_line_is_skipped_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = common::small_log();
+    let mut ls = lines(&full);
+    ls.pop(); // the end record
+    let model_b = ls.pop().unwrap(); // model b's model record, cut in the middle (power cut)
+    let text = ls.join("\n") + "\n" + &model_b[..model_b.len() / 2];
+    let path = write(dir.path(), "cut.jsonl", &text);
+    let data = load_logs(std::slice::from_ref(&path)).unwrap();
+    assert_eq!(data.runs.len(), 1, "model a is complete, b is not");
+    assert_eq!(data.runs[0].model.model, "a");
+    let notes: Vec<String> = data.notes.iter().map(|n| n.to_string()).collect();
+    let last = ls.len() + 1;
+    let p = path.display();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with(&format!("{p}:{last}: truncated last line"))),
+        "{notes:#?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("model `b`") && n.contains("without a model record")),
+        "{notes:#?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with(&format!("{p}:1: run has no end record"))),
+        "{notes:#?}"
+    );
+}
+
+#[test]
+fn garbage_and_unknown_lines_are_skipped_with_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ls = lines(&common::small_log());
+    let at = line_of(&ls, "model"); // before model a's record
+    ls.insert(at - 1, "\u{1}\u{2}garbage{{{".into());
+    ls.insert(at, r#"{"type":"gpu_counter","x":1}"#.into());
+    ls.insert(at + 1, r#"{"type":"op","model":"a"}"#.into());
+    ls.insert(at + 2, "[1,2,3]".into());
+    let path = write(dir.path(), "g.jsonl", &(ls.join("\n") + "\n"));
+    let data = load_logs(&[path]).unwrap();
+    assert_eq!(data.runs.len(), 2);
+    let by_line: Vec<(usize, &str)> = data
+        .notes
+        .iter()
+        .map(|n| (n.line, n.reason.as_str()))
+        .collect();
+    assert_eq!(by_line.len(), 4, "{by_line:#?}");
+    assert_eq!(by_line[0].0, at);
+    assert!(by_line[0].1.starts_with("corrupted line: not JSON"));
+    assert_eq!(by_line[1].0, at + 1);
+    assert!(
+        by_line[1]
+            .1
+            .starts_with("unknown record type `gpu_counter`")
+    );
+    assert_eq!(by_line[2].0, at + 2);
+    assert!(
+        by_line[2]
+            .1
+            .starts_with("invalid `op` record: missing field"),
+        "{}",
+        by_line[2].1
+    );
+    assert_eq!(by_line[3].0, at + 3);
+    assert!(by_line[3].1.starts_with("not a record"));
+}
+
+#[test]
+fn unknown_schema_version_skips_that_run_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = common::small_log();
+    let future = good.replacen("\"schema_version\":1", "\"schema_version\":2", 1);
+    let n_future = future.lines().count();
+    // Mixed versions in one file: a v2 run, then a v1 run.
+    let path = write(dir.path(), "mixed.jsonl", &(future + &good));
+    let data = load_logs(&[path]).unwrap();
+    assert_eq!(data.runs.len(), 2, "the v1 run is used");
+    assert_eq!(
+        data.runs[0].line,
+        n_future + line_of(&lines(&good), "model")
+    );
+    let notes: Vec<String> = data
+        .notes
+        .iter()
+        .map(|n| format!("{}: {}", n.line, n.reason))
+        .collect();
+    assert_eq!(notes.len(), 2, "{notes:#?}");
+    assert!(notes[0].starts_with("1: header skipped: schema_version 2, this hiddencost reads 1"));
+    assert!(notes[1].starts_with(&format!(
+        "2: lines 2-{n_future}: {} records skipped",
+        n_future - 1
+    )));
+}
+
+#[test]
+fn records_before_a_header_and_error_records_are_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    let ls = lines(&common::small_log());
+    let text = format!(
+        "{}\n{}\n{}\n",
+        ls[1],
+        ls[0],
+        r#"{"type":"error","model":"x.onnx","message":"x.onnx: dynamic shape; pass --input-shape"}"#
+    );
+    let path = write(dir.path(), "h.jsonl", &text);
+    let data = load_logs(&[path]).unwrap();
+    assert!(data.runs.is_empty());
+    assert_eq!(data.failed.len(), 1);
+    let reasons: Vec<&str> = data.notes.iter().map(|n| n.reason.as_str()).collect();
+    assert!(reasons[0].starts_with("record before any header"));
+    assert!(reasons[1].contains("model `x.onnx` failed in the bench: x.onnx: dynamic shape"));
+    assert!(reasons[2].starts_with("run has no end record"));
+}
+
+#[test]
+fn nothing_usable_is_an_error_that_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "junk.jsonl", "not json\n\0\0\0");
+    let opts = AnalyzeOptions {
+        logs: vec![path],
+        out_dir: dir.path().join("out"),
+        accuracy_csv: None,
+    };
+    let err = analyze(&opts).unwrap_err();
+    assert!(matches!(err, AnalyzeError::NoModels { .. }));
+    let msg = err.to_string();
+    assert!(msg.contains("junk.jsonl:1: corrupted line"), "{msg}");
+    let missing = AnalyzeOptions {
+        logs: vec![dir.path().join("nope.jsonl")],
+        ..opts.clone()
+    };
+    let msg = analyze(&missing).unwrap_err().to_string();
+    assert!(
+        msg.starts_with("cannot read") && msg.contains("nope.jsonl"),
+        "{msg}"
+    );
+    let none = AnalyzeOptions {
+        logs: vec![],
+        ..opts
+    };
+    assert!(matches!(analyze(&none), Err(AnalyzeError::NoLogs)));
+}
+
+#[test]
+fn any_byte_soup_never_panics() {
+    // Deterministic pseudo-random damage of a valid log: cut, flip and duplicate bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let good = common::small_log().into_bytes();
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    for round in 0..200 {
+        let mut bytes = good.clone();
+        for _ in 0..(1 + round % 8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let at = (state as usize) % bytes.len();
+            match state % 3 {
+                0 => bytes.truncate(at.max(1)),
+                1 => bytes[at] = (state >> 32) as u8,
+                _ => bytes.insert(at, b'\n'),
+            }
+        }
+        let path = dir.path().join("soup.jsonl");
+        std::fs::write(&path, &bytes).unwrap();
+        let opts = AnalyzeOptions {
+            logs: vec![path],
+            out_dir: dir.path().join("out"),
+            accuracy_csv: None,
+        };
+        let _ = analyze(&opts);
+    }
+}
+
+#[test]
+fn a_log_with_no_counters_is_analysed() {
+    let data = load_logs(&[common::golden("real.jsonl")]).unwrap();
+    assert_eq!(data.runs.len(), 3);
+    let cycles_measured = data
+        .runs
+        .iter()
+        .flat_map(|r| &r.ops)
+        .any(|o| o.counters.get("cycles").copied().flatten().is_some());
+    assert!(
+        !cycles_measured,
+        "the golden real log was made without PMU access"
+    );
+}
