@@ -25,7 +25,10 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn main() -> TractResult<()> {
-    let wanted: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let opts = hiddencost::zoo::ZooOptions::default();
     println!("| model | build ms | encode ms | tract load ms | inference ms | build / inference |");
     println!("|---|---:|---:|---:|---:|---:|");
@@ -37,9 +40,13 @@ fn main() -> TractResult<()> {
         let proto = proto?;
         let (encode, _bytes) = best_of(3, || hiddencost::zoo::to_bytes(&proto));
         let start = Instant::now();
-        let model = tract_onnx::onnx().model_for_proto_model(&proto)?.into_optimized()?.into_runnable()?;
+        let model = tract_onnx::onnx()
+            .model_for_proto_model(&proto)?
+            .into_optimized()?
+            .into_runnable()?;
         let load = start.elapsed();
-        let input: TValue = Tensor::from(tract_ndarray::Array4::<f32>::from_elem((1, 3, 32, 32), 0.5)).into();
+        let input: TValue =
+            Tensor::from(tract_ndarray::Array4::<f32>::from_elem((1, 3, 32, 32), 0.5)).into();
         model.run(tvec!(input.clone()))?; // warmup
         let mut runs = Vec::new();
         for _ in 0..3 {

@@ -1,6 +1,7 @@
 //! Command-line interface: clap types live here and are converted to plain option structs
 //! before anything runs.
 
+use crate::analyze;
 use crate::bench::{self, BenchOptions};
 use crate::counters;
 use crate::model::Optimize;
@@ -39,6 +40,12 @@ pub enum Command {
     /// The ten CIFAR-100 networks of the study, built in.
     #[command(subcommand)]
     Zoo(ZooCommand),
+    /// Report from logs: where time goes, why (counters), MACs vs latency, a latency model.
+    Analyze(AnalyzeArgs),
+    /// Predict a model's latency from its static cost and a fit.json from `analyze`.
+    Predict(PredictArgs),
+    /// The whole study in one go: bench (default: the zoo), then analyze into one directory.
+    Study(StudyArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -100,6 +107,55 @@ pub struct ModelArgs {
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     #[command(flatten)]
+    pub measure: MeasureArgs,
+    /// Where records go: FILE, `-` (stdout), or serial:/dev/ttyX[@baud]. Default: a new file
+    /// under results/.
+    #[arg(long, value_name = "TARGET")]
+    pub out: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct StudyArgs {
+    #[command(flatten)]
+    pub measure: MeasureArgs,
+    /// Directory for the log (bench.jsonl) and the report (report/). Default: a new directory
+    /// under results/.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// CSV with columns model,top1_error[,top5_error] for models outside the zoo.
+    #[arg(long, value_name = "CSV")]
+    pub accuracy: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// JSON-lines logs written by `hiddencost bench` (several models, devices, runs).
+    #[arg(required = true, value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+    /// Directory for report.md, CSV tables, SVG plots, fit.json and traces.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// CSV with columns model,top1_error[,top5_error] (percent) for models outside the zoo.
+    #[arg(long, value_name = "CSV")]
+    pub accuracy: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// fit.json written by `hiddencost analyze`.
+    #[arg(long, value_name = "FIT")]
+    pub fit: PathBuf,
+    /// Device label in the fit file, when it holds several.
+    #[arg(long)]
+    pub device: Option<String>,
+}
+
+/// What a measurement needs, shared by `bench` and `study`.
+#[derive(Args, Debug)]
+pub struct MeasureArgs {
+    #[command(flatten)]
     pub model: ModelArgs,
     /// How far tract optimizes the graph: none/declutter show every source op on its own.
     #[arg(long, value_enum, default_value = "full")]
@@ -117,10 +173,6 @@ pub struct BenchArgs {
     /// Pin the benchmark to this CPU.
     #[arg(long)]
     pub cpu: Option<usize>,
-    /// Where records go: FILE, `-` (stdout), or serial:/dev/ttyX[@baud]. Default: a new file
-    /// under results/.
-    #[arg(long, value_name = "TARGET")]
-    pub out: Option<String>,
     /// Deterministic fake counters (for tests).
     #[arg(long, hide = true)]
     pub fake_counters: bool,
@@ -169,12 +221,13 @@ impl From<OptimizeArg> for Optimize {
     }
 }
 
-fn default_out() -> String {
+/// `results/<UTC time>-<host>`: a new name per run, for a log file or a study directory.
+fn default_stem() -> String {
     let stamp = crate::context::rfc3339(std::time::SystemTime::now()).replace(':', "-");
     let host = crate::context::read()
         .hostname
         .unwrap_or_else(|| "host".into());
-    format!("results/{stamp}-{host}.jsonl")
+    format!("results/{stamp}-{host}")
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -186,10 +239,43 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Zoo(ZooCommand::Export { dir, names, zoo }) => {
             zoo_export(&dir, &names, zoo.into())
         }
+        Command::Analyze(args) => analyze_cmd(args.logs, args.out, args.accuracy),
+        Command::Predict(args) => predict_cmd(args),
+        Command::Study(args) => study_cmd(args),
     }
 }
 
 fn bench_cmd(args: BenchArgs) -> Result<i32> {
+    let target = Target::parse(
+        &args
+            .out
+            .unwrap_or_else(|| format!("{}.jsonl", default_stem())),
+    )?;
+    let (outcome, label) = measure(args.measure, &target)?;
+    if target != Target::Stdout {
+        let table = summary::render(&outcome.models, &outcome.ops);
+        say(&format!("{table}\nrecords: {label}\n"))?;
+    }
+    Ok(if outcome.errors.is_empty() { 0 } else { 1 })
+}
+
+fn study_cmd(args: StudyArgs) -> Result<i32> {
+    let dir = args.out.unwrap_or_else(|| PathBuf::from(default_stem()));
+    let log = dir.join("bench.jsonl");
+    let (outcome, _) = measure(args.measure, &Target::File(log.clone()))?;
+    say(&summary::render(&outcome.models, &outcome.ops))?;
+    if outcome.models.is_empty() {
+        bail!(
+            "no model could be measured, so there is nothing to analyze (see {})",
+            log.display()
+        );
+    }
+    analyze_cmd(vec![log], dir.join("report"), args.accuracy)?;
+    Ok(if outcome.errors.is_empty() { 0 } else { 1 })
+}
+
+/// Benchmarks what `args` names into `target`, with a progress bar on a terminal.
+fn measure(args: MeasureArgs, target: &Target) -> Result<(bench::Outcome, String)> {
     let resolved = bench::resolve(&args.model.models, &args.model.zoo.into());
     let opts = BenchOptions {
         metadata: resolved
@@ -217,9 +303,7 @@ fn bench_cmd(args: BenchArgs) -> Result<i32> {
         rustix::thread::sched_setaffinity(None, &set)
             .with_context(|| format!("cannot pin to CPU {cpu} (--cpu)"))?;
     }
-    let out = args.out.unwrap_or_else(default_out);
-    let target = Target::parse(&out)?;
-    let mut sink = Sink::open(&target)?;
+    let mut sink = Sink::open(target)?;
     log::info!("writing records to {}", sink.label());
     let bar = indicatif::ProgressBar::new(opts.models.len() as u64);
     bar.set_style(
@@ -232,11 +316,36 @@ fn bench_cmd(args: BenchArgs) -> Result<i32> {
     };
     let outcome = bench::run(&opts, &mut sink, &mut progress)?;
     bar.finish_and_clear();
-    if target != Target::Stdout {
-        let table = summary::render(&outcome.models, &outcome.ops);
-        say(&format!("{table}\nrecords: {}\n", sink.label()))?;
+    Ok((outcome, sink.label().to_string()))
+}
+
+fn analyze_cmd(logs: Vec<PathBuf>, out_dir: PathBuf, accuracy_csv: Option<PathBuf>) -> Result<i32> {
+    let opts = analyze::AnalyzeOptions {
+        logs,
+        out_dir: out_dir.clone(),
+        accuracy_csv,
+    };
+    let summary = analyze::analyze(&opts)?;
+    say(&format!(
+        "{summary}\nreport: {}\n",
+        out_dir.join("report.md").display()
+    ))?;
+    Ok(0)
+}
+
+fn predict_cmd(args: PredictArgs) -> Result<i32> {
+    let input_shape = args.model.input_shape.as_ref().map(|s| s.0.as_slice());
+    let resolved = bench::resolve(&args.model.models, &args.model.zoo.into());
+    if resolved.len() != 1 {
+        bail!("predict takes exactly one model (a file or zoo:NAME)");
     }
-    Ok(if outcome.errors.is_empty() { 0 } else { 1 })
+    let (src, meta) = &resolved[0];
+    meta.clone().map_err(anyhow::Error::msg)?;
+    let st = crate::model::load_static(src, input_shape)?;
+    let nodes = bench::node_records(&st.name, &st.sources);
+    let prediction = analyze::predict_device(&nodes, &args.fit, args.device.as_deref())?;
+    say(&format!("{}: {prediction}\n", st.name))?;
+    Ok(0)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.

@@ -260,6 +260,43 @@ pub fn sum<'a>(costs: impl Iterator<Item = &'a Cost>) -> Cost {
     })
 }
 
+/// Whether an executed op is a matrix product or convolution kernel (not its packing).
+pub fn is_matmul_like(op: &str) -> bool {
+    (op.contains("MatMul") && !op.contains("Pack"))
+        || op.starts_with("EinSum")
+        || op.starts_with("DepthWiseConv")
+        || op.starts_with("Conv")
+        || op.starts_with("Deconv")
+}
+
+/// tract fuses a conv's following BatchNorm and ReLU into the conv's matmul and names the fused
+/// node after the last fused op (`.../Relu.low.prefused`). By name it would map to the ReLU; by
+/// what it computes it is the conv. Such a matmul is re-mapped to the conv/linear source of the
+/// executed node that feeds it (the conv's own packing or reshape); the fused BN and ReLU then
+/// have no executed node of their own, like folded nodes.
+fn remap_fused_matmuls(model: &TypedModel, out: &mut [ExecNode], sources: &[SourceNode]) {
+    let by_id: HashMap<usize, usize> = out
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.node_id, i))
+        .collect();
+    let computes =
+        |s: Option<usize>| s.is_some_and(|s| matches!(sources[s].category, "conv" | "linear"));
+    for i in 0..out.len() {
+        if !is_matmul_like(&out[i].op) || computes(out[i].source) {
+            continue;
+        }
+        let feeding = model.node(out[i].node_id).inputs.iter().find_map(|o| {
+            let e = &out[*by_id.get(&o.node)?];
+            computes(e.source).then_some(e.source).flatten()
+        });
+        if let Some(s) = feeding {
+            out[i].source = Some(s);
+            out[i].category = sources[s].category;
+        }
+    }
+}
+
 fn fact_info(fact: &TypedFact, is_const: bool) -> TensorInfo {
     let shape = fact
         .shape
@@ -340,14 +377,24 @@ pub fn exec_nodes(
             },
         });
     }
+    remap_fused_matmuls(model, &mut out, sources);
     for (s, src) in sources.iter().enumerate() {
-        // Anchor: the node bearing the source's name, else the last derived node doing the
-        // source's kind of work (the matmul of a lowered conv), else the last derived node.
-        let mapped = || out.iter().enumerate().filter(|(_, e)| e.source == Some(s));
-        let anchor = mapped()
-            .find(|(_, e)| e.name == src.name)
-            .or_else(|| mapped().filter(|(_, e)| e.category == src.category).last())
-            .or_else(|| mapped().last())
+        // Anchor: the derived node that best does the source's work. Preference: a matmul or
+        // conv kernel of the source's category (not the reshapes or packing around it), then
+        // any node of its category, then the node bearing the source's name, then the last.
+        let anchor = out
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.source == Some(s))
+            .max_by_key(|(i, e)| {
+                let same_kind = e.category == src.category;
+                (
+                    same_kind && is_matmul_like(&e.op),
+                    same_kind,
+                    e.name == src.name,
+                    *i,
+                )
+            })
             .map(|(i, _)| i);
         if let Some(i) = anchor {
             let c = &mut out[i].cost;

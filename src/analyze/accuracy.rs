@@ -10,9 +10,9 @@ use std::path::Path;
 pub type AccuracyTable = BTreeMap<String, AccuracyEntry>;
 
 pub fn read_csv(path: &Path) -> Result<(AccuracyTable, Vec<SkipNote>), AnalyzeError> {
-    let text = std::fs::read(path).map_err(|source| AnalyzeError::Read {
+    let text = std::fs::read(path).map_err(|cause| AnalyzeError::Read {
         path: path.to_path_buf(),
-        source,
+        cause,
     })?;
     Ok(parse_csv(path, &String::from_utf8_lossy(&text)))
 }

@@ -102,9 +102,9 @@ impl Dataset {
 pub fn load_logs(paths: &[PathBuf]) -> Result<Dataset, AnalyzeError> {
     let mut data = Dataset::default();
     for path in paths {
-        let bytes = std::fs::read(path).map_err(|source| AnalyzeError::Read {
+        let bytes = std::fs::read(path).map_err(|cause| AnalyzeError::Read {
             path: path.clone(),
-            source,
+            cause,
         })?;
         FileReader::new(path, &mut data).read(&bytes);
     }

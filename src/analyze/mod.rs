@@ -77,20 +77,20 @@ impl fmt::Display for AnalyzeSummary {
 pub enum AnalyzeError {
     #[error("no log given: pass one or more JSONL logs written by `hiddencost bench --out LOG`")]
     NoLogs,
-    #[error("cannot read {path}: {source}; check the path and its permissions")]
+    #[error("cannot read {path}: {cause}; check the path and its permissions")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error(
         "no usable model measurement in {files} log(s){why}; a log needs a header line and, per \
          model, a `model` record (re-run `hiddencost bench`, or check the notes above)"
     )]
     NoModels { files: usize, why: String },
-    #[error("cannot write {path}: {source}; check that --out names a writable directory")]
+    #[error("cannot write {path}: {cause}; check that --out names a writable directory")]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error(
         "{path}: not a hiddencost fit file ({reason}); make one with `hiddencost analyze LOG \
@@ -145,14 +145,14 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeSummary, AnalyzeError> {
 
 /// Creates `dir` (and parents) and writes `bytes` to `dir/name`, returning the path.
 pub(crate) fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, AnalyzeError> {
-    std::fs::create_dir_all(dir).map_err(|source| AnalyzeError::Write {
+    std::fs::create_dir_all(dir).map_err(|cause| AnalyzeError::Write {
         path: dir.to_path_buf(),
-        source,
+        cause,
     })?;
     let path = dir.join(name);
-    std::fs::write(&path, bytes).map_err(|source| AnalyzeError::Write {
+    std::fs::write(&path, bytes).map_err(|cause| AnalyzeError::Write {
         path: path.clone(),
-        source,
+        cause,
     })?;
     Ok(path)
 }

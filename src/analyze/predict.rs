@@ -152,9 +152,9 @@ pub fn predict_with(nodes: &[NodeRecord], fit: &DeviceFit) -> Result<Prediction,
 
 /// Reads and checks a fit.json.
 pub fn read_fit(path: &Path) -> Result<FitFile, AnalyzeError> {
-    let text = std::fs::read(path).map_err(|source| AnalyzeError::Read {
+    let text = std::fs::read(path).map_err(|cause| AnalyzeError::Read {
         path: path.into(),
-        source,
+        cause,
     })?;
     let bad = |reason: String| AnalyzeError::FitFormat {
         path: path.into(),
@@ -179,9 +179,9 @@ pub fn read_fit(path: &Path) -> Result<FitFile, AnalyzeError> {
 /// Node records from `hiddencost cost MODEL --json` output (or a bench log of one model);
 /// `model_cost` and other records are ignored. Nodes of several models are refused.
 pub fn read_cost_output(path: &Path) -> Result<Vec<NodeRecord>, AnalyzeError> {
-    let bytes = std::fs::read(path).map_err(|source| AnalyzeError::Read {
+    let bytes = std::fs::read(path).map_err(|cause| AnalyzeError::Read {
         path: path.into(),
-        source,
+        cause,
     })?;
     parse_cost_output(path, &String::from_utf8_lossy(&bytes))
 }

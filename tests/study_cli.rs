@@ -1,0 +1,97 @@
+//! `analyze`, `predict` and `study` through the binary: the commands the README gives.
+
+mod common;
+use common::*;
+
+#[test]
+fn analyze_a_golden_log_writes_the_report_and_prints_the_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/fake.jsonl");
+    let out = hiddencost()
+        .args(["analyze", log, "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("report.md"), "{stdout}");
+    for f in ["report.md", "fit.json", "shares.csv", "shares_executed.svg"] {
+        assert!(dir.path().join(f).exists(), "{f}");
+    }
+}
+
+#[test]
+fn analyze_needs_a_log_and_says_so() {
+    let out = hiddencost()
+        .args(["analyze", "--out", "/tmp/x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let dir = tempfile::tempdir().unwrap();
+    let out = hiddencost()
+        .args(["analyze", &model("garbage.onnx"), "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("garbage.onnx:1") && stderr.contains("no usable model"),
+        "{stderr}"
+    );
+}
+
+/// The main job end to end on two small zoo models: bench into DIR/bench.jsonl, analyze into
+/// DIR/report, then predict a third model from the fit alone.
+#[test]
+fn study_then_predict() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hiddencost()
+        .args([
+            "study",
+            "zoo:mobilenet",
+            "zoo:shufflenetv2",
+            "zoo:mobilenetv2",
+            &model("tiny_cnn.onnx"),
+        ])
+        .args(["--runs", "2", "--warmup", "1", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = std::fs::read_to_string(dir.path().join("bench.jsonl")).unwrap();
+    let recs = records(&log);
+    assert_eq!(of_type(&recs, "model").len(), 4);
+    let report = std::fs::read_to_string(dir.path().join("report/report.md")).unwrap();
+    assert!(report.contains("mobilenet") && report.contains("shufflenetv2"));
+    let fit = dir.path().join("report/fit.json");
+    let out = hiddencost()
+        .args(["predict", "zoo:shufflenet", "--fit"])
+        .arg(&fit)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("shufflenet: Predicted latency"),
+        "{stdout}"
+    );
+    let out = hiddencost()
+        .args(["predict", "zoo:shufflenet", "zoo:vgg16", "--fit"])
+        .arg(&fit)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
