@@ -162,7 +162,8 @@ fn bad_arguments_are_usage_errors() {
         vec!["bench", "x.onnx", "--runs", "0"],
         vec!["bench", "x.onnx", "--events", "cycels"],
         vec!["bench", "x.onnx", "--out", "serial:/dev/ttyS0@fast"],
-        vec!["bench"],
+        vec!["analyze"],
+        vec!["predict", "zoo:vgg16"],
     ] {
         let out = hiddencost().args(&args).output().unwrap();
         assert!(!out.status.success(), "{args:?}");

@@ -32,7 +32,8 @@ status=0
     --out "$tmp/fake.jsonl" >/dev/null 2>"$tmp/fake.err" || status=$?
 [ "$status" = 1 ] || { echo "expected exit status 1, got $status"; cat "$tmp/fake.err"; exit 1; }
 "$bin" cost models/tiny_cnn.onnx --json > "$tmp/cost.jsonl"
-python3 tests/validate_log.py docs/record.schema.json "$tmp/real.jsonl" "$tmp/fake.jsonl" "$tmp/cost.jsonl"
+python3 tests/validate_log.py docs/record.schema.json "$tmp/real.jsonl" "$tmp/fake.jsonl" "$tmp/cost.jsonl" \
+    tests/golden/*.jsonl
 
 step "exported zoo models pass onnx's checker and run in onnxruntime"
 "$bin" zoo export "$tmp/zoo" >/dev/null
