@@ -191,15 +191,15 @@ fn bench_one(
         }
     };
     let load_ns = t_load.elapsed().as_nanos() as u64;
-    for node in node_records(&loaded.name, &loaded.sources) {
+    for node in node_records(&loaded.info.name, &loaded.info.sources) {
         sink.write(&Record::Node(node))?;
     }
     log::info!(
         "{}: {} source nodes, {} executed nodes, {} MACs",
-        loaded.name,
-        loaded.sources.len(),
+        loaded.info.name,
+        loaded.info.sources.len(),
         loaded.exec.len(),
-        loaded.totals.macs
+        loaded.info.totals.macs
     );
     let cfg = RunConfig {
         warmup: opts.warmup,
@@ -224,14 +224,14 @@ fn bench_one(
     let sum_op_wall_median_ns = m.ops.iter().map(|o| o.wall_ns.median).sum();
     m.profiled_ns.sort_unstable();
     let record = ModelRecord {
-        model: loaded.name.clone(),
-        source: loaded.source.clone(),
-        input_shape: loaded.input_shape.clone(),
-        output_shapes: loaded.output_shapes.clone(),
+        model: loaded.info.name.clone(),
+        source: loaded.info.source.clone(),
+        input_shape: loaded.info.input_shape.clone(),
+        output_shapes: loaded.info.output_shapes.clone(),
         optimize: opts.optimize.as_str().into(),
-        source_nodes: loaded.sources.len(),
+        source_nodes: loaded.info.sources.len(),
         executed_nodes: loaded.exec.len(),
-        cost: loaded.totals,
+        cost: loaded.info.totals,
         latency_ns: stats::latency(&mut m.clean_ns),
         runs: opts.runs,
         warmup: opts.warmup,

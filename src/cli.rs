@@ -362,10 +362,9 @@ fn cost_cmd(args: CostArgs) -> Result<i32> {
     let mut sink = Sink::from_writer(Box::new(std::io::stdout()), "stdout");
     let input_shape = args.model.input_shape.as_ref().map(|s| s.0.as_slice());
     for (src, meta) in bench::resolve(&args.model.models, &args.model.zoo.into()) {
-        let st = match meta
-            .map_err(|m| m)
-            .and_then(|_| crate::model::load_static(&src, input_shape).map_err(|e| e.to_string()))
-        {
+        let loaded = meta
+            .and_then(|_| crate::model::load_static(&src, input_shape).map_err(|e| e.to_string()));
+        let st = match loaded {
             Ok(st) => st,
             Err(message) => {
                 log::error!("{message}");

@@ -9,6 +9,8 @@
 //! + 1) x output elements; everything else 0. The per-op rules are listed in docs/records.md.
 
 use crate::model::ExecNode;
+#[cfg(test)]
+use crate::record::CATEGORIES;
 use crate::record::Cost;
 use std::collections::HashMap;
 use tract_core::internal::*;
@@ -46,19 +48,6 @@ pub struct SourceNode {
     pub output_shapes: Vec<Vec<usize>>,
     pub cost: Cost,
 }
-
-/// The categories, in report order.
-pub const CATEGORIES: [&str; 9] = [
-    "conv",
-    "batchnorm",
-    "activation",
-    "concat",
-    "add",
-    "pool",
-    "linear",
-    "tensor",
-    "other",
-];
 
 /// Category of an ONNX op type.
 pub fn source_category(op_type: &str) -> &'static str {
@@ -140,6 +129,16 @@ fn dim(shape: &[usize], ix: usize) -> u64 {
     shape.get(ix).copied().unwrap_or(1) as u64
 }
 
+/// The bytes an op moves: every input (constants counted apart too) and every output.
+fn moved(inputs: &[TensorInfo], outputs: &[TensorInfo]) -> Cost {
+    Cost {
+        bytes_read: inputs.iter().map(|t| t.bytes).sum(),
+        weight_bytes: inputs.iter().filter(|t| t.is_const).map(|t| t.bytes).sum(),
+        bytes_written: outputs.iter().map(|t| t.bytes).sum(),
+        ..Cost::default()
+    }
+}
+
 /// Static cost of one ONNX node given its input and output tensors.
 pub fn node_cost(node: &pb::NodeProto, inputs: &[TensorInfo], outputs: &[TensorInfo]) -> Cost {
     let out_elems = outputs.first().map(|t| t.elems).unwrap_or(0);
@@ -151,12 +150,7 @@ pub fn node_cost(node: &pb::NodeProto, inputs: &[TensorInfo], outputs: &[TensorI
             .map(|t| t.elems)
             .unwrap_or(0)
     };
-    let mut c = Cost {
-        bytes_read: inputs.iter().map(|t| t.bytes).sum(),
-        weight_bytes: inputs.iter().filter(|t| t.is_const).map(|t| t.bytes).sum(),
-        bytes_written: outputs.iter().map(|t| t.bytes).sum(),
-        ..Cost::default()
-    };
+    let mut c = moved(inputs, outputs);
     let has_bias = input(2).is_some();
     match node.op_type.as_str() {
         "Conv" => {
@@ -369,12 +363,7 @@ pub fn exec_nodes(
             category,
             input_shapes: inputs.iter().map(|t| t.shape.clone()).collect(),
             output_shapes: outputs.iter().map(|t| t.shape.clone()).collect(),
-            cost: Cost {
-                bytes_read: inputs.iter().map(|t| t.bytes).sum(),
-                weight_bytes: inputs.iter().filter(|t| t.is_const).map(|t| t.bytes).sum(),
-                bytes_written: outputs.iter().map(|t| t.bytes).sum(),
-                ..Cost::default()
-            },
+            cost: moved(&inputs, &outputs),
         });
     }
     remap_fused_matmuls(model, &mut out, sources);

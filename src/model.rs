@@ -111,14 +111,9 @@ pub struct ExecNode {
     pub cost: Cost,
 }
 
-/// A model ready to run: its plan, an input, and both views of its nodes.
+/// A model ready to run: its static description, its plan, an input, and the executed nodes.
 pub struct LoadedModel {
-    pub name: String,
-    pub source: String,
-    pub input_shape: Vec<usize>,
-    pub output_shapes: Vec<Vec<usize>>,
-    pub sources: Vec<SourceNode>,
-    pub totals: Cost,
+    pub info: StaticModel,
     /// Executed nodes in execution order.
     pub exec: Vec<ExecNode>,
     pub plan: Arc<TypedSimplePlan>,
@@ -390,25 +385,12 @@ pub fn load(
     input_shape: Option<&[usize]>,
     optimize: Optimize,
 ) -> Result<LoadedModel, ModelError> {
-    let (inf, st) = analysed(src, input_shape)?;
-    let StaticModel {
-        name,
-        source,
-        sources,
-        totals,
-        ..
-    } = st;
+    let (inf, info) = analysed(src, input_shape)?;
     let tract = |what: &'static str| {
-        let model = source.clone();
+        let model = info.source.clone();
         move |cause: anyhow::Error| ModelError::Tract { model, what, cause }
     };
     let model = typed(inf, optimize).map_err(tract("optimizing"))?;
-    let input_facts = model.input_fact(0).map_err(tract("input"))?.clone();
-    let input_shape = input_facts
-        .shape
-        .as_concrete()
-        .map(|s| s.to_vec())
-        .unwrap_or_default();
     let inputs = model
         .input_outlets()
         .map_err(tract("inputs"))?
@@ -416,34 +398,16 @@ pub fn load(
         .map(|o| model.outlet_fact(*o).and_then(make_input))
         .collect::<TractResult<TVec<_>>>()
         .map_err(tract("making inputs"))?;
-    let output_shapes = model
-        .output_outlets()
-        .map_err(tract("outputs"))?
-        .iter()
-        .map(|o| {
-            model.outlet_fact(*o).map(|f| {
-                f.shape
-                    .as_concrete()
-                    .map(|s| s.to_vec())
-                    .unwrap_or_default()
-            })
-        })
-        .collect::<TractResult<Vec<_>>>()
-        .map_err(tract("outputs"))?;
     let plan = SimplePlan::new(model).map_err(tract("planning"))?;
-    let by_name: HashMap<&str, usize> = sources
+    let by_name: HashMap<&str, usize> = info
+        .sources
         .iter()
         .enumerate()
         .map(|(i, s)| (s.name.as_str(), i))
         .collect();
-    let exec = crate::cost::exec_nodes(&plan, &sources, &by_name).map_err(tract("costing"))?;
+    let exec = crate::cost::exec_nodes(&plan, &info.sources, &by_name).map_err(tract("costing"))?;
     Ok(LoadedModel {
-        name,
-        source,
-        input_shape,
-        output_shapes,
-        sources,
-        totals,
+        info,
         exec,
         plan,
         inputs,

@@ -19,6 +19,19 @@ use std::collections::BTreeMap;
 /// Version of the record schema written in every header.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The op categories of `category` / `source_category`, in report order.
+pub const CATEGORIES: [&str; 9] = [
+    "conv",
+    "batchnorm",
+    "activation",
+    "concat",
+    "add",
+    "pool",
+    "linear",
+    "tensor",
+    "other",
+];
+
 /// One line of a log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]

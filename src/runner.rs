@@ -111,7 +111,7 @@ pub fn measure(
     cfg: RunConfig,
 ) -> Result<Measurement, RunError> {
     let fail = |cause: anyhow::Error| RunError::Inference {
-        model: model.name.clone(),
+        model: model.info.name.clone(),
         cause,
     };
     let n = model.exec.len();
@@ -151,7 +151,7 @@ pub fn measure(
     for &p in &failed_passes {
         log::warn!(
             "{}: counter reads failed in pass {p}; its counters are null",
-            model.name
+            model.info.name
         );
     }
 
@@ -210,9 +210,9 @@ fn op_record(
     }
 
     let e = &model.exec[slot];
-    let source = e.source.map(|s| &model.sources[s]);
+    let source = e.source.map(|s| &model.info.sources[s]);
     OpRecord {
-        model: model.name.clone(),
+        model: model.info.name.clone(),
         node_id: e.node_id,
         node: e.name.clone(),
         op: e.op.clone(),

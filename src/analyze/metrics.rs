@@ -8,18 +8,7 @@
 use crate::record::{NodeRecord, OpRecord};
 use std::collections::{BTreeMap, HashMap};
 
-/// The categories of `record::OpRecord::category`, in display order.
-pub const CATEGORIES: [&str; 9] = [
-    "conv",
-    "batchnorm",
-    "activation",
-    "concat",
-    "add",
-    "pool",
-    "linear",
-    "tensor",
-    "other",
-];
+pub use crate::record::CATEGORIES;
 
 /// Source-view row for op records with no `source_node`.
 pub const UNATTRIBUTED: &str = "unattributed";
