@@ -7,6 +7,7 @@ pub mod cli;
 pub mod context;
 pub mod cost;
 pub mod counters;
+pub mod init;
 pub mod model;
 pub mod record;
 pub mod runner;

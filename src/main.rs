@@ -4,6 +4,14 @@ use clap::Parser;
 use hiddencost::cli::{self, Cli};
 
 fn main() {
+    if std::process::id() == 1 {
+        // Started by the kernel as init: the unattended boot-to-benchmark run (never returns).
+        env_logger::Builder::new()
+            .filter_level(log::LevelFilter::Warn)
+            .write_style(env_logger::WriteStyle::Never)
+            .init();
+        hiddencost::init::main();
+    }
     let cli = Cli::parse();
     let level = match (cli.quiet, cli.verbose) {
         (true, _) => log::LevelFilter::Error,

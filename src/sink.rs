@@ -74,12 +74,19 @@ impl Target {
     }
 }
 
-/// An open destination for records.
-pub struct Sink {
-    out: Box<dyn Write + Send>,
-    /// Kept for fsync when the target is a file.
-    file: Option<File>,
+/// One open output.
+struct Output {
     label: String,
+    out: Box<dyn Write + Send>,
+    /// Kept for fsync when the output is a file.
+    file: Option<File>,
+}
+
+/// An open destination for records: one output, or several written alike (PID 1 mode writes
+/// the serial port and the card). An output that fails is dropped with a warning and the others
+/// go on; the error is returned when none is left.
+pub struct Sink {
+    outputs: Vec<Output>,
     line: String,
     pub records_written: u64,
 }
@@ -113,89 +120,145 @@ fn open_serial(device: &Path, baud: u32) -> Result<File, SinkError> {
 
 use std::os::unix::fs::OpenOptionsExt;
 
-impl Sink {
-    pub fn open(target: &Target) -> Result<Sink, SinkError> {
-        let label = target.label();
-        let (out, file): (Box<dyn Write + Send>, Option<File>) = match target {
-            Target::Stdout => (Box::new(std::io::stdout()), None),
-            Target::File(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|cause| SinkError::Open {
-                        target: label.clone(),
-                        cause,
-                    })?;
-                }
-                let f = OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .map_err(|cause| SinkError::Open {
-                        target: label.clone(),
-                        cause,
-                    })?;
-                let sync = f.try_clone().map_err(|cause| SinkError::Open {
-                    target: label.clone(),
-                    cause,
-                })?;
-                (Box::new(f), Some(sync))
+fn open_output(target: &Target) -> Result<Output, SinkError> {
+    let label = target.label();
+    let open_err = |cause| SinkError::Open {
+        target: label.clone(),
+        cause,
+    };
+    let (out, file): (Box<dyn Write + Send>, Option<File>) = match target {
+        Target::Stdout => (Box::new(std::io::stdout()), None),
+        Target::File(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(open_err)?;
             }
-            Target::Serial { device, baud } => (Box::new(open_serial(device, *baud)?), None),
-        };
-        Ok(Sink {
-            out,
-            file,
-            label,
-            line: String::with_capacity(4096),
-            records_written: 0,
-        })
+            let f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(open_err)?;
+            let sync = f.try_clone().map_err(open_err)?;
+            (Box::new(f), Some(sync))
+        }
+        Target::Serial { device, baud } => (Box::new(open_serial(device, *baud)?), None),
+    };
+    Ok(Output { label, out, file })
+}
+
+impl Output {
+    fn write_line(&mut self, line: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(line)?;
+        self.out.flush()
     }
 
-    /// An in-memory or test sink.
-    pub fn from_writer(out: Box<dyn Write + Send>, label: &str) -> Sink {
+    fn sync(&self) -> std::io::Result<()> {
+        match self.file.as_ref().map(File::sync_all) {
+            // Character devices and pipes cannot be synced (EINVAL, e.g. /dev/null): fine.
+            Some(Err(e)) if e.raw_os_error() == Some(22) => Ok(()),
+            Some(r) => r,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Sink {
+    pub fn open(target: &Target) -> Result<Sink, SinkError> {
+        Self::open_all(std::slice::from_ref(target))
+    }
+
+    /// Opens every target (stdout if there is none); fails if any cannot be opened.
+    pub fn open_all(targets: &[Target]) -> Result<Sink, SinkError> {
+        let outputs = if targets.is_empty() {
+            vec![open_output(&Target::Stdout)?]
+        } else {
+            targets
+                .iter()
+                .map(open_output)
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        Ok(Self::from_outputs(outputs))
+    }
+
+    /// Opens what can be opened of `targets` and says why the others could not; fails only when
+    /// none opens. For unattended runs, where the card must get the log even if the serial
+    /// adapter is missing.
+    pub fn open_any(targets: &[Target]) -> Result<(Sink, Vec<SinkError>), SinkError> {
+        let (ok, failed): (Vec<_>, Vec<_>) =
+            targets.iter().map(open_output).partition(Result::is_ok);
+        let outputs: Vec<Output> = ok.into_iter().flatten().collect();
+        let mut failed: Vec<SinkError> = failed.into_iter().filter_map(Result::err).collect();
+        if outputs.is_empty() {
+            return Err(failed
+                .pop()
+                .unwrap_or_else(|| SinkError::BadTarget("no output".into())));
+        }
+        Ok((Self::from_outputs(outputs), failed))
+    }
+
+    fn from_outputs(outputs: Vec<Output>) -> Sink {
         Sink {
-            out,
-            file: None,
-            label: label.into(),
-            line: String::new(),
+            outputs,
+            line: String::with_capacity(4096),
             records_written: 0,
         }
     }
 
-    pub fn label(&self) -> &str {
-        &self.label
+    /// An in-memory or test sink.
+    pub fn from_writer(out: Box<dyn Write + Send>, label: &str) -> Sink {
+        Self::from_outputs(vec![Output {
+            label: label.into(),
+            out,
+            file: None,
+        }])
     }
 
-    /// Writes one record as one line and flushes it.
+    /// The outputs still written to, e.g. `serial:/dev/ttyAMA0@115200 + /boot/results/x.jsonl`.
+    pub fn label(&self) -> String {
+        self.outputs
+            .iter()
+            .map(|o| o.label.as_str())
+            .collect::<Vec<_>>()
+            .join(" + ")
+    }
+
+    /// Runs `op` on every output, dropping those that fail; errs when none is left.
+    fn each(&mut self, op: impl Fn(&mut Output) -> std::io::Result<()>) -> Result<(), SinkError> {
+        let mut last = None;
+        self.outputs.retain_mut(|o| match op(o) {
+            Ok(()) => true,
+            Err(cause) => {
+                let err = SinkError::Write {
+                    target: o.label.clone(),
+                    cause,
+                };
+                log::error!("{err}; going on without it");
+                last = Some(err);
+                false
+            }
+        });
+        match last {
+            Some(err) if self.outputs.is_empty() => Err(err),
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes one record as one line to every output and flushes it.
     pub fn write(&mut self, record: &Record) -> Result<(), SinkError> {
-        self.line.clear();
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
         // Serializing plain data structs into a String cannot fail.
-        self.line
-            .push_str(&serde_json::to_string(record).unwrap_or_default());
-        self.line.push('\n');
-        let target = &self.label;
-        let err = |cause| SinkError::Write {
-            target: target.clone(),
-            cause,
-        };
-        self.out.write_all(self.line.as_bytes()).map_err(err)?;
-        self.out.flush().map_err(err)?;
+        line.push_str(&serde_json::to_string(record).unwrap_or_default());
+        line.push('\n');
+        let result = self.each(|o| o.write_line(line.as_bytes()));
+        self.line = line;
+        result?;
         self.records_written += 1;
         Ok(())
     }
 
     /// Makes what was written durable (fsync for files; a no-op elsewhere).
     pub fn sync(&mut self) -> Result<(), SinkError> {
-        if let Some(f) = &self.file {
-            // Character devices and pipes cannot be synced (EINVAL, e.g. /dev/null): fine.
-            match f.sync_all() {
-                Err(e) if e.raw_os_error() == Some(22) => {}
-                r => r.map_err(|cause| SinkError::Write {
-                    target: self.label.clone(),
-                    cause,
-                })?,
-            }
-        }
-        Ok(())
+        self.each(|o| o.sync())
     }
 }
 
@@ -241,6 +304,36 @@ mod tests {
         assert!(
             err.contains("/dev/full") && err.contains("No space"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_failing_output_is_dropped_and_the_others_go_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("card/results/run.jsonl");
+        let targets = [
+            Target::Serial {
+                device: dir.path().join("ttyNONE"),
+                baud: 115_200,
+            },
+            Target::File("/dev/full".into()),
+            Target::File(log.clone()),
+        ];
+        let (mut sink, failed) = Sink::open_any(&targets).unwrap();
+        assert_eq!(failed.len(), 1, "the absent serial port");
+        assert!(failed[0].to_string().contains("ttyNONE"));
+        let rec = Record::Error(ErrorRecord {
+            model: "m".into(),
+            message: "x".into(),
+        });
+        sink.write(&rec).unwrap();
+        sink.write(&rec).unwrap();
+        sink.sync().unwrap();
+        assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 2);
+        assert_eq!(
+            sink.label(),
+            log.display().to_string(),
+            "/dev/full was dropped"
         );
     }
 

@@ -38,3 +38,6 @@ python3 tests/validate_log.py docs/record.schema.json "$tmp/real.jsonl" "$tmp/fa
 step "exported zoo models pass onnx's checker and run in onnxruntime"
 "$bin" zoo export "$tmp/zoo" >/dev/null
 python3 tests/zoo_check.py "$tmp/zoo"
+
+step "the static aarch64 binary under QEMU (user mode, then a full-system boot as PID 1)"
+bash tests/qemu/run.sh

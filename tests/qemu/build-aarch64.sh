@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds the static aarch64 musl binary the QEMU tests run, without Docker: rustup's musl
+# target, Debian's gcc-aarch64-linux-gnu as C compiler (tract-linalg assembles its ARM kernels)
+# and linker. Prints the binary's path. Installs what it needs (Debian 12, root).
+set -eu
+cd "$(dirname "$0")/../.."
+if ! command -v aarch64-linux-gnu-gcc >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu >/dev/null
+fi
+rustup target add aarch64-unknown-linux-musl >/dev/null 2>&1
+export CC_aarch64_unknown_linux_musl=aarch64-linux-gnu-gcc
+export AR_aarch64_unknown_linux_musl=aarch64-linux-gnu-ar
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=aarch64-linux-gnu-gcc
+cargo build --locked --quiet --profile qemu-test --target aarch64-unknown-linux-musl >&2
+bin=target/aarch64-unknown-linux-musl/qemu-test/hiddencost
+file "$bin" | grep -q "ARM aarch64, .*statically linked" || { file "$bin" >&2; exit 1; }
+echo "$bin"
