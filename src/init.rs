@@ -138,10 +138,11 @@ fn mount_pseudo_filesystems() -> Vec<String> {
         ("devtmpfs", "/dev", "devtmpfs"),
     ] {
         let _ = std::fs::create_dir_all(dir);
-        if let Err(e) = mount(src, dir, fs, MountFlags::empty(), None) {
-            if e != rustix::io::Errno::BUSY {
-                notes.push(format!("mounting {fs} on {dir}: {e}"));
+        match mount(src, dir, fs, MountFlags::empty(), None) {
+            Err(e) if e != rustix::io::Errno::BUSY => {
+                notes.push(format!("mounting {fs} on {dir}: {e}"))
             }
+            _ => {}
         }
     }
     notes
