@@ -28,4 +28,8 @@ inherit cargo cargo-update-recipe-crates
 
 require ${BPN}-crates.inc
 
+# Cargo.toml's release profile strips the binary; OE strips it itself (keeping -dbg) and its
+# already-stripped QA check is an error.
+export CARGO_PROFILE_RELEASE_STRIP = "false"
+
 # cargo_do_install installs the one binary, ${bindir}/hiddencost.
