@@ -11,8 +11,7 @@ const REGENERATE: &str = "python3 yocto-layer/scripts/gen-crates-inc.py Cargo.lo
 
 fn repo_file(rel: &str) -> (PathBuf, String) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     (path, text)
 }
 
@@ -57,9 +56,11 @@ fn inc_crates(inc: &str) -> (Crates, Vec<String>) {
                 None => problems.push(format!("malformed crate URI: {line}")),
             }
         } else if let Some(rest) = line.strip_prefix("SRC_URI[") {
-            let parsed = rest.split_once(".sha256sum] = \"").and_then(|(key, value)| {
-                Some((key.to_string(), value.strip_suffix('"')?.to_string()))
-            });
+            let parsed = rest
+                .split_once(".sha256sum] = \"")
+                .and_then(|(key, value)| {
+                    Some((key.to_string(), value.strip_suffix('"')?.to_string()))
+                });
             match parsed {
                 Some((key, sum)) => {
                     if sums.insert(key.clone(), sum).is_some() {
@@ -88,14 +89,18 @@ fn crates_include_matches_cargo_lock() {
     let (_, lock) = repo_file("Cargo.lock");
     let (_, inc) = repo_file(CRATES_INC);
     let want = lock_crates(&lock);
-    assert!(want.len() > 100, "Cargo.lock parsed to only {} crates", want.len());
+    assert!(
+        want.len() > 100,
+        "Cargo.lock parsed to only {} crates",
+        want.len()
+    );
     let (have, mut problems) = inc_crates(&inc);
     for (key, sum) in &want {
         match have.get(key) {
             None => problems.push(format!("missing from the include: {key}")),
-            Some(s) if s != sum => {
-                problems.push(format!("{key}: include has sha256 {s}, Cargo.lock has {sum}"))
-            }
+            Some(s) if s != sum => problems.push(format!(
+                "{key}: include has sha256 {s}, Cargo.lock has {sum}"
+            )),
             Some(_) => {}
         }
     }
@@ -115,7 +120,10 @@ fn the_include_check_names_what_is_wrong() {
     let lock = "[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n\
         source = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"aa\"\n\n\
         [[package]]\nname = \"me\"\nversion = \"0.1.0\"\n";
-    assert_eq!(lock_crates(lock), Crates::from([("a-1.0.0".into(), "aa".into())]));
+    assert_eq!(
+        lock_crates(lock),
+        Crates::from([("a-1.0.0".into(), "aa".into())])
+    );
     let inc = "SRC_URI += \" \\\n    crate://crates.io/a/1.0.0 \\\n    crate://crates.io/b/2.0.0 \\\n\"\n\n\
         SRC_URI[a-1.0.0.sha256sum] = \"aa\"\n";
     let (sums, problems) = inc_crates(inc);
@@ -138,12 +146,12 @@ fn kas_repos(yml: &str) -> Vec<(String, BTreeMap<String, String>)> {
         } else if in_repos && indent == 2 {
             let name = line.trim().trim_end_matches(':').to_string();
             repos.push((name, BTreeMap::new()));
-        } else if in_repos && indent == 4 {
-            if let (Some((key, value)), Some((_, fields))) =
+        } else if in_repos
+            && indent == 4
+            && let (Some((key, value)), Some((_, fields))) =
                 (line.trim().split_once(':'), repos.last_mut())
-            {
-                fields.insert(key.to_string(), value.trim().trim_matches('"').to_string());
-            }
+        {
+            fields.insert(key.to_string(), value.trim().trim_matches('"').to_string());
         }
     }
     repos
@@ -154,7 +162,11 @@ fn kas_files_pin_every_repository() {
     let mut seen = BTreeMap::new();
     for name in ["common.yml", "raspberrypi4-64.yml", "qemuarm64.yml"] {
         let (path, yml) = repo_file(&format!("yocto-layer/kas/{name}"));
-        assert!(yml.contains("\nheader:\n  version: "), "{}: no kas header", path.display());
+        assert!(
+            yml.contains("\nheader:\n  version: "),
+            "{}: no kas header",
+            path.display()
+        );
         for (repo, fields) in kas_repos(&yml) {
             if !fields.contains_key("url") {
                 // No url: this repository itself, the layer under test.
@@ -209,7 +221,10 @@ fn layer_conf_declares_the_layer() {
     assert_eq!(value("BBFILE_COLLECTIONS").as_deref(), Some("hiddencost"));
     assert_eq!(value("LAYERDEPENDS_hiddencost").as_deref(), Some("core"));
     // Rust >= 1.91 for tract 0.23: wrynose ships 1.94.1, older series cannot build it.
-    assert_eq!(value("LAYERSERIES_COMPAT_hiddencost").as_deref(), Some("wrynose"));
+    assert_eq!(
+        value("LAYERSERIES_COMPAT_hiddencost").as_deref(),
+        Some("wrynose")
+    );
 }
 
 #[test]
@@ -221,7 +236,11 @@ fn image_knobs_reach_the_kernel_command_line() {
         ("HIDDENCOST_EVENTS", "hiddencost.events"),
         ("HIDDENCOST_SERIAL", "hiddencost.serial"),
     ] {
-        assert!(conf.contains(&format!("\n{knob} ?= ")), "{}: no `{knob} ?=`", path.display());
+        assert!(
+            conf.contains(&format!("\n{knob} ?= ")),
+            "{}: no `{knob} ?=`",
+            path.display()
+        );
         assert!(
             conf.contains(&format!("{param}=${{{knob}}}")),
             "{}: HIDDENCOST_CMDLINE lacks {param}=${{{knob}}}",
