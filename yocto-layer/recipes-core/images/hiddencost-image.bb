@@ -12,6 +12,7 @@ IMAGE_FSTYPES = "${INITRAMFS_FSTYPES}"
 # No kernel, modules, init system, shell or getty inside: hiddencost is PID 1.
 PACKAGE_INSTALL = "hiddencost"
 NO_RECOMMENDATIONS = "1"
+PACKAGE_EXCLUDE = "kernel-image-*"
 IMAGE_FEATURES = ""
 IMAGE_LINGUAS = ""
 
