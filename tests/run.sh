@@ -48,7 +48,7 @@ python3 yocto-layer/scripts/gen-crates-inc.py Cargo.lock | cmp - "$inc" \
 # include, the line oe-core's cargo-update-recipe-crates writes (every *-crates.inc of oe-core
 # has it); the include stays byte for byte what that class would write.
 find yocto-layer \( -name '*.bb' -o -name '*.bbappend' -o -name '*.inc' \) -print | sort \
-    | xargs oelint-adv --release wrynose --quiet --relpaths >"$tmp/oelint.txt" 2>&1 || true
+    | xargs oelint-adv --release wrynose --mode all --quiet --relpaths >"$tmp/oelint.txt" 2>&1 || true
 if grep -v -E "^$inc:4:(error|info):oelint\.vars\.(inconspaces|notneededspace):" "$tmp/oelint.txt"; then
     echo "oelint-adv: findings above"
     exit 1
