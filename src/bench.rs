@@ -89,6 +89,9 @@ pub struct BenchOptions {
     /// Extra facts per model label (e.g. the zoo's published errors) for the model record; an
     /// `Err` is a model that could not even be prepared (an unknown zoo name).
     pub metadata: BTreeMap<String, Result<Metadata, String>>,
+    /// Run-wide problems found before the run (e.g. a setting PID 1 mode had to ignore): written
+    /// as `error` records for model "run" right after the header.
+    pub notes: Vec<String>,
 }
 
 /// What a run produced, for the terminal summary and the exit status.
@@ -135,6 +138,13 @@ pub fn run(opts: &BenchOptions, sink: &mut Sink, progress: Progress) -> Result<O
         counters::perf::open(&opts.events)
     };
     sink.write(&Record::Header(header(opts, &counters)))?;
+    for note in &opts.notes {
+        let rec = ErrorRecord {
+            model: "run".into(),
+            message: note.clone(),
+        };
+        sink.write(&Record::Error(rec))?;
+    }
     let mut outcome = Outcome::default();
     for (ix, src) in opts.models.iter().enumerate() {
         let name = src.name();

@@ -290,6 +290,7 @@ fn measure(args: MeasureArgs, target: &Target) -> Result<(bench::Outcome, String
         events: args.events.0,
         cpu: args.cpu,
         fake_counters: args.fake_counters,
+        notes: Vec::new(),
     };
     if let Some(cpu) = args.cpu {
         if cpu >= rustix::thread::CpuSet::MAX_CPU {

@@ -12,7 +12,6 @@
 use crate::bench::{self, BenchOptions};
 use crate::counters;
 use crate::model::Optimize;
-use crate::record::{ErrorRecord, Record};
 use crate::sink::{Sink, Target};
 use crate::zoo::ZooOptions;
 use std::io::Write;
@@ -183,7 +182,8 @@ fn console(line: &str) {
     let _ = writeln!(std::io::stderr(), "hiddencost: {line}");
 }
 
-/// Runs the unattended benchmark; returns the notes of what went wrong, if anything did.
+/// Runs the unattended benchmark, adding to `cfg_notes` what went wrong; returns whether to
+/// power off at the end.
 fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
     let mut cfg = InitConfig::default();
     let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
@@ -225,12 +225,6 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
     }
     let (mut sink, failed) = Sink::open_any(&targets).map_err(|e| e.to_string())?;
     cfg_notes.extend(failed.iter().map(|e| format!("{e}; going on without it")));
-    for note in cfg_notes.iter() {
-        let _ = sink.write(&Record::Error(ErrorRecord {
-            model: "run".into(),
-            message: note.clone(),
-        }));
-    }
     let resolved = bench::resolve(&models, &ZooOptions::default());
     let opts = BenchOptions {
         metadata: resolved
@@ -245,6 +239,7 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
         events: counters::parse_events(&cfg.events).map_err(|e| e.to_string())?,
         cpu: None,
         fake_counters: cfg.fake_counters,
+        notes: cfg_notes.clone(),
     };
     let outcome = bench::run(&opts, &mut sink, &mut |ix, name| {
         console(&format!("model {} {name}", ix + 1))

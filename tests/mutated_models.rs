@@ -75,6 +75,7 @@ fn every_corrupted_model_ends_as_a_model_or_an_error_record() {
         cpu: None,
         fake_counters: true,
         metadata: Default::default(),
+        notes: Vec::new(),
     };
     let buf = Shared::default();
     let mut sink = Sink::from_writer(Box::new(buf.clone()), "memory");

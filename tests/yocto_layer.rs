@@ -191,7 +191,9 @@ fn kas_files_pin_every_repository() {
         assert!(seen.contains_key(repo), "no kas file pins {repo}: {seen:?}");
     }
     let (_, rpi) = repo_file("yocto-layer/kas/raspberrypi4-64.yml");
-    assert!(rpi.contains("machine: raspberrypi4-64") && rpi.contains("- yocto-layer/kas/common.yml"));
+    assert!(
+        rpi.contains("machine: raspberrypi4-64") && rpi.contains("- yocto-layer/kas/common.yml")
+    );
     let (_, qemu) = repo_file("yocto-layer/kas/qemuarm64.yml");
     assert!(qemu.contains("machine: qemuarm64") && qemu.contains("- yocto-layer/kas/common.yml"));
 }

@@ -26,6 +26,7 @@ def check(ok, what):
 
 header = next((r for r in records if r["type"] == "header"), None)
 check(header is not None, "a header record")
+check(kinds and kinds[0] == "header", "the header first")
 models = [r for r in records if r["type"] == "model"]
 ops = [r for r in records if r["type"] == "op"]
 check(len(models) >= 1, "at least one model record")
@@ -45,6 +46,8 @@ if header:
         check(all(c is not None and c["median"] > 0 for c in cycles), "cycles counted per op")
         check(all(c["running_ratio"] == 1.0 for c in cycles if c), "no multiplexing")
         check("HIDDENCOST-END" in text, "the end marker on the console")
+        notes = [r["message"] for r in records if r["type"] == "error" and r["model"] == "run"]
+        check(any("boot partition" in n for n in notes), "the missing card reported as a run note")
 summary = f"{path}: {mode}: {len(records)} records ({len(ops)} ops, {len(models)} models)"
 if failures:
     print(summary + "; FAILED: " + "; ".join(failures))
