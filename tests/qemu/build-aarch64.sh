@@ -4,9 +4,9 @@
 # and linker. Prints the binary's path. Installs what it needs (Debian 12, root).
 set -eu
 cd "$(dirname "$0")/../.."
-if ! command -v aarch64-linux-gnu-gcc >/dev/null; then
+if ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v file >/dev/null; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu file >/dev/null
 fi
 rustup target add aarch64-unknown-linux-musl >/dev/null 2>&1
 export CC_aarch64_unknown_linux_musl=aarch64-linux-gnu-gcc
