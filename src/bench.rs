@@ -128,6 +128,19 @@ pub fn header(opts: &BenchOptions, counters: &CounterSet) -> Header {
     }
 }
 
+/// The `models` and `metadata` of [`BenchOptions`] for model arguments (see [`resolve`]).
+pub fn models_and_metadata(
+    args: &[String],
+    zoo: &ZooOptions,
+) -> (Vec<ModelSource>, BTreeMap<String, Result<Metadata, String>>) {
+    let resolved = resolve(args, zoo);
+    let metadata = resolved
+        .iter()
+        .map(|(src, meta)| (src.label(), meta.clone()))
+        .collect();
+    (resolved.into_iter().map(|(src, _)| src).collect(), metadata)
+}
+
 /// Benchmarks every model, streaming records to `sink`. Only a sink failure is an `Err`: model
 /// failures become error records and the run goes on.
 pub fn run(opts: &BenchOptions, sink: &mut Sink, progress: Progress) -> Result<Outcome, SinkError> {

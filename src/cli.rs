@@ -276,13 +276,10 @@ fn study_cmd(args: StudyArgs) -> Result<i32> {
 
 /// Benchmarks what `args` names into `target`, with a progress bar on a terminal.
 fn measure(args: MeasureArgs, target: &Target) -> Result<(bench::Outcome, String)> {
-    let resolved = bench::resolve(&args.model.models, &args.model.zoo.into());
+    let (models, metadata) = bench::models_and_metadata(&args.model.models, &args.model.zoo.into());
     let opts = BenchOptions {
-        metadata: resolved
-            .iter()
-            .map(|(src, meta)| (src.label(), meta.clone()))
-            .collect(),
-        models: resolved.into_iter().map(|(src, _)| src).collect(),
+        models,
+        metadata,
         input_shape: args.model.input_shape.clone().map(|s| s.0),
         optimize: args.optimize.into(),
         warmup: args.warmup,

@@ -225,13 +225,10 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
     }
     let (mut sink, failed) = Sink::open_any(&targets).map_err(|e| e.to_string())?;
     cfg_notes.extend(failed.iter().map(|e| format!("{e}; going on without it")));
-    let resolved = bench::resolve(&models, &ZooOptions::default());
+    let (models, metadata) = bench::models_and_metadata(&models, &ZooOptions::default());
     let opts = BenchOptions {
-        metadata: resolved
-            .iter()
-            .map(|(src, meta)| (src.label(), meta.clone()))
-            .collect(),
-        models: resolved.into_iter().map(|(src, _)| src).collect(),
+        models,
+        metadata,
         input_shape: None,
         optimize: cfg.optimize,
         warmup: cfg.warmup,
