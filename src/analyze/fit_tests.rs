@@ -2,19 +2,7 @@
 //! recovery on synthetic logs, and fit.json errors.
 
 use super::*;
-use crate::analyze::load::load_logs;
-use crate::analyze::synth::{SynthDevice, synth_log, ten_models, to_jsonl};
-
-fn pi_dataset() -> Dataset {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("pi.jsonl");
-    std::fs::write(
-        &path,
-        to_jsonl(&synth_log(&SynthDevice::pi4(), &ten_models())),
-    )
-    .unwrap();
-    load_logs(&[path]).unwrap()
-}
+use crate::analyze::synth::pi4_dataset as pi_dataset;
 
 #[test]
 fn each_fold_holds_out_exactly_one_model() {

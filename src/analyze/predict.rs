@@ -226,19 +226,7 @@ pub fn parse_cost_output(path: &Path, text: &str) -> Result<Vec<NodeRecord>, Ana
 mod tests {
     use super::*;
     use crate::analyze::fit::fit_all;
-    use crate::analyze::load::{Dataset, load_logs};
-    use crate::analyze::synth::{SynthDevice, synth_log, ten_models, to_jsonl};
-
-    fn pi_dataset() -> Dataset {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("pi.jsonl");
-        std::fs::write(
-            &path,
-            to_jsonl(&synth_log(&SynthDevice::pi4(), &ten_models())),
-        )
-        .unwrap();
-        load_logs(&[path]).unwrap()
-    }
+    use crate::analyze::synth::pi4_dataset as pi_dataset;
 
     #[test]
     fn fit_file_errors_say_how_to_fix() {

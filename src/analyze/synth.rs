@@ -437,3 +437,17 @@ pub fn ten_models() -> Vec<SynthModel> {
         })
         .collect()
 }
+
+/// The ten-model synthetic Pi 4 log, written to a temporary file and loaded: the dataset the
+/// latency-model tests share.
+#[cfg(test)]
+pub fn pi4_dataset() -> crate::analyze::load::Dataset {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("pi.jsonl");
+    std::fs::write(
+        &path,
+        to_jsonl(&synth_log(&SynthDevice::pi4(), &ten_models())),
+    )
+    .expect("writing the synthetic log");
+    crate::analyze::load::load_logs(&[path]).expect("the synthetic log loads")
+}
