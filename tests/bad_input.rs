@@ -92,8 +92,9 @@ fn a_directory_is_not_a_model() {
     survives(env!("CARGO_MANIFEST_DIR"), &[], &["cannot read"]);
 }
 
-#[test]
-fn unwritable_output_is_a_clear_error() {
+/// Benchmarks a good model into `target`, which cannot take it: exit status 1, no panic, and
+/// a message on stderr containing every needle.
+fn output_fails(target: &str, expect: &[&str]) {
     let out = hiddencost()
         .args([
             "bench",
@@ -101,58 +102,37 @@ fn unwritable_output_is_a_clear_error() {
             "--runs",
             "1",
             "--out",
-            "/proc/hiddencost/x.jsonl",
+            target,
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(1), "{target}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("cannot open output /proc/hiddencost/x.jsonl"),
-        "{stderr}"
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for needle in expect {
+        assert!(stderr.contains(needle), "`{needle}` not in: {stderr}");
+    }
+}
+
+#[test]
+fn unwritable_output_is_a_clear_error() {
+    output_fails(
+        "/proc/hiddencost/x.jsonl",
+        &["cannot open output /proc/hiddencost/x.jsonl"],
     );
-    assert!(!stderr.contains("panicked"));
 }
 
 #[test]
 fn full_disk_is_a_clear_error() {
-    let out = hiddencost()
-        .args([
-            "bench",
-            &model("shuffle.onnx"),
-            "--runs",
-            "1",
-            "--out",
-            "/dev/full",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("writing to /dev/full failed") && stderr.contains("disk full"),
-        "{stderr}"
-    );
+    output_fails("/dev/full", &["writing to /dev/full failed", "disk full"]);
 }
 
 #[test]
 fn absent_serial_device_is_a_clear_error() {
-    let out = hiddencost()
-        .args([
-            "bench",
-            &model("shuffle.onnx"),
-            "--out",
-            "serial:/dev/ttyHIDDENCOST9",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("serial port /dev/ttyHIDDENCOST9: open"),
-        "{stderr}"
+    output_fails(
+        "serial:/dev/ttyHIDDENCOST9",
+        &["serial port /dev/ttyHIDDENCOST9: open", "plugged in"],
     );
-    assert!(stderr.contains("plugged in"), "{stderr}");
 }
 
 #[test]
