@@ -1,9 +1,12 @@
 //! PID 1 mode: hiddencost as the only program of a minimal Linux image.
 //!
 //! When the kernel starts hiddencost as init, it: mounts proc, sys and devtmpfs (tract reads
-//! /proc/cpuinfo to choose its kernels); reads its settings from the kernel command line
-//! (`hiddencost.models=zoo:resnet50,zoo:vgg16 hiddencost.runs=20 ...`), then from
-//! `hiddencost.conf` on the boot partition if it can mount one; benchmarks the models plus any
+//! /proc/cpuinfo to choose its kernels); loads the kernel modules the image lists in
+//! `/lib/modules/load.order` (card reader, FAT, thermal sensor, cpufreq); reads its settings
+//! from the kernel command line (`hiddencost.models=zoo:resnet50,zoo:vgg16 hiddencost.runs=20
+//! ...`), then from `hiddencost.conf` on the boot partition, which it finds by itself (the
+//! first FAT partition holding a `hiddencost.conf`); sets the cpufreq governor (`performance`
+//! unless told otherwise); benchmarks the models plus any
 //! `.onnx` file in the card's `models/` folder; streams the records to the serial port and to
 //! `results/<time>.jsonl` on the card (fsync per model); prints an end marker; syncs, unmounts
 //! and powers off. Nothing may panic through to the kernel: every failure becomes an error
@@ -17,7 +20,7 @@ use crate::zoo::ZooOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Printed on the console (and the data port, if different) when a run is over.
+/// Printed on the console when a run is over (on the data port, the `end` record marks it).
 pub const END_MARKER: &str = "HIDDENCOST-END";
 
 /// Settings of an unattended run. Kernel command line keys are `hiddencost.<key>=<value>`;
@@ -30,10 +33,14 @@ pub struct InitConfig {
     pub warmup: usize,
     pub events: String,
     pub optimize: Optimize,
-    /// Data port, `/dev/ttyAMA0[@baud]`; `none` for no serial output.
+    /// Data port, `/dev/ttyS1[@baud]`; `console` for init's own stdout (the kernel console);
+    /// `none` for no serial output.
     pub serial: Option<String>,
-    /// Block device of the boot partition (FAT) that holds models/ and gets results/.
+    /// Block device of the boot partition (FAT) that holds models/ and gets results/; `auto`
+    /// finds it, `none` runs without a card.
     pub boot_device: String,
+    /// cpufreq governor to set on every policy before measuring; `keep` leaves it alone.
+    pub governor: String,
     /// Power off at the end (`hiddencost.poweroff=0` keeps the machine up, for debugging).
     pub poweroff: bool,
     pub fake_counters: bool,
@@ -47,8 +54,10 @@ impl Default for InitConfig {
             warmup: 5,
             events: counters::DEFAULT_EVENTS.to_string(),
             optimize: Optimize::Full,
-            serial: Some("/dev/ttyAMA0".into()),
-            boot_device: "/dev/mmcblk0p1".into(),
+            // The Raspberry Pi 4's header UART (GPIO 14/15) with the mainline device tree.
+            serial: Some("/dev/ttyS1".into()),
+            boot_device: "auto".into(),
+            governor: "performance".into(),
             poweroff: true,
             fake_counters: false,
         }
@@ -91,6 +100,11 @@ impl InitConfig {
             }
             "serial" => self.serial = (value != "none").then(|| value.to_string()),
             "boot" => self.boot_device = value.to_string(),
+            "governor" => match value {
+                "" => return bad(),
+                v if v.contains(['/', '.']) => return bad(),
+                v => self.governor = v.to_string(),
+            },
             "poweroff" => self.poweroff = !matches!(value, "0" | "no" | "false"),
             "fake_counters" => self.fake_counters = matches!(value, "1" | "yes" | "true"),
             _ => return Some(format!("unknown setting hiddencost.{key}, ignored")),
@@ -147,18 +161,130 @@ fn mount_pseudo_filesystems() -> Vec<String> {
     notes
 }
 
-fn mount_boot(device: &str) -> Result<(), String> {
+/// Loads the modules the image lists in /lib/modules/load.order (file names, in dependency
+/// order). A module already present (built in, or loaded) is fine; a failure is a run note.
+fn load_modules() -> Vec<String> {
+    let dir = Path::new("/lib/modules");
+    let Ok(order) = std::fs::read_to_string(dir.join("load.order")) else {
+        return Vec::new();
+    };
+    let mut notes = Vec::new();
+    for name in order
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let loaded = std::fs::File::open(dir.join(name))
+            .map_err(|e| e.to_string())
+            .and_then(|f| match rustix::system::finit_module(&f, c"", 0) {
+                Ok(()) | Err(rustix::io::Errno::EXIST) => Ok(()),
+                Err(e) => Err(e.to_string()),
+            });
+        if let Err(e) = loaded {
+            notes.push(format!("loading kernel module {name}: {e}"));
+        }
+    }
+    notes
+}
+
+/// Sets `governor` on every cpufreq policy; silent when the kernel has no cpufreq driver (the
+/// header's context then shows no governor).
+fn set_governor(governor: &str) -> Vec<String> {
+    if governor == "keep" {
+        return Vec::new();
+    }
+    let policies = std::fs::read_dir("/sys/devices/system/cpu/cpufreq")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("policy"));
+    policies
+        .filter_map(|p| {
+            let file = p.path().join("scaling_governor");
+            std::fs::write(&file, governor)
+                .err()
+                .map(|e| format!("setting governor {governor} in {}: {e}", file.display()))
+        })
+        .collect()
+}
+
+/// Block partitions in the order a card is looked for: SD/eMMC, virtio, USB/SATA.
+fn partitions() -> Vec<String> {
+    let mut found: Vec<String> = std::fs::read_dir("/sys/class/block")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join("partition").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    search_order(&mut found);
+    found
+}
+
+fn search_order(names: &mut [String]) {
+    let rank = |n: &str| ["mmcblk", "vd", "sd"].iter().position(|p| n.starts_with(p));
+    names.sort_by_key(|n| (rank(n).unwrap_or(9), n.clone()));
+}
+
+fn mount_vfat(device: &str) -> rustix::io::Result<()> {
     use rustix::mount::{MountFlags, mount};
     let _ = std::fs::create_dir_all(BOOT_MOUNT);
-    // The device node may appear a moment after devtmpfs is mounted (mmc probing).
-    for _ in 0..50 {
-        if Path::new(device).exists() {
+    mount(device, BOOT_MOUNT, "vfat", MountFlags::NOATIME, None)
+}
+
+/// Mounts the boot partition on /boot and returns its device. `auto`: the first FAT partition
+/// that holds a `hiddencost.conf`, waiting up to 10 s for the card to be probed; a device
+/// path: that one (waiting for its node to appear).
+fn mount_boot(device: &str) -> Result<String, String> {
+    const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+    let start = std::time::Instant::now();
+    let pause = || std::thread::sleep(std::time::Duration::from_millis(100));
+    if device != "auto" {
+        while !Path::new(device).exists() && start.elapsed() < WAIT {
+            pause();
+        }
+        return mount_vfat(device)
+            .map(|()| device.to_string())
+            .map_err(|e| format!("mounting the boot partition {device} on {BOOT_MOUNT}: {e}"));
+    }
+    let mut tried = Vec::new();
+    loop {
+        for name in partitions() {
+            let dev = format!("/dev/{name}");
+            if tried.contains(&dev) || mount_vfat(&dev).is_err() {
+                continue;
+            }
+            if Path::new(BOOT_MOUNT).join("hiddencost.conf").exists() {
+                return Ok(dev);
+            }
+            let _ = rustix::mount::unmount(BOOT_MOUNT, rustix::mount::UnmountFlags::empty());
+            tried.push(dev);
+        }
+        if start.elapsed() >= WAIT {
+            return Err(format!(
+                "no boot partition found (a FAT partition with hiddencost.conf) within {} s; \
+                 FAT partitions without it: [{}]",
+                WAIT.as_secs(),
+                tried.join(", ")
+            ));
+        }
+        pause();
+    }
+}
+
+/// `results/<time>.jsonl` on the card, with `-2`, `-3`, ... when a file of that name exists:
+/// a board without a real-time clock starts every boot in 1970, so two runs can share a time.
+fn results_file(card: &Path, now: std::time::SystemTime) -> PathBuf {
+    let stamp = crate::context::rfc3339(now).replace(':', "-");
+    let dir = card.join("results");
+    let mut path = dir.join(format!("{stamp}.jsonl"));
+    for n in 2.. {
+        if !path.exists() {
             break;
         }
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        path = dir.join(format!("{stamp}-{n}.jsonl"));
     }
-    mount(device, BOOT_MOUNT, "vfat", MountFlags::NOATIME, None)
-        .map_err(|e| format!("mounting the boot partition {device} on {BOOT_MOUNT}: {e}"))
+    path
 }
 
 /// The card's own models: every `.onnx` in /boot/models, sorted.
@@ -188,19 +314,22 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
     let mut cfg = InitConfig::default();
     let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
     cfg_notes.extend(cfg.apply_cmdline(&cmdline));
-    let card = match mount_boot(&cfg.boot_device) {
-        Ok(()) => {
+    let card = match (cfg.boot_device.as_str() != "none").then(|| mount_boot(&cfg.boot_device)) {
+        None => false,
+        Some(Ok(device)) => {
+            console(&format!("boot partition {device} on {BOOT_MOUNT}"));
             if let Ok(text) = std::fs::read_to_string(Path::new(BOOT_MOUNT).join("hiddencost.conf"))
             {
                 cfg_notes.extend(cfg.apply_file(&text));
             }
             true
         }
-        Err(e) => {
+        Some(Err(e)) => {
             cfg_notes.push(format!("{e}; results go to the serial port only"));
             false
         }
     };
+    cfg_notes.extend(set_governor(&cfg.governor));
     let mut models = cfg.models.clone();
     if card {
         let extra = card_models();
@@ -214,16 +343,27 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
     }
 
     let mut targets = Vec::new();
-    if let Some(serial) = &cfg.serial {
-        targets.push(Target::parse(&format!("serial:{serial}")).map_err(|e| e.to_string())?);
+    match cfg.serial.as_deref() {
+        None => {}
+        Some("console") => targets.push(Target::Stdout),
+        Some(serial) => {
+            targets.push(Target::parse(&format!("serial:{serial}")).map_err(|e| e.to_string())?)
+        }
     }
     if card {
-        let stamp = crate::context::rfc3339(std::time::SystemTime::now()).replace(':', "-");
-        targets.push(Target::File(PathBuf::from(format!(
-            "{BOOT_MOUNT}/results/{stamp}.jsonl"
-        ))));
+        targets.push(Target::File(results_file(
+            Path::new(BOOT_MOUNT),
+            std::time::SystemTime::now(),
+        )));
     }
-    let (mut sink, failed) = Sink::open_any(&targets).map_err(|e| e.to_string())?;
+    let (mut sink, failed) = match Sink::open_any(&targets) {
+        Ok(opened) => opened,
+        // Nothing else to write to: the records go to the console rather than nowhere.
+        Err(e) => {
+            cfg_notes.push(format!("{e}; the records go to the console"));
+            Sink::open_any(&[Target::Stdout]).map_err(|e| e.to_string())?
+        }
+    };
     cfg_notes.extend(failed.iter().map(|e| format!("{e}; going on without it")));
     let (models, metadata) = bench::models_and_metadata(&models, &ZooOptions::default());
     let opts = BenchOptions {
@@ -254,6 +394,7 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
 /// Entry point when running as PID 1. Never returns.
 pub fn main() -> ! {
     let mut notes = mount_pseudo_filesystems();
+    notes.extend(load_modules());
     let poweroff = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&mut notes)))
     {
         Ok(Ok(poweroff)) => poweroff,
@@ -321,5 +462,52 @@ mod tests {
             c.events, "cycles,r17",
             "a bad event list keeps the previous one"
         );
+    }
+
+    #[test]
+    fn defaults_and_card_settings() {
+        let c = InitConfig::default();
+        assert_eq!(c.serial.as_deref(), Some("/dev/ttyS1"));
+        assert_eq!(
+            (c.boot_device.as_str(), c.governor.as_str()),
+            ("auto", "performance")
+        );
+        let mut c = InitConfig::default();
+        let notes = c.apply_cmdline(
+            "hiddencost.governor=ondemand hiddencost.boot=none hiddencost.serial=console \
+             hiddencost.governor=../../x",
+        );
+        assert_eq!(c.governor, "ondemand", "a path-like governor is refused");
+        assert_eq!(c.boot_device, "none");
+        assert_eq!(c.serial.as_deref(), Some("console"));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+    }
+
+    #[test]
+    fn cards_are_looked_for_first() {
+        let mut names: Vec<String> = ["sda1", "zram0p1", "vda1", "mmcblk1p2", "mmcblk1p1", "sda2"]
+            .map(String::from)
+            .to_vec();
+        search_order(&mut names);
+        assert_eq!(
+            names,
+            ["mmcblk1p1", "mmcblk1p2", "vda1", "sda1", "sda2", "zram0p1"]
+        );
+    }
+
+    #[test]
+    fn results_files_never_collide() {
+        let card = tempfile::tempdir().unwrap();
+        std::fs::create_dir(card.path().join("results")).unwrap();
+        let boot = std::time::UNIX_EPOCH + std::time::Duration::from_secs(7);
+        let first = results_file(card.path(), boot);
+        assert!(
+            first.ends_with("results/1970-01-01T00-00-07Z.jsonl"),
+            "{first:?}"
+        );
+        std::fs::write(&first, "x").unwrap();
+        let second = results_file(card.path(), boot);
+        assert_ne!(first, second);
+        assert!(second.to_string_lossy().ends_with("-2.jsonl"), "{second:?}");
     }
 }
