@@ -62,6 +62,28 @@ fn truncated_last_line_is_skipped_and_named() {
 }
 
 #[test]
+fn kernel_console_lines_on_the_serial_capture_are_one_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = common::small_log();
+    let mut ls = lines(&clean);
+    ls.insert(0, "[    2.910555] Run /init as init process".into());
+    ls.insert(3, "hiddencost: model 1 a".into());
+    ls.push("hiddencost: HIDDENCOST-END".into());
+    let mixed = write(dir.path(), "serial.log", &(ls.join("\n") + "\n"));
+    let plain = write(dir.path(), "plain.jsonl", &clean);
+    let data = load_logs(&[mixed]).unwrap();
+    let reference = load_logs(&[plain]).unwrap();
+    assert_eq!(data.runs.len(), reference.runs.len());
+    assert_eq!(data.notes.len(), 1, "{:#?}", data.notes);
+    assert_eq!(data.notes[0].line, 1);
+    assert!(
+        data.notes[0].reason.starts_with("3 console line(s)"),
+        "{}",
+        data.notes[0].reason
+    );
+}
+
+#[test]
 fn garbage_and_unknown_lines_are_skipped_with_their_line() {
     let dir = tempfile::tempdir().unwrap();
     let mut ls = lines(&common::small_log());
@@ -149,7 +171,7 @@ fn records_before_a_header_and_error_records_are_noted() {
 #[test]
 fn nothing_usable_is_an_error_that_says_why() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "junk.jsonl", "not json\n\0\0\0");
+    let path = write(dir.path(), "junk.jsonl", "{not json\n\0\0\0");
     let opts = AnalyzeOptions {
         logs: vec![path],
         out_dir: dir.path().join("out"),

@@ -143,6 +143,8 @@ struct FileReader<'a> {
     path: &'a Path,
     data: &'a mut Dataset,
     state: State,
+    /// Lines that are not JSON at all (a serial capture with the kernel console on it).
+    console_lines: (usize, usize),
 }
 
 impl<'a> FileReader<'a> {
@@ -151,6 +153,7 @@ impl<'a> FileReader<'a> {
             path,
             data,
             state: State::NoRun,
+            console_lines: (0, 0),
         }
     }
 
@@ -171,6 +174,12 @@ impl<'a> FileReader<'a> {
             self.line(ix + 1, raw, is_last && !ends_with_newline);
         }
         self.finish_run(count);
+        if let (n @ 1.., first) = self.console_lines {
+            self.note(
+                first,
+                format!("{n} console line(s) (text, not records: kernel messages on the serial line?) ignored, the first here"),
+            );
+        }
         if self.data.runs.is_empty() && self.data.notes.is_empty() && bytes.is_empty() {
             self.note(0, "empty file");
         }
@@ -198,6 +207,14 @@ impl<'a> FileReader<'a> {
                     number,
                     format!("truncated line (cut short mid-write: {e}); ignored"),
                 );
+            }
+            // Text that is not a damaged record: kernel or init messages on a serial capture.
+            Err(_) if !text.starts_with('{') && !text.contains(|c: char| c.is_control()) => {
+                if self.console_lines.0 == 0 {
+                    self.console_lines.1 = number;
+                }
+                self.console_lines.0 += 1;
+                return;
             }
             Err(e) => return self.note(number, format!("corrupted line: not JSON ({e}); ignored")),
         };
