@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Builds the static aarch64 musl binary the QEMU tests run, without Docker: rustup's musl
-# target, Debian's gcc-aarch64-linux-gnu as C compiler (tract-linalg assembles its ARM kernels)
-# and linker. Prints the binary's path. Installs what it needs (Debian 12, root).
+# Builds the static aarch64 musl binary without Docker: rustup's musl target, Debian's
+# gcc-aarch64-linux-gnu as C compiler (tract-linalg assembles its ARM kernels) and linker.
+# Prints the binary's path on stdout. Installs what it needs (Debian 12, root).
+#
+#   bash image/aarch64-binary.sh              # profile release (LTO), what goes on a card
+#   PROFILE=qemu-test bash image/aarch64-binary.sh   # release without LTO: CI, faster to build
 set -eu
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
+profile=${PROFILE:-release}
 if ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v file >/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu file >/dev/null
@@ -12,7 +16,7 @@ rustup target add aarch64-unknown-linux-musl >/dev/null 2>&1
 export CC_aarch64_unknown_linux_musl=aarch64-linux-gnu-gcc
 export AR_aarch64_unknown_linux_musl=aarch64-linux-gnu-ar
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=aarch64-linux-gnu-gcc
-cargo build --locked --quiet --profile qemu-test --target aarch64-unknown-linux-musl >&2
-bin=target/aarch64-unknown-linux-musl/qemu-test/hiddencost
+cargo build --locked --quiet --profile "$profile" --target aarch64-unknown-linux-musl >&2
+bin=target/aarch64-unknown-linux-musl/$profile/hiddencost
 file "$bin" | grep -q "ARM aarch64, .*statically linked" || { file "$bin" >&2; exit 1; }
 echo "$bin"

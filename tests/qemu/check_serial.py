@@ -1,21 +1,25 @@
 #!/usr/bin/env python3
 """Checks what came out of a QEMU run: JSON record lines, mixed with console lines.
 
-    python3 tests/qemu/check_serial.py LOG MODE
+    python3 tests/qemu/check_serial.py LOG MODE [ARG]
 
 MODE `user`: qemu-user, where perf_event_open gives ENOSYS: every counter is reported unavailable
 with that reason and is null in every op record, and the run still measures the model.
-MODE `virt`: a full-system boot with the emulated PMU: `cycles` is available and counted in op
-records, the run ends with an end record and the end marker.
+MODE `virt`: a boot on -M virt without a card: `cycles` counted per op by the guest's emulated
+PMU, the end record and the end marker, and the missing card reported as a run note.
+MODE `card` (ARG: the results file copied off the card): a boot with the card image attached:
+as `virt`, and the results file on the card holds exactly the records of the serial line.
+MODE `icount` (ARG: the log of a second, identical boot): -icount runs: `instructions` counted
+per op, and every op's value equal in both boots.
+MODE `raspi4b`: a boot on -M raspi4b: the context names the Raspberry Pi 4 board and its
+Cortex-A72, cpufreq is set to `performance`, `cycles` counted per op, the end marker.
 Prints a summary line and exits non-zero on any failed check.
 """
 import json
 import sys
 
 path, mode = sys.argv[1], sys.argv[2]
-text = open(path, errors="replace").read()
-records = [json.loads(l) for l in text.splitlines() if l.startswith('{"type":')]
-kinds = [r["type"] for r in records]
+arg = sys.argv[3] if len(sys.argv) > 3 else None
 failures = []
 
 
@@ -24,30 +28,64 @@ def check(ok, what):
         failures.append(what)
 
 
+def records_of(text):
+    return [json.loads(l) for l in text.splitlines() if l.startswith('{"type":')]
+
+
+text = open(path, errors="replace").read()
+records = records_of(text)
+kinds = [r["type"] for r in records]
 header = next((r for r in records if r["type"] == "header"), None)
 check(header is not None, "a header record")
 check(kinds and kinds[0] == "header", "the header first")
 models = [r for r in records if r["type"] == "model"]
 ops = [r for r in records if r["type"] == "op"]
+notes = [r["message"] for r in records if r["type"] == "error" and r["model"] == "run"]
 check(len(models) >= 1, "at least one model record")
 check(kinds and kinds[-1] == "end", "the end record last")
 check(all(m["latency_ns"]["median"] > 0 for m in models), "positive latencies")
 check(all(m["output_shapes"] for m in models), "output shapes")
+
+
+def counted(event):
+    values = [op["counters"].get(event) for op in ops]
+    check(all(v is not None and v["median"] > 0 for v in values), f"{event} counted per op")
+    check(all(v["running_ratio"] == 1.0 for v in values if v), f"{event}: no multiplexing")
+
+
 if header:
-    check(header["context"]["arch"] == "aarch64", "arch aarch64 in the context")
+    context = header["context"]
+    check(context["arch"] == "aarch64", "arch aarch64 in the context")
     events = {e["name"]: e for e in header["events"]}
     if mode == "user":
         for name, e in events.items():
             check(not e["available"] and "ENOSYS" in (e["reason"] or ""), f"{name}: ENOSYS reason")
         check(all(v is None for op in ops for v in op["counters"].values()), "null counters")
     else:
-        check(events["cycles"]["available"], "cycles available through the emulated PMU")
-        cycles = [op["counters"]["cycles"] for op in ops]
-        check(all(c is not None and c["median"] > 0 for c in cycles), "cycles counted per op")
-        check(all(c["running_ratio"] == 1.0 for c in cycles if c), "no multiplexing")
         check("HIDDENCOST-END" in text, "the end marker on the console")
-        notes = [r["message"] for r in records if r["type"] == "error" and r["model"] == "run"]
-        check(any("boot partition" in n for n in notes), "the missing card reported as a run note")
+        check(events["cycles"]["available"], "cycles available through the emulated PMU")
+        counted("cycles")
+    if mode == "virt":
+        check(any("no boot partition found" in n for n in notes), "the missing card as a run note")
+    if mode == "card":
+        check(not any("boot partition" in n for n in notes), f"the card found: {notes}")
+        on_card = records_of(open(arg, errors="replace").read())
+        check(on_card == records, f"the card's log equals the serial log "
+              f"({len(on_card)} vs {len(records)} records)")
+    if mode == "icount":
+        check(events["instructions"]["available"], "instructions available under -icount")
+        counted("instructions")
+        other = [r for r in records_of(open(arg, errors="replace").read()) if r["type"] == "op"]
+        check(len(other) == len(ops), "the same ops in both boots")
+        differ = [(a["node"], a["counters"]["instructions"], b["counters"]["instructions"])
+                  for a, b in zip(ops, other)
+                  if a["counters"]["instructions"] != b["counters"]["instructions"]]
+        check(not differ, f"{len(differ)} ops whose instruction counts differ, e.g. {differ[:2]}")
+    if mode == "raspi4b":
+        check(context.get("device_model", "").startswith("Raspberry Pi 4"), "the board's model")
+        check(context.get("cpu_part") == "0xd08", "Cortex-A72 (part 0xd08)")
+        governors = {c["governor"] for c in context.get("cpufreq") or []}
+        check(governors == {"performance"}, f"governor set to performance: {governors}")
 summary = f"{path}: {mode}: {len(records)} records ({len(ops)} ops, {len(models)} models)"
 if failures:
     print(summary + "; FAILED: " + "; ".join(failures))
