@@ -7,8 +7,10 @@ MODE `user`: qemu-user, where perf_event_open gives ENOSYS: every counter is rep
 with that reason and is null in every op record, and the run still measures the model.
 MODE `virt`: a boot on -M virt without a card: `cycles` counted per op by the guest's emulated
 PMU, the end record and the end marker, and the missing card reported as a run note.
-MODE `card` (ARG: the results file copied off the card): a boot with the card image attached:
-as `virt`, and the results file on the card holds exactly the records of the serial line.
+MODE `card` (ARG: the results file copied off the card): a boot with the card image attached,
+`tiny_cnn.onnx` in its models/ and `runs = 3` in its hiddencost.conf: the card's model measured
+after the command line's, its setting applied, and the results file on the card holds exactly
+the records of the serial line.
 MODE `icount` (ARG: the log of a second, identical boot): -icount runs: `instructions` counted
 per op, and every op's value equal in both boots.
 MODE `raspi4b`: a boot on -M raspi4b: the context names the Raspberry Pi 4 board and its
@@ -69,6 +71,9 @@ if header:
         check(any("no boot partition found" in n for n in notes), "the missing card as a run note")
     if mode == "card":
         check(not any("boot partition" in n for n in notes), f"the card found: {notes}")
+        sources = [m["source"] for m in models]
+        check(sources[-1:] == ["/boot/models/tiny_cnn.onnx"], f"the card's model last: {sources}")
+        check(header["options"]["runs"] == 3, "hiddencost.conf on the card wins over cmdline.txt")
         on_card = records_of(open(arg, errors="replace").read())
         check(on_card == records, f"the card's log equals the serial log "
               f"({len(on_card)} vs {len(records)} records)")

@@ -3,9 +3,10 @@
 # QEMU 10 from bookworm-backports among it (-M raspi4b needs QEMU >= 9).
 #  1. qemu-user runs the static binary on a small model: counters unavailable (ENOSYS), no crash.
 #  2. image/build.sh makes the card image from the pinned Debian packages and this binary.
-#  3. -M virt boots its kernel + initramfs with the card image as a disk: records on the serial
-#     line with the guest PMU's cycles, the same log in results/ on the card's FAT partition,
-#     QEMU exits by itself after the power-off.
+#  3. -M virt boots its kernel + initramfs with the card image as a disk, a model and a setting
+#     dropped on the card: records on the serial line with the guest PMU's cycles, the card's
+#     model measured and its setting applied, the same log in results/ on the card's FAT
+#     partition, QEMU exits by itself after the power-off.
 #  4. -M virt without a card: the missing card becomes a run note, records still on serial.
 #  5. -M virt -icount, twice: instructions counted per op, equal in both boots.
 #  6. -M raspi4b boots the card's very kernel, device tree and initramfs: records on the console.
@@ -51,12 +52,15 @@ boot() { # MACHINE LOG [qemu.sh options] -- [kernel command line words]
     grep '^qemu.sh: .*first record' "$log"
 }
 
-echo "-- -M virt with the card image"
+echo "-- -M virt with the card image (a model and a setting dropped on it, as a user would)"
 cp "$dir/hiddencost.img" "$work/card.img"
-boot virt "$work/card.log" --card "$work/card.img" -- \
-    hiddencost.models=zoo:mobilenet,zoo:shufflenetv2 hiddencost.runs=2 hiddencost.warmup=1
 export MTOOLS_SKIP_CHECK=1
 offset=$(( $(sfdisk --dump "$work/card.img" | awk -F'[=,]' '/start=/ {gsub(/ /,""); print $2}') * 512 ))
+mcopy -i "$work/card.img@@$offset" models/tiny_cnn.onnx ::models/
+{ mtype -i "$work/card.img@@$offset" ::hiddencost.conf; echo "runs = 3"; } > "$work/hiddencost.conf"
+mcopy -o -i "$work/card.img@@$offset" "$work/hiddencost.conf" ::hiddencost.conf
+boot virt "$work/card.log" --card "$work/card.img" -- \
+    hiddencost.models=zoo:mobilenet,zoo:shufflenetv2 hiddencost.runs=2 hiddencost.warmup=1
 mdir -b -i "$work/card.img@@$offset" ::results
 results=$(mdir -b -i "$work/card.img@@$offset" ::results | grep '\.jsonl$')
 [ "$(echo "$results" | wc -l)" = 1 ] || { echo "expected one results file on the card: $results"; exit 1; }
