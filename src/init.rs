@@ -247,25 +247,42 @@ fn mount_boot(device: &str) -> Result<String, String> {
             .map(|()| device.to_string())
             .map_err(|e| format!("mounting the boot partition {device} on {BOOT_MOUNT}: {e}"));
     }
-    let mut tried = Vec::new();
+    // What each partition seen gave: `None` a FAT without hiddencost.conf, or the mount error.
+    let mut seen: Vec<(String, Option<String>)> = Vec::new();
     loop {
         for name in partitions() {
             let dev = format!("/dev/{name}");
-            if tried.contains(&dev) || mount_vfat(&dev).is_err() {
+            let at = seen.iter().position(|(d, _)| *d == dev);
+            if at.is_some_and(|i| seen[i].1.is_none()) {
                 continue;
             }
-            if Path::new(BOOT_MOUNT).join("hiddencost.conf").exists() {
-                return Ok(dev);
+            let outcome = match mount_vfat(&dev) {
+                Ok(()) if Path::new(BOOT_MOUNT).join("hiddencost.conf").exists() => return Ok(dev),
+                Ok(()) => {
+                    let _ =
+                        rustix::mount::unmount(BOOT_MOUNT, rustix::mount::UnmountFlags::empty());
+                    None
+                }
+                Err(e) => Some(e.to_string()),
+            };
+            match at {
+                Some(i) => seen[i].1 = outcome,
+                None => seen.push((dev, outcome)),
             }
-            let _ = rustix::mount::unmount(BOOT_MOUNT, rustix::mount::UnmountFlags::empty());
-            tried.push(dev);
         }
         if start.elapsed() >= WAIT {
+            let seen: Vec<String> = seen
+                .iter()
+                .map(|(dev, outcome)| match outcome {
+                    None => format!("{dev}: FAT without hiddencost.conf"),
+                    Some(e) => format!("{dev}: not mountable as vfat ({e})"),
+                })
+                .collect();
             return Err(format!(
                 "no boot partition found (a FAT partition with hiddencost.conf) within {} s; \
-                 FAT partitions without it: [{}]",
+                 partitions seen: [{}]",
                 WAIT.as_secs(),
-                tried.join(", ")
+                seen.join("; ")
             ));
         }
         pause();
