@@ -181,18 +181,17 @@ def tract_bench(binary, path, runs, warmup, threads=None):
     tract's serial executor (its `--threads 1` would be a one-thread pool)."""
     shape = ",".join(str(d) for d in INPUT_SHAPE) + ",f32"
     # -O: optimized, tract's "default" runtime, as hiddencost's --optimize full.
-    cmd = [binary, str(path), "-O", "-i", shape]
+    cmd = [binary, str(path), "-O", "--machine-friendly", "-i", shape]
     if threads:
         cmd += ["--threads", str(threads)]
     cmd += ["bench", "--warmup-loops", str(warmup), "--max-loops", str(runs),
             "--max-time", "600000"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    text = out.stdout + out.stderr
-    m = re.search(r"ran (\d+) times?, ([0-9.]+) (ms|us|µs|s)/i", text)
+    # --machine-friendly: "real: SECONDS" (total bench time / loops, i.e. the mean).
+    m = re.search(r"^real: ([0-9.eE+-]+)$", out.stdout, re.MULTILINE)
     if not m:
-        raise RuntimeError(f"unexpected tract bench output: {text[-500:]}")
-    value = float(m.group(2)) * {"s": 1e3, "ms": 1.0, "us": 1e-3, "µs": 1e-3}[m.group(3)]
-    return {"iters": int(m.group(1)), "mean_ms": value}
+        raise RuntimeError(f"unexpected tract bench output: {out.stdout[-500:]}")
+    return {"mean_ms": float(m.group(1)) * 1e3, "command": " ".join(cmd[1:])}
 
 
 # ---------------------------------------------------------------- report
