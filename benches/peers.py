@@ -184,7 +184,8 @@ def tract_bench(binary, path, runs, warmup, threads=None):
     cmd = [binary, str(path), "-O", "--machine-friendly", "-i", shape]
     if threads:
         cmd += ["--threads", str(threads)]
-    cmd += ["bench", "--warmup-loops", str(warmup), "--max-loops", str(runs),
+    cmd += ["bench", "--allow-random-input", "--warmup-loops", str(warmup),
+            "--max-loops", str(runs),
             "--max-time", "600000"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     # --machine-friendly: "real: SECONDS" (total bench time / loops, i.e. the mean).
