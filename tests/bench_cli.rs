@@ -232,6 +232,12 @@ fn default_output_is_a_new_file_under_results_with_a_summary() {
         "{stdout}"
     );
     assert!(stdout.contains("category"));
+    // The time outside ops and the profiler's reads are a line of their own.
+    assert!(
+        stdout.contains("in no op (tract dispatch, allocation)")
+            && stdout.contains("counter reads"),
+        "{stdout}"
+    );
     let files: Vec<_> = std::fs::read_dir(dir.path().join("results"))
         .unwrap()
         .flatten()
