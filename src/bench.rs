@@ -6,6 +6,7 @@ use crate::context;
 use crate::cost;
 use crate::counters::{self, CounterSet};
 use crate::model::{self, ModelSource, Optimize};
+use crate::noise;
 use crate::record::*;
 use crate::runner::{self, RunConfig};
 use crate::sink::{Sink, SinkError};
@@ -15,6 +16,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
+use tract_linalg::multithread::Executor;
 
 /// Extra facts about a model, carried into its model record.
 pub type Metadata = BTreeMap<String, serde_json::Value>;
@@ -105,7 +107,19 @@ pub struct Outcome {
 /// Called with (model index, model name) before each model: the progress bar's hook.
 pub type Progress<'a> = &'a mut dyn FnMut(usize, &str);
 
-pub fn header(opts: &BenchOptions, counters: &CounterSet) -> Header {
+/// What the header says the counters count.
+pub fn counted_threads(threads: usize) -> String {
+    if threads > 1 {
+        format!(
+            "the calling thread and the {threads} threads of the matmul pool \
+             (inherited counters, summed by the kernel)"
+        )
+    } else {
+        "the calling thread (tract runs single-threaded)".into()
+    }
+}
+
+pub fn header(opts: &BenchOptions, threads: usize, counters: &CounterSet) -> Header {
     Header {
         schema_version: SCHEMA_VERSION,
         tool: env!("CARGO_PKG_NAME").into(),
@@ -121,10 +135,12 @@ pub fn header(opts: &BenchOptions, counters: &CounterSet) -> Header {
             events: opts.events.iter().map(|e| e.name.clone()).collect(),
             cpu: opts.cpu,
             fake_counters: opts.fake_counters,
+            threads,
         },
         context: context::read(),
         events: counters.status.clone(),
         passes: counters.passes(),
+        counted_threads: Some(counted_threads(threads)),
     }
 }
 
@@ -141,16 +157,72 @@ pub fn models_and_metadata(
     (resolved.into_iter().map(|(src, _)| src).collect(), metadata)
 }
 
-/// Benchmarks every model, streaming records to `sink`. Only a sink failure is an `Err`: model
-/// failures become error records and the run goes on.
+/// Benchmarks every model single-threaded, streaming records to `sink`. Only a sink failure is
+/// an `Err`: model failures become error records and the run goes on.
 pub fn run(opts: &BenchOptions, sink: &mut Sink, progress: Progress) -> Result<Outcome, SinkError> {
+    run_threaded(opts, 1, sink, progress)
+}
+
+/// [`run`] with tract's matrix products on a pool of `threads` threads when `threads` > 1
+/// (`--threads`). The pool is built after the counters are opened, so that its threads inherit
+/// them, and is dropped at the end of the run.
+pub fn run_threaded(
+    opts: &BenchOptions,
+    threads: usize,
+    sink: &mut Sink,
+    progress: Progress,
+) -> Result<Outcome, SinkError> {
+    let threads = threads.max(1);
     let started = Instant::now();
     let mut counters = if opts.fake_counters {
         counters::fake::open(&opts.events)
     } else {
-        counters::perf::open(&opts.events)
+        counters::perf::open(&opts.events, threads > 1)
     };
-    sink.write(&Record::Header(header(opts, &counters)))?;
+    let pool = (threads > 1).then(|| matmul_pool(threads));
+    let running = if matches!(pool, Some(Err(_))) {
+        1
+    } else {
+        threads
+    };
+    sink.write(&Record::Header(header(opts, running, &counters)))?;
+    if let Some(Err(message)) = &pool {
+        log::error!("{message}");
+        sink.write(&Record::Error(ErrorRecord {
+            model: "run".into(),
+            message: message.clone(),
+        }))?;
+    }
+    let outcome = run_models(opts, &mut counters, sink, progress, started);
+    if pool.is_some() {
+        tract_linalg::multithread::set_default_executor(Executor::SingleThread);
+    }
+    outcome
+}
+
+/// Builds the matmul pool and makes it tract's default executor.
+fn matmul_pool(threads: usize) -> Result<(), String> {
+    let built =
+        std::panic::catch_unwind(|| Executor::multithread_with_name(threads, "hiddencost-mm"));
+    match built {
+        Ok(executor) => {
+            tract_linalg::multithread::set_default_executor(executor);
+            log::info!("tract matmuls on {threads} threads");
+            Ok(())
+        }
+        Err(_) => Err(format!(
+            "could not start {threads} threads for --threads: the run goes on single-threaded"
+        )),
+    }
+}
+
+fn run_models(
+    opts: &BenchOptions,
+    counters: &mut CounterSet,
+    sink: &mut Sink,
+    progress: Progress,
+    started: Instant,
+) -> Result<Outcome, SinkError> {
     for note in &opts.notes {
         let rec = ErrorRecord {
             model: "run".into(),
@@ -162,7 +234,7 @@ pub fn run(opts: &BenchOptions, sink: &mut Sink, progress: Progress) -> Result<O
     for (ix, src) in opts.models.iter().enumerate() {
         let name = src.name();
         progress(ix, &name);
-        match bench_one(src, opts, &mut counters, sink, &mut outcome)? {
+        match bench_one(src, opts, counters, sink, &mut outcome)? {
             Ok(()) => {}
             Err(message) => {
                 log::error!("{message}");
@@ -228,6 +300,8 @@ fn bench_one(
         warmup: opts.warmup,
         runs: opts.runs,
     };
+    let cpufreq_start = context::read().cpufreq;
+    let thermal_start = context::thermal();
     let measured = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         runner::measure(&loaded, counters, cfg)
     }));
@@ -246,6 +320,20 @@ fn bench_one(
     }
     let sum_op_wall_median_ns = m.ops.iter().map(|o| o.wall_ns.median).sum();
     m.profiled_ns.sort_unstable();
+    m.unattributed_ns.sort_unstable();
+    m.counter_read_ns.sort_unstable();
+    let latency_ns = stats::latency(&mut m.clean_ns);
+    let thermal_end = context::thermal();
+    let warnings = noise::check(&noise::Observed {
+        latency: &latency_ns,
+        cpufreq: &cpufreq_start,
+        cpu: opts.cpu,
+        thermal_start: &thermal_start,
+        thermal_end: &thermal_end,
+    });
+    for w in &warnings {
+        log::warn!("{}: {}", loaded.info.name, w.message);
+    }
     let record = ModelRecord {
         model: loaded.info.name.clone(),
         source: loaded.info.source.clone(),
@@ -255,14 +343,18 @@ fn bench_one(
         source_nodes: loaded.info.sources.len(),
         executed_nodes: loaded.exec.len(),
         cost: loaded.info.totals,
-        latency_ns: stats::latency(&mut m.clean_ns),
+        latency_ns,
         runs: opts.runs,
         warmup: opts.warmup,
         sum_op_wall_median_ns,
         profiled_latency_median_ns: stats::percentile(&m.profiled_ns, 50.0),
+        unattributed_median_ns: Some(stats::percentile(&m.unattributed_ns, 50.0)),
+        counter_read_median_ns: Some(stats::percentile(&m.counter_read_ns, 50.0)),
+        counter_totals: std::mem::take(&mut m.run_totals),
+        warnings,
         peak_rss_bytes: context::peak_rss_bytes(),
         load_ns,
-        thermal_end: context::thermal(),
+        thermal_end,
         metadata,
     };
     if !peak_reset {

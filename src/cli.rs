@@ -173,6 +173,10 @@ pub struct MeasureArgs {
     /// Pin the benchmark to this CPU.
     #[arg(long)]
     pub cpu: Option<usize>,
+    /// Threads for tract's matrix products (a pool beside the calling thread when above 1; the
+    /// counters then also count the pool's threads).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub threads: u64,
     /// Deterministic fake counters (for tests).
     #[arg(long, hide = true)]
     pub fake_counters: bool,
@@ -289,6 +293,12 @@ fn measure(args: MeasureArgs, target: &Target) -> Result<(bench::Outcome, String
         fake_counters: args.fake_counters,
         notes: Vec::new(),
     };
+    if let (Some(cpu), 2..) = (args.cpu, args.threads) {
+        log::warn!(
+            "--cpu {cpu} also pins the {} matmul threads to CPU {cpu}: they take turns",
+            args.threads
+        );
+    }
     if let Some(cpu) = args.cpu {
         if cpu >= rustix::thread::CpuSet::MAX_CPU {
             bail!(
@@ -312,7 +322,7 @@ fn measure(args: MeasureArgs, target: &Target) -> Result<(bench::Outcome, String
         bar.set_position(ix as u64);
         bar.set_message(name.to_string());
     };
-    let outcome = bench::run(&opts, &mut sink, &mut progress)?;
+    let outcome = bench::run_threaded(&opts, args.threads as usize, &mut sink, &mut progress)?;
     bar.finish_and_clear();
     Ok((outcome, sink.label().to_string()))
 }

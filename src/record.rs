@@ -61,6 +61,10 @@ pub struct Header {
     pub events: Vec<EventStatus>,
     /// Number of per-op passes each model runs (one per counter group).
     pub passes: usize,
+    /// Which threads the counters count: the calling thread only (`--threads 1`), or also the
+    /// matmul pool's threads (inherited counters, `--threads N`). Absent in older logs.
+    #[serde(default)]
+    pub counted_threads: Option<String>,
 }
 
 /// The options a run was made with, as the runner saw them.
@@ -77,6 +81,13 @@ pub struct RunOptions {
     /// CPU the process was pinned to (`--cpu`).
     pub cpu: Option<usize>,
     pub fake_counters: bool,
+    /// Threads tract's matrix products run on (`--threads`; 1 in older logs).
+    #[serde(default = "one")]
+    pub threads: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// The machine a run happened on. Every field is best effort: `null` when unreadable.
@@ -258,6 +269,23 @@ pub struct ModelRecord {
     pub sum_op_wall_median_ns: u64,
     /// Median end-to-end time of a per-op (instrumented) run.
     pub profiled_latency_median_ns: u64,
+    /// Median over per-op runs of the time in no operator: end-to-end minus the ops' wall times
+    /// minus `counter_read_median_ns` (tract's dispatch, allocation, input and output handling).
+    /// Absent in older logs.
+    #[serde(default)]
+    pub unattributed_median_ns: Option<u64>,
+    /// Median over per-op runs of the time spent reading counters (one read per op boundary):
+    /// the profiler's own cost inside a per-op run. Absent in older logs.
+    #[serde(default)]
+    pub counter_read_median_ns: Option<u64>,
+    /// Per event: median over per-op runs of the count from the run's first op to its last
+    /// (the sum of the ops' counts of a run); `null` for an event not counted.
+    #[serde(default)]
+    pub counter_totals: BTreeMap<String, Option<u64>>,
+    /// What may make this model's numbers noisy: a clean pass that varies too much, a cpufreq
+    /// governor other than `performance`, a temperature rise (see docs/records.md).
+    #[serde(default)]
+    pub warnings: Vec<NoiseWarning>,
     /// Peak resident set size while this model was measured (VmHWM, reset per model when the
     /// kernel allows it).
     pub peak_rss_bytes: Option<u64>,
@@ -266,6 +294,16 @@ pub struct ModelRecord {
     /// Extra per-model facts, e.g. the zoo's published top-1/top-5 error.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, serde_json::Value>,
+}
+
+/// One reason to distrust a model's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct NoiseWarning {
+    /// `cv` (clean-pass coefficient of variation over the threshold), `governor` (cpufreq
+    /// governor not `performance`) or `temperature` (a thermal zone rose during the model).
+    pub kind: String,
+    /// What was seen, with the numbers and the threshold.
+    pub message: String,
 }
 
 /// A model (or the run) that failed, and what the user can do about it.

@@ -2,15 +2,25 @@
 //!
 //! Clean pass: `warmup` whole inferences, then `runs` timed ones with no hook: the end-to-end
 //! latency users get. Per-op passes: the same runs through tract's per-node hook
-//! (`SimpleState::run_plan_with_eval`). Around each node the hook reads the pass's counter
-//! group and the clock into buffers allocated before the pass; it never clones the node's
-//! inputs (that would keep extra references alive and push ops onto copy paths), allocates,
-//! logs or formats. Medians and records are computed after the pass.
+//! (`SimpleState::run_plan_with_eval`). The hook never clones the node's inputs (that would keep
+//! extra references alive and push ops onto copy paths), allocates, logs or formats; it writes
+//! into buffers allocated before the pass, and medians and records are computed after it.
+//!
+//! One counter read per boundary: the hook reads the clock before and after the op's own
+//! evaluation (its `wall_ns`), then reads the counter group once. The counts of an op are the
+//! difference between that read and the previous one (the end of the previous recorded op, or,
+//! for the first op of a run, a read just before it), so the counts of consecutive ops add up
+//! exactly to the run's total between its first and last read, with nothing counted twice; they
+//! include tract's dispatch between the two ops (storing outputs, freeing tensors, gathering
+//! inputs, the model-input node). The time of that dispatch is not in any op's `wall_ns`: per
+//! run, end-to-end minus the ops' wall times minus the time spent in counter reads is the
+//! *unattributed* time, reported on its own.
 
 use crate::counters::{CounterGroup, CounterSet, MAX_GROUP_EVENTS};
 use crate::model::LoadedModel;
 use crate::record::{CounterValue, OpRecord, WallNs};
 use crate::stats;
+use crate::timer;
 use std::collections::BTreeMap;
 use std::time::Instant;
 use tract_core::internal::*;
@@ -30,8 +40,17 @@ pub enum RunError {
 /// What measuring one model produced.
 pub struct Measurement {
     pub clean_ns: Vec<u64>,
+    /// End-to-end time of every recorded run of every per-op pass.
     pub profiled_ns: Vec<u64>,
+    /// Per recorded run: end-to-end minus the ops' wall times minus the counter reads.
+    pub unattributed_ns: Vec<u64>,
+    /// Per recorded run: time spent reading counters (the profiler's own cost).
+    pub counter_read_ns: Vec<u64>,
     pub ops: Vec<OpRecord>,
+    /// Per event name: median over runs of the count from the run's first to its last read
+    /// (`None` when the event was not counted). With one read per boundary this equals the sum
+    /// of the ops' counts of that run.
+    pub run_totals: BTreeMap<String, Option<u64>>,
     /// Passes whose counter reads failed (their counters are null in the records).
     pub failed_passes: Vec<usize>,
 }
@@ -43,20 +62,27 @@ const NO_SLOT: u32 = u32::MAX;
 struct PassSamples {
     stride: usize,
     words: Vec<u64>,
+    /// Per run, `stride - 1` words: the counts from the run's first read to its last.
+    totals: Vec<u64>,
     read_errors: u64,
 }
+
+/// Words of one counter read: time_enabled, time_running, one per event.
+type Reading = [u64; MAX_GROUP_EVENTS + 2];
 
 fn run_pass(
     model: &LoadedModel,
     slot_of: &[u32],
     mut group: Option<&mut Box<dyn CounterGroup>>,
     cfg: RunConfig,
-    e2e: &mut Vec<u64>,
+    out: &mut Measurement,
 ) -> TractResult<PassSamples> {
     let n = model.exec.len();
     let events = group.as_ref().map(|g| g.events().len()).unwrap_or(0);
-    let stride = 3 + events;
+    let width = 2 + events;
+    let stride = 1 + width;
     let mut words = vec![0u64; cfg.runs * n * stride];
+    let mut totals = vec![0u64; cfg.runs * width];
     let mut read_errors = 0u64;
     let mut state = SimpleState::new(&model.plan)?;
     if let Some(g) = group.as_mut() {
@@ -66,40 +92,67 @@ fn run_pass(
     for run in 0..cfg.runs + 1 {
         let recorded = run > 0;
         let base = run.saturating_sub(1) * n * stride;
-        let start = Instant::now();
+        let mut first: Reading = [0; MAX_GROUP_EVENTS + 2];
+        let mut last: Reading = [0; MAX_GROUP_EVENTS + 2];
+        let mut have_first = false;
+        let mut read_ticks = 0u64;
+        let start = timer::now();
         state.run_plan_with_eval(model.inputs.clone(), |ctx, op_state, node, inputs| {
             let slot = slot_of[node.id];
             if slot == NO_SLOT || !recorded {
                 return tract_core::plan::eval(ctx, op_state, node, inputs);
             }
-            let mut before = [0u64; MAX_GROUP_EVENTS + 2];
-            let mut after = [0u64; MAX_GROUP_EVENTS + 2];
-            if let Some(g) = group.as_mut() {
-                read_errors += g.read(&mut before).is_err() as u64;
+            if !have_first {
+                if let Some(g) = group.as_mut() {
+                    let r0 = timer::now();
+                    read_errors += g.read(&mut first).is_err() as u64;
+                    last = first;
+                    read_ticks += timer::now().wrapping_sub(r0);
+                }
+                have_first = true;
             }
-            let t0 = Instant::now();
+            let t0 = timer::now();
             let result = tract_core::plan::eval(ctx, op_state, node, inputs);
-            let wall_ns = t0.elapsed().as_nanos() as u64;
-            if let Some(g) = group.as_mut() {
-                read_errors += g.read(&mut after).is_err() as u64;
-            }
+            let t1 = timer::now();
             let at = base + slot as usize * stride;
-            words[at] = wall_ns;
-            for i in 0..events + 2 {
-                words[at + 1 + i] = after[i].wrapping_sub(before[i]);
+            words[at] = t1.wrapping_sub(t0);
+            if let Some(g) = group.as_mut() {
+                let mut now: Reading = [0; MAX_GROUP_EVENTS + 2];
+                read_errors += g.read(&mut now).is_err() as u64;
+                for i in 0..width {
+                    words[at + 1 + i] = now[i].wrapping_sub(last[i]);
+                }
+                last = now;
+                read_ticks += timer::now().wrapping_sub(t1);
             }
             result
         })?;
+        let e2e_ticks = timer::now().wrapping_sub(start);
         if recorded {
-            e2e.push(start.elapsed().as_nanos() as u64);
+            let run_ix = run - 1;
+            for i in 0..width {
+                totals[run_ix * width + i] = last[i].wrapping_sub(first[i]);
+            }
+            let ops_ticks: u64 = (0..n).map(|slot| words[base + slot * stride]).sum();
+            let e2e = timer::ticks_to_ns(e2e_ticks);
+            let ops = timer::ticks_to_ns(ops_ticks);
+            let reads = timer::ticks_to_ns(read_ticks);
+            out.profiled_ns.push(e2e);
+            out.counter_read_ns.push(reads);
+            out.unattributed_ns
+                .push(e2e.saturating_sub(ops).saturating_sub(reads));
         }
     }
     if let Some(g) = group.as_mut() {
         g.disable()?;
     }
+    for w in words.iter_mut().step_by(stride) {
+        *w = timer::ticks_to_ns(*w);
+    }
     Ok(PassSamples {
         stride,
         words,
+        totals,
         read_errors,
     })
 }
@@ -134,36 +187,68 @@ pub fn measure(
     drop(state);
 
     // Per-op passes, one per counter group (one without counters if there are none).
-    let mut profiled_ns = Vec::with_capacity(cfg.runs * counters.passes());
+    let samples = cfg.runs * counters.passes();
+    let mut m = Measurement {
+        clean_ns,
+        profiled_ns: Vec::with_capacity(samples),
+        unattributed_ns: Vec::with_capacity(samples),
+        counter_read_ns: Vec::with_capacity(samples),
+        ops: Vec::new(),
+        run_totals: BTreeMap::new(),
+        failed_passes: Vec::new(),
+    };
     let mut passes: Vec<PassSamples> = Vec::new();
     if counters.groups.is_empty() {
-        passes.push(run_pass(model, &slot_of, None, cfg, &mut profiled_ns).map_err(fail)?);
+        passes.push(run_pass(model, &slot_of, None, cfg, &mut m).map_err(fail)?);
     }
     for group in counters.groups.iter_mut() {
-        passes.push(run_pass(model, &slot_of, Some(group), cfg, &mut profiled_ns).map_err(fail)?);
+        passes.push(run_pass(model, &slot_of, Some(group), cfg, &mut m).map_err(fail)?);
     }
-    let failed_passes: Vec<usize> = passes
+    m.failed_passes = passes
         .iter()
         .enumerate()
         .filter(|(_, p)| p.read_errors > 0)
         .map(|(i, _)| i)
         .collect();
-    for &p in &failed_passes {
+    for &p in &m.failed_passes {
         log::warn!(
             "{}: counter reads failed in pass {p}; its counters are null",
             model.info.name
         );
     }
 
-    let ops = (0..n)
-        .map(|slot| op_record(model, slot, counters, &passes, &failed_passes, cfg.runs))
+    m.ops = (0..n)
+        .map(|slot| op_record(model, slot, counters, &passes, &m.failed_passes, cfg.runs))
         .collect();
-    Ok(Measurement {
-        clean_ns,
-        profiled_ns,
-        ops,
-        failed_passes,
-    })
+    for (ev, status) in counters.status.iter().enumerate() {
+        let total = member_of(counters, &m.failed_passes, ev).map(|(p, member)| {
+            let pass = &passes[p];
+            let width = pass.stride - 1;
+            let mut v: Vec<u64> = (0..cfg.runs)
+                .map(|r| pass.totals[r * width + 2 + member])
+                .collect();
+            v.sort_unstable();
+            stats::percentile(&v, 50.0)
+        });
+        m.run_totals.insert(status.name.clone(), total);
+    }
+    Ok(m)
+}
+
+/// The pass counting event `ev` and the event's position in that pass's group, unless the
+/// event is unavailable or its pass failed.
+fn member_of(counters: &CounterSet, failed: &[usize], ev: usize) -> Option<(usize, usize)> {
+    let status = &counters.status[ev];
+    let p = status
+        .pass
+        .filter(|p| status.available && !failed.contains(p))?;
+    let member = counters
+        .groups
+        .get(p)?
+        .events()
+        .iter()
+        .position(|&e| e == ev)?;
+    Some((p, member))
 }
 
 fn op_record(
@@ -184,28 +269,23 @@ fn op_record(
 
     let mut values: BTreeMap<String, Option<CounterValue>> = BTreeMap::new();
     for (ev, status) in counters.status.iter().enumerate() {
-        let measured = status
-            .pass
-            .filter(|p| status.available && !failed.contains(p))
-            .and_then(|p| {
-                let group = counters.groups.get(p)?;
-                let member = group.events().iter().position(|&e| e == ev)?;
-                let pass = &passes[p];
-                let mut v: Vec<u64> = (0..runs)
-                    .map(|r| pass.words[at(pass, r) + 3 + member])
-                    .collect();
-                let enabled: u64 = (0..runs).map(|r| pass.words[at(pass, r) + 1]).sum();
-                let running: u64 = (0..runs).map(|r| pass.words[at(pass, r) + 2]).sum();
-                v.sort_unstable();
-                Some(CounterValue {
-                    median: stats::percentile(&v, 50.0),
-                    running_ratio: if enabled == 0 {
-                        0.0
-                    } else {
-                        running as f64 / enabled as f64
-                    },
-                })
-            });
+        let measured = member_of(counters, failed, ev).map(|(p, member)| {
+            let pass = &passes[p];
+            let mut v: Vec<u64> = (0..runs)
+                .map(|r| pass.words[at(pass, r) + 3 + member])
+                .collect();
+            let enabled: u64 = (0..runs).map(|r| pass.words[at(pass, r) + 1]).sum();
+            let running: u64 = (0..runs).map(|r| pass.words[at(pass, r) + 2]).sum();
+            v.sort_unstable();
+            CounterValue {
+                median: stats::percentile(&v, 50.0),
+                running_ratio: if enabled == 0 {
+                    0.0
+                } else {
+                    running as f64 / enabled as f64
+                },
+            }
+        });
         values.insert(status.name.clone(), measured);
     }
 

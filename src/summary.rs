@@ -58,6 +58,19 @@ pub fn render(models: &[ModelRecord], ops: &[OpRecord]) -> String {
             m.runs,
             ms(m.sum_op_wall_median_ns)
         );
+        if let (Some(u), Some(r)) = (m.unattributed_median_ns, m.counter_read_median_ns) {
+            let _ = writeln!(
+                out,
+                "  per-op run: median {:.3} ms; of a run (medians): in no op (tract dispatch, \
+                 allocation) {:.3} ms, counter reads {:.3} ms",
+                ms(m.profiled_latency_median_ns),
+                ms(u),
+                ms(r)
+            );
+        }
+        for w in &m.warnings {
+            let _ = writeln!(out, "  warning ({}): {}", w.kind, w.message);
+        }
         table(&mut out, "executed op", &by_key(&mine, |o| o.op.as_str()));
         table(
             &mut out,

@@ -140,6 +140,9 @@ fn bad_arguments_are_usage_errors() {
     for args in [
         vec!["bench", "x.onnx", "--input-shape", "1,a,3"],
         vec!["bench", "x.onnx", "--runs", "0"],
+        vec!["bench", "x.onnx", "--threads", "0"],
+        vec!["bench", "x.onnx", "--threads", "two"],
+        vec!["bench", "x.onnx", "--threads", "257"],
         vec!["bench", "x.onnx", "--events", "cycels"],
         vec!["bench", "x.onnx", "--out", "serial:/dev/ttyS0@fast"],
         vec!["analyze"],

@@ -89,6 +89,24 @@ fn fake_counters_give_exact_per_op_deltas() {
         }
         assert!(op["wall_ns"]["median"].as_u64().unwrap() > 0);
     }
+    // One counter read per op boundary: a run's first read, then one after each op. The ops'
+    // counts therefore add up to the run's total, which is executed ops x (e+1)*1000 (two reads
+    // per op would make the total twice as large).
+    let m = &of_type(&recs, "model")[0];
+    let n = m["executed_nodes"].as_u64().unwrap();
+    assert_eq!(ops.len() as u64, n);
+    for (e, name) in names.iter().enumerate() {
+        let sum: u64 = ops
+            .iter()
+            .map(|o| o["counters"][name]["median"].as_u64().unwrap())
+            .sum();
+        assert_eq!(m["counter_totals"][name], sum, "{name}");
+        assert_eq!(sum, n * (e as u64 + 1) * 1000, "{name}");
+    }
+    // Time outside ops and in counter reads is reported, not hidden.
+    assert!(m["unattributed_median_ns"].is_u64(), "{m}");
+    assert!(m["counter_read_median_ns"].is_u64(), "{m}");
+    assert!(m["warnings"].is_array(), "{m}");
     // The source view covers every executed op and MACs land once per source node.
     let macs: u64 = ops.iter().map(|o| o["macs"].as_u64().unwrap()).sum();
     assert_eq!(macs, 22688);
@@ -214,6 +232,12 @@ fn default_output_is_a_new_file_under_results_with_a_summary() {
         "{stdout}"
     );
     assert!(stdout.contains("category"));
+    // The time outside ops and the profiler's reads are a line of their own.
+    assert!(
+        stdout.contains("in no op (tract dispatch, allocation)")
+            && stdout.contains("counter reads"),
+        "{stdout}"
+    );
     let files: Vec<_> = std::fs::read_dir(dir.path().join("results"))
         .unwrap()
         .flatten()
@@ -279,4 +303,29 @@ fn cpu_pinning_is_applied_and_recorded() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot pin to CPU 4096"));
+}
+
+#[test]
+fn threads_are_accepted_recorded_and_counted() {
+    let (one, _) = bench_stdout(&[&model("tiny_cnn.onnx"), "--runs", "1", "--fake-counters"]);
+    assert_eq!(one[0]["options"]["threads"], 1);
+    let single = one[0]["counted_threads"].as_str().unwrap();
+    assert!(
+        single.contains("calling thread") && !single.contains("pool"),
+        "{single}"
+    );
+
+    let (two, _) = bench_stdout(&[&model("tiny_cnn.onnx"), "--runs", "2", "--threads", "2"]);
+    assert_eq!(two[0]["options"]["threads"], 2);
+    let counted = two[0]["counted_threads"].as_str().unwrap();
+    assert!(
+        counted.contains("2 threads of the matmul pool"),
+        "{counted}"
+    );
+    let m = &of_type(&two, "model")[0];
+    assert_eq!(m["macs"], 22688);
+    assert_eq!(two.last().unwrap()["models_ok"], 1);
+    // Same model, same graph: the pool changes where matmuls run, not what runs.
+    let ops1 = of_type(&one, "op").len();
+    assert_eq!(of_type(&two, "op").len(), ops1);
 }

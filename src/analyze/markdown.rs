@@ -103,6 +103,7 @@ pub fn report_md(a: &Analysis, data: &Dataset, svgs: &[String], traces: &[String
     let _ = write!(s, "## Devices\n\n{}\n", devices_md(data));
     let models = sections::models_table(a, data).to_markdown();
     let _ = write!(s, "## 1. Models\n\n{MODELS}\n\n{models}\n");
+    warnings_md(&mut s, data);
 
     let _ = write!(s, "## 2. Where the time goes\n\n{SHARES}\n\n");
     let executed = sections::shares_table(a, data, View::Executed).to_markdown();
@@ -162,6 +163,26 @@ pub fn report_md(a: &Analysis, data: &Dataset, svgs: &[String], traces: &[String
     }
     skipped_md(&mut s, data);
     s
+}
+
+/// The noise warnings the bench wrote into model records (clean-pass variation, governor,
+/// temperature), when there are any.
+fn warnings_md(s: &mut String, data: &Dataset) {
+    let mut lines = Vec::new();
+    for run in &data.runs {
+        for w in &run.model.warnings {
+            lines.push(format!(
+                "- {} / `{}`: {} ({})",
+                data.device_label(run),
+                run.model.model,
+                w.message.replace('|', "\\|"),
+                w.kind
+            ));
+        }
+    }
+    if !lines.is_empty() {
+        let _ = write!(s, "### Measurement warnings\n\n{}\n\n", lines.join("\n"));
+    }
 }
 
 fn skipped_md(s: &mut String, data: &Dataset) {

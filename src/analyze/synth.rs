@@ -127,6 +127,7 @@ fn header(device: &SynthDevice, models: &[SynthModel]) -> Header {
             events: SYNTH_EVENTS.iter().map(|e| e.to_string()).collect(),
             cpu: Some(0),
             fake_counters: false,
+            threads: 1,
         },
         context: Context {
             hostname: device.hostname.clone(),
@@ -165,6 +166,7 @@ fn header(device: &SynthDevice, models: &[SynthModel]) -> Header {
             })
             .collect(),
         passes: 1,
+        counted_threads: Some("calling thread".into()),
     }
 }
 
@@ -396,6 +398,10 @@ fn model_records(device: &SynthDevice, m: &SynthModel) -> Vec<Record> {
         warmup: 1,
         sum_op_wall_median_ns: sum_ns,
         profiled_latency_median_ns: sum_ns * 102 / 100,
+        unattributed_median_ns: Some(sum_ns / 100),
+        counter_read_median_ns: Some(sum_ns / 100),
+        counter_totals: BTreeMap::new(),
+        warnings: Vec::new(),
         peak_rss_bytes: Some(50_000_000),
         load_ns: 1_000_000,
         thermal_end: vec![ThermalZone {

@@ -8,6 +8,12 @@
 //!
 //! Reading: the group is read with one `read(2)` of the leader into a stack buffer (the
 //! crate's own `Group::read` allocates, which the per-op hot path must not do).
+//!
+//! Threads: the counters count the calling thread. With `inherit` (asked for by `--threads N`)
+//! they also count every thread that thread creates afterwards, i.e. the matmul pool built
+//! after the counters are opened; a read of the leader then returns the sum over the calling
+//! thread and those threads (the kernel adds the inherited children's counts), still one
+//! `read(2)`.
 
 use super::{CounterGroup, CounterSet, EventKind, EventSpec, MAX_READ_WORDS, describe_errno};
 use crate::record::EventStatus;
@@ -16,7 +22,7 @@ use perf_event::{Builder, Counter, Group};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-fn builder(kind: EventKind) -> Builder<'static> {
+fn builder(kind: EventKind, inherit: bool) -> Builder<'static> {
     let mut b = match kind {
         EventKind::Hardware(n) => Builder::new(Hardware::from(n)),
         EventKind::Cache(which, op, result) => Builder::new(Cache {
@@ -27,9 +33,9 @@ fn builder(kind: EventKind) -> Builder<'static> {
         EventKind::Raw(n) => Builder::new(Raw::new(n)),
         EventKind::Software(n) => Builder::new(Software::from(n)),
     };
-    // Count this thread on whichever CPU it runs, user space only (the crate's default):
-    // tract runs single-threaded here, so this thread's counts are the operator's.
-    b.observe_self().any_cpu();
+    // Count this thread on whichever CPU it runs, user space only (the crate's default), and,
+    // with `inherit`, the threads it creates from now on (the matmul pool of `--threads`).
+    b.observe_self().any_cpu().inherit(inherit);
     b
 }
 
@@ -41,11 +47,11 @@ pub struct PerfGroup {
 }
 
 impl PerfGroup {
-    fn open(all: &[EventSpec], members: &[usize]) -> io::Result<PerfGroup> {
-        let mut group = Group::new()?;
+    fn open(all: &[EventSpec], members: &[usize], inherit: bool) -> io::Result<PerfGroup> {
+        let mut group = Group::builder().any_cpu().inherit(inherit).build_group()?;
         let mut counters = Vec::with_capacity(members.len());
         for &ix in members {
-            counters.push(group.add(&builder(all[ix].kind))?);
+            counters.push(group.add(&builder(all[ix].kind, inherit))?);
         }
         Ok(PerfGroup {
             group,
@@ -114,8 +120,9 @@ impl CounterGroup for PerfGroup {
     }
 }
 
-/// Opens what can be opened of `events` and packs it into passes.
-pub fn open(events: &[EventSpec]) -> CounterSet {
+/// Opens what can be opened of `events` and packs it into passes. `inherit`: also count the
+/// threads this thread creates after this call.
+pub fn open(events: &[EventSpec], inherit: bool) -> CounterSet {
     let mut status: Vec<EventStatus> = events
         .iter()
         .map(|e| EventStatus {
@@ -129,7 +136,7 @@ pub fn open(events: &[EventSpec]) -> CounterSet {
     let mut pmu = Vec::new();
     let mut software = Vec::new();
     for (ix, e) in events.iter().enumerate() {
-        match builder(e.kind).build() {
+        match builder(e.kind, inherit).build() {
             Ok(_) => {
                 status[ix].available = true;
                 if e.kind.uses_pmu() {
@@ -148,7 +155,7 @@ pub fn open(events: &[EventSpec]) -> CounterSet {
     let mut current: Vec<usize> = Vec::new();
     for &ix in &pmu {
         current.push(ix);
-        if fits(events, &current, &software) {
+        if fits(events, &current, &software, inherit) {
             continue;
         }
         current.pop();
@@ -156,7 +163,7 @@ pub fn open(events: &[EventSpec]) -> CounterSet {
             chunks.push(std::mem::take(&mut current));
         }
         current.push(ix);
-        if !fits(events, &current, &software) {
+        if !fits(events, &current, &software, inherit) {
             current.pop();
             status[ix].available = false;
             status[ix].reason = Some("opens, but the kernel could not schedule it".into());
@@ -172,7 +179,7 @@ pub fn open(events: &[EventSpec]) -> CounterSet {
     let mut groups: Vec<Box<dyn CounterGroup>> = Vec::new();
     for chunk in chunks {
         let members: Vec<usize> = chunk.iter().chain(&software).copied().collect();
-        match PerfGroup::open(events, &members) {
+        match PerfGroup::open(events, &members, inherit) {
             Ok(g) => {
                 for &ix in &chunk {
                     status[ix].pass = Some(groups.len());
@@ -211,9 +218,9 @@ pub fn open(events: &[EventSpec]) -> CounterSet {
     CounterSet { status, groups }
 }
 
-fn fits(events: &[EventSpec], pmu: &[usize], software: &[usize]) -> bool {
+fn fits(events: &[EventSpec], pmu: &[usize], software: &[usize], inherit: bool) -> bool {
     let members: Vec<usize> = pmu.iter().chain(software).copied().collect();
-    match PerfGroup::open(events, &members) {
+    match PerfGroup::open(events, &members, inherit) {
         Ok(mut g) => g.schedulable().unwrap_or(false),
         Err(_) => false,
     }
@@ -229,7 +236,7 @@ mod tests {
     #[test]
     fn every_event_is_available_or_explained() {
         let events = parse_events("cycles,instructions,task-clock").unwrap();
-        let set = open(&events);
+        let set = open(&events, false);
         assert_eq!(set.status.len(), events.len());
         for s in &set.status {
             assert_eq!(s.available, s.reason.is_none(), "{s:?}");
@@ -242,7 +249,7 @@ mod tests {
     #[test]
     fn task_clock_reads_through_the_raw_group_path() {
         let events = parse_events("").unwrap();
-        let mut set = open(&events);
+        let mut set = open(&events, false);
         let task = set
             .status
             .iter()
@@ -274,5 +281,62 @@ mod tests {
             "task-clock did not advance: {a:?} {b:?}"
         );
         assert!(b[0] >= a[0] && b[1] >= a[1]);
+    }
+
+    /// With `inherit`, a thread created after the counters were opened is counted too: while
+    /// this thread sleeps, a child burns 30 ms of its own CPU time, and the group read (with
+    /// the child still alive) must show at least that much task-clock.
+    #[test]
+    fn inherited_counters_count_a_later_thread() {
+        let events = parse_events("").unwrap();
+        let mut set = open(&events, true);
+        let task = set
+            .status
+            .iter()
+            .position(|s| s.name == "task-clock")
+            .unwrap();
+        if !set.status[task].available {
+            let reason = set.status[task].reason.clone().unwrap();
+            assert!(
+                reason.contains("ENOSYS") || reason.contains("EACCES"),
+                "{reason}"
+            );
+            return;
+        }
+        let g = &mut set.groups[0];
+        let at = g.events().iter().position(|&e| e == task).unwrap();
+        let (mut a, mut b) = ([0u64; MAX_READ_WORDS], [0u64; MAX_READ_WORDS]);
+        g.enable().unwrap();
+        g.read(&mut a).unwrap();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let (quit_tx, quit_rx) = std::sync::mpsc::channel::<()>();
+        let child = std::thread::spawn(move || {
+            let cpu = || rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+            let start = cpu();
+            let mut x = 0u64;
+            loop {
+                for i in 0..100_000u64 {
+                    x = std::hint::black_box(x ^ i.wrapping_mul(0x9e37));
+                }
+                let now = cpu();
+                let ns =
+                    (now.tv_sec - start.tv_sec) * 1_000_000_000 + (now.tv_nsec - start.tv_nsec);
+                if ns >= 30_000_000 {
+                    break;
+                }
+            }
+            done_tx.send(()).unwrap();
+            quit_rx.recv().ok();
+        });
+        done_rx.recv().unwrap();
+        g.read(&mut b).unwrap();
+        quit_tx.send(()).unwrap();
+        child.join().unwrap();
+        g.disable().unwrap();
+        let counted = b[2 + at] - a[2 + at];
+        assert!(
+            counted >= 30_000_000,
+            "task-clock {counted} ns: the child was not counted"
+        );
     }
 }
