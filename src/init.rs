@@ -33,6 +33,8 @@ pub struct InitConfig {
     pub warmup: usize,
     pub events: String,
     pub optimize: Optimize,
+    /// Threads for tract's matrix products (`--threads`); 1 is what the study measured.
+    pub threads: usize,
     /// Data port, `/dev/ttyS1[@baud]`; `console` for init's own stdout (the kernel console);
     /// `none` for no serial output.
     pub serial: Option<String>,
@@ -54,6 +56,7 @@ impl Default for InitConfig {
             warmup: 5,
             events: counters::DEFAULT_EVENTS.to_string(),
             optimize: Optimize::Full,
+            threads: 1,
             // The Raspberry Pi 4's header UART (GPIO 14/15) with the mainline device tree.
             serial: Some("/dev/ttyS1".into()),
             boot_device: "auto".into(),
@@ -80,6 +83,10 @@ impl InitConfig {
             }
             "runs" => match value.parse() {
                 Ok(n) if n > 0 => self.runs = n,
+                _ => return bad(),
+            },
+            "threads" => match value.parse() {
+                Ok(n) if n > 0 => self.threads = n,
                 _ => return bad(),
             },
             "warmup" => match value.parse() {
@@ -395,7 +402,7 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
         fake_counters: cfg.fake_counters,
         notes: cfg_notes.clone(),
     };
-    let outcome = bench::run(&opts, &mut sink, &mut |ix, name| {
+    let outcome = bench::run_threaded(&opts, cfg.threads, &mut sink, &mut |ix, name| {
         console(&format!("model {} {name}", ix + 1))
     })
     .map_err(|e| e.to_string())?;
@@ -495,6 +502,11 @@ mod tests {
              hiddencost.governor=../../x",
         );
         assert_eq!(c.governor, "ondemand", "a path-like governor is refused");
+        assert_eq!(c.threads, 1);
+        assert!(c.apply_cmdline("hiddencost.threads=4").is_empty());
+        assert_eq!(c.threads, 4);
+        assert_eq!(c.apply_cmdline("hiddencost.threads=0").len(), 1, "0 threads refused");
+        assert_eq!(c.threads, 4);
         assert_eq!(c.boot_device, "none");
         assert_eq!(c.serial.as_deref(), Some("console"));
         assert_eq!(notes.len(), 1, "{notes:?}");

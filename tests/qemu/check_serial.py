@@ -13,8 +13,9 @@ after the command line's, its setting applied, and the results file on the card 
 the records of the serial line.
 MODE `icount` (ARG: the log of a second, identical boot): -icount runs: `instructions` counted
 per op, and every op's value equal in both boots.
-MODE `raspi4b`: a boot on -M raspi4b: the context names the Raspberry Pi 4 board and its
-Cortex-A72, cpufreq is set to `performance`, `cycles` counted per op, the end marker.
+MODE `raspi4b`: a boot on -M raspi4b with hiddencost.threads=4: the context names the Raspberry
+Pi 4 board and its Cortex-A72, cpufreq is set to `performance`, four threads with the counters
+following the pool's threads, `cycles` counted per op, the end marker.
 Prints a summary line and exits non-zero on any failed check.
 """
 import json
@@ -91,6 +92,8 @@ if header:
         check(context.get("cpu_part") == "0xd08", "Cortex-A72 (part 0xd08)")
         governors = {c["governor"] for c in context.get("cpufreq") or []}
         check(governors == {"performance"}, f"governor set to performance: {governors}")
+        check(header["options"].get("threads") == 4, "hiddencost.threads=4 applied")
+        check("pool" in (header.get("counted_threads") or ""), "counters follow the pool's threads")
 summary = f"{path}: {mode}: {len(records)} records ({len(ops)} ops, {len(models)} models)"
 if failures:
     print(summary + "; FAILED: " + "; ".join(failures))

@@ -9,7 +9,8 @@
 #     partition, QEMU exits by itself after the power-off.
 #  4. -M virt without a card: the missing card becomes a run note, records still on serial.
 #  5. -M virt -icount, twice: instructions counted per op, equal in both boots.
-#  6. -M raspi4b boots the card's very kernel, device tree and initramfs: records on the console.
+#  6. -M raspi4b boots the card's very kernel, device tree and initramfs, four cores, four
+#     threads: records on the console, cycles counted over the pool's threads too.
 set -eu
 cd "$(dirname "$0")/../.."
 here=tests/qemu
@@ -80,5 +81,5 @@ python3 "$here/check_serial.py" "$work/icount1.log" icount "$work/icount2.log"
 
 echo "-- -M raspi4b"
 boot raspi4b "$work/raspi4b.log" -- hiddencost.boot=none hiddencost.models=zoo:shufflenetv2 \
-    hiddencost.runs=2 hiddencost.warmup=1
+    hiddencost.runs=2 hiddencost.warmup=1 hiddencost.threads=4
 python3 "$here/check_serial.py" "$work/raspi4b.log" raspi4b
