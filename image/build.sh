@@ -122,8 +122,8 @@ fi
 file -b "$binary" | grep -q "ARM aarch64, .*statically linked" \
     || { echo "build.sh: $binary is not a static aarch64 executable: $(file -b "$binary")" >&2; exit 1; }
 
-# -- Reproducible timestamps: the newest input's time.
-epoch=${SOURCE_DATE_EPOCH:-$(git -C "$root" log -1 --format=%ct 2>/dev/null || echo 0)}
+# -- Reproducible timestamps: the last commit's time (FAT cannot hold dates before 1980).
+epoch=${SOURCE_DATE_EPOCH:-$(git -C "$root" log -1 --format=%ct 2>/dev/null || date +%s)}
 stamp() { find "$@" -exec touch -h -d "@$epoch" {} +; }
 
 # -- initramfs: /init and the modules, in the order of modules.txt (dependencies checked).

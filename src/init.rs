@@ -370,9 +370,10 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
     match cfg.serial.as_deref() {
         None => {}
         Some("console") => targets.push(Target::Stdout),
-        Some(serial) => {
-            targets.push(Target::parse(&format!("serial:{serial}")).map_err(|e| e.to_string())?)
-        }
+        Some(serial) => match Target::parse(&format!("serial:{serial}")) {
+            Ok(target) => targets.push(target),
+            Err(e) => cfg_notes.push(format!("hiddencost.serial={serial}: {e}; no serial output")),
+        },
     }
     if card {
         targets.push(Target::File(results_file(
@@ -505,7 +506,11 @@ mod tests {
         assert_eq!(c.threads, 1);
         assert!(c.apply_cmdline("hiddencost.threads=4").is_empty());
         assert_eq!(c.threads, 4);
-        assert_eq!(c.apply_cmdline("hiddencost.threads=0").len(), 1, "0 threads refused");
+        assert_eq!(
+            c.apply_cmdline("hiddencost.threads=0").len(),
+            1,
+            "0 threads refused"
+        );
         assert_eq!(c.threads, 4);
         assert_eq!(c.boot_device, "none");
         assert_eq!(c.serial.as_deref(), Some("console"));
