@@ -244,26 +244,33 @@ mod tests {
         }
     }
 
-    /// task-clock counts nanoseconds of this thread's CPU time: reading it around a busy loop
-    /// must give a positive, monotonic count, with time_running == time_enabled.
-    #[test]
-    fn task_clock_reads_through_the_raw_group_path() {
-        let events = parse_events("").unwrap();
-        let mut set = open(&events, false);
+    /// The default counters with task-clock, and task-clock's index; `None` only under an
+    /// emulator without perf_event_open (qemu-user), whose reason must say so.
+    fn open_task_clock(inherit: bool) -> Option<(CounterSet, usize)> {
+        let set = open(&parse_events("").unwrap(), inherit);
         let task = set
             .status
             .iter()
             .position(|s| s.name == "task-clock")
             .unwrap();
         if !set.status[task].available {
-            // Only under an emulator without perf_event_open (qemu-user): the reason says so.
             let reason = set.status[task].reason.clone().unwrap();
             assert!(
                 reason.contains("ENOSYS") || reason.contains("EACCES"),
                 "{reason}"
             );
-            return;
+            return None;
         }
+        Some((set, task))
+    }
+
+    /// task-clock counts nanoseconds of this thread's CPU time: reading it around a busy loop
+    /// must give a positive, monotonic count, with time_running == time_enabled.
+    #[test]
+    fn task_clock_reads_through_the_raw_group_path() {
+        let Some((mut set, task)) = open_task_clock(false) else {
+            return;
+        };
         let g = &mut set.groups[0];
         let at = g.events().iter().position(|&e| e == task).unwrap();
         let mut a = [0u64; MAX_READ_WORDS];
@@ -288,21 +295,9 @@ mod tests {
     /// the child still alive) must show at least that much task-clock.
     #[test]
     fn inherited_counters_count_a_later_thread() {
-        let events = parse_events("").unwrap();
-        let mut set = open(&events, true);
-        let task = set
-            .status
-            .iter()
-            .position(|s| s.name == "task-clock")
-            .unwrap();
-        if !set.status[task].available {
-            let reason = set.status[task].reason.clone().unwrap();
-            assert!(
-                reason.contains("ENOSYS") || reason.contains("EACCES"),
-                "{reason}"
-            );
+        let Some((mut set, task)) = open_task_clock(true) else {
             return;
-        }
+        };
         let g = &mut set.groups[0];
         let at = g.events().iter().position(|&e| e == task).unwrap();
         let (mut a, mut b) = ([0u64; MAX_READ_WORDS], [0u64; MAX_READ_WORDS]);
