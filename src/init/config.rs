@@ -1,0 +1,199 @@
+//! The settings of an unattended run: `hiddencost.<key>=<value>` words of the kernel command
+//! line, then `key = value` lines of `hiddencost.conf` on the card.
+
+use crate::counters;
+use crate::model::Optimize;
+
+/// Settings of an unattended run. Kernel command line keys are `hiddencost.<key>=<value>`;
+/// the same keys, without the prefix, go in `hiddencost.conf` (`key = value`, `#` comments).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InitConfig {
+    /// Models (`zoo:NAME` or paths); empty means the whole zoo.
+    pub models: Vec<String>,
+    pub runs: usize,
+    pub warmup: usize,
+    pub events: String,
+    pub optimize: Optimize,
+    /// Threads for tract's matrix products (`--threads`); 1 is what the study measured.
+    pub threads: usize,
+    /// Data port, `/dev/ttyS1[@baud]`; `console` for init's own stdout (the kernel console);
+    /// `none` for no serial output.
+    pub serial: Option<String>,
+    /// Block device of the boot partition (FAT) that holds models/ and gets results/; `auto`
+    /// finds it, `none` runs without a card.
+    pub boot_device: String,
+    /// cpufreq governor to set on every policy before measuring; `keep` leaves it alone.
+    pub governor: String,
+    /// Power off at the end (`hiddencost.poweroff=0` keeps the machine up, for debugging).
+    pub poweroff: bool,
+    pub fake_counters: bool,
+}
+
+impl Default for InitConfig {
+    fn default() -> Self {
+        InitConfig {
+            models: Vec::new(),
+            runs: 20,
+            warmup: 5,
+            events: counters::DEFAULT_EVENTS.to_string(),
+            optimize: Optimize::Full,
+            threads: 1,
+            // The Raspberry Pi 4's header UART (GPIO 14/15) with the mainline device tree.
+            serial: Some("/dev/ttyS1".into()),
+            boot_device: "auto".into(),
+            governor: "performance".into(),
+            poweroff: true,
+            fake_counters: false,
+        }
+    }
+}
+
+impl InitConfig {
+    /// Applies one `key=value` setting; returns a warning for an unknown key or a bad value
+    /// (the setting is then ignored: an unattended run goes on with its defaults).
+    pub fn set(&mut self, key: &str, value: &str) -> Option<String> {
+        let bad = || Some(format!("hiddencost.{key}={value}: bad value, ignored"));
+        match key {
+            "models" => {
+                self.models = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            }
+            "runs" => match value.parse() {
+                Ok(n) if n > 0 => self.runs = n,
+                _ => return bad(),
+            },
+            "threads" => match value.parse() {
+                Ok(n) if n > 0 => self.threads = n,
+                _ => return bad(),
+            },
+            "warmup" => match value.parse() {
+                Ok(n) => self.warmup = n,
+                _ => return bad(),
+            },
+            "events" => match counters::parse_events(value) {
+                Ok(_) => self.events = value.to_string(),
+                Err(e) => return Some(format!("hiddencost.events: {e}; using the defaults")),
+            },
+            "optimize" => {
+                self.optimize = match value {
+                    "none" => Optimize::None,
+                    "declutter" => Optimize::Declutter,
+                    "full" => Optimize::Full,
+                    _ => return bad(),
+                }
+            }
+            "serial" => self.serial = (value != "none").then(|| value.to_string()),
+            "boot" => self.boot_device = value.to_string(),
+            "governor" => match value {
+                "" => return bad(),
+                v if v.contains(['/', '.']) => return bad(),
+                v => self.governor = v.to_string(),
+            },
+            "poweroff" => self.poweroff = !matches!(value, "0" | "no" | "false"),
+            "fake_counters" => self.fake_counters = matches!(value, "1" | "yes" | "true"),
+            _ => return Some(format!("unknown setting hiddencost.{key}, ignored")),
+        }
+        None
+    }
+
+    /// Applies the `hiddencost.*` words of a kernel command line.
+    pub fn apply_cmdline(&mut self, cmdline: &str) -> Vec<String> {
+        cmdline
+            .split_whitespace()
+            .filter_map(|w| w.strip_prefix("hiddencost."))
+            .filter_map(|kv| match kv.split_once('=') {
+                Some((k, v)) => self.set(k, v),
+                None => Some(format!("hiddencost.{kv}: no value, ignored")),
+            })
+            .collect()
+    }
+
+    /// Applies a `hiddencost.conf` file: `key = value` lines, `#` comments.
+    pub fn apply_file(&mut self, text: &str) -> Vec<String> {
+        text.lines()
+            .map(|l| l.split('#').next().unwrap_or("").trim())
+            .filter(|l| !l.is_empty())
+            .filter_map(|l| match l.split_once('=') {
+                Some((k, v)) => self.set(k.trim().trim_start_matches("hiddencost."), v.trim()),
+                None => Some(format!(
+                    "hiddencost.conf: `{l}` is not key = value, ignored"
+                )),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_command_line() {
+        let mut c = InitConfig::default();
+        let notes = c.apply_cmdline(
+            "console=tty1 root=/dev/ram0 hiddencost.models=zoo:resnet50,zoo:vgg16 \
+             hiddencost.runs=7 hiddencost.serial=/dev/ttyS0@921600 hiddencost.optimize=none \
+             hiddencost.poweroff=0 hiddencost.bogus=1 hiddencost.runs=x hiddencost.flag",
+        );
+        assert_eq!(c.models, ["zoo:resnet50", "zoo:vgg16"]);
+        assert_eq!(c.runs, 7, "a bad later value keeps the good one");
+        assert_eq!(c.serial.as_deref(), Some("/dev/ttyS0@921600"));
+        assert_eq!(c.optimize, Optimize::None);
+        assert!(!c.poweroff);
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(notes[0].contains("unknown setting hiddencost.bogus"));
+        assert!(notes[1].contains("runs=x"));
+        assert!(notes[2].contains("no value"));
+    }
+
+    #[test]
+    fn config_file_overrides_and_comments() {
+        let mut c = InitConfig::default();
+        let notes = c.apply_file(
+            "# on the card\nruns = 3\nhiddencost.warmup=1  # trailing comment\nserial = none\n\
+             events = cycles,r17\nnonsense line\n",
+        );
+        assert_eq!((c.runs, c.warmup), (3, 1));
+        assert_eq!(c.serial, None);
+        assert_eq!(c.events, "cycles,r17");
+        assert_eq!(notes.len(), 1);
+        let notes = c.apply_file("events = cycels");
+        assert!(notes[0].contains("unknown event"), "{notes:?}");
+        assert_eq!(
+            c.events, "cycles,r17",
+            "a bad event list keeps the previous one"
+        );
+    }
+
+    #[test]
+    fn defaults_and_card_settings() {
+        let c = InitConfig::default();
+        assert_eq!(c.serial.as_deref(), Some("/dev/ttyS1"));
+        assert_eq!(
+            (c.boot_device.as_str(), c.governor.as_str()),
+            ("auto", "performance")
+        );
+        let mut c = InitConfig::default();
+        let notes = c.apply_cmdline(
+            "hiddencost.governor=ondemand hiddencost.boot=none hiddencost.serial=console \
+             hiddencost.governor=../../x",
+        );
+        assert_eq!(c.governor, "ondemand", "a path-like governor is refused");
+        assert_eq!(c.threads, 1);
+        assert!(c.apply_cmdline("hiddencost.threads=4").is_empty());
+        assert_eq!(c.threads, 4);
+        assert_eq!(
+            c.apply_cmdline("hiddencost.threads=0").len(),
+            1,
+            "0 threads refused"
+        );
+        assert_eq!(c.threads, 4);
+        assert_eq!(c.boot_device, "none");
+        assert_eq!(c.serial.as_deref(), Some("console"));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+    }
+}

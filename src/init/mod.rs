@@ -1,0 +1,151 @@
+//! PID 1 mode: hiddencost as the only program of a minimal Linux image.
+//!
+//! When the kernel starts hiddencost as init, it: mounts proc, sys and devtmpfs (tract reads
+//! /proc/cpuinfo to choose its kernels); loads the kernel modules the image lists in
+//! `/lib/modules/load.order` (card reader, FAT, thermal sensor, cpufreq); reads its settings
+//! from the kernel command line (`hiddencost.models=zoo:resnet50,zoo:vgg16 hiddencost.runs=20
+//! ...`), then from `hiddencost.conf` on the boot partition, which it finds by itself (the
+//! first FAT partition holding a `hiddencost.conf`); sets the cpufreq governor (`performance`
+//! unless told otherwise); benchmarks the models plus any
+//! `.onnx` file in the card's `models/` folder; streams the records to the serial port and to
+//! `results/<time>.jsonl` on the card (fsync per model); prints an end marker; syncs, unmounts
+//! and powers off. Nothing may panic through to the kernel: every failure becomes an error
+//! record (or a line on the console) and a clean power-off.
+
+mod board;
+mod config;
+
+pub use config::InitConfig;
+
+use crate::bench::{self, BenchOptions};
+use crate::counters;
+use crate::sink::{Sink, Target};
+use crate::zoo::ZooOptions;
+use board::{
+    BOOT_MOUNT, card_models, load_modules, mount_boot, mount_pseudo_filesystems, results_file,
+    set_governor,
+};
+use std::io::Write;
+use std::path::Path;
+
+/// Printed on the console when a run is over (on the data port, the `end` record marks it).
+pub const END_MARKER: &str = "HIDDENCOST-END";
+
+fn console(line: &str) {
+    let _ = writeln!(std::io::stderr(), "hiddencost: {line}");
+}
+
+/// Runs the unattended benchmark, adding to `cfg_notes` what went wrong; returns whether to
+/// power off at the end.
+fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
+    let mut cfg = InitConfig::default();
+    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
+    cfg_notes.extend(cfg.apply_cmdline(&cmdline));
+    let card = match (cfg.boot_device.as_str() != "none").then(|| mount_boot(&cfg.boot_device)) {
+        None => false,
+        Some(Ok(device)) => {
+            console(&format!("boot partition {device} on {BOOT_MOUNT}"));
+            if let Ok(text) = std::fs::read_to_string(Path::new(BOOT_MOUNT).join("hiddencost.conf"))
+            {
+                cfg_notes.extend(cfg.apply_file(&text));
+            }
+            true
+        }
+        Some(Err(e)) => {
+            cfg_notes.push(format!("{e}; results go to the serial port only"));
+            false
+        }
+    };
+    cfg_notes.extend(set_governor(&cfg.governor));
+    let mut models = cfg.models.clone();
+    if card {
+        let extra = card_models();
+        if models.is_empty() && !extra.is_empty() {
+            models = crate::zoo::NAMES
+                .iter()
+                .map(|n| format!("zoo:{n}"))
+                .collect();
+        }
+        models.extend(extra);
+    }
+
+    let mut targets = Vec::new();
+    match cfg.serial.as_deref() {
+        None => {}
+        Some("console") => targets.push(Target::Stdout),
+        Some(serial) => match Target::parse(&format!("serial:{serial}")) {
+            Ok(target) => targets.push(target),
+            Err(e) => cfg_notes.push(format!("hiddencost.serial={serial}: {e}; no serial output")),
+        },
+    }
+    if card {
+        targets.push(Target::File(results_file(
+            Path::new(BOOT_MOUNT),
+            std::time::SystemTime::now(),
+        )));
+    }
+    let (mut sink, failed) = match Sink::open_any(&targets) {
+        Ok(opened) => opened,
+        // Nothing else to write to: the records go to the console rather than nowhere.
+        Err(e) => {
+            cfg_notes.push(format!("{e}; the records go to the console"));
+            Sink::open_any(&[Target::Stdout]).map_err(|e| e.to_string())?
+        }
+    };
+    cfg_notes.extend(failed.iter().map(|e| format!("{e}; going on without it")));
+    let (models, metadata) = bench::models_and_metadata(&models, &ZooOptions::default());
+    let opts = BenchOptions {
+        models,
+        metadata,
+        input_shape: None,
+        optimize: cfg.optimize,
+        warmup: cfg.warmup,
+        runs: cfg.runs,
+        events: counters::parse_events(&cfg.events).map_err(|e| e.to_string())?,
+        cpu: None,
+        fake_counters: cfg.fake_counters,
+        notes: cfg_notes.clone(),
+    };
+    let outcome = bench::run_threaded(&opts, cfg.threads, &mut sink, &mut |ix, name| {
+        console(&format!("model {} {name}", ix + 1))
+    })
+    .map_err(|e| e.to_string())?;
+    console(&format!(
+        "{} model(s) measured, {} failed; records on {}",
+        outcome.models.len(),
+        outcome.errors.len(),
+        sink.label()
+    ));
+    Ok(cfg.poweroff)
+}
+
+/// Entry point when running as PID 1. Never returns.
+pub fn main() -> ! {
+    let mut notes = mount_pseudo_filesystems();
+    notes.extend(load_modules());
+    let poweroff = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&mut notes)))
+    {
+        Ok(Ok(poweroff)) => poweroff,
+        Ok(Err(e)) => {
+            console(&format!("error: {e}"));
+            true
+        }
+        Err(_) => {
+            console("error: internal panic caught; powering off");
+            true
+        }
+    };
+    for note in &notes {
+        console(note);
+    }
+    console(END_MARKER);
+    rustix::fs::sync();
+    let _ = rustix::mount::unmount(BOOT_MOUNT, rustix::mount::UnmountFlags::empty());
+    if poweroff {
+        let _ = rustix::system::reboot(rustix::system::RebootCommand::PowerOff);
+    }
+    // PID 1 must not exit (the kernel would panic): wait for the power to go.
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    }
+}
