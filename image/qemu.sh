@@ -42,10 +42,16 @@ initrd=$dir/initramfs.cpio.gz
 case $machine in
     virt)
         # One PL011 UART: the data shares it with the (quiet) kernel console.
-        args=(-M virt -cpu cortex-a72 -m 2048 -smp 1)
-        # Deterministic runs: no host randomness in the device tree, no address randomisation.
-        [ -z "$icount" ] || args=(-M virt,dtb-randomness=off -cpu cortex-a72 -m 2048 -smp 1 -icount "shift=$icount,sleep=off" -rtc base=2026-01-01T00:00:00,clock=vm)
-        [ -z "$icount" ] || extra="nokaslr norandmaps $extra"
+        if [ -z "$icount" ]; then
+            args=(-M virt -cpu cortex-a72 -m 2048 -smp 1)
+        else
+            # Deterministic runs: no host randomness in the device tree, no address-space
+            # randomisation, virtual time that neither follows the host's while idle
+            # (sleep=off) nor starts from the host's date.
+            args=(-M virt,dtb-randomness=off -cpu cortex-a72 -m 2048 -smp 1
+                -icount "shift=$icount,sleep=off" -rtc base=2026-01-01T00:00:00,clock=vm)
+            extra="nokaslr norandmaps $extra"
+        fi
         append="console=ttyAMA0 quiet loglevel=1 hiddencost.serial=/dev/ttyAMA0"
         if [ -n "$card" ]; then
             args+=(-drive "if=none,format=raw,file=$card,id=card" -device virtio-blk-device,drive=card)
