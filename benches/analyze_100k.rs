@@ -3,11 +3,14 @@
 //!
 //! Run: `cargo bench --bench analyze_100k` (prints one line per phase; no harness).
 
-use hiddencost::analyze::report::Analysis;
-use hiddencost::analyze::synth::{SynthDevice, SynthModel, synth_log, to_jsonl};
+use hiddencost::analyze::Analysis;
+#[allow(dead_code)] // the tests use the rest of it
+#[path = "../tests/analyze_common/synth.rs"]
+mod synth;
 use hiddencost::analyze::{AnalyzeOptions, analyze, load};
 use hiddencost::record::Record;
 use std::time::Instant;
+use synth::{SynthDevice, SynthModel, synth_log, to_jsonl};
 
 fn main() {
     let models: Vec<SynthModel> = (0..10)
@@ -55,5 +58,23 @@ fn main() {
     }
     println!(
         "analyze (load + compute + write all files), best of 3: {best_s:.3} s for {ops} op records"
+    );
+    let mut files: Vec<(u64, String)> = std::fs::read_dir(&opts.out_dir)
+        .expect("the report directory")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.metadata().ok()?.len(), e.file_name().into_string().ok()?)))
+        .collect();
+    files.sort_unstable_by(|a, b| b.cmp(a));
+    let total: u64 = files.iter().map(|f| f.0).sum();
+    let largest: Vec<String> = files
+        .iter()
+        .take(4)
+        .map(|(n, f)| format!("{f} {:.1} MB", *n as f64 / 1e6))
+        .collect();
+    println!(
+        "written: {} files, {:.1} MB; largest {}",
+        files.len(),
+        total as f64 / 1e6,
+        largest.join(", ")
     );
 }

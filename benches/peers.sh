@@ -13,7 +13,10 @@ if [ "${PEERS_TORCH:-1}" = 1 ]; then
 else
     torch_flag="--no-torch"
 fi
+# A virtual environment of its own: Debian's Python refuses pip installs outside one (PEP 668).
+venv=target/peers-venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 # shellcheck disable=SC2086 # word splitting of the package list is wanted
-python3 -m pip install --quiet --disable-pip-version-check $pkgs
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check $pkgs
 cargo build --release --locked
-exec python3 benches/peers.py --hiddencost target/release/hiddencost $torch_flag "$@"
+exec "$venv/bin/python" benches/peers.py --hiddencost target/release/hiddencost $torch_flag "$@"

@@ -1,17 +1,14 @@
 #!/usr/bin/env bash
 # Builds the static aarch64 musl binary without Docker: rustup's musl target, Debian's
 # gcc-aarch64-linux-gnu as C compiler (tract-linalg assembles its ARM kernels) and linker.
-# Prints the binary's path on stdout. Installs what it needs (Debian 12, root).
+# Prints the binary's path on stdout. Installs what it needs (Debian 12: as root, or with sudo).
 #
 #   bash image/aarch64-binary.sh              # profile release (LTO), what goes on a card
 #   PROFILE=qemu-test bash image/aarch64-binary.sh   # release without LTO: CI, faster to build
 set -eu
 cd "$(dirname "$0")/.."
 profile=${PROFILE:-release}
-if ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v file >/dev/null; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu file >/dev/null
-fi
+bash tools/need-packages.sh gcc-aarch64-linux-gnu file
 rustup target add aarch64-unknown-linux-musl >/dev/null 2>&1
 export CC_aarch64_unknown_linux_musl=aarch64-linux-gnu-gcc
 export AR_aarch64_unknown_linux_musl=aarch64-linux-gnu-ar

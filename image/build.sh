@@ -41,15 +41,7 @@ case $size_mib in
 esac
 say() { echo "image: $*" >&2; }
 
-need=()
-for tool in mcopy:mtools mkfs.vfat:dosfstools sfdisk:fdisk cpio:cpio file:file; do
-    command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
-done
-if [ ${#need[@]} -gt 0 ]; then
-    say "installing ${need[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+bash "$here/../tools/need-packages.sh" mtools dosfstools fdisk cpio file
 
 # -- Debian packages: a private apt configuration for bookworm arm64 (the host's own sources
 # and architectures are left alone).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Boots what image/build.sh made, under QEMU, and prints the serial line until the run is over.
 #
-#   bash image/qemu.sh virt    [--card IMG] [--icount N] [--log FILE] [--timeout S] [-- WORDS...]
+#   bash image/qemu.sh virt    [--card IMG] [--icount N] [--log FILE] [--timeout S]
+#                              [--power-cut-after N] [-- WORDS...]
 #   bash image/qemu.sh raspi4b [--card IMG] [--log FILE] [--timeout S] [-- WORDS...]
 #
 # virt:    -M virt -cpu cortex-a72, one core: the same kernel and initramfs; the guest's PMU
@@ -10,6 +11,8 @@
 # raspi4b: -M raspi4b (QEMU >= 9): the very kernel, device tree and initramfs of the card, the
 #          card image as the SD card. This machine has no power-off, so the launcher stops QEMU
 #          once the kernel says the system halted.
+# --power-cut-after N: SIGKILL QEMU (a power cut: what the guest had not written to the card is
+#          lost) once N model records are on the serial line.
 # The card image is written to (results/ gets the log): pass a copy to keep the original clean.
 # WORDS are added to the kernel command line (hiddencost.models=zoo:mobilenet, ...).
 set -euo pipefail
@@ -21,12 +24,14 @@ card=
 icount=
 log=
 timeout=900
+cut_after=
 while [ $# -gt 0 ]; do
     case $1 in
         --card) card=$2; shift 2 ;;
         --icount) icount=$2; shift 2 ;;
         --log) log=$2; shift 2 ;;
         --timeout) timeout=$2; shift 2 ;;
+        --power-cut-after) cut_after=$2; shift 2 ;;
         --dir) dir=$2; shift 2 ;;
         --) shift; break ;;
         *) echo "qemu.sh: unknown argument $1 (see the head of this script)" >&2; exit 2 ;;
@@ -84,6 +89,11 @@ status=0
 while kill -0 $qemu 2>/dev/null; do
     if [ -z "$first" ] && grep -q '^{"type":"header"' "$log"; then
         first=$(since)
+    fi
+    if [ -n "$cut_after" ] && [ "$(grep -c '^{"type":"model"' "$log")" -ge "$cut_after" ]; then
+        kill -KILL $qemu 2>/dev/null || true
+        echo "qemu.sh: power cut (SIGKILL) after $cut_after model records, $(since) s" >&2
+        break
     fi
     if grep -q -e "reboot: System halted" -e "reboot: Power down" "$log"; then
         sleep 1

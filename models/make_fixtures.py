@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Writes the small ONNX test fixtures of models/ (committed; re-run to regenerate).
 
-    pip install onnx==1.23.2 numpy==2.4.6
     python3 models/make_fixtures.py [OUT_DIR]     # default: models/
+
+with onnx==1.23.2 and numpy==2.4.6 (in target/test-venv, which tests/run.sh makes; or see
+models/README.md).
 
 Weights come from numpy's seeded generator, so the bytes are the same on every run with the
 same onnx and numpy versions. Shapes are tiny so the tests run in milliseconds.
@@ -124,6 +126,80 @@ def unsupported():
                              producer_name="hiddencost-fixtures", ir_version=8)
 
 
+def conv(x, y, name, w, k=1):
+    return helper.make_node("Conv", [x, w], [y], name=name, kernel_shape=[k, k],
+                            pads=[k // 2] * 4)
+
+
+def siblings():
+    """Four 1x1 convs reading the same input: tract deduplicates their identical reshape and
+    packing, so the kernels of b, c, d are fed by a node named after a/conv; a's and b's kernels
+    are named after their fused tails (BN+ReLU, ReLU), c's after the residual Add's ReLU that
+    also reads d/conv (fused as an accumulator). Output widths 4, 6, 6 (+ 6) make a wrong
+    attribution visible in the MACs.
+
+    Input 1x8x6x6, output 1x16x6x6.
+    """
+    nodes = [
+        conv("input", "a", "a/conv", "a.w"),
+        helper.make_node("BatchNormalization", ["a", "bn.s", "bn.b", "bn.m", "bn.v"], ["abn"],
+                         name="a/bn"),
+        helper.make_node("Relu", ["abn"], ["ar"], name="a/relu"),
+        conv("input", "b", "b/conv", "b.w"),
+        helper.make_node("Relu", ["b"], ["br"], name="b/relu"),
+        conv("input", "c", "c/conv", "c.w"),
+        conv("input", "d", "d/conv", "d.w"),
+        helper.make_node("Add", ["c", "d"], ["s"], name="add"),
+        helper.make_node("Relu", ["s"], ["sr"], name="add/relu"),
+        helper.make_node("Concat", ["ar", "br", "sr"], ["output"], name="cat", axis=1),
+    ]
+    inits = [
+        init("a.w", 4, 8, 1, 1),
+        numpy_helper.from_array(np.ones(4, np.float32), "bn.s"),
+        numpy_helper.from_array(np.zeros(4, np.float32), "bn.b"),
+        numpy_helper.from_array(np.zeros(4, np.float32), "bn.m"),
+        numpy_helper.from_array(np.ones(4, np.float32), "bn.v"),
+        init("b.w", 6, 8, 1, 1), init("c.w", 6, 8, 1, 1), init("d.w", 6, 8, 1, 1),
+    ]
+    graph = helper.make_graph(
+        nodes, "siblings",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 8, 6, 6])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 16, 6, 6])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
+def fire():
+    """A SqueezeNet fire module (squeeze 1x1, expand 1x1 and 3x3, Concat) and a 1x1 conv over
+    its Concat: tract splits that conv into one kernel per concatenated input (K = 6 and 10),
+    the second adding into the first.
+
+    Input 1x8x6x6, output 1x5x6x6.
+    """
+    nodes = [
+        conv("input", "s", "squeeze/conv", "s.w"),
+        helper.make_node("Relu", ["s"], ["sr"], name="squeeze/relu"),
+        conv("sr", "e1", "expand1x1/conv", "e1.w"),
+        helper.make_node("Relu", ["e1"], ["e1r"], name="expand1x1/relu"),
+        conv("sr", "e3", "expand3x3/conv", "e3.w", k=3),
+        helper.make_node("Relu", ["e3"], ["e3r"], name="expand3x3/relu"),
+        helper.make_node("Concat", ["e1r", "e3r"], ["cat"], name="cat", axis=1),
+        conv("cat", "output", "next/conv", "n.w"),
+    ]
+    inits = [init("s.w", 4, 8, 1, 1), init("e1.w", 6, 4, 1, 1), init("e3.w", 10, 4, 3, 3),
+             init("n.w", 5, 16, 1, 1)]
+    graph = helper.make_graph(
+        nodes, "fire",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 8, 6, 6])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 5, 6, 6])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
 if __name__ == "__main__":
     save(tiny_cnn(1), "tiny_cnn.onnx")
     save(tiny_cnn("N"), "tiny_cnn_dynamic.onnx")
@@ -139,3 +215,6 @@ if __name__ == "__main__":
     with open(os.path.join(HERE, "garbage.onnx"), "wb") as f:
         f.write(b"this is not a protobuf, just text someone renamed to .onnx\n")
     print("wrote garbage.onnx")
+    # After the others: the generator's draws for the older fixtures stay the same.
+    save(siblings(), "siblings.onnx")
+    save(fire(), "fire.onnx")

@@ -7,6 +7,7 @@ use crate::cost;
 use crate::counters::{self, CounterSet};
 use crate::model::{self, ModelSource, Optimize};
 use crate::noise;
+use crate::probe::{self, ProbeOptions};
 use crate::record::*;
 use crate::runner::{self, RunConfig};
 use crate::sink::{Sink, SinkError};
@@ -15,7 +16,7 @@ use crate::zoo::{self, ZooError, ZooOptions};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use tract_linalg::multithread::Executor;
 
 /// Extra facts about a model, carried into its model record.
@@ -94,6 +95,9 @@ pub struct BenchOptions {
     /// Run-wide problems found before the run (e.g. a setting PID 1 mode had to ignore): written
     /// as `error` records for model "run" right after the header.
     pub notes: Vec<String>,
+    /// Budget of the machine probe run before the models (its figures go in the header's
+    /// `machine`); `None` skips it (`machine: null`).
+    pub probe_budget: Option<Duration>,
 }
 
 /// What a run produced, for the terminal summary and the exit status.
@@ -119,7 +123,12 @@ pub fn counted_threads(threads: usize) -> String {
     }
 }
 
-pub fn header(opts: &BenchOptions, threads: usize, counters: &CounterSet) -> Header {
+pub fn header(
+    opts: &BenchOptions,
+    threads: usize,
+    counters: &CounterSet,
+    machine: Option<Machine>,
+) -> Header {
     Header {
         schema_version: SCHEMA_VERSION,
         tool: env!("CARGO_PKG_NAME").into(),
@@ -141,6 +150,7 @@ pub fn header(opts: &BenchOptions, threads: usize, counters: &CounterSet) -> Hea
         events: counters.status.clone(),
         passes: counters.passes(),
         counted_threads: Some(counted_threads(threads)),
+        machine,
     }
 }
 
@@ -163,9 +173,20 @@ pub fn run(opts: &BenchOptions, sink: &mut Sink, progress: Progress) -> Result<O
     run_threaded(opts, 1, sink, progress)
 }
 
+/// The counters of a run: the fake ones, or perf_event groups that also count the matmul pool's
+/// threads when there is a pool (`threads` > 1).
+pub fn open_counters(events: &[counters::EventSpec], fake: bool, threads: usize) -> CounterSet {
+    if fake {
+        counters::fake::open(events)
+    } else {
+        counters::perf::open(events, threads > 1)
+    }
+}
+
 /// [`run`] with tract's matrix products on a pool of `threads` threads when `threads` > 1
 /// (`--threads`). The pool is built after the counters are opened, so that its threads inherit
-/// them, and is dropped at the end of the run.
+/// them, and is dropped at the end of the run. The machine probe runs next, with the same
+/// counters and pool, and its figures go in the header.
 pub fn run_threaded(
     opts: &BenchOptions,
     threads: usize,
@@ -174,18 +195,21 @@ pub fn run_threaded(
 ) -> Result<Outcome, SinkError> {
     let threads = threads.max(1);
     let started = Instant::now();
-    let mut counters = if opts.fake_counters {
-        counters::fake::open(&opts.events)
-    } else {
-        counters::perf::open(&opts.events, threads > 1)
-    };
+    let mut counters = open_counters(&opts.events, opts.fake_counters, threads);
     let pool = (threads > 1).then(|| matmul_pool(threads));
     let running = if matches!(pool, Some(Err(_))) {
         1
     } else {
         threads
     };
-    sink.write(&Record::Header(header(opts, running, &counters)))?;
+    let machine = opts.probe_budget.map(|budget| {
+        let probe = ProbeOptions {
+            budget,
+            threads: running,
+        };
+        probe::run(&probe, &mut counters)
+    });
+    sink.write(&Record::Header(header(opts, running, &counters, machine)))?;
     if let Some(Err(message)) = &pool {
         log::error!("{message}");
         sink.write(&Record::Error(ErrorRecord {
@@ -200,8 +224,9 @@ pub fn run_threaded(
     outcome
 }
 
-/// Builds the matmul pool and makes it tract's default executor.
-fn matmul_pool(threads: usize) -> Result<(), String> {
+/// Builds the matmul pool and makes it tract's default executor (the caller sets
+/// `Executor::SingleThread` back when it is done).
+pub fn matmul_pool(threads: usize) -> Result<(), String> {
     let built =
         std::panic::catch_unwind(|| Executor::multithread_with_name(threads, "hiddencost-mm"));
     match built {

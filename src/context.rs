@@ -135,6 +135,64 @@ pub fn peak_rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// Caps [`memory_available_bytes`] (bytes): to leave memory to other processes of a board, or
+/// to make the fuzz tests refuse large models quickly.
+pub const MEMORY_CAP_ENV: &str = "HIDDENCOST_MEMORY_BYTES";
+
+/// Memory this process can still allocate, in bytes: `MemAvailable` of /proc/meminfo, or less
+/// when the process's cgroup (v2) limits it (`memory.max` minus `memory.current`) or
+/// [`MEMORY_CAP_ENV`] is set lower; `None` when none is known. What `bench` checks a model's
+/// tensors and samples against before allocating them: an allocation the kernel cannot back
+/// aborts the process.
+pub fn memory_available_bytes() -> Option<u64> {
+    let cap = std::env::var(MEMORY_CAP_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match (system_memory_available_bytes(), cap) {
+        (Some(a), Some(c)) => Some(a.min(c)),
+        (a, c) => a.or(c),
+    }
+}
+
+fn system_memory_available_bytes() -> Option<u64> {
+    let meminfo = fs::read_to_string("/proc/meminfo").ok();
+    let cgroup = fs::read_to_string("/proc/self/cgroup").ok().and_then(|c| {
+        let dir = Path::new("/sys/fs/cgroup").join(cgroup_v2_path(&c)?.trim_start_matches('/'));
+        let max = read_trim(dir.join("memory.max"))?;
+        let current = read_trim(dir.join("memory.current"))?;
+        cgroup_left_bytes(&max, &current)
+    });
+    match (meminfo.as_deref().and_then(mem_available_bytes), cgroup) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// `MemAvailable` from the text of /proc/meminfo, in bytes.
+pub fn mem_available_bytes(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line
+        .trim_start_matches("MemAvailable:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    kib.checked_mul(1024)
+}
+
+/// The cgroup v2 path of /proc/self/cgroup's text (its `0::PATH` line).
+fn cgroup_v2_path(text: &str) -> Option<&str> {
+    text.lines().find_map(|l| l.strip_prefix("0::"))
+}
+
+/// What a cgroup's `memory.max` leaves above `memory.current`; `None` for `max` (no limit).
+fn cgroup_left_bytes(max: &str, current: &str) -> Option<u64> {
+    let max: u64 = max.parse().ok()?;
+    let current: u64 = current.parse().ok()?;
+    Some(max.saturating_sub(current))
+}
+
 /// RFC 3339 UTC timestamp of `t` (no external time crate needed).
 pub fn rfc3339(t: std::time::SystemTime) -> String {
     let secs = t
@@ -183,7 +241,20 @@ mod tests {
     }
 
     #[test]
+    fn a_cgroup_limit_leaves_what_is_not_used() {
+        assert_eq!(
+            cgroup_v2_path("0::/user.slice/a.scope\n"),
+            Some("/user.slice/a.scope")
+        );
+        assert_eq!(cgroup_v2_path("12:memory:/x\n"), None, "v1 only");
+        assert_eq!(cgroup_left_bytes("1000", "400"), Some(600));
+        assert_eq!(cgroup_left_bytes("1000", "1400"), Some(0));
+        assert_eq!(cgroup_left_bytes("max", "400"), None, "no limit");
+    }
+
+    #[test]
     fn reads_this_machine() {
+        assert!(memory_available_bytes().is_some_and(|b| b > 0));
         let c = read();
         assert!(c.cpu_count >= 1);
         assert!(c.kernel_release.is_some());

@@ -10,6 +10,7 @@ pub mod counters;
 pub mod init;
 pub mod model;
 pub mod noise;
+pub mod probe;
 pub mod record;
 pub mod runner;
 pub mod sink;

@@ -35,6 +35,56 @@ pub struct RunConfig {
 pub enum RunError {
     #[error("{model}: inference failed: {cause:#}")]
     Inference { model: String, cause: anyhow::Error },
+    #[error(
+        "{model}: --runs {runs} of its {ops} executed ops need {needed} for the per-op samples, \
+         more than half of the {available} of memory available: use fewer runs"
+    )]
+    Memory {
+        model: String,
+        runs: usize,
+        ops: usize,
+        needed: String,
+        available: String,
+    },
+}
+
+/// Bytes of the samples `measure` keeps for `ops` executed ops over `runs` runs with
+/// `counters` (every word of every pass, kept until the records are built); `None` when the
+/// count overflows.
+pub fn sample_bytes(ops: usize, runs: usize, counters: &CounterSet) -> Option<u64> {
+    let strides: Vec<u64> = if counters.groups.is_empty() {
+        vec![3]
+    } else {
+        counters
+            .groups
+            .iter()
+            .map(|g| 3 + g.events().len() as u64)
+            .collect()
+    };
+    let (ops, runs) = (ops as u64, runs as u64);
+    let per_pass = strides.iter().try_fold(0u64, |acc, &stride| {
+        // words (per run, op and word) and totals (per run, stride - 1 words)
+        let words = runs.checked_mul(ops)?.checked_mul(stride)?;
+        acc.checked_add(words.checked_add(runs.checked_mul(stride - 1)?)?)
+    })?;
+    // clean_ns, then profiled, unattributed and counter-read times per recorded run
+    let series = runs.checked_mul(1 + 3 * strides.len() as u64)?;
+    per_pass.checked_add(series)?.checked_mul(8)
+}
+
+/// A zeroed buffer of `len` words, or `None` when it cannot be allocated.
+fn zeroed(len: usize) -> Option<Vec<u64>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).ok()?;
+    v.resize(len, 0);
+    Some(v)
+}
+
+/// An empty buffer with room for `len` words, or `None` when it cannot be allocated.
+fn with_room(len: usize) -> Option<Vec<u64>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).ok()?;
+    Some(v)
 }
 
 /// What measuring one model produced.
@@ -76,13 +126,18 @@ fn run_pass(
     mut group: Option<&mut Box<dyn CounterGroup>>,
     cfg: RunConfig,
     out: &mut Measurement,
-) -> TractResult<PassSamples> {
+) -> TractResult<Option<PassSamples>> {
     let n = model.exec.len();
     let events = group.as_ref().map(|g| g.events().len()).unwrap_or(0);
     let width = 2 + events;
     let stride = 1 + width;
-    let mut words = vec![0u64; cfg.runs * n * stride];
-    let mut totals = vec![0u64; cfg.runs * width];
+    let words_len = cfg.runs.checked_mul(n).and_then(|w| w.checked_mul(stride));
+    let totals_len = cfg.runs.checked_mul(width);
+    let (Some(mut words), Some(mut totals)) =
+        (words_len.and_then(zeroed), totals_len.and_then(zeroed))
+    else {
+        return Ok(None);
+    };
     let mut read_errors = 0u64;
     let mut state = SimpleState::new(&model.plan)?;
     if let Some(g) = group.as_mut() {
@@ -149,12 +204,12 @@ fn run_pass(
     for w in words.iter_mut().step_by(stride) {
         *w = timer::ticks_to_ns(*w);
     }
-    Ok(PassSamples {
+    Ok(Some(PassSamples {
         stride,
         words,
         totals,
         read_errors,
-    })
+    }))
 }
 
 /// Runs the clean pass and every per-op pass, and builds the op records.
@@ -168,6 +223,22 @@ pub fn measure(
         cause,
     };
     let n = model.exec.len();
+    // Samples are checked against the memory available before any is allocated: a failed
+    // allocation aborts the process.
+    let needed = sample_bytes(n, cfg.runs, counters);
+    let available = crate::context::memory_available_bytes();
+    let too_much = || RunError::Memory {
+        model: model.info.name.clone(),
+        runs: cfg.runs,
+        ops: n,
+        needed: needed.map_or("more than 2^64 bytes".into(), crate::model::bytes_text),
+        available: available.map_or("unknown".into(), crate::model::bytes_text),
+    };
+    match (needed, available) {
+        (None, _) => return Err(too_much()),
+        (Some(b), Some(a)) if b > a / 2 => return Err(too_much()),
+        _ => {}
+    }
     let mut slot_of = vec![NO_SLOT; model.plan.model().nodes().len()];
     for (slot, e) in model.exec.iter().enumerate() {
         slot_of[e.node_id] = slot as u32;
@@ -178,7 +249,7 @@ pub fn measure(
     for _ in 0..cfg.warmup {
         state.run(model.inputs.clone()).map_err(fail)?;
     }
-    let mut clean_ns = Vec::with_capacity(cfg.runs);
+    let mut clean_ns = with_room(cfg.runs).ok_or_else(too_much)?;
     for _ in 0..cfg.runs {
         let t = Instant::now();
         state.run(model.inputs.clone()).map_err(fail)?;
@@ -190,19 +261,24 @@ pub fn measure(
     let samples = cfg.runs * counters.passes();
     let mut m = Measurement {
         clean_ns,
-        profiled_ns: Vec::with_capacity(samples),
-        unattributed_ns: Vec::with_capacity(samples),
-        counter_read_ns: Vec::with_capacity(samples),
+        profiled_ns: with_room(samples).ok_or_else(too_much)?,
+        unattributed_ns: with_room(samples).ok_or_else(too_much)?,
+        counter_read_ns: with_room(samples).ok_or_else(too_much)?,
         ops: Vec::new(),
         run_totals: BTreeMap::new(),
         failed_passes: Vec::new(),
     };
     let mut passes: Vec<PassSamples> = Vec::new();
+    let pass = |r: Result<Option<PassSamples>, TractError>| match r {
+        Ok(Some(p)) => Ok(p),
+        Ok(None) => Err(too_much()),
+        Err(e) => Err(fail(e)),
+    };
     if counters.groups.is_empty() {
-        passes.push(run_pass(model, &slot_of, None, cfg, &mut m).map_err(fail)?);
+        passes.push(pass(run_pass(model, &slot_of, None, cfg, &mut m))?);
     }
     for group in counters.groups.iter_mut() {
-        passes.push(run_pass(model, &slot_of, Some(group), cfg, &mut m).map_err(fail)?);
+        passes.push(pass(run_pass(model, &slot_of, Some(group), cfg, &mut m))?);
     }
     m.failed_passes = passes
         .iter()
@@ -306,5 +382,25 @@ fn op_record(
         cost: e.cost,
         wall_ns,
         counters: values,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::counters::{DEFAULT_EVENTS, fake, parse_events};
+
+    #[test]
+    fn sample_memory_grows_with_runs_ops_and_events() {
+        let none = fake::open(&[]);
+        // one pass without counters: 3 words per op and run, 2 per run of totals, and
+        // 4 series of one word per run (clean, profiled, unattributed, counter reads)
+        assert_eq!(sample_bytes(10, 100, &none), Some(8 * (3000 + 200 + 400)));
+        let default = fake::open(&parse_events(DEFAULT_EVENTS).unwrap());
+        let bytes = sample_bytes(2000, 30_000, &default).unwrap();
+        // the issue's 30,000 runs of a 2,000-op model: gigabytes, which `measure` must check
+        assert!(bytes > 1 << 30, "{bytes}");
+        assert_eq!(sample_bytes(2000, 1 << 62, &default), None, "overflow");
+        assert_eq!(sample_bytes(usize::MAX, usize::MAX, &none), None);
     }
 }

@@ -6,7 +6,7 @@
 use crate::record::Record;
 use rustix::termios::{self, ControlModes, OptionalActions};
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_BAUD: u32 = 115_200;
@@ -33,6 +33,17 @@ pub enum SinkError {
         what: &'static str,
         cause: std::io::Error,
     },
+    #[error(
+        "--out {target} is not a regular file (a FIFO, a block device, a socket or a \
+         directory): give a file path, `-` for stdout, or serial:/dev/ttyX[@baud] for a serial \
+         port"
+    )]
+    NotAFile { target: String },
+    #[error(
+        "--out {target} exists and is not a hiddencost log (it does not start with a header \
+         record): records are appended to a log, never to another file; give a new path"
+    )]
+    NotALog { target: String },
     #[error("writing to {target} failed: {cause} (disk full, or device unplugged?)")]
     Write {
         target: String,
@@ -132,6 +143,7 @@ fn open_output(target: &Target) -> Result<Output, SinkError> {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(open_err)?;
             }
+            check_appendable(path, &label)?;
             let f = OpenOptions::new()
                 .create(true)
                 .append(true)
@@ -143,6 +155,48 @@ fn open_output(target: &Target) -> Result<Output, SinkError> {
         Target::Serial { device, baud } => (Box::new(open_serial(device, *baud)?), None),
     };
     Ok(Output { label, out, file })
+}
+
+/// What every log starts with: its header record, as `record` serializes it.
+const LOG_START: &[u8] = br#"{"type":"header""#;
+
+/// An existing `--out` must be a character device (`/dev/null`, `/dev/full`, a terminal) or a
+/// regular file that is empty or starts like a log (or like the start of one, cut short):
+/// opening a FIFO would block, writing a block device would overwrite a disk, and appending to
+/// another file would spoil it without a word.
+fn check_appendable(path: &Path, label: &str) -> Result<(), SinkError> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(cause) => {
+            return Err(SinkError::Open {
+                target: label.into(),
+                cause,
+            });
+        }
+    };
+    if meta.file_type().is_char_device() {
+        return Ok(());
+    }
+    if !meta.is_file() {
+        return Err(SinkError::NotAFile {
+            target: label.into(),
+        });
+    }
+    let mut start = Vec::with_capacity(LOG_START.len());
+    File::open(path)
+        .and_then(|f| f.take(LOG_START.len() as u64).read_to_end(&mut start))
+        .map_err(|cause| SinkError::Open {
+            target: label.into(),
+            cause,
+        })?;
+    if start[..] != LOG_START[..start.len()] {
+        return Err(SinkError::NotALog {
+            target: label.into(),
+        });
+    }
+    Ok(())
 }
 
 impl Output {

@@ -241,3 +241,93 @@ fn a_log_with_no_counters_is_analysed() {
         "the golden real log was made without PMU access"
     );
 }
+
+#[test]
+fn a_byte_order_mark_is_not_a_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = common::small_log();
+    let plain = load_logs(&[write(dir.path(), "plain.jsonl", &text)]).unwrap();
+    let bom = load_logs(&[write(dir.path(), "bom.jsonl", &format!("\u{feff}{text}"))]).unwrap();
+    assert_eq!(bom.runs.len(), plain.runs.len());
+    assert_eq!(bom.runs.len(), 2);
+    assert_eq!(bom.notes.len(), plain.notes.len(), "{:?}", bom.notes);
+}
+
+#[test]
+fn a_fifo_or_a_directory_is_refused_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // Nobody writes the FIFO: reading it would wait forever.
+    for path in [fifo, dir.path().to_path_buf()] {
+        let e = load_logs(std::slice::from_ref(&path)).unwrap_err();
+        assert!(matches!(e, AnalyzeError::Read { .. }), "{e}");
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+    }
+}
+
+#[test]
+fn a_model_measured_again_keeps_the_later_measurement_in_its_place() {
+    // Two files from the same board: a and b, then b and c; b's second measurement is used,
+    // after a and before c, with a note naming where the first one was.
+    use common::synth::{SynthDevice, SynthModel, synth_log, to_jsonl};
+    let dir = tempfile::tempdir().unwrap();
+    let first = to_jsonl(&synth_log(
+        &SynthDevice::pi4(),
+        &[SynthModel::new("a", 2, 8, 4), SynthModel::new("b", 3, 8, 4)],
+    ));
+    let mut slower = SynthDevice::pi4();
+    slower.ns_per_mac *= 2.0;
+    let second = to_jsonl(&synth_log(
+        &slower,
+        &[SynthModel::new("b", 3, 8, 4), SynthModel::new("c", 2, 8, 4)],
+    ));
+    let paths = [
+        write(dir.path(), "1.jsonl", &first),
+        write(dir.path(), "2.jsonl", &second),
+    ];
+    let data = load_logs(&paths).unwrap();
+    let names: Vec<&str> = data.runs.iter().map(|r| r.model.model.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    assert_eq!(data.devices.len(), 1);
+    assert_eq!(data.runs[1].log, paths[1], "the later b");
+    let notes: Vec<String> = data.notes.iter().map(|n| n.to_string()).collect();
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    assert!(
+        notes[0].starts_with(&paths[0].display().to_string())
+            && notes[0].contains("model `b`")
+            && notes[0].contains("measured again at"),
+        "{notes:#?}"
+    );
+}
+
+#[test]
+fn a_count_no_measurement_can_have_skips_its_record() {
+    // An op record whose wall time is 2^64 - 1 ns (a hand-edited or damaged log): skipped
+    // with a note, so no sum of the analysis overflows; the rest is analysed.
+    let dir = tempfile::tempdir().unwrap();
+    let mut ls = lines(&common::small_log());
+    let op = ls
+        .iter()
+        .position(|l| l.contains("\"type\":\"op\""))
+        .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&ls[op]).unwrap();
+    v["wall_ns"]["median"] = u64::MAX.into();
+    ls[op] = v.to_string();
+    let path = write(dir.path(), "huge.jsonl", &(ls.join("\n") + "\n"));
+    let data = load_logs(std::slice::from_ref(&path)).unwrap();
+    assert_eq!(data.runs.len(), 2, "both models still analysed");
+    let notes: Vec<String> = data.notes.iter().map(|n| n.to_string()).collect();
+    assert!(
+        notes.iter().any(
+            |n| n.starts_with(&format!("{}:{}:", path.display(), op + 1))
+                && n.contains("`wall_ns.median` is 18446744073709551615")
+        ),
+        "{notes:#?}"
+    );
+    drop(hiddencost::analyze::Analysis::compute(&data));
+}

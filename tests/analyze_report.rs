@@ -5,8 +5,8 @@
 mod analyze_common;
 use analyze_common as common;
 
+use hiddencost::analyze::Analysis;
 use hiddencost::analyze::load::load_logs;
-use hiddencost::analyze::report::Analysis;
 use hiddencost::analyze::{
     AnalyzeOptions, AnalyzeSummary, analyze, predict, predict_device, read_cost_output,
 };
@@ -200,13 +200,13 @@ fn correlations_match_an_independent_computation() {
     let data = load_logs(&synth_paths(dir.path())).unwrap();
     let a = Analysis::compute(&data);
     let get = |key: &str| {
-        let p = hiddencost::analyze::figures::PAIRS
+        let p = hiddencost::analyze::compute::correlate::PAIRS
             .iter()
             .position(|p| p.key == key)
             .unwrap();
         a.correlations
             .iter()
-            .find(|c| c.device == "rpi4b" && c.pair == p)
+            .find(|c| data.devices[c.device].label == "rpi4b" && c.pair == p)
             .unwrap()
     };
     // python3 -c "import statistics as s
@@ -234,10 +234,9 @@ fn correlations_match_an_independent_computation() {
             c.spearman
         );
     }
-    assert_eq!(
-        get("size_vs_macs").note.as_deref(),
-        Some("dominated by net3: without it r = 0.06")
-    );
+    let dominance = get("size_vs_macs").dominated_by.clone().unwrap();
+    assert_eq!(dominance.model, "net3");
+    assert!((dominance.r_without - 0.06).abs() < 0.005, "{dominance:?}");
 }
 
 #[test]
@@ -374,4 +373,36 @@ fn terminal_tables_snapshot() {
         accuracy_csv: None,
     };
     common::assert_snapshot("analyze_synth.txt", &analyze(&opts).unwrap().terminal);
+}
+
+#[test]
+fn slices_are_back_to_back_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.jsonl");
+    let log = common::synth::to_jsonl(&common::synth::synth_log(
+        &common::synth::SynthDevice::pi4(),
+        &[common::synth::SynthModel::new("m", 2, 8, 4)],
+    ));
+    std::fs::write(&path, log).unwrap();
+    let data = load_logs(&[path]).unwrap();
+    let trace = hiddencost::analyze::render::trace::chrome_trace(&data, &[&data.runs[0]]);
+    let slices: Vec<&Value> = trace["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["ph"] == "X")
+        .collect();
+    assert_eq!(slices.len(), data.runs[0].ops.len());
+    let mut end_us = 0.0;
+    for s in &slices {
+        assert!((s["ts"].as_f64().unwrap() - end_us).abs() < 1e-6);
+        end_us += s["dur"].as_f64().unwrap();
+        assert!(s["args"]["cycles"].is_u64());
+    }
+    let total_us = data.runs[0].model.sum_op_wall_median_ns as f64 / 1000.0;
+    assert!((end_us - total_us).abs() < 1e-6);
+    assert_eq!(
+        hiddencost::analyze::render::trace::file_name("zoo:resnet/50"),
+        "trace_zoo_resnet_50.json"
+    );
 }

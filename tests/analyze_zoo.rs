@@ -1,6 +1,7 @@
-//! The full report on a real log of the ten zoo networks (tests/golden/zoo_vm.jsonl, made by
-//! `hiddencost bench` on the development VM, see tests/golden/make_golden.sh). Accuracy comes
-//! from the records' zoo metadata, or from tests/golden/zoo_accuracy.csv.
+//! The full report on real logs of the ten zoo networks, made by `hiddencost bench` on the
+//! development VM (see tests/golden/make_golden.sh): zoo_vm.jsonl before the machine probe,
+//! zoo_vm_probe.jsonl with it. Accuracy comes from the records' zoo metadata, or from
+//! tests/golden/zoo_accuracy.csv.
 
 mod analyze_common;
 use analyze_common as common;
@@ -91,4 +92,57 @@ fn ten_zoo_models_give_the_full_report() {
 fn zoo_terminal_snapshot() {
     let (_, summary) = run();
     common::assert_snapshot("analyze_zoo.txt", &summary.to_string());
+}
+
+/// The zoo with this VM's own roofs in its header: every op explained, none above the peak or
+/// below its bound, Findings that answer RQ1-RQ3 with numbers, the measured roofline.
+#[test]
+fn zoo_with_machine_roofs_is_explained_op_by_op() {
+    use hiddencost::analyze::compute::findings::Answer;
+    let log = common::golden("zoo_vm_probe.jsonl");
+    let data = hiddencost::analyze::load::load_logs(std::slice::from_ref(&log)).unwrap();
+    assert_eq!(data.runs.len(), 10);
+    let a = hiddencost::analyze::Analysis::compute(&data);
+    for (run, b) in data.runs.iter().zip(&a.bounds) {
+        let b = b.as_ref().unwrap();
+        assert_eq!(b.ops.len(), run.ops.len());
+        assert!(
+            b.over_peak.is_empty() && b.peak_beaten.is_empty(),
+            "{}: {:?} {:?}",
+            run.model.model,
+            b.over_peak,
+            b.peak_beaten
+        );
+        assert!(
+            b.below_bound.is_empty(),
+            "{}: {:?}",
+            run.model.model,
+            b.below_bound
+        );
+        let macs: u64 = run.ops.iter().map(|o| o.cost.macs).sum();
+        assert_eq!(
+            macs, run.model.cost.macs,
+            "{}: every MAC on an op",
+            run.model.model
+        );
+    }
+    let f = &a.findings[0];
+    let rq1 = f.rq1.as_ref().unwrap();
+    assert_eq!(rq1.models, 10);
+    assert!(rq1.light.as_ref().is_some());
+    let rq2 = f.rq2.as_ref().unwrap();
+    assert!(matches!(rq2.above, Answer::Is(_)));
+    assert_eq!(f.rq3.as_ref().unwrap().models.len(), 10);
+    let dir = tempfile::tempdir().unwrap();
+    analyze(&AnalyzeOptions {
+        logs: vec![log],
+        out_dir: dir.path().join("out"),
+        accuracy_csv: None,
+    })
+    .unwrap();
+    let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
+    assert!(md.contains("of op time is above what the ops' MACs and bytes need"));
+    assert!(!md.contains("Bounds that do not hold"));
+    let roofline = std::fs::read_to_string(dir.path().join("out/roofline_amd-epyc.svg")).unwrap();
+    assert!(roofline.contains("fma_mmm_f32_16x6") && roofline.contains("DRAM read"));
 }

@@ -4,44 +4,6 @@
 mod common;
 use common::*;
 
-/// Runs `bad` between two good models and checks the error record and the survivors.
-fn survives(bad: &str, extra: &[&str], expect: &[&str]) {
-    let good = model("shuffle.onnx");
-    let out = hiddencost()
-        .args([
-            "bench",
-            &good,
-            bad,
-            &good,
-            "--runs",
-            "1",
-            "--fake-counters",
-            "--out",
-            "-",
-        ])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "non-zero exit for {bad}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    let recs = records(&String::from_utf8_lossy(&out.stdout));
-    let errors = of_type(&recs, "error");
-    assert_eq!(errors.len(), 1, "{recs:?}");
-    let message = errors[0]["message"].as_str().unwrap();
-    assert!(!message.contains('\n'), "one line: {message}");
-    for needle in expect {
-        assert!(message.contains(needle), "`{needle}` not in: {message}");
-    }
-    assert!(
-        stderr.contains(message),
-        "the error is also on stderr: {stderr}"
-    );
-    assert_eq!(of_type(&recs, "model").len(), 2, "both good models ran");
-    let end = recs.last().unwrap();
-    assert_eq!(end["models_failed"], 1);
-}
-
 #[test]
 fn missing_file() {
     survives(
@@ -96,6 +58,7 @@ fn a_directory_is_not_a_model() {
 /// a message on stderr containing every needle.
 fn output_fails(target: &str, expect: &[&str]) {
     let out = hiddencost()
+        .timeout(CASE_TIMEOUT)
         .args([
             "bench",
             &model("shuffle.onnx"),
@@ -128,6 +91,70 @@ fn full_disk_is_a_clear_error() {
 }
 
 #[test]
+fn a_fifo_is_not_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    survives(
+        &mkfifo(dir.path()),
+        &[],
+        &["cannot read", "not a regular file"],
+    );
+}
+
+#[test]
+fn a_fifo_is_not_an_output() {
+    let dir = tempfile::tempdir().unwrap();
+    output_fails(&mkfifo(dir.path()), &["is not a regular file"]);
+}
+
+#[test]
+fn records_are_never_appended_to_another_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "my notes\n").unwrap();
+    output_fails(notes.to_str().unwrap(), &["is not a hiddencost log"]);
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes\n");
+    // A log takes more runs.
+    let log = dir.path().join("log.jsonl");
+    for _ in 0..2 {
+        let out = hiddencost()
+            .timeout(CASE_TIMEOUT)
+            .args([
+                "bench",
+                &model("shuffle.onnx"),
+                "--runs",
+                "1",
+                "--probe-budget",
+                "0",
+            ])
+            .arg("--out")
+            .arg(&log)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let recs = records(&std::fs::read_to_string(&log).unwrap());
+    assert_eq!(of_type(&recs, "header").len(), 2);
+}
+
+#[test]
+fn analyze_refuses_a_fifo() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hiddencost()
+        .timeout(CASE_TIMEOUT)
+        .args(["analyze", &mkfifo(dir.path()), "--out"])
+        .arg(dir.path().join("report"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+}
+
+#[test]
 fn absent_serial_device_is_a_clear_error() {
     output_fails(
         "serial:/dev/ttyHIDDENCOST9",
@@ -145,6 +172,13 @@ fn bad_arguments_are_usage_errors() {
         vec!["bench", "x.onnx", "--threads", "257"],
         vec!["bench", "x.onnx", "--events", "cycels"],
         vec!["bench", "x.onnx", "--out", "serial:/dev/ttyS0@fast"],
+        vec!["bench", "x.onnx", "--probe-budget", "-1"],
+        vec!["bench", "x.onnx", "--probe-budget", "soon"],
+        vec!["bench", "x.onnx", "--probe-budget", "1e9"],
+        vec!["probe", "--budget", "0"],
+        vec!["probe", "--budget", "NaN"],
+        vec!["probe", "--threads", "0"],
+        vec!["probe", "--events", "cycels"],
         vec!["analyze"],
         vec!["predict", "zoo:vgg16"],
     ] {

@@ -317,6 +317,13 @@ fn threads_are_accepted_recorded_and_counted() {
 
     let (two, _) = bench_stdout(&[&model("tiny_cnn.onnx"), "--runs", "2", "--threads", "2"]);
     assert_eq!(two[0]["options"]["threads"], 2);
+    let machine = &two[0]["machine"];
+    assert_eq!(machine["matmul"]["threads"], 1);
+    assert_eq!(
+        machine["matmul_threads"]["threads"], 2,
+        "the probe ran on the pool too"
+    );
+    assert!(one[0]["machine"]["matmul_threads"].is_null());
     let counted = two[0]["counted_threads"].as_str().unwrap();
     assert!(
         counted.contains("2 threads of the matmul pool"),
@@ -328,4 +335,42 @@ fn threads_are_accepted_recorded_and_counted() {
     // Same model, same graph: the pool changes where matmuls run, not what runs.
     let ops1 = of_type(&one, "op").len();
     assert_eq!(of_type(&two, "op").len(), ops1);
+}
+
+#[test]
+fn the_header_carries_the_machine_probe_or_null_when_skipped() {
+    let (recs, _) = bench_stdout(&[
+        &model("tiny_cnn.onnx"),
+        "--runs",
+        "1",
+        "--fake-counters",
+        "--probe-budget",
+        "1",
+    ]);
+    let header = &recs[0];
+    let machine: hiddencost::record::Machine =
+        serde_json::from_value(header["machine"].clone()).expect("a machine record");
+    assert_eq!(machine.budget_ns, 1_000_000_000);
+    assert!(machine.matmul.is_some() && machine.dispatch_floor_ns.is_some());
+    assert_eq!(
+        machine.bandwidth.last().map(|b| b.level.as_str()),
+        Some("DRAM")
+    );
+    assert_eq!(
+        machine.counter_reads.len(),
+        header["passes"].as_u64().unwrap() as usize,
+        "one counter-read figure per pass"
+    );
+
+    let (skipped, _) = bench_stdout(&[
+        &model("tiny_cnn.onnx"),
+        "--runs",
+        "1",
+        "--fake-counters",
+        "--probe-budget",
+        "0",
+    ]);
+    let header = skipped[0].as_object().unwrap();
+    assert!(header["machine"].is_null(), "{:?}", header["machine"]);
+    assert_eq!(of_type(&skipped, "model").len(), 1);
 }

@@ -76,6 +76,8 @@ fn every_corrupted_model_ends_as_a_model_or_an_error_record() {
         fake_counters: true,
         metadata: Default::default(),
         notes: Vec::new(),
+        // The machine's figures do not matter here: 300 models in one run are.
+        probe_budget: None,
     };
     let buf = Shared::default();
     let mut sink = Sink::from_writer(Box::new(buf.clone()), "memory");

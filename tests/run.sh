@@ -1,16 +1,41 @@
 #!/usr/bin/env bash
-# Every test of hiddencost, from a fresh Debian 12 machine: installs what the tests need, then
-# runs the Rust suite and the checks that need Python tools. Run from anywhere:
+# Every test of hiddencost, from a fresh Debian 12 machine, as root or as a normal user with
+# sudo: installs what the tests need first (Debian packages up front, Python tools into a
+# virtual environment of its own under target/), then runs the Rust suite and the checks that
+# need Python tools, the browser and QEMU. Run from anywhere:
 #     bash tests/run.sh
 set -eu
 cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "Python tools (fixtures, schema validation, the zoo's outside-world check, Yocto layer lint and kas)"
-python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
-    onnx==1.23.2 numpy==2.4.6 jsonschema==4.25.1 onnxruntime==1.31.1 \
-    oelint-adv==9.11.2 kas==4.8.1
+step "Debian packages for every step, all before the first build"
+if ! command -v cargo >/dev/null; then
+    echo "no cargo on PATH: install Rust 1.91 or newer with rustup (https://rustup.rs)"; exit 1
+fi
+qemu_major=$(qemu-system-aarch64 --version 2>/dev/null | awk '/version/ {split($4, v, "."); print v[1]; exit}')
+# -M raspi4b needs QEMU 9 or newer: bookworm's is 7.2, bookworm-backports has 10.
+[ "${qemu_major:-0}" -ge 9 ] || bash tools/need-packages.sh --backports qemu-system-arm
+packages=(chromium gcc-aarch64-linux-gnu file qemu-user-static cpio mtools dosfstools fdisk)
+python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
+bash tools/need-packages.sh "${packages[@]}"
+echo "all there: ${packages[*]} qemu-system-arm $(qemu-system-aarch64 --version | awk '/version/ {print $4; exit}')"
+
+step "Python tools (fixtures, schema validation, the zoo's outside-world check, Yocto layer lint and kas, the report's browser check), in target/test-venv"
+# A virtual environment of the tests' own, made by the python3 on PATH: Debian's own Python
+# refuses pip installs outside one (PEP 668, "externally-managed-environment").
+venv=target/test-venv
+tools="onnx==1.23.2 numpy==2.4.6 jsonschema==4.25.1 onnxruntime==1.31.1 oelint-adv==9.11.2 \
+kas==4.8.1 playwright==1.65.2 pillow==12.0.0"
+if [ "$(cat "$venv/tools.txt" 2>/dev/null)" != "$(python3 --version) $tools" ]; then
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    # shellcheck disable=SC2086 # one word per requirement
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $tools
+    echo "$(python3 --version) $tools" > "$venv/tools.txt"
+fi
+export PATH="$PWD/$venv/bin:$PATH"
+echo "$(command -v python3): $(python3 --version)"
 
 step "cargo test"
 cargo test --locked
@@ -35,6 +60,15 @@ status=0
 "$bin" cost models/tiny_cnn.onnx --json > "$tmp/cost.jsonl"
 python3 tests/validate_log.py docs/record.schema.json "$tmp/real.jsonl" "$tmp/fake.jsonl" "$tmp/cost.jsonl" \
     tests/golden/*.jsonl
+
+step "report.html and every chart in a real browser (Debian's Chromium, offline)"
+# The golden zoo log (another VM, no machine roofs) and this machine's bench log (with them):
+# two devices in one report, Figure 2 with ten models.
+"$bin" -q analyze tests/golden/zoo_vm.jsonl "$tmp/real.jsonl" --out "$tmp/report" >/dev/null
+python3 tests/browser/check_report.py "$tmp/report" "$tmp/report-png"
+# This machine's log alone: its probe's roofs give every op a bound.
+"$bin" -q analyze "$tmp/real.jsonl" --out "$tmp/report-real" >/dev/null
+python3 tests/check_bounds.py "$tmp/report-real"
 
 step "exported zoo models pass onnx's checker and run in onnxruntime"
 "$bin" zoo export "$tmp/zoo" >/dev/null
@@ -80,3 +114,43 @@ print("LIC_FILES_CHKSUM matches Cargo.toml")
 
 step "the static aarch64 binary under QEMU (user mode, then a full-system boot as PID 1)"
 bash tests/qemu/run.sh
+
+step "as a normal user: a missing package is named with the command to run, or installed with sudo; the card image needs no root"
+if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null; then
+    user=nobody
+    home=$(mktemp -d)
+    cp -r image tools models "$home/"
+    mkdir -p "$home/target"
+    [ -d target/image-cache ] && cp -r target/image-cache "$home/target/"
+    cp target/aarch64-unknown-linux-musl/qemu-test/hiddencost "$home/hiddencost"
+    chown -R "$user" "$home"
+    status=0
+    runuser -u "$user" -- env PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        bash "$home/tools/need-packages.sh" hiddencost-no-such-package 2>"$tmp/need.err" || status=$?
+    [ "$status" = 1 ] && grep -q "apt-get install -y -qq hiddencost-no-such-package" "$tmp/need.err" \
+        || { echo "need-packages as $user: status $status"; cat "$tmp/need.err"; exit 1; }
+    sed 's/^/  /' "$tmp/need.err"
+    (cd "$home" && runuser -u "$user" -- env HOME="$home" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        bash image/build.sh --binary hiddencost --out image-out >/dev/null 2>"$tmp/image.err") \
+        || { cat "$tmp/image.err"; exit 1; }
+    echo "card image built as $user: $(stat -c %s "$home/image-out/hiddencost.img") bytes"
+    # A normal user with sudo: need-packages says so, then installs through sudo (Debian's
+    # `hello`, removed again).
+    bash tools/need-packages.sh sudo
+    sudoer=hiddencost-test
+    id "$sudoer" >/dev/null 2>&1 || useradd --no-create-home --home-dir "$home" "$sudoer"
+    echo "$sudoer ALL=(root) NOPASSWD: ALL" > /etc/sudoers.d/hiddencost-test
+    chown -R "$sudoer" "$home"
+    apt-get remove -y -qq hello >/dev/null 2>&1 || true
+    runuser -u "$sudoer" -- bash "$home/tools/need-packages.sh" hello 2>"$tmp/sudo.err" \
+        || { cat "$tmp/sudo.err"; exit 1; }
+    grep -q "installing hello with sudo" "$tmp/sudo.err" || { cat "$tmp/sudo.err"; exit 1; }
+    dpkg-query -W -f='${Status}' hello | grep -q 'install ok installed'
+    echo "as $sudoer: $(head -1 "$tmp/sudo.err"); installed"
+    apt-get remove -y -qq hello >/dev/null 2>&1
+    rm -f /etc/sudoers.d/hiddencost-test
+    userdel "$sudoer"
+    rm -rf "$home"
+else
+    echo "not root: this run itself is the normal-user case"
+fi

@@ -67,6 +67,14 @@ fn study_then_predict() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Before anything runs, it says what it is about to do.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let plan = format!(
+        "study: probe this machine (up to 3 s), then benchmark 4 model(s) (1 warm-up and 2 \
+         timed runs, a clean pass and the per-op passes), then write the report to {}",
+        dir.path().join("report").display()
+    );
+    assert_eq!(stderr.lines().next(), Some(plan.as_str()), "{stderr}");
     let log = std::fs::read_to_string(dir.path().join("bench.jsonl")).unwrap();
     let recs = records(&log);
     assert_eq!(of_type(&recs, "model").len(), 4);

@@ -237,6 +237,7 @@ fn image_knobs_reach_the_kernel_command_line() {
         ("HIDDENCOST_RUNS", "hiddencost.runs"),
         ("HIDDENCOST_EVENTS", "hiddencost.events"),
         ("HIDDENCOST_SERIAL", "hiddencost.serial"),
+        ("HIDDENCOST_PROBE", "hiddencost.probe"),
     ] {
         assert!(
             conf.contains(&format!("\n{knob} ?= ")),

@@ -2,9 +2,10 @@
 //! records of `hiddencost cost MODEL --json`), with the per-category contributions and what
 //! the MACs-only baseline would say.
 
-use super::AnalyzeError;
-use super::fit::{DeviceFit, FIT_FORMAT, FIT_VERSION, FitFile, NodeModel};
-use super::tables::{self, Table};
+use crate::analyze::compute::fit::{DeviceFit, FIT_FORMAT, FIT_VERSION, FitFile, NodeModel};
+use crate::analyze::error::AnalyzeError;
+use crate::analyze::load::read_file;
+use crate::analyze::render::table::{self as tables, Table};
 use crate::record::{NodeRecord, Record};
 use std::fmt;
 use std::path::Path;
@@ -130,7 +131,7 @@ pub fn predict_with(nodes: &[NodeRecord], fit: &DeviceFit) -> Result<Prediction,
         scale: fit.scale,
     };
     let per_category = model.per_category_ns(nodes);
-    let ordered = super::metrics::ordered_keys(per_category.keys());
+    let ordered = crate::analyze::compute::metrics::ordered_keys(per_category.keys());
     let macs: u64 = nodes.iter().map(|n| n.cost.macs).sum();
     Ok(Prediction {
         device: fit.device.clone(),
@@ -152,10 +153,7 @@ pub fn predict_with(nodes: &[NodeRecord], fit: &DeviceFit) -> Result<Prediction,
 
 /// Reads and checks a fit.json.
 pub fn read_fit(path: &Path) -> Result<FitFile, AnalyzeError> {
-    let text = std::fs::read(path).map_err(|cause| AnalyzeError::Read {
-        path: path.into(),
-        cause,
-    })?;
+    let text = read_file(path)?;
     let bad = |reason: String| AnalyzeError::FitFormat {
         path: path.into(),
         reason,
@@ -179,10 +177,7 @@ pub fn read_fit(path: &Path) -> Result<FitFile, AnalyzeError> {
 /// Node records from `hiddencost cost MODEL --json` output (or a bench log of one model);
 /// `model_cost` and other records are ignored. Nodes of several models are refused.
 pub fn read_cost_output(path: &Path) -> Result<Vec<NodeRecord>, AnalyzeError> {
-    let bytes = std::fs::read(path).map_err(|cause| AnalyzeError::Read {
-        path: path.into(),
-        cause,
-    })?;
+    let bytes = read_file(path)?;
     parse_cost_output(path, &String::from_utf8_lossy(&bytes))
 }
 
@@ -220,58 +215,4 @@ pub fn parse_cost_output(path: &Path, text: &str) -> Result<Vec<NodeRecord>, Ana
         return Err(AnalyzeError::NoNodes);
     }
     Ok(nodes)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::analyze::fit::fit_all;
-    use crate::analyze::synth::pi4_dataset as pi_dataset;
-
-    #[test]
-    fn fit_file_errors_say_how_to_fix() {
-        let dir = tempfile::tempdir().unwrap();
-        let data = pi_dataset();
-        let (fit, _) = fit_all(&data);
-        let nodes = data.runs[0].nodes.clone();
-        let path = dir.path().join("fit.json");
-        std::fs::write(&path, serde_json::to_string(&fit).unwrap()).unwrap();
-        let p = predict(&nodes, &path).unwrap();
-        assert_eq!(p.device, "rpi4b");
-        assert!(matches!(predict(&[], &path), Err(AnalyzeError::NoNodes)));
-        let mut wrong = fit.clone();
-        wrong.version = 99;
-        std::fs::write(&path, serde_json::to_string(&wrong).unwrap()).unwrap();
-        let msg = predict(&nodes, &path).unwrap_err().to_string();
-        assert!(
-            msg.contains("version 99") && msg.contains("hiddencost analyze LOG --out DIR"),
-            "{msg}"
-        );
-        std::fs::write(&path, "{\"devices\": 3}").unwrap();
-        assert!(matches!(
-            predict(&nodes, &path),
-            Err(AnalyzeError::FitFormat { .. })
-        ));
-    }
-
-    #[test]
-    fn cost_output_of_two_models_is_refused() {
-        let data = pi_dataset();
-        let mut text = String::new();
-        for r in &data.runs[..2] {
-            text += &serde_json::to_string(&Record::Node(r.nodes[0].clone())).unwrap();
-            text.push('\n');
-        }
-        let err = parse_cost_output(Path::new("c.jsonl"), &text)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.starts_with("c.jsonl:2: nodes of several models"),
-            "{err}"
-        );
-        assert!(matches!(
-            parse_cost_output(Path::new("c"), "\n"),
-            Err(AnalyzeError::NoNodes)
-        ));
-    }
 }

@@ -1,7 +1,9 @@
 //! The executed view: tract's optimized nodes in execution order, each mapped to the source
-//! ONNX node it came from (by name, and for fused matmuls by data flow), with its category, its
-//! own bytes moved, and the source's MACs on exactly one of them.
+//! ONNX node it came from (by name; kernels of fused, deduplicated or split convs by the rules of
+//! `attrib`), with its category, its own bytes moved, and the static cost of the sources it
+//! computes.
 
+use super::attrib::{self, Flow};
 use super::{SourceNode, TensorInfo, moved};
 use crate::model::ExecNode;
 use std::collections::HashMap;
@@ -49,43 +51,6 @@ pub fn exec_category(op: &str, source_category: Option<&'static str>) -> &'stati
     source_category.unwrap_or("other")
 }
 
-/// Whether an executed op is a matrix product or convolution kernel (not its packing).
-pub fn is_matmul_like(op: &str) -> bool {
-    (op.contains("MatMul") && !op.contains("Pack"))
-        || op.starts_with("EinSum")
-        || op.starts_with("DepthWiseConv")
-        || op.starts_with("Conv")
-        || op.starts_with("Deconv")
-}
-
-/// tract fuses a conv's following BatchNorm and ReLU into the conv's matmul and names the fused
-/// node after the last fused op (`.../Relu.low.prefused`). By name it would map to the ReLU; by
-/// what it computes it is the conv. Such a matmul is re-mapped to the conv/linear source of the
-/// executed node that feeds it (the conv's own packing or reshape); the fused BN and ReLU then
-/// have no executed node of their own, like folded nodes.
-fn remap_fused_matmuls(model: &TypedModel, out: &mut [ExecNode], sources: &[SourceNode]) {
-    let by_id: HashMap<usize, usize> = out
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.node_id, i))
-        .collect();
-    let computes =
-        |s: Option<usize>| s.is_some_and(|s| matches!(sources[s].category, "conv" | "linear"));
-    for i in 0..out.len() {
-        if !is_matmul_like(&out[i].op) || computes(out[i].source) {
-            continue;
-        }
-        let feeding = model.node(out[i].node_id).inputs.iter().find_map(|o| {
-            let e = &out[*by_id.get(&o.node)?];
-            computes(e.source).then_some(e.source).flatten()
-        });
-        if let Some(s) = feeding {
-            out[i].source = Some(s);
-            out[i].category = sources[s].category;
-        }
-    }
-}
-
 fn fact_info(fact: &TypedFact, is_const: bool) -> TensorInfo {
     let shape = fact
         .shape
@@ -117,11 +82,31 @@ fn fact_info(fact: &TypedFact, is_const: bool) -> TensorInfo {
     TensorInfo::new(shape, size, is_const)
 }
 
+/// tract's multiply-accumulate count of one op from its input facts (`TypedOp::cost`, the FMA
+/// entries), when it gives one with concrete dimensions.
+fn fma_count(model: &TypedModel, node: &TypedNode) -> Option<u64> {
+    let facts: TVec<&TypedFact> = node
+        .inputs
+        .iter()
+        .map(|o| model.outlet_fact(*o))
+        .collect::<TractResult<_>>()
+        .ok()?;
+    let costs = node.op.cost(&facts).ok()?;
+    let mut fma = None;
+    for (kind, count) in &costs {
+        if matches!(kind, tract_core::ops::Cost::FMA(_)) {
+            let n = u64::try_from(count.to_i64().ok()?).ok()?;
+            fma = Some(fma.unwrap_or(0) + n);
+        }
+    }
+    fma
+}
+
 /// Describes the executed nodes of a plan in execution order, mapped to their source nodes.
 ///
-/// Bytes come from each executed node's own tensors. The source node's params, MACs, thop MACs
-/// and FLOPs are given to one executed node, its *anchor* (rule below and in docs/records.md);
-/// the others carry only their bytes.
+/// Bytes come from each executed node's own tensors. The source nodes' params, MACs, thop MACs
+/// and FLOPs go to the kernels that compute them, shared by the kernels' own work, else to one
+/// derived node, the anchor (`attrib`, and docs/records.md); the others carry only their bytes.
 pub fn exec_nodes(
     plan: &TypedSimplePlan,
     sources: &[SourceNode],
@@ -129,6 +114,7 @@ pub fn exec_nodes(
 ) -> TractResult<Vec<ExecNode>> {
     let model = plan.model();
     let mut out: Vec<ExecNode> = Vec::new();
+    let mut fma = Vec::new();
     for &id in plan.order_without_consts() {
         let node = model.node(id);
         if node.op_is::<tract_core::ops::source::TypedSource>() {
@@ -150,6 +136,11 @@ pub fn exec_nodes(
         let source = crate::model::source_for(&node.name, by_name);
         let op = node.op().name().to_string();
         let category = exec_category(&op, source.map(|s| sources[s].category));
+        fma.push(if attrib::is_matmul_like(&op) {
+            fma_count(model, node)
+        } else {
+            None
+        });
         out.push(ExecNode {
             node_id: id,
             name: node.name.clone(),
@@ -161,32 +152,24 @@ pub fn exec_nodes(
             cost: moved(&inputs, &outputs),
         });
     }
-    remap_fused_matmuls(model, &mut out, sources);
-    for (s, src) in sources.iter().enumerate() {
-        // Anchor: the derived node that best does the source's work. Preference: a matmul or
-        // conv kernel of the source's category (not the reshapes or packing around it), then
-        // any node of its category, then the node bearing the source's name, then the last.
-        let anchor = out
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.source == Some(s))
-            .max_by_key(|(i, e)| {
-                let same_kind = e.category == src.category;
-                (
-                    same_kind && is_matmul_like(&e.op),
-                    same_kind,
-                    e.name == src.name,
-                    *i,
-                )
-            })
-            .map(|(i, _)| i);
-        if let Some(i) = anchor {
-            let c = &mut out[i].cost;
-            c.params = src.cost.params;
-            c.macs = src.cost.macs;
-            c.thop_macs = src.cost.thop_macs;
-            c.flops = src.cost.flops;
-        }
-    }
+    let by_id: HashMap<usize, usize> = out
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.node_id, i))
+        .collect();
+    let edges = out
+        .iter()
+        .map(|e| {
+            model
+                .node(e.node_id)
+                .inputs
+                .iter()
+                .filter_map(|o| by_id.get(&o.node).copied())
+                .collect()
+        })
+        .collect();
+    let flow = Flow::new(edges, fma);
+    attrib::resolve_kernels(&mut out, &flow, sources);
+    attrib::assign_costs(&mut out, &flow, sources);
     Ok(out)
 }

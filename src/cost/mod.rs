@@ -8,9 +8,11 @@
 //! elements; AveragePool = output elements; GlobalAveragePool = (input spatial / output spatial
 //! + 1) x output elements; everything else 0. The per-op rules are listed in docs/records.md.
 
+mod attrib;
 mod exec;
 
-pub use exec::{exec_category, exec_nodes, is_matmul_like};
+pub use attrib::is_matmul_like;
+pub use exec::{exec_category, exec_nodes};
 
 #[cfg(test)]
 use crate::record::CATEGORIES;
@@ -47,6 +49,9 @@ pub struct SourceNode {
     pub category: &'static str,
     pub input_shapes: Vec<Vec<usize>>,
     pub output_shapes: Vec<Vec<usize>>,
+    /// The source nodes whose outputs this node reads (indices into the same list, graph inputs
+    /// and initializers left out): the source graph's edges.
+    pub producers: Vec<usize>,
     pub cost: Cost,
 }
 
@@ -73,14 +78,14 @@ pub fn source_category(op_type: &str) -> &'static str {
     }
 }
 
-fn attr_ints(node: &pb::NodeProto, name: &str) -> Option<Vec<i64>> {
+pub(crate) fn attr_ints(node: &pb::NodeProto, name: &str) -> Option<Vec<i64>> {
     node.attribute
         .iter()
         .find(|a| a.name == name)
         .map(|a| a.ints.clone())
 }
 
-fn attr_int(node: &pb::NodeProto, name: &str) -> Option<i64> {
+pub(crate) fn attr_int(node: &pb::NodeProto, name: &str) -> Option<i64> {
     node.attribute.iter().find(|a| a.name == name).map(|a| a.i)
 }
 

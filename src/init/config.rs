@@ -3,6 +3,7 @@
 
 use crate::counters;
 use crate::model::Optimize;
+use std::time::Duration;
 
 /// Settings of an unattended run. Kernel command line keys are `hiddencost.<key>=<value>`;
 /// the same keys, without the prefix, go in `hiddencost.conf` (`key = value`, `#` comments).
@@ -16,6 +17,9 @@ pub struct InitConfig {
     pub optimize: Optimize,
     /// Threads for tract's matrix products (`--threads`); 1 is what the study measured.
     pub threads: usize,
+    /// Budget of the machine probe before the models (`hiddencost.probe=SECONDS`, as
+    /// `--probe-budget`); `None` (`probe=0`) skips it.
+    pub probe_budget: Option<Duration>,
     /// Data port, `/dev/ttyS1[@baud]`; `console` for init's own stdout (the kernel console);
     /// `none` for no serial output.
     pub serial: Option<String>,
@@ -38,6 +42,7 @@ impl Default for InitConfig {
             events: counters::DEFAULT_EVENTS.to_string(),
             optimize: Optimize::Full,
             threads: 1,
+            probe_budget: Some(crate::probe::DEFAULT_BUDGET),
             // The Raspberry Pi 4's header UART (GPIO 14/15) with the mainline device tree.
             serial: Some("/dev/ttyS1".into()),
             boot_device: "auto".into(),
@@ -68,6 +73,13 @@ impl InitConfig {
             },
             "threads" => match value.parse() {
                 Ok(n) if n > 0 => self.threads = n,
+                _ => return bad(),
+            },
+            "probe" => match value.parse::<f64>() {
+                Ok(0.0) => self.probe_budget = None,
+                Ok(s) if s > 0.0 && s <= 600.0 => {
+                    self.probe_budget = Some(Duration::from_secs_f64(s))
+                }
                 _ => return bad(),
             },
             "warmup" => match value.parse() {
@@ -195,5 +207,24 @@ mod tests {
         assert_eq!(c.boot_device, "none");
         assert_eq!(c.serial.as_deref(), Some("console"));
         assert_eq!(notes.len(), 1, "{notes:?}");
+    }
+
+    #[test]
+    fn probe_budget_setting() {
+        let mut c = InitConfig::default();
+        assert_eq!(c.probe_budget, Some(Duration::from_secs(3)));
+        assert!(c.apply_cmdline("hiddencost.probe=1.5").is_empty());
+        assert_eq!(c.probe_budget, Some(Duration::from_millis(1500)));
+        for bad in ["-1", "x", "NaN", "1e9"] {
+            let notes = c.apply_cmdline(&format!("hiddencost.probe={bad}"));
+            assert_eq!(notes.len(), 1, "{bad}: {notes:?}");
+        }
+        assert_eq!(
+            c.probe_budget,
+            Some(Duration::from_millis(1500)),
+            "bad values ignored"
+        );
+        assert!(c.apply_file("probe = 0").is_empty());
+        assert_eq!(c.probe_budget, None, "0 skips the probe");
     }
 }

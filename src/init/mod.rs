@@ -105,6 +105,7 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
         cpu: None,
         fake_counters: cfg.fake_counters,
         notes: cfg_notes.clone(),
+        probe_budget: cfg.probe_budget,
     };
     let outcome = bench::run_threaded(&opts, cfg.threads, &mut sink, &mut |ix, name| {
         console(&format!("model {} {name}", ix + 1))

@@ -15,9 +15,9 @@
 mod builder;
 mod inception;
 mod mobilenet;
-mod proto;
+pub(crate) mod proto;
 mod resnet;
-mod rng;
+pub(crate) mod rng;
 mod shufflenet;
 mod vgg;
 mod xception;

@@ -2,10 +2,11 @@
 //! well-formedness checker, snapshot comparison.
 #![allow(dead_code)]
 
+pub mod synth;
 pub mod xml;
 
-use hiddencost::analyze::synth::{SynthDevice, SynthModel, synth_log, ten_models, to_jsonl};
 use std::path::{Path, PathBuf};
+use synth::{SynthDevice, SynthModel, synth_log, ten_models, to_jsonl};
 
 pub fn golden(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

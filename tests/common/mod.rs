@@ -20,6 +20,59 @@ pub fn hiddencost() -> Command {
     cmd
 }
 
+/// Long enough for any bad-input case; a case that blocks (a FIFO read) fails instead of hanging.
+pub const CASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Runs `bad` between two good models and checks the error record and the survivors.
+pub fn survives(bad: &str, extra: &[&str], expect: &[&str]) {
+    let good = model("shuffle.onnx");
+    let out = hiddencost()
+        .timeout(CASE_TIMEOUT)
+        .args([
+            "bench",
+            &good,
+            bad,
+            &good,
+            "--runs",
+            "1",
+            "--fake-counters",
+            "--out",
+            "-",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "non-zero exit for {bad}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let recs = records(&String::from_utf8_lossy(&out.stdout));
+    let errors = of_type(&recs, "error");
+    assert_eq!(errors.len(), 1, "{recs:?}");
+    let message = errors[0]["message"].as_str().unwrap();
+    assert!(!message.contains('\n'), "one line: {message}");
+    for needle in expect {
+        assert!(message.contains(needle), "`{needle}` not in: {message}");
+    }
+    assert!(
+        stderr.contains(message),
+        "the error is also on stderr: {stderr}"
+    );
+    assert_eq!(of_type(&recs, "model").len(), 2, "both good models ran");
+    let end = recs.last().unwrap();
+    assert_eq!(end["models_failed"], 1);
+}
+
+/// A FIFO named `fifo` in `dir` (made with mkfifo(1)), as a path.
+pub fn mkfifo(dir: &std::path::Path) -> String {
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    fifo.to_str().unwrap().to_string()
+}
+
 /// Parses every line of `text` as JSON; panics (test failure) on a bad line.
 pub fn records(text: &str) -> Vec<Value> {
     text.lines()
@@ -29,4 +82,42 @@ pub fn records(text: &str) -> Vec<Value> {
 
 pub fn of_type<'a>(recs: &'a [Value], t: &str) -> Vec<&'a Value> {
     recs.iter().filter(|r| r["type"] == t).collect()
+}
+
+/// Issue #11's invariant on a bench log: its header carries the machine roofs, every op of
+/// every model gets a bound, no op outside the kernels has a MAC rate above the probe's peak
+/// beyond its spread (a reshape carrying a merged conv's MACs did, at about 590x), and no
+/// kernel is beyond what its model's roof may be raised to (`PEAK_RAISE_LIMIT` x the
+/// probe's peak: a kernel merely faster than the probe, as on a busy VM, raises the roof).
+pub fn assert_bounds_hold(log_text: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("bench.jsonl");
+    std::fs::write(&log, log_text).unwrap();
+    let data = hiddencost::analyze::load::load_logs(&[log]).unwrap();
+    assert!(!data.runs.is_empty(), "no model in the log");
+    let a = hiddencost::analyze::Analysis::compute(&data);
+    for (run, b) in data.runs.iter().zip(&a.bounds) {
+        let name = &run.model.model;
+        let b = b
+            .as_ref()
+            .unwrap_or_else(|why| panic!("{name}: no bounds: {why}"));
+        assert_eq!(b.ops.len(), run.ops.len(), "{name}");
+        let over: Vec<String> = b
+            .over_peak
+            .iter()
+            .chain(&b.above_raised_peak())
+            .map(|&i| {
+                let op = &run.ops[i];
+                format!("{} ({}): {:.1} GMAC/s", op.node, op.op, b.rates[i] / 1e9)
+            })
+            .collect();
+        assert!(
+            over.is_empty(),
+            "{name}: ops above the probe's peak of {:.1} GMAC/s (spread {:.1}%; roof used \
+             {:.1}): {over:?}",
+            b.probe_peak_macs_per_s / 1e9,
+            b.roofs.peak_spread * 100.0,
+            b.roofs.peak_macs_per_s / 1e9
+        );
+    }
 }

@@ -15,7 +15,10 @@ MODE `icount` (ARG: the log of a second, identical boot): -icount runs: `instruc
 per op, and every op's value equal in both boots.
 MODE `raspi4b`: a boot on -M raspi4b with hiddencost.threads=4: the context names the Raspberry
 Pi 4 board and its Cortex-A72, cpufreq is set to `performance`, four threads with the counters
-following the pool's threads, `cycles` counted per op, the end marker.
+following the pool's threads, `cycles` counted per op, the end marker, and the probe's matmul
+figure on the four threads too.
+In every mode the header carries the machine probe, measured in the guest: a matmul figure,
+bandwidth levels ending in DRAM, a dispatch floor; the summary line prints its figures.
 Prints a summary line and exits non-zero on any failed check.
 """
 import json
@@ -94,7 +97,40 @@ if header:
         check(governors == {"performance"}, f"governor set to performance: {governors}")
         check(header["options"].get("threads") == 4, "hiddencost.threads=4 applied")
         check("pool" in (header.get("counted_threads") or ""), "counters follow the pool's threads")
+
+
+def probed(machine):
+    """The probe's figures in one line, or None; checks what must be there."""
+    check(machine is not None, "the machine probe in the header")
+    if not machine:
+        return None
+    mm, bw, floor = machine.get("matmul"), machine.get("bandwidth") or [], machine.get("dispatch_floor_ns")
+    check(mm is not None and mm["macs_per_s"]["median"] > 0, "a matmul figure")
+    check(len(bw) >= 2 and bw[-1]["level"] == "DRAM", f"bandwidth levels ending in DRAM: {[b['level'] for b in bw]}")
+    check(floor is not None and floor["median"] > 0, "a dispatch floor")
+    if mode == "raspi4b":
+        threads = (machine.get("matmul_threads") or {}).get("threads")
+        check(threads == 4, f"the matmul figure on the pool's 4 threads: {threads}")
+    g = lambda x: f"{x / 1e9:.2f}"
+    parts = [f"probe {machine['elapsed_ns'] / 1e9:.2f} s of {machine['budget_ns'] / 1e9:.0f} s"]
+    for m in [mm, machine.get("matmul_threads")]:
+        if m:
+            parts.append(f"{m['kernel']} {m['m']}^3 x{m['threads']} {g(m['macs_per_s']['median'])} GMAC/s")
+    for b in bw:
+        parts.append(f"{b['level']} r/w/c {g(b['read_bytes_per_s']['median'])}/"
+                     f"{g(b['write_bytes_per_s']['median'])}/{g(b['copy_bytes_per_s']['median'])} GB/s")
+    if floor:
+        parts.append(f"floor {floor['median']:.0f} ns")
+    for c in machine.get("counter_reads") or []:
+        parts.append(f"read pass {c['pass']} {c['read_ns']['median']:.0f} ns")
+    parts.append(f"{len(machine.get('warnings') or [])} probe warnings")
+    return ", ".join(parts)
+
+
+figures = probed(header.get("machine")) if header else None
 summary = f"{path}: {mode}: {len(records)} records ({len(ops)} ops, {len(models)} models)"
+if figures:
+    summary += f"\n  machine: {figures}"
 if failures:
     print(summary + "; FAILED: " + "; ".join(failures))
     sys.exit(1)

@@ -1,0 +1,46 @@
+//! The one error type of analysis and prediction (the lowest layer: every other module may use
+//! it). Bad lines inside a log are not errors: they become skip notes and analysis goes on.
+
+use std::path::PathBuf;
+
+/// Everything that stops analysis or prediction. Bad lines inside a log are not errors: they
+/// become [`super::load::SkipNote`]s and analysis goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzeError {
+    #[error("no log given: pass one or more JSONL logs written by `hiddencost bench --out LOG`")]
+    NoLogs,
+    #[error("cannot read {path}: {cause}; check the path and its permissions")]
+    Read {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error(
+        "no usable model measurement in {files} log(s){why}; a log needs a header line and, per \
+         model, a `model` record (re-run `hiddencost bench`, or check the notes above)"
+    )]
+    NoModels { files: usize, why: String },
+    #[error("cannot write {path}: {cause}; check that --out names a writable directory")]
+    Write {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error(
+        "{path}: not a hiddencost fit file ({reason}); make one with `hiddencost analyze LOG \
+         --out DIR` and pass DIR/fit.json"
+    )]
+    FitFormat { path: PathBuf, reason: String },
+    #[error("no node records to predict from: pass the output of `hiddencost cost MODEL --json`")]
+    NoNodes,
+    #[error("{path}:{line}: {reason}; expected `hiddencost cost MODEL --json` output")]
+    CostFormat {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error("device `{device}` is not in the fit file; it has: {available}")]
+    UnknownDevice { device: String, available: String },
+    #[error("the fit file has several devices ({available}): choose one with --device")]
+    AmbiguousDevice { available: String },
+    #[error("device `{device}` has no usable latency model: {reason}")]
+    NotFitted { device: String, reason: String },
+}

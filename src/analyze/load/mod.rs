@@ -1,0 +1,504 @@
+//! The load layer: records in, a validated [`Dataset`] out, and a [`SkipNote`] for everything
+//! left behind ([`device`] labels the machines, [`accuracy`] reads the user's accuracy table).
+//!
+//! A log is a sequence of runs, each `header, (node* op* (model | error))*, end`. Reading never
+//! fails on content: a truncated last line (power cut), a corrupted line, a run with an unknown
+//! `schema_version`, a record before any header, ops whose model record never came: each is
+//! skipped with its file:line and the reason, and the rest is used. Only an unreadable file is
+//! an error. When the same model was measured twice on the same device, the later measurement
+//! is kept (and the earlier one noted).
+
+pub mod accuracy;
+pub mod device;
+pub mod file;
+pub mod note;
+mod plausible;
+
+pub use self::accuracy::AccuracyEntry;
+pub use self::device::{Device, device_label, slug};
+pub use self::file::read_file;
+pub use self::note::SkipNote;
+use crate::analyze::error::AnalyzeError;
+use crate::record::{Header, ModelRecord, NodeRecord, OpRecord, Record, SCHEMA_VERSION};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// One model measured once on one device: its node, op and model records.
+#[derive(Debug, Clone)]
+pub struct ModelRun {
+    /// Index into [`Dataset::devices`].
+    pub device: usize,
+    pub log: PathBuf,
+    /// Line of the model record.
+    pub line: usize,
+    pub header: Rc<Header>,
+    pub nodes: Vec<NodeRecord>,
+    pub ops: Vec<OpRecord>,
+    pub model: ModelRecord,
+}
+
+/// A model the bench could not measure (an `error` record).
+#[derive(Debug, Clone)]
+pub struct FailedModel {
+    pub device: usize,
+    pub model: String,
+    pub message: String,
+    pub log: PathBuf,
+    pub line: usize,
+}
+
+/// Everything usable from the logs.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    pub devices: Vec<Device>,
+    pub runs: Vec<ModelRun>,
+    pub failed: Vec<FailedModel>,
+    pub notes: Vec<SkipNote>,
+    /// From `--accuracy`, by model name (overrides the records' metadata).
+    pub accuracy_csv: BTreeMap<String, AccuracyEntry>,
+}
+
+impl Dataset {
+    pub fn device_label(&self, run: &ModelRun) -> &str {
+        &self.devices[run.device].label
+    }
+
+    /// Top-1 accuracy in percent: `--accuracy` CSV first, then the record's `top1_error`.
+    pub fn accuracy_pct(&self, run: &ModelRun) -> Option<f64> {
+        let name = &run.model.model;
+        let zoo = run.model.metadata.get("zoo").and_then(Value::as_str);
+        let from_csv = self
+            .accuracy_csv
+            .get(name)
+            .or_else(|| zoo.and_then(|z| self.accuracy_csv.get(z)));
+        if let Some(entry) = from_csv {
+            return Some(100.0 - entry.top1_error_pct);
+        }
+        let top1 = run.model.metadata.get("top1_error")?.as_f64()?;
+        top1.is_finite().then_some(100.0 - top1)
+    }
+}
+
+/// Reads every log in order, then the optional accuracy table (`--accuracy`). Fails only when
+/// a file cannot be read.
+pub fn load_dataset(
+    paths: &[PathBuf],
+    accuracy_csv: Option<&Path>,
+) -> Result<Dataset, AnalyzeError> {
+    let mut data = load_logs(paths)?;
+    if let Some(csv) = accuracy_csv {
+        let (table, notes) = accuracy::read_csv(csv)?;
+        data.notes.extend(notes);
+        data.accuracy_csv = table;
+    }
+    Ok(data)
+}
+
+/// Reads every log in order. Fails only when a file cannot be read.
+pub fn load_logs(paths: &[PathBuf]) -> Result<Dataset, AnalyzeError> {
+    let mut data = Dataset::default();
+    let mut runs = RunIndex::default();
+    for path in paths {
+        let bytes = read_file(path)?;
+        // A UTF-8 byte-order mark (an editor's) is not part of the first record.
+        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+        FileReader::new(path, &mut data, &mut runs).read(bytes);
+    }
+    if !runs.replaced.is_empty() {
+        let mut ix = 0;
+        data.runs.retain(|_| {
+            ix += 1;
+            !runs.replaced.contains(&(ix - 1))
+        });
+    }
+    Ok(data)
+}
+
+/// Where each (device, model) run is in `Dataset::runs`, and the runs a later measurement of
+/// the same model replaced (dropped once every file is read): finding the earlier run is a
+/// lookup, not a scan, so loading stays linear in the number of models.
+#[derive(Default)]
+struct RunIndex {
+    at: HashMap<(usize, String), usize>,
+    replaced: HashSet<usize>,
+}
+
+/// Models of the current run that have node/op records but no model record yet.
+#[derive(Default)]
+struct Pending {
+    first_line: usize,
+    nodes: Vec<NodeRecord>,
+    ops: Vec<OpRecord>,
+}
+
+struct ActiveRun {
+    header: Rc<Header>,
+    device: usize,
+    line: usize,
+    pending: BTreeMap<String, Pending>,
+    models_done: usize,
+}
+
+enum State {
+    NoRun,
+    Active(ActiveRun),
+    /// Lines of a run whose header was rejected: (first line, last line, count, why).
+    Skipping {
+        first: usize,
+        last: usize,
+        count: usize,
+        why: String,
+    },
+}
+
+struct FileReader<'a> {
+    path: &'a Path,
+    data: &'a mut Dataset,
+    runs: &'a mut RunIndex,
+    state: State,
+    /// Lines that are not JSON at all (a serial capture with the kernel console on it).
+    console_lines: (usize, usize),
+}
+
+impl<'a> FileReader<'a> {
+    fn new(path: &'a Path, data: &'a mut Dataset, runs: &'a mut RunIndex) -> Self {
+        FileReader {
+            path,
+            data,
+            runs,
+            state: State::NoRun,
+            console_lines: (0, 0),
+        }
+    }
+
+    fn note(&mut self, line: usize, reason: impl Into<String>) {
+        self.data.notes.push(SkipNote {
+            file: self.path.to_path_buf(),
+            line,
+            reason: reason.into(),
+        });
+    }
+
+    fn read(mut self, bytes: &[u8]) {
+        let ends_with_newline = bytes.last() == Some(&b'\n');
+        let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+        let count = lines.len();
+        for (ix, raw) in lines.into_iter().enumerate() {
+            let is_last = ix + 1 == count || (ix + 2 == count && ends_with_newline);
+            self.line(ix + 1, raw, is_last && !ends_with_newline);
+        }
+        self.finish_run(count);
+        if let (n @ 1.., first) = self.console_lines {
+            self.note(
+                first,
+                format!("{n} console line(s) (text, not records: kernel messages on the serial line?) ignored, the first here"),
+            );
+        }
+        if self.data.runs.is_empty() && self.data.notes.is_empty() && bytes.is_empty() {
+            self.note(0, "empty file");
+        }
+    }
+
+    fn line(&mut self, number: usize, raw: &[u8], unterminated_last: bool) {
+        let Ok(text) = std::str::from_utf8(raw) else {
+            return self.note(number, "corrupted line: not UTF-8; ignored");
+        };
+        let text = text.trim();
+        if text.is_empty() {
+            return;
+        }
+        let value: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) if e.is_eof() && unterminated_last => {
+                return self.note(
+                    number,
+                    "truncated last line (no newline at the end: the run was cut short, e.g. by \
+                     a power cut); ignored",
+                );
+            }
+            Err(e) if e.is_eof() => {
+                return self.note(
+                    number,
+                    format!("truncated line (cut short mid-write: {e}); ignored"),
+                );
+            }
+            // Text that is not a damaged record: kernel or init messages on a serial capture.
+            Err(_) if !text.starts_with('{') && !text.contains(|c: char| c.is_control()) => {
+                if self.console_lines.0 == 0 {
+                    self.console_lines.1 = number;
+                }
+                self.console_lines.0 += 1;
+                return;
+            }
+            Err(e) => return self.note(number, format!("corrupted line: not JSON ({e}); ignored")),
+        };
+        let kind = value
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if kind == "header" {
+            return self.header(number, value);
+        }
+        if let State::Skipping { last, count, .. } = &mut self.state {
+            *last = number;
+            *count += 1;
+            return;
+        }
+        let record: Record = match serde_json::from_value(value) {
+            Ok(r) => r,
+            Err(e) if kind.is_empty() => {
+                return self.note(
+                    number,
+                    format!("not a record (no \"type\" field: {e}); ignored"),
+                );
+            }
+            Err(e) if !KNOWN_TYPES.contains(&kind.as_str()) => {
+                return self.note(
+                    number,
+                    format!("unknown record type `{kind}` ({e}; written by a newer hiddencost?); ignored"),
+                );
+            }
+            Err(e) => return self.note(number, format!("invalid `{kind}` record: {e}; ignored")),
+        };
+        self.record(number, record);
+    }
+
+    fn header(&mut self, number: usize, value: Value) {
+        self.finish_run(number);
+        let version = value.get("schema_version").and_then(Value::as_u64);
+        if version != Some(u64::from(SCHEMA_VERSION)) {
+            let found = version.map_or("none".to_string(), |v| v.to_string());
+            let why = format!(
+                "schema_version {found}, this hiddencost reads {SCHEMA_VERSION}: analyze that run \
+                 with the hiddencost version that wrote it"
+            );
+            self.note(number, format!("header skipped: {why}"));
+            self.state = State::Skipping {
+                first: number + 1,
+                last: number,
+                count: 0,
+                why,
+            };
+            return;
+        }
+        match serde_json::from_value::<Record>(value) {
+            Ok(Record::Header(header)) => {
+                let device = self.device_for(&header);
+                self.state = State::Active(ActiveRun {
+                    header: Rc::new(header),
+                    device,
+                    line: number,
+                    pending: BTreeMap::new(),
+                    models_done: 0,
+                });
+            }
+            Ok(_) | Err(_) => {
+                let why = "invalid header (fields missing or of the wrong type)".to_string();
+                self.note(
+                    number,
+                    format!("{why}; the records of this run are skipped"),
+                );
+                self.state = State::Skipping {
+                    first: number + 1,
+                    last: number,
+                    count: 0,
+                    why,
+                };
+            }
+        }
+    }
+
+    fn record(&mut self, number: usize, record: Record) {
+        if let Some(why) = plausible::implausible(&record) {
+            return self.note(number, format!("{why}: the record is skipped"));
+        }
+        let State::Active(run) = &mut self.state else {
+            return self.note(
+                number,
+                "record before any header line: ignored (was the start of the log lost?)",
+            );
+        };
+        match record {
+            // Headers are dispatched by `line` before records are parsed.
+            Record::Header(_) => {}
+            Record::Node(node) => {
+                let p = run
+                    .pending
+                    .entry(node.model.clone())
+                    .or_insert_with(Pending::default);
+                p.first_line = if p.first_line == 0 {
+                    number
+                } else {
+                    p.first_line
+                };
+                p.nodes.push(node);
+            }
+            Record::Op(op) => {
+                let p = run
+                    .pending
+                    .entry(op.model.clone())
+                    .or_insert_with(Pending::default);
+                p.first_line = if p.first_line == 0 {
+                    number
+                } else {
+                    p.first_line
+                };
+                p.ops.push(op);
+            }
+            Record::Model(model) => {
+                let p = run.pending.remove(&model.model).unwrap_or_default();
+                let new = ModelRun {
+                    device: run.device,
+                    log: self.path.to_path_buf(),
+                    line: number,
+                    header: Rc::clone(&run.header),
+                    nodes: p.nodes,
+                    ops: p.ops,
+                    model,
+                };
+                run.models_done += 1;
+                self.add_run(new);
+            }
+            Record::Error(err) => {
+                let device = run.device;
+                run.pending.remove(&err.model);
+                self.data.failed.push(FailedModel {
+                    device,
+                    model: err.model.clone(),
+                    message: err.message.clone(),
+                    log: self.path.to_path_buf(),
+                    line: number,
+                });
+                self.note(
+                    number,
+                    format!("model `{}` failed in the bench: {}", err.model, err.message),
+                );
+            }
+            Record::ModelCost(_) => self.note(
+                number,
+                "model_cost record ignored (that is `hiddencost cost` output, not a bench log)",
+            ),
+            Record::End(_) => {
+                self.drop_pending(number);
+                self.state = State::NoRun;
+            }
+        }
+    }
+
+    fn add_run(&mut self, new: ModelRun) {
+        let key = (new.device, new.model.model.clone());
+        let same = self.runs.at.insert(key, self.data.runs.len());
+        if let Some(ix) = same {
+            self.runs.replaced.insert(ix);
+            let old = &self.data.runs[ix];
+            let label = self.data.devices[new.device].label.clone();
+            self.data.notes.push(SkipNote {
+                file: old.log.clone(),
+                line: old.line,
+                reason: format!(
+                    "model `{}` on {label} measured again at {}:{}; the later measurement is used",
+                    old.model.model,
+                    new.log.display(),
+                    new.line
+                ),
+            });
+        }
+        self.data.runs.push(new);
+    }
+
+    /// Notes models left without a model record when a run ends or is cut short.
+    fn drop_pending(&mut self, at_line: usize) {
+        let State::Active(run) = &mut self.state else {
+            return;
+        };
+        let pending = std::mem::take(&mut run.pending);
+        for (model, p) in pending {
+            self.note(
+                p.first_line,
+                format!(
+                    "model `{model}`: {} node and {} op records without a model record before \
+                     line {at_line} (measurement cut short); ignored",
+                    p.nodes.len(),
+                    p.ops.len()
+                ),
+            );
+        }
+    }
+
+    /// Closes the current run at a new header or at the end of the file.
+    fn finish_run(&mut self, next_line: usize) {
+        match std::mem::replace(&mut self.state, State::NoRun) {
+            State::NoRun => {}
+            State::Skipping {
+                first,
+                last,
+                count,
+                why,
+            } => {
+                if count > 0 {
+                    self.note(
+                        first,
+                        format!("lines {first}-{last}: {count} records skipped ({why})"),
+                    );
+                }
+            }
+            State::Active(run) => {
+                let (line, done) = (run.line, run.models_done);
+                self.state = State::Active(run);
+                self.drop_pending(next_line);
+                self.state = State::NoRun;
+                self.note(
+                    line,
+                    format!(
+                        "run has no end record: it was cut short; its {done} complete model(s) are used"
+                    ),
+                );
+            }
+        }
+    }
+
+    fn device_for(&mut self, header: &Header) -> usize {
+        let ctx = &header.context;
+        let same = |d: &Device| {
+            d.context.device_model == ctx.device_model
+                && d.context.cpu_model == ctx.cpu_model
+                && d.context.hostname == ctx.hostname
+                && d.context.arch == ctx.arch
+        };
+        if let Some(ix) = self.data.devices.iter().position(same) {
+            return ix;
+        }
+        let base = device_label(ctx);
+        let taken = |l: &str, devices: &[Device]| devices.iter().any(|d| d.label == l);
+        let mut label = base.clone();
+        if taken(&label, &self.data.devices)
+            && let Some(host) = ctx.hostname.as_deref().map(slug).filter(|h| !h.is_empty())
+        {
+            label = format!("{base}-{host}");
+        }
+        let mut n = 2;
+        while taken(&label, &self.data.devices) {
+            label = format!("{base}-{n}");
+            n += 1;
+        }
+        self.data.devices.push(Device {
+            label,
+            context: ctx.clone(),
+            events: header.events.clone(),
+        });
+        self.data.devices.len() - 1
+    }
+}
+
+const KNOWN_TYPES: [&str; 7] = [
+    "header",
+    "node",
+    "model_cost",
+    "op",
+    "model",
+    "error",
+    "end",
+];

@@ -1,0 +1,149 @@
+//! The render layer: the computed [`Analysis`] written out for readers. report.md and
+//! report.html (one [`doc::Doc`] from [`report`], two backends), CSV tables ([`sections`]), SVG
+//! charts ([`figures`] chooses them, [`charts`] draws them on [`svg`], [`labels`] places point
+//! labels), fit.json, Chrome traces ([`trace`]) and the terminal summary. All output is
+//! deterministic for a given input.
+
+pub mod charts;
+pub mod doc;
+pub mod figures;
+pub mod findings;
+pub mod html;
+pub mod labels;
+pub mod markdown;
+pub mod outline;
+pub mod report;
+pub mod sections;
+pub mod svg;
+pub mod table;
+pub mod trace;
+pub mod why;
+
+use self::table::Table;
+use crate::analyze::compute::{Analysis, View, latency_by_device};
+use crate::analyze::error::AnalyzeError;
+use crate::analyze::load::Dataset;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+/// Creates `dir` (and parents) and writes `bytes` to `dir/name`, returning the path.
+pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, AnalyzeError> {
+    std::fs::create_dir_all(dir).map_err(|cause| AnalyzeError::Write {
+        path: dir.to_path_buf(),
+        cause,
+    })?;
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).map_err(|cause| AnalyzeError::Write {
+        path: path.clone(),
+        cause,
+    })?;
+    Ok(path)
+}
+
+/// The findings and the key tables, as printed on the terminal.
+pub fn terminal(a: &Analysis, data: &Dataset) -> String {
+    let mut s = String::new();
+    let mut doc = doc::Doc::default();
+    report::findings(&mut doc, a, data);
+    s.push_str("Findings\n");
+    for b in &doc.blocks {
+        match b {
+            doc::Block::Heading(_, t) => {
+                let _ = writeln!(s, "{t}");
+            }
+            doc::Block::List(items) => {
+                for i in items {
+                    let _ = writeln!(s, "- {}", i.plain());
+                }
+            }
+            _ => {}
+        }
+    }
+    s.push('\n');
+    let mut section = |title: &str, t: Table| {
+        let _ = write!(s, "{title}\n{}\n", t.to_text());
+    };
+    section(
+        "Models (latency = clean end-to-end median; hidden = share of op time in zero-MAC ops; \
+         above roofs = share of op time above the ops' bounds)",
+        sections::models_table(a, data),
+    );
+    section(
+        "Where the time goes (executed view: tract ops)",
+        sections::shares_table(a, data, View::Executed),
+    );
+    section(
+        "Where the time goes (source view: ONNX ops)",
+        sections::shares_table(a, data, View::Source),
+    );
+    section(
+        "Why: per category, all models of a device (time above the roofs, counters)",
+        why::why_table(a, data),
+    );
+    section("Limiters", why::limiters_table(a, data));
+    section(
+        "Figure 2: correlations across models",
+        sections::correlation_table(a, data),
+    );
+    section(
+        "Latency model vs MACs-only, leave-one-model-out",
+        sections::fit_summary_table(a),
+    );
+    if data.devices.len() > 1 {
+        section(
+            "Devices compared (median latency)",
+            sections::devices_table(data),
+        );
+    }
+    s
+}
+
+/// Writes every output file into `dir`; returns their paths in writing order.
+pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf>, AnalyzeError> {
+    let mut written = Vec::new();
+    let csvs = [
+        ("models.csv", sections::models_csv(a, data)),
+        ("shares.csv", sections::shares_csv(a, data)),
+        ("counters.csv", why::why_csv(a, data)),
+        ("ops.csv", why::ops_csv(a, data)),
+        ("correlations.csv", sections::correlations_csv(a, data)),
+        ("fit_validation.csv", sections::fit_models_table(a)),
+        ("devices.csv", sections::devices_table(data)),
+    ];
+    for (name, table) in csvs {
+        written.push(write_file(dir, name, table.to_csv().as_bytes())?);
+    }
+    let svgs = figures::svg_files(a, data);
+    for (name, body) in &svgs {
+        written.push(write_file(dir, name, body.as_bytes())?);
+    }
+    let fit_json =
+        serde_json::to_string_pretty(&a.fit).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    written.push(write_file(dir, "fit.json", fit_json.as_bytes())?);
+    let mut trace_names = Vec::new();
+    let mut runs_of: std::collections::HashMap<&str, Vec<&crate::analyze::load::ModelRun>> =
+        Default::default();
+    for r in &data.runs {
+        runs_of.entry(r.model.model.as_str()).or_default().push(r);
+    }
+    for (model, _) in latency_by_device(data) {
+        let runs = runs_of.remove(model.as_str()).unwrap_or_default();
+        let name = trace::file_name(&model);
+        let body = trace::chrome_trace(data, &runs).to_string();
+        written.push(write_file(dir, &name, body.as_bytes())?);
+        trace_names.push(name);
+    }
+    let svg_names: Vec<String> = svgs.iter().map(|(n, _)| n.clone()).collect();
+    let doc = report::report(a, data, &svg_names, &trace_names);
+    written.push(write_file(
+        dir,
+        "report.md",
+        markdown::render(&doc).as_bytes(),
+    )?);
+    written.push(write_file(
+        dir,
+        "report.html",
+        html::render(&doc, &svgs).as_bytes(),
+    )?);
+    Ok(written)
+}

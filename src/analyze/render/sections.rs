@@ -1,0 +1,360 @@
+//! The report's tables of models, shares, devices, Figure 2 and the latency model, each built
+//! from the analysis alone: formatted for reading ([`Table::to_text`], [`Table::to_markdown`])
+//! or raw for CSV (full-precision numbers, units in the column names, empty cells where nothing
+//! was measured). The tables of the "why" section are in [`super::why`].
+
+use super::table::{Table, csv_num, ms, or_na, pct, si};
+use crate::analyze::compute::correlate::{Correlation, PAIRS};
+use crate::analyze::compute::metrics::fraction;
+use crate::analyze::compute::{
+    Analysis, View, gmacs, governor, latency_by_device, ratio_of, thermal_drift_c,
+};
+use crate::analyze::load::Dataset;
+
+pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
+    let mut t = Table::new(&[
+        "device",
+        "model",
+        "median ms",
+        "p90 ms",
+        "params",
+        "MACs",
+        "thop MACs",
+        "GMAC/s",
+        "sum ops/e2e",
+        "hidden (exec)",
+        "hidden (src)",
+        "above roofs",
+        "governor",
+        "temp drift",
+    ]);
+    for ((run, m), b) in data.runs.iter().zip(&a.metrics).zip(&a.bounds) {
+        t.row(vec![
+            data.device_label(run).into(),
+            run.model.model.clone(),
+            ms(run.model.latency_ns.median as f64),
+            ms(run.model.latency_ns.p90 as f64),
+            si(run.model.cost.params),
+            si(run.model.cost.macs),
+            si(run.model.cost.thop_macs),
+            or_na(gmacs(run), 2),
+            or_na(
+                ratio_of(run.model.sum_op_wall_median_ns, run.model.latency_ns.median),
+                2,
+            ),
+            pct(m.hidden_executed_share()),
+            pct(m.hidden_source_share()),
+            b.as_ref()
+                .map_or("n/a".into(), |b| pct(b.total.above_share())),
+            governor(run).unwrap_or_else(|| "n/a".into()),
+            thermal_drift_c(run).map_or("n/a".into(), |d| format!("{d:+.1} °C")),
+        ]);
+    }
+    t
+}
+
+pub fn models_csv(a: &Analysis, data: &Dataset) -> Table {
+    let mut t = Table::new(&[
+        "device",
+        "model",
+        "source",
+        "latency_median_ns",
+        "latency_p90_ns",
+        "latency_min_ns",
+        "runs",
+        "params",
+        "macs",
+        "thop_macs",
+        "flops",
+        "gmac_per_s",
+        "sum_op_wall_median_ns",
+        "profiled_latency_median_ns",
+        "sum_ops_over_e2e",
+        "hidden_share_executed",
+        "hidden_share_source",
+        "bound_ns",
+        "above_roofs_ns",
+        "above_roofs_share",
+        "top1_accuracy_pct",
+        "governor",
+        "thermal_drift_c",
+        "source_nodes",
+        "executed_nodes",
+        "peak_rss_bytes",
+    ]);
+    for ((run, m), b) in data.runs.iter().zip(&a.metrics).zip(&a.bounds) {
+        let r = &run.model;
+        let b = b.as_ref().ok();
+        t.row(vec![
+            data.device_label(run).into(),
+            r.model.clone(),
+            r.source.clone(),
+            r.latency_ns.median.to_string(),
+            r.latency_ns.p90.to_string(),
+            r.latency_ns.min.to_string(),
+            r.runs.to_string(),
+            r.cost.params.to_string(),
+            r.cost.macs.to_string(),
+            r.cost.thop_macs.to_string(),
+            r.cost.flops.to_string(),
+            csv_num(gmacs(run)),
+            r.sum_op_wall_median_ns.to_string(),
+            r.profiled_latency_median_ns.to_string(),
+            csv_num(ratio_of(r.sum_op_wall_median_ns, r.latency_ns.median)),
+            csv_num(Some(m.hidden_executed_share())),
+            csv_num(Some(m.hidden_source_share())),
+            csv_num(b.map(|b| b.total.bound_ns)),
+            csv_num(b.map(|b| b.total.above_ns)),
+            csv_num(b.map(|b| b.total.above_share())),
+            csv_num(data.accuracy_pct(run)),
+            governor(run).unwrap_or_default(),
+            csv_num(thermal_drift_c(run)),
+            r.source_nodes.to_string(),
+            r.executed_nodes.to_string(),
+            r.peak_rss_bytes.map_or(String::new(), |b| b.to_string()),
+        ]);
+    }
+    t
+}
+
+pub fn shares_table(a: &Analysis, data: &Dataset, view: View) -> Table {
+    let cats = a.view_categories(view);
+    let mut headers = vec!["device", "model"];
+    headers.extend(cats.iter().map(String::as_str));
+    headers.push("hidden");
+    let mut t = Table::new(&headers);
+    for (run, m) in data.runs.iter().zip(&a.metrics) {
+        let map = view.of(m);
+        let mut row = vec![data.device_label(run).to_string(), run.model.model.clone()];
+        for c in &cats {
+            row.push(pct(fraction(
+                map.get(c).map_or(0, |x| x.wall_ns),
+                m.total.wall_ns,
+            )));
+        }
+        row.push(pct(match view {
+            View::Executed => m.hidden_executed_share(),
+            View::Source => m.hidden_source_share(),
+        }));
+        t.row(row);
+    }
+    t
+}
+
+pub fn shares_csv(a: &Analysis, data: &Dataset) -> Table {
+    let mut t = Table::new(&[
+        "device", "model", "view", "category", "ops", "time_ns", "share",
+    ]);
+    for (run, m) in data.runs.iter().zip(&a.metrics) {
+        for view in [View::Executed, View::Source] {
+            for (cat, share) in m.shares(view.of(m)) {
+                let agg = &view.of(m)[&cat];
+                t.row(vec![
+                    data.device_label(run).into(),
+                    run.model.model.clone(),
+                    view.name().into(),
+                    cat,
+                    agg.ops.to_string(),
+                    agg.wall_ns.to_string(),
+                    share.to_string(),
+                ]);
+            }
+        }
+    }
+    t
+}
+
+/// Median latency (ms) of each model on each device, and the ratio to the first device.
+pub fn devices_table(data: &Dataset) -> Table {
+    let labels: Vec<&str> = data.devices.iter().map(|d| d.label.as_str()).collect();
+    let mut headers = vec!["model".to_string()];
+    headers.extend(labels.iter().map(|l| format!("{l} ms")));
+    headers.extend(labels.iter().skip(1).map(|l| format!("{l}/{}", labels[0])));
+    let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut t = Table::new(&refs);
+    for (model, per_device) in latency_by_device(data) {
+        let mut row = vec![model];
+        row.extend(per_device.iter().map(|v| v.map_or("-".into(), ms)));
+        let base = per_device.first().copied().flatten();
+        for v in per_device.iter().skip(1) {
+            row.push(match (v, base) {
+                (Some(v), Some(b)) if b > 0.0 => format!("{:.2}x", v / b),
+                _ => "-".into(),
+            });
+        }
+        t.row(row);
+    }
+    t
+}
+
+/// Per device: models, and (MAPE, within ±10%) of the node model and the MACs-only model.
+pub fn fit_summary_table(a: &Analysis) -> Table {
+    let mut t = Table::new(&[
+        "device",
+        "models",
+        "node model MAPE",
+        "node within ±10%",
+        "MACs-only MAPE",
+        "MACs-only within ±10%",
+    ]);
+    for d in &a.fit.devices {
+        match &d.validation {
+            Some(v) => t.row(vec![
+                d.device.clone(),
+                v.models.to_string(),
+                format!("{:.1}%", v.node_model.mape_pct),
+                format!("{}/{}", v.node_model.within_10pct, v.models),
+                format!("{:.1}%", v.macs_only.mape_pct),
+                format!("{}/{}", v.macs_only.within_10pct, v.models),
+            ]),
+            None => t.row(vec![
+                d.device.clone(),
+                d.models.len().to_string(),
+                "needs >= 3 models".into(),
+            ]),
+        }
+    }
+    t
+}
+
+/// Per held-out model: measured vs both predictions.
+pub fn fit_models_table(a: &Analysis) -> Table {
+    let mut t = Table::new(&[
+        "device",
+        "model",
+        "measured ms",
+        "node model ms",
+        "node error",
+        "MACs-only ms",
+        "MACs-only error",
+    ]);
+    let err = |p: f64, m: f64| {
+        if m > 0.0 {
+            format!("{:+.1}%", (p - m) / m * 100.0)
+        } else {
+            "n/a".into()
+        }
+    };
+    for d in &a.fit.devices {
+        for h in d.validation.iter().flat_map(|v| &v.per_model) {
+            t.row(vec![
+                d.device.clone(),
+                h.model.clone(),
+                ms(h.measured_ns),
+                ms(h.node_model_ns),
+                err(h.node_model_ns, h.measured_ns),
+                ms(h.macs_only_ns),
+                err(h.macs_only_ns, h.measured_ns),
+            ]);
+        }
+    }
+    t
+}
+
+/// The fitted coefficients (all models of each device), in explainable units.
+pub fn coefficients_table(a: &Analysis) -> Table {
+    let mut t = Table::new(&[
+        "device",
+        "category",
+        "nodes",
+        "ns/MAC",
+        "ns/byte read",
+        "ns/byte written",
+        "ns/weight byte",
+        "ns/node",
+    ]);
+    for d in &a.fit.devices {
+        let rows = d
+            .categories
+            .iter()
+            .map(|(c, k)| (c.clone(), k))
+            .chain(std::iter::once(("(default)".to_string(), &d.default)));
+        for (c, k) in rows {
+            t.row(vec![
+                d.device.clone(),
+                c,
+                k.samples.to_string(),
+                format!("{:.4}", k.ns_per_mac),
+                format!("{:.4}", k.ns_per_byte_read),
+                format!("{:.4}", k.ns_per_byte_written),
+                format!("{:.4}", k.ns_per_weight_byte),
+                format!("{:.1}", k.ns_per_node),
+            ]);
+        }
+        t.row(vec![
+            d.device.clone(),
+            "(scale)".into(),
+            String::new(),
+            format!("x {:.4}", d.scale),
+        ]);
+        t.row(vec![
+            d.device.clone(),
+            "(MACs-only)".into(),
+            String::new(),
+            format!("{:.4}", d.macs_only.ns_per_mac),
+            format!("+ {:.0} ns", d.macs_only.intercept_ns),
+        ]);
+    }
+    t
+}
+
+/// "dominated by X: without it r = ..." for a correlation one model dominates.
+pub fn dominance_note(c: &Correlation) -> Option<String> {
+    c.dominated_by.as_ref().map(|d| {
+        format!(
+            "dominated by {}: without it r = {:.2}",
+            d.model, d.r_without
+        )
+    })
+}
+
+pub fn correlation_table(a: &Analysis, data: &Dataset) -> Table {
+    let mut t = Table::new(&["device", "pair", "n", "pearson r", "spearman rho", "note"]);
+    for c in &a.correlations {
+        let n = c.points.len();
+        let note = match (dominance_note(c), n) {
+            (Some(s), _) => s,
+            (None, n) if n < 3 && PAIRS[c.pair].y_label.contains("accuracy") => {
+                "needs >= 3 models with accuracy".into()
+            }
+            (None, n) if n < 3 => "needs >= 3 models".into(),
+            (None, _) => String::new(),
+        };
+        t.row(vec![
+            data.devices[c.device].label.clone(),
+            PAIRS[c.pair].title.into(),
+            n.to_string(),
+            or_na(c.pearson, 2),
+            or_na(c.spearman, 2),
+            note,
+        ]);
+    }
+    t
+}
+
+pub fn correlations_csv(a: &Analysis, data: &Dataset) -> Table {
+    let mut t = Table::new(&[
+        "device",
+        "pair",
+        "x",
+        "y",
+        "n",
+        "pearson_r",
+        "spearman_rho",
+        "note",
+    ]);
+    for c in &a.correlations {
+        let p = &PAIRS[c.pair];
+        t.row(vec![
+            data.devices[c.device].label.clone(),
+            p.key.into(),
+            p.x_label.into(),
+            p.y_label.into(),
+            c.points.len().to_string(),
+            or_na(c.pearson, 6),
+            or_na(c.spearman, 6),
+            dominance_note(c).unwrap_or_default(),
+        ]);
+    }
+    t
+}

@@ -1,0 +1,525 @@
+//! Loading an ONNX model with tract-onnx: bytes -> protobuf -> inference model with a fixed input
+//! shape -> static cost of every source node -> typed model optimized to the requested level ->
+//! runnable plan, plus the map from every executed node back to its source ONNX node.
+//!
+//! Translate time vs run time: everything here happens once per model, before any measurement.
+
+mod preflight;
+
+pub use preflight::bytes_text;
+
+use crate::cost::{self, SourceNode, TensorInfo};
+use crate::record::Cost;
+use prost::Message;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tract_hir::internal::*;
+use tract_onnx::pb;
+use tract_onnx::prelude::{InferenceFact, InferenceModel, InferenceModelExt};
+
+/// tract version this build links (the crates are pinned with `=` in Cargo.toml).
+pub const TRACT_VERSION: &str = "0.23.9";
+
+/// How far tract transforms the graph before running it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Optimize {
+    /// Typed translation only: every source op runs on its own, like PyTorch eager.
+    None,
+    /// Plus tract's decluttering (shape ops folded, BN folded where it can).
+    Declutter,
+    /// Plus codegen: the kernels tract really uses in production (default).
+    Full,
+}
+
+impl Optimize {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Optimize::None => "none",
+            Optimize::Declutter => "declutter",
+            Optimize::Full => "full",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{path}: cannot read: {cause}")]
+    Read { path: String, cause: std::io::Error },
+    #[error("{path}: not a valid ONNX file (protobuf decoding failed: {cause}); is it truncated?")]
+    Decode {
+        path: String,
+        cause: prost::DecodeError,
+    },
+    #[error("{model}: unsupported ONNX operator(s) for tract {TRACT_VERSION}: {ops}")]
+    Unsupported { model: String, ops: String },
+    #[error(
+        "{model}: input `{input}` has a dynamic shape {shape}; pass --input-shape, e.g. --input-shape 1,3,32,32"
+    )]
+    DynamicShape {
+        model: String,
+        input: String,
+        shape: String,
+    },
+    /// Refused before tract could panic or the process abort on it (see `preflight`).
+    #[error("{model}: {reason}")]
+    Refused { model: String, reason: String },
+    #[error("{model}: {what}: {cause:#}")]
+    Tract {
+        model: String,
+        what: &'static str,
+        cause: anyhow::Error,
+    },
+}
+
+/// Where a model comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSource {
+    Path(PathBuf),
+    /// Bytes built in memory (the zoo), with the name the records use.
+    Bytes {
+        name: String,
+        source: String,
+        bytes: Arc<Vec<u8>>,
+    },
+}
+
+impl ModelSource {
+    /// Short model name used in records: the file stem, or the zoo name.
+    pub fn name(&self) -> String {
+        match self {
+            ModelSource::Path(p) => p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            ModelSource::Bytes { name, .. } => name.clone(),
+        }
+    }
+
+    /// What the user named: the path as given, or `zoo:NAME`.
+    pub fn label(&self) -> String {
+        match self {
+            ModelSource::Path(p) => p.display().to_string(),
+            ModelSource::Bytes { source, .. } => source.clone(),
+        }
+    }
+}
+
+/// One node of the executed (typed, optimized) model, with its static description.
+#[derive(Debug, Clone)]
+pub struct ExecNode {
+    pub node_id: usize,
+    pub name: String,
+    pub op: String,
+    pub source: Option<usize>,
+    pub category: &'static str,
+    pub input_shapes: Vec<Vec<usize>>,
+    pub output_shapes: Vec<Vec<usize>>,
+    pub cost: Cost,
+}
+
+/// A model ready to run: its static description, its plan, an input, and the executed nodes.
+pub struct LoadedModel {
+    pub info: StaticModel,
+    /// Executed nodes in execution order.
+    pub exec: Vec<ExecNode>,
+    pub plan: Arc<TypedSimplePlan>,
+    pub inputs: TVec<TValue>,
+}
+
+/// Reads and decodes the protobuf.
+pub fn read_proto(src: &ModelSource) -> Result<pb::ModelProto, ModelError> {
+    let label = src.label();
+    let decoded = match src {
+        ModelSource::Path(p) => {
+            let read_err = |cause| ModelError::Read {
+                path: label.clone(),
+                cause,
+            };
+            // A FIFO or a device would block the read (forever, for a FIFO nobody writes).
+            let meta = std::fs::metadata(p).map_err(read_err)?;
+            if !meta.is_file() {
+                return Err(read_err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "not a regular file (a FIFO, a device or a directory)",
+                )));
+            }
+            let bytes = std::fs::read(p).map_err(read_err)?;
+            pb::ModelProto::decode(bytes.as_slice())
+        }
+        ModelSource::Bytes { bytes, .. } => pb::ModelProto::decode(bytes.as_slice()),
+    };
+    let proto = decoded.map_err(|cause| ModelError::Decode {
+        path: label.clone(),
+        cause,
+    })?;
+    if proto
+        .graph
+        .as_ref()
+        .is_none_or(|g| g.node.is_empty() && g.output.is_empty())
+    {
+        // An empty or foreign protobuf can decode "successfully" into an empty model.
+        return Err(ModelError::Tract {
+            model: label,
+            what: "not an ONNX model",
+            cause: anyhow::anyhow!("the protobuf holds no graph (no nodes, no outputs)"),
+        });
+    }
+    Ok(proto)
+}
+
+/// Parses the ONNX graph and fixes its input shape, then analyses it. Checked before and
+/// after (see `preflight`): `memory_bytes` is what the model's tensors must fit in to run it
+/// (`None`: only counts that overflow are refused, and constant shapes against the memory
+/// the machine has, since tract folds those while loading).
+pub fn inference_model(
+    proto: &pb::ModelProto,
+    model: &str,
+    model_dir: Option<&std::path::Path>,
+    input_shape: Option<&[usize]>,
+    memory_bytes: Option<u64>,
+) -> Result<InferenceModel, ModelError> {
+    let tract = |what: &'static str| {
+        let model = model.to_string();
+        move |cause: anyhow::Error| ModelError::Tract { model, what, cause }
+    };
+    let refused = |reason: String| ModelError::Refused {
+        model: model.to_string(),
+        reason,
+    };
+    let memory_now = crate::context::memory_available_bytes();
+    preflight::graph(proto, memory_now).map_err(refused)?;
+    preflight::tensor_data(proto, model_dir, memory_now).map_err(refused)?;
+    // The folder external data is read from (tract checks the locations again).
+    let dir = match model_dir {
+        Some(d) => Some(d.to_str().ok_or_else(|| {
+            refused(format!(
+                "the model's folder {} is not UTF-8, which tract needs to read external data",
+                d.display()
+            ))
+        })?),
+        None => None,
+    };
+    let parsed = tract_onnx::onnx()
+        .parse(proto, dir)
+        .map_err(tract("parsing"))?;
+    if !parsed.unresolved_inputs.is_empty() {
+        return Err(refused(format!(
+            "inputs that nothing defines: {}",
+            parsed.unresolved_inputs.join(", ")
+        )));
+    }
+    let mut inf = parsed.model;
+    let unsupported: Vec<String> = inf
+        .nodes()
+        .iter()
+        .filter_map(|n| {
+            n.op_as::<tract_hir::ops::unimpl::UnimplementedOp>()
+                .map(|op| {
+                    let name = op.name();
+                    let op_type = name
+                        .trim_start_matches("Unimplemented(")
+                        .trim_end_matches(')');
+                    format!("`{op_type}` (node `{}`)", n.name)
+                })
+        })
+        .collect();
+    if !unsupported.is_empty() {
+        return Err(ModelError::Unsupported {
+            model: model.into(),
+            ops: unsupported.join(", "),
+        });
+    }
+    let inputs = inf.input_outlets().map_err(tract("inputs"))?.to_vec();
+    for (ix, outlet) in inputs.iter().enumerate() {
+        let fact = inf.outlet_fact(*outlet).map_err(tract("inputs"))?.clone();
+        let dt = fact.datum_type.concretize().unwrap_or(f32::datum_type());
+        let shape: Vec<usize> = match (ix, input_shape) {
+            (0, Some(shape)) => {
+                if shape
+                    .iter()
+                    .try_fold(1usize, |a, &d| a.checked_mul(d))
+                    .is_none()
+                {
+                    return Err(refused(format!(
+                        "--input-shape {shape:?} of `{}` overflows a 64-bit element count",
+                        inf.node(outlet.node).name
+                    )));
+                }
+                shape.to_vec()
+            }
+            _ => match fact.shape.as_concrete_finite().ok().flatten() {
+                Some(s) => s.to_vec(),
+                None => {
+                    return Err(ModelError::DynamicShape {
+                        model: model.into(),
+                        input: inf.node(outlet.node).name.clone(),
+                        shape: format!("{:?}", fact.shape),
+                    });
+                }
+            },
+        };
+        if shape.contains(&0) {
+            let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+            return Err(refused(preflight::empty_input(
+                &inf.node(outlet.node).name,
+                &dims,
+            )));
+        }
+        inf.set_outlet_fact(*outlet, InferenceFact::dt_shape(dt, shape))
+            .map_err(tract("setting the input shape"))?;
+    }
+    // A failure or a panic deep in tract's rules is explained from the facts it reached.
+    let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inf.analyse(false)));
+    match analysed {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            return Err(match preflight::diagnose(proto, &inf) {
+                Some(reason) => refused(reason),
+                None => tract("shape inference")(e),
+            });
+        }
+        Err(panic) => match preflight::diagnose(proto, &inf) {
+            Some(reason) => return Err(refused(reason)),
+            None => std::panic::resume_unwind(panic),
+        },
+    }
+    preflight::shapes(proto, &inf, memory_bytes).map_err(refused)?;
+    Ok(inf)
+}
+
+fn shape_of(fact: &InferenceFact) -> Vec<usize> {
+    fact.shape
+        .as_concrete_finite()
+        .ok()
+        .flatten()
+        .map(|s| s.to_vec())
+        .unwrap_or_default()
+}
+
+/// The name tract-onnx's parser gives ONNX node `ix`: its name, else its first output, else
+/// `index-op`.
+fn onnx_node_name(ix: usize, pbnode: &pb::NodeProto) -> String {
+    if !pbnode.name.is_empty() {
+        pbnode.name.clone()
+    } else if pbnode.output.first().is_some_and(|o| !o.is_empty()) {
+        pbnode.output[0].clone()
+    } else {
+        format!("{}-{}", ix, pbnode.op_type)
+    }
+}
+
+/// Static description of every source ONNX node, from the proto and the analysed model.
+pub fn source_nodes(
+    proto: &pb::ModelProto,
+    inf: &InferenceModel,
+) -> Result<Vec<SourceNode>, ModelError> {
+    let graph = proto
+        .graph
+        .as_ref()
+        .map(|g| g.node.as_slice())
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(graph.len());
+    let mut kept: Vec<&pb::NodeProto> = Vec::with_capacity(graph.len());
+    for (ix, pbnode) in graph.iter().enumerate() {
+        let name = onnx_node_name(ix, pbnode);
+        let Some(id) = inf.node_by_name(&name).ok().map(|n| n.id) else {
+            continue;
+        };
+        let node = inf.node(id);
+        let mut inputs = Vec::with_capacity(node.inputs.len());
+        for outlet in &node.inputs {
+            let fact = inf.outlet_fact(*outlet).map_err(|e| ModelError::Tract {
+                model: name.clone(),
+                what: "reading facts",
+                cause: e,
+            })?;
+            let is_const = inf
+                .node(outlet.node)
+                .op_is::<tract_hir::ops::konst::Const>();
+            inputs.push(TensorInfo::new(
+                shape_of(fact),
+                fact.datum_type
+                    .concretize()
+                    .map(|d| d.size_of())
+                    .unwrap_or(4),
+                is_const,
+            ));
+        }
+        let outputs = node
+            .outputs
+            .iter()
+            .map(|o| {
+                let dt = o
+                    .fact
+                    .datum_type
+                    .concretize()
+                    .map(|d| d.size_of())
+                    .unwrap_or(4);
+                TensorInfo::new(shape_of(&o.fact), dt, false)
+            })
+            .collect::<Vec<_>>();
+        let cost = cost::node_cost(pbnode, &inputs, &outputs);
+        kept.push(pbnode);
+        out.push(SourceNode {
+            name,
+            op_type: pbnode.op_type.clone(),
+            category: cost::source_category(&pbnode.op_type),
+            input_shapes: inputs.iter().map(|t| t.shape.clone()).collect(),
+            output_shapes: outputs.iter().map(|t| t.shape.clone()).collect(),
+            producers: Vec::new(),
+            cost,
+        });
+    }
+    // Edges: which kept node produces each tensor a node reads.
+    let mut producer_of: HashMap<&str, usize> = HashMap::new();
+    for (ix, pbnode) in kept.iter().enumerate() {
+        for o in pbnode.output.iter().filter(|o| !o.is_empty()) {
+            producer_of.insert(o.as_str(), ix);
+        }
+    }
+    for (node, pbnode) in out.iter_mut().zip(&kept) {
+        node.producers = pbnode
+            .input
+            .iter()
+            .filter_map(|n| producer_of.get(n.as_str()).copied())
+            .collect();
+        node.producers.sort_unstable();
+        node.producers.dedup();
+    }
+    Ok(out)
+}
+
+/// Maps an executed node name to its source node: the longest source name that equals it or
+/// is followed in it by a `.` (tract names the nodes it derives `SOURCE.suffix`).
+pub fn source_for(exec_name: &str, by_name: &HashMap<&str, usize>) -> Option<usize> {
+    if let Some(&ix) = by_name.get(exec_name) {
+        return Some(ix);
+    }
+    exec_name
+        .rmatch_indices('.')
+        .find_map(|(at, _)| by_name.get(&exec_name[..at]).copied())
+}
+
+fn typed(inf: InferenceModel, optimize: Optimize) -> TractResult<TypedModel> {
+    let typed = inf.into_typed()?;
+    Ok(match optimize {
+        Optimize::None => typed,
+        Optimize::Declutter => typed.into_decluttered()?,
+        Optimize::Full => typed.into_optimized()?,
+    })
+}
+
+/// Deterministic input: values in [-1, 1) from a fixed LCG, so runs are comparable.
+fn make_input(fact: &TypedFact) -> TractResult<TValue> {
+    let shape = fact
+        .shape
+        .as_concrete()
+        .context("input shape is not concrete")?
+        .to_vec();
+    let len: usize = shape.iter().product();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let values: Vec<f32> = (0..len)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect();
+    let t = tract_ndarray::ArrayD::from_shape_vec(shape, values)?.into_tensor();
+    Ok(t.cast_to_dt(fact.datum_type)?.into_owned().into_tvalue())
+}
+
+/// A model's static description: what `hiddencost cost` prints, no run needed.
+pub struct StaticModel {
+    pub name: String,
+    pub source: String,
+    pub input_shape: Vec<usize>,
+    pub output_shapes: Vec<Vec<usize>>,
+    pub sources: Vec<SourceNode>,
+    pub totals: Cost,
+}
+
+fn analysed(
+    src: &ModelSource,
+    input_shape: Option<&[usize]>,
+    memory_bytes: Option<u64>,
+) -> Result<(InferenceModel, StaticModel), ModelError> {
+    let label = src.label();
+    let proto = read_proto(src)?;
+    let dir = match src {
+        ModelSource::Path(p) => Some(p.parent().unwrap_or(std::path::Path::new(""))),
+        ModelSource::Bytes { .. } => None,
+    };
+    let inf = inference_model(&proto, &label, dir, input_shape, memory_bytes)?;
+    let sources = source_nodes(&proto, &inf)?;
+    let facts = |outlets: TractResult<&[OutletId]>| -> Vec<Vec<usize>> {
+        let outlets = outlets.map(|o| o.to_vec()).unwrap_or_default();
+        outlets
+            .iter()
+            .filter_map(|o| inf.outlet_fact(*o).ok())
+            .map(shape_of)
+            .collect()
+    };
+    let input_shape = facts(inf.input_outlets())
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let output_shapes = facts(inf.output_outlets());
+    let totals = cost::sum(sources.iter().map(|s| &s.cost));
+    let st = StaticModel {
+        name: src.name(),
+        source: label,
+        input_shape,
+        output_shapes,
+        sources,
+        totals,
+    };
+    Ok((inf, st))
+}
+
+/// Static cost of every source node of a model, without optimizing or running it.
+pub fn load_static(
+    src: &ModelSource,
+    input_shape: Option<&[usize]>,
+) -> Result<StaticModel, ModelError> {
+    analysed(src, input_shape, None).map(|(_, st)| st)
+}
+
+/// Loads a model end to end: ready to run, with its static costs and node maps. A model
+/// whose tensors cannot fit in the memory available is refused before any is allocated.
+pub fn load(
+    src: &ModelSource,
+    input_shape: Option<&[usize]>,
+    optimize: Optimize,
+) -> Result<LoadedModel, ModelError> {
+    let memory = crate::context::memory_available_bytes();
+    let (inf, info) = analysed(src, input_shape, memory)?;
+    let tract = |what: &'static str| {
+        let model = info.source.clone();
+        move |cause: anyhow::Error| ModelError::Tract { model, what, cause }
+    };
+    let model = typed(inf, optimize).map_err(tract("optimizing"))?;
+    let inputs = model
+        .input_outlets()
+        .map_err(tract("inputs"))?
+        .iter()
+        .map(|o| model.outlet_fact(*o).and_then(make_input))
+        .collect::<TractResult<TVec<_>>>()
+        .map_err(tract("making inputs"))?;
+    let plan = SimplePlan::new(model).map_err(tract("planning"))?;
+    let by_name: HashMap<&str, usize> = info
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
+    let exec = crate::cost::exec_nodes(&plan, &info.sources, &by_name).map_err(tract("costing"))?;
+    Ok(LoadedModel {
+        info,
+        exec,
+        plan,
+        inputs,
+    })
+}

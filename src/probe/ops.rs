@@ -1,0 +1,537 @@
+//! Figures measured through tract exactly as a model's ops are: the graph is loaded with
+//! `model::load` at `Optimize::Full` and run by `runner::measure` (the same plan, per-op hook,
+//! timer and counter groups), and one executed op's wall time is taken from its op record.
+//!
+//! - Matmul peak: one MatMul with a constant right-hand side. tract packs the input in an
+//!   executed op of its own (`OptMatMulPack`) and the constant once at load time, so the
+//!   `OptMatMul` op's time is the kernel's (plus storing C). The cube's side is the largest
+//!   of [`MATMUL_SIDES`] whose measurement fits the figure's slice (judged from a calibration
+//!   run of [`CALIBRATION_SIDE`]; at least 96 when none fits), rounded up to a multiple of the
+//!   selected kernel's tile (mr x nr) if need be, so every tile is full.
+//! - Dispatch floor: one Relu on one element: what any op costs at the least through the plan
+//!   and the hook.
+//!
+//! Budget: a first `measure` with one run calibrates the time of one inference; a second one
+//! then gets as many runs as fit the figure's slice (at most enough for the figure's maximum
+//! repeats). The figure is the op's median, min and max wall time over every recorded run of
+//! every counter pass; if the slice has no room for the second `measure`, the first one's.
+
+use super::budget::{self, Clock};
+use super::graphs;
+use crate::counters::CounterSet;
+use crate::model::{self, LoadedModel, ModelSource, Optimize};
+use crate::record::{MatmulProbe, Spread};
+use crate::runner::{self, RunConfig};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use tract_core::ops::matmul::optimized::OptMatMul;
+
+/// Sides of the matmul cube, largest first: multiples of 48, which every common f32 tile
+/// (16x6, 8x8, 12x8, 16x4, 24x8...) divides. The largest is 13.8 M MACs (0.7 MiB of operands);
+/// a machine too slow for it within the figure's slice (QEMU's emulation: about 0.05 GMAC/s)
+/// gets a smaller one, never less than 96^3, even when that overruns the slice: tract runs a
+/// product of fewer than 64 tiles and 2^21 MACs on the calling thread alone (tract-linalg's
+/// threading thresholds), which 48^3 is with 16x6 or 8x8 tiles, so on the pool it would
+/// measure one thread; one smallest cube for both keeps a slow machine's single-thread and
+/// pool figures comparable.
+pub const MATMUL_SIDES: [usize; 4] = [240, 192, 144, 96];
+
+/// The cube measured first, once, to judge how fast the machine is.
+pub const CALIBRATION_SIDE: usize = 48;
+
+/// Share of the matmul slice for the largest cube that fits it; the smallest cube (96^3) gets
+/// the rest, and the figure is the cube with the better best run. On the x86 VM the larger
+/// cube wins (240^3 45.9 GMAC/s, 96^3 26.7-38.2 in two debug-build probes); under QEMU's
+/// emulation the smaller one can (in qemu-user there, 96^3 reached 0.147 GMAC/s, 144^3 0.134).
+const LARGER_CUBE_SHARE: f64 = 0.7;
+
+/// Runs the chosen side must leave room for in the figure's slice. The peak is the best run,
+/// and a run's time moves: in qemu-user on the x86 VM (beside a build) the same 240^3 product
+/// took between 0.05 and 0.12 GMAC/s; a probe there that chose 144^3 for 4 repeats (the rule
+/// was "a first measurement in a quarter of the slice") measured a best of 0.075 GMAC/s, and
+/// 51 of MobileNet's and ShuffleNetV2's kernels then ran faster.
+pub const MATMUL_TARGET_RUNS: usize = 31;
+
+/// The largest side whose whole figure fits `left_ns`: the first measurement (one clean
+/// inference plus, per pass, a warm-up and a recorded one), then [`MATMUL_TARGET_RUNS`] runs
+/// (each a clean inference and one per pass, plus a warm-up per pass), and the call's own
+/// `overhead_ns` twice; the smallest side when none fits. An inference of
+/// [`CALIBRATION_SIDE`] took `small_inference_ns`, `small_matmul_ns` of it in the OptMatMul op:
+/// that part is scaled by the cube of the sides, the rest (packing, dispatch) by their square,
+/// which over-estimates it.
+pub fn side_for(
+    overhead_ns: u64,
+    small_inference_ns: u64,
+    small_matmul_ns: u64,
+    left_ns: u64,
+    passes: usize,
+) -> usize {
+    let small = CALIBRATION_SIDE;
+    let matmul = small_matmul_ns.min(small_inference_ns) as f64;
+    let rest = small_inference_ns as f64 - matmul;
+    let inferences = (1 + 2 * passes + passes + MATMUL_TARGET_RUNS * (1 + passes)) as f64;
+    MATMUL_SIDES
+        .into_iter()
+        .find(|&side| {
+            let x = side as f64 / small as f64;
+            2.0 * overhead_ns as f64 + inferences * (matmul * x.powi(3) + rest * x.powi(2))
+                <= left_ns as f64
+        })
+        .unwrap_or(MATMUL_SIDES[MATMUL_SIDES.len() - 1])
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpProbeError {
+    #[error("{what}: {cause}")]
+    Tract { what: &'static str, cause: String },
+    #[error("{what}: tract panicked")]
+    Panic { what: &'static str },
+    #[error("{what}: the executed plan has no {op} op (ops: {ops})")]
+    NoOp {
+        what: &'static str,
+        op: &'static str,
+        ops: String,
+    },
+}
+
+fn load(what: &'static str, src: &ModelSource) -> Result<LoadedModel, OpProbeError> {
+    match catch_unwind(|| model::load(src, None, Optimize::Full)) {
+        Ok(Ok(m)) => Ok(m),
+        Ok(Err(e)) => Err(OpProbeError::Tract {
+            what,
+            cause: e.to_string(),
+        }),
+        Err(_) => Err(OpProbeError::Panic { what }),
+    }
+}
+
+/// What one `runner::measure` of a graph gave: the op's wall times over every recorded run of
+/// every pass, the median of those runs' end-to-end times (a warm inference, with the hook),
+/// and the time the call took.
+struct Measured {
+    wall: Spread,
+    inference_ns: u64,
+    call_ns: u64,
+}
+
+impl Measured {
+    /// The call's time outside its inferences (one clean inference per run, and per pass a
+    /// warm-up and one per run): state set-up and the op records.
+    fn overhead_ns(&self, runs: usize, passes: usize) -> u64 {
+        let inferences = (runs + passes * (runs + 1)) as u64;
+        self.call_ns
+            .saturating_sub(inferences.saturating_mul(self.inference_ns))
+    }
+}
+
+fn measure_once(
+    what: &'static str,
+    loaded: &LoadedModel,
+    slot: usize,
+    counters: &mut CounterSet,
+    clock: &dyn Clock,
+    runs: usize,
+) -> Result<Measured, OpProbeError> {
+    let passes = counters.passes();
+    let cfg = RunConfig { warmup: 0, runs };
+    let t0 = clock.now_ns();
+    let measured = catch_unwind(AssertUnwindSafe(|| runner::measure(loaded, counters, cfg)));
+    let call_ns = clock.now_ns().saturating_sub(t0);
+    match measured {
+        Ok(Ok(mut m)) => {
+            let w = m.ops[slot].wall_ns;
+            // A recorded per-op run is warm (each pass runs one unrecorded first); the clean
+            // pass's first inference pays one-time set-up (tract's lazy cache detection...).
+            m.profiled_ns.sort_unstable();
+            Ok(Measured {
+                wall: Spread {
+                    median: w.median as f64,
+                    min: w.min as f64,
+                    max: w.max as f64,
+                    repeats: runs * passes,
+                },
+                inference_ns: crate::stats::percentile(&m.profiled_ns, 50.0),
+                call_ns,
+            })
+        }
+        Ok(Err(e)) => Err(OpProbeError::Tract {
+            what,
+            cause: e.to_string(),
+        }),
+        Err(_) => Err(OpProbeError::Panic { what }),
+    }
+}
+
+/// One executed op's wall times over a measurement that fits before `deadline_ns`: a first
+/// `measure` with one run, then, if the slice has room, one with as many runs as fit.
+fn op_wall(
+    what: &'static str,
+    loaded: &LoadedModel,
+    slot: usize,
+    counters: &mut CounterSet,
+    clock: &dyn Clock,
+    deadline_ns: u64,
+    max_repeats: usize,
+) -> Result<Spread, OpProbeError> {
+    let passes = counters.passes();
+    let first = measure_once(what, loaded, slot, counters, clock, 1)?;
+    let now = clock.now_ns();
+    // R runs cost R clean inferences plus, per pass, R + 1, plus the call's own time.
+    let fixed_ns = first.overhead_ns(1, passes) + passes as u64 * first.inference_ns;
+    let per_run_ns = (1 + passes as u64) * first.inference_ns;
+    let wanted = max_repeats.div_ceil(passes);
+    if now + fixed_ns + per_run_ns > deadline_ns || wanted <= 1 {
+        return Ok(first.wall);
+    }
+    let runs = budget::runs_within(now, deadline_ns, fixed_ns, per_run_ns, wanted);
+    Ok(measure_once(what, loaded, slot, counters, clock, runs)?.wall)
+}
+
+fn ops_of(m: &LoadedModel) -> String {
+    m.exec
+        .iter()
+        .map(|e| e.op.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The executed OptMatMul of a loaded matmul graph and the kernel tract picked for it.
+struct Kernel {
+    slot: usize,
+    name: String,
+    /// The kernel's tile (mr x nr) and the product's m and n as the kernel sees them.
+    tile: (usize, usize),
+    mn: (usize, usize),
+}
+
+impl Kernel {
+    fn of(m: &LoadedModel) -> Result<Kernel, OpProbeError> {
+        let what = "matmul probe";
+        let no_op = || OpProbeError::NoOp {
+            what,
+            op: "OptMatMul",
+            ops: ops_of(m),
+        };
+        let slot = m
+            .exec
+            .iter()
+            .position(|e| e.op == "OptMatMul")
+            .ok_or_else(no_op)?;
+        let node = m.plan.model().node(m.exec[slot].node_id);
+        let op = node.op_as::<OptMatMul>().ok_or_else(no_op)?;
+        let (Ok(mm), Ok(nn)) = (
+            usize::try_from(op.m().to_i64().unwrap_or(-1)),
+            usize::try_from(op.n().to_i64().unwrap_or(-1)),
+        ) else {
+            return Err(no_op());
+        };
+        let mode = op.mode_picker.pick(nn).map_err(|e| OpProbeError::Tract {
+            what,
+            cause: e.to_string(),
+        })?;
+        let kernel = op.mmm.get(mode).ok_or_else(no_op)?;
+        Ok(Kernel {
+            slot,
+            name: kernel.name().to_string(),
+            tile: (kernel.mr().max(1), kernel.nr().max(1)),
+            mn: (mm, nn),
+        })
+    }
+
+    fn full(&self) -> bool {
+        self.mn.0.is_multiple_of(self.tile.0) && self.mn.1.is_multiple_of(self.tile.1)
+    }
+
+    /// Least common multiple of the tile's sides: a cube side that fills it.
+    fn side(&self) -> usize {
+        let (a, b) = self.tile;
+        let (mut x, mut y) = (a, b);
+        while y != 0 {
+            (x, y) = (y, x % y);
+        }
+        a / x * b
+    }
+}
+
+/// Peak f32 MAC rate of tract's matmul kernel, on the executor in use (the caller picks it):
+/// the cube of [`cubes`] with the better best run. Also returns a note when the cube could
+/// not be made to fill the kernel's tiles.
+pub fn matmul(
+    threads: usize,
+    counters: &mut CounterSet,
+    clock: &dyn Clock,
+    deadline_ns: u64,
+    max_repeats: usize,
+) -> Result<(MatmulProbe, Option<String>), OpProbeError> {
+    let measured = cubes(threads, counters, clock, deadline_ns, max_repeats)?;
+    if let [larger, smaller] = &measured[..] {
+        log::debug!(
+            "matmul probe: best {:.3e} MAC/s at {}^3, {:.3e} at {}^3",
+            larger.0.macs_per_s.max,
+            larger.0.m,
+            smaller.0.macs_per_s.max,
+            smaller.0.m
+        );
+    }
+    fastest(measured).ok_or(OpProbeError::NoOp {
+        what: "matmul probe",
+        op: "OptMatMul",
+        ops: String::new(),
+    })
+}
+
+/// The probe with the best run (the highest `macs_per_s.max`); the first of equals.
+fn fastest<T>(measured: Vec<(MatmulProbe, T)>) -> Option<(MatmulProbe, T)> {
+    measured.into_iter().reduce(|best, next| {
+        if next.0.macs_per_s.max > best.0.macs_per_s.max {
+            next
+        } else {
+            best
+        }
+    })
+}
+
+/// The cubes measured for the peak: the largest side that fits most of the slice (judged
+/// from a calibration run), then the smallest side with the rest; only the smallest when
+/// that is the largest that fits.
+fn cubes(
+    threads: usize,
+    counters: &mut CounterSet,
+    clock: &dyn Clock,
+    deadline_ns: u64,
+    max_repeats: usize,
+) -> Result<Vec<(MatmulProbe, Option<String>)>, OpProbeError> {
+    let what = "matmul probe";
+    // How fast is this machine? One measurement of a small cube says which side fits.
+    let small = CALIBRATION_SIDE;
+    let small_model = load(what, &graphs::matmul(small, small, small))?;
+    let small_slot = Kernel::of(&small_model)?.slot;
+    let calibration = measure_once(what, &small_model, small_slot, counters, clock, 1)?;
+    let now = clock.now_ns();
+    let left_ns = deadline_ns.saturating_sub(now);
+    let smallest = MATMUL_SIDES[MATMUL_SIDES.len() - 1];
+    // The chosen cube gets most of the slice, the smallest the rest.
+    let larger_ns = (left_ns as f64 * LARGER_CUBE_SHARE) as u64;
+    let side = side_for(
+        calibration.overhead_ns(1, counters.passes()),
+        calibration.inference_ns,
+        calibration.wall.median as u64,
+        larger_ns,
+        counters.passes(),
+    );
+    log::debug!(
+        "matmul probe: {small}^3 took {} ns per inference ({} ns in the matmul), {} ns in all; \
+         {left_ns} ns left: side {side}",
+        calibration.inference_ns,
+        calibration.wall.median,
+        calibration.call_ns,
+    );
+    drop(small_model);
+    if side == smallest {
+        return Ok(vec![cube(
+            side,
+            threads,
+            counters,
+            clock,
+            deadline_ns,
+            max_repeats,
+        )?]);
+    }
+    let larger = cube(
+        side,
+        threads,
+        counters,
+        clock,
+        now.saturating_add(larger_ns),
+        max_repeats,
+    )?;
+    let smaller = cube(smallest, threads, counters, clock, deadline_ns, max_repeats)?;
+    Ok(vec![larger, smaller])
+}
+
+/// One cube of `side`, rounded up to fill the kernel's tiles, measured until `deadline_ns`.
+fn cube(
+    mut side: usize,
+    threads: usize,
+    counters: &mut CounterSet,
+    clock: &dyn Clock,
+    deadline_ns: u64,
+    max_repeats: usize,
+) -> Result<(MatmulProbe, Option<String>), OpProbeError> {
+    let what = "matmul probe";
+    let mut loaded = load(what, &graphs::matmul(side, side, side))?;
+    let mut kernel = Kernel::of(&loaded)?;
+    if !kernel.full() {
+        side = side.div_ceil(kernel.side()) * kernel.side();
+        loaded = load(what, &graphs::matmul(side, side, side))?;
+        kernel = Kernel::of(&loaded)?;
+    }
+    let note = (!kernel.full()).then(|| {
+        format!(
+            "matmul probe: {side}^3 does not fill the {}x{} tiles of {}: the peak is underestimated",
+            kernel.tile.0, kernel.tile.1, kernel.name
+        )
+    });
+    log::debug!(
+        "matmul probe: {side}^3 on {} ({}x{} tiles), executed ops {}",
+        kernel.name,
+        kernel.tile.0,
+        kernel.tile.1,
+        ops_of(&loaded)
+    );
+    let slot = kernel.slot;
+    let wall = op_wall(
+        what,
+        &loaded,
+        slot,
+        counters,
+        clock,
+        deadline_ns,
+        max_repeats,
+    )?;
+    let macs = (side * side * side) as f64;
+    let rate = |ns: f64| macs * 1e9 / ns.max(1.0);
+    Ok((
+        MatmulProbe {
+            kernel: kernel.name,
+            threads,
+            m: side,
+            k: side,
+            n: side,
+            macs_per_s: Spread {
+                median: rate(wall.median),
+                min: rate(wall.max),
+                max: rate(wall.min),
+                repeats: wall.repeats,
+            },
+        },
+        note,
+    ))
+}
+
+/// Wall time of one Relu on one element through the plan and the per-op hook.
+pub fn dispatch_floor(
+    counters: &mut CounterSet,
+    clock: &dyn Clock,
+    deadline_ns: u64,
+    max_repeats: usize,
+) -> Result<Spread, OpProbeError> {
+    let what = "dispatch floor probe";
+    let loaded = load(what, &graphs::tiny_op())?;
+    if loaded.exec.len() != 1 {
+        log::debug!("{what}: executed ops {}", ops_of(&loaded));
+    }
+    let slot = loaded.exec.len().checked_sub(1).ok_or(OpProbeError::NoOp {
+        what,
+        op: "Relu",
+        ops: ops_of(&loaded),
+    })?;
+    op_wall(
+        what,
+        &loaded,
+        slot,
+        counters,
+        clock,
+        deadline_ns,
+        max_repeats,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::counters::{fake, parse_events};
+    use crate::probe::budget::Monotonic;
+
+    #[test]
+    fn matmul_measures_the_largest_and_the_smallest_cube_and_keeps_the_faster() {
+        // fake counters: two passes for the default events
+        let mut counters = fake::open(&parse_events(crate::counters::DEFAULT_EVENTS).unwrap());
+        let clock = Monotonic::new();
+        let measured = cubes(1, &mut counters, &clock, u64::MAX, 11).unwrap();
+        let sides: Vec<_> = measured.iter().map(|(mm, _)| (mm.m, mm.k, mm.n)).collect();
+        assert_eq!(
+            sides,
+            [(240, 240, 240), (96, 96, 96)],
+            "all the time in the world: the largest, then the smallest"
+        );
+        for (mm, note) in &measured {
+            assert_eq!(*note, None, "{mm:?}");
+            assert!(!mm.kernel.is_empty());
+            assert_eq!(
+                mm.macs_per_s.repeats, 12,
+                "6 runs x 2 passes for 11 repeats"
+            );
+            let s = mm.macs_per_s;
+            assert!(
+                s.min > 0.0 && s.min <= s.median && s.median <= s.max,
+                "{s:?}"
+            );
+        }
+        // which cube wins depends on the machine (either can): the peak is the better best run
+        let (peak, _) = matmul(1, &mut counters, &clock, u64::MAX, 11).unwrap();
+        assert!([240, 96].contains(&peak.m), "{peak:?}");
+        assert_eq!(peak.macs_per_s.repeats, 12);
+    }
+
+    #[test]
+    fn the_peak_is_the_cube_with_the_best_run() {
+        let probe = |side, median, max| MatmulProbe {
+            kernel: "k".into(),
+            threads: 1,
+            m: side,
+            k: side,
+            n: side,
+            macs_per_s: Spread {
+                median,
+                min: 1.0,
+                max,
+                repeats: 3,
+            },
+        };
+        let pick = |a, b| fastest(vec![(a, ()), (b, ())]).map(|(p, ())| p.m);
+        // the best run decides, not the median
+        assert_eq!(pick(probe(240, 9.0, 10.0), probe(96, 5.0, 12.0)), Some(96));
+        assert_eq!(
+            pick(probe(240, 9.0, 12.0), probe(96, 11.0, 10.0)),
+            Some(240)
+        );
+        assert_eq!(
+            pick(probe(240, 9.0, 10.0), probe(96, 9.0, 10.0)),
+            Some(240),
+            "a tie: the first"
+        );
+        assert_eq!(fastest(Vec::<(MatmulProbe, ())>::new()), None);
+    }
+
+    #[test]
+    fn the_side_fits_the_slice() {
+        // 1 us per inference of 48^3, all of it in the matmul, one pass: the figure is 66
+        // inferences (3 in the first measurement, 1 + 31 x 2 in the second); 240^3 is 125x
+        // that: 8.25 ms, within 10 ms; 192^3 (64x: 4.2 ms) within 5 ms; 96^3 (8x) within 1 ms
+        assert_eq!(side_for(0, 1_000, 1_000, 10_000_000, 1), 240);
+        assert_eq!(side_for(0, 1_000, 1_000, 5_000_000, 1), 192);
+        assert_eq!(side_for(0, 1_000, 1_000, 1_000_000, 1), 96);
+        // three passes: 134 inferences, 16.8 ms at 240^3, 8.6 ms at 192^3
+        assert_eq!(side_for(0, 1_000, 1_000, 10_000_000, 3), 192);
+        // time outside the matmul grows as the square: 240^3 fits where the cube rule says 192
+        assert_eq!(side_for(0, 1_000, 100, 10_000_000, 3), 240);
+        // the call's own time counts twice: 4 ms + 8.25 ms is over 10 ms
+        assert_eq!(side_for(2_000_000, 1_000, 1_000, 10_000_000, 1), 192);
+        // emulation: 1.2 ms per small inference (0.1 GMAC/s) and 0.8 s left: 96^3 (0.6 s)
+        assert_eq!(side_for(0, 1_200_000, 1_100_000, 800_000_000, 1), 96);
+        assert_eq!(
+            side_for(0, u64::MAX / 4, 0, 1, 1),
+            96,
+            "the smallest when none fits, never the calibration's 48"
+        );
+    }
+
+    #[test]
+    fn past_the_deadline_the_calibration_run_is_the_figure() {
+        let mut counters = fake::open(&parse_events("cycles").unwrap());
+        let clock = Monotonic::new();
+        let floor = dispatch_floor(&mut counters, &clock, 0, 15).unwrap();
+        assert_eq!(floor.repeats, counters.passes(), "one run per pass");
+        assert!(floor.median > 0.0);
+    }
+}
