@@ -173,12 +173,7 @@ fn op_records_carry_the_kernels_macs() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let recs = records(&String::from_utf8_lossy(&out.stdout));
+    let recs = succeeded(&out);
     for m in of_type(&recs, "model") {
         let name = m["model"].as_str().unwrap();
         let ops: Vec<_> = recs

@@ -292,12 +292,7 @@ fn external_data_in_the_model_folder_is_read() {
         .args(["--out", "-"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let recs = records(&String::from_utf8_lossy(&out.stdout));
+    let recs = succeeded(&out);
     let models = of_type(&recs, "model");
     assert_eq!(models.len(), 1, "{recs:?}");
     assert_eq!(models[0]["params"], 108, "{:?}", models[0]);

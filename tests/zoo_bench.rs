@@ -21,12 +21,7 @@ fn bench_with_no_model_runs_the_whole_zoo_into_a_complete_log() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let recs = records(&String::from_utf8_lossy(&out.stdout));
+    let recs = succeeded(&out);
     let models = of_type(&recs, "model");
     let names: Vec<&str> = models
         .iter()

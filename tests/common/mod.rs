@@ -73,6 +73,16 @@ pub fn mkfifo(dir: &std::path::Path) -> String {
     fifo.to_str().unwrap().to_string()
 }
 
+/// The records a successful run printed on stdout; a failed run fails the test with its stderr.
+pub fn succeeded(out: &std::process::Output) -> Vec<Value> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    records(&String::from_utf8_lossy(&out.stdout))
+}
+
 /// Parses every line of `text` as JSON; panics (test failure) on a bad line.
 pub fn records(text: &str) -> Vec<Value> {
     text.lines()

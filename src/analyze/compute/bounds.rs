@@ -486,6 +486,30 @@ mod tests {
         }
     }
 
+    /// An op record of `macs` MACs (100 bytes each way) whose median is `ns`.
+    fn op_record(op: &str, category: &str, macs: u64, ns: u64) -> OpRecord {
+        OpRecord {
+            model: "m".into(),
+            node_id: 0,
+            node: "n".into(),
+            op: op.into(),
+            source_node: None,
+            source_op: None,
+            category: category.into(),
+            source_category: None,
+            input_shapes: vec![],
+            output_shapes: vec![],
+            order: 0,
+            cost: cost(macs, 100, 100),
+            wall_ns: crate::record::WallNs {
+                median: ns,
+                min: ns,
+                max: ns,
+            },
+            counters: BTreeMap::new(),
+        }
+    }
+
     #[test]
     fn roofs_take_the_best_repeats_and_order_the_levels() {
         let r = Roofs::from_machine(&machine(), 1).unwrap();
@@ -542,28 +566,8 @@ mod tests {
 
     #[test]
     fn ops_faster_than_physics_are_flagged() {
-        use crate::record::WallNs;
         let r = Roofs::from_machine(&machine(), 1).unwrap();
-        let op = |macs: u64, ns: u64, category: &str| OpRecord {
-            model: "m".into(),
-            node_id: 0,
-            node: "n".into(),
-            op: "IntoShape".into(),
-            source_node: None,
-            source_op: None,
-            category: category.into(),
-            source_category: None,
-            input_shapes: vec![],
-            output_shapes: vec![],
-            order: 0,
-            cost: cost(macs, 100, 100),
-            wall_ns: WallNs {
-                median: ns,
-                min: ns,
-                max: ns,
-            },
-            counters: BTreeMap::new(),
-        };
+        let op = |macs, ns, category| op_record("IntoShape", category, macs, ns);
         // 16.8M MACs in 0.7 µs (a reshape carrying a merged conv's MACs): 24,000 GMAC/s.
         let ops = [
             op(16_800_000, 700, "tensor"),
@@ -597,28 +601,8 @@ mod tests {
 
     #[test]
     fn a_kernel_above_the_probe_raises_the_roof_up_to_the_limit() {
-        use crate::record::WallNs;
         let r = Roofs::from_machine(&machine(), 1).unwrap();
-        let conv = |macs: u64, ns: u64| OpRecord {
-            model: "m".into(),
-            node_id: 0,
-            node: "n".into(),
-            op: "OptMatMul".into(),
-            source_node: None,
-            source_op: None,
-            category: "conv".into(),
-            source_category: None,
-            input_shapes: vec![],
-            output_shapes: vec![],
-            order: 0,
-            cost: cost(macs, 100, 100),
-            wall_ns: WallNs {
-                median: ns,
-                min: ns,
-                max: ns,
-            },
-            counters: BTreeMap::new(),
-        };
+        let conv = |macs, ns| op_record("OptMatMul", "conv", macs, ns);
         // Within the probe's 5% spread: nothing beaten, the probe's roof.
         let m = model_bounds(&r, &[conv(1_040_000, 100_000), conv(500_000, 100_000)]);
         assert!(m.peak_beaten.is_empty() && !m.peak_raised());
