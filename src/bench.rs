@@ -9,7 +9,7 @@ use crate::model::{self, ModelSource, Optimize};
 use crate::noise;
 use crate::probe::{self, ProbeOptions};
 use crate::record::*;
-use crate::runner::{self, RunConfig};
+use crate::runner::{self, RunConfig, Schedule};
 use crate::sink::{Sink, SinkError};
 use crate::stats;
 use crate::zoo::{self, ZooError, ZooOptions};
@@ -86,6 +86,8 @@ pub struct BenchOptions {
     pub optimize: Optimize,
     pub warmup: usize,
     pub runs: usize,
+    /// How clean and per-op runs are ordered (`--schedule`).
+    pub schedule: Schedule,
     pub events: Vec<counters::EventSpec>,
     pub cpu: Option<usize>,
     pub fake_counters: bool,
@@ -145,6 +147,7 @@ pub fn header(
             cpu: opts.cpu,
             fake_counters: opts.fake_counters,
             threads,
+            schedule: opts.schedule.as_str().into(),
         },
         context: context::read(),
         events: counters.status.clone(),
@@ -324,6 +327,7 @@ fn bench_one(
     let cfg = RunConfig {
         warmup: opts.warmup,
         runs: opts.runs,
+        schedule: opts.schedule,
     };
     let cpufreq_start = context::read().cpufreq;
     let thermal_start = context::thermal();
@@ -344,6 +348,8 @@ fn bench_one(
         sink.write(&Record::Op(op.clone()))?;
     }
     let sum_op_wall_median_ns = m.ops.iter().map(|o| o.wall_ns.median).sum();
+    let paired = runner::paired(&m, opts.schedule);
+    let clean_in_order = m.clean_ns.clone();
     m.profiled_ns.sort_unstable();
     m.unattributed_ns.sort_unstable();
     m.counter_read_ns.sort_unstable();
@@ -351,6 +357,7 @@ fn bench_one(
     let thermal_end = context::thermal();
     let warnings = noise::check(&noise::Observed {
         latency: &latency_ns,
+        clean_ns: &clean_in_order,
         cpufreq: &cpufreq_start,
         cpu: opts.cpu,
         thermal_start: &thermal_start,
@@ -376,6 +383,7 @@ fn bench_one(
         unattributed_median_ns: Some(stats::percentile(&m.unattributed_ns, 50.0)),
         counter_read_median_ns: Some(stats::percentile(&m.counter_read_ns, 50.0)),
         counter_totals: std::mem::take(&mut m.run_totals),
+        paired,
         warnings,
         peak_rss_bytes: context::peak_rss_bytes(),
         load_ns,

@@ -1,8 +1,15 @@
 //! Noise checks: the warnings a model record carries when its numbers may not be trustworthy.
 //!
-//! Three checks, each from facts read during the run (no measurement of its own):
+//! Four checks, each from facts read during the run (no measurement of its own):
 //! - **cv**: the clean pass's coefficient of variation (stddev / mean of the `runs` end-to-end
 //!   times) above [`CV_WARN`];
+//! - **drift**: the clean runs moved during the model: the median of their last quarter (in run
+//!   order) differs from the median of their first quarter by more than [`DRIFT_WARN`], and at
+//!   least [`DRIFT_ORDERED`] of the (first, last) pairs of runs are ordered that way (a shift,
+//!   not two noisy quarters); a machine warming up, throttling or getting busier. Separate from
+//!   `cv`: a steady drift can keep the coefficient of variation low, and noise without a trend
+//!   is not a drift. With interleaved runs both sides of every pair drifted alike, so the paired
+//!   ratios still hold; the latency itself is then the median over changing conditions;
 //! - **governor**: a cpufreq governor other than `performance` on a CPU the benchmark may run on
 //!   (the pinned CPU with `--cpu`, else every CPU); machines without cpufreq (most VMs) have
 //!   nothing to check;
@@ -14,6 +21,14 @@ use crate::record::{CpuFreq, LatencyNs, NoiseWarning, ThermalZone};
 
 /// Coefficient of variation of the clean pass above which a model is flagged as noisy.
 pub const CV_WARN: f64 = 0.05;
+/// Relative change between the medians of the first and the last quarter of the clean runs
+/// above which a model is flagged as drifting.
+pub const DRIFT_WARN: f64 = 0.05;
+/// Share of (first-quarter run, last-quarter run) pairs that must be ordered in the direction
+/// of the change for a drift to be flagged.
+pub const DRIFT_ORDERED: f64 = 0.9;
+/// Fewest runs in a quarter for the drift check (8 runs in all).
+pub const DRIFT_MIN_QUARTER: usize = 2;
 /// A rise of a thermal zone over one model that is flagged.
 pub const TEMP_RISE_WARN_MILLICELSIUS: i64 = 5_000;
 /// An end temperature that is flagged: the Pi 4 firmware's soft throttling limit.
@@ -22,6 +37,8 @@ pub const TEMP_HOT_MILLICELSIUS: i64 = 80_000;
 /// What one model's measurement saw, for [`check`].
 pub struct Observed<'a> {
     pub latency: &'a LatencyNs,
+    /// The clean runs' end-to-end times, in run order.
+    pub clean_ns: &'a [u64],
     pub cpufreq: &'a [CpuFreq],
     /// `--cpu`, when pinned.
     pub cpu: Option<usize>,
@@ -38,6 +55,46 @@ pub fn cv(latency: &LatencyNs) -> f64 {
     }
 }
 
+/// How the clean runs drifted: the relative change from the first quarter's median to the last
+/// quarter's (in run order), and the share of (first, last) pairs of runs ordered in that
+/// direction; `None` with fewer than [`DRIFT_MIN_QUARTER`] runs per quarter.
+pub fn drift(clean_ns: &[u64]) -> Option<(f64, f64)> {
+    let q = clean_ns.len() / 4;
+    if q < DRIFT_MIN_QUARTER {
+        return None;
+    }
+    let mut first = clean_ns[..q].to_vec();
+    let mut last = clean_ns[clean_ns.len() - q..].to_vec();
+    first.sort_unstable();
+    last.sort_unstable();
+    let (m0, m1) = (
+        crate::stats::percentile(&first, 50.0),
+        crate::stats::percentile(&last, 50.0),
+    );
+    if m0 == 0 {
+        return None;
+    }
+    let change = m1 as f64 / m0 as f64 - 1.0;
+    // pairs (a, b), a from the first quarter and b from the last, with b > a (or b < a for a
+    // speed-up): one pass over both sorted quarters
+    let mut ordered = 0u64;
+    let mut i = 0;
+    for &b in &last {
+        if change >= 0.0 {
+            while i < q && first[i] < b {
+                i += 1;
+            }
+            ordered += i as u64; // first[..i] < b
+        } else {
+            while i < q && first[i] <= b {
+                i += 1;
+            }
+            ordered += (q - i) as u64; // first[i..] > b
+        }
+    }
+    Some((change, ordered as f64 / (q * q) as f64))
+}
+
 pub fn check(o: &Observed) -> Vec<NoiseWarning> {
     let mut out = Vec::new();
     let cv = cv(o.latency);
@@ -49,6 +106,19 @@ pub fn check(o: &Observed) -> Vec<NoiseWarning> {
                  another process or frequency changes may be disturbing the run",
                 cv * 100.0,
                 CV_WARN * 100.0
+            ),
+        });
+    }
+    if let Some((change, ordered)) =
+        drift(o.clean_ns).filter(|&(c, s)| c.abs() > DRIFT_WARN && s >= DRIFT_ORDERED)
+    {
+        out.push(NoiseWarning {
+            kind: "drift".into(),
+            message: format!(
+                "clean runs drifted: the last quarter's median is {:+.1}% from the first                  quarter's (threshold {:.0}%; {:.0}% of their pairs ordered that way); the                  machine changed during the model (heat, frequency, another process)",
+                change * 100.0,
+                DRIFT_WARN * 100.0,
+                ordered * 100.0
             ),
         });
     }
@@ -147,6 +217,7 @@ mod tests {
         let (t0, t1) = ([zone(50_000)], [zone(54_999)]);
         let o = Observed {
             latency: &l,
+            clean_ns: &[],
             cpufreq: &f,
             cpu: None,
             thermal_start: &t0,
@@ -164,6 +235,7 @@ mod tests {
         let (cool, warm, hot) = ([zone(50_000)], [zone(55_000)], [zone(81_000)]);
         let obs = |l, f, s, e| Observed {
             latency: l,
+            clean_ns: &[],
             cpufreq: f,
             cpu: None,
             thermal_start: s,
@@ -205,6 +277,7 @@ mod tests {
         let f = [freq(0, "performance"), freq(1, "powersave")];
         let o = |cpu| Observed {
             latency: &l,
+            clean_ns: &[],
             cpufreq: &f,
             cpu,
             thermal_start: &[],
@@ -219,5 +292,54 @@ mod tests {
     fn cv_of_an_empty_distribution_is_zero() {
         assert_eq!(cv(&LatencyNs::default()), 0.0);
         assert!((cv(&latency(200.0, 10.0)) - 0.05).abs() < 1e-12);
+    }
+
+    #[test]
+    fn drift_is_a_shift_between_the_first_and_last_quarter() {
+        // 12 runs: a steady 1,000 ns, then the last quarter 8% slower
+        let mut slower = vec![1000u64; 9];
+        slower.extend([1080, 1079, 1081]);
+        let (change, ordered) = drift(&slower).unwrap();
+        assert!((change - 0.08).abs() < 1e-12, "{change}");
+        assert_eq!(ordered, 1.0);
+        // faster at the end: -10%, every pair ordered
+        let faster = [
+            1000, 1001, 999, 1000, 1000, 1000, 1000, 1000, 900, 901, 899, 900,
+        ];
+        let (change, ordered) = drift(&faster).unwrap();
+        assert!((change + 0.1).abs() < 1e-12, "{change}");
+        assert_eq!(ordered, 1.0);
+        // noisy quarters whose medians differ by 6% but overlap: 6 of 9 pairs ordered
+        let noisy = [
+            900, 1000, 1200, 1000, 1000, 1000, 1000, 1000, 1000, 950, 1060, 1300,
+        ];
+        let (change, ordered) = drift(&noisy).unwrap();
+        assert!((change - 0.06).abs() < 1e-12, "{change}");
+        assert!((ordered - 6.0 / 9.0).abs() < 1e-12, "{ordered}");
+        // fewer than 8 runs: no quarter to compare
+        assert!(drift(&[1000, 1000, 1000, 1000, 1100, 1100, 1100]).is_none());
+
+        let l = latency(1000.0, 10.0);
+        let o = |clean_ns| Observed {
+            latency: &l,
+            clean_ns,
+            cpufreq: &[],
+            cpu: None,
+            thermal_start: &[],
+            thermal_end: &[],
+        };
+        let w = check(&o(&slower));
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].kind, "drift");
+        assert!(w[0].message.contains("+8.0%"), "{}", w[0].message);
+        assert_eq!(kinds(&o(&faster)), ["drift"]);
+        assert!(
+            kinds(&o(&noisy)).is_empty(),
+            "overlapping quarters are noise"
+        );
+        // a 4% shift, every pair ordered: under the threshold
+        let mut small = vec![1000u64; 9];
+        small.extend([1040, 1040, 1040]);
+        assert!(kinds(&o(&small)).is_empty());
     }
 }

@@ -186,10 +186,20 @@ pub struct RunOptions {
     /// Threads tract's matrix products run on (`--threads`; 1 in older logs).
     #[serde(default = "one")]
     pub threads: usize,
+    /// How clean and per-op runs were ordered (`--schedule`): `interleaved` (after a shared
+    /// warm-up, each round runs one clean run and one run of every per-op pass, the order
+    /// reversed every other round) or `separate` (all clean runs, then each pass's runs;
+    /// older logs).
+    #[serde(default = "separate")]
+    pub schedule: String,
 }
 
 fn one() -> usize {
     1
+}
+
+fn separate() -> String {
+    "separate".into()
 }
 
 /// The machine a run happened on. Every field is best effort: `null` when unreadable.
@@ -384,8 +394,11 @@ pub struct ModelRecord {
     /// (the sum of the ops' counts of a run); `null` for an event not counted.
     #[serde(default)]
     pub counter_totals: BTreeMap<String, Option<u64>>,
-    /// What may make this model's numbers noisy: a clean pass that varies too much, a cpufreq
-    /// governor other than `performance`, a temperature rise (see docs/records.md).
+    /// The per-op runs against the clean runs, pair by pair (absent in older logs).
+    #[serde(default)]
+    pub paired: Option<Paired>,
+    /// What may make this model's numbers noisy: a clean pass that varies too much or drifts,
+    /// a cpufreq governor other than `performance`, a temperature rise (see docs/records.md).
     #[serde(default)]
     pub warnings: Vec<NoiseWarning>,
     /// Peak resident set size while this model was measured (VmHWM, reset per model when the
@@ -398,11 +411,39 @@ pub struct ModelRecord {
     pub metadata: BTreeMap<String, serde_json::Value>,
 }
 
+/// The ratios of per-op runs to clean runs, each over pairs of runs: round `r`'s run of a per-op
+/// pass against round `r`'s clean run (adjacent runs with `schedule` = `interleaved`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Paired {
+    /// `interleaved` or `separate` (then pairs share an index, not a moment: drift between the
+    /// passes lands in the ratios).
+    pub schedule: String,
+    /// End-to-end time of a per-op run / its clean run: what profiling costs.
+    pub profiled_over_clean: RatioInterval,
+    /// Sum of the ops' wall times in a per-op run / its clean run: how much of an inference the
+    /// op records account for.
+    pub sum_op_over_clean: RatioInterval,
+}
+
+/// The median of a ratio over pairs of runs, with a distribution-free confidence interval for
+/// it (order statistics of the ratios: no assumption about their distribution).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RatioInterval {
+    pub median: f64,
+    pub low: f64,
+    pub high: f64,
+    /// Probability that `[low, high]` holds the true median: the smallest above 0.95 that the
+    /// pair count allows, lower with fewer than 6 pairs (`[min, max]`).
+    pub confidence: f64,
+    pub pairs: usize,
+}
+
 /// One reason to distrust a model's numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct NoiseWarning {
-    /// `cv` (clean-pass coefficient of variation over the threshold), `governor` (cpufreq
-    /// governor not `performance`) or `temperature` (a thermal zone rose during the model).
+    /// `cv` (clean-pass coefficient of variation over the threshold), `drift` (the clean runs'
+    /// last quarter moved away from their first), `governor` (cpufreq governor not
+    /// `performance`) or `temperature` (a thermal zone rose during the model).
     pub kind: String,
     /// What was seen, with the numbers and the threshold.
     pub message: String,

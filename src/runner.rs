@@ -1,10 +1,18 @@
-//! Measuring one loaded model: a clean timing pass, then one per-op pass per counter group.
+//! Measuring one loaded model: clean runs and per-op runs, one per-op pass per counter group.
 //!
-//! Clean pass: `warmup` whole inferences, then `runs` timed ones with no hook: the end-to-end
-//! latency users get. Per-op passes: the same runs through tract's per-node hook
-//! (`SimpleState::run_plan_with_eval`). The hook never clones the node's inputs (that would keep
-//! extra references alive and push ops onto copy paths), allocates, logs or formats; it writes
-//! into buffers allocated before the pass, and medians and records are computed after it.
+//! Clean runs: whole inferences with no hook, the end-to-end latency users get. Per-op runs:
+//! the same inferences through tract's per-node hook (`SimpleState::run_plan_with_eval`). The
+//! hook never clones the node's inputs (that would keep extra references alive and push ops
+//! onto copy paths), allocates, logs or formats; it writes into buffers allocated before the
+//! first run, and medians and records are computed after the last.
+//!
+//! Schedule ([`Schedule`]): by default the runs are *interleaved*: after a shared warm-up
+//! (`warmup` clean runs, then one unrecorded run of each per-op pass), each of the `runs` rounds
+//! runs one clean run and one run of every per-op pass, in reverse order every other round
+//! (clean, pass 0, pass 1, ... then ..., pass 1, pass 0, clean), so that a clean run and the
+//! per-op runs it is paired with see the same machine state, and a steady drift does not favour
+//! either side. `separate` runs all clean runs first, then each pass's runs (the order before
+//! interleaving). A counter group is enabled for its own runs only.
 //!
 //! One counter read per boundary: the hook reads the clock before and after the op's own
 //! evaluation (its `wall_ns`), then reads the counter group once. The counts of an op are the
@@ -22,13 +30,51 @@ use crate::record::{CounterValue, OpRecord, WallNs};
 use crate::stats;
 use crate::timer;
 use std::collections::BTreeMap;
-use std::time::Instant;
 use tract_core::internal::*;
 
 #[derive(Debug, Clone, Copy)]
 pub struct RunConfig {
     pub warmup: usize,
     pub runs: usize,
+    pub schedule: Schedule,
+}
+
+/// How clean and per-op runs are ordered (see the module's documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Schedule {
+    #[default]
+    Interleaved,
+    Separate,
+}
+
+impl Schedule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Schedule::Interleaved => "interleaved",
+            Schedule::Separate => "separate",
+        }
+    }
+}
+
+/// Which run comes when: `(round, None)` is round `round`'s clean run, `(round, Some(p))` its
+/// run of per-op pass `p`; in execution order, for `runs` rounds and `passes` per-op passes.
+pub fn run_order(
+    schedule: Schedule,
+    runs: usize,
+    passes: usize,
+) -> impl Iterator<Item = (usize, Option<usize>)> {
+    let per_round = passes + 1;
+    (0..runs * per_round).map(move |i| {
+        // `slot` 0 is the clean run, `slot` p + 1 pass p
+        let (round, slot) = match schedule {
+            Schedule::Interleaved => {
+                let (round, at) = (i / per_round, i % per_round);
+                (round, if round % 2 == 1 { passes - at } else { at })
+            }
+            Schedule::Separate => (i % runs, i / runs),
+        };
+        (round, slot.checked_sub(1))
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,8 +113,8 @@ pub fn sample_bytes(ops: usize, runs: usize, counters: &CounterSet) -> Option<u6
         let words = runs.checked_mul(ops)?.checked_mul(stride)?;
         acc.checked_add(words.checked_add(runs.checked_mul(stride - 1)?)?)
     })?;
-    // clean_ns, then profiled, unattributed and counter-read times per recorded run
-    let series = runs.checked_mul(1 + 3 * strides.len() as u64)?;
+    // clean_ns, then profiled, op-sum, unattributed and counter-read times per recorded run
+    let series = runs.checked_mul(1 + 4 * strides.len() as u64)?;
     per_pass.checked_add(series)?.checked_mul(8)
 }
 
@@ -80,21 +126,18 @@ fn zeroed(len: usize) -> Option<Vec<u64>> {
     Some(v)
 }
 
-/// An empty buffer with room for `len` words, or `None` when it cannot be allocated.
-fn with_room(len: usize) -> Option<Vec<u64>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(len).ok()?;
-    Some(v)
-}
-
 /// What measuring one model produced.
 pub struct Measurement {
+    /// End-to-end time of every clean run, by round.
     pub clean_ns: Vec<u64>,
-    /// End-to-end time of every recorded run of every per-op pass.
+    /// End-to-end time of every recorded run of every per-op pass: pass `p`'s run of round `r`
+    /// at `p * runs + r` (paired with `clean_ns[r]`).
     pub profiled_ns: Vec<u64>,
-    /// Per recorded run: end-to-end minus the ops' wall times minus the counter reads.
+    /// Per recorded per-op run (indexed as `profiled_ns`): the sum of the ops' wall times.
+    pub op_sum_ns: Vec<u64>,
+    /// Per recorded per-op run: end-to-end minus the ops' wall times minus the counter reads.
     pub unattributed_ns: Vec<u64>,
-    /// Per recorded run: time spent reading counters (the profiler's own cost).
+    /// Per recorded per-op run: time spent reading counters (the profiler's own cost).
     pub counter_read_ns: Vec<u64>,
     pub ops: Vec<OpRecord>,
     /// Per event name: median over runs of the count from the run's first to its last read
@@ -117,102 +160,117 @@ struct PassSamples {
     read_errors: u64,
 }
 
+impl PassSamples {
+    /// Zeroed samples for `runs` runs of `ops` executed ops and `events` counters; `None` when
+    /// they cannot be allocated.
+    fn new(runs: usize, ops: usize, events: usize) -> Option<PassSamples> {
+        let stride = 3 + events;
+        let words = zeroed(runs.checked_mul(ops)?.checked_mul(stride)?)?;
+        let totals = zeroed(runs.checked_mul(stride - 1)?)?;
+        Some(PassSamples {
+            stride,
+            words,
+            totals,
+            read_errors: 0,
+        })
+    }
+}
+
 /// Words of one counter read: time_enabled, time_running, one per event.
 type Reading = [u64; MAX_GROUP_EVENTS + 2];
 
-fn run_pass(
+/// One run through the per-op hook. `round` is `None` for the unrecorded warm-up run of a pass
+/// (page in weights, let caches settle): nothing of it is kept. Recorded runs write the ops'
+/// samples into `samples` and the run's times at `at` of `m`'s per-op series.
+#[allow(clippy::too_many_arguments)]
+fn hooked_run(
+    state: &mut TypedSimpleState,
     model: &LoadedModel,
     slot_of: &[u32],
     mut group: Option<&mut Box<dyn CounterGroup>>,
-    cfg: RunConfig,
-    out: &mut Measurement,
-) -> TractResult<Option<PassSamples>> {
+    samples: &mut PassSamples,
+    round: Option<usize>,
+    at: usize,
+    m: &mut Measurement,
+) -> TractResult<()> {
     let n = model.exec.len();
-    let events = group.as_ref().map(|g| g.events().len()).unwrap_or(0);
-    let width = 2 + events;
-    let stride = 1 + width;
-    let words_len = cfg.runs.checked_mul(n).and_then(|w| w.checked_mul(stride));
-    let totals_len = cfg.runs.checked_mul(width);
-    let (Some(mut words), Some(mut totals)) =
-        (words_len.and_then(zeroed), totals_len.and_then(zeroed))
-    else {
-        return Ok(None);
-    };
+    let stride = samples.stride;
+    let width = stride - 1;
+    let recorded = round.is_some();
+    let base = round.unwrap_or(0) * n * stride;
+    let words = &mut samples.words;
     let mut read_errors = 0u64;
-    let mut state = SimpleState::new(&model.plan)?;
+    let mut first: Reading = [0; MAX_GROUP_EVENTS + 2];
+    let mut last: Reading = [0; MAX_GROUP_EVENTS + 2];
+    let mut have_first = false;
+    let mut read_ticks = 0u64;
     if let Some(g) = group.as_mut() {
         g.enable()?;
     }
-    // One unrecorded run first: page in weights and let caches settle, as the clean pass did.
-    for run in 0..cfg.runs + 1 {
-        let recorded = run > 0;
-        let base = run.saturating_sub(1) * n * stride;
-        let mut first: Reading = [0; MAX_GROUP_EVENTS + 2];
-        let mut last: Reading = [0; MAX_GROUP_EVENTS + 2];
-        let mut have_first = false;
-        let mut read_ticks = 0u64;
-        let start = timer::now();
-        state.run_plan_with_eval(model.inputs.clone(), |ctx, op_state, node, inputs| {
-            let slot = slot_of[node.id];
-            if slot == NO_SLOT || !recorded {
-                return tract_core::plan::eval(ctx, op_state, node, inputs);
-            }
-            if !have_first {
-                if let Some(g) = group.as_mut() {
-                    let r0 = timer::now();
-                    read_errors += g.read(&mut first).is_err() as u64;
-                    last = first;
-                    read_ticks += timer::now().wrapping_sub(r0);
-                }
-                have_first = true;
-            }
-            let t0 = timer::now();
-            let result = tract_core::plan::eval(ctx, op_state, node, inputs);
-            let t1 = timer::now();
-            let at = base + slot as usize * stride;
-            words[at] = t1.wrapping_sub(t0);
-            if let Some(g) = group.as_mut() {
-                let mut now: Reading = [0; MAX_GROUP_EVENTS + 2];
-                read_errors += g.read(&mut now).is_err() as u64;
-                for i in 0..width {
-                    words[at + 1 + i] = now[i].wrapping_sub(last[i]);
-                }
-                last = now;
-                read_ticks += timer::now().wrapping_sub(t1);
-            }
-            result
-        })?;
-        let e2e_ticks = timer::now().wrapping_sub(start);
-        if recorded {
-            let run_ix = run - 1;
-            for i in 0..width {
-                totals[run_ix * width + i] = last[i].wrapping_sub(first[i]);
-            }
-            let ops_ticks: u64 = (0..n).map(|slot| words[base + slot * stride]).sum();
-            let e2e = timer::ticks_to_ns(e2e_ticks);
-            let ops = timer::ticks_to_ns(ops_ticks);
-            let reads = timer::ticks_to_ns(read_ticks);
-            out.profiled_ns.push(e2e);
-            out.counter_read_ns.push(reads);
-            out.unattributed_ns
-                .push(e2e.saturating_sub(ops).saturating_sub(reads));
+    let start = timer::now();
+    let ran = state.run_plan_with_eval(model.inputs.clone(), |ctx, op_state, node, inputs| {
+        let slot = slot_of[node.id];
+        if slot == NO_SLOT || !recorded {
+            return tract_core::plan::eval(ctx, op_state, node, inputs);
         }
-    }
+        if !have_first {
+            if let Some(g) = group.as_mut() {
+                let r0 = timer::now();
+                read_errors += g.read(&mut first).is_err() as u64;
+                last = first;
+                read_ticks += timer::now().wrapping_sub(r0);
+            }
+            have_first = true;
+        }
+        let t0 = timer::now();
+        let result = tract_core::plan::eval(ctx, op_state, node, inputs);
+        let t1 = timer::now();
+        let at = base + slot as usize * stride;
+        words[at] = t1.wrapping_sub(t0);
+        if let Some(g) = group.as_mut() {
+            let mut now: Reading = [0; MAX_GROUP_EVENTS + 2];
+            read_errors += g.read(&mut now).is_err() as u64;
+            for i in 0..width {
+                words[at + 1 + i] = now[i].wrapping_sub(last[i]);
+            }
+            last = now;
+            read_ticks += timer::now().wrapping_sub(t1);
+        }
+        result
+    });
+    let e2e_ticks = timer::now().wrapping_sub(start);
     if let Some(g) = group.as_mut() {
         g.disable()?;
     }
-    for w in words.iter_mut().step_by(stride) {
-        *w = timer::ticks_to_ns(*w);
+    ran?;
+    samples.read_errors += read_errors;
+    if let Some(round) = round {
+        for i in 0..width {
+            samples.totals[round * width + i] = last[i].wrapping_sub(first[i]);
+        }
+        let ops_ticks: u64 = (0..n).map(|slot| words[base + slot * stride]).sum();
+        for w in words[base..base + n * stride].iter_mut().step_by(stride) {
+            *w = timer::ticks_to_ns(*w);
+        }
+        let e2e = timer::ticks_to_ns(e2e_ticks);
+        let ops = timer::ticks_to_ns(ops_ticks);
+        let reads = timer::ticks_to_ns(read_ticks);
+        m.profiled_ns[at] = e2e;
+        m.op_sum_ns[at] = ops;
+        m.counter_read_ns[at] = reads;
+        m.unattributed_ns[at] = e2e.saturating_sub(ops).saturating_sub(reads);
     }
-    Ok(Some(PassSamples {
-        stride,
-        words,
-        totals,
-        read_errors,
-    }))
+    Ok(())
 }
 
-/// Runs the clean pass and every per-op pass, and builds the op records.
+/// One clean run: the whole inference with no hook, its end-to-end time in ns.
+fn clean_run(state: &mut TypedSimpleState, model: &LoadedModel) -> TractResult<u64> {
+    let start = timer::now();
+    state.run(model.inputs.clone())?;
+    Ok(timer::ticks_to_ns(timer::now().wrapping_sub(start)))
+}
+
+/// Runs the clean and per-op runs in `cfg.schedule`'s order, and builds the op records.
 pub fn measure(
     model: &LoadedModel,
     counters: &mut CounterSet,
@@ -244,43 +302,68 @@ pub fn measure(
         slot_of[e.node_id] = slot as u32;
     }
 
-    // Clean pass.
-    let mut state = SimpleState::new(&model.plan).map_err(fail)?;
-    for _ in 0..cfg.warmup {
-        state.run(model.inputs.clone()).map_err(fail)?;
+    // One per-op pass per counter group, one without counters if there are none.
+    let passes = counters.passes();
+    let events = |p: usize| counters.groups.get(p).map_or(0, |g| g.events().len());
+    let mut samples: Vec<PassSamples> = Vec::new();
+    for p in 0..passes {
+        samples.push(PassSamples::new(cfg.runs, n, events(p)).ok_or_else(too_much)?);
     }
-    let mut clean_ns = with_room(cfg.runs).ok_or_else(too_much)?;
-    for _ in 0..cfg.runs {
-        let t = Instant::now();
-        state.run(model.inputs.clone()).map_err(fail)?;
-        clean_ns.push(t.elapsed().as_nanos() as u64);
-    }
-    drop(state);
-
-    // Per-op passes, one per counter group (one without counters if there are none).
-    let samples = cfg.runs * counters.passes();
+    let series = || zeroed(cfg.runs * passes).ok_or_else(too_much);
     let mut m = Measurement {
-        clean_ns,
-        profiled_ns: with_room(samples).ok_or_else(too_much)?,
-        unattributed_ns: with_room(samples).ok_or_else(too_much)?,
-        counter_read_ns: with_room(samples).ok_or_else(too_much)?,
+        clean_ns: zeroed(cfg.runs).ok_or_else(too_much)?,
+        profiled_ns: series()?,
+        op_sum_ns: series()?,
+        unattributed_ns: series()?,
+        counter_read_ns: series()?,
         ops: Vec::new(),
         run_totals: BTreeMap::new(),
         failed_passes: Vec::new(),
     };
-    let mut passes: Vec<PassSamples> = Vec::new();
-    let pass = |r: Result<Option<PassSamples>, TractError>| match r {
-        Ok(Some(p)) => Ok(p),
-        Ok(None) => Err(too_much()),
-        Err(e) => Err(fail(e)),
-    };
-    if counters.groups.is_empty() {
-        passes.push(pass(run_pass(model, &slot_of, None, cfg, &mut m))?);
+
+    // One state for every run: clean and per-op runs share its buffers and caches.
+    let mut state = SimpleState::new(&model.plan).map_err(fail)?;
+    let mut hooked =
+        |state: &mut TypedSimpleState, p: usize, round: Option<usize>, m: &mut Measurement| {
+            let group = counters.groups.get_mut(p);
+            let at = p * cfg.runs + round.unwrap_or(0);
+            hooked_run(state, model, &slot_of, group, &mut samples[p], round, at, m).map_err(fail)
+        };
+    for _ in 0..cfg.warmup {
+        clean_run(&mut state, model).map_err(fail)?;
     }
-    for group in counters.groups.iter_mut() {
-        passes.push(pass(run_pass(model, &slot_of, Some(group), cfg, &mut m))?);
+    match cfg.schedule {
+        // The shared warm-up: one unrecorded run of every pass before the first round.
+        Schedule::Interleaved => {
+            for p in 0..passes {
+                hooked(&mut state, p, None, &mut m)?;
+            }
+            for (round, run) in run_order(cfg.schedule, cfg.runs, passes) {
+                match run {
+                    None => m.clean_ns[round] = clean_run(&mut state, model).map_err(fail)?,
+                    Some(p) => hooked(&mut state, p, Some(round), &mut m)?,
+                }
+            }
+        }
+        // Each pass after the clean runs, starting with an unrecorded run of its own.
+        Schedule::Separate => {
+            let mut started = vec![false; passes];
+            for (round, run) in run_order(cfg.schedule, cfg.runs, passes) {
+                match run {
+                    None => m.clean_ns[round] = clean_run(&mut state, model).map_err(fail)?,
+                    Some(p) => {
+                        if !std::mem::replace(&mut started[p], true) {
+                            hooked(&mut state, p, None, &mut m)?;
+                        }
+                        hooked(&mut state, p, Some(round), &mut m)?;
+                    }
+                }
+            }
+        }
     }
-    m.failed_passes = passes
+    drop(state);
+
+    m.failed_passes = samples
         .iter()
         .enumerate()
         .filter(|(_, p)| p.read_errors > 0)
@@ -294,11 +377,11 @@ pub fn measure(
     }
 
     m.ops = (0..n)
-        .map(|slot| op_record(model, slot, counters, &passes, &m.failed_passes, cfg.runs))
+        .map(|slot| op_record(model, slot, counters, &samples, &m.failed_passes, cfg.runs))
         .collect();
     for (ev, status) in counters.status.iter().enumerate() {
         let total = member_of(counters, &m.failed_passes, ev).map(|(p, member)| {
-            let pass = &passes[p];
+            let pass = &samples[p];
             let width = pass.stride - 1;
             let mut v: Vec<u64> = (0..cfg.runs)
                 .map(|r| pass.totals[r * width + 2 + member])
@@ -309,6 +392,29 @@ pub fn measure(
         m.run_totals.insert(status.name.clone(), total);
     }
     Ok(m)
+}
+
+/// The paired ratios of a measurement: each round's per-op runs against its clean run. With
+/// several passes a round's ratio is the mean of its passes' runs over its clean run (one ratio
+/// per round: the rounds are the independent pairs the interval assumes). `None` without runs.
+pub fn paired(m: &Measurement, schedule: Schedule) -> Option<crate::record::Paired> {
+    let runs = m.clean_ns.len();
+    let passes = m.profiled_ns.len().checked_div(runs)?;
+    let ratios = |of: &[u64]| -> Vec<f64> {
+        (0..runs)
+            .filter(|&r| m.clean_ns[r] > 0)
+            .map(|r| {
+                let sum: f64 = (0..passes).map(|p| of[p * runs + r] as f64).sum();
+                sum / passes as f64 / m.clean_ns[r] as f64
+            })
+            .collect()
+    };
+    let interval = |of: &[u64]| stats::median_interval(&ratios(of), stats::MEDIAN_CONFIDENCE);
+    Some(crate::record::Paired {
+        schedule: schedule.as_str().into(),
+        profiled_over_clean: interval(&m.profiled_ns)?,
+        sum_op_over_clean: interval(&m.op_sum_ns)?,
+    })
 }
 
 /// The pass counting event `ev` and the event's position in that pass's group, unless the
@@ -394,13 +500,112 @@ mod tests {
     fn sample_memory_grows_with_runs_ops_and_events() {
         let none = fake::open(&[]);
         // one pass without counters: 3 words per op and run, 2 per run of totals, and
-        // 4 series of one word per run (clean, profiled, unattributed, counter reads)
-        assert_eq!(sample_bytes(10, 100, &none), Some(8 * (3000 + 200 + 400)));
+        // 5 series of one word per run (clean, profiled, op sum, unattributed, counter reads)
+        assert_eq!(sample_bytes(10, 100, &none), Some(8 * (3000 + 200 + 500)));
         let default = fake::open(&parse_events(DEFAULT_EVENTS).unwrap());
         let bytes = sample_bytes(2000, 30_000, &default).unwrap();
         // the 30,000 runs of a 2,000-op model: gigabytes, which `measure` must check
         assert!(bytes > 1 << 30, "{bytes}");
         assert_eq!(sample_bytes(2000, 1 << 62, &default), None, "overflow");
         assert_eq!(sample_bytes(usize::MAX, usize::MAX, &none), None);
+    }
+
+    #[test]
+    fn interleaved_rounds_alternate_their_order_and_separate_runs_the_passes_apart() {
+        let order = |s, runs, passes| run_order(s, runs, passes).collect::<Vec<_>>();
+        let (c, p0, p1) = (None, Some(0), Some(1));
+        assert_eq!(
+            order(Schedule::Interleaved, 3, 2),
+            [
+                (0, c),
+                (0, p0),
+                (0, p1),
+                (1, p1),
+                (1, p0),
+                (1, c),
+                (2, c),
+                (2, p0),
+                (2, p1)
+            ]
+        );
+        assert_eq!(
+            order(Schedule::Separate, 2, 2),
+            [(0, c), (1, c), (0, p0), (1, p0), (0, p1), (1, p1)]
+        );
+        // one pass: clean and per-op runs alternate, each clean run next to its pair
+        assert_eq!(
+            order(Schedule::Interleaved, 2, 1),
+            [(0, c), (0, p0), (1, p0), (1, c)]
+        );
+        // every (round, run) exactly once, whatever the sizes
+        for s in [Schedule::Interleaved, Schedule::Separate] {
+            for (runs, passes) in [(1, 1), (5, 1), (4, 3), (7, 2)] {
+                let mut all = order(s, runs, passes);
+                all.sort();
+                let mut want: Vec<_> = (0..runs)
+                    .flat_map(|r| {
+                        std::iter::once((r, None)).chain((0..passes).map(move |p| (r, Some(p))))
+                    })
+                    .collect();
+                want.sort();
+                assert_eq!(all, want, "{s:?} {runs} {passes}");
+            }
+        }
+    }
+
+    fn measurement(clean_ns: Vec<u64>, profiled_ns: Vec<u64>, op_sum_ns: Vec<u64>) -> Measurement {
+        Measurement {
+            clean_ns,
+            profiled_ns,
+            op_sum_ns,
+            unattributed_ns: Vec::new(),
+            counter_read_ns: Vec::new(),
+            ops: Vec::new(),
+            run_totals: BTreeMap::new(),
+            failed_passes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn paired_ratios_divide_each_round_by_its_own_clean_run() {
+        // The machine slows down by 10% per round; profiling costs exactly 2% in every round.
+        // Apart, the medians would compare different moments; paired, the cost is exact.
+        let clean: Vec<u64> = (0..8).map(|r| 1_000_000 + 100_000 * r).collect();
+        let profiled: Vec<u64> = clean.iter().map(|c| c * 102 / 100).collect();
+        let ops: Vec<u64> = clean.iter().map(|c| c * 90 / 100).collect();
+        let p = paired(&measurement(clean, profiled, ops), Schedule::Interleaved).unwrap();
+        assert_eq!(p.schedule, "interleaved");
+        let o = p.profiled_over_clean;
+        assert_eq!((o.pairs, o.median, o.low, o.high), (8, 1.02, 1.02, 1.02));
+        // 8 pairs: only [min, max] reaches 95% (1 - 2/256)
+        assert!(
+            (o.confidence - (1.0 - 2.0 / 256.0)).abs() < 1e-12,
+            "{}",
+            o.confidence
+        );
+        assert_eq!(p.sum_op_over_clean.median, 0.9);
+
+        // Two passes: a round's ratio is the mean of its two runs over its clean run.
+        let clean = vec![100, 200, 400, 1000, 1000, 1000];
+        let pass0 = [110, 220, 440, 1100, 1100, 1100]; // 1.10 each
+        let pass1 = [130, 260, 520, 1300, 1300, 1300]; // 1.30 each
+        let profiled: Vec<u64> = pass0.iter().chain(&pass1).copied().collect();
+        let p = paired(
+            &measurement(clean, profiled.clone(), profiled),
+            Schedule::Separate,
+        )
+        .unwrap();
+        assert_eq!(p.schedule, "separate");
+        assert_eq!(p.profiled_over_clean.pairs, 6);
+        assert!((p.profiled_over_clean.median - 1.2).abs() < 1e-12);
+        assert!((p.profiled_over_clean.low - 1.2).abs() < 1e-12);
+
+        // No runs, or a clean run of 0 ns (skipped): no interval / one pair fewer.
+        assert!(paired(&measurement(vec![], vec![], vec![]), Schedule::Interleaved).is_none());
+        let p = paired(
+            &measurement(vec![0, 10], vec![5, 11], vec![1, 1]),
+            Schedule::Interleaved,
+        );
+        assert_eq!(p.unwrap().profiled_over_clean.pairs, 1);
     }
 }

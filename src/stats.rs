@@ -2,7 +2,7 @@
 //! samples (the median of an even count is the lower middle value), so every reported figure is
 //! one that was actually measured.
 
-use crate::record::{LatencyNs, WallNs};
+use crate::record::{LatencyNs, RatioInterval, WallNs};
 
 /// Nearest-rank percentile of sorted samples; 0 for none.
 pub fn percentile(sorted: &[u64], p: f64) -> u64 {
@@ -47,6 +47,47 @@ pub fn wall(samples: &mut [u64]) -> WallNs {
     }
 }
 
+/// Coverage asked of a median's interval: 95%.
+pub const MEDIAN_CONFIDENCE: f64 = 0.95;
+
+/// The median of `values` (the lower middle one for an even count, as [`percentile`]) and a
+/// distribution-free interval for it: `[x(k), x(n+1-k)]` of the sorted values holds the true
+/// median with probability `1 - 2 P(B <= k-1)`, `B ~ Binomial(n, 1/2)` (each value falls below
+/// the median with probability 1/2, whatever the distribution). `k` is the largest rank whose
+/// coverage is still at least `confidence`; with too few values for that, `[min, max]` and the
+/// coverage it has. `None` for no values or a NaN among them.
+pub fn median_interval(values: &[f64], confidence: f64) -> Option<RatioInterval> {
+    let mut v = values.to_vec();
+    if v.is_empty() || v.iter().any(|x| x.is_nan()) {
+        return None;
+    }
+    v.sort_unstable_by(f64::total_cmp);
+    let n = v.len();
+    // tail[j] = P(B <= j), summed from the log of each binomial term (no overflow for any n)
+    let ln_half_n = -(n as f64) * std::f64::consts::LN_2;
+    let mut ln_term = ln_half_n; // ln P(B = 0)
+    let mut below = 0.0; // P(B <= k - 1) for the k being tried
+    let mut k = 1;
+    loop {
+        below += ln_term.exp(); // now P(B <= k - 1)
+        let next = k + 1;
+        // P(B <= next - 1) = below + P(B = k)
+        ln_term += ((n - (k - 1)) as f64).ln() - (k as f64).ln();
+        let below_next = below + ln_term.exp();
+        if 2 * next > n + 1 || 1.0 - 2.0 * below_next < confidence {
+            break;
+        }
+        k = next;
+    }
+    Some(RatioInterval {
+        median: v[n.div_ceil(2) - 1],
+        low: v[k - 1],
+        high: v[n - k],
+        confidence: (1.0 - 2.0 * below).max(0.0),
+        pairs: n,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +109,41 @@ mod tests {
         assert_eq!((l.min, l.median, l.p90, l.max), (2, 4, 8, 8));
         assert_eq!(l.mean, 5.0);
         assert!((l.stddev - 5f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn median_interval_takes_the_ranks_of_the_binomial_table() {
+        // n = 30: the 95% interval of the median is [x(10), x(21)], coverage 0.9572
+        let v: Vec<f64> = (1..=30).rev().map(f64::from).collect();
+        let i = median_interval(&v, MEDIAN_CONFIDENCE).unwrap();
+        assert_eq!((i.median, i.low, i.high, i.pairs), (15.0, 10.0, 21.0, 30));
+        assert!((i.confidence - 0.957_226).abs() < 1e-6, "{}", i.confidence);
+        // n = 6: only [min, max] reaches 95% (1 - 2/64 = 0.96875)
+        let v: Vec<f64> = (1..=6).map(f64::from).collect();
+        let i = median_interval(&v, MEDIAN_CONFIDENCE).unwrap();
+        assert_eq!((i.median, i.low, i.high), (3.0, 1.0, 6.0));
+        assert!((i.confidence - 0.968_75).abs() < 1e-12);
+        // n = 5: [min, max] covers 1 - 2/32 = 0.9375 only, and says so
+        let i = median_interval(&[5.0, 1.0, 3.0, 2.0, 4.0], MEDIAN_CONFIDENCE).unwrap();
+        assert_eq!((i.median, i.low, i.high), (3.0, 1.0, 5.0));
+        assert!((i.confidence - 0.9375).abs() < 1e-12);
+        // n = 100: ranks 40 and 61 (coverage 0.9648)
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        let i = median_interval(&v, MEDIAN_CONFIDENCE).unwrap();
+        assert_eq!((i.low, i.high), (40.0, 61.0));
+        assert!((i.confidence - 0.964_8).abs() < 1e-4, "{}", i.confidence);
+        // one value: no coverage at all; none or NaN: no interval
+        let i = median_interval(&[2.0], MEDIAN_CONFIDENCE).unwrap();
+        assert_eq!(
+            (i.median, i.low, i.high, i.confidence),
+            (2.0, 2.0, 2.0, 0.0)
+        );
+        assert!(median_interval(&[], MEDIAN_CONFIDENCE).is_none());
+        assert!(median_interval(&[1.0, f64::NAN], MEDIAN_CONFIDENCE).is_none());
+        // 100,000 pairs: no overflow, and the interval is narrow around the middle
+        let v: Vec<f64> = (1..=100_000).map(f64::from).collect();
+        let i = median_interval(&v, MEDIAN_CONFIDENCE).unwrap();
+        assert!(i.low > 49_600.0 && i.high < 50_400.0, "{i:?}");
+        assert!(i.confidence >= MEDIAN_CONFIDENCE);
     }
 }

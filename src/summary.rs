@@ -68,6 +68,20 @@ pub fn render(models: &[ModelRecord], ops: &[OpRecord]) -> String {
                 ms(r)
             );
         }
+        if let Some(p) = &m.paired {
+            let o = &p.profiled_over_clean;
+            let _ = writeln!(
+                out,
+                "  per-op/clean: {:.3} [{:.3}-{:.3}] ({:.0}% interval of the median over {} {} \
+                 pairs of runs)",
+                o.median,
+                o.low,
+                o.high,
+                o.confidence * 100.0,
+                o.pairs,
+                p.schedule
+            );
+        }
         for w in &m.warnings {
             let _ = writeln!(out, "  warning ({}): {}", w.kind, w.message);
         }

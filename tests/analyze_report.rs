@@ -406,3 +406,29 @@ fn slices_are_back_to_back_in_order() {
         "trace_zoo_resnet_50.json"
     );
 }
+
+#[test]
+fn paired_ratios_reach_the_models_table_and_csv() {
+    let (dir, _) = run_on_synth();
+    let out = dir.path().join("out");
+    let models = csv_rows(&read(&out, "models.csv"));
+    assert!(!models.is_empty());
+    for r in &models {
+        // the synthetic logs' `paired` (tests/analyze_common/synth.rs), full precision
+        assert_eq!(r["schedule"], "interleaved", "{r:?}");
+        assert_eq!(r["profiled_over_clean_median"], "1.074");
+        assert_eq!(r["profiled_over_clean_low"], "1.06");
+        assert_eq!(r["profiled_over_clean_high"], "1.09");
+        assert_eq!(r["sum_op_over_clean_median"], "1.053");
+        assert_eq!(r["paired_confidence"], "0.9375");
+    }
+    let report = read(&out, "report.md");
+    assert!(
+        report.contains("| per-op/clean |"),
+        "the models table names the column"
+    );
+    assert!(
+        report.contains("| 1.074 [1.060-1.090] |"),
+        "each row shows median [low-high]"
+    );
+}

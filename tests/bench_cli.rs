@@ -374,3 +374,57 @@ fn the_header_carries_the_machine_probe_or_null_when_skipped() {
     assert!(header["machine"].is_null(), "{:?}", header["machine"]);
     assert_eq!(of_type(&skipped, "model").len(), 1);
 }
+
+#[test]
+fn paired_ratios_and_the_schedule_are_recorded() {
+    for (schedule, flag) in [("interleaved", None), ("separate", Some("separate"))] {
+        let mut args = vec![
+            model("tiny_cnn.onnx"),
+            "--runs".into(),
+            "7".into(),
+            "--warmup".into(),
+            "1".into(),
+            "--fake-counters".into(),
+            "--probe-budget".into(),
+            "0".into(),
+        ];
+        if let Some(f) = flag {
+            args.extend(["--schedule".into(), f.into()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (recs, _) = bench_stdout(&args);
+        assert_eq!(recs[0]["options"]["schedule"], schedule);
+        let model = &of_type(&recs, "model")[0];
+        let paired = &model["paired"];
+        assert_eq!(paired["schedule"], schedule);
+        let (o, s) = (&paired["profiled_over_clean"], &paired["sum_op_over_clean"]);
+        // one pair per round (the two fake-counter passes are averaged within a round)
+        assert_eq!(o["pairs"], 7);
+        assert_eq!(s["pairs"], 7);
+        let f = |v: &Value, k: &str| v[k].as_f64().unwrap();
+        for r in [o, s] {
+            assert!(
+                f(r, "low") <= f(r, "median") && f(r, "median") <= f(r, "high"),
+                "{r}"
+            );
+            // 7 pairs: [x(1), x(7)] is the only interval above 95% (1 - 2/128)
+            assert!(
+                (f(r, "confidence") - (1.0 - 2.0 / 128.0)).abs() < 1e-12,
+                "{r}"
+            );
+        }
+        // the ops of a run are inside it: round by round, and so in the medians
+        assert!(f(s, "median") <= f(o, "median"), "{paired}");
+        assert!(f(s, "high") <= f(o, "high"), "{paired}");
+    }
+    let out = hiddencost()
+        .args(["bench", &model("tiny_cnn.onnx"), "--schedule", "random"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a bad --schedule is a usage error"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interleaved"));
+}

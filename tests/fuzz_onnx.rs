@@ -384,7 +384,11 @@ fn run_model(name: &str, bytes: Vec<u8>) -> Outcome {
         Ok(Ok(m)) => m,
     };
     let mut counters = fake::open(&[]);
-    let cfg = RunConfig { warmup: 0, runs: 1 };
+    let cfg = RunConfig {
+        warmup: 0,
+        runs: 1,
+        schedule: Default::default(),
+    };
     match catch_unwind(AssertUnwindSafe(|| {
         runner::measure(&loaded, &mut counters, cfg)
     })) {

@@ -71,6 +71,7 @@ fn every_corrupted_model_ends_as_a_model_or_an_error_record() {
         optimize: Optimize::Full,
         warmup: 0,
         runs: 1,
+        schedule: Default::default(),
         events: parse_events("").unwrap(),
         cpu: None,
         fake_counters: true,

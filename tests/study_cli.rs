@@ -71,7 +71,7 @@ fn study_then_predict() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let plan = format!(
         "study: probe this machine (up to 3 s), then benchmark 4 model(s) (1 warm-up and 2 \
-         timed runs, a clean pass and the per-op passes), then write the report to {}",
+         timed runs, clean and per-op, interleaved), then write the report to {}",
         dir.path().join("report").display()
     );
     assert_eq!(stderr.lines().next(), Some(plan.as_str()), "{stderr}");

@@ -92,10 +92,11 @@ fn study_plan(m: &MeasureArgs, dir: &std::path::Path) -> String {
         ""
     };
     format!(
-        "study: {probe}benchmark {n} model(s) ({} warm-up and {} timed runs, a clean pass and \
-         the per-op passes{measured}), then write the report to {}",
+        "study: {probe}benchmark {n} model(s) ({} warm-up and {} timed runs, clean and per-op, \
+         {}{measured}), then write the report to {}",
         m.warmup,
         m.runs,
+        crate::runner::Schedule::from(m.schedule).as_str(),
         dir.join("report").display()
     )
 }
@@ -110,6 +111,7 @@ fn measure(args: MeasureArgs, target: &Target) -> Result<(bench::Outcome, String
         optimize: args.optimize.into(),
         warmup: args.warmup,
         runs: args.runs as usize,
+        schedule: args.schedule.into(),
         events: args.events.0,
         cpu: args.cpu,
         fake_counters: args.fake_counters,

@@ -94,6 +94,14 @@ pub enum OptimizeArg {
     Full,
 }
 
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum ScheduleArg {
+    /// Clean and per-op runs alternate after a shared warm-up (pairs see the same machine).
+    Interleaved,
+    /// All clean runs first, then each per-op pass's runs.
+    Separate,
+}
+
 #[derive(Args, Debug)]
 pub struct ModelArgs {
     /// ONNX model files, or zoo:NAME (see `hiddencost zoo list`). Default: the whole zoo.
@@ -168,6 +176,9 @@ pub struct MeasureArgs {
     /// Timed inferences, in the clean pass and in each per-op pass.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub runs: u64,
+    /// Order of the clean and per-op runs: interleaved rounds, or the passes one after another.
+    #[arg(long, value_enum, default_value = "interleaved")]
+    pub schedule: ScheduleArg,
     /// Counters to read around each op (names or raw rNN hex); task-clock, page-faults and
     /// context-switches are always added.
     #[arg(long, default_value = counters::DEFAULT_EVENTS, value_parser = parse_event_list)]
@@ -265,6 +276,15 @@ fn parse_shape(s: &str) -> Result<Shape, String> {
         _ => Err(format!(
             "`{s}` is not a shape like 1,3,32,32 (positive integers)"
         )),
+    }
+}
+
+impl From<ScheduleArg> for crate::runner::Schedule {
+    fn from(s: ScheduleArg) -> Self {
+        match s {
+            ScheduleArg::Interleaved => crate::runner::Schedule::Interleaved,
+            ScheduleArg::Separate => crate::runner::Schedule::Separate,
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::counters;
 use crate::model::Optimize;
+use crate::runner::Schedule;
 use std::time::Duration;
 
 /// Settings of an unattended run. Kernel command line keys are `hiddencost.<key>=<value>`;
@@ -13,6 +14,8 @@ pub struct InitConfig {
     pub models: Vec<String>,
     pub runs: usize,
     pub warmup: usize,
+    /// `interleaved` (default) or `separate`, as `--schedule`.
+    pub schedule: Schedule,
     pub events: String,
     pub optimize: Optimize,
     /// Threads for tract's matrix products (`--threads`); 1 is what the study measured.
@@ -39,6 +42,7 @@ impl Default for InitConfig {
             models: Vec::new(),
             runs: 20,
             warmup: 5,
+            schedule: Schedule::Interleaved,
             events: counters::DEFAULT_EVENTS.to_string(),
             optimize: Optimize::Full,
             threads: 1,
@@ -86,6 +90,13 @@ impl InitConfig {
                 Ok(n) => self.warmup = n,
                 _ => return bad(),
             },
+            "schedule" => {
+                self.schedule = match value {
+                    "interleaved" => Schedule::Interleaved,
+                    "separate" => Schedule::Separate,
+                    _ => return bad(),
+                }
+            }
             "events" => match counters::parse_events(value) {
                 Ok(_) => self.events = value.to_string(),
                 Err(e) => return Some(format!("hiddencost.events: {e}; using the defaults")),
@@ -226,5 +237,17 @@ mod tests {
         );
         assert!(c.apply_file("probe = 0").is_empty());
         assert_eq!(c.probe_budget, None, "0 skips the probe");
+    }
+
+    #[test]
+    fn schedule_setting() {
+        let mut c = InitConfig::default();
+        assert_eq!(c.schedule, Schedule::Interleaved);
+        assert!(c.apply_cmdline("hiddencost.schedule=separate").is_empty());
+        assert_eq!(c.schedule, Schedule::Separate);
+        assert_eq!(c.apply_file("schedule = sometimes").len(), 1);
+        assert_eq!(c.schedule, Schedule::Separate, "a bad value is ignored");
+        assert!(c.apply_file("schedule = interleaved").is_empty());
+        assert_eq!(c.schedule, Schedule::Interleaved);
     }
 }

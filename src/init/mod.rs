@@ -101,6 +101,7 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
         optimize: cfg.optimize,
         warmup: cfg.warmup,
         runs: cfg.runs,
+        schedule: cfg.schedule,
         events: counters::parse_events(&cfg.events).map_err(|e| e.to_string())?,
         cpu: None,
         fake_counters: cfg.fake_counters,

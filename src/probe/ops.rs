@@ -132,7 +132,11 @@ fn measure_once(
     runs: usize,
 ) -> Result<Measured, OpProbeError> {
     let passes = counters.passes();
-    let cfg = RunConfig { warmup: 0, runs };
+    let cfg = RunConfig {
+        warmup: 0,
+        runs,
+        schedule: runner::Schedule::Interleaved,
+    };
     let t0 = clock.now_ns();
     let measured = catch_unwind(AssertUnwindSafe(|| runner::measure(loaded, counters, cfg)));
     let call_ns = clock.now_ns().saturating_sub(t0);

@@ -28,7 +28,11 @@ spread = (max - min) / median. Bounds below use the best repeat of each figure, 
 lower bounds.";
 
 const MODELS: &str = "GMAC/s = MACs / median latency. \"sum ops/e2e\" compares the per-op sum \
-with end-to-end latency (above 1: measuring each op costs time; below 1: time between ops). \
+with end-to-end latency (below 1: time between ops; above 1: the per-op runs were slower). \
+\"per-op/clean\" is what profiling costs: the median over rounds of a per-op run's end-to-end \
+time over its round's clean run, with a 95% interval [low-high] for that median (order \
+statistics, no assumption on the distribution); interleaved runs (the default) pair runs made \
+one after the other, so drift of the machine cancels out of it. \
 \"above roofs\" is the share of op time above the ops' bounds (section 3). Temperature drift is \
 since the start of the run.";
 

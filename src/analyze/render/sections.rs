@@ -22,6 +22,7 @@ pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
         "thop MACs",
         "GMAC/s",
         "sum ops/e2e",
+        "per-op/clean",
         "hidden (exec)",
         "hidden (src)",
         "above roofs",
@@ -42,6 +43,10 @@ pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
                 ratio_of(run.model.sum_op_wall_median_ns, run.model.latency_ns.median),
                 2,
             ),
+            run.model
+                .paired
+                .as_ref()
+                .map_or("n/a".into(), |p| interval(&p.profiled_over_clean)),
             pct(m.hidden_executed_share()),
             pct(m.hidden_source_share()),
             b.as_ref()
@@ -51,6 +56,11 @@ pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
         ]);
     }
     t
+}
+
+/// A paired ratio for reading: its median and its interval, `1.02 [1.01-1.04]`.
+pub fn interval(r: &crate::record::RatioInterval) -> String {
+    format!("{:.3} [{:.3}-{:.3}]", r.median, r.low, r.high)
 }
 
 pub fn models_csv(a: &Analysis, data: &Dataset) -> Table {
@@ -70,6 +80,12 @@ pub fn models_csv(a: &Analysis, data: &Dataset) -> Table {
         "sum_op_wall_median_ns",
         "profiled_latency_median_ns",
         "sum_ops_over_e2e",
+        "schedule",
+        "profiled_over_clean_median",
+        "profiled_over_clean_low",
+        "profiled_over_clean_high",
+        "sum_op_over_clean_median",
+        "paired_confidence",
         "hidden_share_executed",
         "hidden_share_source",
         "bound_ns",
@@ -101,6 +117,14 @@ pub fn models_csv(a: &Analysis, data: &Dataset) -> Table {
             r.sum_op_wall_median_ns.to_string(),
             r.profiled_latency_median_ns.to_string(),
             csv_num(ratio_of(r.sum_op_wall_median_ns, r.latency_ns.median)),
+            r.paired
+                .as_ref()
+                .map_or(String::new(), |p| p.schedule.clone()),
+            csv_num(r.paired.as_ref().map(|p| p.profiled_over_clean.median)),
+            csv_num(r.paired.as_ref().map(|p| p.profiled_over_clean.low)),
+            csv_num(r.paired.as_ref().map(|p| p.profiled_over_clean.high)),
+            csv_num(r.paired.as_ref().map(|p| p.sum_op_over_clean.median)),
+            csv_num(r.paired.as_ref().map(|p| p.profiled_over_clean.confidence)),
             csv_num(Some(m.hidden_executed_share())),
             csv_num(Some(m.hidden_source_share())),
             csv_num(b.map(|b| b.total.bound_ns)),
