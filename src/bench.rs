@@ -358,6 +358,13 @@ fn bench_one(
     let warnings = noise::check(&noise::Observed {
         latency: &latency_ns,
         clean_ns: &clean_in_order,
+        profiled_over_clean: paired.as_ref().map(|p| p.profiled_over_clean.median),
+        // fake counters count no time
+        cpu_share: (!opts.fake_counters)
+            .then_some(&m.run_totals)
+            .and_then(|t| t.get("task-clock").copied().flatten())
+            .zip(Some(stats::percentile(&m.profiled_ns, 50.0)).filter(|&p| p > 0))
+            .map(|(task_ns, wall_ns)| task_ns as f64 / wall_ns as f64),
         cpufreq: &cpufreq_start,
         cpu: opts.cpu,
         thermal_start: &thermal_start,

@@ -1,6 +1,6 @@
 //! Noise checks: the warnings a model record carries when its numbers may not be trustworthy.
 //!
-//! Four checks, each from facts read during the run (no measurement of its own):
+//! Six checks, each from facts read during the run (no measurement of its own):
 //! - **cv**: the clean pass's coefficient of variation (stddev / mean of the `runs` end-to-end
 //!   times) above [`CV_WARN`];
 //! - **drift**: the clean runs moved during the model: the median of their last quarter (in run
@@ -10,6 +10,13 @@
 //!   `cv`: a steady drift can keep the coefficient of variation low, and noise without a trend
 //!   is not a drift. With interleaved runs both sides of every pair drifted alike, so the paired
 //!   ratios still hold; the latency itself is then the median over changing conditions;
+//! - **profiled**: the per-op runs much slower than the clean runs they are paired with (the
+//!   paired median of per-op / clean above [`PROFILED_WARN`]): the hook costs more than the
+//!   per-op times can ignore (many tiny ops, slow counter reads), or, with `separate`, the
+//!   machine changed between the passes;
+//! - **cpu**: the process ran less than [`CPU_SHARE_WARN`] of the per-op runs' wall time
+//!   (`task-clock` over the run / its end-to-end time, medians): another process took the CPU,
+//!   and every op's wall time holds some of its time;
 //! - **governor**: a cpufreq governor other than `performance` on a CPU the benchmark may run on
 //!   (the pinned CPU with `--cpu`, else every CPU); machines without cpufreq (most VMs) have
 //!   nothing to check;
@@ -27,6 +34,11 @@ pub const DRIFT_WARN: f64 = 0.05;
 /// Share of (first-quarter run, last-quarter run) pairs that must be ordered in the direction
 /// of the change for a drift to be flagged.
 pub const DRIFT_ORDERED: f64 = 0.9;
+/// Paired per-op / clean ratio above which the per-op runs are flagged as disturbed.
+pub const PROFILED_WARN: f64 = 1.2;
+/// Share of the per-op runs' wall time on the CPU (`task-clock` / wall) below which another
+/// process is taken to have had the CPU.
+pub const CPU_SHARE_WARN: f64 = 0.9;
 /// Fewest runs in a quarter for the drift check (8 runs in all).
 pub const DRIFT_MIN_QUARTER: usize = 2;
 /// A rise of a thermal zone over one model that is flagged.
@@ -39,6 +51,11 @@ pub struct Observed<'a> {
     pub latency: &'a LatencyNs,
     /// The clean runs' end-to-end times, in run order.
     pub clean_ns: &'a [u64],
+    /// The paired median of per-op run / clean run, when measured.
+    pub profiled_over_clean: Option<f64>,
+    /// Median `task-clock` of a per-op run over its median end-to-end time, when task-clock
+    /// was counted.
+    pub cpu_share: Option<f64>,
     pub cpufreq: &'a [CpuFreq],
     /// `--cpu`, when pinned.
     pub cpu: Option<usize>,
@@ -119,6 +136,28 @@ pub fn check(o: &Observed) -> Vec<NoiseWarning> {
                 change * 100.0,
                 DRIFT_WARN * 100.0,
                 ordered * 100.0
+            ),
+        });
+    }
+    if let Some(r) = o.profiled_over_clean.filter(|&r| r > PROFILED_WARN) {
+        out.push(NoiseWarning {
+            kind: "profiled".into(),
+            message: format!(
+                "per-op runs are {r:.2}x their paired clean runs (threshold {PROFILED_WARN}): \
+                 the ops' times include that much measuring (see counter_read_median_ns and \
+                 unattributed_median_ns), or the machine changed between the passes"
+            ),
+        });
+    }
+    if let Some(s) = o.cpu_share.filter(|&s| s < CPU_SHARE_WARN) {
+        out.push(NoiseWarning {
+            kind: "cpu".into(),
+            message: format!(
+                "the process was on the CPU for {:.0}% of the per-op runs' wall time \
+                 (task-clock / wall, threshold {:.0}%): another process took the CPU, and the \
+                 ops' wall times include its time; pin with --cpu to an idle core",
+                s * 100.0,
+                CPU_SHARE_WARN * 100.0
             ),
         });
     }
@@ -218,6 +257,8 @@ mod tests {
         let o = Observed {
             latency: &l,
             clean_ns: &[],
+            profiled_over_clean: None,
+            cpu_share: None,
             cpufreq: &f,
             cpu: None,
             thermal_start: &t0,
@@ -236,6 +277,8 @@ mod tests {
         let obs = |l, f, s, e| Observed {
             latency: l,
             clean_ns: &[],
+            profiled_over_clean: None,
+            cpu_share: None,
             cpufreq: f,
             cpu: None,
             thermal_start: s,
@@ -278,6 +321,8 @@ mod tests {
         let o = |cpu| Observed {
             latency: &l,
             clean_ns: &[],
+            profiled_over_clean: None,
+            cpu_share: None,
             cpufreq: &f,
             cpu,
             thermal_start: &[],
@@ -323,6 +368,8 @@ mod tests {
         let o = |clean_ns| Observed {
             latency: &l,
             clean_ns,
+            profiled_over_clean: None,
+            cpu_share: None,
             cpufreq: &[],
             cpu: None,
             thermal_start: &[],
@@ -341,5 +388,37 @@ mod tests {
         let mut small = vec![1000u64; 9];
         small.extend([1040, 1040, 1040]);
         assert!(kinds(&o(&small)).is_empty());
+    }
+
+    #[test]
+    fn a_slow_or_crowded_per_op_pass_is_flagged() {
+        let l = latency(1000.0, 10.0);
+        let o = |profiled_over_clean, cpu_share| Observed {
+            latency: &l,
+            clean_ns: &[],
+            profiled_over_clean,
+            cpu_share,
+            cpufreq: &[],
+            cpu: None,
+            thermal_start: &[],
+            thermal_end: &[],
+        };
+        assert!(
+            kinds(&o(Some(1.2), Some(0.9))).is_empty(),
+            "at the thresholds"
+        );
+        assert!(
+            kinds(&o(None, None)).is_empty(),
+            "not measured: nothing to say"
+        );
+        let w = check(&o(Some(1.5), None));
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].kind, "profiled");
+        assert!(w[0].message.contains("1.50x"), "{}", w[0].message);
+        let w = check(&o(Some(1.0), Some(0.25)));
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].kind, "cpu");
+        assert!(w[0].message.contains("25%"), "{}", w[0].message);
+        assert_eq!(kinds(&o(Some(1.3), Some(0.5))), ["profiled", "cpu"]);
     }
 }

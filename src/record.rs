@@ -442,8 +442,10 @@ pub struct RatioInterval {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct NoiseWarning {
     /// `cv` (clean-pass coefficient of variation over the threshold), `drift` (the clean runs'
-    /// last quarter moved away from their first), `governor` (cpufreq governor not
-    /// `performance`) or `temperature` (a thermal zone rose during the model).
+    /// last quarter moved away from their first), `profiled` (per-op runs much slower than
+    /// their clean runs), `cpu` (task-clock well below wall time: another process had the
+    /// CPU), `governor` (cpufreq governor not `performance`) or `temperature` (a thermal zone
+    /// rose during the model).
     pub kind: String,
     /// What was seen, with the numbers and the threshold.
     pub message: String,

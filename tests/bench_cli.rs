@@ -428,3 +428,62 @@ fn paired_ratios_and_the_schedule_are_recorded() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("interleaved"));
 }
+
+/// A busy loop pinned to the benchmark's CPU takes about half of it: the per-op runs must show
+/// the context switches it causes (kernel-side events, counted in the kernel), and the model a
+/// `cpu` warning (task-clock well below wall time).
+#[test]
+fn a_busy_neighbour_on_the_cpu_is_counted_and_warned_about() {
+    let cpu = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
+    let mut busy = std::process::Command::new("taskset")
+        .args(["-c", &cpu.to_string(), "sh", "-c", "while :; do :; done"])
+        .spawn()
+        .expect("taskset (util-linux) runs the busy loop");
+    let (recs, _) = bench_stdout(&[
+        "zoo:mobilenet",
+        "--cpu",
+        &cpu.to_string(),
+        "--runs",
+        "5",
+        "--warmup",
+        "1",
+        "--probe-budget",
+        "0",
+    ]);
+    busy.kill().unwrap();
+    busy.wait().unwrap();
+    let header = &recs[0];
+    let status = |name: &str| {
+        header["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let model = &of_type(&recs, "model")[0];
+    let switches = status("context-switches");
+    if switches["available"] == true {
+        let n = model["counter_totals"]["context-switches"]
+            .as_u64()
+            .unwrap();
+        assert!(
+            n > 0,
+            "a shared CPU, and no context switch counted: {model}"
+        );
+    } else {
+        // Unprivileged with kernel.perf_event_paranoid 2: said so, never a silent 0.
+        let reason = switches["reason"].as_str().unwrap();
+        assert!(reason.contains("needs kernel counting"), "{reason}");
+        assert!(model["counter_totals"]["context-switches"].is_null());
+    }
+    assert_eq!(status("task-clock")["available"], true, "{header}");
+    let kinds: Vec<&str> = model["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"cpu"), "{kinds:?}: {model}");
+}

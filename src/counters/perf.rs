@@ -36,7 +36,20 @@ fn builder(kind: EventKind, inherit: bool) -> Builder<'static> {
     // Count this thread on whichever CPU it runs, user space only (the crate's default), and,
     // with `inherit`, the threads it creates from now on (the matmul pool of `--threads`).
     b.observe_self().any_cpu().inherit(inherit);
+    // Events that happen in the kernel (a context switch, a fault taken while the kernel
+    // touches user memory) are dropped by the user-only exclusion: they read 0. They are
+    // counted in the kernel too; where that is forbidden the event is reported unavailable.
+    if counts_in_kernel(kind) {
+        b.include_kernel();
+    }
     b
+}
+
+/// Software events that the kernel raises in kernel mode: page-faults, context-switches,
+/// cpu-migrations, minor-faults, major-faults (not the clocks: cpu-clock and task-clock count
+/// time, and the exclusion does not stop them).
+pub fn counts_in_kernel(kind: EventKind) -> bool {
+    matches!(kind, EventKind::Software(n) if (2..=6).contains(&n))
 }
 
 /// One perf_event group: a dummy software leader plus the members, read as a unit.
@@ -146,7 +159,15 @@ pub fn open(events: &[EventSpec], inherit: bool) -> CounterSet {
                 }
             }
             Err(err) => {
-                status[ix].reason = Some(format!("perf_event_open: {}", describe_errno(&err)));
+                let mut reason = format!("perf_event_open: {}", describe_errno(&err));
+                if counts_in_kernel(e.kind) && matches!(err.raw_os_error(), Some(1 | 13)) {
+                    reason.push_str(
+                        "; it happens in the kernel, so it needs kernel counting \
+                         (kernel.perf_event_paranoid <= 1, or root): user space only it \
+                         would read 0",
+                    );
+                }
+                status[ix].reason = Some(reason);
             }
         }
     }
@@ -333,5 +354,71 @@ mod tests {
             counted >= 30_000_000,
             "task-clock {counted} ns: the child was not counted"
         );
+    }
+
+    /// Opens `name` alone in a group; `None` when the kernel refused it, after checking that
+    /// the reason is one a user can act on (kernel counting forbidden, or no perf at all).
+    fn open_one(name: &str) -> Option<(CounterSet, usize)> {
+        let events = parse_events(name).unwrap();
+        let ix = events.iter().position(|e| e.name == name).unwrap();
+        let set = open(&events, false);
+        let s = &set.status[ix];
+        if !s.available {
+            let reason = s.reason.clone().unwrap();
+            assert!(
+                reason.contains("ENOSYS") || reason.contains("needs kernel counting"),
+                "{name}: {reason}"
+            );
+            return None;
+        }
+        Some((set, ix))
+    }
+
+    /// The count of event `ix` over `work`, from the group that holds it.
+    fn count_over(set: &mut CounterSet, ix: usize, work: impl FnOnce()) -> u64 {
+        let p = set.status[ix].pass.unwrap();
+        let g = &mut set.groups[p];
+        let at = g.events().iter().position(|&e| e == ix).unwrap();
+        let (mut a, mut b) = ([0u64; MAX_READ_WORDS], [0u64; MAX_READ_WORDS]);
+        g.enable().unwrap();
+        g.read(&mut a).unwrap();
+        work();
+        g.read(&mut b).unwrap();
+        g.disable().unwrap();
+        b[2 + at] - a[2 + at]
+    }
+
+    /// Each sleep takes this thread off the CPU: a context switch the kernel makes in kernel
+    /// mode, which a user-only counter reads as 0 (what older logs show).
+    #[test]
+    fn context_switches_count_the_switches_of_the_op() {
+        let Some((mut set, ix)) = open_one("context-switches") else {
+            return;
+        };
+        let n = count_over(&mut set, ix, || {
+            for _ in 0..5 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        });
+        assert!(n >= 5, "5 sleeps, {n} context switches");
+    }
+
+    /// Touching fresh pages faults them in: at least one fault per 2 MiB (a transparent huge
+    /// page), one per 4 KiB without them.
+    #[test]
+    fn page_faults_count_the_first_touch_of_new_memory() {
+        let Some((mut set, ix)) = open_one("page-faults") else {
+            return;
+        };
+        const BYTES: usize = 16 << 20;
+        let mut fresh: Vec<u8> = Vec::new();
+        let n = count_over(&mut set, ix, || {
+            fresh = vec![0u8; BYTES]; // calloc: mapped, not yet touched
+            for i in (0..BYTES).step_by(4096) {
+                fresh[i] = 1;
+            }
+            std::hint::black_box(&fresh);
+        });
+        assert!(n >= (BYTES >> 21) as u64, "{n} page faults for 16 MiB");
     }
 }
