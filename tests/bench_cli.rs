@@ -487,3 +487,86 @@ fn a_busy_neighbour_on_the_cpu_is_counted_and_warned_about() {
         .collect();
     assert!(kinds.contains(&"cpu"), "{kinds:?}: {model}");
 }
+
+/// `--events all` through bench and analyze with fake counters: every op reads event `e` as
+/// (e + 1) x 1000 (src/counters/fake.rs), so the derived metrics are exact. On x86 the set is
+/// the generic events: cache-references (0) ... cycles (7), instructions (8),
+/// stalled-cycles-frontend (9), stalled-cycles-backend (10), branch-misses (11).
+#[test]
+fn event_sets_reach_the_report_as_derived_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("all.jsonl");
+    let out = hiddencost()
+        .args([
+            "bench",
+            &model("tiny_cnn.onnx"),
+            "--runs",
+            "2",
+            "--warmup",
+            "0",
+        ])
+        .args(["--fake-counters", "--events", "all", "--probe-budget", "0"])
+        .arg("--out")
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs = records(&std::fs::read_to_string(&log).unwrap());
+    let names: Vec<&str> = recs[0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    if cfg!(target_arch = "x86_64") {
+        assert_eq!(
+            names[7..12],
+            [
+                "cycles",
+                "instructions",
+                "stalled-cycles-frontend",
+                "stalled-cycles-backend",
+                "branch-misses"
+            ]
+        );
+    }
+    let report = dir.path().join("report");
+    let out = hiddencost()
+        .arg("analyze")
+        .arg(&log)
+        .arg("--out")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(report.join("counters.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (fe, be) = (col("frontend_stall_share"), col("backend_stall_share"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(!rows.is_empty());
+    if cfg!(target_arch = "x86_64") {
+        for r in &rows {
+            assert_eq!(
+                (r[fe], r[be]),
+                ("1.25", "1.375"),
+                "10000 / 8000 and 11000 / 8000"
+            );
+        }
+        let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+        assert!(md.contains("### Counters that explain"), "{md}");
+        assert!(
+            md.contains("| 125.0% | 137.5% |"),
+            "stall shares in the table"
+        );
+    }
+}

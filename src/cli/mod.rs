@@ -179,8 +179,9 @@ pub struct MeasureArgs {
     /// Order of the clean and per-op runs: interleaved rounds, or the passes one after another.
     #[arg(long, value_enum, default_value = "interleaved")]
     pub schedule: ScheduleArg,
-    /// Counters to read around each op (names or raw rNN hex); task-clock, page-faults and
-    /// context-switches are always added.
+    /// Counters to read around each op: sets (default, memory, stalls, simd, all: resolved for
+    /// this CPU), names (cycles, l2d_cache_refill, ...) or raw rNN hex; task-clock, page-faults
+    /// and context-switches are always added.
     #[arg(long, default_value = counters::DEFAULT_EVENTS, value_parser = parse_event_list)]
     pub events: EventList,
     /// Pin the benchmark to this CPU.

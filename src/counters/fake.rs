@@ -1,6 +1,6 @@
 //! Deterministic counters for tests (`--fake-counters`).
 //!
-//! Every event "opens". PMU events are packed [`FAKE_PMU_COUNTERS`] to a group, so the pass
+//! Every event "opens" but those known unsupported (an Arm event the core lacks). PMU events are packed [`FAKE_PMU_COUNTERS`] to a group, so the pass
 //! splitting is exercised as on a real board. Each read advances a tick; event `e` (index in
 //! the run's event list) reads `tick * (e + 1) * 1000`, and time_enabled = time_running =
 //! `tick * 1000`. A read before and after an operator therefore gives exactly
@@ -47,7 +47,7 @@ pub fn open(events: &[EventSpec]) -> CounterSet {
         .filter(|&i| !events[i].kind.uses_pmu())
         .collect();
     let pmu: Vec<usize> = (0..events.len())
-        .filter(|&i| events[i].kind.uses_pmu())
+        .filter(|&i| events[i].kind.uses_pmu() && events[i].unsupported.is_none())
         .collect();
     let mut chunks: Vec<Vec<usize>> = pmu
         .chunks(FAKE_PMU_COUNTERS)
@@ -61,9 +61,9 @@ pub fn open(events: &[EventSpec]) -> CounterSet {
         .map(|e| EventStatus {
             name: e.name.clone(),
             kind: e.kind.label().to_string(),
-            available: true,
-            reason: None,
-            pass: Some(0),
+            available: e.unsupported.is_none(),
+            reason: e.unsupported.clone(),
+            pass: e.unsupported.is_none().then_some(0),
         })
         .collect();
     let mut groups: Vec<Box<dyn CounterGroup>> = Vec::new();

@@ -13,6 +13,7 @@
 
 pub mod fake;
 pub mod perf;
+pub mod sets;
 
 use crate::record::EventStatus;
 
@@ -62,13 +63,19 @@ impl EventKind {
 pub struct EventSpec {
     pub name: String,
     pub kind: EventKind,
+    /// Why this CPU cannot count it, known before opening it (an Arm event the core does not
+    /// implement, or an Arm event on another CPU): it is then reported, not opened.
+    pub unsupported: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum CounterError {
     #[error(
-        "unknown event `{0}`: use one of {known}, or a raw event number like r17 (hex)",
-        known = KNOWN_NAMES
+        "unknown event `{0}`: use a set ({sets}), one of {known}, an Armv8 event ({arm}), or a \
+         raw event number like r17 (hex)",
+        sets = sets::SET_NAMES.join(", "),
+        known = KNOWN_NAMES,
+        arm = sets::ARM_EVENTS.map(|e| e.name).join(", ")
     )]
     UnknownEvent(String),
     #[error("too many events ({0}); at most {MAX_GROUP_EVENTS} can be requested")]
@@ -120,17 +127,42 @@ fn kind_of(name: &str) -> Option<EventKind> {
     })
 }
 
-/// Parses `--events` ("cycles,instructions,r17") and appends the always-on software events.
-/// Duplicates are dropped; order is kept.
+/// Parses `--events` ("cycles,instructions,r17", "memory,stalls") for the CPU this process
+/// runs on, and appends the always-on software events. Duplicates are dropped; order is kept.
 pub fn parse_events(list: &str) -> Result<Vec<EventSpec>, CounterError> {
+    parse_events_on(list, &sets::Cpu::this())
+}
+
+/// [`parse_events`] for `cpu`: set names expand to their events on it, and Arm events the CPU
+/// cannot count carry the reason.
+pub fn parse_events_on(list: &str, cpu: &sets::Cpu) -> Result<Vec<EventSpec>, CounterError> {
     let mut out: Vec<EventSpec> = Vec::new();
-    let requested = list.split(',').map(str::trim).filter(|s| !s.is_empty());
-    for name in requested.chain(ALWAYS_SOFTWARE) {
+    let mut names: Vec<String> = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let name = name.to_ascii_lowercase();
-        let kind = kind_of(&name).ok_or_else(|| CounterError::UnknownEvent(name.clone()))?;
-        if !out.iter().any(|e| e.name == name) {
-            out.push(EventSpec { name, kind });
+        match sets::expand(&name, cpu) {
+            Some(members) => names.extend(members.into_iter().map(String::from)),
+            None => names.push(name),
         }
+    }
+    names.extend(ALWAYS_SOFTWARE.map(String::from));
+    for name in names {
+        if out.iter().any(|e| e.name == name) {
+            continue;
+        }
+        let spec = match sets::arm_event(&name) {
+            Some(e) => EventSpec {
+                unsupported: sets::arm_event_unsupported(e, cpu),
+                kind: EventKind::Raw(e.number),
+                name,
+            },
+            None => EventSpec {
+                kind: kind_of(&name).ok_or_else(|| CounterError::UnknownEvent(name.clone()))?,
+                unsupported: None,
+                name,
+            },
+        };
+        out.push(spec);
     }
     if out.len() > MAX_GROUP_EVENTS {
         return Err(CounterError::TooMany(out.len()));

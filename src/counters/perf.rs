@@ -149,6 +149,10 @@ pub fn open(events: &[EventSpec], inherit: bool) -> CounterSet {
     let mut pmu = Vec::new();
     let mut software = Vec::new();
     for (ix, e) in events.iter().enumerate() {
+        if let Some(why) = &e.unsupported {
+            status[ix].reason = Some(why.clone());
+            continue;
+        }
         match builder(e.kind, inherit).build() {
             Ok(_) => {
                 status[ix].available = true;

@@ -30,9 +30,30 @@ pub enum Ratio {
     MacsPerCycle,
     /// cycles / wall ns: the effective clock in GHz while the op ran.
     ClockGhz,
+    /// Frontend stall cycles / cycles (`stall_frontend` on Arm, `stalled-cycles-frontend`).
+    FrontendStallShare,
+    /// Backend stall cycles / cycles (`stall_backend`, `stalled-cycles-backend`).
+    BackendStallShare,
+    /// L2 refills x [`LINE_BYTES`] / the op's tensor bytes: measured traffic from beyond L2
+    /// over the compulsory traffic (above 1: data fetched more than once).
+    L2TrafficOverCompulsory,
+    /// Advanced SIMD instructions / all instructions, both speculative (`ase_spec` /
+    /// `inst_spec`).
+    SimdShare,
+    /// Loads and stores / MACs (`ld_spec` + `st_spec`, or the retired `ld_retired` +
+    /// `st_retired` of a Cortex-A53).
+    LoadsStoresPerMac,
+    /// Instructions / MACs.
+    InstructionsPerMac,
+    /// Instructions / tensor bytes.
+    InstructionsPerByte,
 }
 
-pub const RATIOS: [Ratio; 7] = [
+/// Bytes per L2 refill: the cache line of every Arm core tabulated in `counters::sets`
+/// (Cortex-A53, A55, A72, A76, Neoverse N1: 64-byte lines).
+pub const LINE_BYTES: f64 = 64.0;
+
+pub const RATIOS: [Ratio; 14] = [
     Ratio::Ipc,
     Ratio::CacheMpki,
     Ratio::L1dMpki,
@@ -40,6 +61,24 @@ pub const RATIOS: [Ratio; 7] = [
     Ratio::BytesPerCycle,
     Ratio::MacsPerCycle,
     Ratio::ClockGhz,
+    Ratio::FrontendStallShare,
+    Ratio::BackendStallShare,
+    Ratio::L2TrafficOverCompulsory,
+    Ratio::SimdShare,
+    Ratio::LoadsStoresPerMac,
+    Ratio::InstructionsPerMac,
+    Ratio::InstructionsPerByte,
+];
+
+/// The derived metrics of the "counters that explain" table.
+pub const EXPLAINING: [Ratio; 7] = [
+    Ratio::FrontendStallShare,
+    Ratio::BackendStallShare,
+    Ratio::L2TrafficOverCompulsory,
+    Ratio::SimdShare,
+    Ratio::LoadsStoresPerMac,
+    Ratio::InstructionsPerMac,
+    Ratio::InstructionsPerByte,
 ];
 
 impl Ratio {
@@ -52,6 +91,13 @@ impl Ratio {
             Ratio::BytesPerCycle => "bytes/cycle",
             Ratio::MacsPerCycle => "MACs/cycle",
             Ratio::ClockGhz => "clock GHz",
+            Ratio::FrontendStallShare => "frontend stalls",
+            Ratio::BackendStallShare => "backend stalls",
+            Ratio::L2TrafficOverCompulsory => "L2 traffic/compulsory",
+            Ratio::SimdShare => "SIMD share",
+            Ratio::LoadsStoresPerMac => "ld+st/MAC",
+            Ratio::InstructionsPerMac => "instr/MAC",
+            Ratio::InstructionsPerByte => "instr/byte",
         }
     }
 
@@ -65,21 +111,54 @@ impl Ratio {
             Ratio::BytesPerCycle => "bytes_per_cycle",
             Ratio::MacsPerCycle => "macs_per_cycle",
             Ratio::ClockGhz => "clock_ghz",
+            Ratio::FrontendStallShare => "frontend_stall_share",
+            Ratio::BackendStallShare => "backend_stall_share",
+            Ratio::L2TrafficOverCompulsory => "l2_traffic_over_compulsory",
+            Ratio::SimdShare => "simd_share",
+            Ratio::LoadsStoresPerMac => "loads_stores_per_mac",
+            Ratio::InstructionsPerMac => "instructions_per_mac",
+            Ratio::InstructionsPerByte => "instructions_per_byte",
         }
     }
 
     /// (numerator, denominator) of one op, `None` when a needed counter is null or absent.
     fn sides(self, op: &OpRecord) -> Option<(f64, f64)> {
         let c = |name: &str| counter(op, name).map(|v| v as f64);
+        // the generic name, else the Armv8 one (`--events stalls` on an Arm core)
+        let either = |generic: &str, arm: &str| c(generic).or_else(|| c(arm));
+        let cycles = || either("cycles", "cpu_cycles");
+        let instructions = || either("instructions", "inst_retired");
         let bytes = (op.cost.bytes_read + op.cost.bytes_written) as f64;
+        let macs = op.cost.macs as f64;
+        let nonzero = |x: f64| (x > 0.0).then_some(x);
         match self {
-            Ratio::Ipc => Some((c("instructions")?, c("cycles")?)),
-            Ratio::CacheMpki => Some((c("cache-misses")? * 1000.0, c("instructions")?)),
-            Ratio::L1dMpki => Some((c("l1d-read-misses")? * 1000.0, c("instructions")?)),
-            Ratio::BranchMpki => Some((c("branch-misses")? * 1000.0, c("instructions")?)),
-            Ratio::BytesPerCycle => Some((bytes, c("cycles")?)),
-            Ratio::MacsPerCycle => Some((op.cost.macs as f64, c("cycles")?)),
-            Ratio::ClockGhz => Some((c("cycles")?, op.wall_ns.median as f64)),
+            Ratio::Ipc => Some((instructions()?, cycles()?)),
+            Ratio::CacheMpki => Some((c("cache-misses")? * 1000.0, instructions()?)),
+            Ratio::L1dMpki => Some((c("l1d-read-misses")? * 1000.0, instructions()?)),
+            Ratio::BranchMpki => Some((c("branch-misses")? * 1000.0, instructions()?)),
+            Ratio::BytesPerCycle => Some((bytes, cycles()?)),
+            Ratio::MacsPerCycle => Some((macs, cycles()?)),
+            Ratio::ClockGhz => Some((cycles()?, op.wall_ns.median as f64)),
+            Ratio::FrontendStallShare => Some((
+                either("stalled-cycles-frontend", "stall_frontend")?,
+                cycles()?,
+            )),
+            Ratio::BackendStallShare => Some((
+                either("stalled-cycles-backend", "stall_backend")?,
+                cycles()?,
+            )),
+            Ratio::L2TrafficOverCompulsory => {
+                Some((c("l2d_cache_refill")? * LINE_BYTES, nonzero(bytes)?))
+            }
+            Ratio::SimdShare => Some((c("ase_spec")?, c("inst_spec")?)),
+            Ratio::LoadsStoresPerMac => {
+                let spec = c("ld_spec").zip(c("st_spec"));
+                let retired = || c("ld_retired").zip(c("st_retired"));
+                let (ld, st) = spec.or_else(retired)?;
+                Some((ld + st, nonzero(macs)?))
+            }
+            Ratio::InstructionsPerMac => Some((instructions()?, nonzero(macs)?)),
+            Ratio::InstructionsPerByte => Some((instructions()?, nonzero(bytes)?)),
         }
     }
 }
@@ -370,6 +449,76 @@ pub(crate) mod tests {
         assert_eq!(m.executed["conv"].ratio(Ratio::ClockGhz), Some(1.5));
         let none = ModelMetrics::compute(&[], &sample_ops());
         assert_eq!(none.total.ratio(Ratio::CacheMpki), None);
+    }
+
+    fn with_arm(mut o: OpRecord, counts: &[(&str, u64)]) -> OpRecord {
+        for &(name, median) in counts {
+            let v = CounterValue {
+                median,
+                running_ratio: 1.0,
+            };
+            o.counters.insert(name.into(), Some(v));
+        }
+        o
+    }
+
+    #[test]
+    fn derived_metrics_from_arm_events_are_exact() {
+        // a conv with 120 MACs and 128 tensor bytes (op() gives 100 read + 28 written), and a
+        // copy with no MACs, counted with `--events all` on a Cortex-A76
+        let conv = with_arm(
+            op("C", "conv", None, 120, 1000),
+            &[
+                ("cpu_cycles", 1000),
+                ("inst_retired", 600),
+                ("stall_frontend", 100),
+                ("stall_backend", 400),
+                ("l2d_cache_refill", 4),
+                ("inst_spec", 800),
+                ("ase_spec", 200),
+                ("ld_spec", 40),
+                ("st_spec", 20),
+            ],
+        );
+        let copy = with_arm(
+            op("T", "tensor", None, 0, 1000),
+            &[
+                ("cpu_cycles", 1000),
+                ("inst_retired", 256),
+                ("stall_frontend", 0),
+                ("stall_backend", 600),
+                ("l2d_cache_refill", 20),
+            ],
+        );
+        let m = ModelMetrics::compute(&[], &[conv, copy]);
+        let c = &m.executed["conv"];
+        assert_eq!(c.ratio(Ratio::FrontendStallShare), Some(0.1));
+        assert_eq!(c.ratio(Ratio::BackendStallShare), Some(0.4));
+        assert_eq!(c.ratio(Ratio::L2TrafficOverCompulsory), Some(2.0)); // 4 x 64 / 128
+        assert_eq!(c.ratio(Ratio::SimdShare), Some(0.25));
+        assert_eq!(c.ratio(Ratio::LoadsStoresPerMac), Some(0.5));
+        assert_eq!(c.ratio(Ratio::InstructionsPerMac), Some(5.0));
+        assert_eq!(c.ratio(Ratio::InstructionsPerByte), Some(600.0 / 128.0));
+        assert_eq!(c.ratio(Ratio::Ipc), Some(0.6), "inst_retired / cpu_cycles");
+        let t = &m.executed["tensor"];
+        assert_eq!(t.ratio(Ratio::L2TrafficOverCompulsory), Some(10.0)); // 20 x 64 / 128
+        assert_eq!(
+            t.ratio(Ratio::InstructionsPerMac),
+            None,
+            "no MACs: not a ratio"
+        );
+        assert_eq!(t.ratio(Ratio::SimdShare), None, "not counted");
+        // over the model: sums of both sides, over the ops where both were counted
+        assert_eq!(m.total.ratio(Ratio::BackendStallShare), Some(0.5)); // 1000 / 2000
+        assert_eq!(m.total.ratio(Ratio::L2TrafficOverCompulsory), Some(6.0)); // 1536 / 256
+        assert_eq!(m.total.ratio(Ratio::InstructionsPerMac), Some(5.0));
+        // a Cortex-A53 counts retired loads and stores instead
+        let a53 = with_arm(
+            op("C", "conv", None, 100, 10),
+            &[("ld_retired", 30), ("st_retired", 10)],
+        );
+        let m = ModelMetrics::compute(&[], &[a53]);
+        assert_eq!(m.total.ratio(Ratio::LoadsStoresPerMac), Some(0.4));
     }
 
     #[test]

@@ -80,6 +80,9 @@ pub fn terminal(a: &Analysis, data: &Dataset) -> String {
         "Why: per category, all models of a device (time above the roofs, counters)",
         why::why_table(a, data),
     );
+    if let Some(t) = why::explaining_table(a, data) {
+        section("Counters that explain, per category", t);
+    }
     section("Limiters", why::limiters_table(a, data));
     section(
         "Figure 2: correlations across models",

@@ -41,6 +41,18 @@ time in ops with zero MACs: in the executed view, tract ops with no MACs (im2col
 element-wise); in the source view, ONNX nodes with no MACs plus ops attributed to no node. The \
 difference is tensor work hidden inside MAC-counted nodes.";
 
+const EXPLAINING: &str = "Derived from the hardware counters of the per-op runs, summed over the \
+ops where both sides were counted. Stall shares: frontend or backend stall cycles / cycles. L2 \
+traffic/compulsory: L2 refills x 64-byte lines / the ops' tensor bytes (above 1: data fetched \
+more than once; below 1: it was in L2 or prefetch hid it). SIMD share: Advanced SIMD / all \
+speculatively executed instructions. ld+st/MAC, instr/MAC: over the ops with MACs; instr/byte: \
+over the ops with tensor bytes. Speculative counts include work thrown away after a branch \
+misprediction. docs/analysis.md says what each means for a tensor op and where it misleads.";
+
+const NOT_EXPLAINED: &str = "No device of these logs counted stall, cache-refill or SIMD \
+events: on an Arm board run `hiddencost bench --events all` (or `stalls`, `memory`, `simd`); a \
+VM without a PMU, like this project's CI machine, counts none of them.";
+
 const WHY: &str = "Every executed op gets a lower bound from its run's machine roofs: \
 max(MACs / peak, bytes / bandwidth of the level that holds its working set) + dispatch floor, \
 where the working set is the op's bytes read + written and the memory term is the larger of \
@@ -166,6 +178,14 @@ pub fn report(a: &Analysis, data: &Dataset, svgs: &[String], traces: &[String]) 
     doc.para(WHY);
     doc.heading(3, "Per category: time above the roofs and counters");
     doc.table(why::why_table(a, data));
+    doc.heading(3, "Counters that explain");
+    match why::explaining_table(a, data) {
+        Some(t) => {
+            doc.para(EXPLAINING);
+            doc.table(t);
+        }
+        None => doc.para(NOT_EXPLAINED),
+    }
     doc.heading(3, "Limiters");
     doc.table(why::limiters_table(a, data));
     doc.heading(3, "Ops furthest above their bound");

@@ -5,7 +5,7 @@
 use super::table::{Table, csv_num, measured, or_na, pct};
 use crate::analyze::compute::Analysis;
 use crate::analyze::compute::bounds::{BoundAgg, ModelBounds, spread};
-use crate::analyze::compute::metrics::{Agg, RATIOS, Ratio, fraction, ordered_keys};
+use crate::analyze::compute::metrics::{Agg, EXPLAINING, RATIOS, Ratio, fraction, ordered_keys};
 use crate::analyze::load::Dataset;
 use crate::record::{OpRecord, Spread};
 use std::collections::BTreeMap;
@@ -68,6 +68,45 @@ pub fn why_table(a: &Analysis, data: &Dataset) -> Table {
         ));
     }
     t
+}
+
+/// Per device and executed category, the derived counter metrics that explain an op's cost
+/// (stall shares, measured traffic over compulsory bytes, SIMD share, loads and stores and
+/// instructions per MAC and per byte); `None` when no device counted any of their events.
+pub fn explaining_table(a: &Analysis, data: &Dataset) -> Option<Table> {
+    let mut headers = vec!["device", "category", "time share"];
+    headers.extend(EXPLAINING.iter().map(|r| r.label()));
+    let mut t = Table::new(&headers);
+    let mut any = false;
+    for (dev, totals) in data.devices.iter().zip(a.device_categories(data)) {
+        if EXPLAINING.iter().all(|r| totals.total.ratio(*r).is_none()) {
+            continue;
+        }
+        any = true;
+        let mut rows: Vec<(String, &Agg)> = ordered_keys(totals.categories.keys())
+            .into_iter()
+            .map(|c| {
+                let agg = &totals.categories[&c];
+                (c, agg)
+            })
+            .collect();
+        rows.push(("all".into(), &totals.total));
+        for (c, agg) in rows {
+            let mut row = vec![
+                dev.label.clone(),
+                c,
+                pct(fraction(agg.wall_ns, totals.total.wall_ns)),
+            ];
+            row.extend(EXPLAINING.iter().map(|r| match r {
+                Ratio::FrontendStallShare | Ratio::BackendStallShare | Ratio::SimdShare => {
+                    agg.ratio(*r).map_or_else(|| measured(None, 0), pct)
+                }
+                _ => measured(agg.ratio(*r), 2),
+            }));
+            t.row(row);
+        }
+    }
+    any.then_some(t)
 }
 
 /// Per device, the `n` executed op types that took the most time over all models.
