@@ -200,6 +200,57 @@ def fire():
                              producer_name="hiddencost-fixtures", ir_version=8)
 
 
+def exported():
+    """Parameters where torch.onnx.export puts them, outside convs: a patch-embedding 1x1 conv,
+    two BatchNorms whose identical default tensors the exporter deduplicated (the second
+    BN's scale, shift and statistics are Identity nodes of the first one's initializers), a
+    3-D nn.Linear as MatMul + Add, a cls_token through Expand and Concat, a pos_embed Add, a
+    layer-scale Mul, and a literal scalar Mul (0.5, not a parameter).
+
+    Input 1x2x4x4, output 1x17x8. torch's p.numel() sum: conv 16, bn1 16, bn2 16, linear 72,
+    cls_token 8, pos_embed 136, gamma 8 = 272.
+    """
+    bn2 = ["bn2.weight", "bn2.bias", "bn2.running_mean", "bn2.running_var"]
+    bn1 = ["bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var"]
+    dedup = [helper.make_node("Identity", [src], [dst], name=f"/Identity_{i}")
+             for i, (src, dst) in enumerate(zip([bn1[0], bn1[1], bn1[1], bn1[0]], bn2))]
+    nodes = dedup + [
+        helper.make_node("Conv", ["input", "patch.weight"], ["p"], name="/patch/Conv",
+                         kernel_shape=[1, 1]),
+        helper.make_node("BatchNormalization", ["p"] + bn1, ["b1"], name="/bn1/BatchNormalization"),
+        helper.make_node("BatchNormalization", ["b1"] + bn2, ["b2"], name="/bn2/BatchNormalization"),
+        helper.make_node("Reshape", ["b2", "tokens_shape"], ["r"], name="/Reshape"),
+        helper.make_node("Transpose", ["r"], ["t"], name="/Transpose", perm=[0, 2, 1]),
+        helper.make_node("MatMul", ["t", "onnx::MatMul_40"], ["mm"], name="/proj/MatMul"),
+        helper.make_node("Add", ["proj.bias", "mm"], ["lin"], name="/proj/Add"),
+        helper.make_node("Expand", ["cls_token", "cls_shape"], ["cls"], name="/Expand"),
+        helper.make_node("Concat", ["cls", "lin"], ["cat"], name="/Concat", axis=1),
+        helper.make_node("Add", ["cat", "pos_embed"], ["emb"], name="/Add"),
+        helper.make_node("Mul", ["emb", "ls.gamma"], ["ls"], name="/ls/Mul"),
+        helper.make_node("Mul", ["ls", "half"], ["output"], name="/Mul"),
+    ]
+    ones = numpy_helper.from_array(np.ones(8, np.float32), "bn1.weight")
+    zeros = numpy_helper.from_array(np.zeros(8, np.float32), "bn1.bias")
+    inits = [
+        init("patch.weight", 8, 2, 1, 1), ones, zeros,
+        numpy_helper.from_array(np.zeros(8, np.float32), "bn1.running_mean"),
+        numpy_helper.from_array(np.ones(8, np.float32), "bn1.running_var"),
+        const_i64("tokens_shape", [1, 8, 16]),
+        init("onnx::MatMul_40", 8, 8), init("proj.bias", 8),
+        init("cls_token", 1, 1, 8), const_i64("cls_shape", [1, 1, 8]),
+        init("pos_embed", 1, 17, 8), init("ls.gamma", 8),
+        numpy_helper.from_array(np.array(0.5, np.float32), "half"),
+    ]
+    graph = helper.make_graph(
+        nodes, "exported",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 2, 4, 4])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 17, 8])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
 if __name__ == "__main__":
     save(tiny_cnn(1), "tiny_cnn.onnx")
     save(tiny_cnn("N"), "tiny_cnn_dynamic.onnx")
@@ -218,3 +269,4 @@ if __name__ == "__main__":
     # After the others: the generator's draws for the older fixtures stay the same.
     save(siblings(), "siblings.onnx")
     save(fire(), "fire.onnx")
+    save(exported(), "exported.onnx")

@@ -88,6 +88,7 @@ fn fixtures_hold_the_invariants_at_every_optimize_level() {
         "shuffle.onnx",
         "siblings.onnx",
         "fire.onnx",
+        "exported.onnx",
     ] {
         for level in LEVELS {
             check(&fixture(name, level), &format!("{name} {}", level.as_str()));

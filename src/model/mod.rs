@@ -319,6 +319,11 @@ pub fn source_nodes(
         .as_ref()
         .map(|g| g.node.as_slice())
         .unwrap_or_default();
+    let params = proto
+        .graph
+        .as_ref()
+        .map(cost::params::per_node)
+        .unwrap_or_default();
     let mut out = Vec::with_capacity(graph.len());
     let mut kept: Vec<&pb::NodeProto> = Vec::with_capacity(graph.len());
     for (ix, pbnode) in graph.iter().enumerate() {
@@ -359,7 +364,10 @@ pub fn source_nodes(
                 TensorInfo::new(shape_of(&o.fact), dt, false)
             })
             .collect::<Vec<_>>();
-        let cost = cost::node_cost(pbnode, &inputs, &outputs);
+        let cost = Cost {
+            params: params.get(ix).copied().unwrap_or(0),
+            ..cost::node_cost(pbnode, &inputs, &outputs)
+        };
         kept.push(pbnode);
         out.push(SourceNode {
             name,
