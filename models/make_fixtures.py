@@ -251,6 +251,33 @@ def exported():
                              producer_name="hiddencost-fixtures", ir_version=8)
 
 
+def normalize():
+    """F.normalize(x, dim=1) as torch.onnx.export writes it (opset 17): ReduceL2 over the
+    channels, Clip at eps, Expand back to x's shape, Div. tract rewrites the Div by a computed
+    tensor into a reciprocal named `/Div-recip` and a Mul named `/Div`.
+
+    Input 1x4x3x3, output the same.
+    """
+    nodes = [
+        helper.make_node("ReduceL2", ["input"], ["l2"], name="/ReduceL2", axes=[1], keepdims=1),
+        helper.make_node("Clip", ["l2", "eps", ""], ["c"], name="/Clip"),
+        helper.make_node("Expand", ["c", "shape"], ["e"], name="/Expand"),
+        helper.make_node("Div", ["input", "e"], ["output"], name="/Div"),
+    ]
+    inits = [
+        numpy_helper.from_array(np.array(1e-12, np.float32), "eps"),
+        const_i64("shape", [1, 4, 3, 3]),
+    ]
+    graph = helper.make_graph(
+        nodes, "normalize",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4, 3, 3])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4, 3, 3])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
 if __name__ == "__main__":
     save(tiny_cnn(1), "tiny_cnn.onnx")
     save(tiny_cnn("N"), "tiny_cnn_dynamic.onnx")
@@ -270,3 +297,4 @@ if __name__ == "__main__":
     save(siblings(), "siblings.onnx")
     save(fire(), "fire.onnx")
     save(exported(), "exported.onnx")
+    save(normalize(), "normalize.onnx")

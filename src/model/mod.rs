@@ -399,13 +399,15 @@ pub fn source_nodes(
 }
 
 /// Maps an executed node name to its source node: the longest source name that equals it or
-/// is followed in it by a `.` (tract names the nodes it derives `SOURCE.suffix`).
+/// is followed in it by a `.` or a `-` (tract names most nodes it derives `SOURCE.suffix`, and
+/// a few `SOURCE-suffix`: the reciprocal of a Div by a computed tensor, `/Div-recip`; a
+/// reduction's `-dispose-dims-AXIS`; GatherND's `-slice-axis-AXIS`, `-add_axis`).
 pub fn source_for(exec_name: &str, by_name: &HashMap<&str, usize>) -> Option<usize> {
     if let Some(&ix) = by_name.get(exec_name) {
         return Some(ix);
     }
     exec_name
-        .rmatch_indices('.')
+        .rmatch_indices(['.', '-'])
         .find_map(|(at, _)| by_name.get(&exec_name[..at]).copied())
 }
 
@@ -530,4 +532,26 @@ pub fn load(
         plan,
         inputs,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_names_map_to_the_longest_source_before_a_dot_or_a_dash() {
+        let names = ["/Div", "conv", "conv-1", "12-Conv"];
+        let by_name: HashMap<&str, usize> =
+            names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+        let of = |n| source_for(n, &by_name);
+        assert_eq!(of("/Div"), Some(0));
+        assert_eq!(of("/Div-recip"), Some(0));
+        assert_eq!(of("/Div-recip.1"), Some(0));
+        assert_eq!(of("conv.pack_a"), Some(1));
+        assert_eq!(of("conv-1.pack_a"), Some(2));
+        assert_eq!(of("conv-2.pack_a"), Some(1));
+        assert_eq!(of("12-Conv.lazyIm2col"), Some(3));
+        assert_eq!(of("/Divide"), None);
+        assert_eq!(of("other-recip"), None);
+    }
 }
