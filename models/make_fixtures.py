@@ -278,6 +278,51 @@ def normalize():
                              producer_name="hiddencost-fixtures", ir_version=8)
 
 
+def activations():
+    """The activations and pools exporters write out of plain ops (EfficientNet, MobileNetV3,
+    GhostNet style): a conv, SiLU as Sigmoid and Mul, a squeeze-excitation block (ReduceMean
+    over H and W, two 1x1 convs, a hard-sigmoid gate written clip(x + 3, 0, 6) / 6, the scaling
+    Mul), HardSwish written x * clip(x + 3, 0, 6) / 6, and HardSwish as x * HardSigmoid(x).
+
+    Input 1x4x4x4, output the same.
+    """
+    nodes = [
+        conv("input", "c", "/conv/Conv", "conv.w"),
+        helper.make_node("Sigmoid", ["c"], ["cs"], name="/act/Sigmoid"),
+        helper.make_node("Mul", ["c", "cs"], ["silu"], name="/act/Mul"),
+        helper.make_node("ReduceMean", ["silu"], ["pooled"], name="/se/ReduceMean",
+                         axes=[2, 3], keepdims=1),
+        conv("pooled", "r", "/se/conv_reduce/Conv", "se.r.w"),
+        helper.make_node("Relu", ["r"], ["rr"], name="/se/Relu"),
+        conv("rr", "e", "/se/conv_expand/Conv", "se.e.w"),
+        helper.make_node("Add", ["e", "three"], ["e3"], name="/se/gate/Add"),
+        helper.make_node("Clip", ["e3", "zero", "six"], ["e6"], name="/se/gate/Clip"),
+        helper.make_node("Div", ["e6", "six"], ["gate"], name="/se/gate/Div"),
+        helper.make_node("Mul", ["silu", "gate"], ["se"], name="/se/Mul"),
+        helper.make_node("Add", ["se", "three"], ["h3"], name="/hswish/Add"),
+        helper.make_node("Clip", ["h3", "zero", "six"], ["h6"], name="/hswish/Clip"),
+        helper.make_node("Mul", ["se", "h6"], ["hm"], name="/hswish/Mul"),
+        helper.make_node("Div", ["hm", "six"], ["hs"], name="/hswish/Div"),
+        helper.make_node("HardSigmoid", ["hs"], ["hg"], name="/hswish2/HardSigmoid",
+                         alpha=1.0 / 6),
+        helper.make_node("Mul", ["hs", "hg"], ["output"], name="/hswish2/Mul"),
+    ]
+    inits = [
+        init("conv.w", 4, 4, 1, 1), init("se.r.w", 2, 4, 1, 1), init("se.e.w", 4, 2, 1, 1),
+        numpy_helper.from_array(np.array(3.0, np.float32), "three"),
+        numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
+        numpy_helper.from_array(np.array(6.0, np.float32), "six"),
+    ]
+    graph = helper.make_graph(
+        nodes, "activations",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4, 4, 4])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4, 4, 4])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
 if __name__ == "__main__":
     save(tiny_cnn(1), "tiny_cnn.onnx")
     save(tiny_cnn("N"), "tiny_cnn_dynamic.onnx")
@@ -298,3 +343,4 @@ if __name__ == "__main__":
     save(fire(), "fire.onnx")
     save(exported(), "exported.onnx")
     save(normalize(), "normalize.onnx")
+    save(activations(), "activations.onnx")

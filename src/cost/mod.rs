@@ -9,8 +9,11 @@
 //! + 1) x output elements; everything else 0. The per-op rules are listed in docs/records.md.
 
 mod attrib;
+pub mod category;
 mod exec;
 pub mod params;
+
+pub use category::source_category;
 
 pub use attrib::is_matmul_like;
 pub use exec::{exec_category, exec_nodes};
@@ -54,29 +57,6 @@ pub struct SourceNode {
     /// and initializers left out): the source graph's edges.
     pub producers: Vec<usize>,
     pub cost: Cost,
-}
-
-/// Category of an ONNX op type.
-pub fn source_category(op_type: &str) -> &'static str {
-    match op_type {
-        "Conv" | "ConvTranspose" | "ConvInteger" | "QLinearConv" => "conv",
-        "BatchNormalization"
-        | "InstanceNormalization"
-        | "LayerNormalization"
-        | "GroupNormalization" => "batchnorm",
-        "Relu" | "Clip" | "Sigmoid" | "Tanh" | "LeakyRelu" | "PRelu" | "Elu" | "Selu"
-        | "HardSigmoid" | "HardSwish" | "Softplus" | "Softsign" | "Gelu" | "Mish" | "Softmax"
-        | "LogSoftmax" | "Erf" => "activation",
-        "Concat" => "concat",
-        "Add" | "Sum" => "add",
-        "MaxPool" | "AveragePool" | "GlobalAveragePool" | "GlobalMaxPool" | "LpPool" => "pool",
-        "Gemm" | "MatMul" => "linear",
-        "Reshape" | "Transpose" | "Slice" | "Split" | "Pad" | "Flatten" | "Squeeze"
-        | "Unsqueeze" | "Gather" | "Identity" | "Shape" | "Expand" | "Tile" | "Cast"
-        | "Constant" | "ConstantOfShape" | "DepthToSpace" | "SpaceToDepth" | "Resize"
-        | "Upsample" => "tensor",
-        _ => "other",
-    }
 }
 
 pub(crate) fn attr_ints(node: &pb::NodeProto, name: &str) -> Option<Vec<i64>> {

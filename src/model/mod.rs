@@ -326,6 +326,9 @@ pub fn source_nodes(
         .unwrap_or_default();
     let mut out = Vec::with_capacity(graph.len());
     let mut kept: Vec<&pb::NodeProto> = Vec::with_capacity(graph.len());
+    // Graph index of each kept node, and the rank of each node's first input.
+    let mut kept_ix: Vec<usize> = Vec::with_capacity(graph.len());
+    let mut first_input_rank: Vec<Option<usize>> = vec![None; graph.len()];
     for (ix, pbnode) in graph.iter().enumerate() {
         let name = onnx_node_name(ix, pbnode);
         let Some(id) = inf.node_by_name(&name).ok().map(|n| n.id) else {
@@ -369,6 +372,8 @@ pub fn source_nodes(
             ..cost::node_cost(pbnode, &inputs, &outputs)
         };
         kept.push(pbnode);
+        kept_ix.push(ix);
+        first_input_rank[ix] = inputs.first().map(|t| t.shape.len());
         out.push(SourceNode {
             name,
             op_type: pbnode.op_type.clone(),
@@ -378,6 +383,16 @@ pub fn source_nodes(
             producers: Vec::new(),
             cost,
         });
+    }
+    let categories = proto
+        .graph
+        .as_ref()
+        .map(|g| cost::category::per_node(g, &first_input_rank))
+        .unwrap_or_default();
+    for (node, &ix) in out.iter_mut().zip(&kept_ix) {
+        if let Some(&c) = categories.get(ix) {
+            node.category = c;
+        }
     }
     // Edges: which kept node produces each tensor a node reads.
     let mut producer_of: HashMap<&str, usize> = HashMap::new();
