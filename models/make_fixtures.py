@@ -323,6 +323,39 @@ def activations():
                              producer_name="hiddencost-fixtures", ir_version=8)
 
 
+def preact():
+    """DenseNet's pre-activation: a conv, a Concat of its input and output, then
+    BatchNormalization, ReLU and a 1x1 conv. A BN after a Concat cannot fold into a conv:
+    tract turns it into a Mul and an Add and fuses them with the ReLU's Max into one op named
+    after the ReLU.
+
+    Input 1x4x16x16, output the same.
+    """
+    nodes = [
+        conv("input", "c", "/conv0/Conv", "conv0.w", k=3),
+        helper.make_node("Concat", ["input", "c"], ["cat"], name="/Concat", axis=1),
+        helper.make_node("BatchNormalization", ["cat", "bn.s", "bn.b", "bn.m", "bn.v"], ["bn"],
+                         name="/norm1/BatchNormalization"),
+        helper.make_node("Relu", ["bn"], ["r"], name="/relu1/Relu"),
+        conv("r", "output", "/conv1/Conv", "conv1.w"),
+    ]
+    inits = [
+        init("conv0.w", 4, 4, 3, 3),
+        numpy_helper.from_array((1 + rng.random(8)).astype(np.float32), "bn.s"),
+        init("bn.b", 8), init("bn.m", 8),
+        numpy_helper.from_array((0.5 + rng.random(8)).astype(np.float32), "bn.v"),
+        init("conv1.w", 4, 8, 1, 1),
+    ]
+    graph = helper.make_graph(
+        nodes, "preact",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4, 16, 16])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4, 16, 16])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
 if __name__ == "__main__":
     save(tiny_cnn(1), "tiny_cnn.onnx")
     save(tiny_cnn("N"), "tiny_cnn_dynamic.onnx")
@@ -344,3 +377,4 @@ if __name__ == "__main__":
     save(exported(), "exported.onnx")
     save(normalize(), "normalize.onnx")
     save(activations(), "activations.onnx")
+    save(preact(), "preact.onnx")

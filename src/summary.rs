@@ -77,6 +77,24 @@ pub fn render(models: &[ModelRecord], ops: &[OpRecord]) -> String {
             "category",
             &by_key(&mine, |o| o.category.as_str()),
         );
+        let hosts: Vec<&&OpRecord> = mine
+            .iter()
+            .filter(|o| !o.fused_sources.is_empty())
+            .collect();
+        if !hosts.is_empty() {
+            let fused: usize = hosts.iter().map(|o| o.fused_sources.len()).sum();
+            let ns: u64 = hosts.iter().map(|o| o.wall_ns.median).sum();
+            let total: u64 = mine.iter().map(|o| o.wall_ns.median).sum::<u64>().max(1);
+            let _ = writeln!(
+                out,
+                "  {fused} source node(s) with no op of their own (a BatchNorm fused into its \
+                 ReLU's chain) run inside {} op(s) counted under their own category: {:.3} ms, \
+                 {:.2}% of op time",
+                hosts.len(),
+                ms(ns),
+                100.0 * ns as f64 / total as f64
+            );
+        }
     }
     let _ = writeln!(
         out,

@@ -89,6 +89,9 @@ fn fixtures_hold_the_invariants_at_every_optimize_level() {
         "siblings.onnx",
         "fire.onnx",
         "exported.onnx",
+        "normalize.onnx",
+        "activations.onnx",
+        "preact.onnx",
     ] {
         for level in LEVELS {
             check(&fixture(name, level), &format!("{name} {}", level.as_str()));

@@ -113,6 +113,9 @@ pub struct ExecNode {
     pub op: String,
     pub source: Option<usize>,
     pub category: &'static str,
+    /// Source nodes with no executed node of their own whose work this node does (a
+    /// BatchNorm after a Concat, fused into its ReLU's `OptBinChain(Mul+Add+Max)`).
+    pub fused: Vec<usize>,
     pub input_shapes: Vec<Vec<usize>>,
     pub output_shapes: Vec<Vec<usize>>,
     pub cost: Cost,
