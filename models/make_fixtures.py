@@ -356,6 +356,35 @@ def preact():
                              producer_name="hiddencost-fixtures", ir_version=8)
 
 
+def subsample():
+    """LeViT's attention subsample as exported: a Linear, then
+    x.view(B, R, R, C)[:, ::2, ::2].reshape(B, -1, C) (Reshape, strided Slice, Reshape). tract
+    0.23.9's declutter fails on it ("Pulling Downsample over Reshape: Invalid axis") at
+    --optimize full and declutter; --optimize none runs.
+
+    Input 1x16x8, output 1x4x8.
+    """
+    nodes = [
+        helper.make_node("MatMul", ["input", "proj.weight"], ["x"], name="/proj/MatMul"),
+        helper.make_node("Reshape", ["x", "grid"], ["r"], name="/Reshape"),
+        helper.make_node("Slice", ["r", "starts", "ends", "axes", "steps"], ["sl"],
+                         name="/Slice"),
+        helper.make_node("Reshape", ["sl", "tokens"], ["output"], name="/Reshape_1"),
+    ]
+    inits = [init("proj.weight", 8, 8), const_i64("grid", [1, 4, 4, 8]),
+             const_i64("starts", [0, 0]), const_i64("ends", [2**62, 2**62]),
+             const_i64("axes", [1, 2]), const_i64("steps", [2, 2]),
+             const_i64("tokens", [1, -1, 8])]
+    graph = helper.make_graph(
+        nodes, "subsample",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 16, 8])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4, 8])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
 if __name__ == "__main__":
     save(tiny_cnn(1), "tiny_cnn.onnx")
     save(tiny_cnn("N"), "tiny_cnn_dynamic.onnx")
@@ -378,3 +407,4 @@ if __name__ == "__main__":
     save(normalize(), "normalize.onnx")
     save(activations(), "activations.onnx")
     save(preact(), "preact.onnx")
+    save(subsample(), "subsample.onnx")

@@ -349,13 +349,17 @@ fn bench_one(
     m.counter_read_ns.sort_unstable();
     let latency_ns = stats::latency(&mut m.clean_ns);
     let thermal_end = context::thermal();
-    let warnings = noise::check(&noise::Observed {
+    let mut warnings = noise::check(&noise::Observed {
         latency: &latency_ns,
         cpufreq: &cpufreq_start,
         cpu: opts.cpu,
         thermal_start: &thermal_start,
         thermal_end: &thermal_end,
     });
+    if let Some(message) = loaded.fallback.clone() {
+        let kind = "optimize".into();
+        warnings.insert(0, crate::record::NoiseWarning { kind, message });
+    }
     for w in &warnings {
         log::warn!("{}: {}", loaded.info.name, w.message);
     }
@@ -364,7 +368,7 @@ fn bench_one(
         source: loaded.info.source.clone(),
         input_shape: loaded.info.input_shape.clone(),
         output_shapes: loaded.info.output_shapes.clone(),
-        optimize: opts.optimize.as_str().into(),
+        optimize: loaded.optimize.as_str().into(),
         source_nodes: loaded.info.sources.len(),
         executed_nodes: loaded.exec.len(),
         cost: loaded.info.totals,

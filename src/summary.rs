@@ -96,6 +96,9 @@ pub fn render(models: &[ModelRecord], ops: &[OpRecord]) -> String {
             );
         }
     }
+    if models.is_empty() {
+        return out; // every model failed: their errors were said already, no empty table
+    }
     let _ = writeln!(
         out,
         "\n{:<20} {:>12} {:>14} {:>14} {:>11} {:>11} {:>8}",

@@ -92,6 +92,7 @@ fn fixtures_hold_the_invariants_at_every_optimize_level() {
         "normalize.onnx",
         "activations.onnx",
         "preact.onnx",
+        "subsample.onnx",
     ] {
         for level in LEVELS {
             check(&fixture(name, level), &format!("{name} {}", level.as_str()));

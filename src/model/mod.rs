@@ -33,6 +33,15 @@ pub enum Optimize {
 }
 
 impl Optimize {
+    /// The next lower level, tried when tract fails at this one.
+    pub fn lower(self) -> Option<Optimize> {
+        match self {
+            Optimize::Full => Some(Optimize::Declutter),
+            Optimize::Declutter => Some(Optimize::None),
+            Optimize::None => None,
+        }
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Optimize::None => "none",
@@ -124,6 +133,11 @@ pub struct ExecNode {
 /// A model ready to run: its static description, its plan, an input, and the executed nodes.
 pub struct LoadedModel {
     pub info: StaticModel,
+    /// The `--optimize` level the plan was built at: the one asked for, or a lower one when
+    /// tract failed at it (`fallback` says why).
+    pub optimize: Optimize,
+    /// Why the asked level was given up, one line per level that failed (`None`: it was not).
+    pub fallback: Option<String>,
     /// Executed nodes in execution order.
     pub exec: Vec<ExecNode>,
     pub plan: Arc<TypedSimplePlan>,
@@ -528,7 +542,43 @@ pub fn load(
         let model = info.source.clone();
         move |cause: anyhow::Error| ModelError::Tract { model, what, cause }
     };
-    let model = typed(inf, optimize).map_err(tract("optimizing"))?;
+    // A failure of tract's rewrites (LeViT's subsample: "Pulling Downsample over Reshape:
+    // Invalid axis") leaves the lower levels working: retry there and say so.
+    let mut level = optimize;
+    let mut failures: Vec<String> = Vec::new();
+    let mut last_cause = String::new();
+    let model = loop {
+        let Some(next) = level.lower() else {
+            break typed(inf, level).map_err(tract("optimizing"))?;
+        };
+        match typed(inf.clone(), level) {
+            Ok(m) => break m,
+            Err(e) => {
+                let cause = format!("{e:#}")
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let said = if cause == last_cause {
+                    "the same error".to_string()
+                } else {
+                    cause.clone()
+                };
+                failures.push(format!("at --optimize {} ({said})", level.as_str()));
+                last_cause = cause;
+                level = next;
+            }
+        }
+    };
+    let fallback = (!failures.is_empty()).then(|| {
+        format!(
+            "tract failed to optimize it {}; ran it at --optimize {} instead (pass --optimize {} \
+             to skip the retries)",
+            failures.join(", then "),
+            level.as_str(),
+            level.as_str()
+        )
+    });
     let inputs = model
         .input_outlets()
         .map_err(tract("inputs"))?
@@ -546,6 +596,8 @@ pub fn load(
     let exec = crate::cost::exec_nodes(&plan, &info.sources, &by_name).map_err(tract("costing"))?;
     Ok(LoadedModel {
         info,
+        optimize: level,
+        fallback,
         exec,
         plan,
         inputs,
