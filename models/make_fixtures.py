@@ -385,6 +385,32 @@ def subsample():
                              producer_name="hiddencost-fixtures", ir_version=8)
 
 
+def qkv():
+    """EfficientViT's qkv projection: one 1x1 conv 8->24 whose output a Split cuts in three
+    (q, k, v), each into its own op. tract splits the conv into one kernel per Split output
+    (`/qkv/Conv.split-over-1.0..8`, `.8..16`, `.16..24`), one of them named after q's fused ReLU.
+
+    Input 1x8x16x16, output 1x24x16x16.
+    """
+    nodes = [
+        conv("input", "qkv", "/qkv/Conv", "qkv.weight"),
+        helper.make_node("Split", ["qkv", "sizes"], ["q", "k", "v"], name="/Split", axis=1),
+        helper.make_node("Relu", ["q"], ["rq"], name="/q/Relu"),
+        helper.make_node("Sigmoid", ["k"], ["rk"], name="/k/Sigmoid"),
+        helper.make_node("Tanh", ["v"], ["rv"], name="/v/Tanh"),
+        helper.make_node("Concat", ["rq", "rk", "rv"], ["output"], name="/Concat", axis=1),
+    ]
+    inits = [init("qkv.weight", 24, 8, 1, 1), const_i64("sizes", [8, 8, 8])]
+    graph = helper.make_graph(
+        nodes, "qkv",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 8, 16, 16])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 24, 16, 16])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
 if __name__ == "__main__":
     save(tiny_cnn(1), "tiny_cnn.onnx")
     save(tiny_cnn("N"), "tiny_cnn_dynamic.onnx")
@@ -408,3 +434,4 @@ if __name__ == "__main__":
     save(activations(), "activations.onnx")
     save(preact(), "preact.onnx")
     save(subsample(), "subsample.onnx")
+    save(qkv(), "qkv.onnx")
