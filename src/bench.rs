@@ -349,17 +349,19 @@ fn bench_one(
     m.counter_read_ns.sort_unstable();
     let latency_ns = stats::latency(&mut m.clean_ns);
     let thermal_end = context::thermal();
-    let mut warnings = noise::check(&noise::Observed {
+    let warnings = noise::check(&noise::Observed {
         latency: &latency_ns,
         cpufreq: &cpufreq_start,
         cpu: opts.cpu,
         thermal_start: &thermal_start,
         thermal_end: &thermal_end,
     });
-    if let Some(message) = loaded.fallback.clone() {
-        let kind = "optimize".into();
-        warnings.insert(0, crate::record::NoiseWarning { kind, message });
-    }
+    // tract's optimize-level fallback (model::load) first.
+    let fallback = loaded.fallback.iter().map(|message| NoiseWarning {
+        kind: "optimize".into(),
+        message: message.clone(),
+    });
+    let warnings: Vec<NoiseWarning> = fallback.chain(warnings).collect();
     for w in &warnings {
         log::warn!("{}: {}", loaded.info.name, w.message);
     }

@@ -179,7 +179,10 @@ pub fn per_node(graph: &pb::GraphProto, first_input_rank: &[Option<usize>]) -> V
                 }
             }
             "Div" | "Mul" => {
-                if let Some((_, chain)) = g.hard_sigmoid_chain(&n.output[0]) {
+                let Some(out) = n.output.first().map(String::as_str) else {
+                    continue;
+                };
+                if let Some((_, chain)) = g.hard_sigmoid_chain(out) {
                     for c in chain {
                         cat[c] = "activation";
                     }
@@ -213,7 +216,6 @@ pub fn per_node(graph: &pb::GraphProto, first_input_rank: &[Option<usize>]) -> V
                     {
                         cat[ix] = "activation";
                         cat[add] = "activation";
-                        let out = n.output[0].as_str();
                         if let Some([next]) = g.consumers.get(out).map(|c| c.as_slice())
                             && matches!(g.nodes[*next].op_type.as_str(), "Div" | "Mul")
                             && g.with_scalar(*next) == Some(out)
@@ -325,5 +327,22 @@ mod tests {
                 act, act, act, act, act, act, act, act, act, act, act, "other", act, "other", "add"
             ]
         );
+    }
+
+    #[test]
+    fn nodes_without_outputs_or_inputs_keep_their_op_category() {
+        let bare = |op: &str| pb::NodeProto {
+            op_type: op.into(),
+            ..Default::default()
+        };
+        let graph = pb::GraphProto {
+            node: vec![bare("Mul"), bare("Div"), bare("ReduceMean"), bare("Relu")],
+            ..Default::default()
+        };
+        assert_eq!(
+            per_node(&graph, &[]),
+            ["other", "other", "other", "activation"]
+        );
+        assert_eq!(crate::cost::params::per_node(&graph), [0, 0, 0, 0]);
     }
 }
