@@ -200,6 +200,217 @@ def fire():
                              producer_name="hiddencost-fixtures", ir_version=8)
 
 
+def exported():
+    """Parameters where torch.onnx.export puts them, outside convs: a patch-embedding 1x1 conv,
+    two BatchNorms whose identical default tensors the exporter deduplicated (the second
+    BN's scale, shift and statistics are Identity nodes of the first one's initializers), a
+    3-D nn.Linear as MatMul + Add, a cls_token through Expand and Concat, a pos_embed Add, a
+    layer-scale Mul, and a literal scalar Mul (0.5, not a parameter).
+
+    Input 1x2x4x4, output 1x17x8. torch's p.numel() sum: conv 16, bn1 16, bn2 16, linear 72,
+    cls_token 8, pos_embed 136, gamma 8 = 272.
+    """
+    bn2 = ["bn2.weight", "bn2.bias", "bn2.running_mean", "bn2.running_var"]
+    bn1 = ["bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var"]
+    dedup = [helper.make_node("Identity", [src], [dst], name=f"/Identity_{i}")
+             for i, (src, dst) in enumerate(zip([bn1[0], bn1[1], bn1[1], bn1[0]], bn2))]
+    nodes = dedup + [
+        helper.make_node("Conv", ["input", "patch.weight"], ["p"], name="/patch/Conv",
+                         kernel_shape=[1, 1]),
+        helper.make_node("BatchNormalization", ["p"] + bn1, ["b1"], name="/bn1/BatchNormalization"),
+        helper.make_node("BatchNormalization", ["b1"] + bn2, ["b2"], name="/bn2/BatchNormalization"),
+        helper.make_node("Reshape", ["b2", "tokens_shape"], ["r"], name="/Reshape"),
+        helper.make_node("Transpose", ["r"], ["t"], name="/Transpose", perm=[0, 2, 1]),
+        helper.make_node("MatMul", ["t", "onnx::MatMul_40"], ["mm"], name="/proj/MatMul"),
+        helper.make_node("Add", ["proj.bias", "mm"], ["lin"], name="/proj/Add"),
+        helper.make_node("Expand", ["cls_token", "cls_shape"], ["cls"], name="/Expand"),
+        helper.make_node("Concat", ["cls", "lin"], ["cat"], name="/Concat", axis=1),
+        helper.make_node("Add", ["cat", "pos_embed"], ["emb"], name="/Add"),
+        helper.make_node("Mul", ["emb", "ls.gamma"], ["ls"], name="/ls/Mul"),
+        helper.make_node("Mul", ["ls", "half"], ["output"], name="/Mul"),
+    ]
+    ones = numpy_helper.from_array(np.ones(8, np.float32), "bn1.weight")
+    zeros = numpy_helper.from_array(np.zeros(8, np.float32), "bn1.bias")
+    inits = [
+        init("patch.weight", 8, 2, 1, 1), ones, zeros,
+        numpy_helper.from_array(np.zeros(8, np.float32), "bn1.running_mean"),
+        numpy_helper.from_array(np.ones(8, np.float32), "bn1.running_var"),
+        const_i64("tokens_shape", [1, 8, 16]),
+        init("onnx::MatMul_40", 8, 8), init("proj.bias", 8),
+        init("cls_token", 1, 1, 8), const_i64("cls_shape", [1, 1, 8]),
+        init("pos_embed", 1, 17, 8), init("ls.gamma", 8),
+        numpy_helper.from_array(np.array(0.5, np.float32), "half"),
+    ]
+    graph = helper.make_graph(
+        nodes, "exported",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 2, 4, 4])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 17, 8])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
+def normalize():
+    """F.normalize(x, dim=1) as torch.onnx.export writes it (opset 17): ReduceL2 over the
+    channels, Clip at eps, Expand back to x's shape, Div. tract rewrites the Div by a computed
+    tensor into a reciprocal named `/Div-recip` and a Mul named `/Div`.
+
+    Input 1x4x3x3, output the same.
+    """
+    nodes = [
+        helper.make_node("ReduceL2", ["input"], ["l2"], name="/ReduceL2", axes=[1], keepdims=1),
+        helper.make_node("Clip", ["l2", "eps", ""], ["c"], name="/Clip"),
+        helper.make_node("Expand", ["c", "shape"], ["e"], name="/Expand"),
+        helper.make_node("Div", ["input", "e"], ["output"], name="/Div"),
+    ]
+    inits = [
+        numpy_helper.from_array(np.array(1e-12, np.float32), "eps"),
+        const_i64("shape", [1, 4, 3, 3]),
+    ]
+    graph = helper.make_graph(
+        nodes, "normalize",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4, 3, 3])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4, 3, 3])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
+def activations():
+    """The activations and pools exporters write out of plain ops (EfficientNet, MobileNetV3,
+    GhostNet style): a conv, SiLU as Sigmoid and Mul, a squeeze-excitation block (ReduceMean
+    over H and W, two 1x1 convs, a hard-sigmoid gate written clip(x + 3, 0, 6) / 6, the scaling
+    Mul), HardSwish written x * clip(x + 3, 0, 6) / 6, and HardSwish as x * HardSigmoid(x).
+
+    Input 1x4x4x4, output the same.
+    """
+    nodes = [
+        conv("input", "c", "/conv/Conv", "conv.w"),
+        helper.make_node("Sigmoid", ["c"], ["cs"], name="/act/Sigmoid"),
+        helper.make_node("Mul", ["c", "cs"], ["silu"], name="/act/Mul"),
+        helper.make_node("ReduceMean", ["silu"], ["pooled"], name="/se/ReduceMean",
+                         axes=[2, 3], keepdims=1),
+        conv("pooled", "r", "/se/conv_reduce/Conv", "se.r.w"),
+        helper.make_node("Relu", ["r"], ["rr"], name="/se/Relu"),
+        conv("rr", "e", "/se/conv_expand/Conv", "se.e.w"),
+        helper.make_node("Add", ["e", "three"], ["e3"], name="/se/gate/Add"),
+        helper.make_node("Clip", ["e3", "zero", "six"], ["e6"], name="/se/gate/Clip"),
+        helper.make_node("Div", ["e6", "six"], ["gate"], name="/se/gate/Div"),
+        helper.make_node("Mul", ["silu", "gate"], ["se"], name="/se/Mul"),
+        helper.make_node("Add", ["se", "three"], ["h3"], name="/hswish/Add"),
+        helper.make_node("Clip", ["h3", "zero", "six"], ["h6"], name="/hswish/Clip"),
+        helper.make_node("Mul", ["se", "h6"], ["hm"], name="/hswish/Mul"),
+        helper.make_node("Div", ["hm", "six"], ["hs"], name="/hswish/Div"),
+        helper.make_node("HardSigmoid", ["hs"], ["hg"], name="/hswish2/HardSigmoid",
+                         alpha=1.0 / 6),
+        helper.make_node("Mul", ["hs", "hg"], ["output"], name="/hswish2/Mul"),
+    ]
+    inits = [
+        init("conv.w", 4, 4, 1, 1), init("se.r.w", 2, 4, 1, 1), init("se.e.w", 4, 2, 1, 1),
+        numpy_helper.from_array(np.array(3.0, np.float32), "three"),
+        numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
+        numpy_helper.from_array(np.array(6.0, np.float32), "six"),
+    ]
+    graph = helper.make_graph(
+        nodes, "activations",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4, 4, 4])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4, 4, 4])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
+def preact():
+    """DenseNet's pre-activation: a conv, a Concat of its input and output, then
+    BatchNormalization, ReLU and a 1x1 conv. A BN after a Concat cannot fold into a conv:
+    tract turns it into a Mul and an Add and fuses them with the ReLU's Max into one op named
+    after the ReLU.
+
+    Input 1x4x16x16, output the same.
+    """
+    nodes = [
+        conv("input", "c", "/conv0/Conv", "conv0.w", k=3),
+        helper.make_node("Concat", ["input", "c"], ["cat"], name="/Concat", axis=1),
+        helper.make_node("BatchNormalization", ["cat", "bn.s", "bn.b", "bn.m", "bn.v"], ["bn"],
+                         name="/norm1/BatchNormalization"),
+        helper.make_node("Relu", ["bn"], ["r"], name="/relu1/Relu"),
+        conv("r", "output", "/conv1/Conv", "conv1.w"),
+    ]
+    inits = [
+        init("conv0.w", 4, 4, 3, 3),
+        numpy_helper.from_array((1 + rng.random(8)).astype(np.float32), "bn.s"),
+        init("bn.b", 8), init("bn.m", 8),
+        numpy_helper.from_array((0.5 + rng.random(8)).astype(np.float32), "bn.v"),
+        init("conv1.w", 4, 8, 1, 1),
+    ]
+    graph = helper.make_graph(
+        nodes, "preact",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4, 16, 16])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4, 16, 16])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
+def subsample():
+    """LeViT's attention subsample as exported: a Linear, then
+    x.view(B, R, R, C)[:, ::2, ::2].reshape(B, -1, C) (Reshape, strided Slice, Reshape). tract
+    0.23.9's declutter fails on it ("Pulling Downsample over Reshape: Invalid axis") at
+    --optimize full and declutter; --optimize none runs.
+
+    Input 1x16x8, output 1x4x8.
+    """
+    nodes = [
+        helper.make_node("MatMul", ["input", "proj.weight"], ["x"], name="/proj/MatMul"),
+        helper.make_node("Reshape", ["x", "grid"], ["r"], name="/Reshape"),
+        helper.make_node("Slice", ["r", "starts", "ends", "axes", "steps"], ["sl"],
+                         name="/Slice"),
+        helper.make_node("Reshape", ["sl", "tokens"], ["output"], name="/Reshape_1"),
+    ]
+    inits = [init("proj.weight", 8, 8), const_i64("grid", [1, 4, 4, 8]),
+             const_i64("starts", [0, 0]), const_i64("ends", [2**62, 2**62]),
+             const_i64("axes", [1, 2]), const_i64("steps", [2, 2]),
+             const_i64("tokens", [1, -1, 8])]
+    graph = helper.make_graph(
+        nodes, "subsample",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 16, 8])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4, 8])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
+def qkv():
+    """EfficientViT's qkv projection: one 1x1 conv 8->24 whose output a Split cuts in three
+    (q, k, v), each into its own op. tract splits the conv into one kernel per Split output
+    (`/qkv/Conv.split-over-1.0..8`, `.8..16`, `.16..24`), one of them named after q's fused ReLU.
+
+    Input 1x8x16x16, output 1x24x16x16.
+    """
+    nodes = [
+        conv("input", "qkv", "/qkv/Conv", "qkv.weight"),
+        helper.make_node("Split", ["qkv", "sizes"], ["q", "k", "v"], name="/Split", axis=1),
+        helper.make_node("Relu", ["q"], ["rq"], name="/q/Relu"),
+        helper.make_node("Sigmoid", ["k"], ["rk"], name="/k/Sigmoid"),
+        helper.make_node("Tanh", ["v"], ["rv"], name="/v/Tanh"),
+        helper.make_node("Concat", ["rq", "rk", "rv"], ["output"], name="/Concat", axis=1),
+    ]
+    inits = [init("qkv.weight", 24, 8, 1, 1), const_i64("sizes", [8, 8, 8])]
+    graph = helper.make_graph(
+        nodes, "qkv",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 8, 16, 16])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 24, 16, 16])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
 if __name__ == "__main__":
     save(tiny_cnn(1), "tiny_cnn.onnx")
     save(tiny_cnn("N"), "tiny_cnn_dynamic.onnx")
@@ -218,3 +429,9 @@ if __name__ == "__main__":
     # After the others: the generator's draws for the older fixtures stay the same.
     save(siblings(), "siblings.onnx")
     save(fire(), "fire.onnx")
+    save(exported(), "exported.onnx")
+    save(normalize(), "normalize.onnx")
+    save(activations(), "activations.onnx")
+    save(preact(), "preact.onnx")
+    save(subsample(), "subsample.onnx")
+    save(qkv(), "qkv.onnx")

@@ -370,6 +370,12 @@ fn bench_one(
         thermal_start: &thermal_start,
         thermal_end: &thermal_end,
     });
+    // tract's optimize-level fallback (model::load) first.
+    let fallback = loaded.fallback.iter().map(|message| NoiseWarning {
+        kind: "optimize".into(),
+        message: message.clone(),
+    });
+    let warnings: Vec<NoiseWarning> = fallback.chain(warnings).collect();
     for w in &warnings {
         log::warn!("{}: {}", loaded.info.name, w.message);
     }
@@ -378,7 +384,7 @@ fn bench_one(
         source: loaded.info.source.clone(),
         input_shape: loaded.info.input_shape.clone(),
         output_shapes: loaded.info.output_shapes.clone(),
-        optimize: opts.optimize.as_str().into(),
+        optimize: loaded.optimize.as_str().into(),
         source_nodes: loaded.info.sources.len(),
         executed_nodes: loaded.exec.len(),
         cost: loaded.info.totals,

@@ -348,6 +348,11 @@ pub struct OpRecord {
     pub category: String,
     /// Category of the source ONNX op.
     pub source_category: Option<String>,
+    /// Source nodes with no op of their own whose work this op does: a BatchNormalization
+    /// tract fused into the chain named after the next op (`OptBinChain(Mul+Add+Max)` of a
+    /// ReLU). Left out when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fused_sources: Vec<String>,
     pub input_shapes: Vec<Vec<usize>>,
     pub output_shapes: Vec<Vec<usize>>,
     /// Position in execution order.

@@ -482,6 +482,11 @@ fn op_record(
         source_op: source.map(|s| s.op_type.clone()),
         category: e.category.to_string(),
         source_category: source.map(|s| s.category.to_string()),
+        fused_sources: e
+            .fused
+            .iter()
+            .map(|&s| model.info.sources[s].name.clone())
+            .collect(),
         input_shapes: e.input_shapes.clone(),
         output_shapes: e.output_shapes.clone(),
         order: slot,

@@ -91,6 +91,27 @@ pub fn render(models: &[ModelRecord], ops: &[OpRecord]) -> String {
             "category",
             &by_key(&mine, |o| o.category.as_str()),
         );
+        let hosts: Vec<&&OpRecord> = mine
+            .iter()
+            .filter(|o| !o.fused_sources.is_empty())
+            .collect();
+        if !hosts.is_empty() {
+            let fused: usize = hosts.iter().map(|o| o.fused_sources.len()).sum();
+            let ns: u64 = hosts.iter().map(|o| o.wall_ns.median).sum();
+            let total: u64 = mine.iter().map(|o| o.wall_ns.median).sum::<u64>().max(1);
+            let _ = writeln!(
+                out,
+                "  {fused} source node(s) with no op of their own (a BatchNorm fused into its \
+                 ReLU's chain) run inside {} op(s) counted under their own category: {:.3} ms, \
+                 {:.2}% of op time",
+                hosts.len(),
+                ms(ns),
+                100.0 * ns as f64 / total as f64
+            );
+        }
+    }
+    if models.is_empty() {
+        return out; // every model failed: their errors were said already, no empty table
     }
     let _ = writeln!(
         out,
@@ -114,24 +135,118 @@ pub fn render(models: &[ModelRecord], ops: &[OpRecord]) -> String {
     out
 }
 
-/// Table of static costs per source node, for `hiddencost cost` without --json.
-pub fn render_cost(nodes: &[NodeRecord]) -> String {
-    let mut out = format!(
-        "{:<36} {:<20} {:>10} {:>12} {:>12} {:>12} {:>12}\n",
-        "node", "op", "params", "MACs", "thop MACs", "bytes read", "bytes written"
-    );
-    for n in nodes {
-        let _ = writeln!(
-            out,
-            "{:<36} {:<20} {:>10} {:>12} {:>12} {:>12} {:>12}",
-            n.node,
-            n.op_type,
-            n.cost.params,
-            n.cost.macs,
-            n.cost.thop_macs,
-            n.cost.bytes_read,
-            n.cost.bytes_written
-        );
+/// Lays out `rows` under `header` in columns as wide as their widest cell, at least `min`:
+/// the first `left` columns aligned left, the others right, one space between.
+fn columns(header: &[&str], min: &[usize], left: usize, rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header
+        .iter()
+        .zip(min)
+        .map(|(h, &m)| h.chars().count().max(m))
+        .collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    for row in std::iter::once(&header).chain(rows) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (cell, &w))| {
+                if i < left {
+                    format!("{cell:<w$}")
+                } else {
+                    format!("{cell:>w$}")
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", cells.join(" "));
     }
     out
+}
+
+/// Table of static costs per source node, for `hiddencost cost` without --json: columns widen
+/// to the longest node name and op type (torch.onnx.export names run past 80 characters).
+pub fn render_cost(nodes: &[NodeRecord]) -> String {
+    let rows: Vec<Vec<String>> = nodes
+        .iter()
+        .map(|n| {
+            let c = &n.cost;
+            vec![n.node.clone(), n.op_type.clone()]
+                .into_iter()
+                .chain(
+                    [c.params, c.macs, c.thop_macs, c.bytes_read, c.bytes_written]
+                        .map(|v| v.to_string()),
+                )
+                .collect()
+        })
+        .collect();
+    columns(
+        &[
+            "node",
+            "op",
+            "params",
+            "MACs",
+            "thop MACs",
+            "bytes read",
+            "bytes written",
+        ],
+        &[36, 20, 10, 12, 12, 12, 12],
+        2,
+        &rows,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Cost;
+
+    fn node(name: &str, op: &str, params: u64, macs: u64) -> NodeRecord {
+        NodeRecord {
+            model: "m".into(),
+            node: name.into(),
+            op_type: op.into(),
+            category: "conv".into(),
+            input_shapes: vec![],
+            output_shapes: vec![],
+            cost: Cost {
+                params,
+                macs,
+                thop_macs: macs,
+                bytes_read: 12,
+                bytes_written: 3,
+                ..Cost::default()
+            },
+        }
+    }
+
+    #[test]
+    fn cost_table_columns_widen_to_the_longest_node_name() {
+        let long = "/features/features.10/block/block.2/fc1/Conv_long_name";
+        let text = render_cost(&[node("stem", "Conv", 216, 13824), node(long, "Conv", 7, 8)]);
+        let name_w = long.len();
+        let expected = [
+            format!(
+                "{:<name_w$} {:<20} {:>10} {:>12} {:>12} {:>12} {:>13}",
+                "node", "op", "params", "MACs", "thop MACs", "bytes read", "bytes written"
+            ),
+            format!(
+                "{:<name_w$} {:<20} {:>10} {:>12} {:>12} {:>12} {:>13}",
+                "stem", "Conv", 216, 13824, 13824, 12, 3
+            ),
+            format!(
+                "{long} {:<20} {:>10} {:>12} {:>12} {:>12} {:>13}",
+                "Conv", 7, 8, 8, 12, 3
+            ),
+        ];
+        assert_eq!(text.lines().collect::<Vec<_>>(), expected);
+        // Every line is as long as the header: the columns line up.
+        let len = expected[0].len();
+        assert!(text.lines().all(|l| l.len() == len), "{text}");
+        assert!(name_w > 36, "longer than the old fixed column");
+    }
 }

@@ -177,3 +177,43 @@ fn cost_output_of_two_models_is_refused() {
         Err(AnalyzeError::NoNodes)
     ));
 }
+
+#[test]
+fn predict_says_the_mape_is_the_devices_and_gives_a_fitted_models_own_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = pi_dataset();
+    let (fit, _) = fit_all(&data);
+    let path = dir.path().join("fit.json");
+    std::fs::write(&path, serde_json::to_string(&fit).unwrap()).unwrap();
+    let v = fit.devices[0].validation.as_ref().unwrap();
+    let held = &v.per_model[0];
+    let run = data
+        .runs
+        .iter()
+        .find(|r| r.model.model == held.model)
+        .unwrap();
+    let text = predict(&run.nodes, &path).unwrap().to_string();
+    let device_line = format!(
+        "Latency model's leave-one-model-out MAPE on rpi4b: {:.1}% over the {} models it was \
+         fitted on (a device-wide figure, not this model's error)",
+        v.node_model.mape_pct,
+        data.runs.len()
+    );
+    let own = 100.0 * (held.node_model_ns - held.measured_ns) / held.measured_ns;
+    let own_line = format!(
+        "This model is one of them: held out of the fit, it was predicted {own:+.1}% off its \
+         measured latency"
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[2], device_line, "{text}");
+    assert_eq!(lines[3], own_line, "{text}");
+    assert!(!text.contains("MAPE of this model"), "{text}");
+    // A model the fit has not seen gets the device figure only.
+    let mut other = run.nodes.clone();
+    for n in &mut other {
+        n.model = "never_fitted".into();
+    }
+    let text = predict(&other, &path).unwrap().to_string();
+    assert!(text.contains(&device_line), "{text}");
+    assert!(!text.contains("This model is one of them"), "{text}");
+}

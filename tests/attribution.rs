@@ -88,6 +88,12 @@ fn fixtures_hold_the_invariants_at_every_optimize_level() {
         "shuffle.onnx",
         "siblings.onnx",
         "fire.onnx",
+        "exported.onnx",
+        "normalize.onnx",
+        "activations.onnx",
+        "preact.onnx",
+        "subsample.onnx",
+        "qkv.onnx",
     ] {
         for level in LEVELS {
             check(&fixture(name, level), &format!("{name} {}", level.as_str()));
@@ -156,6 +162,37 @@ fn a_conv_split_over_a_concat_shares_its_macs_by_the_pieces_work() {
     let whole = fixture("fire.onnx", Optimize::None);
     let conv = whole.exec.iter().find(|e| e.name == "next/conv").unwrap();
     assert_eq!(conv.cost.macs, 16 * 5 * 36);
+}
+
+#[test]
+fn a_conv_split_over_its_outputs_gives_each_kernel_its_share() {
+    let m = fixture("qkv.onnx", Optimize::Full);
+    let pieces: Vec<(String, u64)> = m
+        .exec
+        .iter()
+        .filter(|e| is_matmul_like(&e.op))
+        .map(|e| (m.info.sources[e.source.unwrap()].name.clone(), e.cost.macs))
+        .collect();
+    // 8 output channels of 8 inputs over 16x16 each: q's kernel is named after its ReLU.
+    let piece = ("/qkv/Conv".to_string(), 8 * 8 * 256);
+    assert_eq!(pieces, [piece.clone(), piece.clone(), piece]);
+    let split: Vec<&str> = m
+        .exec
+        .iter()
+        .filter(|e| is_matmul_like(&e.op))
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(
+        split,
+        [
+            "/qkv/Conv.split-over-1.8..16",
+            "/qkv/Conv.split-over-1.16..24",
+            "/q/Relu.low.prefused"
+        ]
+    );
+    let whole = fixture("qkv.onnx", Optimize::None);
+    let conv = whole.exec.iter().find(|e| e.name == "/qkv/Conv").unwrap();
+    assert_eq!(conv.cost.macs, 24 * 8 * 256);
 }
 
 #[test]

@@ -23,8 +23,14 @@ pub struct Prediction {
     pub macs: u64,
     /// Categories the device fit has no coefficients for (the pooled default was used).
     pub defaulted_categories: Vec<String>,
-    /// Leave-one-model-out MAPE of the node model on this device, when validated.
+    /// Leave-one-model-out MAPE of the node model over the device's fitted models, when
+    /// validated: a device-wide figure, not this model's error.
     pub validation_mape_pct: Option<f64>,
+    /// How many models that MAPE is over.
+    pub validation_models: usize,
+    /// This model's own held-out error in percent ((predicted - measured) / measured), when it
+    /// is one of the fitted models.
+    pub held_out_error_pct: Option<f64>,
 }
 
 impl fmt::Display for Prediction {
@@ -45,8 +51,16 @@ impl fmt::Display for Prediction {
         if let Some(m) = self.validation_mape_pct {
             writeln!(
                 f,
-                "Leave-one-model-out MAPE of this model on {}: {m:.1}%",
-                self.device
+                "Latency model's leave-one-model-out MAPE on {}: {m:.1}% over the {} models it \
+                 was fitted on (a device-wide figure, not this model's error)",
+                self.device, self.validation_models
+            )?;
+        }
+        if let Some(e) = self.held_out_error_pct {
+            writeln!(
+                f,
+                "This model is one of them: held out of the fit, it was predicted {e:+.1}% off \
+                 its measured latency"
             )?;
         }
         let mut t = Table::new(&["category", "predicted ms", "share"]);
@@ -148,6 +162,12 @@ pub fn predict_with(nodes: &[NodeRecord], fit: &DeviceFit) -> Result<Prediction,
             .filter(|c| !fit.categories.contains_key(c))
             .collect(),
         validation_mape_pct: fit.validation.as_ref().map(|v| v.node_model.mape_pct),
+        validation_models: fit.validation.as_ref().map_or(0, |v| v.models),
+        held_out_error_pct: fit.validation.as_ref().and_then(|v| {
+            let name = &nodes.first()?.model;
+            let h = v.per_model.iter().find(|h| &h.model == name)?;
+            (h.measured_ns > 0.0).then(|| 100.0 * (h.node_model_ns - h.measured_ns) / h.measured_ns)
+        }),
     })
 }
 

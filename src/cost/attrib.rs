@@ -197,6 +197,31 @@ pub fn resolve_kernels(out: &mut [ExecNode], flow: &Flow, sources: &[SourceNode]
     }
 }
 
+/// Records, on the elementwise op that does it, the work of a BatchNorm tract fused into the
+/// next op's chain: a batchnorm source with no executed node of its own and no conv or linear
+/// producer (after a conv, tract folds it into the weights instead: no runtime work), read by
+/// a source whose executed node is a non-kernel op whose steps include the BN's Mul and Add
+/// (`OptBinChain(Mul+Add+Max)` named after the ReLU). The first such node, in execution order.
+pub fn find_fused_batchnorms(out: &mut [ExecNode], sources: &[SourceNode]) {
+    for (p, src) in sources.iter().enumerate() {
+        if src.category != "batchnorm"
+            || out.iter().any(|e| e.source == Some(p))
+            || src.producers.iter().any(|&q| computes(sources, q))
+        {
+            continue;
+        }
+        let host = out.iter().position(|e| {
+            e.source.is_some_and(|s| sources[s].producers.contains(&p))
+                && !is_matmul_like(&e.op)
+                && e.op.contains("Mul")
+                && e.op.contains("Add")
+        });
+        if let Some(h) = host {
+            out[h].fused.push(p);
+        }
+    }
+}
+
 /// The kernels that compute each source: the matmul-like nodes mapped to it; for a conv or
 /// linear source with none (merged into another source's kernel), the kernels its derived nodes
 /// are fed from through data movement, except kernels of the source's own ancestors (its input's
@@ -285,7 +310,8 @@ fn work(out: &[ExecNode], flow: &Flow, ks: &[usize]) -> Vec<u64> {
 
 /// Puts each source's params, MACs, thop MACs and FLOPs on executed nodes: shared among its
 /// kernels by their work, else on its anchor: the derived node that best does the source's work
-/// (any node of its category, then the node bearing the source's exact name, then the last).
+/// (any node of its category, then the node bearing the source's exact name, then the last),
+/// else the node it was fused into (`find_fused_batchnorms`).
 pub fn assign_costs(out: &mut [ExecNode], flow: &Flow, sources: &[SourceNode]) {
     let kernels = kernel_sets(out, flow, sources);
     for (s, src) in sources.iter().enumerate() {
@@ -308,7 +334,8 @@ pub fn assign_costs(out: &mut [ExecNode], flow: &Flow, sources: &[SourceNode]) {
             .enumerate()
             .filter(|(_, e)| e.source == Some(s))
             .max_by_key(|(i, e)| (e.category == src.category, e.name == src.name, *i))
-            .map(|(i, _)| i);
+            .map(|(i, _)| i)
+            .or_else(|| out.iter().position(|e| e.fused.contains(&s)));
         if let Some(i) = anchor {
             let e = &mut out[i].cost;
             e.params += c.params;

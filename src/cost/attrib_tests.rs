@@ -30,6 +30,7 @@ fn ex(name: &str, op: &str, source: Option<usize>, sources: &[SourceNode]) -> Ex
         op: op.into(),
         source,
         category: super::super::exec_category(op, source.map(|s| sources[s].category)),
+        fused: vec![],
         input_shapes: vec![],
         output_shapes: vec![vec![1, 4, 36]],
         cost: Cost::default(),
@@ -39,6 +40,7 @@ fn ex(name: &str, op: &str, source: Option<usize>, sources: &[SourceNode]) -> Ex
 fn run(out: &mut [ExecNode], inputs: Vec<Vec<usize>>, fma: Vec<Option<u64>>, s: &[SourceNode]) {
     let flow = Flow::new(inputs, fma);
     resolve_kernels(out, &flow, s);
+    find_fused_batchnorms(out, s);
     assign_costs(out, &flow, s);
 }
 
@@ -234,4 +236,41 @@ fn a_source_without_kernels_keeps_its_anchor() {
         out.iter().map(|e| e.cost.flops).collect::<Vec<_>>(),
         [0, 256]
     );
+}
+
+#[test]
+fn a_batchnorm_after_a_concat_is_recorded_on_the_relu_chain_that_does_it() {
+    // conv -> concat -> bn -> relu, and conv2 -> bn2 -> relu2 (bn2 folded into conv2's weights)
+    let s = vec![
+        src("conv", "Conv", &[], 0),
+        src("cat", "Concat", &[0], 0),
+        src("bn", "BatchNormalization", &[1], 0),
+        src("relu", "Relu", &[2], 0),
+        src("conv2", "Conv", &[3], 0),
+        src("bn2", "BatchNormalization", &[4], 0),
+        src("relu2", "Relu", &[5], 0),
+    ];
+    let mut s = s;
+    s[2].cost.flops = 256;
+    s[2].cost.params = 16;
+    s[5].cost.flops = 64;
+    let mut out = vec![
+        ex("conv", "OptMatMul", Some(0), &s),
+        ex("cat", "Concat", Some(1), &s),
+        ex("relu.low", "OptBinChain(Mul+Add+Max)", Some(3), &s),
+        ex("conv2", "OptMatMul", Some(4), &s),
+        ex("relu2.low", "OptMaxByScalar", Some(6), &s),
+    ];
+    run(
+        &mut out,
+        vec![vec![], vec![0], vec![1], vec![2], vec![3]],
+        vec![None; 5],
+        &s,
+    );
+    let fused: Vec<Vec<usize>> = out.iter().map(|e| e.fused.clone()).collect();
+    assert_eq!(fused, [vec![], vec![], vec![2], vec![], vec![]]);
+    assert_eq!(out[2].category, "activation");
+    // The BN's static cost goes where its work is done; the folded bn2 has no op to go to.
+    assert_eq!((out[2].cost.flops, out[2].cost.params), (256, 16));
+    assert_eq!(out[4].cost.flops, 0);
 }

@@ -147,6 +147,7 @@ pub fn exec_nodes(
             op,
             source,
             category,
+            fused: Vec::new(),
             input_shapes: inputs.iter().map(|t| t.shape.clone()).collect(),
             output_shapes: outputs.iter().map(|t| t.shape.clone()).collect(),
             cost: moved(&inputs, &outputs),
@@ -170,6 +171,7 @@ pub fn exec_nodes(
         .collect();
     let flow = Flow::new(edges, fma);
     attrib::resolve_kernels(&mut out, &flow, sources);
+    attrib::find_fused_batchnorms(&mut out, sources);
     attrib::assign_costs(&mut out, &flow, sources);
     Ok(out)
 }

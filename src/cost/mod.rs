@@ -9,7 +9,11 @@
 //! + 1) x output elements; everything else 0. The per-op rules are listed in docs/records.md.
 
 mod attrib;
+pub mod category;
 mod exec;
+pub mod params;
+
+pub use category::source_category;
 
 pub use attrib::is_matmul_like;
 pub use exec::{exec_category, exec_nodes};
@@ -55,29 +59,6 @@ pub struct SourceNode {
     pub cost: Cost,
 }
 
-/// Category of an ONNX op type.
-pub fn source_category(op_type: &str) -> &'static str {
-    match op_type {
-        "Conv" | "ConvTranspose" | "ConvInteger" | "QLinearConv" => "conv",
-        "BatchNormalization"
-        | "InstanceNormalization"
-        | "LayerNormalization"
-        | "GroupNormalization" => "batchnorm",
-        "Relu" | "Clip" | "Sigmoid" | "Tanh" | "LeakyRelu" | "PRelu" | "Elu" | "Selu"
-        | "HardSigmoid" | "HardSwish" | "Softplus" | "Softsign" | "Gelu" | "Mish" | "Softmax"
-        | "LogSoftmax" | "Erf" => "activation",
-        "Concat" => "concat",
-        "Add" | "Sum" => "add",
-        "MaxPool" | "AveragePool" | "GlobalAveragePool" | "GlobalMaxPool" | "LpPool" => "pool",
-        "Gemm" | "MatMul" => "linear",
-        "Reshape" | "Transpose" | "Slice" | "Split" | "Pad" | "Flatten" | "Squeeze"
-        | "Unsqueeze" | "Gather" | "Identity" | "Shape" | "Expand" | "Tile" | "Cast"
-        | "Constant" | "ConstantOfShape" | "DepthToSpace" | "SpaceToDepth" | "Resize"
-        | "Upsample" => "tensor",
-        _ => "other",
-    }
-}
-
 pub(crate) fn attr_ints(node: &pb::NodeProto, name: &str) -> Option<Vec<i64>> {
     node.attribute
         .iter()
@@ -103,17 +84,12 @@ fn moved(inputs: &[TensorInfo], outputs: &[TensorInfo]) -> Cost {
     }
 }
 
-/// Static cost of one ONNX node given its input and output tensors.
+/// Static cost of one ONNX node given its input and output tensors, all but `params`: those
+/// depend on the whole graph (which initializer is consumed where first), see [`params`].
 pub fn node_cost(node: &pb::NodeProto, inputs: &[TensorInfo], outputs: &[TensorInfo]) -> Cost {
     let out_elems = outputs.first().map(|t| t.elems).unwrap_or(0);
     let in_elems = inputs.first().map(|t| t.elems).unwrap_or(0);
     let input = |i: usize| inputs.get(i);
-    let const_elems = |i: usize| {
-        input(i)
-            .filter(|t| t.is_const)
-            .map(|t| t.elems)
-            .unwrap_or(0)
-    };
     let mut c = moved(inputs, outputs);
     let has_bias = input(2).is_some();
     match node.op_type.as_str() {
@@ -122,7 +98,6 @@ pub fn node_cost(node: &pb::NodeProto, inputs: &[TensorInfo], outputs: &[TensorI
             let kernel: u64 = w.iter().skip(2).map(|&d| d as u64).product();
             c.macs = out_elems * dim(w, 1) * kernel;
             c.thop_macs = c.macs;
-            c.params = const_elems(1) + const_elems(2);
             c.flops = 2 * c.macs + if has_bias { out_elems } else { 0 };
         }
         "ConvTranspose" => {
@@ -132,7 +107,6 @@ pub fn node_cost(node: &pb::NodeProto, inputs: &[TensorInfo], outputs: &[TensorI
             c.macs = in_elems * dim(w, 1) * kernel;
             let in_channels = input(0).map(|t| dim(&t.shape, 1)).unwrap_or(0);
             c.thop_macs = out_elems * (in_channels / group) * kernel;
-            c.params = const_elems(1) + const_elems(2);
             c.flops = 2 * c.macs + if has_bias { out_elems } else { 0 };
         }
         "Gemm" => {
@@ -141,7 +115,6 @@ pub fn node_cost(node: &pb::NodeProto, inputs: &[TensorInfo], outputs: &[TensorI
             let k = if trans_a { dim(a, 0) } else { dim(a, 1) };
             c.macs = out_elems * k;
             c.thop_macs = c.macs;
-            c.params = const_elems(1) + const_elems(2);
             c.flops = 2 * c.macs + if has_bias { out_elems } else { 0 };
         }
         "MatMul" => {
@@ -151,14 +124,12 @@ pub fn node_cost(node: &pb::NodeProto, inputs: &[TensorInfo], outputs: &[TensorI
             // thop counts nn.Linear only: a MatMul with a constant weight.
             let linear = input(1).is_some_and(|t| t.is_const);
             c.thop_macs = if linear { c.macs } else { 0 };
-            c.params = const_elems(1);
             c.flops = 2 * c.macs;
         }
         "BatchNormalization"
         | "InstanceNormalization"
         | "LayerNormalization"
         | "GroupNormalization" => {
-            c.params = const_elems(1) + const_elems(2);
             c.thop_macs = 4 * in_elems;
             c.flops = 2 * in_elems;
         }
@@ -192,7 +163,6 @@ pub fn node_cost(node: &pb::NodeProto, inputs: &[TensorInfo], outputs: &[TensorI
         }
         "GlobalMaxPool" => c.flops = in_elems,
         "PRelu" => {
-            c.params = const_elems(1);
             c.flops = out_elems;
         }
         "Add" | "Sub" | "Mul" | "Div" | "Relu" | "Clip" | "Sigmoid" | "Tanh" | "LeakyRelu"
@@ -244,14 +214,13 @@ mod tests {
         );
         assert_eq!(c.macs, 32 * 16 * 16 * 9);
         assert_eq!(c.thop_macs, c.macs);
-        assert_eq!(c.params, 32 * 9);
         assert_eq!(c.flops, 2 * c.macs);
         assert_eq!(c.weight_bytes, 32 * 9 * 4);
         assert_eq!(c.bytes_read, (32 * 16 * 16 + 32 * 9) * 4);
     }
 
     #[test]
-    fn conv_bias_counts_params_and_flops_not_thop() {
+    fn conv_bias_counts_flops_not_thop() {
         let c = node_cost(
             &node("Conv", vec![]),
             &[
@@ -263,7 +232,6 @@ mod tests {
         );
         assert_eq!(c.macs, 8 * 8 * 8 * 27);
         assert_eq!(c.thop_macs, c.macs);
-        assert_eq!(c.params, 8 * 27 + 8);
         assert_eq!(c.flops, 2 * c.macs + 8 * 8 * 8);
     }
 
@@ -280,7 +248,7 @@ mod tests {
             ],
             &[t(&[1, 8, 4, 4], false)],
         );
-        assert_eq!((bn.params, bn.macs, bn.thop_macs), (16, 0, 4 * 128));
+        assert_eq!((bn.macs, bn.thop_macs), (0, 4 * 128));
         let gap = node_cost(
             &node("GlobalAveragePool", vec![]),
             &[t(&[1, 16, 4, 4], false)],
@@ -309,13 +277,13 @@ mod tests {
             &[t(&[1, 16], false), t(&[10, 16], true), t(&[10], true)],
             &[t(&[1, 10], false)],
         );
-        assert_eq!((fc.macs, fc.thop_macs, fc.params), (160, 160, 170));
+        assert_eq!((fc.macs, fc.thop_macs), (160, 160));
         let mm = node_cost(
             &node("MatMul", vec![]),
             &[t(&[2, 5, 16], false), t(&[2, 16, 3], false)],
             &[t(&[2, 5, 3], false)],
         );
-        assert_eq!((mm.macs, mm.thop_macs, mm.params), (2 * 5 * 3 * 16, 0, 0));
+        assert_eq!((mm.macs, mm.thop_macs), (2 * 5 * 3 * 16, 0));
     }
 
     #[test]

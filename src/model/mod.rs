@@ -33,6 +33,15 @@ pub enum Optimize {
 }
 
 impl Optimize {
+    /// The next lower level, tried when tract fails at this one.
+    pub fn lower(self) -> Option<Optimize> {
+        match self {
+            Optimize::Full => Some(Optimize::Declutter),
+            Optimize::Declutter => Some(Optimize::None),
+            Optimize::None => None,
+        }
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Optimize::None => "none",
@@ -113,6 +122,9 @@ pub struct ExecNode {
     pub op: String,
     pub source: Option<usize>,
     pub category: &'static str,
+    /// Source nodes with no executed node of their own whose work this node does (a
+    /// BatchNorm after a Concat, fused into its ReLU's `OptBinChain(Mul+Add+Max)`).
+    pub fused: Vec<usize>,
     pub input_shapes: Vec<Vec<usize>>,
     pub output_shapes: Vec<Vec<usize>>,
     pub cost: Cost,
@@ -121,6 +133,11 @@ pub struct ExecNode {
 /// A model ready to run: its static description, its plan, an input, and the executed nodes.
 pub struct LoadedModel {
     pub info: StaticModel,
+    /// The `--optimize` level the plan was built at: the one asked for, or a lower one when
+    /// tract failed at it (`fallback` says why).
+    pub optimize: Optimize,
+    /// Why the asked level was given up, one line per level that failed (`None`: it was not).
+    pub fallback: Option<String>,
     /// Executed nodes in execution order.
     pub exec: Vec<ExecNode>,
     pub plan: Arc<TypedSimplePlan>,
@@ -319,8 +336,16 @@ pub fn source_nodes(
         .as_ref()
         .map(|g| g.node.as_slice())
         .unwrap_or_default();
+    let params = proto
+        .graph
+        .as_ref()
+        .map(cost::params::per_node)
+        .unwrap_or_default();
     let mut out = Vec::with_capacity(graph.len());
     let mut kept: Vec<&pb::NodeProto> = Vec::with_capacity(graph.len());
+    // Graph index of each kept node, and the rank of each node's first input.
+    let mut kept_ix: Vec<usize> = Vec::with_capacity(graph.len());
+    let mut first_input_rank: Vec<Option<usize>> = vec![None; graph.len()];
     for (ix, pbnode) in graph.iter().enumerate() {
         let name = onnx_node_name(ix, pbnode);
         let Some(id) = inf.node_by_name(&name).ok().map(|n| n.id) else {
@@ -359,8 +384,13 @@ pub fn source_nodes(
                 TensorInfo::new(shape_of(&o.fact), dt, false)
             })
             .collect::<Vec<_>>();
-        let cost = cost::node_cost(pbnode, &inputs, &outputs);
+        let cost = Cost {
+            params: params.get(ix).copied().unwrap_or(0),
+            ..cost::node_cost(pbnode, &inputs, &outputs)
+        };
         kept.push(pbnode);
+        kept_ix.push(ix);
+        first_input_rank[ix] = inputs.first().map(|t| t.shape.len());
         out.push(SourceNode {
             name,
             op_type: pbnode.op_type.clone(),
@@ -370,6 +400,16 @@ pub fn source_nodes(
             producers: Vec::new(),
             cost,
         });
+    }
+    let categories = proto
+        .graph
+        .as_ref()
+        .map(|g| cost::category::per_node(g, &first_input_rank))
+        .unwrap_or_default();
+    for (node, &ix) in out.iter_mut().zip(&kept_ix) {
+        if let Some(&c) = categories.get(ix) {
+            node.category = c;
+        }
     }
     // Edges: which kept node produces each tensor a node reads.
     let mut producer_of: HashMap<&str, usize> = HashMap::new();
@@ -391,13 +431,15 @@ pub fn source_nodes(
 }
 
 /// Maps an executed node name to its source node: the longest source name that equals it or
-/// is followed in it by a `.` (tract names the nodes it derives `SOURCE.suffix`).
+/// is followed in it by a `.` or a `-` (tract names most nodes it derives `SOURCE.suffix`, and
+/// a few `SOURCE-suffix`: the reciprocal of a Div by a computed tensor, `/Div-recip`; a
+/// reduction's `-dispose-dims-AXIS`; GatherND's `-slice-axis-AXIS`, `-add_axis`).
 pub fn source_for(exec_name: &str, by_name: &HashMap<&str, usize>) -> Option<usize> {
     if let Some(&ix) = by_name.get(exec_name) {
         return Some(ix);
     }
     exec_name
-        .rmatch_indices('.')
+        .rmatch_indices(['.', '-'])
         .find_map(|(at, _)| by_name.get(&exec_name[..at]).copied())
 }
 
@@ -500,7 +542,43 @@ pub fn load(
         let model = info.source.clone();
         move |cause: anyhow::Error| ModelError::Tract { model, what, cause }
     };
-    let model = typed(inf, optimize).map_err(tract("optimizing"))?;
+    // A failure of tract's rewrites (LeViT's subsample: "Pulling Downsample over Reshape:
+    // Invalid axis") leaves the lower levels working: retry there and say so.
+    let mut level = optimize;
+    let mut failures: Vec<String> = Vec::new();
+    let mut last_cause = String::new();
+    let model = loop {
+        let Some(next) = level.lower() else {
+            break typed(inf, level).map_err(tract("optimizing"))?;
+        };
+        match typed(inf.clone(), level) {
+            Ok(m) => break m,
+            Err(e) => {
+                let cause = format!("{e:#}")
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let said = if cause == last_cause {
+                    "the same error".to_string()
+                } else {
+                    cause.clone()
+                };
+                failures.push(format!("at --optimize {} ({said})", level.as_str()));
+                last_cause = cause;
+                level = next;
+            }
+        }
+    };
+    let fallback = (!failures.is_empty()).then(|| {
+        format!(
+            "tract failed to optimize it {}; ran it at --optimize {} instead (pass --optimize {} \
+             to skip the retries)",
+            failures.join(", then "),
+            level.as_str(),
+            level.as_str()
+        )
+    });
     let inputs = model
         .input_outlets()
         .map_err(tract("inputs"))?
@@ -518,8 +596,32 @@ pub fn load(
     let exec = crate::cost::exec_nodes(&plan, &info.sources, &by_name).map_err(tract("costing"))?;
     Ok(LoadedModel {
         info,
+        optimize: level,
+        fallback,
         exec,
         plan,
         inputs,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_names_map_to_the_longest_source_before_a_dot_or_a_dash() {
+        let names = ["/Div", "conv", "conv-1", "12-Conv"];
+        let by_name: HashMap<&str, usize> =
+            names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+        let of = |n| source_for(n, &by_name);
+        assert_eq!(of("/Div"), Some(0));
+        assert_eq!(of("/Div-recip"), Some(0));
+        assert_eq!(of("/Div-recip.1"), Some(0));
+        assert_eq!(of("conv.pack_a"), Some(1));
+        assert_eq!(of("conv-1.pack_a"), Some(2));
+        assert_eq!(of("conv-2.pack_a"), Some(1));
+        assert_eq!(of("12-Conv.lazyIm2col"), Some(3));
+        assert_eq!(of("/Divide"), None);
+        assert_eq!(of("other-recip"), None);
+    }
 }

@@ -294,6 +294,7 @@ impl Builder<'_> {
             source_op: src.map(|s| s.1.to_string()),
             category: category.into(),
             source_category: src.map(|s| s.2.to_string()),
+            fused_sources: vec![],
             input_shapes: vec![],
             output_shapes: vec![],
             order,

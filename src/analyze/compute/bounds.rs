@@ -497,6 +497,7 @@ mod tests {
             source_op: None,
             category: category.into(),
             source_category: None,
+            fused_sources: vec![],
             input_shapes: vec![],
             output_shapes: vec![],
             order: 0,

@@ -245,6 +245,12 @@ pub struct ModelMetrics {
     pub hidden_executed_ns: u64,
     /// Time in ops whose source node has 0 MACs, plus unattributed ops.
     pub hidden_source_ns: u64,
+    /// Ops that also do the work of a BatchNormalization fused into them (`fused_sources`
+    /// naming a batchnorm node: tract's `OptBinChain(Mul+Add+Max)` named after a ReLU), which
+    /// the executed view counts under the op's own category.
+    pub fused_batchnorm: Agg,
+    /// The BatchNormalization nodes those ops do.
+    pub fused_batchnorm_nodes: usize,
 }
 
 impl ModelMetrics {
@@ -279,6 +285,19 @@ impl ModelMetrics {
                 .copied();
             if src_macs.unwrap_or(0) == 0 {
                 m.hidden_source_ns += op.wall_ns.median;
+            }
+            let bns = op
+                .fused_sources
+                .iter()
+                .filter(|s| {
+                    node_by_name
+                        .get(s.as_str())
+                        .is_none_or(|n| n.category == "batchnorm")
+                })
+                .count();
+            if bns > 0 {
+                m.fused_batchnorm.add(op);
+                m.fused_batchnorm_nodes += bns;
             }
         }
         m
@@ -368,6 +387,7 @@ pub(crate) mod tests {
             source_op: None,
             category: category.into(),
             source_category: src.map(|s| s.1.to_string()),
+            fused_sources: vec![],
             input_shapes: vec![],
             output_shapes: vec![],
             order: 0,

@@ -36,6 +36,12 @@ one after the other, so drift of the machine cancels out of it. \
 \"above roofs\" is the share of op time above the ops' bounds (section 3). Temperature drift is \
 since the start of the run.";
 
+const FUSED_BN: &str = "BatchNorm inside other ops: a BatchNormalization that does not follow \
+a conv (after a Concat, as in DenseNet) is not folded into weights; tract fuses its scale and \
+shift into the elementwise chain of the op after it (`OptBinChain(Mul+Add+Max)` named after the \
+ReLU), which the executed view counts under that op's category (activation). Those ops do the \
+BN and the activation in one pass over the tensor, so their time cannot be split by measurement: \
+it is listed here whole, as the most the batchnorm share above can miss.";
 const SHARES: &str = "Share of per-op time per category; each row sums to 100%. \"hidden\" = \
 time in ops with zero MACs: in the executed view, tract ops with no MACs (im2col, copies, \
 element-wise); in the source view, ONNX nodes with no MACs plus ops attributed to no node. The \
@@ -169,6 +175,10 @@ pub fn report(a: &Analysis, data: &Dataset, svgs: &[String], traces: &[String]) 
     doc.para(SHARES);
     doc.heading(3, "Executed view (tract ops)");
     doc.table(sections::shares_table(a, data, View::Executed));
+    if let Some(t) = sections::fused_batchnorm_table(a, data) {
+        doc.para(FUSED_BN);
+        doc.table(t);
+    }
     chart(&mut doc, "shares_executed.svg");
     doc.heading(3, "Source view (ONNX ops)");
     doc.table(sections::shares_table(a, data, View::Source));

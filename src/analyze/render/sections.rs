@@ -165,6 +165,37 @@ pub fn shares_table(a: &Analysis, data: &Dataset, view: View) -> Table {
     t
 }
 
+/// The models whose executed view counts BatchNorm time under another category: per model,
+/// the BN nodes tract fused into the next op's chain, those ops, their time and share. `None`
+/// when no model has any.
+pub fn fused_batchnorm_table(a: &Analysis, data: &Dataset) -> Option<Table> {
+    let mut t = Table::new(&[
+        "device",
+        "model",
+        "BN nodes fused",
+        "ops holding them",
+        "their ms",
+        "share of op time",
+    ]);
+    let mut any = false;
+    for (run, m) in data.runs.iter().zip(&a.metrics) {
+        let f = &m.fused_batchnorm;
+        if f.ops == 0 {
+            continue;
+        }
+        any = true;
+        t.row(vec![
+            data.device_label(run).to_string(),
+            run.model.model.clone(),
+            m.fused_batchnorm_nodes.to_string(),
+            f.ops.to_string(),
+            ms(f.wall_ns as f64),
+            pct(fraction(f.wall_ns, m.total.wall_ns)),
+        ]);
+    }
+    any.then_some(t)
+}
+
 pub fn shares_csv(a: &Analysis, data: &Dataset) -> Table {
     let mut t = Table::new(&[
         "device", "model", "view", "category", "ops", "time_ns", "share",
