@@ -34,7 +34,10 @@ time over its round's clean run, with a 95% interval [low-high] for that median 
 statistics, no assumption on the distribution); interleaved runs (the default) pair runs made \
 one after the other, so drift of the machine cancels out of it. \
 \"above roofs\" is the share of op time above the ops' bounds (section 3). Temperature drift is \
-since the start of the run.";
+since the start of the run. \"thop MACs\" applies thop 0.1.1's rules to the ONNX nodes: on a \
+BN-folded export it is below thop.profile of the PyTorch module (0.91-0.99 measured) because the \
+BatchNormalization nodes are gone, and above it where thop has no rule for a module (functional \
+pooling, LayerNorm/BatchNorm/Linear subclasses such as timm's); see docs/thop.md.";
 
 const FUSED_BN: &str = "BatchNorm inside other ops: a BatchNormalization that does not follow \
 a conv (after a Concat, as in DenseNet) is not folded into weights; tract fuses its scale and \
