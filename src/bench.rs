@@ -359,12 +359,7 @@ fn bench_one(
         latency: &latency_ns,
         clean_ns: &clean_in_order,
         profiled_over_clean: paired.as_ref().map(|p| p.profiled_over_clean.median),
-        // fake counters count no time
-        cpu_share: (!opts.fake_counters)
-            .then_some(&m.run_totals)
-            .and_then(|t| t.get("task-clock").copied().flatten())
-            .zip(Some(stats::percentile(&m.profiled_ns, 50.0)).filter(|&p| p > 0))
-            .map(|(task_ns, wall_ns)| task_ns as f64 / wall_ns as f64),
+        cpu_share: cpu_share(&m, opts.fake_counters),
         cpufreq: &cpufreq_start,
         cpu: opts.cpu,
         thermal_start: &thermal_start,
@@ -410,6 +405,18 @@ fn bench_one(
     outcome.ops.extend(m.ops);
     outcome.models.push(record);
     Ok(Ok(()))
+}
+
+/// Median task-clock of a per-op run over its median end-to-end time (`profiled_ns` sorted):
+/// the share of the runs the process was on the CPU; `None` without task-clock, or with fake
+/// counters (they count no time).
+fn cpu_share(m: &runner::Measurement, fake: bool) -> Option<f64> {
+    if fake {
+        return None;
+    }
+    let task_ns = m.run_totals.get("task-clock").copied().flatten()?;
+    let wall_ns = stats::percentile(&m.profiled_ns, 50.0);
+    (wall_ns > 0).then(|| task_ns as f64 / wall_ns as f64)
 }
 
 /// Node records of a model's source graph.
