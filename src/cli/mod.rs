@@ -48,6 +48,13 @@ pub enum Command {
     /// Measure this machine's own limits (matmul peak, bandwidth per memory level, dispatch
     /// floor, counter-read cost): what `bench` puts in its header's `machine`.
     Probe(ProbeArgs),
+    /// Print the JSON lines (the records) of a LAVA job log (the server's log.yaml, lava-run's
+    /// logs.yaml or stderr) on stdout, as the card wrote them; unreadable entries on stderr.
+    LavaRecords {
+        /// The LAVA job log.
+        #[arg(value_name = "LOG")]
+        log: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
