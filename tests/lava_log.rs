@@ -113,7 +113,11 @@ fn lava_logs(card: &str) -> (String, String) {
         partial: String::new(),
         entries: vec![
             entry(0, "info", "lava-dispatcher, installed at version: 2026.01"),
-            entry(1, "debug", "start: 2.1 qemu-boot (timeout 00:10:00) [common]"),
+            entry(
+                1,
+                "debug",
+                "start: 2.1 qemu-boot (timeout 00:10:00) [common]",
+            ),
         ],
     };
     let bytes = serial.as_bytes();
@@ -169,7 +173,10 @@ fn analyze(log: &Path, dir: &Path) -> String {
 fn records_come_back_byte_for_byte_and_analyze_agrees() {
     let card = std::fs::read_to_string(GOLDEN).unwrap();
     let (server, stderr) = lava_logs(&card);
-    assert!(server.contains("\\\"type\\\":\\\"header\\\""), "quotes escaped");
+    assert!(
+        server.contains("\\\"type\\\":\\\"header\\\""),
+        "quotes escaped"
+    );
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in [("log.yaml", &server), ("lava-run.stderr", &stderr)] {
         let log = dir.path().join(name);
@@ -186,7 +193,10 @@ fn records_come_back_byte_for_byte_and_analyze_agrees() {
         for csv in ["counters.csv", "models.csv"] {
             let x = std::fs::read(a.join(csv)).unwrap();
             let y = std::fs::read(b.join(csv)).unwrap();
-            assert!(x == y, "{name}: {csv} differs between the JSON lines and the LAVA log");
+            assert!(
+                x == y,
+                "{name}: {csv} differs between the JSON lines and the LAVA log"
+            );
         }
     }
 }
@@ -234,6 +244,17 @@ fn damaged_lava_logs_keep_what_can_be_read() {
     let out = String::from_utf8(out).unwrap();
     assert_eq!(out.lines().count(), card.lines().count() - 3);
     assert!(out.lines().all(|l| card.lines().any(|c| c == l)));
+
+    // The block style other log backends serve: said, not misread.
+    let log = dir.path().join("block.yaml");
+    std::fs::write(
+        &log,
+        "- dt: '2026-12-02T14:00:00'\n  lvl: target\n  msg: '{}'\n",
+    )
+    .unwrap();
+    let (_, err, code) = records(&log);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("block style"), "{err}");
 
     // Not a LAVA log: a clear error, and analyze still reads JSON lines as before.
     let (_, err, code) = records(Path::new(GOLDEN));

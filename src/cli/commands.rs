@@ -46,6 +46,9 @@ fn lava_records_cmd(log: &std::path::Path) -> Result<i32> {
     use crate::analyze::load::{lava, read_file};
     use std::io::Write;
     let bytes = read_file(log)?;
+    if lava::is_block_style_lava_log(&bytes) {
+        anyhow::bail!("{}: {}", log.display(), lava::BLOCK_STYLE_HINT);
+    }
     if !lava::is_lava_log(&bytes) {
         anyhow::bail!(
             "{}: not a LAVA job log (its first line is not `- {{\"dt\": ..., \"lvl\": ...}}`); \
@@ -71,7 +74,11 @@ fn lava_records_cmd(log: &std::path::Path) -> Result<i32> {
             lava::TOO_LONG_MARK
         );
     }
-    Ok(if x.issues.is_empty() && x.too_long.is_empty() { 0 } else { 2 })
+    Ok(if x.issues.is_empty() && x.too_long.is_empty() {
+        0
+    } else {
+        2
+    })
 }
 
 fn bench_cmd(args: BenchArgs) -> Result<i32> {

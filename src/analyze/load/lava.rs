@@ -88,9 +88,28 @@ pub fn is_lava_log(bytes: &[u8]) -> bool {
         .find(|l| !l.is_empty());
     first.is_some_and(|l| {
         let l = l.strip_prefix(b"- ").unwrap_or(l);
-        l.starts_with(b"{\"dt\": ") && parse_entry(l).is_ok()
+        l.starts_with(b"{\"dt\": ") && std::str::from_utf8(l).is_ok() && parse_entry(l).is_ok()
     })
 }
+
+/// Whether the bytes look like a LAVA log in YAML block style (`- dt: ...` then `  lvl: ...`
+/// lines): what the server serves from its MongoDB, Elasticsearch or Firestore log backends,
+/// which re-dump the entries. Not read: only the one-entry-per-line form is.
+pub fn is_block_style_lava_log(bytes: &[u8]) -> bool {
+    let mut lines = bytes
+        .split(|&b| b == b'\n')
+        .map(|l| l.trim_ascii_end())
+        .filter(|l| !l.is_empty());
+    matches!(
+        (lines.next(), lines.next()),
+        (Some(a), Some(b)) if a.starts_with(b"- dt: ") && b.starts_with(b"  lvl: ")
+    )
+}
+
+/// What to say about a block-style LAVA log.
+pub const BLOCK_STYLE_HINT: &str = "a LAVA job log in YAML block style (`- dt:` / `  lvl:` \
+    lines, as served from a MongoDB, Elasticsearch or Firestore log backend) is not read; use \
+    the one-entry-per-line log (the filesystem backend's output.yaml, or lava-run's logs.yaml)";
 
 /// Reads every line; never fails as a whole (a bad line is an issue, the rest is used).
 pub fn extract(bytes: &[u8]) -> LavaExtract {
@@ -365,7 +384,10 @@ mod tests {
         assert_eq!(x.other, 2);
         assert_eq!(
             x.target,
-            vec![(2, "{\"a\":\"\\u00e9 \u{e9}\u{2028}\u{1F600}\t\"}".to_string())]
+            vec![(
+                2,
+                "{\"a\":\"\\u00e9 \u{e9}\u{2028}\u{1F600}\t\"}".to_string()
+            )]
         );
     }
 

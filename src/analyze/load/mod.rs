@@ -107,6 +107,12 @@ pub fn load_logs(paths: &[PathBuf]) -> Result<Dataset, AnalyzeError> {
         let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
         if lava::is_lava_log(bytes) {
             read_lava(path, bytes, &mut data, &mut runs);
+        } else if lava::is_block_style_lava_log(bytes) {
+            data.notes.push(SkipNote {
+                file: path.to_path_buf(),
+                line: 0,
+                reason: format!("{}; ignored", lava::BLOCK_STYLE_HINT),
+            });
         } else {
             FileReader::new(path, &mut data, &mut runs).read(bytes);
         }
