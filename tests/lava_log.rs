@@ -1,6 +1,6 @@
 //! LAVA job logs (issue 14 item 2): the golden QEMU log's JSON lines, sent over a "serial
 //! line" with kernel console lines between them, written the way LAVA writes a job log
-//! (docs/analysis.md "LAVA job logs" says what was read in LAVA's source), come back out of
+//! (docs/analysis.md "What LAVA writes" says what was read in LAVA's source), come back out of
 //! `hiddencost lava-records` byte for byte, and `hiddencost analyze` on the LAVA log writes the
 //! same counters.csv and models.csv as on the JSON lines.
 

@@ -146,7 +146,8 @@ pub struct StudyArgs {
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
-    /// JSON-lines logs written by `hiddencost bench` (several models, devices, runs).
+    /// JSON-lines logs written by `hiddencost bench` (several models, devices, runs), serial
+    /// captures, or LAVA job logs (log.yaml).
     #[arg(required = true, value_name = "LOG")]
     pub logs: Vec<PathBuf>,
     /// Directory for report.md, CSV tables, SVG plots, fit.json and traces.

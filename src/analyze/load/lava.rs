@@ -1,7 +1,7 @@
 //! LAVA job logs as analysis input: the serial lines of the device (`lvl: target`) out of a
 //! job's log, so that `hiddencost analyze job.yaml` reads the card's records through LAVA.
 //!
-//! What LAVA writes (read in LAVA's source, Linaro/lava; docs/analysis.md "LAVA job logs"):
+//! What LAVA writes (read in LAVA's source, Linaro/lava; docs/analysis.md "What LAVA writes"):
 //! one entry per line, a YAML flow mapping with every key and scalar double-quoted
 //! (`{"dt": "...", "lvl": "target", "msg": "..."}`), prefixed `- ` in the server's
 //! `output.yaml` (what it serves as the job log) and in lava-run's `logs.yaml`, unprefixed on
