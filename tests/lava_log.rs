@@ -261,3 +261,41 @@ fn damaged_lava_logs_keep_what_can_be_read() {
     assert_eq!(code, Some(1));
     assert!(err.contains("not a LAVA job log"), "{err}");
 }
+
+/// The same with PyYAML's own dumpers (libyaml's and the pure-Python one), run by
+/// tests/lava_log.py with the parameters of LAVA's `dump()`: skipped where python3 has no
+/// PyYAML.
+#[test]
+fn records_come_back_from_pyyaml_dumped_logs() {
+    let has_yaml = std::process::Command::new("python3")
+        .args(["-c", "import yaml"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_yaml {
+        eprintln!("skipped: python3 with PyYAML not found");
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/lava_log.py");
+    let dir = tempfile::tempdir().unwrap();
+    for dumper in ["libyaml", "pure"] {
+        let log = dir.path().join(format!("{dumper}.yaml"));
+        let expected = dir.path().join(format!("{dumper}.jsonl"));
+        let status = std::process::Command::new("python3")
+            .arg(script)
+            .arg(GOLDEN)
+            .arg(&log)
+            .arg(&expected)
+            .args((dumper == "pure").then_some("pure"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let (out, err, code) = records(&log);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains("lost in LAVA") && err.lines().count() == 1,
+            "{err}"
+        );
+        let expected = std::fs::read(&expected).unwrap();
+        assert!(out == expected, "{dumper}: extracted records differ");
+    }
+}
