@@ -51,7 +51,7 @@ fn lava_records_cmd(log: &std::path::Path) -> Result<i32> {
     }
     if !lava::is_lava_log(&bytes) {
         anyhow::bail!(
-            "{}: not a LAVA job log (its first line is not `- {{\"dt\": ..., \"lvl\": ...}}`); \
+            "{}: not a LAVA job log (none of its first lines is an entry `- {{\"dt\": ..., \"lvl\": ...}}`); \
              a JSON-lines log needs no extraction",
             log.display()
         );

@@ -79,17 +79,22 @@ impl LavaExtract {
     }
 }
 
-/// Whether the bytes look like a LAVA log: the first non-blank line is an entry with `dt` and
-/// `lvl` (a hiddencost JSON line starts with `{"type"`, never `{"dt"`).
+/// Non-blank lines [`is_lava_log`] looks at for a first entry (lava-run's stderr may start
+/// with a warning of Python's).
+const DETECT_LINES: usize = 64;
+
+/// Whether the bytes look like a LAVA log: one of the first non-blank lines is an entry
+/// starting with `dt` (a hiddencost JSON line starts with `{"type"`, never `{"dt"`).
 pub fn is_lava_log(bytes: &[u8]) -> bool {
-    let first = bytes
+    bytes
         .split(|&b| b == b'\n')
         .map(|l| l.trim_ascii())
-        .find(|l| !l.is_empty());
-    first.is_some_and(|l| {
-        let l = l.strip_prefix(b"- ").unwrap_or(l);
-        l.starts_with(b"{\"dt\": ") && std::str::from_utf8(l).is_ok() && parse_entry(l).is_ok()
-    })
+        .filter(|l| !l.is_empty())
+        .take(DETECT_LINES)
+        .any(|l| {
+            let l = l.strip_prefix(b"- ").unwrap_or(l);
+            l.starts_with(b"{\"dt\": ") && std::str::from_utf8(l).is_ok() && parse_entry(l).is_ok()
+        })
 }
 
 /// Whether the bytes look like a LAVA log in YAML block style (`- dt: ...` then `  lvl: ...`
@@ -411,5 +416,45 @@ mod tests {
         }
         let x = extract(&vec![b'{'; MAX_ENTRY + 1]);
         assert_eq!(x.issues[0].error, LavaError::TooLong);
+    }
+
+    #[test]
+    fn every_cut_and_random_damage_is_read_without_panic() {
+        let entry = concat!(
+            r#"- {"dt": "2026", "lvl": "target", "msg": "{\"a\": \xE9\u00E9\U0001F600 \t\\\"}"}"#,
+            "\n",
+            r#"- {"dt": "x", "lvl": "results", "msg": {"case": "c", "extra": [! "1", !!int "2"]}}"#,
+            "\n",
+        );
+        let full = extract(entry.as_bytes());
+        assert_eq!(
+            (full.target.len(), full.other, full.issues.len()),
+            (1, 1, 0)
+        );
+        for cut in 0..entry.len() {
+            let x = extract(&entry.as_bytes()[..cut]);
+            assert!(x.target.len() + x.other + x.issues.len() <= 2);
+        }
+        let mut seed = 0x9e37_79b9_u32;
+        for _ in 0..5000 {
+            let mut bytes = entry.as_bytes().to_vec();
+            for _ in 0..3 {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let at = (seed >> 8) as usize % bytes.len();
+                bytes[at] = (seed >> 24) as u8;
+            }
+            let x = extract(&bytes);
+            assert!(x.target.len() + x.other + x.issues.len() <= 4);
+            let _ = is_lava_log(&bytes);
+        }
+    }
+
+    #[test]
+    fn detection_skips_a_leading_non_entry_line() {
+        let log = b"Warning: something\n{\"dt\": \"x\", \"lvl\": \"info\", \"msg\": \"a\"}\n";
+        assert!(is_lava_log(log));
+        assert!(!is_lava_log(b"{\"type\":\"header\"}\n"));
+        let x = extract(log);
+        assert_eq!((x.other, x.issues.len()), (1, 1));
     }
 }
