@@ -150,8 +150,31 @@ fn read_lava(path: &Path, bytes: &[u8], data: &mut Dataset, runs: &mut RunIndex)
             ),
         });
     }
+    // The device's other serial lines (kernel, shell) never start with `{`: counted, not read,
+    // so that analyze reads exactly what `hiddencost lava-records` prints.
+    let console: Vec<usize> = x
+        .target
+        .iter()
+        .filter(|(_, s)| !s.starts_with('{'))
+        .map(|(n, _)| *n)
+        .collect();
+    if let Some(&first) = console.first() {
+        data.notes.push(SkipNote {
+            file: file.clone(),
+            line: first,
+            reason: format!(
+                "{} serial line(s) of the device that are not records (kernel or shell \
+                 messages) ignored, the first here",
+                console.len()
+            ),
+        });
+    }
     let count = bytes.split(|&b| b == b'\n').count();
-    let lines = x.target.iter().map(|(n, s)| (*n, s.as_bytes(), false));
+    let lines = x
+        .target
+        .iter()
+        .filter(|(_, s)| s.starts_with('{'))
+        .map(|(n, s)| (*n, s.as_bytes(), false));
     FileReader::new(path, data, runs).read_lines(lines, count, bytes.is_empty());
 }
 
