@@ -36,7 +36,49 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Predict(args) => predict_cmd(args),
         Command::Study(args) => study_cmd(args, cli.quiet),
         Command::Probe(args) => probe_cmd(args),
+        Command::LavaRecords { log } => lava_records_cmd(&log),
     }
+}
+
+/// The records of a LAVA job log on stdout; exit 2 when some entries could not be read (the
+/// readable ones are printed all the same).
+fn lava_records_cmd(log: &std::path::Path) -> Result<i32> {
+    use crate::analyze::load::{lava, read_file};
+    use std::io::Write;
+    let bytes = read_file(log)?;
+    if lava::is_block_style_lava_log(&bytes) {
+        anyhow::bail!("{}: {}", log.display(), lava::BLOCK_STYLE_HINT);
+    }
+    if !lava::is_lava_log(&bytes) {
+        anyhow::bail!(
+            "{}: not a LAVA job log (none of its first lines is an entry `- {{\"dt\": ..., \"lvl\": ...}}`); \
+             a JSON-lines log needs no extraction",
+            log.display()
+        );
+    }
+    let x = lava::extract(&bytes);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for record in x.records() {
+        out.write_all(record.as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    for issue in &x.issues {
+        eprintln!("{}:{}: {}; skipped", log.display(), issue.line, issue.error);
+    }
+    for line in &x.too_long {
+        eprintln!(
+            "{}:{line}: LAVA replaced this serial line by `{}` (entry of 100,000 characters or \
+             more): lost in LAVA",
+            log.display(),
+            lava::TOO_LONG_MARK
+        );
+    }
+    Ok(if x.issues.is_empty() && x.too_long.is_empty() {
+        0
+    } else {
+        2
+    })
 }
 
 fn bench_cmd(args: BenchArgs) -> Result<i32> {

@@ -48,6 +48,13 @@ pub enum Command {
     /// Measure this machine's own limits (matmul peak, bandwidth per memory level, dispatch
     /// floor, counter-read cost): what `bench` puts in its header's `machine`.
     Probe(ProbeArgs),
+    /// Print the JSON lines (the records) of a LAVA job log (the server's log.yaml, lava-run's
+    /// logs.yaml or stderr) on stdout, as the card wrote them; unreadable entries on stderr.
+    LavaRecords {
+        /// The LAVA job log.
+        #[arg(value_name = "LOG")]
+        log: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -139,7 +146,8 @@ pub struct StudyArgs {
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
-    /// JSON-lines logs written by `hiddencost bench` (several models, devices, runs).
+    /// JSON-lines logs written by `hiddencost bench` (several models, devices, runs), serial
+    /// captures, or LAVA job logs (log.yaml).
     #[arg(required = true, value_name = "LOG")]
     pub logs: Vec<PathBuf>,
     /// Directory for report.md, CSV tables, SVG plots, fit.json and traces.

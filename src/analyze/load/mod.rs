@@ -11,6 +11,7 @@
 pub mod accuracy;
 pub mod device;
 pub mod file;
+pub mod lava;
 pub mod note;
 mod plausible;
 
@@ -104,7 +105,17 @@ pub fn load_logs(paths: &[PathBuf]) -> Result<Dataset, AnalyzeError> {
         let bytes = read_file(path)?;
         // A UTF-8 byte-order mark (an editor's) is not part of the first record.
         let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-        FileReader::new(path, &mut data, &mut runs).read(bytes);
+        if lava::is_lava_log(bytes) {
+            read_lava(path, bytes, &mut data, &mut runs);
+        } else if lava::is_block_style_lava_log(bytes) {
+            data.notes.push(SkipNote {
+                file: path.to_path_buf(),
+                line: 0,
+                reason: format!("{}; ignored", lava::BLOCK_STYLE_HINT),
+            });
+        } else {
+            FileReader::new(path, &mut data, &mut runs).read(bytes);
+        }
     }
     if !runs.replaced.is_empty() {
         let mut ix = 0;
@@ -114,6 +125,57 @@ pub fn load_logs(paths: &[PathBuf]) -> Result<Dataset, AnalyzeError> {
         });
     }
     Ok(data)
+}
+
+/// A LAVA job log: the device's serial lines (`lvl: target`) are read as a serial capture,
+/// with the LAVA log's own line numbers in the notes; unreadable entries are noted.
+fn read_lava(path: &Path, bytes: &[u8], data: &mut Dataset, runs: &mut RunIndex) {
+    let x = lava::extract(bytes);
+    let file = path.to_path_buf();
+    for issue in &x.issues {
+        data.notes.push(SkipNote {
+            file: file.clone(),
+            line: issue.line,
+            reason: format!("LAVA log entry unreadable ({}); ignored", issue.error),
+        });
+    }
+    for &line in &x.too_long {
+        data.notes.push(SkipNote {
+            file: file.clone(),
+            line,
+            reason: format!(
+                "LAVA replaced this serial line by `{}` (its entry was 100,000 characters or \
+                 more): the record is lost in LAVA",
+                lava::TOO_LONG_MARK
+            ),
+        });
+    }
+    // The device's other serial lines (kernel, shell) never start with `{`: counted, not read,
+    // so that analyze reads exactly what `hiddencost lava-records` prints.
+    let console: Vec<usize> = x
+        .target
+        .iter()
+        .filter(|(_, s)| !s.starts_with('{'))
+        .map(|(n, _)| *n)
+        .collect();
+    if let Some(&first) = console.first() {
+        data.notes.push(SkipNote {
+            file: file.clone(),
+            line: first,
+            reason: format!(
+                "{} serial line(s) of the device that are not records (kernel or shell \
+                 messages) ignored, the first here",
+                console.len()
+            ),
+        });
+    }
+    let count = bytes.split(|&b| b == b'\n').count();
+    let lines = x
+        .target
+        .iter()
+        .filter(|(_, s)| s.starts_with('{'))
+        .map(|(n, s)| (*n, s.as_bytes(), false));
+    FileReader::new(path, data, runs).read_lines(lines, count, bytes.is_empty());
 }
 
 /// Where each (device, model) run is in `Dataset::runs`, and the runs a later measurement of
@@ -181,13 +243,27 @@ impl<'a> FileReader<'a> {
         });
     }
 
-    fn read(mut self, bytes: &[u8]) {
+    fn read(self, bytes: &[u8]) {
         let ends_with_newline = bytes.last() == Some(&b'\n');
         let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
         let count = lines.len();
-        for (ix, raw) in lines.into_iter().enumerate() {
+        let numbered = lines.into_iter().enumerate().map(|(ix, raw)| {
             let is_last = ix + 1 == count || (ix + 2 == count && ends_with_newline);
-            self.line(ix + 1, raw, is_last && !ends_with_newline);
+            (ix + 1, raw, is_last && !ends_with_newline)
+        });
+        self.read_lines(numbered, count, bytes.is_empty());
+    }
+
+    /// Reads (line number, bytes, unterminated last line) in order; `count` is the file's last
+    /// line number.
+    fn read_lines<'b>(
+        mut self,
+        lines: impl Iterator<Item = (usize, &'b [u8], bool)>,
+        count: usize,
+        empty: bool,
+    ) {
+        for (number, raw, unterminated) in lines {
+            self.line(number, raw, unterminated);
         }
         self.finish_run(count);
         if let (n @ 1.., first) = self.console_lines {
@@ -196,7 +272,7 @@ impl<'a> FileReader<'a> {
                 format!("{n} console line(s) (text, not records: kernel messages on the serial line?) ignored, the first here"),
             );
         }
-        if self.data.runs.is_empty() && self.data.notes.is_empty() && bytes.is_empty() {
+        if self.data.runs.is_empty() && self.data.notes.is_empty() && empty {
             self.note(0, "empty file");
         }
     }
