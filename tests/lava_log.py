@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write a LAVA-style job log with PyYAML itself (tests/lava_log.rs runs it when PyYAML is there).
+"""Write a LAVA-style job log with PyYAML itself (run by tests/lava_log.rs).
 
 usage: lava_log.py JSONL LOG EXPECTED [pure]
 

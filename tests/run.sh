@@ -21,12 +21,12 @@ python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
 bash tools/need-packages.sh "${packages[@]}"
 echo "all there: ${packages[*]} qemu-system-arm $(qemu-system-aarch64 --version | awk '/version/ {print $4; exit}')"
 
-step "Python tools (fixtures, schema validation, the zoo's outside-world check, Yocto layer lint and kas, the report's browser check), in target/test-venv"
+step "Python tools (fixtures, schema validation, the zoo's outside-world check, Yocto layer lint and kas, the report's browser check, LAVA-style logs), in target/test-venv"
 # A virtual environment of the tests' own, made by the python3 on PATH: Debian's own Python
 # refuses pip installs outside one (PEP 668, "externally-managed-environment").
 venv=target/test-venv
 tools="onnx==1.23.2 numpy==2.4.6 jsonschema==4.25.1 onnxruntime==1.31.1 oelint-adv==9.11.2 \
-kas==4.8.1 playwright==1.65.2 pillow==12.0.0"
+kas==4.8.1 playwright==1.65.2 pillow==12.0.0 pyyaml==6.0.3"
 if [ "$(cat "$venv/tools.txt" 2>/dev/null)" != "$(python3 --version) $tools" ]; then
     rm -rf "$venv"
     python3 -m venv "$venv"
