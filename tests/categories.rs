@@ -42,20 +42,7 @@ fn exported_activation_and_pool_patterns_get_their_category() {
 #[test]
 fn executed_ops_take_the_category_of_their_pattern() {
     for level in ["full", "declutter", "none"] {
-        let out = hiddencost()
-            .args(["bench", &model("activations.onnx"), "--optimize", level])
-            .args([
-                "--runs",
-                "1",
-                "--warmup",
-                "0",
-                "--fake-counters",
-                "--out",
-                "-",
-            ])
-            .output()
-            .unwrap();
-        let recs = succeeded(&out);
+        let recs = bench_once(&[&model("activations.onnx"), "--optimize", level]);
         let ops = of_type(&recs, "op");
         let of = |op: &str| -> Vec<&str> {
             ops.iter()

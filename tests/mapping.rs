@@ -7,20 +7,7 @@ use common::*;
 use serde_json::Value;
 
 fn ops(fixture: &str, level: &str) -> Vec<Value> {
-    let out = hiddencost()
-        .args(["bench", &model(fixture), "--optimize", level])
-        .args([
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-            "--fake-counters",
-            "--out",
-            "-",
-        ])
-        .output()
-        .unwrap();
-    let recs = succeeded(&out);
+    let recs = bench_once(&[&model(fixture), "--optimize", level]);
     of_type(&recs, "op").into_iter().cloned().collect()
 }
 

@@ -43,20 +43,7 @@ fn load_falls_back_to_the_next_level_that_works() {
 
 #[test]
 fn the_model_record_says_the_level_used_and_warns() {
-    let out = hiddencost()
-        .args(["bench", &model("subsample.onnx"), &model("tiny_cnn.onnx")])
-        .args([
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-            "--fake-counters",
-            "--out",
-            "-",
-        ])
-        .output()
-        .unwrap();
-    let recs = succeeded(&out);
+    let recs = bench_once(&[&model("subsample.onnx"), &model("tiny_cnn.onnx")]);
     let models = of_type(&recs, "model");
     assert_eq!(models[0]["model"], "subsample");
     assert_eq!(models[0]["optimize"], "none");

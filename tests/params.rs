@@ -36,20 +36,7 @@ fn exported_parameters_count_wherever_they_are_consumed() {
 #[test]
 fn the_model_record_counts_them_at_every_optimize_level() {
     for level in ["full", "declutter", "none"] {
-        let out = hiddencost()
-            .args(["bench", &model("exported.onnx"), "--optimize", level])
-            .args([
-                "--runs",
-                "1",
-                "--warmup",
-                "0",
-                "--fake-counters",
-                "--out",
-                "-",
-            ])
-            .output()
-            .unwrap();
-        let recs = succeeded(&out);
+        let recs = bench_once(&[&model("exported.onnx"), "--optimize", level]);
         assert_eq!(of_type(&recs, "model")[0]["params"], 272, "{level}");
     }
 }

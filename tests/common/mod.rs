@@ -83,6 +83,26 @@ pub fn succeeded(out: &std::process::Output) -> Vec<Value> {
     records(&String::from_utf8_lossy(&out.stdout))
 }
 
+/// `hiddencost bench ARGS` with one timed run, no warm-up and fake counters, records on
+/// stdout: the records of a run that must succeed.
+pub fn bench_once(args: &[&str]) -> Vec<Value> {
+    let out = hiddencost()
+        .arg("bench")
+        .args(args)
+        .args([
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--fake-counters",
+            "--out",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    succeeded(&out)
+}
+
 /// Parses every line of `text` as JSON; panics (test failure) on a bad line.
 pub fn records(text: &str) -> Vec<Value> {
     text.lines()
