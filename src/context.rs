@@ -19,7 +19,7 @@ fn read_num<T: std::str::FromStr>(path: impl AsRef<Path>) -> Option<T> {
 }
 
 /// First value of `key` in /proc/cpuinfo-style text.
-fn cpuinfo_field(text: &str, key: &str) -> Option<String> {
+pub(crate) fn cpuinfo_field(text: &str, key: &str) -> Option<String> {
     text.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
         (k.trim() == key).then(|| v.trim().to_string())

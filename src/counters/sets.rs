@@ -28,12 +28,8 @@ impl Cpu {
 
     /// A CPU from /proc/cpuinfo's text (its first processor's fields).
     pub fn from_cpuinfo(arch: &str, cpuinfo: &str) -> Cpu {
-        let field = |key: &str| {
-            cpuinfo.lines().find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                (k.trim() == key).then(|| v.trim().to_ascii_lowercase())
-            })
-        };
+        let field =
+            |key: &str| crate::context::cpuinfo_field(cpuinfo, key).map(|v| v.to_ascii_lowercase());
         Cpu {
             arch: arch.to_string(),
             implementer: field("CPU implementer"),
