@@ -3,11 +3,11 @@
 # gcc-aarch64-linux-gnu as C compiler (tract-linalg assembles its ARM kernels) and linker.
 # Prints the binary's path on stdout. Installs what it needs (Debian 12: as root, or with sudo).
 #
-#   bash image/aarch64-binary.sh              # profile release (LTO), what goes on a card
-#   PROFILE=qemu-test bash image/aarch64-binary.sh   # release without LTO: CI, faster to build
+#   bash image/aarch64-binary.sh                   # profile card (fat LTO): what goes on a card
+#   PROFILE=release bash image/aarch64-binary.sh   # release (no LTO): CI, much faster to build
 set -eu
 cd "$(dirname "$0")/.."
-profile=${PROFILE:-release}
+profile=${PROFILE:-card}
 bash tools/need-packages.sh gcc-aarch64-linux-gnu file
 rustup target add aarch64-unknown-linux-musl >/dev/null 2>&1
 export CC_aarch64_unknown_linux_musl=aarch64-linux-gnu-gcc

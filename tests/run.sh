@@ -122,7 +122,7 @@ if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null; then
     cp -r image tools models "$home/"
     mkdir -p "$home/target"
     [ -d target/image-cache ] && cp -r target/image-cache "$home/target/"
-    cp target/aarch64-unknown-linux-musl/qemu-test/hiddencost "$home/hiddencost"
+    cp target/aarch64-unknown-linux-musl/release/hiddencost "$home/hiddencost"
     chown -R "$user" "$home"
     status=0
     runuser -u "$user" -- env PATH=/usr/sbin:/usr/bin:/sbin:/bin \

@@ -26,7 +26,7 @@ qemu_major=$(qemu-system-aarch64 --version 2>/dev/null | awk '/version/ {split($
 [ "${qemu_major:-0}" -ge 9 ] || bash tools/need-packages.sh --backports qemu-system-arm
 bash tools/need-packages.sh qemu-user-static cpio mtools dosfstools fdisk
 echo "$(qemu-system-aarch64 --version | head -1)"
-bin=$(PROFILE=qemu-test bash image/aarch64-binary.sh)
+bin=$(PROFILE=release bash image/aarch64-binary.sh)
 echo "binary: $(stat -c %s "$bin") bytes, $(file -b "$bin" | cut -d, -f1-4)"
 
 echo "-- qemu-user"

@@ -32,4 +32,10 @@ require ${BPN}-crates.inc
 # already-stripped QA check is an error.
 export CARGO_PROFILE_RELEASE_STRIP = "false"
 
+# The card's code: OE's cargo class builds the release profile (no LTO, for a quick first run
+# on a laptop); what boards run gets Cargo.toml's `card` settings, whole-program LTO and one
+# codegen unit (smaller, and the code the board runs at its best).
+export CARGO_PROFILE_RELEASE_LTO = "fat"
+export CARGO_PROFILE_RELEASE_CODEGEN_UNITS = "1"
+
 # cargo_do_install installs the one binary, ${bindir}/hiddencost.
