@@ -89,6 +89,8 @@ pub struct BenchOptions {
     /// How clean and per-op runs are ordered (`--schedule`).
     pub schedule: Schedule,
     pub events: Vec<counters::EventSpec>,
+    /// How counters are read at op boundaries (`--counter-reads`).
+    pub counter_reads: counters::ReadMode,
     pub cpu: Option<usize>,
     pub fake_counters: bool,
     /// Extra facts per model label (e.g. the zoo's published errors) for the model record; an
@@ -153,6 +155,11 @@ pub fn header(
         events: counters.status.clone(),
         passes: counters.passes(),
         counted_threads: Some(counted_threads(threads)),
+        counter_access: Some(CounterAccess {
+            requested: opts.counter_reads.as_str().into(),
+            passes: counters.methods(),
+            syscall_reason: counters.syscall_reason.clone(),
+        }),
         machine,
     }
 }
@@ -178,11 +185,16 @@ pub fn run(opts: &BenchOptions, sink: &mut Sink, progress: Progress) -> Result<O
 
 /// The counters of a run: the fake ones, or perf_event groups that also count the matmul pool's
 /// threads when there is a pool (`threads` > 1).
-pub fn open_counters(events: &[counters::EventSpec], fake: bool, threads: usize) -> CounterSet {
+pub fn open_counters(
+    events: &[counters::EventSpec],
+    fake: bool,
+    threads: usize,
+    reads: counters::ReadMode,
+) -> CounterSet {
     if fake {
         counters::fake::open(events)
     } else {
-        counters::perf::open(events, threads > 1)
+        counters::perf::open(events, threads > 1, reads)
     }
 }
 
@@ -198,7 +210,7 @@ pub fn run_threaded(
 ) -> Result<Outcome, SinkError> {
     let threads = threads.max(1);
     let started = Instant::now();
-    let mut counters = open_counters(&opts.events, opts.fake_counters, threads);
+    let mut counters = open_counters(&opts.events, opts.fake_counters, threads, opts.counter_reads);
     let pool = (threads > 1).then(|| matmul_pool(threads));
     let running = if matches!(pool, Some(Err(_))) {
         1

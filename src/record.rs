@@ -68,6 +68,9 @@ pub struct Header {
     /// matmul pool's threads (inherited counters, `--threads N`). Absent in older logs.
     #[serde(default)]
     pub counted_threads: Option<String>,
+    /// How the counters were read at op boundaries. Absent in older logs (all `syscall`).
+    #[serde(default)]
+    pub counter_access: Option<CounterAccess>,
     /// The machine's own limits, measured on the device before the models (`hiddencost
     /// probe`): the roofs every op's bound is computed from. `null` when the probe was skipped
     /// (`--probe-budget 0`); absent in older logs.
@@ -161,12 +164,30 @@ pub struct BandwidthProbe {
     pub copy_bytes_per_s: Spread,
 }
 
+/// How the per-op counter reads were made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CounterAccess {
+    /// `--counter-reads` as given: `auto` (user space where allowed) or `syscall`.
+    pub requested: String,
+    /// Per pass (index = pass): `user` (hardware counters read with `mrs` through the perf
+    /// mmap page, arm64), `syscall` (one `read(2)` of the group) or `fake`. With `user`, the
+    /// software events have a pass of their own, read with `read(2)`.
+    pub passes: Vec<String>,
+    /// Why the hardware counters were read with `read(2)`, when they were (e.g.
+    /// "kernel.perf_user_access is 0 ...", "implemented for arm64 only").
+    pub syscall_reason: Option<String>,
+}
+
 /// Cost of reading one counter group once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CounterReadProbe {
     pub pass: usize,
     pub events: Vec<String>,
     pub read_ns: Spread,
+    /// How the group is read: `user`, `syscall` or `fake` (as `counter_access`). Absent in
+    /// older logs (`syscall`).
+    #[serde(default)]
+    pub method: Option<String>,
 }
 
 /// The options a run was made with, as the runner saw them.

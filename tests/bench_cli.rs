@@ -195,6 +195,46 @@ fn real_counters_degrade_gracefully() {
     }
 }
 
+/// The header says how the counters were read, per pass; with real counters on this machine
+/// (no arm64 user access) every pass is `syscall`, and where hardware counters opened the
+/// reason is given; `--counter-reads syscall` is recorded as asked.
+#[test]
+fn the_header_says_how_counters_were_read() {
+    for (extra, requested) in [(&[][..], "auto"), (&["--counter-reads", "syscall"][..], "syscall")] {
+        let mut args = vec![model("shuffle.onnx"), "--runs".into(), "1".into()];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (recs, _) = bench_stdout(&args);
+        let access = &recs[0]["counter_access"];
+        assert_eq!(access["requested"], requested, "{access}");
+        let passes = access["passes"].as_array().unwrap();
+        assert_eq!(passes.len() as u64, recs[0]["passes"].as_u64().unwrap(), "{access}");
+        let hardware_open = recs[0]["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["available"] == true && e["kind"] != "software");
+        // (On arm64 with `auto`, `user` is possible: tests/qemu/check_serial.py checks it.)
+        if !cfg!(target_arch = "aarch64") || requested == "syscall" {
+            assert!(passes.iter().all(|p| p == "syscall"), "{access}");
+            if hardware_open {
+                let why = access["syscall_reason"].as_str().unwrap();
+                let expected = if requested == "syscall" { "--counter-reads syscall" } else { "arm64 only" };
+                assert!(why.contains(expected), "{why}");
+            }
+        }
+    }
+    // With fake counters every pass says so.
+    let (recs, _) = bench_stdout(&[&model("shuffle.onnx"), "--runs", "1", "--fake-counters"]);
+    let passes = recs[0]["counter_access"]["passes"].as_array().unwrap();
+    assert!(!passes.is_empty() && passes.iter().all(|p| p == "fake"), "{passes:?}");
+    let out = hiddencost()
+        .args(["bench", &model("shuffle.onnx"), "--counter-reads", "mrs", "--out", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a bad --counter-reads is a usage error");
+}
+
 #[test]
 fn input_shape_overrides_a_dynamic_batch() {
     let (recs, _) = bench_stdout(&[

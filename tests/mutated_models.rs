@@ -73,6 +73,7 @@ fn every_corrupted_model_ends_as_a_model_or_an_error_record() {
         runs: 1,
         schedule: Default::default(),
         events: parse_events("").unwrap(),
+        counter_reads: hiddencost::counters::ReadMode::Auto,
         cpu: None,
         fake_counters: true,
         metadata: Default::default(),

@@ -155,6 +155,7 @@ fn measure(args: MeasureArgs, target: &Target) -> Result<(bench::Outcome, String
         runs: args.runs as usize,
         schedule: args.schedule.into(),
         events: args.events.0,
+        counter_reads: args.counter_reads.into(),
         cpu: args.cpu,
         fake_counters: args.fake_counters,
         notes: Vec::new(),
@@ -202,7 +203,12 @@ fn pin(cpu: Option<usize>, threads: u64) -> Result<()> {
 fn probe_cmd(args: ProbeArgs) -> Result<i32> {
     pin(args.cpu, args.threads)?;
     let threads = args.threads as usize;
-    let mut counters = bench::open_counters(&args.events.0, args.fake_counters, threads);
+    let mut counters = bench::open_counters(
+        &args.events.0,
+        args.fake_counters,
+        threads,
+        args.counter_reads.into(),
+    );
     let mut running = 1;
     if threads > 1 {
         match bench::matmul_pool(threads) {

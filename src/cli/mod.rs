@@ -109,6 +109,24 @@ pub enum ScheduleArg {
     Separate,
 }
 
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum CounterReadsArg {
+    /// Hardware counters read from user space where the kernel allows it (arm64 with
+    /// kernel.perf_user_access=1, --threads 1), else one read(2) per group.
+    Auto,
+    /// One read(2) per group, always.
+    Syscall,
+}
+
+impl From<CounterReadsArg> for counters::ReadMode {
+    fn from(r: CounterReadsArg) -> Self {
+        match r {
+            CounterReadsArg::Auto => counters::ReadMode::Auto,
+            CounterReadsArg::Syscall => counters::ReadMode::Syscall,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct ModelArgs {
     /// ONNX model files, or zoo:NAME (see `hiddencost zoo list`). Default: the whole zoo.
@@ -192,6 +210,10 @@ pub struct MeasureArgs {
     /// and context-switches are always added.
     #[arg(long, default_value = counters::DEFAULT_EVENTS, value_parser = parse_event_list)]
     pub events: EventList,
+    /// How the counters are read at each op boundary (the header's `counter_access` says how
+    /// they were, and why not from user space).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub counter_reads: CounterReadsArg,
     /// Pin the benchmark to this CPU.
     #[arg(long)]
     pub cpu: Option<usize>,
@@ -222,6 +244,9 @@ pub struct ProbeArgs {
     /// Counter groups whose read cost is measured (as `bench --events`).
     #[arg(long, default_value = counters::DEFAULT_EVENTS, value_parser = parse_event_list)]
     pub events: EventList,
+    /// How the counters are read (as `bench --counter-reads`).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub counter_reads: CounterReadsArg,
     /// Pin the probe to this CPU.
     #[arg(long)]
     pub cpu: Option<usize>,

@@ -40,6 +40,10 @@ impl CounterGroup for FakeGroup {
         }
         Ok(())
     }
+
+    fn method(&self) -> &'static str {
+        "fake"
+    }
 }
 
 pub fn open(events: &[EventSpec]) -> CounterSet {
@@ -77,7 +81,11 @@ pub fn open(events: &[EventSpec]) -> CounterSet {
             tick: 0,
         }));
     }
-    CounterSet { status, groups }
+    CounterSet {
+        status,
+        groups,
+        syscall_reason: None,
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 pub mod fake;
 pub mod perf;
 pub mod sets;
+pub mod user;
 
 use crate::record::EventStatus;
 
@@ -179,18 +180,50 @@ pub trait CounterGroup {
     /// Reads the cumulative counts. `out[0]` = time_enabled ns, `out[1]` = time_running ns,
     /// `out[2 + i]` = value of `events()[i]`. Hot path: no allocation, logging or formatting.
     fn read(&mut self, out: &mut [u64]) -> std::io::Result<()>;
+    /// How [`read`](Self::read) gets the counts: `syscall` (one `read(2)` of the group),
+    /// `user` (hardware counters read from user space, see [`user`]) or `fake`.
+    fn method(&self) -> &'static str {
+        "syscall"
+    }
+}
+
+/// How per-op counter reads may be made (`--counter-reads`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReadMode {
+    /// From user space where the kernel allows it (arm64, `kernel.perf_user_access=1`,
+    /// counters of the calling thread only), else `read(2)`.
+    #[default]
+    Auto,
+    /// Always `read(2)`.
+    Syscall,
+}
+
+impl ReadMode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ReadMode::Auto => "auto",
+            ReadMode::Syscall => "syscall",
+        }
+    }
 }
 
 /// Everything the runner needs to count events: availability and one group per pass.
 pub struct CounterSet {
     pub status: Vec<EventStatus>,
     pub groups: Vec<Box<dyn CounterGroup>>,
+    /// Why the hardware counters are not read from user space, when they are not.
+    pub syscall_reason: Option<String>,
 }
 
 impl CounterSet {
     /// Number of per-op passes: one per group, at least one (wall time is always measured).
     pub fn passes(&self) -> usize {
         self.groups.len().max(1)
+    }
+
+    /// How each pass's group is read (see [`CounterGroup::method`]).
+    pub fn methods(&self) -> Vec<String> {
+        self.groups.iter().map(|g| g.method().to_string()).collect()
     }
 
     /// Event names in the order of `status`.

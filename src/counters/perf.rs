@@ -9,20 +9,30 @@
 //! Reading: the group is read with one `read(2)` of the leader into a stack buffer (the
 //! crate's own `Group::read` allocates, which the per-op hot path must not do).
 //!
+//! User-space reads (arm64, [`super::user`]): with `kernel.perf_user_access = 1` and the
+//! counters of the calling thread only, the PMU events are opened with the user-access bit and
+//! their groups are read with `mrs` through each member's mmap'd page; the software events then
+//! have a pass of their own, read with `read(2)` (they have no counter to read). Where the
+//! kernel does not give access (the check after opening: every member's page must publish a
+//! counter while the group is enabled), the group is read with `read(2)`, and the header says
+//! why.
+//!
 //! Threads: the counters count the calling thread. With `inherit` (asked for by `--threads N`)
 //! they also count every thread that thread creates afterwards, i.e. the matmul pool built
 //! after the counters are opened; a read of the leader then returns the sum over the calling
 //! thread and those threads (the kernel adds the inherited children's counts), still one
 //! `read(2)`.
 
-use super::{CounterGroup, CounterSet, EventKind, EventSpec, MAX_READ_WORDS, describe_errno};
+use super::{
+    CounterGroup, CounterSet, EventKind, EventSpec, MAX_READ_WORDS, ReadMode, describe_errno,
+};
 use crate::record::EventStatus;
 use perf_event::events::{Cache, CacheId, CacheOp, CacheResult, Hardware, Raw, Software};
 use perf_event::{Builder, Counter, Group};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-fn builder(kind: EventKind, inherit: bool) -> Builder<'static> {
+fn builder(kind: EventKind, inherit: bool, user: bool) -> Builder<'static> {
     let mut b = match kind {
         EventKind::Hardware(n) => Builder::new(Hardware::from(n)),
         EventKind::Cache(which, op, result) => Builder::new(Cache {
@@ -42,6 +52,11 @@ fn builder(kind: EventKind, inherit: bool) -> Builder<'static> {
     if counts_in_kernel(kind) {
         b.include_kernel();
     }
+    if user && kind.uses_pmu() {
+        // The arm PMU driver's `rdpmc` format bit: let this task read the counter itself (none
+        // of our events sets anything else in `config1`).
+        b.attrs_mut().__bindgen_anon_3.config1 = super::user::CONFIG1_USER_ACCESS;
+    }
     b
 }
 
@@ -60,11 +75,16 @@ pub struct PerfGroup {
 }
 
 impl PerfGroup {
-    fn open(all: &[EventSpec], members: &[usize], inherit: bool) -> io::Result<PerfGroup> {
+    fn open(
+        all: &[EventSpec],
+        members: &[usize],
+        inherit: bool,
+        user: bool,
+    ) -> io::Result<PerfGroup> {
         let mut group = Group::builder().any_cpu().inherit(inherit).build_group()?;
         let mut counters = Vec::with_capacity(members.len());
         for &ix in members {
-            counters.push(group.add(&builder(all[ix].kind, inherit))?);
+            counters.push(group.add(&builder(all[ix].kind, inherit, user))?);
         }
         Ok(PerfGroup {
             group,
@@ -133,9 +153,28 @@ impl CounterGroup for PerfGroup {
     }
 }
 
+/// Whether the hardware counters may be read from user space, or why not (for the header).
+pub fn user_reads(reads: ReadMode, inherit: bool) -> Result<(), String> {
+    if reads == ReadMode::Syscall {
+        return Err("--counter-reads syscall".into());
+    }
+    if !cfg!(target_arch = "aarch64") {
+        return Err("user-space counter reads are implemented for arm64 only".into());
+    }
+    if inherit {
+        return Err("the counters also count the matmul pool's threads (--threads > 1): only \
+                    read(2) returns the kernel's sum over threads"
+            .into());
+    }
+    super::user::sysctl_state()
+}
+
 /// Opens what can be opened of `events` and packs it into passes. `inherit`: also count the
-/// threads this thread creates after this call.
-pub fn open(events: &[EventSpec], inherit: bool) -> CounterSet {
+/// threads this thread creates after this call. `reads`: whether the PMU groups may be read
+/// from user space ([`user_reads`]).
+pub fn open(events: &[EventSpec], inherit: bool, reads: ReadMode) -> CounterSet {
+    let allowed = user_reads(reads, inherit);
+    let user = allowed.is_ok();
     let mut status: Vec<EventStatus> = events
         .iter()
         .map(|e| EventStatus {
@@ -153,7 +192,7 @@ pub fn open(events: &[EventSpec], inherit: bool) -> CounterSet {
             status[ix].reason = Some(why.clone());
             continue;
         }
-        match builder(e.kind, inherit).build() {
+        match builder(e.kind, inherit, user).build() {
             Ok(_) => {
                 status[ix].available = true;
                 if e.kind.uses_pmu() {
@@ -176,11 +215,13 @@ pub fn open(events: &[EventSpec], inherit: bool) -> CounterSet {
         }
     }
 
+    // With user reads the software events are not in the PMU groups: their own pass, last.
+    let riders: &[usize] = if user { &[] } else { &software };
     let mut chunks: Vec<Vec<usize>> = Vec::new();
     let mut current: Vec<usize> = Vec::new();
     for &ix in &pmu {
         current.push(ix);
-        if fits(events, &current, &software, inherit) {
+        if fits(events, &current, riders, inherit, user) {
             continue;
         }
         current.pop();
@@ -188,7 +229,7 @@ pub fn open(events: &[EventSpec], inherit: bool) -> CounterSet {
             chunks.push(std::mem::take(&mut current));
         }
         current.push(ix);
-        if !fits(events, &current, &software, inherit) {
+        if !fits(events, &current, riders, inherit, user) {
             current.pop();
             status[ix].available = false;
             status[ix].reason = Some("opens, but the kernel could not schedule it".into());
@@ -197,22 +238,44 @@ pub fn open(events: &[EventSpec], inherit: bool) -> CounterSet {
     if !current.is_empty() {
         chunks.push(current);
     }
-    if chunks.is_empty() && !software.is_empty() {
+    if !software.is_empty() && (chunks.is_empty() || user) {
         chunks.push(Vec::new());
     }
 
     let mut groups: Vec<Box<dyn CounterGroup>> = Vec::new();
+    let mut syscall_reason = None;
     for chunk in chunks {
-        let members: Vec<usize> = chunk.iter().chain(&software).copied().collect();
-        match PerfGroup::open(events, &members, inherit) {
+        let user_group = user && !chunk.is_empty();
+        let members: Vec<usize> = if user_group {
+            chunk.clone()
+        } else {
+            chunk.iter().chain(&software).copied().collect()
+        };
+        match PerfGroup::open(events, &members, inherit, user_group) {
             Ok(g) => {
                 for &ix in &chunk {
                     status[ix].pass = Some(groups.len());
                 }
-                for &ix in &software {
-                    status[ix].pass.get_or_insert(groups.len());
+                if !user_group {
+                    for &ix in &software {
+                        status[ix].pass.get_or_insert(groups.len());
+                    }
                 }
-                groups.push(Box::new(g));
+                let group: Box<dyn CounterGroup> = if user_group {
+                    match read_from_user_space(g) {
+                        Ok(u) => u,
+                        Err((g, why)) => {
+                            syscall_reason.get_or_insert(why);
+                            Box::new(g)
+                        }
+                    }
+                } else {
+                    if !chunk.is_empty() {
+                        syscall_reason = allowed.clone().err();
+                    }
+                    Box::new(g)
+                };
+                groups.push(group);
             }
             Err(err) => {
                 let lost = if chunk.is_empty() { &software } else { &chunk };
@@ -223,6 +286,11 @@ pub fn open(events: &[EventSpec], inherit: bool) -> CounterSet {
                 }
             }
         }
+    }
+    match (&syscall_reason, user) {
+        (Some(why), _) => log::info!("counters read with read(2): {why}"),
+        (None, true) => log::info!("hardware counters read from user space (mrs)"),
+        _ => {}
     }
     // One warning per distinct reason, naming the events it covers.
     let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
@@ -240,15 +308,131 @@ pub fn open(events: &[EventSpec], inherit: bool) -> CounterSet {
             names.join(", ")
         );
     }
-    CounterSet { status, groups }
+    CounterSet {
+        status,
+        groups,
+        syscall_reason,
+    }
 }
 
-fn fits(events: &[EventSpec], pmu: &[usize], software: &[usize], inherit: bool) -> bool {
+fn fits(
+    events: &[EventSpec],
+    pmu: &[usize],
+    software: &[usize],
+    inherit: bool,
+    user: bool,
+) -> bool {
     let members: Vec<usize> = pmu.iter().chain(software).copied().collect();
-    match PerfGroup::open(events, &members, inherit) {
+    match PerfGroup::open(events, &members, inherit, user) {
         Ok(mut g) => g.schedulable().unwrap_or(false),
         Err(_) => false,
     }
+}
+
+/// A group of PMU events read from user space: `mrs` of each member's counter through its
+/// mmap'd page ([`super::user::read_page`]); `read(2)` of the group when the kernel withdraws
+/// access.
+#[cfg(target_arch = "aarch64")]
+struct UserGroup {
+    inner: PerfGroup,
+    pages: Vec<memmap2::MmapRaw>,
+}
+
+#[cfg(target_arch = "aarch64")]
+impl UserGroup {
+    fn page(&self, i: usize) -> *const perf_event_open_sys::bindings::perf_event_mmap_page {
+        self.pages[i].as_ptr() as *const _
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+impl CounterGroup for UserGroup {
+    fn events(&self) -> &[usize] {
+        &self.inner.events
+    }
+
+    fn enable(&mut self) -> io::Result<()> {
+        self.inner.enable()
+    }
+
+    fn disable(&mut self) -> io::Result<()> {
+        self.inner.disable()
+    }
+
+    fn read(&mut self, out: &mut [u64]) -> io::Result<()> {
+        use super::user::{read_clock, read_page, read_pmc};
+        let n = self.pages.len();
+        if out.len() < n + 2 {
+            return Err(io::ErrorKind::InvalidInput.into());
+        }
+        for i in 0..n {
+            // SAFETY: the page is the member's first mmap'd page, mapped read-only for as long
+            // as `self` lives.
+            match unsafe { read_page(self.page(i), read_pmc, read_clock) } {
+                Some(r) => {
+                    out[2 + i] = r.count;
+                    if i == 0 {
+                        out[0] = r.time_enabled_ns;
+                        out[1] = r.time_running_ns;
+                    }
+                }
+                None => return self.inner.read(out),
+            }
+        }
+        Ok(())
+    }
+
+    fn method(&self) -> &'static str {
+        "user"
+    }
+}
+
+/// `g` read from user space, when the kernel gives this task access to every member's counter
+/// (checked with the group enabled: each page must publish a counter); else `g` back, and why.
+#[cfg(target_arch = "aarch64")]
+fn read_from_user_space(mut g: PerfGroup) -> Result<Box<dyn CounterGroup>, (PerfGroup, String)> {
+    use super::user::{read_clock, read_page, read_pmc};
+    let page_bytes = rustix::param::page_size();
+    let mut pages = Vec::with_capacity(g._members.len());
+    for c in &g._members {
+        match memmap2::MmapOptions::new()
+            .len(page_bytes)
+            .map_raw_read_only(c.as_raw_fd())
+        {
+            Ok(p) => pages.push(p),
+            Err(e) => {
+                let why = format!("mmap of a counter's page: {}", describe_errno(&e));
+                return Err((g, why));
+            }
+        }
+    }
+    let mut lacking = None;
+    if let Err(e) = g.enable() {
+        return Err((g, format!("enabling the group: {}", describe_errno(&e))));
+    }
+    for (i, p) in pages.iter().enumerate() {
+        // SAFETY: `p` is the counter's first page, mapped read-only just above.
+        let read = unsafe { read_page(p.as_ptr() as *const _, read_pmc, read_clock) };
+        if !read.is_some_and(|r| r.from_counter) {
+            lacking = Some(i);
+            break;
+        }
+    }
+    let _ = g.disable();
+    match lacking {
+        None => Ok(Box::new(UserGroup { inner: g, pages })),
+        Some(_) => Err((
+            g,
+            "the kernel published no user-readable counter for the group (cap_user_rdpmc or \
+             index 0 with the group enabled)"
+                .into(),
+        )),
+    }
+}
+
+#[cfg(not(target_arch = "aarch64"))]
+fn read_from_user_space(g: PerfGroup) -> Result<Box<dyn CounterGroup>, (PerfGroup, String)> {
+    Err((g, "user-space counter reads are implemented for arm64 only".into()))
 }
 
 #[cfg(test)]
@@ -261,7 +445,7 @@ mod tests {
     #[test]
     fn every_event_is_available_or_explained() {
         let events = parse_events("cycles,instructions,task-clock").unwrap();
-        let set = open(&events, false);
+        let set = open(&events, false, ReadMode::Auto);
         assert_eq!(set.status.len(), events.len());
         for s in &set.status {
             assert_eq!(s.available, s.reason.is_none(), "{s:?}");
@@ -272,7 +456,7 @@ mod tests {
     /// The default counters with task-clock, and task-clock's index; `None` only under an
     /// emulator without perf_event_open (qemu-user), whose reason must say so.
     fn open_task_clock(inherit: bool) -> Option<(CounterSet, usize)> {
-        let set = open(&parse_events("").unwrap(), inherit);
+        let set = open(&parse_events("").unwrap(), inherit, ReadMode::Auto);
         let task = set
             .status
             .iter()
@@ -365,7 +549,7 @@ mod tests {
     fn open_one(name: &str) -> Option<(CounterSet, usize)> {
         let events = parse_events(name).unwrap();
         let ix = events.iter().position(|e| e.name == name).unwrap();
-        let set = open(&events, false);
+        let set = open(&events, false, ReadMode::Auto);
         let s = &set.status[ix];
         if !s.available {
             let reason = s.reason.clone().unwrap();

@@ -73,6 +73,20 @@ pub(super) fn set_governor(governor: &str) -> Vec<String> {
         .collect()
 }
 
+/// Lets this process read the PMU counters from user space (`kernel.perf_user_access = 1`,
+/// arm64 Linux >= 5.17) unless told to read them with `read(2)`; a kernel without the sysctl
+/// is not a problem (the header says why reads are `syscall`), a failed write is a note.
+pub(super) fn allow_user_counter_reads(reads: crate::counters::ReadMode) -> Vec<String> {
+    let sysctl = crate::counters::user::SYSCTL;
+    if reads == crate::counters::ReadMode::Syscall || !Path::new(sysctl).exists() {
+        return Vec::new();
+    }
+    match std::fs::write(sysctl, "1") {
+        Ok(()) => Vec::new(),
+        Err(e) => vec![format!("setting {sysctl} to 1: {e}; counters read with read(2)")],
+    }
+}
+
 /// Block partitions in the order a card is looked for: SD/eMMC, virtio, USB/SATA.
 fn partitions() -> Vec<String> {
     let mut found: Vec<String> = std::fs::read_dir("/sys/class/block")

@@ -17,6 +17,9 @@ pub struct InitConfig {
     /// `interleaved` (default) or `separate`, as `--schedule`.
     pub schedule: Schedule,
     pub events: String,
+    /// `auto` (default: hardware counters read from user space, which PID 1 allows by setting
+    /// kernel.perf_user_access) or `syscall`, as `--counter-reads`.
+    pub counter_reads: counters::ReadMode,
     pub optimize: Optimize,
     /// Threads for tract's matrix products (`--threads`); 1 is what the study measured.
     pub threads: usize,
@@ -44,6 +47,7 @@ impl Default for InitConfig {
             warmup: 5,
             schedule: Schedule::Interleaved,
             events: counters::DEFAULT_EVENTS.to_string(),
+            counter_reads: counters::ReadMode::Auto,
             optimize: Optimize::Full,
             threads: 1,
             probe_budget: Some(crate::probe::DEFAULT_BUDGET),
@@ -94,6 +98,13 @@ impl InitConfig {
                 self.schedule = match value {
                     "interleaved" => Schedule::Interleaved,
                     "separate" => Schedule::Separate,
+                    _ => return bad(),
+                }
+            }
+            "counter_reads" => {
+                self.counter_reads = match value {
+                    "auto" => counters::ReadMode::Auto,
+                    "syscall" => counters::ReadMode::Syscall,
                     _ => return bad(),
                 }
             }
@@ -249,5 +260,17 @@ mod tests {
         assert_eq!(c.schedule, Schedule::Separate, "a bad value is ignored");
         assert!(c.apply_file("schedule = interleaved").is_empty());
         assert_eq!(c.schedule, Schedule::Interleaved);
+    }
+
+    #[test]
+    fn counter_reads_setting() {
+        let mut c = InitConfig::default();
+        assert_eq!(c.counter_reads, counters::ReadMode::Auto);
+        assert!(c.apply_cmdline("hiddencost.counter_reads=syscall").is_empty());
+        assert_eq!(c.counter_reads, counters::ReadMode::Syscall);
+        assert_eq!(c.apply_file("counter_reads = mrs").len(), 1);
+        assert_eq!(c.counter_reads, counters::ReadMode::Syscall, "a bad value is ignored");
+        assert!(c.apply_file("counter_reads = auto").is_empty());
+        assert_eq!(c.counter_reads, counters::ReadMode::Auto);
     }
 }

@@ -22,7 +22,7 @@ use crate::counters;
 use crate::sink::{Sink, Target};
 use crate::zoo::ZooOptions;
 use board::{
-    BOOT_MOUNT, card_models, load_modules, mount_boot, mount_pseudo_filesystems, results_file,
+    BOOT_MOUNT, allow_user_counter_reads, card_models, load_modules, mount_boot, mount_pseudo_filesystems, results_file,
     set_governor,
 };
 use std::io::Write;
@@ -57,6 +57,7 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
         }
     };
     cfg_notes.extend(set_governor(&cfg.governor));
+    cfg_notes.extend(allow_user_counter_reads(cfg.counter_reads));
     let mut models = cfg.models.clone();
     if card {
         let extra = card_models();
@@ -103,6 +104,7 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
         runs: cfg.runs,
         schedule: cfg.schedule,
         events: counters::parse_events(&cfg.events).map_err(|e| e.to_string())?,
+        counter_reads: cfg.counter_reads,
         cpu: None,
         fake_counters: cfg.fake_counters,
         notes: cfg_notes.clone(),

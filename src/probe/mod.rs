@@ -322,6 +322,7 @@ fn counter_reads(
                     pass,
                     events,
                     read_ns,
+                    method: Some(group.method().into()),
                 });
             }
             Ok(None) => {}

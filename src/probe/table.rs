@@ -103,9 +103,10 @@ pub fn render(m: &Machine) -> String {
     for c in &m.counter_reads {
         let _ = writeln!(
             t,
-            "counter read, pass {} ({} events), ns: {}",
+            "counter read, pass {} ({} events, {}), ns: {}",
             c.pass,
             c.events.len(),
+            c.method.as_deref().unwrap_or("syscall"),
             spread(&c.read_ns, 1.0, 0)
         );
     }

@@ -172,6 +172,7 @@ fn header(device: &SynthDevice, models: &[SynthModel]) -> Header {
             .collect(),
         passes: 1,
         counted_threads: Some("calling thread".into()),
+        counter_access: None,
         machine: device.machine.then(|| synth_machine(device)),
     }
 }

@@ -12,7 +12,12 @@ MODE `card` (ARG: the results file copied off the card): a boot with the card im
 after the command line's, its setting applied, and the results file on the card holds exactly
 the records of the serial line.
 MODE `icount` (ARG: the log of a second, identical boot): -icount runs: `instructions` counted
-per op, and every op's value equal in both boots.
+per op, read from user space (`counter_access`: the hardware pass `user`, the software events in
+a pass of their own), and every op's value equal in both boots.
+MODE `icount-syscall` (ARG: the log of an `icount` boot): the same boot with
+hiddencost.counter_reads=syscall: every pass `syscall` with the setting as the reason, the same
+ops, each op's instruction count within a few instructions of the user-read boot's (each way
+counts its own read's user-side instructions); prints both boots' counter-read costs.
 MODE `raspi4b`: a boot on -M raspi4b with hiddencost.threads=4: the context names the Raspberry
 Pi 4 board and its Cortex-A72, cpufreq is set to `performance`, four threads with the counters
 following the pool's threads, `cycles` counted per op, the end marker, and the probe's matmul
@@ -90,6 +95,38 @@ if header:
                   for a, b in zip(ops, other)
                   if a["counters"]["instructions"] != b["counters"]["instructions"]]
         check(not differ, f"{len(differ)} ops whose instruction counts differ, e.g. {differ[:2]}")
+        access = header.get("counter_access") or {}
+        hw_pass = events["instructions"].get("pass")
+        methods = access.get("passes") or []
+        check(hw_pass is not None and hw_pass < len(methods) and methods[hw_pass] == "user",
+              f"instructions read from user space: {access}")
+        soft = {events[n].get("pass") for n in ("task-clock", "page-faults", "context-switches")}
+        check(soft == {len(methods) - 1} and hw_pass != len(methods) - 1,
+              f"the software events in their own pass: {soft}, {access}")
+        check(access.get("syscall_reason") is None, f"no reason to read(2): {access}")
+    if mode == "icount-syscall":
+        access = header.get("counter_access") or {}
+        check(access.get("passes") == ["syscall"] and
+              "syscall" in (access.get("syscall_reason") or ""),
+              f"hiddencost.counter_reads=syscall applied: {access}")
+        counted("instructions")
+        user_recs = records_of(open(arg, errors="replace").read())
+        other = [r for r in user_recs if r["type"] == "op"]
+        check([o["node"] for o in other] == [o["node"] for o in ops], "the same ops in both boots")
+        diffs = sorted(abs(a["counters"]["instructions"]["median"] - b["counters"]["instructions"]["median"])
+                       for a, b in zip(ops, other))
+        if diffs:
+            # The two ways count different user-side instructions around the op: a handful
+            # (the mmap-page read and mrs against the read(2) stub), never a share of the op.
+            worst = diffs[-1]
+            print(f"  per-op instructions, user reads vs read(2): median |diff| "
+                  f"{diffs[len(diffs) // 2]:.0f}, max {worst:.0f}, over {len(diffs)} ops")
+            check(worst <= 400, f"per-op instruction counts differ by up to {worst:.0f}")
+        reads = lambda recs: [(c["pass"], c.get("method"), c["read_ns"]["median"])
+                              for c in ((next(r for r in recs if r["type"] == "header").get("machine") or {})
+                                        .get("counter_reads") or [])]
+        print(f"  counter reads (pass, method, median ns): user boot {reads(user_recs)}, "
+              f"syscall boot {reads(records)}")
     if mode == "raspi4b":
         check(context.get("device_model", "").startswith("Raspberry Pi 4"), "the board's model")
         check(context.get("cpu_part") == "0xd08", "Cortex-A72 (part 0xd08)")

@@ -13,7 +13,8 @@
 #     had but at most the one in flight, every complete line is JSON, and analyze reads it with
 #     a note about the missing end record.
 #  5. -M virt without a card: the missing card becomes a run note, records still on serial.
-#  6. -M virt -icount, twice: instructions counted per op, equal in both boots.
+#  6. -M virt -icount, twice: instructions counted per op from user space, equal in both boots;
+#     a third boot reads them with read(2): the same counts within a few instructions per op.
 #  7. -M raspi4b boots the card's very kernel, device tree and initramfs, four cores, four
 #     threads: records on the console, cycles counted over the pool's threads too.
 set -eu
@@ -97,6 +98,10 @@ for i in 1 2; do
         hiddencost.runs=2 hiddencost.warmup=1 hiddencost.events=cycles,instructions
 done
 python3 "$here/check_serial.py" "$work/icount1.log" icount "$work/icount2.log"
+boot virt "$work/icount-syscall.log" --icount 3 -- hiddencost.boot=none hiddencost.models=zoo:shufflenetv2 \
+    hiddencost.runs=2 hiddencost.warmup=1 hiddencost.events=cycles,instructions \
+    hiddencost.counter_reads=syscall
+python3 "$here/check_serial.py" "$work/icount-syscall.log" icount-syscall "$work/icount1.log"
 
 echo "-- -M raspi4b"
 # 15 s for the probe, as for the card boot above: four emulated cores on the host's two left the
