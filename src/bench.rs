@@ -210,7 +210,12 @@ pub fn run_threaded(
 ) -> Result<Outcome, SinkError> {
     let threads = threads.max(1);
     let started = Instant::now();
-    let mut counters = open_counters(&opts.events, opts.fake_counters, threads, opts.counter_reads);
+    let mut counters = open_counters(
+        &opts.events,
+        opts.fake_counters,
+        threads,
+        opts.counter_reads,
+    );
     let pool = (threads > 1).then(|| matmul_pool(threads));
     let running = if matches!(pool, Some(Err(_))) {
         1

@@ -200,7 +200,10 @@ fn real_counters_degrade_gracefully() {
 /// reason is given; `--counter-reads syscall` is recorded as asked.
 #[test]
 fn the_header_says_how_counters_were_read() {
-    for (extra, requested) in [(&[][..], "auto"), (&["--counter-reads", "syscall"][..], "syscall")] {
+    for (extra, requested) in [
+        (&[][..], "auto"),
+        (&["--counter-reads", "syscall"][..], "syscall"),
+    ] {
         let mut args = vec![model("shuffle.onnx"), "--runs".into(), "1".into()];
         args.extend(extra.iter().map(|s| s.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -208,7 +211,11 @@ fn the_header_says_how_counters_were_read() {
         let access = &recs[0]["counter_access"];
         assert_eq!(access["requested"], requested, "{access}");
         let passes = access["passes"].as_array().unwrap();
-        assert_eq!(passes.len() as u64, recs[0]["passes"].as_u64().unwrap(), "{access}");
+        assert_eq!(
+            passes.len() as u64,
+            recs[0]["passes"].as_u64().unwrap(),
+            "{access}"
+        );
         let hardware_open = recs[0]["events"]
             .as_array()
             .unwrap()
@@ -219,7 +226,11 @@ fn the_header_says_how_counters_were_read() {
             assert!(passes.iter().all(|p| p == "syscall"), "{access}");
             if hardware_open {
                 let why = access["syscall_reason"].as_str().unwrap();
-                let expected = if requested == "syscall" { "--counter-reads syscall" } else { "arm64 only" };
+                let expected = if requested == "syscall" {
+                    "--counter-reads syscall"
+                } else {
+                    "arm64 only"
+                };
                 assert!(why.contains(expected), "{why}");
             }
         }
@@ -227,12 +238,26 @@ fn the_header_says_how_counters_were_read() {
     // With fake counters every pass says so.
     let (recs, _) = bench_stdout(&[&model("shuffle.onnx"), "--runs", "1", "--fake-counters"]);
     let passes = recs[0]["counter_access"]["passes"].as_array().unwrap();
-    assert!(!passes.is_empty() && passes.iter().all(|p| p == "fake"), "{passes:?}");
+    assert!(
+        !passes.is_empty() && passes.iter().all(|p| p == "fake"),
+        "{passes:?}"
+    );
     let out = hiddencost()
-        .args(["bench", &model("shuffle.onnx"), "--counter-reads", "mrs", "--out", "-"])
+        .args([
+            "bench",
+            &model("shuffle.onnx"),
+            "--counter-reads",
+            "mrs",
+            "--out",
+            "-",
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "a bad --counter-reads is a usage error");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a bad --counter-reads is a usage error"
+    );
 }
 
 #[test]

@@ -162,9 +162,11 @@ pub fn user_reads(reads: ReadMode, inherit: bool) -> Result<(), String> {
         return Err("user-space counter reads are implemented for arm64 only".into());
     }
     if inherit {
-        return Err("the counters also count the matmul pool's threads (--threads > 1): only \
+        return Err(
+            "the counters also count the matmul pool's threads (--threads > 1): only \
                     read(2) returns the kernel's sum over threads"
-            .into());
+                .into(),
+        );
     }
     super::user::sysctl_state()
 }
@@ -432,7 +434,10 @@ fn read_from_user_space(mut g: PerfGroup) -> Result<Box<dyn CounterGroup>, (Perf
 
 #[cfg(not(target_arch = "aarch64"))]
 fn read_from_user_space(g: PerfGroup) -> Result<Box<dyn CounterGroup>, (PerfGroup, String)> {
-    Err((g, "user-space counter reads are implemented for arm64 only".into()))
+    Err((
+        g,
+        "user-space counter reads are implemented for arm64 only".into(),
+    ))
 }
 
 #[cfg(test)]

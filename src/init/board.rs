@@ -83,7 +83,9 @@ pub(super) fn allow_user_counter_reads(reads: crate::counters::ReadMode) -> Vec<
     }
     match std::fs::write(sysctl, "1") {
         Ok(()) => Vec::new(),
-        Err(e) => vec![format!("setting {sysctl} to 1: {e}; counters read with read(2)")],
+        Err(e) => vec![format!(
+            "setting {sysctl} to 1: {e}; counters read with read(2)"
+        )],
     }
 }
 

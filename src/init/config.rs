@@ -266,10 +266,17 @@ mod tests {
     fn counter_reads_setting() {
         let mut c = InitConfig::default();
         assert_eq!(c.counter_reads, counters::ReadMode::Auto);
-        assert!(c.apply_cmdline("hiddencost.counter_reads=syscall").is_empty());
+        assert!(
+            c.apply_cmdline("hiddencost.counter_reads=syscall")
+                .is_empty()
+        );
         assert_eq!(c.counter_reads, counters::ReadMode::Syscall);
         assert_eq!(c.apply_file("counter_reads = mrs").len(), 1);
-        assert_eq!(c.counter_reads, counters::ReadMode::Syscall, "a bad value is ignored");
+        assert_eq!(
+            c.counter_reads,
+            counters::ReadMode::Syscall,
+            "a bad value is ignored"
+        );
         assert!(c.apply_file("counter_reads = auto").is_empty());
         assert_eq!(c.counter_reads, counters::ReadMode::Auto);
     }

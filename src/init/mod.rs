@@ -22,8 +22,8 @@ use crate::counters;
 use crate::sink::{Sink, Target};
 use crate::zoo::ZooOptions;
 use board::{
-    BOOT_MOUNT, allow_user_counter_reads, card_models, load_modules, mount_boot, mount_pseudo_filesystems, results_file,
-    set_governor,
+    BOOT_MOUNT, allow_user_counter_reads, card_models, load_modules, mount_boot,
+    mount_pseudo_filesystems, results_file, set_governor,
 };
 use std::io::Write;
 use std::path::Path;
