@@ -112,8 +112,21 @@ pub struct Outcome {
     pub errors: Vec<ErrorRecord>,
 }
 
-/// Called with (model index, model name) before each model: the progress bar's hook.
-pub type Progress<'a> = &'a mut dyn FnMut(usize, &str);
+/// What [`run`] tells its caller as it goes: the progress bar's and PID 1's hook.
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    /// A model is about to be loaded (index in [`BenchOptions::models`], its name).
+    Start { index: usize, name: &'a str },
+    /// A model is over: its record, or the error record it became (both already written).
+    Done {
+        index: usize,
+        name: &'a str,
+        result: Result<&'a ModelRecord, &'a ErrorRecord>,
+    },
+}
+
+/// Called with every [`Event`], between models (never while one is measured).
+pub type Progress<'a> = &'a mut dyn FnMut(Event);
 
 /// What the header says the counters count.
 pub fn counted_threads(threads: usize) -> String {
@@ -278,9 +291,17 @@ fn run_models(
     let mut outcome = Outcome::default();
     for (ix, src) in opts.models.iter().enumerate() {
         let name = src.name();
-        progress(ix, &name);
+        progress(Event::Start { index: ix, name: &name });
         match bench_one(src, opts, counters, sink, &mut outcome)? {
-            Ok(()) => {}
+            Ok(()) => {
+                if let Some(record) = outcome.models.last() {
+                    progress(Event::Done {
+                        index: ix,
+                        name: &name,
+                        result: Ok(record),
+                    });
+                }
+            }
             Err(message) => {
                 log::error!("{message}");
                 let rec = ErrorRecord {
@@ -288,6 +309,11 @@ fn run_models(
                     message,
                 };
                 sink.write(&Record::Error(rec.clone()))?;
+                progress(Event::Done {
+                    index: ix,
+                    name: &name,
+                    result: Err(&rec),
+                });
                 outcome.errors.push(rec);
             }
         }

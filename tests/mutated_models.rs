@@ -85,7 +85,7 @@ fn every_corrupted_model_ends_as_a_model_or_an_error_record() {
     let mut sink = Sink::from_writer(Box::new(buf.clone()), "memory");
     // Silence the default panic hook: panics inside tract are expected to be caught.
     std::panic::set_hook(Box::new(|_| {}));
-    let outcome = bench::run(&opts, &mut sink, &mut |_, _| {}).unwrap();
+    let outcome = bench::run(&opts, &mut sink, &mut |_| {}).unwrap();
     let _ = std::panic::take_hook();
     assert_eq!(outcome.models.len() + outcome.errors.len(), n);
     assert!(!outcome.errors.is_empty(), "corruptions must be detected");

@@ -19,6 +19,8 @@ qemu_major=$(qemu-system-aarch64 --version 2>/dev/null | awk '/version/ {split($
 packages=(chromium gcc-aarch64-linux-gnu file qemu-user-static cpio mtools dosfstools fdisk)
 python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
 bash tools/need-packages.sh "${packages[@]}"
+# LAVA's dispatcher (the QEMU job of lava/ runs through lava-run), without its Recommends.
+bash tools/need-packages.sh --no-recommends lava-dispatcher
 echo "all there: ${packages[*]} qemu-system-arm $(qemu-system-aarch64 --version | awk '/version/ {print $4; exit}')"
 
 step "Python tools (fixtures, schema validation, the zoo's outside-world check, Yocto layer lint and kas, the report's browser check, LAVA-style logs), in target/test-venv"

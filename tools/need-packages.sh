@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
 # Makes sure Debian packages are installed, before anything long starts:
 #
-#     bash tools/need-packages.sh [--backports] PACKAGE...
+#     bash tools/need-packages.sh [--backports] [--no-recommends] PACKAGE...
 #
 # Installs the missing ones: as root with apt-get, as a normal user with sudo (saying so first,
 # so the password prompt is expected; without a terminal, only if sudo needs no password); with
 # neither, prints the exact commands to run and exits 1.
 # --backports installs (or upgrades) them from bookworm-backports whether or not an older
 # version is there (the caller checks the version: QEMU >= 9 for -M raspi4b), adding that
-# source first if apt does not have it. Prints nothing when every package is there; everything
+# source first if apt does not have it. --no-recommends leaves out the packages' Recommends
+# (lava-dispatcher's would bring an NFS server, LXC and more that nothing here uses). Prints nothing when every package is there; everything
 # it prints goes to stderr, so a script's stdout stays its own.
 set -eu
 exec 1>&2
 backports=0
-if [ "${1:-}" = --backports ]; then backports=1; shift; fi
+recommends=1
+while :; do
+    case "${1:-}" in
+        --backports) backports=1; shift ;;
+        --no-recommends) recommends=0; shift ;;
+        *) break ;;
+    esac
+done
 missing=()
 for pkg in "$@"; do
     [ $backports = 0 ] && dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null \
@@ -33,6 +41,7 @@ if [ $backports = 1 ] && ! apt-cache policy 2>/dev/null | grep -q bookworm-backp
 fi
 install=(apt-get install -y -qq)
 [ $backports = 1 ] && install+=(-t bookworm-backports)
+[ $recommends = 0 ] && install+=(--no-install-recommends)
 install+=("${missing[@]}")
 
 if [ "$(id -u)" = 0 ]; then

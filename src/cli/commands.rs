@@ -169,9 +169,11 @@ fn measure(args: MeasureArgs, target: &Target) -> Result<(bench::Outcome, String
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let mut progress = |ix: usize, name: &str| {
-        bar.set_position(ix as u64);
-        bar.set_message(name.to_string());
+    let mut progress = |event: bench::Event| {
+        if let bench::Event::Start { index, name } = event {
+            bar.set_position(index as u64);
+            bar.set_message(name.to_string());
+        }
     };
     let outcome = bench::run_threaded(&opts, args.threads as usize, &mut sink, &mut progress)?;
     bar.finish_and_clear();

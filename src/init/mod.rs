@@ -17,7 +17,8 @@ mod config;
 
 pub use config::InitConfig;
 
-use crate::bench::{self, BenchOptions};
+use crate::bench::{self, BenchOptions, Event};
+use crate::record::{ErrorRecord, ModelRecord};
 use crate::counters;
 use crate::sink::{Sink, Target};
 use crate::zoo::ZooOptions;
@@ -30,6 +31,33 @@ use std::path::Path;
 
 /// Printed on the console when a run is over (on the data port, the `end` record marks it).
 pub const END_MARKER: &str = "HIDDENCOST-END";
+/// Printed on the console just before the first model: where a LAVA `monitors` test action
+/// starts reading (lava/README.md).
+pub const START_MARKER: &str = "HIDDENCOST-START";
+/// Starts the one line per model that a LAVA monitor turns into a test result.
+pub const RESULT_PREFIX: &str = "hiddencost-result:";
+
+/// The console line of a finished model, for LAVA's `monitors` pattern:
+/// `hiddencost-result: NAME pass MEDIAN ms` (the clean runs' median latency) or
+/// `hiddencost-result: NAME fail`. NAME is the model's name with every character outside
+/// `[A-Za-z0-9_.:/-]` replaced by `_`, so that it is one word.
+pub fn result_line(name: &str, result: Result<&ModelRecord, &ErrorRecord>) -> String {
+    let id: String = name
+        .chars()
+        .map(|c| match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '_' | '.' | ':' | '/' | '-' => c,
+            _ => '_',
+        })
+        .collect();
+    let id = if id.is_empty() { "model".into() } else { id };
+    match result {
+        Ok(record) => format!(
+            "{RESULT_PREFIX} {id} pass {:.3} ms",
+            record.latency_ns.median as f64 / 1e6
+        ),
+        Err(_) => format!("{RESULT_PREFIX} {id} fail"),
+    }
+}
 
 fn console(line: &str) {
     let _ = writeln!(std::io::stderr(), "hiddencost: {line}");
@@ -110,8 +138,11 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
         notes: cfg_notes.clone(),
         probe_budget: cfg.probe_budget,
     };
-    let outcome = bench::run_threaded(&opts, cfg.threads, &mut sink, &mut |ix, name| {
-        console(&format!("model {} {name}", ix + 1))
+    let outcome = bench::run_threaded(&opts, cfg.threads, &mut sink, &mut |event| match event {
+        Event::Start { index, name } => console(&format!("model {} {name}", index + 1)),
+        Event::Done { name, result, .. } => {
+            let _ = writeln!(std::io::stderr(), "{}", result_line(name, result));
+        }
     })
     .map_err(|e| e.to_string())?;
     console(&format!(
@@ -125,6 +156,8 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
 
 /// Entry point when running as PID 1. Never returns.
 pub fn main() -> ! {
+    // First, so that a run that fails at once still has a start and an end on the console.
+    console(START_MARKER);
     let mut notes = mount_pseudo_filesystems();
     notes.extend(load_modules());
     let poweroff = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&mut notes)))
@@ -151,5 +184,49 @@ pub fn main() -> ! {
     // PID 1 must not exit (the kernel would panic): wait for the power to go.
     loop {
         std::thread::sleep(std::time::Duration::from_secs(3600));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn golden_model() -> ModelRecord {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/zoo_vm.jsonl");
+        let text = std::fs::read_to_string(path).unwrap();
+        text.lines()
+            .find_map(|line| match serde_json::from_str(line) {
+                Ok(crate::record::Record::Model(record)) => Some(record),
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_measured_model_is_a_pass_with_its_median_in_ms() {
+        let mut record = golden_model();
+        record.latency_ns.median = 12_345_678;
+        assert_eq!(
+            result_line("zoo:mobilenet", Ok(&record)),
+            "hiddencost-result: zoo:mobilenet pass 12.346 ms"
+        );
+        record.latency_ns.median = 999;
+        assert_eq!(
+            result_line("zoo:mobilenet", Ok(&record)),
+            "hiddencost-result: zoo:mobilenet pass 0.001 ms"
+        );
+    }
+
+    #[test]
+    fn a_failed_model_is_a_fail_and_its_name_is_one_word() {
+        let error = ErrorRecord {
+            model: "my model.onnx".into(),
+            message: "no".into(),
+        };
+        assert_eq!(
+            result_line("/boot/models/my model (v2).onnx", Err(&error)),
+            "hiddencost-result: /boot/models/my_model__v2_.onnx fail"
+        );
+        assert_eq!(result_line("", Err(&error)), "hiddencost-result: model fail");
     }
 }

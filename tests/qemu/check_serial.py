@@ -22,6 +22,8 @@ MODE `raspi4b`: a boot on -M raspi4b with hiddencost.threads=4: the context name
 Pi 4 board and its Cortex-A72, cpufreq is set to `performance`, four threads with the counters
 following the pool's threads, `cycles` counted per op, the end marker, and the probe's matmul
 figure on the four threads too.
+In every mode but `user`, the console has PID 1's lines for LAVA: the start marker before the
+first record and one result line per model (pass with the model's median, or fail).
 In every mode the header carries the machine probe, measured in the guest: a matmul figure,
 bandwidth levels ending in DRAM, a dispatch floor; the summary line prints its figures.
 Prints a summary line and exits non-zero on any failed check.
@@ -64,6 +66,27 @@ def counted(event):
     check(all(v["running_ratio"] == 1.0 for v in values if v), f"{event}: no multiplexing")
 
 
+def lava_lines(text):
+    """PID 1's lines for a LAVA `monitors` action (lava/): the start marker before the first
+    record, then one result line per model in order: `pass` with the model record's median in
+    ms (three decimals), or `fail` for a model that became an error record."""
+    lines = text.splitlines()
+    start = next((i for i, l in enumerate(lines) if l.endswith("HIDDENCOST-START")), None)
+    first = next((i for i, l in enumerate(lines) if l.startswith('{"type":')), None)
+    check(start is not None and first is not None and start < first,
+          "the start marker before the first record")
+    results = [l.split()[1:] for l in lines if l.startswith("hiddencost-result: ")]
+    outcomes = [r for r in records if r["type"] == "model" or
+                (r["type"] == "error" and r["model"] != "run")]
+    check(len(results) == len(outcomes), f"one result line per model: {results}")
+    for words, r in zip(results, outcomes):
+        if r["type"] == "model":
+            want = ["pass", f"{r['latency_ns']['median'] / 1e6:.3f}", "ms"]
+        else:
+            want = ["fail"]
+        check(words[1:] == want, f"result line {words} for {r['model']}: want {want}")
+
+
 if header:
     context = header["context"]
     check(context["arch"] == "aarch64", "arch aarch64 in the context")
@@ -74,6 +97,7 @@ if header:
         check(all(v is None for op in ops for v in op["counters"].values()), "null counters")
     else:
         check("HIDDENCOST-END" in text, "the end marker on the console")
+        lava_lines(text)
         check(events["cycles"]["available"], "cycles available through the emulated PMU")
         counted("cycles")
     if mode == "virt":

@@ -17,6 +17,10 @@
 #     a third boot reads them with read(2): the same counts within a few instructions per op.
 #  7. -M raspi4b boots the card's very kernel, device tree and initramfs, four cores, four
 #     threads: records on the console, cycles counted over the pool's threads too.
+#  8. LAVA: the job files validated by LAVA's own schema, then lava/qemu-aarch64.yaml run by
+#     LAVA's dispatcher (lava-run, no server) on this card's kernel and initramfs: the job and
+#     its monitors pass, one test result per model with the record's median, and the records
+#     back out of LAVA's log (`hiddencost lava-records`) whole.
 set -eu
 cd "$(dirname "$0")/../.."
 here=tests/qemu
@@ -26,6 +30,7 @@ trap 'rm -rf "$work"' EXIT
 qemu_major=$(qemu-system-aarch64 --version 2>/dev/null | awk '/version/ {split($4, v, "."); print v[1]; exit}')
 [ "${qemu_major:-0}" -ge 9 ] || bash tools/need-packages.sh --backports qemu-system-arm
 bash tools/need-packages.sh qemu-user-static cpio mtools dosfstools fdisk
+bash tools/need-packages.sh --no-recommends lava-dispatcher
 echo "$(qemu-system-aarch64 --version | head -1)"
 bin=$(PROFILE=release bash image/aarch64-binary.sh)
 echo "binary: $(stat -c %s "$bin") bytes, $(file -b "$bin" | cut -d, -f1-4)"
@@ -110,3 +115,10 @@ echo "-- -M raspi4b"
 boot raspi4b "$work/raspi4b.log" -- hiddencost.boot=none hiddencost.models=zoo:shufflenetv2 \
     hiddencost.runs=2 hiddencost.warmup=1 hiddencost.threads=4 hiddencost.probe=15
 python3 "$here/check_serial.py" "$work/raspi4b.log" raspi4b
+
+echo "-- LAVA: the job files, then the QEMU job through lava-run"
+# lava_common is Debian's (lava-common): the system Python, not the tests' virtual environment.
+/usr/bin/python3 lava/validate_jobs.py lava/*.yaml
+bash lava/run-qemu.sh "$dir" "$work/lava" || { echo "lava-run failed:"; tail -20 "$work/lava/lava-run.log"; exit 1; }
+target/debug/hiddencost lava-records "$work/lava/lava-run.log" > "$work/lava/records.jsonl"
+python3 lava/check_lava_run.py "$work/lava/lava-run.log" "$work/lava/records.jsonl"
