@@ -291,7 +291,10 @@ fn run_models(
     let mut outcome = Outcome::default();
     for (ix, src) in opts.models.iter().enumerate() {
         let name = src.name();
-        progress(Event::Start { index: ix, name: &name });
+        progress(Event::Start {
+            index: ix,
+            name: &name,
+        });
         match bench_one(src, opts, counters, sink, &mut outcome)? {
             Ok(()) => {
                 if let Some(record) = outcome.models.last() {

@@ -18,8 +18,8 @@ mod config;
 pub use config::InitConfig;
 
 use crate::bench::{self, BenchOptions, Event};
-use crate::record::{ErrorRecord, ModelRecord};
 use crate::counters;
+use crate::record::{ErrorRecord, ModelRecord};
 use crate::sink::{Sink, Target};
 use crate::zoo::ZooOptions;
 use board::{
@@ -227,6 +227,9 @@ mod tests {
             result_line("/boot/models/my model (v2).onnx", Err(&error)),
             "hiddencost-result: /boot/models/my_model__v2_.onnx fail"
         );
-        assert_eq!(result_line("", Err(&error)), "hiddencost-result: model fail");
+        assert_eq!(
+            result_line("", Err(&error)),
+            "hiddencost-result: model fail"
+        );
     }
 }

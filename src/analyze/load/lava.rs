@@ -119,10 +119,7 @@ pub const BLOCK_STYLE_HINT: &str = "a LAVA job log in YAML block style (`- dt:` 
 /// Reads every line; never fails as a whole (a bad line is an issue, the rest is used).
 pub fn extract(bytes: &[u8]) -> LavaExtract {
     let mut out = LavaExtract::default();
-    // Whether this dispatcher put a backslash before every `"` of a serial line (what
-    // lava-dispatcher before 2024.01 did, Debian bookworm's 2023.01 among them:
-    // `ShellLogger.write`); `None` until its version line has been read.
-    let mut escapes_quotes: Option<bool> = None;
+
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     for (ix, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         let line = ix + 1;
@@ -134,17 +131,11 @@ pub fn extract(bytes: &[u8]) -> LavaExtract {
             Ok((level, Some(msg))) if level == "target" => {
                 if msg == TOO_LONG_MARK {
                     out.too_long.push(line);
-                } else if escapes_quotes != Some(false) && quotes_all_escaped(&msg) {
+                } else if quotes_all_escaped(&msg) {
                     out.target.push((line, msg.replace("\\\"", "\"")));
                 } else {
                     out.target.push((line, msg));
                 }
-            }
-            Ok((level, Some(msg))) if level == "info" => {
-                if let Some(version) = msg.strip_prefix(VERSION_PREFIX) {
-                    escapes_quotes = Some(version.trim() < "2024.01");
-                }
-                out.other += 1;
             }
             Ok(_) => out.other += 1,
             Err(error) => out.issues.push(LavaIssue { line, error }),
@@ -153,13 +144,11 @@ pub fn extract(bytes: &[u8]) -> LavaExtract {
     out
 }
 
-/// How a dispatcher names its version at the start of a job (`lvl: info`).
-const VERSION_PREFIX: &str = "lava-dispatcher, installed at version: ";
-
-/// Whether every `"` of a serial line has a backslash before it, and there is one: how a
-/// dispatcher before 2024.01 wrote a line (it inserted the backslashes and nothing else, so
-/// removing the one before each `"` gives the device's line back exactly). A JSON record as
-/// the device wrote it never looks like this: its keys' quotes stand alone.
+/// Whether every `"` of a serial line has a backslash before it, and there is one: how older
+/// dispatchers wrote every line (Debian bookworm's lava-dispatcher 2023.01, `ShellLogger.write`:
+/// it inserts those backslashes and nothing else, so removing the one before each `"` gives
+/// the device's line back exactly). A JSON record as the device wrote it never looks like
+/// this (its keys' quotes stand alone), so a newer dispatcher's records are never touched.
 fn quotes_all_escaped(msg: &str) -> bool {
     let bytes = msg.as_bytes();
     let mut quotes = 0;
@@ -430,12 +419,14 @@ mod tests {
     }
 
     #[test]
-    fn a_dispatcher_before_2024_01_has_its_quote_backslashes_removed() {
+    fn an_older_dispatchers_quote_backslashes_are_removed() {
         // lava-run 2023.01 on stderr: the device's `{"a":"x\"y"}` with a backslash added
         // before each quote, then YAML-escaped.
         let target = r#"{"dt": "t", "lvl": "target", "msg": "{\\\"a\\\":\\\"x\\\\\"y\\\"}"}"#;
         let version = |v: &str| {
-            format!(r#"{{"dt": "t", "lvl": "info", "msg": "lava-dispatcher, installed at version: {v}"}}"#)
+            format!(
+                r#"{{"dt": "t", "lvl": "info", "msg": "lava-dispatcher, installed at version: {v}"}}"#
+            )
         };
         let device = r#"{"a":"x\"y"}"#;
         for log in [
@@ -447,9 +438,10 @@ mod tests {
             assert_eq!(x.target.len(), 1, "{log}");
             assert_eq!(x.target[0].1, device, "{log}");
         }
-        // From 2024.01 on, a line is what the device wrote, even one that looks escaped.
-        let x = extract(format!("{}\n{target}\n", version("2024.01")).as_bytes());
-        assert_eq!(x.target[0].1, r#"{\"a\":\"x\\"y\"}"#);
+        // A newer dispatcher's record (bare quotes) is read as is.
+        let newer = r#"{"dt": "t", "lvl": "target", "msg": "{\"a\":\"x\\\"y\"}"}"#;
+        let x = extract(format!("{}\n{newer}\n", version("2026.05")).as_bytes());
+        assert_eq!(x.target[0].1, device);
         // A record with bare quotes is never touched.
         assert!(!quotes_all_escaped(r#"{"a":"\""}"#));
         assert!(!quotes_all_escaped("no quotes"));
