@@ -31,8 +31,8 @@ use std::path::Path;
 
 /// Printed on the console when a run is over (on the data port, the `end` record marks it).
 pub const END_MARKER: &str = "HIDDENCOST-END";
-/// Printed on the console just before the first model: where a LAVA `monitors` test action
-/// starts reading (lava/README.md).
+/// Printed on the console first thing (before the mounts, so that a run that fails at once has
+/// it too): where a LAVA `monitors` test action starts reading (lava/README.md).
 pub const START_MARKER: &str = "HIDDENCOST-START";
 /// Starts the one line per model that a LAVA monitor turns into a test result.
 pub const RESULT_PREFIX: &str = "hiddencost-result:";

@@ -119,7 +119,6 @@ pub const BLOCK_STYLE_HINT: &str = "a LAVA job log in YAML block style (`- dt:` 
 /// Reads every line; never fails as a whole (a bad line is an issue, the rest is used).
 pub fn extract(bytes: &[u8]) -> LavaExtract {
     let mut out = LavaExtract::default();
-
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     for (ix, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         let line = ix + 1;
