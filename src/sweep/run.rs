@@ -11,6 +11,11 @@ use crate::sink::{Sink, SinkError};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+/// Budget of a sweep when none is given (`--budget`, `hiddencost.sweep_budget`).
+pub const DEFAULT_BUDGET: Duration = Duration::from_secs(120);
+/// Largest budget accepted: a day.
+pub const MAX_BUDGET_SECONDS: f64 = 86_400.0;
+
 /// Fewest timed runs a variant gets: fewer gives no spread worth the name (the budget then
 /// skips variants instead).
 pub const MIN_RUNS: usize = 5;
