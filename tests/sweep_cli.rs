@@ -22,7 +22,11 @@ fn sweep(args: &[&str]) -> (std::process::Output, Vec<Value>) {
 #[test]
 fn a_family_gives_benchs_records_with_sweep_metadata() {
     let (out, recs) = sweep(&["--families", "merge", "--budget", "60", "--runs", "6"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let header = of_type(&recs, "header");
     assert_eq!(header.len(), 1);
     assert_eq!(
@@ -48,7 +52,11 @@ fn a_family_gives_benchs_records_with_sweep_metadata() {
     }
     assert!(!of_type(&recs, "op").is_empty());
     let nodes = of_type(&recs, "node");
-    assert!(nodes.iter().any(|n| n["model"] == "merge.concat" && n["op_type"] == "Concat"));
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n["model"] == "merge.concat" && n["op_type"] == "Concat")
+    );
     assert!(of_type(&recs, "error").is_empty(), "{recs:?}");
     let end = of_type(&recs, "end");
     assert_eq!(end[0]["models_ok"], 2);
@@ -57,7 +65,11 @@ fn a_family_gives_benchs_records_with_sweep_metadata() {
 #[test]
 fn a_budget_too_small_measures_nothing_and_names_what_it_left_out() {
     let (out, recs) = sweep(&["--families", "shuffle", "--budget", "0.000001"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(of_type(&recs, "model").is_empty());
     let errors = of_type(&recs, "error");
     assert_eq!(errors.len(), 1, "{recs:?}");
@@ -80,7 +92,10 @@ fn list_shows_variants_with_their_macs() {
     assert!(text.contains("conv_type (design)"), "{text}");
     assert!(text.contains("grouped_g4"), "{text}");
     assert!(text.contains("2359296"), "{text}");
-    assert!(text.contains("no_shuffle *"), "the baseline is marked: {text}");
+    assert!(
+        text.contains("no_shuffle *"),
+        "the baseline is marked: {text}"
+    );
     assert!(!text.contains("merge"), "{text}");
 }
 

@@ -69,7 +69,9 @@ fn parse_budget(s: &str) -> Result<Seconds, String> {
     let max = sweep::run::MAX_BUDGET_SECONDS;
     match s.trim().parse::<f64>() {
         Ok(x) if x > 0.0 && x <= max => Ok(Seconds(Duration::from_secs_f64(x))),
-        _ => Err(format!("`{s}` is not a number of seconds above 0 and up to {max}")),
+        _ => Err(format!(
+            "`{s}` is not a number of seconds above 0 and up to {max}"
+        )),
     }
 }
 

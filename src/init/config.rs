@@ -305,13 +305,20 @@ mod tests {
     fn sweep_settings() {
         let mut c = InitConfig::default();
         assert_eq!(c.sweep, None, "the models by default");
-        assert!(c.apply_cmdline("hiddencost.sweep=merge,shuffle hiddencost.sweep_budget=30").is_empty());
+        assert!(
+            c.apply_cmdline("hiddencost.sweep=merge,shuffle hiddencost.sweep_budget=30")
+                .is_empty()
+        );
         assert_eq!(c.sweep.as_deref(), Some("merge,shuffle"));
         assert_eq!(c.sweep_budget, Duration::from_secs(30));
         let notes = c.apply_cmdline("hiddencost.sweep=merge,bogus hiddencost.sweep_budget=-1");
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(notes[0].contains("bogus"), "{notes:?}");
-        assert_eq!(c.sweep.as_deref(), Some("merge,shuffle"), "a bad value is ignored");
+        assert_eq!(
+            c.sweep.as_deref(),
+            Some("merge,shuffle"),
+            "a bad value is ignored"
+        );
         assert_eq!(c.sweep_budget, Duration::from_secs(30));
         assert!(c.apply_file("sweep = all").is_empty());
         assert_eq!(c.sweep.as_deref(), Some("all"));

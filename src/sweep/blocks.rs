@@ -153,12 +153,7 @@ impl Block {
     pub(crate) fn build(&self, b: &mut GraphBuilder, x: &Value, s: Size) -> Built {
         let c = s.c;
         match *self {
-            Block::Conv {
-                k,
-                groups,
-                act,
-                bn,
-            } => {
+            Block::Conv { k, groups, act, bn } => {
                 let conv = Conv::new(c, k).pad(k / 2).groups(groups);
                 let y = match bn {
                     Some(_) => b.conv_bn(x, "block.conv", "block.bn", conv.no_bias())?,

@@ -54,9 +54,7 @@ impl Estimate {
 /// failed or the pilot share of the budget ran out) the largest of its family's, else the
 /// largest of all (a guess on the safe side); `None` when no pilot at all succeeded.
 pub fn fill(pilots: &[Option<Estimate>], families: &[&str]) -> Option<Vec<Estimate>> {
-    let largest = |it: &mut dyn Iterator<Item = Estimate>| {
-        it.max_by_key(|e| e.cost_ns(0, 20))
-    };
+    let largest = |it: &mut dyn Iterator<Item = Estimate>| it.max_by_key(|e| e.cost_ns(0, 20));
     let overall = largest(&mut pilots.iter().flatten().copied())?;
     Some(
         pilots
@@ -188,23 +186,57 @@ mod tests {
     fn runs_are_the_most_that_fit_between_the_bounds() {
         let e = [est(10, 1), est(10, 2)];
         // warmup 0: 20 + 3 r ms.
-        assert_eq!(choose_runs(&e, 0, Duration::from_millis(20 + 3 * 17), 5, 100), 17);
-        assert_eq!(choose_runs(&e, 0, Duration::from_millis(20 + 3 * 17 + 2), 5, 100), 17);
-        assert_eq!(choose_runs(&e, 0, Duration::from_millis(20 + 3 * 18), 5, 100), 18);
-        assert_eq!(choose_runs(&e, 0, Duration::from_secs(100), 5, 30), 30, "capped at max");
-        assert_eq!(choose_runs(&e, 0, Duration::from_millis(1), 5, 30), 5, "floor at min");
+        assert_eq!(
+            choose_runs(&e, 0, Duration::from_millis(20 + 3 * 17), 5, 100),
+            17
+        );
+        assert_eq!(
+            choose_runs(&e, 0, Duration::from_millis(20 + 3 * 17 + 2), 5, 100),
+            17
+        );
+        assert_eq!(
+            choose_runs(&e, 0, Duration::from_millis(20 + 3 * 18), 5, 100),
+            18
+        );
+        assert_eq!(
+            choose_runs(&e, 0, Duration::from_secs(100), 5, 30),
+            30,
+            "capped at max"
+        );
+        assert_eq!(
+            choose_runs(&e, 0, Duration::from_millis(1), 5, 30),
+            5,
+            "floor at min"
+        );
         // warm-up rounds count: 20 + 3 (5 + r) ms.
-        assert_eq!(choose_runs(&e, 5, Duration::from_millis(20 + 3 * 17), 5, 100), 12);
-        assert_eq!(choose_runs(&e, 0, Duration::from_secs(1), 50, 10), 10, "min above max");
+        assert_eq!(
+            choose_runs(&e, 5, Duration::from_millis(20 + 3 * 17), 5, 100),
+            12
+        );
+        assert_eq!(
+            choose_runs(&e, 0, Duration::from_secs(1), 50, 10),
+            10,
+            "min above max"
+        );
     }
 
     #[test]
     fn missing_pilots_take_the_largest_of_their_family_then_of_all() {
-        let pilots = [Some(est(1, 1)), Some(est(1, 3)), None, Some(est(2, 1)), None];
+        let pilots = [
+            Some(est(1, 1)),
+            Some(est(1, 3)),
+            None,
+            Some(est(2, 1)),
+            None,
+        ];
         let families = ["a", "a", "a", "b", "c"];
         let filled = fill(&pilots, &families).unwrap();
         assert_eq!(filled[2], est(1, 3));
-        assert_eq!(filled[4], est(1, 3), "no pilot in family c: the largest of all");
+        assert_eq!(
+            filled[4],
+            est(1, 3),
+            "no pilot in family c: the largest of all"
+        );
         assert_eq!(filled[3], est(2, 1));
         assert!(fill(&[None, None], &["a", "a"]).is_none());
     }
@@ -265,16 +297,21 @@ mod tests {
         let clock = Fake {
             t: Cell::new(Duration::ZERO),
         };
-        let got = pilots::<()>(5, Duration::from_secs(2), &mut || clock.t.get(), &mut |ix| {
-            clock.t.set(clock.t.get() + Duration::from_secs(1));
-            Ok((ix != 1).then_some(Pilot {
-                elapsed_ns: 1000 * MS,
-                rounds: 1,
-                clean_ns: MS,
-                profiled_ns: MS,
-                passes: 1,
-            }))
-        })
+        let got = pilots::<()>(
+            5,
+            Duration::from_secs(2),
+            &mut || clock.t.get(),
+            &mut |ix| {
+                clock.t.set(clock.t.get() + Duration::from_secs(1));
+                Ok((ix != 1).then_some(Pilot {
+                    elapsed_ns: 1000 * MS,
+                    rounds: 1,
+                    clean_ns: MS,
+                    profiled_ns: MS,
+                    passes: 1,
+                }))
+            },
+        )
         .unwrap();
         assert!(got[0].is_some());
         assert!(got[1].is_none(), "a failed pilot");

@@ -263,7 +263,11 @@ fn drafts() -> Vec<Draft> {
 fn kernels() -> Draft {
     let sq = |c: usize, hw: usize| Size { c, h: hw, w: hw };
     let shapes: [(Kernel, &str, Vec<Size>); 9] = [
-        (Kernel::Conv, "conv", vec![sq(16, 32), sq(32, 16), sq(64, 8)]),
+        (
+            Kernel::Conv,
+            "conv",
+            vec![sq(16, 32), sq(32, 16), sq(64, 8)],
+        ),
         (
             Kernel::Depthwise,
             "depthwise",

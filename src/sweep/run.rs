@@ -110,36 +110,48 @@ pub fn run(
     let passes = session.counters.passes() as u64;
     let mut null = Sink::from_writer(Box::new(std::io::sink()), "pilot");
     let pilot_limit = opts.budget.mul_f64(budget::PILOT_SHARE);
-    let pilots = budget::pilots::<SinkError>(
-        variants.len(),
-        pilot_limit,
-        &mut now,
-        &mut |ix| {
-            let src = &pilot_opts.models[ix];
-            progress(Phase::Pilot, ix, &src.name());
-            let mut scratch = Outcome::default();
-            let started = Instant::now();
-            let result = bench::bench_one(src, &pilot_opts, &mut session.counters, &mut null, &mut scratch)?;
-            let elapsed_ns = started.elapsed().as_nanos() as u64;
-            Ok(match (result, scratch.models.last()) {
-                (Ok(()), Some(m)) => Some(Pilot {
-                    elapsed_ns,
-                    rounds: 1,
-                    clean_ns: m.latency_ns.median,
-                    profiled_ns: m.profiled_latency_median_ns,
-                    passes,
-                }),
-                _ => None,
-            })
-        },
-    )?;
+    let pilots = budget::pilots::<SinkError>(variants.len(), pilot_limit, &mut now, &mut |ix| {
+        let src = &pilot_opts.models[ix];
+        progress(Phase::Pilot, ix, &src.name());
+        let mut scratch = Outcome::default();
+        let started = Instant::now();
+        let result = bench::bench_one(
+            src,
+            &pilot_opts,
+            &mut session.counters,
+            &mut null,
+            &mut scratch,
+        )?;
+        let elapsed_ns = started.elapsed().as_nanos() as u64;
+        Ok(match (result, scratch.models.last()) {
+            (Ok(()), Some(m)) => Some(Pilot {
+                elapsed_ns,
+                rounds: 1,
+                clean_ns: m.latency_ns.median,
+                profiled_ns: m.profiled_latency_median_ns,
+                passes,
+            }),
+            _ => None,
+        })
+    })?;
     let available = opts.budget.saturating_sub(now());
     let Some(estimates) = budget::fill(&pilots, &families) else {
         // Nothing could even be piloted: measure in order until the budget is over, each at
         // the fewest runs (the failures become their error records).
         log::warn!("sweep: no variant could be piloted; measuring at {MIN_RUNS} runs");
         let costs = vec![0; variants.len()];
-        return measure(variants, &bench_opts, &costs, MIN_RUNS, opts, session, sink, progress, &mut now, available);
+        return measure(
+            variants,
+            &bench_opts,
+            &costs,
+            MIN_RUNS,
+            opts,
+            session,
+            sink,
+            progress,
+            &mut now,
+            available,
+        );
     };
     let runs = budget::choose_runs(
         &estimates,
@@ -152,7 +164,18 @@ pub fn run(
         .iter()
         .map(|e| e.cost_ns(bench_opts.warmup, runs))
         .collect();
-    measure(variants, &bench_opts, &costs, runs, opts, session, sink, progress, &mut now, available)
+    measure(
+        variants,
+        &bench_opts,
+        &costs,
+        runs,
+        opts,
+        session,
+        sink,
+        progress,
+        &mut now,
+        available,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -183,7 +206,13 @@ fn measure(
     let skipped = budget::execute::<SinkError>(costs, opts.budget, now, &mut |ix| {
         let src = &measured_opts.models[ix];
         progress(Phase::Measure, ix, &src.name());
-        let result = bench::bench_one(src, &measured_opts, &mut session.counters, sink, &mut outcome)?;
+        let result = bench::bench_one(
+            src,
+            &measured_opts,
+            &mut session.counters,
+            sink,
+            &mut outcome,
+        )?;
         if let Err(message) = result {
             log::error!("{message}");
             let rec = ErrorRecord {

@@ -31,7 +31,12 @@ fn assert_matched(name: &str) {
     assert!(base > 0);
     for v in &f.variants {
         let macs = cost_macs(v);
-        assert_eq!(macs, v.macs, "{}: the block's rule vs the cost module", v.label());
+        assert_eq!(
+            macs,
+            v.macs,
+            "{}: the block's rule vs the cost module",
+            v.label()
+        );
         assert_eq!(v.macs_target, Some(base), "{}", v.label());
         let err = families::macs_error(macs, base);
         assert!(
@@ -114,10 +119,18 @@ fn each_family_varies_its_one_design_choice() {
     let channels = family("channels");
     let cs: Vec<usize> = channels.variants.iter().map(|v| v.size.c).collect();
     assert_eq!(cs, [32, 28, 29, 30, 31, 33, 34, 35, 36]);
-    assert!(channels.variants.iter().all(|v| v.block == channels.variants[0].block));
+    assert!(
+        channels
+            .variants
+            .iter()
+            .all(|v| v.block == channels.variants[0].block)
+    );
 
     let shuffle = family("shuffle");
-    let (off, on) = (op_types(&shuffle.variants[0]), op_types(&shuffle.variants[1]));
+    let (off, on) = (
+        op_types(&shuffle.variants[0]),
+        op_types(&shuffle.variants[1]),
+    );
     assert!(!off.iter().any(|op| op == "Transpose"));
     let mut without: Vec<String> = on.clone();
     without.retain(|op| op != "Reshape" && op != "Transpose");
@@ -141,7 +154,10 @@ fn each_family_varies_its_one_design_choice() {
     assert!(act.variants.iter().all(|v| v.size == act.variants[0].size));
 
     let bn = family("batchnorm");
-    assert_eq!(op_types(&bn.variants[0]), ["Conv", "BatchNormalization", "Relu"]);
+    assert_eq!(
+        op_types(&bn.variants[0]),
+        ["Conv", "BatchNormalization", "Relu"]
+    );
     assert_eq!(op_types(&bn.variants[1]), ["Conv", "Relu"]);
 
     let ks: Vec<usize> = family("kernel_size")
@@ -157,7 +173,12 @@ fn each_family_varies_its_one_design_choice() {
         .collect();
     assert_eq!(ks, [3, 5, 7]);
     let spatial = family("spatial");
-    assert!(spatial.variants.iter().all(|v| v.block == spatial.variants[0].block));
+    assert!(
+        spatial
+            .variants
+            .iter()
+            .all(|v| v.block == spatial.variants[0].block)
+    );
     let sizes: Vec<Size> = spatial.variants.iter().map(|v| v.size).collect();
     assert!(sizes.iter().all(|s| s.h == s.w));
     assert!(sizes.windows(2).all(|w| w[0].c != w[1].c));
@@ -167,7 +188,12 @@ fn each_family_varies_its_one_design_choice() {
 fn kernel_probes_cover_the_predictors_ops_and_load() {
     let kernels = family("kernels");
     assert_eq!(kernels.kind, Kind::Kernel);
-    assert!(kernels.variants.iter().all(|v| !v.baseline && v.macs_target.is_none()));
+    assert!(
+        kernels
+            .variants
+            .iter()
+            .all(|v| !v.baseline && v.macs_target.is_none())
+    );
     let mut ops: Vec<&str> = kernels
         .variants
         .iter()

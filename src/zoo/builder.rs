@@ -125,7 +125,11 @@ impl GraphBuilder {
 
     /// A builder whose graph input is `input` float32 `shape` instead of the zoo's image (the
     /// micro-models of `sweep`).
-    pub(crate) fn with_input_shape(model: &'static str, opts: &ZooOptions, shape: &[usize]) -> Self {
+    pub(crate) fn with_input_shape(
+        model: &'static str,
+        opts: &ZooOptions,
+        shape: &[usize],
+    ) -> Self {
         let mut b = Self::new(model, opts);
         b.input_shape = shape.to_vec();
         b
@@ -246,11 +250,7 @@ impl GraphBuilder {
     }
 
     /// Names `out` `output`, checks it is [1, 100], and assembles the model.
-    pub(crate) fn finish(
-        self,
-        out: Value,
-        doc: &str,
-    ) -> Result<(ModelProto, ZooStats), ZooError> {
+    pub(crate) fn finish(self, out: Value, doc: &str) -> Result<(ModelProto, ZooStats), ZooError> {
         if out.shape != OUTPUT_SHAPE {
             return Err(self.error(
                 "output",

@@ -357,7 +357,10 @@ impl GraphBuilder {
     /// roi and constant scales [1, 1, s, s].
     pub(crate) fn resize_nearest(&mut self, x: &Value, scale: usize, module: &str) -> Built {
         let [n, c, h, w] = x.shape[..] else {
-            return Err(self.error(module, format!("resize input must be 4-D, got {:?}", x.shape)));
+            return Err(self.error(
+                module,
+                format!("resize input must be 4-D, got {:?}", x.shape),
+            ));
         };
         if scale == 0 {
             return Err(self.error(module, "resize by 0".to_string()));
@@ -396,7 +399,10 @@ impl GraphBuilder {
         let bound = 1.0 / (k as f32).sqrt();
         let w = self.rng.uniform_le_bytes(k * out, 0.0, bound);
         self.stats.params += (k * out) as u64;
-        let rows: u64 = x.shape[..x.shape.len() - 1].iter().map(|&d| d as u64).product();
+        let rows: u64 = x.shape[..x.shape.len() - 1]
+            .iter()
+            .map(|&d| d as u64)
+            .product();
         let macs = rows * k as u64 * out as u64;
         self.stats.macs_thop += macs;
         self.stats.macs_graph += macs;
