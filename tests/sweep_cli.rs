@@ -45,7 +45,10 @@ fn a_family_gives_benchs_records_with_sweep_metadata() {
     assert_eq!(add["metadata"]["sweep.params"], "c=32 h=16 w=16");
     // The records' MACs (cost module) are the target the metadata names.
     for m in [add, concat] {
-        assert_eq!(m["macs"], m["metadata"]["sweep.macs_target"], "cost fields are flattened");
+        assert_eq!(
+            m["macs"], m["metadata"]["sweep.macs_target"],
+            "cost fields are flattened"
+        );
         let runs = m["runs"].as_u64().unwrap();
         assert!((5..=6).contains(&runs), "runs {runs}");
         assert_eq!(m["runs"], add["runs"], "every variant at the same runs");

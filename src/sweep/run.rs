@@ -16,6 +16,9 @@ pub const DEFAULT_BUDGET: Duration = Duration::from_secs(120);
 /// Largest budget accepted: a day.
 pub const MAX_BUDGET_SECONDS: f64 = 86_400.0;
 
+/// Share of the budget the machine probe may take (its own budget is capped to it).
+pub const PROBE_SHARE: f64 = 0.1;
+
 /// Fewest timed runs a variant gets: fewer gives no spread worth the name (the budget then
 /// skips variants instead).
 pub const MIN_RUNS: usize = 5;
@@ -94,7 +97,11 @@ pub fn run(
 ) -> Result<SweepOutcome, SinkError> {
     let t0 = Instant::now();
     let mut now = || t0.elapsed();
-    let bench_opts = bench_options(variants, opts);
+    let mut bench_opts = bench_options(variants, opts);
+    // The machine probe is part of the budget: at most a tenth of it.
+    bench_opts.probe_budget = bench_opts
+        .probe_budget
+        .map(|p| p.min(opts.budget.mul_f64(PROBE_SHARE)));
     let mut session = Session::open(&bench_opts, opts.threads, sink)?;
     for note in &bench_opts.notes {
         write_error(sink, "run", note)?;

@@ -134,8 +134,10 @@ pub fn compute(data: &Dataset) -> SweepAnalysis {
     }
     let mut out = SweepAnalysis::default();
     for ((device, family), ixs) in groups {
-        let mut variants: Vec<SweepVariant> =
-            ixs.iter().map(|&ix| variant_of(ix, &data.runs[ix])).collect();
+        let mut variants: Vec<SweepVariant> = ixs
+            .iter()
+            .map(|&ix| variant_of(ix, &data.runs[ix]))
+            .collect();
         // The baseline first (the last one measured, if a log holds it twice).
         if let Some(b) = variants.iter().rposition(|v| v.baseline) {
             let base = variants.remove(b);
@@ -238,7 +240,10 @@ mod tests {
             (sweep_keys::KIND, serde_json::json!("design")),
             (sweep_keys::VARIANT, serde_json::json!(variant)),
             (sweep_keys::BASELINE, serde_json::json!(baseline)),
-            (sweep_keys::CHOICE, serde_json::json!(format!("{variant} choice"))),
+            (
+                sweep_keys::CHOICE,
+                serde_json::json!(format!("{variant} choice")),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -273,7 +278,10 @@ mod tests {
             accuracy_csv: Default::default(),
         };
         let mut kernel = run(&h, &m, "kernels", "conv_c16", false, 5, 0.0);
-        kernel.model.metadata.insert(sweep_keys::KIND.into(), serde_json::json!("kernel"));
+        kernel
+            .model
+            .metadata
+            .insert(sweep_keys::KIND.into(), serde_json::json!("kernel"));
         data.runs.push(kernel);
         let a = compute(&data);
         assert_eq!(a.families.len(), 2, "kernel probes are no family");
@@ -290,7 +298,11 @@ mod tests {
         assert!((g4.noise.unwrap() - noise).abs() < 1e-9);
         assert!((g4.spread - 40.0 / 600_000.0).abs() < 1e-12);
         let ranked: Vec<&str> = a.advice.iter().map(|x| x.variant.as_str()).collect();
-        assert_eq!(ranked, ["grouped_g4", "concat"], "noisy is within its noise");
+        assert_eq!(
+            ranked,
+            ["grouped_g4", "concat"],
+            "noisy is within its noise"
+        );
         assert_eq!(a.advice[0].saved_ns, 400_000);
         assert_eq!(a.advice[0].baseline_choice, "dense choice");
         assert_eq!(a.costs.len(), 1);
