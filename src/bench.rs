@@ -221,40 +221,72 @@ pub fn run_threaded(
     sink: &mut Sink,
     progress: Progress,
 ) -> Result<Outcome, SinkError> {
-    let threads = threads.max(1);
-    let started = Instant::now();
-    let mut counters = open_counters(
-        &opts.events,
-        opts.fake_counters,
-        threads,
-        opts.counter_reads,
-    );
-    let pool = (threads > 1).then(|| matmul_pool(threads));
-    let running = if matches!(pool, Some(Err(_))) {
-        1
-    } else {
-        threads
-    };
-    let machine = opts.probe_budget.map(|budget| {
-        let probe = ProbeOptions {
-            budget,
-            threads: running,
+    let mut session = Session::open(opts, threads, sink)?;
+    run_models(opts, &mut session.counters, sink, progress, session.started)
+}
+
+/// What a run holds from its header to its end record: the counters, the matmul pool (set
+/// back to single-threaded when the session is dropped) and the run's clock. `run_threaded`
+/// and `sweep` (which chooses each model's runs itself) both measure through one.
+pub(crate) struct Session {
+    pub(crate) counters: CounterSet,
+    pool: bool,
+    pub(crate) started: Instant,
+}
+
+impl Session {
+    /// Opens the counters, then the matmul pool when `threads` > 1 (so that its threads inherit
+    /// them), runs the machine probe, and writes the header (and a pool failure's error record).
+    pub(crate) fn open(
+        opts: &BenchOptions,
+        threads: usize,
+        sink: &mut Sink,
+    ) -> Result<Session, SinkError> {
+        let threads = threads.max(1);
+        let started = Instant::now();
+        let mut counters = open_counters(
+            &opts.events,
+            opts.fake_counters,
+            threads,
+            opts.counter_reads,
+        );
+        let pool = (threads > 1).then(|| matmul_pool(threads));
+        let running = if matches!(pool, Some(Err(_))) {
+            1
+        } else {
+            threads
         };
-        probe::run(&probe, &mut counters)
-    });
-    sink.write(&Record::Header(header(opts, running, &counters, machine)))?;
-    if let Some(Err(message)) = &pool {
-        log::error!("{message}");
-        sink.write(&Record::Error(ErrorRecord {
-            model: "run".into(),
-            message: message.clone(),
-        }))?;
+        let machine = opts.probe_budget.map(|budget| {
+            let probe = ProbeOptions {
+                budget,
+                threads: running,
+            };
+            probe::run(&probe, &mut counters)
+        });
+        let header = Record::Header(header(opts, running, &counters, machine));
+        let session = Session {
+            counters,
+            pool: pool.is_some(),
+            started,
+        };
+        sink.write(&header)?;
+        if let Some(Err(message)) = &pool {
+            log::error!("{message}");
+            sink.write(&Record::Error(ErrorRecord {
+                model: "run".into(),
+                message: message.clone(),
+            }))?;
+        }
+        Ok(session)
     }
-    let outcome = run_models(opts, &mut counters, sink, progress, started);
-    if pool.is_some() {
-        tract_linalg::multithread::set_default_executor(Executor::SingleThread);
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if self.pool {
+            tract_linalg::multithread::set_default_executor(Executor::SingleThread);
+        }
     }
-    outcome
 }
 
 /// Builds the matmul pool and makes it tract's default executor (the caller sets
@@ -332,7 +364,7 @@ fn run_models(
 }
 
 /// One model. The outer `Result` is the sink's, the inner one the model's.
-fn bench_one(
+pub(crate) fn bench_one(
     src: &ModelSource,
     opts: &BenchOptions,
     counters: &mut CounterSet,

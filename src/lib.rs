@@ -16,5 +16,6 @@ pub mod runner;
 pub mod sink;
 pub mod stats;
 pub mod summary;
+pub mod sweep;
 pub mod timer;
 pub mod zoo;

@@ -19,6 +19,26 @@ use std::collections::BTreeMap;
 /// Version of the record schema written in every header.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The metadata keys `hiddencost sweep` puts on each model record (docs/records.md).
+pub mod sweep_keys {
+    /// The family, e.g. `conv_type` (or `kernels` for the single-kernel probes).
+    pub const FAMILY: &str = "sweep.family";
+    /// `design` (variants at matched MACs) or `kernel` (one op at a sampled shape).
+    pub const KIND: &str = "sweep.kind";
+    /// The variant, unique within its family, e.g. `grouped_g4`.
+    pub const VARIANT: &str = "sweep.variant";
+    /// Whether the variant is its family's baseline (`true` for one variant per design family).
+    pub const BASELINE: &str = "sweep.baseline";
+    /// The design choice in words, e.g. `grouped 3x3, g = 4`.
+    pub const CHOICE: &str = "sweep.choice";
+    /// The size parameters, e.g. `c=64 h=16 w=16 k=3 g=4`.
+    pub const PARAMS: &str = "sweep.params";
+    /// The family baseline's MACs, which the variant matches within 2% (design families only).
+    pub const MACS_TARGET: &str = "sweep.macs_target";
+    /// The ONNX op a kernel probe is about, e.g. `Resize` (kernel probes only).
+    pub const OP: &str = "sweep.op";
+}
+
 /// The op categories of `category` / `source_category`, in report order.
 pub const CATEGORIES: [&str; 9] = [
     "conv",

@@ -15,7 +15,7 @@ use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 
 /// `results/<UTC time>-<host>`: a new name per run, for a log file or a study directory.
-fn default_stem() -> String {
+pub(super) fn default_stem() -> String {
     let stamp = crate::context::rfc3339(std::time::SystemTime::now()).replace(':', "-");
     let host = crate::context::read()
         .hostname
@@ -36,6 +36,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Predict(args) => predict_cmd(args),
         Command::Study(args) => study_cmd(args, cli.quiet),
         Command::Probe(args) => probe_cmd(args),
+        Command::Sweep(args) => super::sweep::sweep_cmd(args),
         Command::LavaRecords { log } => lava_records_cmd(&log),
     }
 }
@@ -181,7 +182,7 @@ fn measure(args: MeasureArgs, target: &Target) -> Result<(bench::Outcome, String
 }
 
 /// Pins the process to `cpu` (`--cpu`), warning that a matmul pool then shares it.
-fn pin(cpu: Option<usize>, threads: u64) -> Result<()> {
+pub(super) fn pin(cpu: Option<usize>, threads: u64) -> Result<()> {
     let Some(cpu) = cpu else {
         return Ok(());
     };
@@ -267,7 +268,7 @@ fn predict_cmd(args: PredictArgs) -> Result<i32> {
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.
-fn say(text: &str) -> Result<()> {
+pub(super) fn say(text: &str) -> Result<()> {
     use std::io::Write;
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -2,7 +2,9 @@
 //! before anything runs; the commands themselves are in [`commands`].
 
 mod commands;
+mod sweep;
 pub use commands::dispatch;
+pub use sweep::SweepArgs;
 
 use crate::counters;
 use crate::model::Optimize;
@@ -45,6 +47,10 @@ pub enum Command {
     Predict(PredictArgs),
     /// The whole study in one go: bench (default: the zoo), then analyze into one directory.
     Study(StudyArgs),
+    /// Design probes: micro-models at matched MACs that differ in one design choice (conv type,
+    /// channels, shuffle, merge, kernel size, activation, BatchNorm, spatial size), plus
+    /// single-kernel probes, measured like `bench` within a time budget.
+    Sweep(SweepArgs),
     /// Measure this machine's own limits (matmul peak, bandwidth per memory level, dispatch
     /// floor, counter-read cost): what `bench` puts in its header's `machine`.
     Probe(ProbeArgs),

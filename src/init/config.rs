@@ -37,6 +37,11 @@ pub struct InitConfig {
     /// Power off at the end (`hiddencost.poweroff=0` keeps the machine up, for debugging).
     pub poweroff: bool,
     pub fake_counters: bool,
+    /// Run `hiddencost sweep` over these families instead of the models
+    /// (`hiddencost.sweep=all|FAMILY,...`); `None` (the default, or `sweep=none`) runs the models.
+    pub sweep: Option<String>,
+    /// The sweep's whole budget (`hiddencost.sweep_budget=SECONDS`, as `sweep --budget`).
+    pub sweep_budget: Duration,
 }
 
 impl Default for InitConfig {
@@ -57,6 +62,8 @@ impl Default for InitConfig {
             governor: "performance".into(),
             poweroff: true,
             fake_counters: false,
+            sweep: None,
+            sweep_budget: crate::sweep::run::DEFAULT_BUDGET,
         }
     }
 }
@@ -128,6 +135,19 @@ impl InitConfig {
                 v => self.governor = v.to_string(),
             },
             "poweroff" => self.poweroff = !matches!(value, "0" | "no" | "false"),
+            "sweep" => match value {
+                "" | "none" | "0" => self.sweep = None,
+                v => match crate::sweep::select(v) {
+                    Ok(_) => self.sweep = Some(v.to_string()),
+                    Err(e) => return Some(format!("hiddencost.sweep={v}: {e}; ignored")),
+                },
+            },
+            "sweep_budget" => match value.parse::<f64>() {
+                Ok(s) if s > 0.0 && s <= crate::sweep::run::MAX_BUDGET_SECONDS => {
+                    self.sweep_budget = Duration::from_secs_f64(s)
+                }
+                _ => return bad(),
+            },
             "fake_counters" => self.fake_counters = matches!(value, "1" | "yes" | "true"),
             _ => return Some(format!("unknown setting hiddencost.{key}, ignored")),
         }
@@ -279,5 +299,30 @@ mod tests {
         );
         assert!(c.apply_file("counter_reads = auto").is_empty());
         assert_eq!(c.counter_reads, counters::ReadMode::Auto);
+    }
+
+    #[test]
+    fn sweep_settings() {
+        let mut c = InitConfig::default();
+        assert_eq!(c.sweep, None, "the models by default");
+        assert!(
+            c.apply_cmdline("hiddencost.sweep=merge,shuffle hiddencost.sweep_budget=30")
+                .is_empty()
+        );
+        assert_eq!(c.sweep.as_deref(), Some("merge,shuffle"));
+        assert_eq!(c.sweep_budget, Duration::from_secs(30));
+        let notes = c.apply_cmdline("hiddencost.sweep=merge,bogus hiddencost.sweep_budget=-1");
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].contains("bogus"), "{notes:?}");
+        assert_eq!(
+            c.sweep.as_deref(),
+            Some("merge,shuffle"),
+            "a bad value is ignored"
+        );
+        assert_eq!(c.sweep_budget, Duration::from_secs(30));
+        assert!(c.apply_file("sweep = all").is_empty());
+        assert_eq!(c.sweep.as_deref(), Some("all"));
+        assert!(c.apply_file("sweep = none").is_empty());
+        assert_eq!(c.sweep, None);
     }
 }

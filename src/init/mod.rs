@@ -14,6 +14,7 @@
 
 mod board;
 mod config;
+mod sweep;
 
 pub use config::InitConfig;
 
@@ -122,6 +123,9 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
         }
     };
     cfg_notes.extend(failed.iter().map(|e| format!("{e}; going on without it")));
+    if let Some(families) = cfg.sweep.clone() {
+        return sweep::run(&cfg, &families, cfg_notes, &mut sink);
+    }
     let (models, metadata) = bench::models_and_metadata(&models, &ZooOptions::default());
     let opts = BenchOptions {
         models,

@@ -102,6 +102,8 @@ pub(crate) struct GraphBuilder {
     node_names: HashMap<String, usize>,
     initializer_names: HashSet<String>,
     stats: ZooStats,
+    /// Shape of the graph input: [`INPUT_SHAPE`] for the zoo, anything for a probe.
+    input_shape: Vec<usize>,
 }
 
 type Built = Result<Value, ZooError>;
@@ -117,14 +119,28 @@ impl GraphBuilder {
             node_names: HashMap::new(),
             initializer_names: HashSet::new(),
             stats: ZooStats::default(),
+            input_shape: INPUT_SHAPE.to_vec(),
         }
     }
 
-    /// The graph input, `input` float32 [1, 3, 32, 32].
+    /// A builder whose graph input is `input` float32 `shape` instead of the zoo's image (the
+    /// micro-models of `sweep`).
+    pub(crate) fn with_input_shape(
+        model: &'static str,
+        opts: &ZooOptions,
+        shape: &[usize],
+    ) -> Self {
+        let mut b = Self::new(model, opts);
+        b.input_shape = shape.to_vec();
+        b
+    }
+
+    /// The graph input, `input` float32 [1, 3, 32, 32] (or the shape given to
+    /// [`Self::with_input_shape`]).
     pub(crate) fn input(&self) -> Value {
         Value {
             name: "input".to_string(),
-            shape: INPUT_SHAPE.to_vec(),
+            shape: self.input_shape.clone(),
             m: Moments::UNIT,
         }
     }
@@ -234,16 +250,36 @@ impl GraphBuilder {
     }
 
     /// Names `out` `output`, checks it is [1, 100], and assembles the model.
-    pub(crate) fn finish(
-        mut self,
-        out: Value,
-        doc: &str,
-    ) -> Result<(ModelProto, ZooStats), ZooError> {
+    pub(crate) fn finish(self, out: Value, doc: &str) -> Result<(ModelProto, ZooStats), ZooError> {
         if out.shape != OUTPUT_SHAPE {
             return Err(self.error(
                 "output",
                 format!("output shape {:?}, expected [1, 100]", out.shape),
             ));
+        }
+        let name = self.model.to_string();
+        self.assemble(out, &name, doc)
+    }
+
+    /// Names `out` `output` whatever its shape, and assembles a model whose graph is named
+    /// `graph_name` (the micro-models of `sweep`).
+    pub(crate) fn finish_any(
+        self,
+        out: Value,
+        graph_name: &str,
+        doc: &str,
+    ) -> Result<(ModelProto, ZooStats), ZooError> {
+        self.assemble(out, graph_name, doc)
+    }
+
+    fn assemble(
+        mut self,
+        out: Value,
+        graph_name: &str,
+        doc: &str,
+    ) -> Result<(ModelProto, ZooStats), ZooError> {
+        if out.name == "input" {
+            return Err(self.error("output", "the graph computes nothing".to_string()));
         }
         for node in &mut self.nodes {
             for name in node.output.iter_mut().chain(node.input.iter_mut()) {
@@ -257,11 +293,11 @@ impl GraphBuilder {
             value,
         };
         let graph = GraphProto {
-            name: self.model.to_string(),
+            name: graph_name.to_string(),
             node: self.nodes,
             initializer: self.initializers,
-            input: vec![value_info_f32("input", &INPUT_SHAPE)],
-            output: vec![value_info_f32("output", &OUTPUT_SHAPE)],
+            input: vec![value_info_f32("input", &self.input_shape)],
+            output: vec![value_info_f32("output", &out.shape)],
             ..Default::default()
         };
         let proto = ModelProto {
@@ -275,7 +311,7 @@ impl GraphBuilder {
             doc_string: doc.to_string(),
             graph: Some(graph),
             metadata_props: vec![
-                meta("hiddencost.zoo.name", self.model.to_string()),
+                meta("hiddencost.zoo.name", graph_name.to_string()),
                 meta("hiddencost.zoo.seed", self.opts.seed.to_string()),
                 meta("hiddencost.zoo.fold_bn", self.opts.fold_bn.to_string()),
                 meta(

@@ -12,7 +12,7 @@
 //! Architecture invariant: this module knows protobuf, not tract and not the runner; it hands
 //! out protos and bytes.
 
-mod builder;
+pub(crate) mod builder;
 mod inception;
 mod mobilenet;
 pub(crate) mod proto;

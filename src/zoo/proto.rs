@@ -71,6 +71,15 @@ pub(crate) fn attr_float(name: &str, f: f32) -> AttributeProto {
     }
 }
 
+pub(crate) fn attr_string(name: &str, value: &str) -> AttributeProto {
+    AttributeProto {
+        name: name.to_string(),
+        r#type: AttributeType::String as i32,
+        s: value.as_bytes().to_vec(),
+        ..Default::default()
+    }
+}
+
 pub(crate) fn attr_tensor(name: &str, t: TensorProto) -> AttributeProto {
     AttributeProto {
         name: name.to_string(),

@@ -13,6 +13,7 @@ pub mod findings;
 pub mod fit;
 pub mod metrics;
 pub mod stats;
+pub mod sweep;
 
 use self::bounds::{BoundAgg, ModelBounds, Roofs};
 use self::correlate::Correlation;

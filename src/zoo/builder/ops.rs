@@ -4,7 +4,7 @@
 use super::moments::Moments;
 use super::{Built, GraphBuilder, Value, window_out};
 use crate::zoo::ZooError;
-use crate::zoo::proto::{attr_float, attr_int, attr_ints};
+use crate::zoo::proto::{attr_float, attr_int, attr_ints, attr_string, attr_tensor, tensor_f32};
 
 impl GraphBuilder {
     fn unary(&mut self, x: &Value, module: &str, op: &str, m: Moments) -> Value {
@@ -329,6 +329,92 @@ impl GraphBuilder {
         Ok(Value {
             name,
             shape: vec![n, out],
+            m: Moments {
+                mean: 0.0,
+                ms: x.m.ms / 3.0,
+            },
+        })
+    }
+
+    /// `nn.Hardswish` as torch exports it below opset 14: `HardSigmoid(alpha = 1/6, beta = 1/2)`
+    /// then `Mul` with its input.
+    pub(crate) fn hard_swish(&mut self, x: &Value, module: &str) -> Built {
+        let attrs = vec![attr_float("alpha", 1.0 / 6.0), attr_float("beta", 0.5)];
+        let gate = self.node1(module, "HardSigmoid", vec![x.name.clone()], attrs);
+        // Near 0 the gate is 1/2 + x/6, so x * gate is about x/2.
+        let g = Value {
+            name: gate,
+            shape: x.shape.clone(),
+            m: Moments {
+                mean: 0.5 + x.m.mean / 6.0,
+                ms: 0.25 + x.m.mean / 6.0 + x.m.ms / 36.0,
+            },
+        };
+        self.mul(x, &g, module)
+    }
+
+    /// `F.interpolate(x, scale_factor=s, mode="nearest")` at opset 13: `Resize` with an empty
+    /// roi and constant scales [1, 1, s, s].
+    pub(crate) fn resize_nearest(&mut self, x: &Value, scale: usize, module: &str) -> Built {
+        let [n, c, h, w] = x.shape[..] else {
+            return Err(self.error(
+                module,
+                format!("resize input must be 4-D, got {:?}", x.shape),
+            ));
+        };
+        if scale == 0 {
+            return Err(self.error(module, "resize by 0".to_string()));
+        }
+        let roi = {
+            let value = attr_tensor("value", tensor_f32("", &[0], &[]));
+            self.node1(module, "Constant", vec![], vec![value])
+        };
+        let scales = {
+            let s = scale as f32;
+            let value = attr_tensor("value", tensor_f32("", &[4], &[1.0, 1.0, s, s]));
+            self.node1(module, "Constant", vec![], vec![value])
+        };
+        let attrs = vec![
+            attr_string("coordinate_transformation_mode", "asymmetric"),
+            attr_float("cubic_coeff_a", -0.75),
+            attr_string("mode", "nearest"),
+            attr_string("nearest_mode", "floor"),
+        ];
+        let name = self.node1(module, "Resize", vec![x.name.clone(), roi, scales], attrs);
+        Ok(Value {
+            name,
+            shape: vec![n, c, h * scale, w * scale],
+            m: x.m,
+        })
+    }
+
+    /// `x @ W` with a constant `[K, out]` weight (no bias): `MatMul` on the last axis.
+    pub(crate) fn matmul_const(&mut self, x: &Value, out: usize, module: &str) -> Built {
+        let Some(&k) = x.shape.last() else {
+            return Err(self.error(module, "matmul of a scalar".to_string()));
+        };
+        if k == 0 || out == 0 {
+            return Err(self.error(module, format!("matmul of {:?} to {out}", x.shape)));
+        }
+        let bound = 1.0 / (k as f32).sqrt();
+        let w = self.rng.uniform_le_bytes(k * out, 0.0, bound);
+        self.stats.params += (k * out) as u64;
+        let rows: u64 = x.shape[..x.shape.len() - 1]
+            .iter()
+            .map(|&d| d as u64)
+            .product();
+        let macs = rows * k as u64 * out as u64;
+        self.stats.macs_thop += macs;
+        self.stats.macs_graph += macs;
+        let weight = self.initializer_le(module, "weight", &[k, out], w)?;
+        let name = self.node1(module, "MatMul", vec![x.name.clone(), weight], vec![]);
+        let mut shape = x.shape.clone();
+        if let Some(last) = shape.last_mut() {
+            *last = out;
+        }
+        Ok(Value {
+            name,
+            shape,
             m: Moments {
                 mean: 0.0,
                 ms: x.m.ms / 3.0,

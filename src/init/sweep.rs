@@ -1,0 +1,61 @@
+//! PID 1's sweep (`hiddencost.sweep=all|FAMILY,...`): the design probes instead of the models,
+//! into the same sinks, with the run's settings (runs as the most per variant, events, optimize,
+//! threads, probe) and `hiddencost.sweep_budget` seconds for the whole sweep.
+
+use super::InitConfig;
+use crate::bench::BenchOptions;
+use crate::counters;
+use crate::sink::Sink;
+use crate::sweep::{self, run::Phase, run::SweepOptions};
+
+/// Runs the sweep `families` names; returns whether to power off at the end.
+pub(super) fn run(
+    cfg: &InitConfig,
+    families: &str,
+    notes: &[String],
+    sink: &mut Sink,
+) -> Result<bool, String> {
+    let selected = sweep::select(families).map_err(|e| e.to_string())?;
+    let variants: Vec<sweep::Variant> = selected.into_iter().flat_map(|f| f.variants).collect();
+    let opts = SweepOptions {
+        bench: BenchOptions {
+            models: Vec::new(),
+            metadata: Default::default(),
+            input_shape: None,
+            optimize: cfg.optimize,
+            warmup: cfg.warmup,
+            runs: cfg.runs,
+            schedule: cfg.schedule,
+            events: counters::parse_events(&cfg.events).map_err(|e| e.to_string())?,
+            counter_reads: cfg.counter_reads,
+            cpu: None,
+            fake_counters: cfg.fake_counters,
+            notes: notes.to_vec(),
+            probe_budget: cfg.probe_budget,
+        },
+        threads: cfg.threads,
+        budget: cfg.sweep_budget,
+        seed: 0,
+    };
+    super::console(&format!(
+        "sweep {families}: {} variants in {} s",
+        variants.len(),
+        cfg.sweep_budget.as_secs_f64()
+    ));
+    let n = variants.len();
+    let done = sweep::run::run(&variants, &opts, sink, &mut |phase, ix, name| {
+        if let Phase::Measure = phase {
+            super::console(&format!("variant {}/{n} {name}", ix + 1));
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    super::console(&format!(
+        "sweep: {} variant(s) measured at {} runs, {} failed, {} left out by the budget; records on {}",
+        done.outcome.models.len(),
+        done.runs,
+        done.outcome.errors.len(),
+        done.skipped.len(),
+        sink.label()
+    ));
+    Ok(cfg.poweroff)
+}

@@ -1,0 +1,246 @@
+//! The micro-models of the sweep: one block each, built with the zoo's graph builder from a
+//! [`Block`] (the design choice) and its [`Size`] (channels and spatial size, chosen by the
+//! family so that MACs match).
+//!
+//! Every block takes `input` [1, c, h, w] (a matmul probe [1, m, k]) and its last op is the
+//! graph output: no stem, no head, so that the MACs are the block's. Convolutions are
+//! `nn.Conv2d` with bias and padding k / 2 (same size out), each followed by its activation,
+//! as in the networks the families stand for.
+
+use crate::zoo::ZooError;
+use crate::zoo::builder::{Conv, GraphBuilder, Value};
+
+/// Activation after each convolution of a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Act {
+    Relu,
+    /// `nn.ReLU6`: `Clip(0, 6)`.
+    Relu6,
+    /// `nn.Hardswish`: `HardSigmoid` then `Mul`.
+    HardSwish,
+    /// `nn.SiLU` written out: `Sigmoid` then `Mul`.
+    Silu,
+}
+
+impl Act {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Act::Relu => "relu",
+            Act::Relu6 => "relu6",
+            Act::HardSwish => "hardswish",
+            Act::Silu => "silu",
+        }
+    }
+}
+
+/// Channels and spatial size of a block's input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+}
+
+/// What a micro-model computes (the design choice); its [`Size`] comes separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Block {
+    /// A `k` x `k` convolution c -> c in `groups` groups, then `act`; with a BatchNorm between
+    /// them when `bn` is `Some(folded)` (folded into the conv's weights, or kept as a node).
+    Conv {
+        k: usize,
+        groups: usize,
+        act: Act,
+        bn: Option<bool>,
+    },
+    /// Depthwise 3x3, ReLU, pointwise 1x1 c -> c, ReLU (MobileNet's block).
+    DwSeparable,
+    /// 1x1 c -> c/4, ReLU, 3x3 c/4 -> c/4, ReLU, 1x1 c/4 -> c, ReLU (ResNet's bottleneck).
+    Bottleneck,
+    /// Grouped 1x1 c -> c, ReLU, channel shuffle (or not), grouped 1x1 c -> c, ReLU
+    /// (ShuffleNet's unit without its depthwise conv).
+    GroupedPointwise { groups: usize, shuffle: bool },
+    /// Two 3x3 branches c -> c, each with a ReLU, merged by `Add` (c out) or `Concat` (2c out).
+    Merge { concat: bool },
+    /// One op alone, for the per-kernel probes.
+    Kernel(Kernel),
+}
+
+/// The single-op probes (the predictor's sampled shapes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// Dense 3x3 conv c -> c.
+    Conv,
+    /// Depthwise 3x3 conv.
+    Depthwise,
+    /// 2x2 max pool, stride 2.
+    MaxPool,
+    /// `Concat(x, relu(x))` on channels.
+    Concat,
+    /// `Add(x, relu(x))`.
+    Add,
+    /// NCHW -> NHWC.
+    Transpose,
+    /// [1, c, h, w] -> [1, c, h * w].
+    Reshape,
+    /// Nearest-neighbour upsampling by 2.
+    Resize,
+    /// [1, m, k] x [k, n] with a constant weight; `Size` is read as m = h, k = c, n = w.
+    MatMul,
+}
+
+impl Kernel {
+    /// The ONNX op the probe is about.
+    pub fn op_type(self) -> &'static str {
+        match self {
+            Kernel::Conv | Kernel::Depthwise => "Conv",
+            Kernel::MaxPool => "MaxPool",
+            Kernel::Concat => "Concat",
+            Kernel::Add => "Add",
+            Kernel::Transpose => "Transpose",
+            Kernel::Reshape => "Reshape",
+            Kernel::Resize => "Resize",
+            Kernel::MatMul => "MatMul",
+        }
+    }
+}
+
+type Built = Result<Value, ZooError>;
+
+impl Block {
+    /// The graph input's shape.
+    pub fn input_shape(&self, s: Size) -> Vec<usize> {
+        match self {
+            Block::Kernel(Kernel::MatMul) => vec![1, s.h, s.c],
+            _ => vec![1, s.c, s.h, s.w],
+        }
+    }
+
+    /// Whether `s` is a size this block can be built at (groups divide the channels, ...).
+    pub fn fits(&self, s: Size) -> bool {
+        let positive = s.c > 0 && s.h > 0 && s.w > 0;
+        positive
+            && match *self {
+                Block::Conv { groups, .. } => groups > 0 && s.c.is_multiple_of(groups),
+                Block::Bottleneck => s.c.is_multiple_of(4),
+                Block::GroupedPointwise { groups, .. } => groups > 0 && s.c.is_multiple_of(groups),
+                Block::Kernel(Kernel::MaxPool) => s.h >= 2 && s.w >= 2,
+                _ => true,
+            }
+    }
+
+    /// The block's MACs by the cost module's rule (Conv: output elements x in channels / groups
+    /// x kernel elements; MatMul: M x N x K; everything else 0). Used to search for matched
+    /// sizes; the tests check it against the cost module on the built graph.
+    pub fn macs(&self, s: Size) -> u64 {
+        let (c, hw) = (s.c as u64, (s.h * s.w) as u64);
+        match *self {
+            Block::Conv { k, groups, .. } => hw * c * (c / groups.max(1) as u64) * (k * k) as u64,
+            Block::DwSeparable => hw * c * 9 + hw * c * c,
+            Block::Bottleneck => {
+                let q = c / 4;
+                hw * q * c + hw * q * q * 9 + hw * c * q
+            }
+            Block::GroupedPointwise { groups, .. } => 2 * hw * c * (c / groups.max(1) as u64),
+            Block::Merge { .. } => 2 * hw * c * c * 9,
+            Block::Kernel(Kernel::Conv) => hw * c * c * 9,
+            Block::Kernel(Kernel::Depthwise) => hw * c * 9,
+            Block::Kernel(Kernel::MatMul) => (s.h * s.c * s.w) as u64,
+            Block::Kernel(_) => 0,
+        }
+    }
+
+    /// Emits the block on `x` (the builder's input); returns the output value.
+    pub(crate) fn build(&self, b: &mut GraphBuilder, x: &Value, s: Size) -> Built {
+        let c = s.c;
+        match *self {
+            Block::Conv { k, groups, act, bn } => {
+                let conv = Conv::new(c, k).pad(k / 2).groups(groups);
+                let y = match bn {
+                    Some(_) => b.conv_bn(x, "block.conv", "block.bn", conv.no_bias())?,
+                    None => b.conv(x, "block.conv", conv)?,
+                };
+                activation(b, &y, act, "block.act")
+            }
+            Block::DwSeparable => {
+                let y = b.conv(x, "block.depthwise", Conv::new(c, 3).pad(1).groups(c))?;
+                let y = b.relu(&y, "block.relu1");
+                let y = b.conv(&y, "block.pointwise", Conv::new(c, 1))?;
+                Ok(b.relu(&y, "block.relu2"))
+            }
+            Block::Bottleneck => {
+                let y = b.conv(x, "block.reduce", Conv::new(c / 4, 1))?;
+                let y = b.relu(&y, "block.relu1");
+                let y = b.conv(&y, "block.conv", Conv::new(c / 4, 3).pad(1))?;
+                let y = b.relu(&y, "block.relu2");
+                let y = b.conv(&y, "block.expand", Conv::new(c, 1))?;
+                Ok(b.relu(&y, "block.relu3"))
+            }
+            Block::GroupedPointwise { groups, shuffle } => {
+                let y = b.conv(x, "block.gconv1", Conv::new(c, 1).groups(groups))?;
+                let mut y = b.relu(&y, "block.relu1");
+                if shuffle {
+                    y = channel_shuffle(b, &y, groups, "block.shuffle")?;
+                }
+                let y = b.conv(&y, "block.gconv2", Conv::new(c, 1).groups(groups))?;
+                Ok(b.relu(&y, "block.relu2"))
+            }
+            Block::Merge { concat } => {
+                let l = b.conv(x, "block.left", Conv::new(c, 3).pad(1))?;
+                let l = b.relu(&l, "block.left_relu");
+                let r = b.conv(x, "block.right", Conv::new(c, 3).pad(1))?;
+                let r = b.relu(&r, "block.right_relu");
+                if concat {
+                    b.concat(&[&l, &r], "block.merge")
+                } else {
+                    b.add(&l, &r, "block.merge")
+                }
+            }
+            Block::Kernel(kernel) => build_kernel(b, x, kernel, s),
+        }
+    }
+}
+
+fn activation(b: &mut GraphBuilder, x: &Value, act: Act, m: &str) -> Built {
+    match act {
+        Act::Relu => Ok(b.relu(x, m)),
+        Act::Relu6 => Ok(b.relu6(x, m)),
+        Act::HardSwish => b.hard_swish(x, m),
+        Act::Silu => {
+            let gate = b.sigmoid(x, m);
+            b.mul(x, &gate, m)
+        }
+    }
+}
+
+/// Channel shuffle as torch exports it (and as the zoo's ShuffleNet has it): `Reshape` to
+/// [N, g, C/g, H, W], `Transpose` (0, 2, 1, 3, 4), `Reshape` back.
+fn channel_shuffle(b: &mut GraphBuilder, x: &Value, groups: usize, m: &str) -> Built {
+    let [n, c, h, w] = x.shape[..] else {
+        return Err(b.error(m, format!("channel shuffle of {:?}", x.shape)));
+    };
+    let (n, c, h, w, g) = (n as i64, c as i64, h as i64, w as i64, groups as i64);
+    let y = b.reshape(x, &[n, g, c / g, h, w], m)?;
+    let y = b.transpose(&y, &[0, 2, 1, 3, 4], m)?;
+    b.reshape(&y, &[n, -1, h, w], m)
+}
+
+fn build_kernel(b: &mut GraphBuilder, x: &Value, kernel: Kernel, s: Size) -> Built {
+    let m = "probe";
+    match kernel {
+        Kernel::Conv => b.conv(x, m, Conv::new(s.c, 3).pad(1)),
+        Kernel::Depthwise => b.conv(x, m, Conv::new(s.c, 3).pad(1).groups(s.c)),
+        Kernel::MaxPool => b.max_pool(x, m, 2, 2, 0),
+        Kernel::Concat => {
+            let r = b.relu(x, "probe.relu");
+            b.concat(&[x, &r], m)
+        }
+        Kernel::Add => {
+            let r = b.relu(x, "probe.relu");
+            b.add(x, &r, m)
+        }
+        Kernel::Transpose => b.transpose(x, &[0, 2, 3, 1], m),
+        Kernel::Reshape => b.reshape(x, &[1, s.c as i64, (s.h * s.w) as i64], m),
+        Kernel::Resize => b.resize_nearest(x, 2, m),
+        Kernel::MatMul => b.matmul_const(x, s.w, m),
+    }
+}

@@ -1,0 +1,194 @@
+//! Design probes (`hiddencost sweep`): families of generated micro-models, each a set of
+//! variants at matched MACs (within 2% of the family's baseline) that differ in one design
+//! choice, plus single-kernel probes at sampled shapes; all built with the zoo's graph builder
+//! ([`blocks`]), sized by [`families`], and measured by `bench`'s own measurement into the same
+//! records, with `sweep.*` metadata on each model record (docs/records.md). [`budget`] fits the
+//! whole sweep into `--budget` seconds; [`run`] drives it.
+//!
+//! Architecture: like the zoo, a variant is a `ModelProto` encoded to bytes and loaded by
+//! `model::load` exactly as a file would be.
+
+pub mod blocks;
+pub mod budget;
+pub mod families;
+pub mod run;
+
+#[cfg(test)]
+mod tests;
+
+use crate::bench::Metadata;
+use crate::model::ModelSource;
+use crate::record::sweep_keys;
+use crate::zoo::builder::GraphBuilder;
+use crate::zoo::{self, ZooError, ZooOptions};
+use blocks::{Block, Size};
+use std::sync::Arc;
+use tract_onnx::pb::ModelProto;
+
+pub use families::{MACS_TOLERANCE, NAMES};
+
+/// A design family (variants at matched MACs) or the kernel probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Design,
+    Kernel,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Design => "design",
+            Kind::Kernel => "kernel",
+        }
+    }
+}
+
+/// A family of variants.
+#[derive(Debug, Clone)]
+pub struct Family {
+    pub name: &'static str,
+    /// The question it answers.
+    pub question: &'static str,
+    pub kind: Kind,
+    /// The baseline first (for a design family).
+    pub variants: Vec<Variant>,
+}
+
+/// One micro-model.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub family: &'static str,
+    /// Unique within the family, e.g. `grouped_g4`.
+    pub name: String,
+    /// The design choice it makes, in words.
+    pub choice: String,
+    /// The family's reference point (the first variant of a design family).
+    pub baseline: bool,
+    pub block: Block,
+    pub size: Size,
+    /// MACs by the block's rule (the tests check them against the cost module).
+    pub macs: u64,
+    /// The baseline's MACs, which every variant of a design family matches.
+    pub macs_target: Option<u64>,
+}
+
+impl Variant {
+    /// The record's model name, e.g. `conv_type.grouped_g4`.
+    pub fn model_name(&self) -> String {
+        format!("{}.{}", self.family, self.name)
+    }
+
+    /// What the header lists and errors name: `sweep:conv_type.grouped_g4`.
+    pub fn label(&self) -> String {
+        format!("sweep:{}", self.model_name())
+    }
+
+    /// The size parameters, e.g. `c=64 h=16 w=16 k=3 g=4`.
+    pub fn params(&self) -> String {
+        let s = self.size;
+        let mut out = match self.block {
+            Block::Kernel(blocks::Kernel::MatMul) => format!("m={} k={} n={}", s.h, s.c, s.w),
+            _ => format!("c={} h={} w={}", s.c, s.h, s.w),
+        };
+        match self.block {
+            Block::Conv { k, groups, .. } => out += &format!(" k={k} g={groups}"),
+            Block::GroupedPointwise { groups, .. } => out += &format!(" g={groups}"),
+            _ => {}
+        }
+        out
+    }
+}
+
+/// Why a sweep could not be planned or built.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error("unknown sweep family `{0}`; known: {known} (or `all`)", known = NAMES.join(", "))]
+    UnknownFamily(String),
+    #[error("no sweep family selected (give `all` or names from: {known})", known = NAMES.join(", "))]
+    Empty,
+    #[error(transparent)]
+    Zoo(#[from] ZooError),
+}
+
+/// Every family, sized.
+pub fn all() -> Vec<Family> {
+    families::all()
+}
+
+/// The families a comma-separated selection names (`all`, or names from [`NAMES`]), in the
+/// sweep's order, each once.
+pub fn select(selection: &str) -> Result<Vec<Family>, SweepError> {
+    let wanted: Vec<String> = selection
+        .split(',')
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if wanted.is_empty() {
+        return Err(SweepError::Empty);
+    }
+    if let Some(unknown) = wanted
+        .iter()
+        .find(|w| *w != "all" && !NAMES.contains(&w.as_str()))
+    {
+        return Err(SweepError::UnknownFamily(unknown.clone()));
+    }
+    let everything = wanted.iter().any(|w| w == "all");
+    Ok(all()
+        .into_iter()
+        .filter(|f| everything || wanted.iter().any(|w| w == f.name))
+        .collect())
+}
+
+/// Builds a variant's ONNX proto with the zoo's builder (weights from `seed`).
+pub fn build(v: &Variant, seed: u64) -> Result<ModelProto, SweepError> {
+    let fold_bn = matches!(v.block, Block::Conv { bn: Some(true), .. });
+    let opts = ZooOptions { seed, fold_bn };
+    let mut b = GraphBuilder::with_input_shape(v.family, &opts, &v.block.input_shape(v.size));
+    let x = b.input();
+    let y = v.block.build(&mut b, &x, v.size)?;
+    let doc = format!(
+        "hiddencost sweep `{}`, variant `{}`: {} ({}), seeded random weights (for speed, not \
+         accuracy)",
+        v.family,
+        v.name,
+        v.choice,
+        v.params()
+    );
+    let (proto, _) = b.finish_any(y, &v.model_name(), &doc)?;
+    Ok(proto)
+}
+
+/// A variant as `bench` takes it: the encoded proto (loaded by `model::load` like a file) and
+/// the `sweep.*` metadata of its model record.
+pub fn source(v: &Variant, seed: u64) -> Result<(ModelSource, Metadata), SweepError> {
+    let proto = build(v, seed)?;
+    let src = ModelSource::Bytes {
+        name: v.model_name(),
+        source: v.label(),
+        bytes: Arc::new(zoo::to_bytes(&proto)),
+    };
+    let kind = if v.macs_target.is_some() {
+        Kind::Design
+    } else {
+        Kind::Kernel
+    };
+    let mut meta: Metadata = [
+        (sweep_keys::FAMILY, serde_json::json!(v.family)),
+        (sweep_keys::KIND, serde_json::json!(kind.as_str())),
+        (sweep_keys::VARIANT, serde_json::json!(v.name)),
+        (sweep_keys::BASELINE, serde_json::json!(v.baseline)),
+        (sweep_keys::CHOICE, serde_json::json!(v.choice)),
+        (sweep_keys::PARAMS, serde_json::json!(v.params())),
+        ("seed", serde_json::json!(seed)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    if let Some(target) = v.macs_target {
+        meta.insert(sweep_keys::MACS_TARGET.into(), serde_json::json!(target));
+    }
+    if let Block::Kernel(k) = v.block {
+        meta.insert(sweep_keys::OP.into(), serde_json::json!(k.op_type()));
+    }
+    Ok((src, meta))
+}

@@ -1,0 +1,267 @@
+//! The families: matched MACs by the cost module on the built graphs, one design choice per
+//! family, unique names, every variant loadable.
+
+use super::blocks::{Act, Block, Size};
+use super::*;
+use crate::model;
+
+/// MACs of a variant as the records carry them: the cost module on the graph that
+/// `model::load` sees.
+fn cost_macs(v: &Variant) -> u64 {
+    let (src, _) = source(v, 0).unwrap();
+    model::load_static(&src, None)
+        .unwrap_or_else(|e| panic!("{}: {e}", v.label()))
+        .totals
+        .macs
+}
+
+fn family(name: &str) -> Family {
+    select(name).unwrap().remove(0)
+}
+
+/// Every variant's MACs (cost module) within 2% of its baseline's (cost module), and the
+/// block's own rule agreeing with the cost module exactly.
+fn assert_matched(name: &str) {
+    let f = family(name);
+    assert_eq!(f.kind, Kind::Design);
+    assert!(f.variants.len() >= 2, "{name}: a family compares variants");
+    assert!(f.variants[0].baseline);
+    assert_eq!(f.variants.iter().filter(|v| v.baseline).count(), 1);
+    let base = cost_macs(&f.variants[0]);
+    assert!(base > 0);
+    for v in &f.variants {
+        let macs = cost_macs(v);
+        assert_eq!(
+            macs,
+            v.macs,
+            "{}: the block's rule vs the cost module",
+            v.label()
+        );
+        assert_eq!(v.macs_target, Some(base), "{}", v.label());
+        let err = families::macs_error(macs, base);
+        assert!(
+            err <= MACS_TOLERANCE,
+            "{} ({}): {macs} MACs, {:.2}% from the baseline's {base}",
+            v.label(),
+            v.params(),
+            err * 100.0
+        );
+    }
+}
+
+#[test]
+fn conv_type_variants_have_matched_macs() {
+    assert_matched("conv_type");
+}
+
+#[test]
+fn channel_variants_have_matched_macs() {
+    assert_matched("channels");
+}
+
+#[test]
+fn shuffle_variants_have_matched_macs() {
+    assert_matched("shuffle");
+}
+
+#[test]
+fn merge_variants_have_matched_macs() {
+    assert_matched("merge");
+}
+
+#[test]
+fn kernel_size_variants_have_matched_macs() {
+    assert_matched("kernel_size");
+}
+
+#[test]
+fn activation_variants_have_matched_macs() {
+    assert_matched("activation");
+}
+
+#[test]
+fn batchnorm_variants_have_matched_macs() {
+    assert_matched("batchnorm");
+}
+
+#[test]
+fn spatial_variants_have_matched_macs() {
+    assert_matched("spatial");
+}
+
+fn op_types(v: &Variant) -> Vec<String> {
+    build(v, 0)
+        .unwrap()
+        .graph
+        .unwrap()
+        .node
+        .iter()
+        .map(|n| n.op_type.clone())
+        .filter(|op| op != "Constant")
+        .collect()
+}
+
+#[test]
+fn each_family_varies_its_one_design_choice() {
+    let conv_type = family("conv_type");
+    let groups: Vec<usize> = conv_type
+        .variants
+        .iter()
+        .filter_map(|v| match v.block {
+            Block::Conv { groups, k, .. } => {
+                assert_eq!(k, 3);
+                Some(groups)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(groups, [1, 2, 4, 8]);
+    let channels = family("channels");
+    let cs: Vec<usize> = channels.variants.iter().map(|v| v.size.c).collect();
+    assert_eq!(cs, [32, 28, 29, 30, 31, 33, 34, 35, 36]);
+    assert!(
+        channels
+            .variants
+            .iter()
+            .all(|v| v.block == channels.variants[0].block)
+    );
+
+    let shuffle = family("shuffle");
+    let (off, on) = (
+        op_types(&shuffle.variants[0]),
+        op_types(&shuffle.variants[1]),
+    );
+    assert!(!off.iter().any(|op| op == "Transpose"));
+    let mut without: Vec<String> = on.clone();
+    without.retain(|op| op != "Reshape" && op != "Transpose");
+    assert_eq!(without, off, "the shuffle is the only difference");
+    assert_eq!(shuffle.variants[0].size, shuffle.variants[1].size);
+
+    let merge = family("merge");
+    assert_eq!(op_types(&merge.variants[0]).last().unwrap(), "Add");
+    assert_eq!(op_types(&merge.variants[1]).last().unwrap(), "Concat");
+
+    let act = family("activation");
+    let last_ops: Vec<Vec<String>> = act
+        .variants
+        .iter()
+        .map(|v| op_types(v)[1..].to_vec())
+        .collect();
+    assert_eq!(last_ops[0], ["Relu"]);
+    assert_eq!(last_ops[1], ["Clip"]);
+    assert_eq!(last_ops[2], ["HardSigmoid", "Mul"]);
+    assert_eq!(last_ops[3], ["Sigmoid", "Mul"]);
+    assert!(act.variants.iter().all(|v| v.size == act.variants[0].size));
+
+    let bn = family("batchnorm");
+    assert_eq!(
+        op_types(&bn.variants[0]),
+        ["Conv", "BatchNormalization", "Relu"]
+    );
+    assert_eq!(op_types(&bn.variants[1]), ["Conv", "Relu"]);
+
+    let ks: Vec<usize> = family("kernel_size")
+        .variants
+        .iter()
+        .map(|v| match v.block {
+            Block::Conv { k, act, .. } => {
+                assert_eq!(act, Act::Relu);
+                k
+            }
+            _ => 0,
+        })
+        .collect();
+    assert_eq!(ks, [3, 5, 7]);
+    let spatial = family("spatial");
+    assert!(
+        spatial
+            .variants
+            .iter()
+            .all(|v| v.block == spatial.variants[0].block)
+    );
+    let sizes: Vec<Size> = spatial.variants.iter().map(|v| v.size).collect();
+    assert!(sizes.iter().all(|s| s.h == s.w));
+    assert!(sizes.windows(2).all(|w| w[0].c != w[1].c));
+}
+
+#[test]
+fn kernel_probes_cover_the_predictors_ops_and_load() {
+    let kernels = family("kernels");
+    assert_eq!(kernels.kind, Kind::Kernel);
+    assert!(
+        kernels
+            .variants
+            .iter()
+            .all(|v| !v.baseline && v.macs_target.is_none())
+    );
+    let mut ops: Vec<&str> = kernels
+        .variants
+        .iter()
+        .filter_map(|v| match v.block {
+            Block::Kernel(k) => Some(k.op_type()),
+            _ => None,
+        })
+        .collect();
+    ops.dedup();
+    for op in [
+        "Conv",
+        "MaxPool",
+        "Concat",
+        "Add",
+        "Transpose",
+        "Reshape",
+        "Resize",
+        "MatMul",
+    ] {
+        assert!(ops.contains(&op), "no {op} probe");
+    }
+    for v in &kernels.variants {
+        let macs = cost_macs(v);
+        assert_eq!(macs, v.macs, "{}", v.label());
+        let (_, meta) = source(v, 0).unwrap();
+        assert_eq!(meta[sweep_keys::KIND], "kernel");
+        assert!(meta.contains_key(sweep_keys::OP));
+    }
+}
+
+#[test]
+fn names_are_unique_and_metadata_names_family_variant_and_params() {
+    let all = all();
+    assert_eq!(
+        all.iter().map(|f| f.name).collect::<Vec<_>>(),
+        NAMES.to_vec()
+    );
+    let mut labels: Vec<String> = all
+        .iter()
+        .flat_map(|f| f.variants.iter().map(Variant::label))
+        .collect();
+    let n = labels.len();
+    labels.sort();
+    labels.dedup();
+    assert_eq!(labels.len(), n, "duplicate variant names");
+    let v = &family("conv_type").variants[3];
+    let (src, meta) = source(v, 7).unwrap();
+    assert_eq!(src.label(), "sweep:conv_type.grouped_g8");
+    assert_eq!(src.name(), "conv_type.grouped_g8");
+    assert_eq!(meta[sweep_keys::FAMILY], "conv_type");
+    assert_eq!(meta[sweep_keys::VARIANT], "grouped_g8");
+    assert_eq!(meta[sweep_keys::BASELINE], false);
+    assert_eq!(meta[sweep_keys::KIND], "design");
+    assert_eq!(meta[sweep_keys::PARAMS], v.params().as_str());
+    assert!(v.params().contains("g=8"));
+    assert_eq!(meta[sweep_keys::MACS_TARGET], 2_359_296);
+    assert_eq!(meta["seed"], 7);
+}
+
+#[test]
+fn selections() {
+    assert_eq!(select("all").unwrap().len(), NAMES.len());
+    let two = select(" merge, Shuffle ,merge").unwrap();
+    assert_eq!(
+        two.iter().map(|f| f.name).collect::<Vec<_>>(),
+        ["shuffle", "merge"],
+        "sweep order, each once"
+    );
+    assert!(matches!(select("merge,nope"), Err(SweepError::UnknownFamily(n)) if n == "nope"));
+    assert!(matches!(select(" , "), Err(SweepError::Empty)));
+}
