@@ -12,6 +12,7 @@
 //! Architecture invariant: these are plain data. Nothing here knows tract or perf_event, so the
 //! analysis side can read logs without either.
 
+#[cfg(test)]
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -56,7 +57,8 @@ pub const CATEGORIES: [&str; 9] = [
 // The header (with the machine probe's figures) is the largest variant by far, but there is
 // one per run and records are built one at a time: boxing it would buy nothing.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record {
     Header(Header),
@@ -70,7 +72,8 @@ pub enum Record {
 }
 
 /// First line of every run: what ran, where, and with which counters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct Header {
     pub schema_version: u32,
     pub tool: String,
@@ -99,7 +102,8 @@ pub struct Header {
 }
 
 /// One figure of the probe, measured `repeats` times. `max - min` over `median` is its spread.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct Spread {
     pub median: f64,
     pub min: f64,
@@ -108,7 +112,8 @@ pub struct Spread {
 }
 
 /// What the machine can do, measured by the probe (see docs/records.md).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct Machine {
     /// Time the probe took, and the budget it was given.
     pub elapsed_ns: u64,
@@ -141,7 +146,8 @@ impl Machine {
 }
 
 /// Peak MAC rate of a matrix product through tract (the kernel tract selects for it).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct MatmulProbe {
     /// Name of the matmul kernel tract selected, e.g. `fma_mmm_f32_16x6`.
     pub kernel: String,
@@ -155,7 +161,8 @@ pub struct MatmulProbe {
 }
 
 /// One cache level as sysfs describes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct CacheLevel {
     pub level: u8,
     /// `Data` or `Unified`.
@@ -167,7 +174,8 @@ pub struct CacheLevel {
 }
 
 /// Sustained bandwidth for a working set that fits one memory level.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct BandwidthProbe {
     /// `L1`, `L2`, `L3` or `DRAM`.
     pub level: String,
@@ -185,7 +193,8 @@ pub struct BandwidthProbe {
 }
 
 /// How the per-op counter reads were made.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct CounterAccess {
     /// `--counter-reads` as given: `auto` (user space where allowed) or `syscall`.
     pub requested: String,
@@ -199,7 +208,8 @@ pub struct CounterAccess {
 }
 
 /// Cost of reading one counter group once.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct CounterReadProbe {
     pub pass: usize,
     pub events: Vec<String>,
@@ -211,7 +221,8 @@ pub struct CounterReadProbe {
 }
 
 /// The options a run was made with, as the runner saw them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct RunOptions {
     pub models: Vec<String>,
     /// Fixed input shape, if given on the command line.
@@ -244,7 +255,8 @@ fn separate() -> String {
 }
 
 /// The machine a run happened on. Every field is best effort: `null` when unreadable.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct Context {
     pub hostname: Option<String>,
     /// Board model from the device tree or DMI (e.g. "Raspberry Pi 4 Model B Rev 1.4").
@@ -266,7 +278,8 @@ pub struct Context {
     pub perf_event_paranoid: Option<i32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct CpuFreq {
     pub cpu: usize,
     pub governor: Option<String>,
@@ -275,7 +288,8 @@ pub struct CpuFreq {
     pub max_khz: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct ThermalZone {
     pub zone: String,
     pub kind: Option<String>,
@@ -283,7 +297,8 @@ pub struct ThermalZone {
 }
 
 /// Whether one requested counter could be opened.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct EventStatus {
     pub name: String,
     /// `hardware`, `cache`, `raw` or `software`.
@@ -296,7 +311,8 @@ pub struct EventStatus {
 }
 
 /// Static cost of one node or one whole model. Counts are per inference.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct Cost {
     /// Trainable parameters, as PyTorch counts them (BatchNorm: scale and bias; not running stats).
     pub params: u64,
@@ -315,7 +331,8 @@ pub struct Cost {
 }
 
 /// Distribution of a duration over runs, in nanoseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct LatencyNs {
     pub min: u64,
     pub median: u64,
@@ -327,7 +344,8 @@ pub struct LatencyNs {
 }
 
 /// Per-op wall time over runs, in nanoseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct WallNs {
     pub median: u64,
     pub min: u64,
@@ -335,7 +353,8 @@ pub struct WallNs {
 }
 
 /// One counter for one op: median delta over runs, and how much of the time it was scheduled.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct CounterValue {
     pub median: u64,
     /// Sum over runs of time_running / sum of time_enabled for this op's interval. 1.0 means
@@ -344,7 +363,8 @@ pub struct CounterValue {
 }
 
 /// Static cost of one source ONNX node, from the graph and its inferred shapes (no run needed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct NodeRecord {
     pub model: String,
     /// Node name as tract names it: the ONNX name, else its first output's name.
@@ -359,7 +379,8 @@ pub struct NodeRecord {
 }
 
 /// Static totals of one model, as `hiddencost cost` prints them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct ModelCostRecord {
     pub model: String,
     pub source: String,
@@ -371,7 +392,8 @@ pub struct ModelCostRecord {
 }
 
 /// One executed tract node of one model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct OpRecord {
     pub model: String,
     /// Node id in the executed (optimized) tract model.
@@ -406,7 +428,8 @@ pub struct OpRecord {
 }
 
 /// One model's totals, written after its op records.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct ModelRecord {
     pub model: String,
     /// Where it came from: a path, or `zoo:NAME`.
@@ -459,7 +482,8 @@ pub struct ModelRecord {
 
 /// The ratios of per-op runs to clean runs, each over pairs of runs: round `r`'s run of a per-op
 /// pass against round `r`'s clean run (adjacent runs with `schedule` = `interleaved`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct Paired {
     /// `interleaved` or `separate` (then pairs share an index, not a moment: drift between the
     /// passes lands in the ratios).
@@ -473,7 +497,8 @@ pub struct Paired {
 
 /// The median of a ratio over pairs of runs, with a distribution-free confidence interval for
 /// it (order statistics of the ratios: no assumption about their distribution).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct RatioInterval {
     pub median: f64,
     pub low: f64,
@@ -485,7 +510,8 @@ pub struct RatioInterval {
 }
 
 /// One reason to distrust a model's numbers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct NoiseWarning {
     /// `cv` (clean-pass coefficient of variation over the threshold), `drift` (the clean runs'
     /// last quarter moved away from their first), `profiled` (per-op runs much slower than
@@ -498,7 +524,8 @@ pub struct NoiseWarning {
 }
 
 /// A model (or the run) that failed, and what the user can do about it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct ErrorRecord {
     /// The model name or path the error is about, or "run" for run-wide errors.
     pub model: String,
@@ -506,14 +533,17 @@ pub struct ErrorRecord {
 }
 
 /// Marks the end of a complete run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
 pub struct EndRecord {
     pub models_ok: usize,
     pub models_failed: usize,
     pub elapsed_ns: u64,
 }
 
-/// JSON Schema of one log line, as committed in docs/record.schema.json.
+/// JSON Schema of one log line, as committed in docs/record.schema.json (generated in test
+/// builds only: schemars is a dev-dependency, which keeps it out of the first release build).
+#[cfg(test)]
 pub fn json_schema() -> String {
     let schema = schemars::schema_for!(Record);
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
