@@ -3,10 +3,11 @@
 //! threads, probe) and `hiddencost.sweep_budget` seconds for the whole sweep.
 
 use super::InitConfig;
-use crate::bench::BenchOptions;
+use crate::bench::{BenchOptions, Event};
 use crate::counters;
 use crate::sink::Sink;
 use crate::sweep::{self, run::Phase, run::SweepOptions};
+use std::io::Write;
 
 /// Runs the sweep `families` names; returns whether to power off at the end.
 pub(super) fn run(
@@ -43,9 +44,14 @@ pub(super) fn run(
         cfg.sweep_budget.as_secs_f64()
     ));
     let n = variants.len();
-    let done = sweep::run::run(&variants, &opts, sink, &mut |phase, ix, name| {
-        if let Phase::Measure = phase {
-            super::console(&format!("variant {}/{n} {name}", ix + 1));
+    // As for the models: a line per variant as it starts, and one LAVA result line as it ends.
+    let done = sweep::run::run(&variants, &opts, sink, &mut |phase| match phase {
+        Phase::Pilot { .. } => {}
+        Phase::Measure(Event::Start { index, name }) => {
+            super::console(&format!("variant {}/{n} {name}", index + 1));
+        }
+        Phase::Measure(Event::Done { name, result, .. }) => {
+            let _ = writeln!(std::io::stderr(), "{}", super::result_line(name, result));
         }
     })
     .map_err(|e| e.to_string())?;
