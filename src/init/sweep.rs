@@ -3,8 +3,7 @@
 //! threads, probe) and `hiddencost.sweep_budget` seconds for the whole sweep.
 
 use super::InitConfig;
-use crate::bench::{BenchOptions, Event};
-use crate::counters;
+use crate::bench::Event;
 use crate::sink::Sink;
 use crate::sweep::{self, run::Phase, run::SweepOptions};
 use std::io::Write;
@@ -19,21 +18,7 @@ pub(super) fn run(
     let selected = sweep::select(families).map_err(|e| e.to_string())?;
     let variants: Vec<sweep::Variant> = selected.into_iter().flat_map(|f| f.variants).collect();
     let opts = SweepOptions {
-        bench: BenchOptions {
-            models: Vec::new(),
-            metadata: Default::default(),
-            input_shape: None,
-            optimize: cfg.optimize,
-            warmup: cfg.warmup,
-            runs: cfg.runs,
-            schedule: cfg.schedule,
-            events: counters::parse_events(&cfg.events).map_err(|e| e.to_string())?,
-            counter_reads: cfg.counter_reads,
-            cpu: None,
-            fake_counters: cfg.fake_counters,
-            notes: notes.to_vec(),
-            probe_budget: cfg.probe_budget,
-        },
+        bench: cfg.bench_options(Vec::new(), Default::default(), notes.to_vec())?,
         threads: cfg.threads,
         budget: cfg.sweep_budget,
         seed: 0,
