@@ -3,13 +3,15 @@
 //!
 //! Code map: [`metrics`] turns op records into shares and counter ratios; [`bounds`] gives
 //! every op a lower bound from its run's machine roofs; [`correlate`] is the study's Figure 2;
-//! [`fit`] the latency models; [`findings`] answers the study's questions from all of these;
+//! [`fit`] the latency models; [`fleet`] summarises many boards per model and finds the
+//! outliers; [`findings`] answers the study's questions from all of these;
 //! [`stats`] holds the numerics.
 
 pub mod bounds;
 pub mod correlate;
 pub mod facts;
 pub mod findings;
+pub mod fleet;
 pub mod fit;
 pub mod metrics;
 pub mod stats;
@@ -36,6 +38,8 @@ pub struct Analysis {
     pub fit_left_out: Vec<LeftOut>,
     /// One per device, in `Dataset::devices` order.
     pub findings: Vec<DeviceFindings>,
+    /// The same models over many boards (`None` with one board).
+    pub fleet: Option<fleet::Fleet>,
 }
 
 impl Analysis {
@@ -68,6 +72,7 @@ impl Analysis {
             fit,
             fit_left_out,
             findings,
+            fleet: fleet::fleet(data),
         }
     }
 

@@ -1,13 +1,16 @@
 //! The render layer: the computed [`Analysis`] written out for readers. report.md and
 //! report.html (one [`doc::Doc`] from [`report`], two backends), CSV tables ([`sections`]), SVG
 //! charts ([`figures`] chooses them, [`charts`] draws them on [`svg`], [`labels`] places point
-//! labels), fit.json, Chrome traces ([`trace`]) and the terminal summary. All output is
+//! labels), fit.json, Chrome traces ([`trace`]), the fleet section ([`fleet`]), the Parquet
+//! export ([`export`]) and the terminal summary. All output is
 //! deterministic for a given input.
 
 pub mod charts;
 pub mod doc;
+pub mod export;
 pub mod figures;
 pub mod findings;
+pub mod fleet;
 pub mod html;
 pub mod labels;
 pub mod markdown;
@@ -92,11 +95,14 @@ pub fn terminal(a: &Analysis, data: &Dataset) -> String {
         "Latency model vs MACs-only, leave-one-model-out",
         sections::fit_summary_table(a),
     );
-    if data.devices.len() > 1 {
+    if data.devices.len() > 1 && data.devices.len() <= report::MAX_COMPARED_DEVICES {
         section(
             "Devices compared (median latency)",
             sections::devices_table(data),
         );
+    }
+    if let Some(t) = fleet::terminal_table(a) {
+        section("Fleet: per model and board class (median across boards)", t);
     }
     s
 }
@@ -113,7 +119,7 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
         ("fit_validation.csv", sections::fit_models_table(a)),
         ("devices.csv", sections::devices_table(data)),
     ];
-    for (name, table) in csvs {
+    for (name, table) in csvs.into_iter().chain(fleet::csv_files(a, data)) {
         written.push(write_file(dir, name, table.to_csv().as_bytes())?);
     }
     let svgs = figures::svg_files(a, data);
