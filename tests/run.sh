@@ -23,7 +23,7 @@ bash tools/need-packages.sh "${packages[@]}"
 bash tools/need-packages.sh --no-recommends lava-dispatcher
 echo "all there: ${packages[*]} qemu-system-arm $(qemu-system-aarch64 --version | awk '/version/ {print $4; exit}')"
 
-step "Python tools (fixtures, schema validation, the zoo's outside-world check, Yocto layer lint and kas, the report's browser check, LAVA-style logs), in target/test-venv"
+step "Python tools (fixtures, schema validation, the zoo's outside-world check, Yocto layer lint and kas, the report's browser check, LAVA-style logs, DuckDB for the Parquet export), in target/test-venv"
 # A virtual environment of the tests' own, made by the python3 on PATH: Debian's own Python
 # refuses pip installs outside one (PEP 668, "externally-managed-environment").
 venv=target/test-venv
