@@ -107,6 +107,42 @@ pub fn terminal(a: &Analysis, data: &Dataset) -> String {
     s
 }
 
+/// Runs of ops.csv rendered at a time.
+const OPS_CSV_RUNS_PER_CHUNK: usize = 64;
+
+/// ops.csv, written [`OPS_CSV_RUNS_PER_CHUNK`] runs at a time (the same bytes as
+/// `why::ops_csv(a, data).to_csv()`).
+fn write_ops_csv(a: &Analysis, data: &Dataset, dir: &Path) -> Result<PathBuf, AnalyzeError> {
+    use std::io::Write as _;
+    let path = write_file(dir, "ops.csv", b"")?;
+    let fail = |cause| AnalyzeError::Write {
+        path: path.clone(),
+        cause,
+    };
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .map_err(fail)?;
+    let mut out = std::io::BufWriter::new(file);
+    let mut start = 0;
+    loop {
+        let end = (start + OPS_CSV_RUNS_PER_CHUNK).min(data.runs.len());
+        let text = why::ops_csv_of(a, data, start..end).to_csv();
+        let body = if start == 0 {
+            text.as_str()
+        } else {
+            text.split_once('\n').map_or("", |(_, rest)| rest)
+        };
+        out.write_all(body.as_bytes()).map_err(fail)?;
+        if end >= data.runs.len() {
+            break;
+        }
+        start = end;
+    }
+    out.flush().map_err(fail)?;
+    Ok(path)
+}
+
 /// Writes every output file into `dir`; returns their paths in writing order.
 pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf>, AnalyzeError> {
     let mut written = Vec::new();
@@ -114,7 +150,6 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
         ("models.csv", sections::models_csv(a, data)),
         ("shares.csv", sections::shares_csv(a, data)),
         ("counters.csv", why::why_csv(a, data)),
-        ("ops.csv", why::ops_csv(a, data)),
         ("correlations.csv", sections::correlations_csv(a, data)),
         ("fit_validation.csv", sections::fit_models_table(a)),
         ("devices.csv", sections::devices_table(data)),
@@ -122,6 +157,7 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
     for (name, table) in csvs.into_iter().chain(fleet::csv_files(a, data)) {
         written.push(write_file(dir, name, table.to_csv().as_bytes())?);
     }
+    written.push(write_ops_csv(a, data, dir)?);
     let svgs = figures::svg_files(a, data);
     for (name, body) in &svgs {
         written.push(write_file(dir, name, body.as_bytes())?);
