@@ -12,7 +12,6 @@ use analyze_common::synth::{
 use hiddencost::analyze::compute::fleet::{Reason, RoofKind};
 use hiddencost::analyze::load::load_logs;
 use hiddencost::analyze::{Analysis, AnalyzeOptions, analyze};
-use hiddencost::record::Record;
 use std::path::{Path, PathBuf};
 
 fn models() -> Vec<SynthModel> {

@@ -39,8 +39,13 @@ def make_fleet(log: Path, out: Path) -> tuple[list[Path], dict[str, int]]:
                 if r["type"] == "header":
                     r["context"]["hostname"] = f"fleet-board-{b}"
                     if b == SLOW:
-                        for c in r["context"]["cpufreq"]:
+                        # A VM has no cpufreq: the planted board gets one CPU's entry.
+                        freq = r["context"]["cpufreq"] or [
+                            {"cpu": 0, "governor": None, "cur_khz": None, "min_khz": None, "max_khz": None}
+                        ]
+                        for c in freq:
                             c["governor"] = "powersave"
+                        r["context"]["cpufreq"] = freq
                 elif r["type"] == "model":
                     lat = r["latency_ns"]
                     for k in ("min", "median", "p90", "p99", "max"):
