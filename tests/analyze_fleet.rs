@@ -314,3 +314,15 @@ fn cli_fleet_end_to_end() {
     assert!(out2.join("fleet_outliers.csv").is_file());
     let _ = ops_in(&paths);
 }
+
+#[test]
+fn boards_all_of_different_kinds_are_no_fleet() {
+    let dir = tempfile::tempdir().unwrap();
+    let pi = dir.path().join("pi.jsonl");
+    let laptop = dir.path().join("laptop.jsonl");
+    std::fs::write(&pi, to_jsonl(&synth_log(&fleet_board(0), &models()))).unwrap();
+    std::fs::write(&laptop, to_jsonl(&synth_log(&SynthDevice::laptop(), &models()))).unwrap();
+    let data = load_logs(&[pi, laptop]).unwrap();
+    assert_eq!(data.devices.len(), 2);
+    assert!(Analysis::compute(&data).fleet.is_none());
+}

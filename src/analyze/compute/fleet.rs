@@ -207,7 +207,7 @@ pub fn roof_figures(run: &ModelRun) -> Result<RoofFigures, String> {
     })
 }
 
-/// The fleet over the dataset; `None` with fewer than two boards.
+/// The fleet over the dataset; `None` unless some board class has two boards or more.
 pub fn fleet(data: &Dataset) -> Option<Fleet> {
     if data.devices.len() < 2 {
         return None;
@@ -236,6 +236,11 @@ pub fn fleet(data: &Dataset) -> Option<Fleet> {
             roofs: RoofFigures::default(),
             no_roofs: None,
         });
+    }
+    // Boards that are each the only one of their kind make a comparison of devices (section 7),
+    // not a fleet.
+    if classes.iter().all(|c| c.boards.len() < 2) {
+        return None;
     }
     let mut have_roofs = vec![false; boards.len()];
     for run in &data.runs {

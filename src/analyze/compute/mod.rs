@@ -38,7 +38,7 @@ pub struct Analysis {
     pub fit_left_out: Vec<LeftOut>,
     /// One per device, in `Dataset::devices` order.
     pub findings: Vec<DeviceFindings>,
-    /// The same models over many boards (`None` with one board).
+    /// The same models over many boards (`None` unless a board class has two or more).
     pub fleet: Option<fleet::Fleet>,
 }
 

@@ -355,7 +355,7 @@ pub fn boards_csv(f: &Fleet, data: &Dataset) -> Table {
     boards_rows(f, data, None, true)
 }
 
-/// The CSV files of the fleet: (name, table); none with one board.
+/// The CSV files of the fleet: (name, table); none without a fleet.
 pub fn csv_files(a: &Analysis, data: &Dataset) -> Vec<(&'static str, Table)> {
     let Some(f) = &a.fleet else {
         return Vec::new();
@@ -367,7 +367,7 @@ pub fn csv_files(a: &Analysis, data: &Dataset) -> Vec<(&'static str, Table)> {
     ]
 }
 
-/// The fleet section of the report (nothing with one board).
+/// The fleet section of the report (nothing without a fleet).
 pub fn section(doc: &mut Doc, a: &Analysis, data: &Dataset) {
     let Some(f) = &a.fleet else {
         return;
@@ -414,7 +414,7 @@ pub fn section(doc: &mut Doc, a: &Analysis, data: &Dataset) {
     }
 }
 
-/// The fleet summary for the terminal: the per-model table (empty with one board).
+/// The fleet summary for the terminal: the per-model table (none without a fleet).
 pub fn terminal_table(a: &Analysis) -> Option<Table> {
     a.fleet.as_ref().map(models_table)
 }
