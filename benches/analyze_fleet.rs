@@ -70,13 +70,18 @@ fn timed(logs: &[PathBuf], out: &Path, export: bool) -> (f64, u64) {
         cmd.args(["--export", "parquet"]);
     }
     let t = Instant::now();
-    let output = cmd.output().expect("run /usr/bin/time -v hiddencost analyze");
+    let output = cmd
+        .output()
+        .expect("run /usr/bin/time -v hiddencost analyze");
     let wall = t.elapsed().as_secs_f64();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "analyze failed: {stderr}");
     let rss_kb: u64 = stderr
         .lines()
-        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
         .and_then(|v| v.trim().parse().ok())
         .expect("/usr/bin/time -v prints the maximum resident set size");
     (wall, rss_kb * 1024)
@@ -109,8 +114,8 @@ fn main() {
             if export { " --export parquet" } else { "" },
             rss as f64 / 1e9
         );
-        let outliers = std::fs::read_to_string(out.join("fleet_outliers.csv"))
-            .expect("fleet_outliers.csv");
+        let outliers =
+            std::fs::read_to_string(out.join("fleet_outliers.csv")).expect("fleet_outliers.csv");
         let rows: Vec<&str> = outliers.lines().skip(1).collect();
         assert!(
             !rows.is_empty() && rows.iter().all(|r| r.contains(&format!("pi{SLOW:04}"))),

@@ -189,7 +189,10 @@ fn report_and_csvs_show_the_fleet() {
     })
     .unwrap();
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
-    assert!(md.contains("## 8. Fleet: the same models on many boards"), "{md}");
+    assert!(
+        md.contains("## 8. Fleet: the same models on many boards"),
+        "{md}"
+    );
     let fleet_part = &md[md.find("## 8. Fleet").unwrap()..];
     // 32 boards: the boards table lists only the outlier board, every board is in the CSV.
     assert!(fleet_part.contains("32 boards"), "{fleet_part}");
@@ -239,7 +242,9 @@ fn parquet_export_reads_back() {
     for f in ["ops.parquet", "models.parquet", "runs.parquet"] {
         assert!(summary.files_written.contains(&out.join(f)), "{f}");
     }
-    let open = |name: &str| SerializedFileReader::new(std::fs::File::open(out.join(name)).unwrap()).unwrap();
+    let open = |name: &str| {
+        SerializedFileReader::new(std::fs::File::open(out.join(name)).unwrap()).unwrap()
+    };
     let rows = |r: &SerializedFileReader<std::fs::File>| r.metadata().file_metadata().num_rows();
     let ops = open("ops.parquet");
     assert_eq!(rows(&ops) as usize, ops_in(&paths));
@@ -255,7 +260,10 @@ fn parquet_export_reads_back() {
             .unwrap()
     };
     let first = models.get_row_iter(None).unwrap().next().unwrap().unwrap();
-    assert_eq!(first.get_string(col("model")).unwrap(), &data.runs[0].model.model);
+    assert_eq!(
+        first.get_string(col("model")).unwrap(),
+        &data.runs[0].model.model
+    );
     assert_eq!(
         first.get_long(col("latency_median_ns")).unwrap(),
         data.runs[0].model.latency_ns.median as i64
@@ -294,7 +302,10 @@ fn cli_fleet_end_to_end() {
         assert!(out.join("ops.parquet").is_file());
         assert!(out.join("fleet_models.csv").is_file());
         let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(stdout.contains("Fleet: per model and board class"), "{stdout}");
+        assert!(
+            stdout.contains("Fleet: per model and board class"),
+            "{stdout}"
+        );
     } else {
         assert!(!output.status.success());
         assert!(stderr.contains("--features parquet"), "{stderr}");
@@ -321,7 +332,11 @@ fn boards_all_of_different_kinds_are_no_fleet() {
     let pi = dir.path().join("pi.jsonl");
     let laptop = dir.path().join("laptop.jsonl");
     std::fs::write(&pi, to_jsonl(&synth_log(&fleet_board(0), &models()))).unwrap();
-    std::fs::write(&laptop, to_jsonl(&synth_log(&SynthDevice::laptop(), &models()))).unwrap();
+    std::fs::write(
+        &laptop,
+        to_jsonl(&synth_log(&SynthDevice::laptop(), &models())),
+    )
+    .unwrap();
     let data = load_logs(&[pi, laptop]).unwrap();
     assert_eq!(data.devices.len(), 2);
     assert!(Analysis::compute(&data).fleet.is_none());

@@ -28,8 +28,8 @@ use std::path::PathBuf;
 pub use compute::Analysis;
 pub use error::AnalyzeError;
 pub use load::SkipNote;
-pub use render::export::ExportFormat;
 pub use predict::{Prediction, predict, predict_device, read_cost_output};
+pub use render::export::ExportFormat;
 
 /// What `hiddencost analyze` was asked to do.
 #[derive(Debug, Clone, Default)]

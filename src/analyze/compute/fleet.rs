@@ -398,8 +398,8 @@ fn reasons(run: &ModelRun, board: &BoardFacts, class: &BoardClass) -> Vec<Reason
     {
         out.push(Reason::Roof(RoofKind::Peak, x));
     }
-    if let Some(x) = ratio(r.dram_read_bytes_per_s, c.dram_read_bytes_per_s)
-        .filter(|x| *x < ROOF_REASON_RATIO)
+    if let Some(x) =
+        ratio(r.dram_read_bytes_per_s, c.dram_read_bytes_per_s).filter(|x| *x < ROOF_REASON_RATIO)
     {
         out.push(Reason::Roof(RoofKind::DramRead, x));
     }

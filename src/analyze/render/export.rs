@@ -216,10 +216,11 @@ pub fn run_ids(data: &Dataset) -> (Vec<usize>, Vec<usize>) {
         .enumerate()
         .map(|(ix, r)| {
             let n = ids.len();
-            *ids.entry(std::rc::Rc::as_ptr(&r.header)).or_insert_with(|| {
-                firsts.push(ix);
-                n
-            })
+            *ids.entry(std::rc::Rc::as_ptr(&r.header))
+                .or_insert_with(|| {
+                    firsts.push(ix);
+                    n
+                })
         })
         .collect();
     (per_run, firsts)
@@ -349,7 +350,8 @@ pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
     let mut t = Table::new("models", &schema);
     let (ids, _) = run_ids(data);
     // Per run: (class median, robust z, outlier).
-    let mut fleet: Vec<(Option<f64>, Option<f64>, bool)> = vec![(None, None, false); data.runs.len()];
+    let mut fleet: Vec<(Option<f64>, Option<f64>, bool)> =
+        vec![(None, None, false); data.runs.len()];
     if let Some(fl) = &a.fleet {
         for sp in &fl.models {
             for &(_, run, lat) in &sp.boards {
@@ -505,14 +507,11 @@ pub fn ops_row_groups(
                     .zip(b)
                     .map(|(mb, b)| mb.roofs.limiter_label(b.limiter))),
             ];
-            row.extend(counters.iter().map(|c| {
-                oi(op
-                    .counters
-                    .get(c)
-                    .copied()
-                    .flatten()
-                    .map(|v| v.median))
-            }));
+            row.extend(
+                counters
+                    .iter()
+                    .map(|c| oi(op.counters.get(c).copied().flatten().map(|v| v.median))),
+            );
             t.push(row);
             total += 1;
             if t.rows >= rows_per_group {
@@ -643,15 +642,21 @@ mod parquet_io {
                         let vals: Vec<i64> = v.iter().flatten().copied().collect();
                         let levels = defs(v.iter().map(Option::is_some).collect());
                         check_required(optional, vals.len(), v.len(), &c.name, path)?;
-                        w.typed::<Int64Type>()
-                            .write_batch(&vals, optional.then_some(&levels[..]), None)
+                        w.typed::<Int64Type>().write_batch(
+                            &vals,
+                            optional.then_some(&levels[..]),
+                            None,
+                        )
                     }
                     Values::F64(v) => {
                         let vals: Vec<f64> = v.iter().flatten().copied().collect();
                         let levels = defs(v.iter().map(Option::is_some).collect());
                         check_required(optional, vals.len(), v.len(), &c.name, path)?;
-                        w.typed::<DoubleType>()
-                            .write_batch(&vals, optional.then_some(&levels[..]), None)
+                        w.typed::<DoubleType>().write_batch(
+                            &vals,
+                            optional.then_some(&levels[..]),
+                            None,
+                        )
                     }
                     Values::Utf8(v) => {
                         let vals: Vec<ByteArray> = v
@@ -661,15 +666,21 @@ mod parquet_io {
                             .collect();
                         let levels = defs(v.iter().map(Option::is_some).collect());
                         check_required(optional, vals.len(), v.len(), &c.name, path)?;
-                        w.typed::<ByteArrayType>()
-                            .write_batch(&vals, optional.then_some(&levels[..]), None)
+                        w.typed::<ByteArrayType>().write_batch(
+                            &vals,
+                            optional.then_some(&levels[..]),
+                            None,
+                        )
                     }
                     Values::Bool(v) => {
                         let vals: Vec<bool> = v.iter().flatten().copied().collect();
                         let levels = defs(v.iter().map(Option::is_some).collect());
                         check_required(optional, vals.len(), v.len(), &c.name, path)?;
-                        w.typed::<BoolType>()
-                            .write_batch(&vals, optional.then_some(&levels[..]), None)
+                        w.typed::<BoolType>().write_batch(
+                            &vals,
+                            optional.then_some(&levels[..]),
+                            None,
+                        )
                     }
                 };
                 result.map_err(|e| err(path, e))?;
@@ -693,7 +704,10 @@ mod parquet_io {
         if optional || present == rows {
             Ok(())
         } else {
-            Err(err(path, format!("column `{name}` is required but has nulls")))
+            Err(err(
+                path,
+                format!("column `{name}` is required but has nulls"),
+            ))
         }
     }
 }
@@ -718,7 +732,10 @@ mod tests {
         t.push(vec![i(3), s("x")]);
         t.push(vec![i(4)]);
         assert_eq!(t.rows, 2);
-        assert_eq!(t.columns[1].values, Values::Utf8(vec![Some("x".into()), None]));
+        assert_eq!(
+            t.columns[1].values,
+            Values::Utf8(vec![Some("x".into()), None])
+        );
         let m = t.message_type();
         assert!(m.contains("REQUIRED INT64 a;"), "{m}");
         assert!(m.contains("OPTIONAL BYTE_ARRAY b (UTF8);"), "{m}");

@@ -87,7 +87,9 @@ fn range(values: &[f64], f: fn(Option<f64>) -> String) -> String {
     let lo = values.iter().copied().reduce(f64::min);
     let hi = values.iter().copied().reduce(f64::max);
     match (m, lo, hi) {
-        (Some(m), Some(lo), Some(hi)) => format!("{} ({}-{})", f(Some(m)), f(Some(lo)), f(Some(hi))),
+        (Some(m), Some(lo), Some(hi)) => {
+            format!("{} ({}-{})", f(Some(m)), f(Some(lo)), f(Some(hi)))
+        }
         _ => "n/a".into(),
     }
 }
@@ -215,7 +217,11 @@ fn outlier_rows(f: &Fleet, data: &Dataset, limit: usize, csv: bool) -> Table {
         "board",
         "class",
         if csv { "latency_ns" } else { "latency ms" },
-        if csv { "class_median_ns" } else { "class median ms" },
+        if csv {
+            "class_median_ns"
+        } else {
+            "class median ms"
+        },
         if csv { "ratio" } else { "x median" },
         "robust z",
         "governor",
@@ -292,7 +298,11 @@ fn boards_rows(f: &Fleet, data: &Dataset, only: Option<&[usize]>, csv: bool) -> 
         "governors",
         if csv { "max_drift_c" } else { "max drift °C" },
         "warnings",
-        if csv { "peak_macs_per_s" } else { "peak GMAC/s" },
+        if csv {
+            "peak_macs_per_s"
+        } else {
+            "peak GMAC/s"
+        },
         if csv {
             "dram_read_bytes_per_s"
         } else {
