@@ -23,12 +23,12 @@ bash tools/need-packages.sh "${packages[@]}"
 bash tools/need-packages.sh --no-recommends lava-dispatcher
 echo "all there: ${packages[*]} qemu-system-arm $(qemu-system-aarch64 --version | awk '/version/ {print $4; exit}')"
 
-step "Python tools (fixtures, schema validation, the zoo's outside-world check, Yocto layer lint and kas, the report's browser check, LAVA-style logs), in target/test-venv"
+step "Python tools (fixtures, schema validation, the zoo's outside-world check, Yocto layer lint and kas, the report's browser check, LAVA-style logs, DuckDB for the Parquet export), in target/test-venv"
 # A virtual environment of the tests' own, made by the python3 on PATH: Debian's own Python
 # refuses pip installs outside one (PEP 668, "externally-managed-environment").
 venv=target/test-venv
 tools="onnx==1.23.2 numpy==2.4.6 jsonschema==4.25.1 onnxruntime==1.31.1 oelint-adv==9.11.2 \
-kas==4.8.1 playwright==1.65.2 pillow==12.0.0 pyyaml==6.0.3"
+kas==4.8.1 playwright==1.65.2 pillow==12.0.0 pyyaml==6.0.3 duckdb==2.0.0"
 if [ "$(cat "$venv/tools.txt" 2>/dev/null)" != "$(python3 --version) $tools" ]; then
     rm -rf "$venv"
     python3 -m venv "$venv"
@@ -75,6 +75,14 @@ python3 tests/browser/check_report.py "$tmp/report" "$tmp/report-png"
 # This machine's log alone: its probe's roofs give every op a bound.
 "$bin" -q analyze "$tmp/real.jsonl" --out "$tmp/report-real" >/dev/null
 python3 tests/check_bounds.py "$tmp/report-real"
+
+step "fleet report and Parquet export (cargo feature parquet), read back by DuckDB"
+# The export is a cargo feature, off by default (docs/analysis.md says why): built and tested
+# here. The feature only adds `--export parquet`, so the later steps' debug binary is unchanged
+# otherwise.
+cargo test --locked --features parquet --test analyze_fleet
+cargo build --locked --features parquet
+python3 tests/fleet_duckdb.py "$bin" "$tmp/real.jsonl" "$tmp/fleet"
 
 step "exported zoo models pass onnx's checker and run in onnxruntime"
 "$bin" zoo export "$tmp/zoo" >/dev/null

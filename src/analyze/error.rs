@@ -43,4 +43,15 @@ pub enum AnalyzeError {
     AmbiguousDevice { available: String },
     #[error("device `{device}` has no usable latency model: {reason}")]
     NotFitted { device: String, reason: String },
+    #[error(
+        "--export {format}: this hiddencost was built without the `{feature}` feature; rebuild \
+         with `cargo build --release --features {feature}` (or `cargo run --release --features \
+         {feature} -- analyze ...`)"
+    )]
+    ExportUnavailable {
+        format: &'static str,
+        feature: &'static str,
+    },
+    #[error("cannot write {path}: {reason}")]
+    Export { path: PathBuf, reason: String },
 }

@@ -29,6 +29,7 @@ pub use compute::Analysis;
 pub use error::AnalyzeError;
 pub use load::SkipNote;
 pub use predict::{Prediction, predict, predict_device, read_cost_output};
+pub use render::export::ExportFormat;
 
 /// What `hiddencost analyze` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -67,6 +68,18 @@ impl fmt::Display for AnalyzeSummary {
 
 /// Runs the whole analysis: load, compute, write DIR, return the terminal summary.
 pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeSummary, AnalyzeError> {
+    analyze_with(opts, None)
+}
+
+/// [`analyze`], then the dataset exported as tables into DIR (`--export parquet`: ops.parquet,
+/// models.parquet, runs.parquet). A build that cannot write the format fails before loading.
+pub fn analyze_with(
+    opts: &AnalyzeOptions,
+    export: Option<ExportFormat>,
+) -> Result<AnalyzeSummary, AnalyzeError> {
+    if let Some(format) = export {
+        render::export::check_available(format)?;
+    }
     if opts.logs.is_empty() {
         return Err(AnalyzeError::NoLogs);
     }
@@ -82,7 +95,15 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeSummary, AnalyzeError> {
         });
     }
     let analysis = Analysis::compute(&data);
-    let files_written = render::write_all(&analysis, &data, &opts.out_dir)?;
+    let mut files_written = render::write_all(&analysis, &data, &opts.out_dir)?;
+    if let Some(format) = export {
+        files_written.extend(render::export::write(
+            format,
+            &analysis,
+            &data,
+            &opts.out_dir,
+        )?);
+    }
     Ok(AnalyzeSummary {
         terminal: render::terminal(&analysis, &data),
         skipped: data.notes.clone(),

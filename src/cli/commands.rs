@@ -32,7 +32,12 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Zoo(ZooCommand::Export { dir, names, zoo }) => {
             zoo_export(&dir, &names, zoo.into())
         }
-        Command::Analyze(args) => analyze_cmd(args.logs, args.out, args.accuracy),
+        Command::Analyze(args) => {
+            let export = args.export.map(|e| match e {
+                super::ExportArg::Parquet => analyze::ExportFormat::Parquet,
+            });
+            analyze_cmd(args.logs, args.out, args.accuracy, export)
+        }
         Command::Predict(args) => predict_cmd(args),
         Command::Study(args) => study_cmd(args, cli.quiet),
         Command::Probe(args) => probe_cmd(args),
@@ -110,7 +115,7 @@ fn study_cmd(args: StudyArgs, quiet: bool) -> Result<i32> {
             log.display()
         );
     }
-    analyze_cmd(vec![log], dir.join("report"), args.accuracy)?;
+    analyze_cmd(vec![log], dir.join("report"), args.accuracy, None)?;
     Ok(if outcome.errors.is_empty() { 0 } else { 1 })
 }
 
@@ -238,13 +243,18 @@ fn probe_cmd(args: ProbeArgs) -> Result<i32> {
     Ok(if measured_nothing { 1 } else { 0 })
 }
 
-fn analyze_cmd(logs: Vec<PathBuf>, out_dir: PathBuf, accuracy_csv: Option<PathBuf>) -> Result<i32> {
+fn analyze_cmd(
+    logs: Vec<PathBuf>,
+    out_dir: PathBuf,
+    accuracy_csv: Option<PathBuf>,
+    export: Option<analyze::ExportFormat>,
+) -> Result<i32> {
     let opts = analyze::AnalyzeOptions {
         logs,
         out_dir: out_dir.clone(),
         accuracy_csv,
     };
-    let summary = analyze::analyze(&opts)?;
+    let summary = analyze::analyze_with(&opts, export)?;
     say(&format!(
         "{summary}\nreport: {}\n",
         out_dir.join("report.md").display()

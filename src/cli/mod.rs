@@ -180,6 +180,16 @@ pub struct AnalyzeArgs {
     /// CSV with columns model,top1_error[,top5_error] (percent) for models outside the zoo.
     #[arg(long, value_name = "CSV")]
     pub accuracy: Option<PathBuf>,
+    /// Also write the dataset as tables into DIR: `parquet` writes ops.parquet, models.parquet
+    /// and runs.parquet (needs a build with `--features parquet`).
+    #[arg(long, value_name = "FORMAT")]
+    pub export: Option<ExportArg>,
+}
+
+/// Formats of `analyze --export`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportArg {
+    Parquet,
 }
 
 #[derive(Args, Debug)]

@@ -543,3 +543,47 @@ pub fn pi4_dataset() -> hiddencost::analyze::load::Dataset {
     .expect("writing the synthetic log");
     hiddencost::analyze::load::load_logs(&[path]).expect("the synthetic log loads")
 }
+
+/// Board `i` of a synthetic fleet of Pi 4s: hostname `pi0000`, ..., every rate within ±2% of
+/// [`SynthDevice::pi4`]'s (deterministic in `i`), so the boards differ a little and agree.
+pub fn fleet_board(i: usize) -> SynthDevice {
+    let mut d = SynthDevice::pi4();
+    d.hostname = Some(format!("pi{i:04}"));
+    let wobble = ((i as u64).wrapping_mul(2_654_435_761) % 1000) as f64 / 1000.0 - 0.5;
+    let k = 1.0 + 0.04 * wobble;
+    d.ns_per_mac *= k;
+    d.ns_per_byte *= k;
+    d.ns_per_op *= k;
+    d
+}
+
+/// Plants an outlier's causes in a run: its header's cpufreq governor, and the temperature at
+/// the end of every model (the header says 45 °C at the start).
+pub fn plant_governor_and_heat(records: &mut [Record], governor: &str, end_millicelsius: i64) {
+    for r in records {
+        match r {
+            Record::Header(h) => {
+                for f in &mut h.context.cpufreq {
+                    f.governor = Some(governor.to_string());
+                }
+            }
+            Record::Model(m) => {
+                for z in &mut m.thermal_end {
+                    z.millicelsius = Some(end_millicelsius);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Sets the clean median latency of model `model` in a run (and nothing else).
+pub fn set_latency_median(records: &mut [Record], model: &str, median_ns: u64) {
+    for r in records {
+        if let Record::Model(m) = r
+            && m.model == model
+        {
+            m.latency_ns.median = median_ns;
+        }
+    }
+}

@@ -3,14 +3,16 @@
 //!
 //! Code map: [`metrics`] turns op records into shares and counter ratios; [`bounds`] gives
 //! every op a lower bound from its run's machine roofs; [`correlate`] is the study's Figure 2;
-//! [`fit`] the latency models; [`sweep`] the design probes' ratios and advice (RQ4);
-//! [`findings`] answers the study's questions from all of these; [`stats`] holds the numerics.
+//! [`fit`] the latency models; [`sweep`] the design probes' ratios and advice (RQ4); [`fleet`]
+//! summarises many boards per model and finds the outliers; [`findings`] answers the study's
+//! questions from all of these; [`stats`] holds the numerics.
 
 pub mod bounds;
 pub mod correlate;
 pub mod facts;
 pub mod findings;
 pub mod fit;
+pub mod fleet;
 pub mod metrics;
 pub mod stats;
 pub mod sweep;
@@ -40,6 +42,8 @@ pub struct Analysis {
     pub sweep: SweepAnalysis,
     /// One per device, in `Dataset::devices` order.
     pub findings: Vec<DeviceFindings>,
+    /// The same models over many boards (`None` unless a board class has two or more).
+    pub fleet: Option<fleet::Fleet>,
 }
 
 impl Analysis {
@@ -75,6 +79,7 @@ impl Analysis {
             fit_left_out,
             sweep,
             findings,
+            fleet: fleet::fleet(data),
         }
     }
 

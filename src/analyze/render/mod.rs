@@ -1,13 +1,17 @@
 //! The render layer: the computed [`Analysis`] written out for readers. report.md and
 //! report.html (one [`doc::Doc`] from [`report`], two backends), CSV tables ([`sections`]), SVG
 //! charts ([`figures`] chooses them, [`charts`] draws them on [`svg`], [`labels`] places point
-//! labels), the design probes' section, table and charts ([`rq4`]), fit.json, Chrome traces ([`trace`]) and the terminal summary. All output is
+//! labels), the design probes' section, table and charts ([`rq4`]), fit.json, Chrome traces
+//! ([`trace`]), the fleet section ([`fleet`]), the Parquet export ([`export`]) and the terminal
+//! summary. All output is
 //! deterministic for a given input.
 
 pub mod charts;
 pub mod doc;
+pub mod export;
 pub mod figures;
 pub mod findings;
+pub mod fleet;
 pub mod html;
 pub mod labels;
 pub mod markdown;
@@ -93,13 +97,52 @@ pub fn terminal(a: &Analysis, data: &Dataset) -> String {
         "Latency model vs MACs-only, leave-one-model-out",
         sections::fit_summary_table(a),
     );
-    if data.devices.len() > 1 {
+    if data.devices.len() > 1 && data.devices.len() <= report::MAX_COMPARED_DEVICES {
         section(
             "Devices compared (median latency)",
             sections::devices_table(data),
         );
     }
+    if let Some(t) = fleet::terminal_table(a) {
+        section("Fleet: per model and board class (median across boards)", t);
+    }
     s
+}
+
+/// Runs of ops.csv rendered at a time.
+const OPS_CSV_RUNS_PER_CHUNK: usize = 64;
+
+/// ops.csv, written [`OPS_CSV_RUNS_PER_CHUNK`] runs at a time (the same bytes as
+/// `why::ops_csv(a, data).to_csv()`).
+fn write_ops_csv(a: &Analysis, data: &Dataset, dir: &Path) -> Result<PathBuf, AnalyzeError> {
+    use std::io::Write as _;
+    let path = write_file(dir, "ops.csv", b"")?;
+    let fail = |cause| AnalyzeError::Write {
+        path: path.clone(),
+        cause,
+    };
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .map_err(fail)?;
+    let mut out = std::io::BufWriter::new(file);
+    let mut start = 0;
+    loop {
+        let end = (start + OPS_CSV_RUNS_PER_CHUNK).min(data.runs.len());
+        let text = why::ops_csv_of(a, data, start..end).to_csv();
+        let body = if start == 0 {
+            text.as_str()
+        } else {
+            text.split_once('\n').map_or("", |(_, rest)| rest)
+        };
+        out.write_all(body.as_bytes()).map_err(fail)?;
+        if end >= data.runs.len() {
+            break;
+        }
+        start = end;
+    }
+    out.flush().map_err(fail)?;
+    Ok(path)
 }
 
 /// Writes every output file into `dir`; returns their paths in writing order.
@@ -109,15 +152,15 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
         ("models.csv", sections::models_csv(a, data)),
         ("shares.csv", sections::shares_csv(a, data)),
         ("counters.csv", why::why_csv(a, data)),
-        ("ops.csv", why::ops_csv(a, data)),
         ("correlations.csv", sections::correlations_csv(a, data)),
         ("fit_validation.csv", sections::fit_models_table(a)),
         ("devices.csv", sections::devices_table(data)),
         ("sweep.csv", rq4::variants_csv(a, data)),
     ];
-    for (name, table) in csvs {
+    for (name, table) in csvs.into_iter().chain(fleet::csv_files(a, data)) {
         written.push(write_file(dir, name, table.to_csv().as_bytes())?);
     }
+    written.push(write_ops_csv(a, data, dir)?);
     let mut svgs = figures::svg_files(a, data);
     svgs.extend(rq4::svg_files(a, data));
     for (name, body) in &svgs {

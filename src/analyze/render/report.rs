@@ -14,6 +14,10 @@ use crate::analyze::compute::correlate::PAIRS;
 use crate::analyze::compute::{Analysis, View};
 use crate::analyze::load::Dataset;
 
+/// Up to this many devices, "Devices compared" has a column per device; beyond, the fleet
+/// section summarises them (devices.csv has every column).
+pub const MAX_COMPARED_DEVICES: usize = 12;
+
 /// Ops listed in the "furthest above their bound" table, per device.
 pub const TOP_EXCESS: usize = 15;
 
@@ -258,9 +262,19 @@ pub fn report(a: &Analysis, data: &Dataset, svgs: &[String], traces: &[String]) 
     );
     if data.devices.len() > 1 {
         doc.heading(2, H_DEVICES_COMPARED);
-        doc.table(sections::devices_table(data));
+        if data.devices.len() <= MAX_COMPARED_DEVICES {
+            doc.table(sections::devices_table(data));
+        } else {
+            doc.para(format!(
+                "{} devices: too many for a column each; section \"{}\" summarises them per model \
+                 and board class, and devices.csv has every device's column.",
+                data.devices.len(),
+                super::fleet::H_FLEET
+            ));
+        }
         chart(&mut doc, "devices.svg");
     }
+    super::fleet::section(&mut doc, a, data);
     skipped(&mut doc, data);
     doc
 }

@@ -365,6 +365,12 @@ fn bounded_row(b: &Bounded) -> Vec<String> {
 
 /// Every op of every model with its bound (empty bound cells where the run had no roofs).
 pub fn ops_csv(a: &Analysis, data: &Dataset) -> Table {
+    ops_csv_of(a, data, 0..data.runs.len())
+}
+
+/// [`ops_csv`] for the runs `runs` (indexes into `Dataset::runs`) only: ops.csv is written a
+/// few runs at a time, so that a fleet's millions of ops never sit in memory as text at once.
+pub fn ops_csv_of(a: &Analysis, data: &Dataset, runs: std::ops::Range<usize>) -> Table {
     let mut headers = vec![
         "device",
         "model",
@@ -391,7 +397,8 @@ pub fn ops_csv(a: &Analysis, data: &Dataset) -> Table {
     ];
     headers.extend(RATIOS.iter().map(|r| r.csv_name()));
     let mut t = Table::new(&headers);
-    for (run, b) in data.runs.iter().zip(&a.bounds) {
+    let runs = runs.start.min(data.runs.len())..runs.end.min(data.runs.len());
+    for (run, b) in data.runs[runs.clone()].iter().zip(&a.bounds[runs]) {
         let b = b.as_ref().ok();
         for (ix, op) in run.ops.iter().enumerate() {
             let ob = b.map(|b| (&b.roofs, &b.ops[ix]));

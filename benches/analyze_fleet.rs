@@ -1,0 +1,135 @@
+//! Times `hiddencost analyze` over a synthetic fleet: BOARDS Pi 4 boards (default 1,000), one
+//! log each, the same ten models of about 300 executed ops each on every board (about 3M op
+//! records at 1,000 boards), one board planted 1.6x slower on `powersave`. Runs the release
+//! binary under `/usr/bin/time -v` without and with `--export parquet` (the latter when built
+//! with `--features parquet`) and prints wall time and peak RSS of each, and checks the planted
+//! board is the fleet report's outlier.
+//!
+//! Run: `cargo bench --features parquet --bench analyze_fleet [-- BOARDS]`.
+
+#[allow(dead_code)] // the tests use the rest of it
+#[path = "../tests/analyze_common/synth.rs"]
+mod synth;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+use synth::{SynthModel, fleet_board, plant_governor_and_heat, synth_log};
+
+const SLOW: usize = 7;
+
+/// Ten models; blocks 62-71 make 285-325 executed ops each.
+fn models() -> Vec<SynthModel> {
+    (0..10)
+        .map(|j| SynthModel::new(&format!("net{j}"), 62 + j, 8 + 4 * (j % 4), 4))
+        .collect()
+}
+
+fn write_fleet(dir: &Path, boards: usize) -> (Vec<PathBuf>, usize, u64) {
+    let models = models();
+    let mut paths = Vec::with_capacity(boards);
+    let (mut ops, mut bytes) = (0usize, 0u64);
+    for i in 0..boards {
+        let mut d = fleet_board(i);
+        if i == SLOW {
+            d.ns_per_mac *= 1.6;
+            d.ns_per_byte *= 1.6;
+            d.ns_per_op *= 1.6;
+        }
+        let mut records = synth_log(&d, &models);
+        if i == SLOW {
+            plant_governor_and_heat(&mut records, "powersave", 65_000);
+        }
+        let path = dir.join(format!("board{i:04}.jsonl"));
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create a log"));
+        for r in &records {
+            if matches!(r, hiddencost::record::Record::Op(_)) {
+                ops += 1;
+            }
+            let line = serde_json::to_string(r).expect("a record serializes");
+            bytes += line.len() as u64 + 1;
+            writeln!(f, "{line}").expect("write a log");
+        }
+        f.flush().expect("write a log");
+        paths.push(path);
+    }
+    (paths, ops, bytes)
+}
+
+/// (wall seconds, peak RSS bytes) of one `analyze` under `/usr/bin/time -v`.
+fn timed(logs: &[PathBuf], out: &Path, export: bool) -> (f64, u64) {
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.arg("-v")
+        .arg(env!("CARGO_BIN_EXE_hiddencost"))
+        .arg("-q")
+        .arg("analyze")
+        .args(logs)
+        .arg("--out")
+        .arg(out);
+    if export {
+        cmd.args(["--export", "parquet"]);
+    }
+    let t = Instant::now();
+    let output = cmd
+        .output()
+        .expect("run /usr/bin/time -v hiddencost analyze");
+    let wall = t.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "analyze failed: {stderr}");
+    let rss_kb: u64 = stderr
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .expect("/usr/bin/time -v prints the maximum resident set size");
+    (wall, rss_kb * 1024)
+}
+
+fn main() {
+    let boards: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(1000);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let t = Instant::now();
+    let (logs, ops, bytes) = write_fleet(dir.path(), boards);
+    println!(
+        "fleet: {boards} boards x 10 models, {ops} op records, {:.2} GB of logs (written in {:.0} s)",
+        bytes as f64 / 1e9,
+        t.elapsed().as_secs_f64()
+    );
+    let modes: &[bool] = if cfg!(feature = "parquet") {
+        &[false, true]
+    } else {
+        println!("built without --features parquet: the export run is left out");
+        &[false]
+    };
+    for &export in modes {
+        let out = dir.path().join(if export { "out-export" } else { "out" });
+        let (wall, rss) = timed(&logs, &out, export);
+        println!(
+            "analyze{}: {wall:.1} s, peak RSS {:.2} GB",
+            if export { " --export parquet" } else { "" },
+            rss as f64 / 1e9
+        );
+        let outliers =
+            std::fs::read_to_string(out.join("fleet_outliers.csv")).expect("fleet_outliers.csv");
+        let rows: Vec<&str> = outliers.lines().skip(1).collect();
+        assert!(
+            !rows.is_empty() && rows.iter().all(|r| r.contains(&format!("pi{SLOW:04}"))),
+            "the planted board is the only outlier: {rows:?}"
+        );
+        if export {
+            let size = |f: &str| std::fs::metadata(out.join(f)).map_or(0, |m| m.len());
+            println!(
+                "  ops.parquet {:.0} MB, models.parquet {:.1} MB, runs.parquet {:.2} MB",
+                size("ops.parquet") as f64 / 1e6,
+                size("models.parquet") as f64 / 1e6,
+                size("runs.parquet") as f64 / 1e6
+            );
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}

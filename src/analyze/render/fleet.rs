@@ -1,0 +1,430 @@
+//! The fleet section (the same models over many boards) and its CSV files: per model and board
+//! class the median, spread and outliers; the outlier boards with what their logs say; each
+//! board's roofs. The markdown stays readable at 1,000 boards: summaries and the most extreme
+//! outliers; every board and every outlier is in the CSV files.
+
+use super::doc::{Doc, Text};
+use super::table::{Table, csv_num, ms};
+use crate::analyze::compute::Analysis;
+use crate::analyze::compute::fleet::{
+    DRIFT_REASON_C, Fleet, MIN_BOARDS_FOR_OUTLIERS, MIN_DEVIATION, OUTLIER_Z, Reason, RoofFigures,
+    RoofKind, median,
+};
+use crate::analyze::load::Dataset;
+
+/// Outliers listed in the report (the most extreme first); all are in fleet_outliers.csv.
+pub const MAX_OUTLIER_ROWS: usize = 25;
+/// Up to this many boards the report lists each board's roofs; above it, only outlier boards.
+pub const MAX_BOARD_ROWS: usize = 24;
+
+pub const H_FLEET: &str = "9. Fleet: the same models on many boards";
+
+fn explain() -> String {
+    format!(
+        "Boards are grouped by class (board model without its revision, and CPU); every \
+         statistic is over the boards of one class. Per model: the boards that measured it, the \
+         median of their clean median latencies, min and max, the interquartile range (IQR, \
+         q3 - q1, quartiles interpolated as DuckDB's `quantile_cont`) and the median absolute \
+         deviation (MAD). A board is an outlier for a model when its robust z-score, (latency - \
+         median) / (1.4826 x MAD), is beyond {OUTLIER_Z} and its latency is at least {:.0}% \
+         away from the median, in a class of at least {MIN_BOARDS_FOR_OUTLIERS} boards. Each \
+         outlier lists what its logs say could explain it: a governor other than \
+         `performance`, a temperature rise of {DRIFT_REASON_C} °C or more since the run's \
+         start, the bench's noise warnings on that model, roofs at least 10% worse than the \
+         class median. fleet_models.csv, fleet_outliers.csv and fleet_boards.csv hold every \
+         row.",
+        MIN_DEVIATION * 100.0
+    )
+}
+
+fn gmacs(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |x| format!("{:.2}", x / 1e9))
+}
+
+fn gbs(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |x| format!("{:.2}", x / 1e9))
+}
+
+fn us(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |x| format!("{:.2}", x / 1e3))
+}
+
+/// A reason in words.
+pub fn reason_text(r: &Reason) -> String {
+    match r {
+        Reason::Governor(g) => format!("governor {g}"),
+        Reason::Drift(c) => format!("temperature +{c:.1} °C"),
+        Reason::Warning(kind, message) => format!("warning {kind}: {message}"),
+        Reason::Roof(RoofKind::Peak, x) => format!("matmul peak {x:.2}x the class median"),
+        Reason::Roof(RoofKind::DramRead, x) => format!("DRAM read {x:.2}x the class median"),
+        Reason::Roof(RoofKind::Floor, x) => {
+            format!("dispatch floor {:.2}x the class median", 1.0 / x)
+        }
+    }
+}
+
+fn reasons_text(rs: &[Reason]) -> String {
+    if rs.is_empty() {
+        "none in the logs".into()
+    } else {
+        rs.iter().map(reason_text).collect::<Vec<_>>().join("; ")
+    }
+}
+
+fn warnings_text(w: &std::collections::BTreeMap<String, usize>) -> String {
+    if w.is_empty() {
+        "none".into()
+    } else {
+        w.iter()
+            .map(|(k, n)| format!("{k} x{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn range(values: &[f64], f: fn(Option<f64>) -> String) -> String {
+    let m = median(values);
+    let lo = values.iter().copied().reduce(f64::min);
+    let hi = values.iter().copied().reduce(f64::max);
+    match (m, lo, hi) {
+        (Some(m), Some(lo), Some(hi)) => {
+            format!("{} ({}-{})", f(Some(m)), f(Some(lo)), f(Some(hi)))
+        }
+        _ => "n/a".into(),
+    }
+}
+
+/// Per class: boards, governors, warnings, roofs (median and range over the boards).
+pub fn classes_table(f: &Fleet) -> Table {
+    let mut t = Table::new(&[
+        "class",
+        "boards",
+        "model runs",
+        "boards not on performance",
+        "boards warned",
+        "boards with roofs",
+        "peak GMAC/s",
+        "DRAM read GB/s",
+        "floor us",
+    ]);
+    for c in &f.classes {
+        let bs: Vec<_> = c.boards.iter().map(|&d| &f.boards[d]).collect();
+        let vals = |g: fn(&RoofFigures) -> Option<f64>| -> Vec<f64> {
+            bs.iter().filter_map(|b| g(&b.roofs)).collect()
+        };
+        t.row(vec![
+            c.name.clone(),
+            bs.len().to_string(),
+            bs.iter().map(|b| b.models).sum::<usize>().to_string(),
+            bs.iter()
+                .filter(|b| b.governors.iter().any(|g| g != "performance"))
+                .count()
+                .to_string(),
+            bs.iter()
+                .filter(|b| !b.warnings.is_empty())
+                .count()
+                .to_string(),
+            bs.iter()
+                .filter(|b| b.roofs.peak_macs_per_s.is_some())
+                .count()
+                .to_string(),
+            range(&vals(|r| r.peak_macs_per_s), gmacs),
+            range(&vals(|r| r.dram_read_bytes_per_s), gbs),
+            range(&vals(|r| r.floor_ns), us),
+        ]);
+    }
+    t
+}
+
+/// Per model and class: boards, median, spread, outliers.
+pub fn models_table(f: &Fleet) -> Table {
+    let mut t = Table::new(&[
+        "model",
+        "class",
+        "boards",
+        "median ms",
+        "min ms",
+        "max ms",
+        "IQR ms",
+        "IQR/median",
+        "MAD ms",
+        "max/min",
+        "outliers",
+    ]);
+    for s in &f.models {
+        t.row(vec![
+            s.model.clone(),
+            f.classes[s.class].name.clone(),
+            s.boards.len().to_string(),
+            ms(s.median_ns),
+            ms(s.min_ns),
+            ms(s.max_ns),
+            ms(s.iqr_ns()),
+            if s.median_ns > 0.0 {
+                format!("{:.1}%", s.iqr_ns() / s.median_ns * 100.0)
+            } else {
+                "n/a".into()
+            },
+            ms(s.mad_ns),
+            if s.min_ns > 0.0 {
+                format!("{:.2}x", s.max_ns / s.min_ns)
+            } else {
+                "n/a".into()
+            },
+            s.outliers.len().to_string(),
+        ]);
+    }
+    t
+}
+
+/// The same per model and class, full precision, for the CSV.
+pub fn models_csv(f: &Fleet) -> Table {
+    let mut t = Table::new(&[
+        "model",
+        "class",
+        "boards",
+        "median_ns",
+        "min_ns",
+        "max_ns",
+        "q1_ns",
+        "q3_ns",
+        "iqr_ns",
+        "mad_ns",
+        "outliers",
+    ]);
+    for s in &f.models {
+        t.row(vec![
+            s.model.clone(),
+            f.classes[s.class].name.clone(),
+            s.boards.len().to_string(),
+            csv_num(Some(s.median_ns)),
+            csv_num(Some(s.min_ns)),
+            csv_num(Some(s.max_ns)),
+            csv_num(Some(s.q1_ns)),
+            csv_num(Some(s.q3_ns)),
+            csv_num(Some(s.iqr_ns())),
+            csv_num(Some(s.mad_ns)),
+            s.outliers.len().to_string(),
+        ]);
+    }
+    t
+}
+
+/// Every outlier, the most extreme first over all models (`limit` rows at most).
+fn outlier_rows(f: &Fleet, data: &Dataset, limit: usize, csv: bool) -> Table {
+    let mut t = Table::new(&[
+        "model",
+        "board",
+        "class",
+        if csv { "latency_ns" } else { "latency ms" },
+        if csv {
+            "class_median_ns"
+        } else {
+            "class median ms"
+        },
+        if csv { "ratio" } else { "x median" },
+        "robust z",
+        "governor",
+        if csv { "drift_c" } else { "drift °C" },
+        "reasons",
+    ]);
+    let mut all: Vec<(&crate::analyze::compute::fleet::ModelSpread, usize)> = f
+        .models
+        .iter()
+        .flat_map(|s| (0..s.outliers.len()).map(move |i| (s, i)))
+        .collect();
+    all.sort_by(|a, b| {
+        let (za, zb) = (a.0.outliers[a.1].robust_z, b.0.outliers[b.1].robust_z);
+        zb.abs().total_cmp(&za.abs())
+    });
+    for (s, i) in all.into_iter().take(limit) {
+        let o = &s.outliers[i];
+        let run = &data.runs[o.run];
+        let gov = crate::analyze::compute::governor(run).unwrap_or_else(|| "n/a".into());
+        let drift = crate::analyze::compute::thermal_drift_c(run);
+        t.row(vec![
+            s.model.clone(),
+            data.devices[o.device].label.clone(),
+            f.classes[s.class].name.clone(),
+            if csv {
+                csv_num(Some(o.latency_ns))
+            } else {
+                ms(o.latency_ns)
+            },
+            if csv {
+                csv_num(Some(s.median_ns))
+            } else {
+                ms(s.median_ns)
+            },
+            if csv {
+                csv_num(Some(o.ratio))
+            } else {
+                format!("{:.2}x", o.ratio)
+            },
+            if o.robust_z.is_finite() {
+                if csv {
+                    csv_num(Some(o.robust_z))
+                } else {
+                    format!("{:+.1}", o.robust_z)
+                }
+            } else {
+                format!("{}inf (MAD 0)", if o.robust_z > 0.0 { "+" } else { "-" })
+            },
+            gov,
+            if csv {
+                csv_num(drift)
+            } else {
+                drift.map_or("n/a".into(), |c| format!("{c:+.1}"))
+            },
+            reasons_text(&o.reasons),
+        ]);
+    }
+    t
+}
+
+pub fn outliers_csv(f: &Fleet, data: &Dataset) -> Table {
+    outlier_rows(f, data, usize::MAX, true)
+}
+
+/// Per board: class, what ran, governors, drift, warnings, roofs; `only` limits the rows to
+/// those boards.
+fn boards_rows(f: &Fleet, data: &Dataset, only: Option<&[usize]>, csv: bool) -> Table {
+    let mut t = Table::new(&[
+        "board",
+        "class",
+        "board model",
+        "hostname",
+        "models",
+        "governors",
+        if csv { "max_drift_c" } else { "max drift °C" },
+        "warnings",
+        if csv {
+            "peak_macs_per_s"
+        } else {
+            "peak GMAC/s"
+        },
+        if csv {
+            "dram_read_bytes_per_s"
+        } else {
+            "DRAM read GB/s"
+        },
+        if csv {
+            "dram_write_bytes_per_s"
+        } else {
+            "DRAM write GB/s"
+        },
+        if csv { "floor_ns" } else { "floor us" },
+        "outlier models",
+    ]);
+    let mut outliers = vec![0usize; f.boards.len()];
+    for s in &f.models {
+        for o in &s.outliers {
+            outliers[o.device] += 1;
+        }
+    }
+    for b in &f.boards {
+        if only.is_some_and(|o| !o.contains(&b.device)) {
+            continue;
+        }
+        let dev = &data.devices[b.device];
+        let r = &b.roofs;
+        let no_roofs = || b.no_roofs.clone().unwrap_or_else(|| "n/a".into());
+        let num = |v: Option<f64>, f: fn(Option<f64>) -> String| {
+            if csv {
+                csv_num(v)
+            } else if v.is_none() {
+                no_roofs()
+            } else {
+                f(v)
+            }
+        };
+        t.row(vec![
+            dev.label.clone(),
+            f.classes[b.class].name.clone(),
+            dev.context.device_model.clone().unwrap_or_default(),
+            dev.context.hostname.clone().unwrap_or_default(),
+            b.models.to_string(),
+            b.governors.join("/"),
+            if csv {
+                csv_num(b.max_drift_c)
+            } else {
+                b.max_drift_c.map_or("n/a".into(), |c| format!("{c:+.1}"))
+            },
+            warnings_text(&b.warnings),
+            num(r.peak_macs_per_s, gmacs),
+            num(r.dram_read_bytes_per_s, gbs),
+            num(r.dram_write_bytes_per_s, gbs),
+            num(r.floor_ns, us),
+            outliers[b.device].to_string(),
+        ]);
+    }
+    t
+}
+
+pub fn boards_csv(f: &Fleet, data: &Dataset) -> Table {
+    boards_rows(f, data, None, true)
+}
+
+/// The CSV files of the fleet: (name, table); none without a fleet.
+pub fn csv_files(a: &Analysis, data: &Dataset) -> Vec<(&'static str, Table)> {
+    let Some(f) = &a.fleet else {
+        return Vec::new();
+    };
+    vec![
+        ("fleet_models.csv", models_csv(f)),
+        ("fleet_outliers.csv", outliers_csv(f, data)),
+        ("fleet_boards.csv", boards_csv(f, data)),
+    ]
+}
+
+/// The fleet section of the report (nothing without a fleet).
+pub fn section(doc: &mut Doc, a: &Analysis, data: &Dataset) {
+    let Some(f) = &a.fleet else {
+        return;
+    };
+    doc.heading(2, H_FLEET);
+    doc.para(explain());
+    doc.heading(3, "Board classes");
+    doc.table(classes_table(f));
+    doc.heading(3, "Per model: median and spread across boards");
+    doc.table(models_table(f));
+    let total: usize = f.models.iter().map(|s| s.outliers.len()).sum();
+    doc.heading(3, "Outlier boards");
+    if total == 0 {
+        doc.para("No board is an outlier for any model.");
+    } else {
+        let shown = total.min(MAX_OUTLIER_ROWS);
+        doc.para(format!(
+            "{total} outlier(s) (board, model); the {shown} most extreme here, every one in \
+             fleet_outliers.csv."
+        ));
+        doc.table(outlier_rows(f, data, MAX_OUTLIER_ROWS, false));
+    }
+    doc.heading(3, "Boards and their roofs");
+    if f.boards.len() <= MAX_BOARD_ROWS {
+        doc.table(boards_rows(f, data, None, false));
+    } else {
+        let mut odd: Vec<usize> = f
+            .models
+            .iter()
+            .flat_map(|s| s.outliers.iter().map(|o| o.device))
+            .collect();
+        odd.sort_unstable();
+        odd.dedup();
+        let listed = odd.len().min(MAX_BOARD_ROWS);
+        odd.truncate(MAX_BOARD_ROWS);
+        doc.para(Text::new().t(format!(
+            "{} boards: the class table above summarises their roofs; here the {listed} \
+             outlier board(s) listed first, every board in fleet_boards.csv.",
+            f.boards.len()
+        )));
+        if !odd.is_empty() {
+            doc.table(boards_rows(f, data, Some(&odd), false));
+        }
+    }
+}
+
+/// The fleet summary for the terminal: the per-model table (none without a fleet).
+pub fn terminal_table(a: &Analysis) -> Option<Table> {
+    a.fleet.as_ref().map(models_table)
+}
