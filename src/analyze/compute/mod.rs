@@ -3,7 +3,8 @@
 //!
 //! Code map: [`metrics`] turns op records into shares and counter ratios; [`bounds`] gives
 //! every op a lower bound from its run's machine roofs; [`correlate`] is the study's Figure 2;
-//! [`fit`] the latency models; [`findings`] answers the study's questions from all of these;
+//! [`fit`] the latency models ([`kernels`] the kernel-level one, [`holdout`] their validation
+//! on models they never saw); [`findings`] answers the study's questions from all of these;
 //! [`stats`] holds the numerics.
 
 pub mod bounds;
@@ -11,6 +12,8 @@ pub mod correlate;
 pub mod facts;
 pub mod findings;
 pub mod fit;
+pub mod holdout;
+pub mod kernels;
 pub mod metrics;
 pub mod stats;
 pub mod sweep;

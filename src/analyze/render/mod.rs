@@ -17,6 +17,7 @@ pub mod sections;
 pub mod svg;
 pub mod table;
 pub mod trace;
+pub mod validation;
 pub mod why;
 
 use self::table::Table;
