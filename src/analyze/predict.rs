@@ -93,7 +93,7 @@ impl fmt::Display for Prediction {
         } else {
             writeln!(
                 f,
-                "Predicted latency on {} (node model): {} ms ({} source nodes, {} MMACs)",
+                "Predicted latency on {}: {} ms ({} source nodes, {} MMACs; node model)",
                 self.device,
                 tables::ms(self.latency_ns),
                 self.nodes,

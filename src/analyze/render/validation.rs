@@ -49,7 +49,11 @@ pub fn summary_table(h: &Holdout) -> Table {
             s.models.to_string(),
             format!("{}/{}", s.within_5pct, s.models),
             format!("{}/{}", s.within_10pct, s.models),
-            format!("{:.1}%", s.mape_pct),
+            if s.mape_pct.is_finite() {
+                format!("{:.1}%", s.mape_pct)
+            } else {
+                "n/a".into()
+            },
             tables::or_na(s.spearman_rho, 3),
         ])
     };
