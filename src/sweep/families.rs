@@ -371,7 +371,7 @@ impl Lcg {
 pub fn sampled_kernels() -> Vec<(Kernel, Size)> {
     let mut rng = Lcg(0x5eed_4b65_726e_656c);
     let mut out: Vec<(Kernel, Size)> = Vec::new();
-    let mut push = |out: &mut Vec<(Kernel, Size)>, k: Kernel, s: Size| {
+    let push = |out: &mut Vec<(Kernel, Size)>, k: Kernel, s: Size| {
         let block = Block::Kernel(k);
         let macs = block.macs(s);
         let has_macs = !matches!(
