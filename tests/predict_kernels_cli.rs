@@ -48,7 +48,7 @@ fn sweep_fit_validate_and_predict_through_the_kernel_model() {
     let fit_path = fit_dir.join("fit.json");
     let fit: Value = serde_json::from_str(&std::fs::read_to_string(&fit_path).unwrap()).unwrap();
     assert_eq!(fit["version"], 2);
-    assert_eq!(fit["kernel_features"].as_array().unwrap().len(), 8);
+    assert_eq!(fit["kernel_features"].as_array().unwrap().len(), 10);
     let km = &fit["devices"][0]["kernel_model"];
     let matmul = &km["kernels"]["OptMatMul"];
     assert!(

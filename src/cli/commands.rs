@@ -6,7 +6,7 @@ use super::{
     ValidateArgs, ZooCommand,
 };
 use crate::analyze;
-use crate::analyze::compute::kernels::KernelCall;
+use crate::analyze::compute::kernels::{KernelCall, rows};
 use crate::bench::{self, BenchOptions};
 use crate::probe::{self, ProbeOptions};
 use crate::record::{ModelCostRecord, Record};
@@ -275,6 +275,7 @@ fn predict_cmd(args: PredictArgs) -> Result<i32> {
                         op: e.op.clone(),
                         category: e.category.to_string(),
                         cost: e.cost,
+                        output_rows: e.output_shapes.first().map_or(1, |s| rows(s)),
                     })
                     .collect();
                 let nodes = bench::node_records(&loaded.info.name, &loaded.info.sources);
