@@ -108,7 +108,10 @@ fn sweep_fit_validate_and_predict_through_the_kernel_model() {
     let v1_path = dir.path().join("fit_v1.json");
     std::fs::write(&v1_path, v1.to_string()).unwrap();
     let p = run_ok(&["predict", "--fit"], &[&v1_path, &fixture]);
-    assert!(p.contains("No kernel-model prediction: the fit has no kernel model"), "{p}");
+    assert!(
+        p.contains("No kernel-model prediction: the fit has no kernel model"),
+        "{p}"
+    );
 
     // A kernel coefficient that is not a number is refused with the file named.
     let mut bad = fit.clone();

@@ -89,7 +89,11 @@ impl fmt::Display for Prediction {
                 "end_to_end".into(),
             ]);
             f.write_str(&t.to_text())?;
-            writeln!(f, "Node model would say: {} ms", tables::ms(self.latency_ns))?;
+            writeln!(
+                f,
+                "Node model would say: {} ms",
+                tables::ms(self.latency_ns)
+            )?;
         } else {
             writeln!(
                 f,

@@ -306,11 +306,17 @@ fn validate_cmd(args: ValidateArgs) -> Result<i32> {
     say(&out.markdown)?;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        for (name, text) in [("validation.md", &out.markdown), ("validation.csv", &out.csv)] {
+        for (name, text) in [
+            ("validation.md", &out.markdown),
+            ("validation.csv", &out.csv),
+        ] {
             let path = dir.join(name);
             std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         }
-        say(&format!("written: {}\n", dir.join("validation.md").display()))?;
+        say(&format!(
+            "written: {}\n",
+            dir.join("validation.md").display()
+        ))?;
     }
     Ok(0)
 }

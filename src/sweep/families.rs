@@ -395,10 +395,25 @@ pub fn sampled_kernels() -> Vec<(Kernel, Size)> {
     };
     // Stems: the 3-channel input at 32x32.
     for c_out in [16, 32, 64] {
-        push(&mut out, unit(c_out, 3, 3, 1, 1), Size { c: 3, h: 32, w: 32 });
+        push(
+            &mut out,
+            unit(c_out, 3, 3, 1, 1),
+            Size { c: 3, h: 32, w: 32 },
+        );
     }
     // Dense units: 1x1 and 3x3 most often, as in the networks.
-    let kernel_shapes = [(1, 1), (1, 1), (1, 1), (3, 3), (3, 3), (3, 3), (5, 5), (7, 7), (1, 7), (7, 1)];
+    let kernel_shapes = [
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (3, 3),
+        (3, 3),
+        (3, 3),
+        (5, 5),
+        (7, 7),
+        (1, 7),
+        (7, 1),
+    ];
     let mut tries = 0;
     let mut dense = 0;
     while dense < 120 && tries < 20_000 {
@@ -439,12 +454,27 @@ pub fn sampled_kernels() -> Vec<(Kernel, Size)> {
         grouped += usize::from(push(&mut out, unit(c, k, k, 1, groups), s));
     }
     // Pools: 2x2/2 and 3x3/2 max (VGG, ResNet, Inception), 3x3/1 average (Inception's branch).
-    for (max, k, stride, pad) in [(true, 2, 2, 0), (true, 3, 2, 1), (true, 3, 1, 1), (false, 3, 1, 1), (false, 2, 2, 0)] {
+    for (max, k, stride, pad) in [
+        (true, 2, 2, 0),
+        (true, 3, 2, 1),
+        (true, 3, 1, 1),
+        (false, 3, 1, 1),
+        (false, 2, 2, 0),
+    ] {
         for _ in 0..4 {
             let hw = rng.pick(&SPATIAL[..6]);
             let c = rng.pick(&CHANNELS[..12]);
             let s = Size { c, h: hw, w: hw };
-            push(&mut out, Kernel::Pool { max, k, stride, pad }, s);
+            push(
+                &mut out,
+                Kernel::Pool {
+                    max,
+                    k,
+                    stride,
+                    pad,
+                },
+                s,
+            );
         }
     }
     for _ in 0..8 {
@@ -453,7 +483,16 @@ pub fn sampled_kernels() -> Vec<(Kernel, Size)> {
         push(&mut out, Kernel::GlobalAvgPool, Size { c, h: hw, w: hw });
     }
     // Classifiers: 100 classes from the networks' feature widths, and VGG's 4096-wide layers.
-    for (c, o) in [(256, 100), (512, 100), (1024, 100), (1280, 100), (2048, 100), (512, 4096), (4096, 4096), (4096, 100)] {
+    for (c, o) in [
+        (256, 100),
+        (512, 100),
+        (1024, 100),
+        (1280, 100),
+        (2048, 100),
+        (512, 4096),
+        (4096, 4096),
+        (4096, 100),
+    ] {
         push(&mut out, Kernel::Linear { out: o }, Size { c, h: 1, w: 1 });
     }
     out
@@ -502,7 +541,9 @@ fn sampled_choice(k: Kernel, s: Size) -> String {
             s.c, s.h, s.w
         ),
         Kernel::Linear { out } => format!("Gemm [1, {}] -> [1, {out}]", s.c),
-        Kernel::Pool { k: w, stride, pad, .. } => format!(
+        Kernel::Pool {
+            k: w, stride, pad, ..
+        } => format!(
             "{} {w}x{w} stride {stride} pad {pad} on [1, {}, {}, {}]",
             k.op_type(),
             s.c,

@@ -298,11 +298,17 @@ fn sampled_kernel_probes_cover_the_zoos_shapes_and_are_deterministic() {
     assert!(has(&|k, _| (unit(k).1, unit(k).2) == (1, 7)), "no 1x7");
     assert!(has(&|k, _| (unit(k).1, unit(k).2) == (7, 1)), "no 7x1");
     assert!(has(&|_, s| s.c == 3), "no stem");
-    assert!(has(&|k, s| unit(k).0 >= 1024 || s.c >= 1024), "no wide layer");
+    assert!(
+        has(&|k, s| unit(k).0 >= 1024 || s.c >= 1024),
+        "no wide layer"
+    );
     for (k, s) in &sampled {
         let macs = Block::Kernel(*k).macs(*s);
         if matches!(k, Kernel::ConvUnit { .. } | Kernel::Linear { .. }) {
-            assert!((20_000..=160_000_000).contains(&macs), "{k:?} {s:?}: {macs}");
+            assert!(
+                (20_000..=160_000_000).contains(&macs),
+                "{k:?} {s:?}: {macs}"
+            );
         }
     }
     for want in [

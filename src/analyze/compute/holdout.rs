@@ -100,11 +100,7 @@ fn held_out(fit: &DeviceFit, node: &NodeModel, data: &Dataset, run: &ModelRun) -
     let kernel = fit.kernel_model.as_ref().map(|k| {
         let p = k.predict(&calls);
         let sum: f64 = calls.iter().map(|c| k.call_ns(c)).sum();
-        let fallbacks: Vec<String> = p
-            .fallbacks()
-            .iter()
-            .map(|s| s.kernel.clone())
-            .collect();
+        let fallbacks: Vec<String> = p.fallbacks().iter().map(|s| s.kernel.clone()).collect();
         (p.latency_ns, sum, fallbacks)
     });
     HeldOutModel {
@@ -149,13 +145,12 @@ pub fn holdout(fit: &DeviceFit, data: &Dataset) -> Holdout {
     }
     let unseen: Vec<&HeldOutModel> = per_model.iter().filter(|m| !m.seen_in_training).collect();
     let measured: Vec<f64> = unseen.iter().map(|m| m.measured_ns).collect();
-    let column = |f: &dyn Fn(&HeldOutModel) -> f64| -> Vec<f64> { unseen.iter().map(|m| f(m)).collect() };
-    let kernel = fit.kernel_model.as_ref().map(|_| {
-        PredictorScore::of(
-            &column(&|m| m.kernel_ns.unwrap_or(f64::NAN)),
-            &measured,
-        )
-    });
+    let column =
+        |f: &dyn Fn(&HeldOutModel) -> f64| -> Vec<f64> { unseen.iter().map(|m| f(m)).collect() };
+    let kernel = fit
+        .kernel_model
+        .as_ref()
+        .map(|_| PredictorScore::of(&column(&|m| m.kernel_ns.unwrap_or(f64::NAN)), &measured));
     Holdout {
         fit_device: fit.device.clone(),
         trained_models: fit.models.len(),
@@ -186,6 +181,9 @@ mod tests {
         assert!((s.spearman_rho.unwrap() - 0.8).abs() < 1e-12);
         // exactly 10% off counts as within ±10%
         let s = PredictorScore::of(&[110.0, 90.0], &[100.0, 100.0]);
-        assert_eq!((s.within_5pct, s.within_10pct, s.spearman_rho), (0, 2, None));
+        assert_eq!(
+            (s.within_5pct, s.within_10pct, s.spearman_rho),
+            (0, 2, None)
+        );
     }
 }

@@ -39,7 +39,11 @@ pub const FEATURES: [(&str, &str, &str); F] = [
         "arithmetic besides the MACs: pooling windows, elementwise ops, bias (flops - 2 x macs)",
     ),
     ("bytes_read", "byte", "bytes of the call's input tensors"),
-    ("bytes_written", "byte", "bytes of the call's output tensors"),
+    (
+        "bytes_written",
+        "byte",
+        "bytes of the call's output tensors",
+    ),
     (
         "weight_bytes",
         "byte",
@@ -309,7 +313,10 @@ pub struct KernelPrediction {
 impl KernelPrediction {
     /// The kernel types predicted through a fallback, with the fit they used.
     pub fn fallbacks(&self) -> Vec<&KernelShare> {
-        self.shares.iter().filter(|s| s.via != Via::Kernel).collect()
+        self.shares
+            .iter()
+            .filter(|s| s.via != Via::Kernel)
+            .collect()
     }
 }
 
@@ -428,7 +435,10 @@ pub fn fit(models: &[TrainingModel], knees: CacheKnees) -> Option<KernelModel> {
                 continue;
             }
             let row = (features(call, &knees), *ns);
-            by_kernel.entry(kernel_type(&call.op)).or_default().push(row);
+            by_kernel
+                .entry(kernel_type(&call.op))
+                .or_default()
+                .push(row);
             by_category.entry(&call.category).or_default().push(row);
             pooled.push(row);
         }
@@ -554,7 +564,10 @@ mod tests {
             if i % 4 == 0 {
                 // a third, cheap call in every fourth model: the op count varies
                 let r = 1000 + 10 * i;
-                calls.push((call("IntoShape", "tensor", cost(0, 0, r, 0)), 400.0 + 0.01 * r as f64));
+                calls.push((
+                    call("IntoShape", "tensor", cost(0, 0, r, 0)),
+                    400.0 + 0.01 * r as f64,
+                ));
             }
             let sum: f64 = calls.iter().map(|(_, ns)| ns).sum();
             models.push(TrainingModel {
@@ -600,13 +613,14 @@ mod tests {
         let (models, mm, _) = synthetic();
         let fit = fit(&models, KNEES).unwrap();
         let c = cost(2_000_000, 4_000_000, 600_000, 100_000);
-        let calls = vec![
-            call("OptMatMul", "conv", c),
-            call("OptMatMul", "linear", c),
-        ];
+        let calls = vec![call("OptMatMul", "conv", c), call("OptMatMul", "linear", c)];
         let p = fit.predict(&calls);
         let one = mm.call_ns(&features(&calls[0], &KNEES));
-        assert!(close(p.latency_ns, 0.9 * 2.0 * one + 2.0 * 500.0 + 2000.0, 1e-6));
+        assert!(close(
+            p.latency_ns,
+            0.9 * 2.0 * one + 2.0 * 500.0 + 2000.0,
+            1e-6
+        ));
         assert_eq!(p.shares.len(), 1, "one kernel type");
         assert_eq!(p.shares[0].calls, 2);
         assert!(close(p.overhead_ns, 3000.0, 1e-4));
@@ -650,7 +664,10 @@ mod tests {
     fn piecewise_features_bend_at_the_cache_knees() {
         let f = |c: Cost| features(&call("Pad", "tensor", c), &KNEES);
         assert_eq!(f(cost(0, 0, 16 * 1024, 8 * 1024))[6..9], [0.0, 0.0, 0.0]);
-        assert_eq!(f(cost(0, 0, 64 * 1024, 64 * 1024))[6..9], [131072.0, 0.0, 0.0]);
+        assert_eq!(
+            f(cost(0, 0, 64 * 1024, 64 * 1024))[6..9],
+            [131072.0, 0.0, 0.0]
+        );
         let big = f(cost(0, 0, 1 << 20, 0));
         assert_eq!(big[6..9], [1048576.0, 1048576.0, 0.0], "no L3 knee given");
         assert_eq!(f(cost(10, 30, 0, 0))[..2], [10.0, 10.0]);
