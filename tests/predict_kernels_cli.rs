@@ -31,7 +31,7 @@ fn sweep_fit_validate_and_predict_through_the_kernel_model() {
         &[
             "sweep",
             "--families",
-            "conv_type,spatial",
+            "conv_type,spatial,kernel_size",
             "--budget",
             "60",
             "--runs",

