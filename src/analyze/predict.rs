@@ -103,9 +103,6 @@ impl fmt::Display for Prediction {
                 self.nodes,
                 tables::millions(self.macs)
             )?;
-            if let Some(why) = &self.kernel_missing {
-                writeln!(f, "No kernel-model prediction: {why}")?;
-            }
         }
         writeln!(
             f,
@@ -143,6 +140,9 @@ impl fmt::Display for Prediction {
                 "no coefficients for {} on this device: used the all-nodes default",
                 self.defaulted_categories.join(", ")
             )?;
+        }
+        if let Some(why) = &self.kernel_missing {
+            writeln!(f, "No kernel-model prediction: {why}")?;
         }
         Ok(())
     }
