@@ -322,37 +322,7 @@ fn run_models(
     }
     let mut outcome = Outcome::default();
     for (ix, src) in opts.models.iter().enumerate() {
-        let name = src.name();
-        progress(Event::Start {
-            index: ix,
-            name: &name,
-        });
-        match bench_one(src, opts, counters, sink, &mut outcome)? {
-            Ok(()) => {
-                if let Some(record) = outcome.models.last() {
-                    progress(Event::Done {
-                        index: ix,
-                        name: &name,
-                        result: Ok(record),
-                    });
-                }
-            }
-            Err(message) => {
-                log::error!("{message}");
-                let rec = ErrorRecord {
-                    model: src.label(),
-                    message,
-                };
-                sink.write(&Record::Error(rec.clone()))?;
-                progress(Event::Done {
-                    index: ix,
-                    name: &name,
-                    result: Err(&rec),
-                });
-                outcome.errors.push(rec);
-            }
-        }
-        sink.sync()?;
+        measure_one(ix, src, opts, counters, sink, &mut outcome, progress)?;
     }
     sink.write(&Record::End(EndRecord {
         models_ok: outcome.models.len(),
@@ -364,6 +334,48 @@ fn run_models(
 }
 
 /// One model. The outer `Result` is the sink's, the inner one the model's.
+/// Model `index` of a run: its records, or the error record it became, written and synced;
+/// `progress` told before ([`Event::Start`]) and after ([`Event::Done`]). `bench` and `sweep`
+/// measure each model through this.
+pub(crate) fn measure_one(
+    index: usize,
+    src: &ModelSource,
+    opts: &BenchOptions,
+    counters: &mut CounterSet,
+    sink: &mut Sink,
+    outcome: &mut Outcome,
+    progress: Progress,
+) -> Result<(), SinkError> {
+    let name = src.name();
+    progress(Event::Start { index, name: &name });
+    match bench_one(src, opts, counters, sink, outcome)? {
+        Ok(()) => {
+            if let Some(record) = outcome.models.last() {
+                progress(Event::Done {
+                    index,
+                    name: &name,
+                    result: Ok(record),
+                });
+            }
+        }
+        Err(message) => {
+            log::error!("{message}");
+            let rec = ErrorRecord {
+                model: src.label(),
+                message,
+            };
+            sink.write(&Record::Error(rec.clone()))?;
+            progress(Event::Done {
+                index,
+                name: &name,
+                result: Err(&rec),
+            });
+            outcome.errors.push(rec);
+        }
+    }
+    sink.sync()
+}
+
 pub(crate) fn bench_one(
     src: &ModelSource,
     opts: &BenchOptions,

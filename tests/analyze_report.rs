@@ -97,8 +97,9 @@ fn writes_every_output_file() {
         "## 3. Why",
         "## 4. Figure 2",
         "## 5. A latency model",
-        "## 6. Traces",
-        "## 7. Devices compared",
+        "## 6. Design choices at equal MACs (RQ4)",
+        "## 7. Traces",
+        "## 8. Devices compared",
         "## Skipped",
     ] {
         assert!(report.contains(heading), "{heading}");

@@ -60,13 +60,17 @@ status=0
     --out "$tmp/fake.jsonl" >/dev/null 2>"$tmp/fake.err" || status=$?
 [ "$status" = 1 ] || { echo "expected exit status 1, got $status"; cat "$tmp/fake.err"; exit 1; }
 "$bin" cost models/tiny_cnn.onnx --json > "$tmp/cost.jsonl"
+# Two design families of the sweep: their records are bench's, with sweep.* metadata.
+"$bin" -q sweep --families merge,batchnorm --runs 5 --budget 30 --probe-budget 0 \
+    --out "$tmp/sweep.jsonl" >/dev/null
 python3 tests/validate_log.py docs/record.schema.json "$tmp/real.jsonl" "$tmp/fake.jsonl" "$tmp/cost.jsonl" \
-    tests/golden/*.jsonl
+    "$tmp/sweep.jsonl" tests/golden/*.jsonl
 
 step "report.html and every chart in a real browser (Debian's Chromium, offline)"
 # The golden zoo log (another VM, no machine roofs) and this machine's bench log (with them):
-# two devices in one report, Figure 2 with ten models.
-"$bin" -q analyze tests/golden/zoo_vm.jsonl "$tmp/real.jsonl" --out "$tmp/report" >/dev/null
+# two devices in one report, Figure 2 with ten models; and the sweep's probes (RQ4's chart).
+"$bin" -q analyze tests/golden/zoo_vm.jsonl "$tmp/real.jsonl" "$tmp/sweep.jsonl" --out "$tmp/report" >/dev/null
+ls "$tmp/report"/rq4_*.svg >/dev/null
 python3 tests/browser/check_report.py "$tmp/report" "$tmp/report-png"
 # This machine's log alone: its probe's roofs give every op a bound.
 "$bin" -q analyze "$tmp/real.jsonl" --out "$tmp/report-real" >/dev/null

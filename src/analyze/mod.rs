@@ -74,7 +74,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeSummary, AnalyzeError> {
         return Err(AnalyzeError::NoLogs);
     }
     let data = load::load_dataset(&opts.logs, opts.accuracy_csv.as_deref())?;
-    if data.runs.is_empty() {
+    if data.is_empty() {
         let why = match data.notes.first() {
             Some(first) => format!(" ({} note(s); first: {first})", data.notes.len()),
             None => String::new(),

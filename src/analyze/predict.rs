@@ -297,7 +297,7 @@ pub fn validate(
     let fit = read_fit(fit_json)?;
     let chosen = choose_device(&fit, fit_json, device)?;
     let data = load::load_dataset(logs, None)?;
-    if data.runs.is_empty() {
+    if data.is_empty() {
         return Err(AnalyzeError::NoModels {
             files: logs.len(),
             why: String::new(),

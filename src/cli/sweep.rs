@@ -4,7 +4,7 @@
 use super::{
     CounterReadsArg, EventList, OptimizeArg, ScheduleArg, Seconds, parse_event_list, parse_seconds,
 };
-use crate::bench::BenchOptions;
+use crate::bench::{BenchOptions, Event};
 use crate::counters;
 use crate::sink::{Sink, Target};
 use crate::summary;
@@ -115,12 +115,16 @@ pub(super) fn sweep_cmd(args: SweepArgs) -> Result<i32> {
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let done = sweep::run::run(&variants, &opts, &mut sink, &mut |phase, ix, name| {
-        bar.set_position(ix as u64);
-        bar.set_message(match phase {
-            Phase::Pilot => format!("pilot {name}"),
-            Phase::Measure => name.to_string(),
-        });
+    let done = sweep::run::run(&variants, &opts, &mut sink, &mut |phase| match phase {
+        Phase::Pilot { index, name } => {
+            bar.set_position(index as u64);
+            bar.set_message(format!("pilot {name}"));
+        }
+        Phase::Measure(Event::Start { index, name }) => {
+            bar.set_position(index as u64);
+            bar.set_message(name.to_string());
+        }
+        Phase::Measure(Event::Done { .. }) => {}
     })
     .context("the sweep could not write its records")?;
     bar.finish_and_clear();

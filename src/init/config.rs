@@ -69,6 +69,31 @@ impl Default for InitConfig {
 }
 
 impl InitConfig {
+    /// The bench options of these settings, for `models` (empty for the sweep, which fills
+    /// them) with the run's `notes`.
+    pub fn bench_options(
+        &self,
+        models: Vec<crate::model::ModelSource>,
+        metadata: std::collections::BTreeMap<String, Result<crate::bench::Metadata, String>>,
+        notes: Vec<String>,
+    ) -> Result<crate::bench::BenchOptions, String> {
+        Ok(crate::bench::BenchOptions {
+            models,
+            metadata,
+            input_shape: None,
+            optimize: self.optimize,
+            warmup: self.warmup,
+            runs: self.runs,
+            schedule: self.schedule,
+            events: counters::parse_events(&self.events).map_err(|e| e.to_string())?,
+            counter_reads: self.counter_reads,
+            cpu: None,
+            fake_counters: self.fake_counters,
+            notes,
+            probe_budget: self.probe_budget,
+        })
+    }
+
     /// Applies one `key=value` setting; returns a warning for an unknown key or a bad value
     /// (the setting is then ignored: an unattended run goes on with its defaults).
     pub fn set(&mut self, key: &str, value: &str) -> Option<String> {

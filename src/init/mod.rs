@@ -18,8 +18,7 @@ mod sweep;
 
 pub use config::InitConfig;
 
-use crate::bench::{self, BenchOptions, Event};
-use crate::counters;
+use crate::bench::{self, Event};
 use crate::record::{ErrorRecord, ModelRecord};
 use crate::sink::{Sink, Target};
 use crate::zoo::ZooOptions;
@@ -127,21 +126,7 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
         return sweep::run(&cfg, &families, cfg_notes, &mut sink);
     }
     let (models, metadata) = bench::models_and_metadata(&models, &ZooOptions::default());
-    let opts = BenchOptions {
-        models,
-        metadata,
-        input_shape: None,
-        optimize: cfg.optimize,
-        warmup: cfg.warmup,
-        runs: cfg.runs,
-        schedule: cfg.schedule,
-        events: counters::parse_events(&cfg.events).map_err(|e| e.to_string())?,
-        counter_reads: cfg.counter_reads,
-        cpu: None,
-        fake_counters: cfg.fake_counters,
-        notes: cfg_notes.clone(),
-        probe_budget: cfg.probe_budget,
-    };
+    let opts = cfg.bench_options(models, metadata, cfg_notes.clone())?;
     let outcome = bench::run_threaded(&opts, cfg.threads, &mut sink, &mut |event| match event {
         Event::Start { index, name } => console(&format!("model {} {name}", index + 1)),
         Event::Done { name, result, .. } => {

@@ -3,10 +3,10 @@
 //! threads, probe) and `hiddencost.sweep_budget` seconds for the whole sweep.
 
 use super::InitConfig;
-use crate::bench::BenchOptions;
-use crate::counters;
+use crate::bench::Event;
 use crate::sink::Sink;
 use crate::sweep::{self, run::Phase, run::SweepOptions};
+use std::io::Write;
 
 /// Runs the sweep `families` names; returns whether to power off at the end.
 pub(super) fn run(
@@ -18,21 +18,7 @@ pub(super) fn run(
     let selected = sweep::select(families).map_err(|e| e.to_string())?;
     let variants: Vec<sweep::Variant> = selected.into_iter().flat_map(|f| f.variants).collect();
     let opts = SweepOptions {
-        bench: BenchOptions {
-            models: Vec::new(),
-            metadata: Default::default(),
-            input_shape: None,
-            optimize: cfg.optimize,
-            warmup: cfg.warmup,
-            runs: cfg.runs,
-            schedule: cfg.schedule,
-            events: counters::parse_events(&cfg.events).map_err(|e| e.to_string())?,
-            counter_reads: cfg.counter_reads,
-            cpu: None,
-            fake_counters: cfg.fake_counters,
-            notes: notes.to_vec(),
-            probe_budget: cfg.probe_budget,
-        },
+        bench: cfg.bench_options(Vec::new(), Default::default(), notes.to_vec())?,
         threads: cfg.threads,
         budget: cfg.sweep_budget,
         seed: 0,
@@ -43,9 +29,14 @@ pub(super) fn run(
         cfg.sweep_budget.as_secs_f64()
     ));
     let n = variants.len();
-    let done = sweep::run::run(&variants, &opts, sink, &mut |phase, ix, name| {
-        if let Phase::Measure = phase {
-            super::console(&format!("variant {}/{n} {name}", ix + 1));
+    // As for the models: a line per variant as it starts, and one LAVA result line as it ends.
+    let done = sweep::run::run(&variants, &opts, sink, &mut |phase| match phase {
+        Phase::Pilot { .. } => {}
+        Phase::Measure(Event::Start { index, name }) => {
+            super::console(&format!("variant {}/{n} {name}", index + 1));
+        }
+        Phase::Measure(Event::Done { name, result, .. }) => {
+            let _ = writeln!(std::io::stderr(), "{}", super::result_line(name, result));
         }
     })
     .map_err(|e| e.to_string())?;

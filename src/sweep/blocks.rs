@@ -246,7 +246,7 @@ impl Block {
                 let y = b.conv(x, "block.gconv1", Conv::new(c, 1).groups(groups))?;
                 let mut y = b.relu(&y, "block.relu1");
                 if shuffle {
-                    y = channel_shuffle(b, &y, groups, "block.shuffle")?;
+                    y = b.channel_shuffle(&y, groups, "block.shuffle")?;
                 }
                 let y = b.conv(&y, "block.gconv2", Conv::new(c, 1).groups(groups))?;
                 Ok(b.relu(&y, "block.relu2"))
@@ -277,18 +277,6 @@ fn activation(b: &mut GraphBuilder, x: &Value, act: Act, m: &str) -> Built {
             b.mul(x, &gate, m)
         }
     }
-}
-
-/// Channel shuffle as torch exports it (and as the zoo's ShuffleNet has it): `Reshape` to
-/// [N, g, C/g, H, W], `Transpose` (0, 2, 1, 3, 4), `Reshape` back.
-fn channel_shuffle(b: &mut GraphBuilder, x: &Value, groups: usize, m: &str) -> Built {
-    let [n, c, h, w] = x.shape[..] else {
-        return Err(b.error(m, format!("channel shuffle of {:?}", x.shape)));
-    };
-    let (n, c, h, w, g) = (n as i64, c as i64, h as i64, w as i64, groups as i64);
-    let y = b.reshape(x, &[n, g, c / g, h, w], m)?;
-    let y = b.transpose(&y, &[0, 2, 1, 3, 4], m)?;
-    b.reshape(&y, &[n, -1, h, w], m)
 }
 
 fn build_kernel(b: &mut GraphBuilder, x: &Value, kernel: Kernel, s: Size) -> Built {

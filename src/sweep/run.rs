@@ -39,11 +39,11 @@ pub struct SweepOptions {
 
 /// Where the sweep is, for a progress bar or PID 1's console.
 #[derive(Debug, Clone, Copy)]
-pub enum Phase {
-    /// The quick run that estimates a variant's cost (written nowhere).
-    Pilot,
-    /// The measured run (its records written).
-    Measure,
+pub enum Phase<'a> {
+    /// The quick run that estimates variant `index`'s cost (written nowhere).
+    Pilot { index: usize, name: &'a str },
+    /// The measured run: bench's own events (its records written).
+    Measure(bench::Event<'a>),
 }
 
 /// What a sweep produced.
@@ -93,7 +93,7 @@ pub fn run(
     variants: &[Variant],
     opts: &SweepOptions,
     sink: &mut Sink,
-    progress: &mut dyn FnMut(Phase, usize, &str),
+    progress: &mut dyn FnMut(Phase),
 ) -> Result<SweepOutcome, SinkError> {
     let t0 = Instant::now();
     let mut now = || t0.elapsed();
@@ -119,7 +119,10 @@ pub fn run(
     let pilot_limit = opts.budget.mul_f64(budget::PILOT_SHARE);
     let pilots = budget::pilots::<SinkError>(variants.len(), pilot_limit, &mut now, &mut |ix| {
         let src = &pilot_opts.models[ix];
-        progress(Phase::Pilot, ix, &src.name());
+        progress(Phase::Pilot {
+            index: ix,
+            name: &src.name(),
+        });
         let mut scratch = Outcome::default();
         let started = Instant::now();
         let result = bench::bench_one(
@@ -194,7 +197,7 @@ fn measure(
     opts: &SweepOptions,
     mut session: Session,
     sink: &mut Sink,
-    progress: &mut dyn FnMut(Phase, usize, &str),
+    progress: &mut dyn FnMut(Phase),
     now: &mut dyn FnMut() -> Duration,
     available: Duration,
 ) -> Result<SweepOutcome, SinkError> {
@@ -211,25 +214,15 @@ fn measure(
     };
     let mut outcome = Outcome::default();
     let skipped = budget::execute::<SinkError>(costs, opts.budget, now, &mut |ix| {
-        let src = &measured_opts.models[ix];
-        progress(Phase::Measure, ix, &src.name());
-        let result = bench::bench_one(
-            src,
+        bench::measure_one(
+            ix,
+            &measured_opts.models[ix],
             &measured_opts,
             &mut session.counters,
             sink,
             &mut outcome,
-        )?;
-        if let Err(message) = result {
-            log::error!("{message}");
-            let rec = ErrorRecord {
-                model: src.label(),
-                message,
-            };
-            sink.write(&Record::Error(rec.clone()))?;
-            outcome.errors.push(rec);
-        }
-        sink.sync()
+            &mut |event| progress(Phase::Measure(event)),
+        )
     })?;
     let skipped: Vec<String> = skipped.iter().map(|&ix| variants[ix].label()).collect();
     if !skipped.is_empty() {

@@ -13,16 +13,6 @@ use super::builder::{Conv, GraphBuilder, Value};
 
 type Out = Result<Value, ZooError>;
 
-fn channel_shuffle(b: &mut GraphBuilder, x: &Value, groups: usize, m: &str) -> Out {
-    let [n, c, h, w] = x.shape[..] else {
-        return Err(b.error(m, format!("channel shuffle of {:?}", x.shape)));
-    };
-    let (n, c, h, w, g) = (n as i64, c as i64, h as i64, w as i64, groups as i64);
-    let y = b.reshape(x, &[n, g, c / g, h, w], m)?;
-    let y = b.transpose(&y, &[0, 2, 1, 3, 4], m)?;
-    b.reshape(&y, &[n, -1, h, w], m)
-}
-
 /// `ShuffleNetUnit(in, out, stride, groups=3)` at `m`.
 fn shuffle_unit(b: &mut GraphBuilder, x: &Value, m: &str, out: usize, stride: usize) -> Out {
     const GROUPS: usize = 3;
@@ -42,7 +32,7 @@ fn shuffle_unit(b: &mut GraphBuilder, x: &Value, m: &str, out: usize, stride: us
         Conv::new(mid, 1).groups(GROUPS),
     )?;
     y = b.relu(&y, &format!("{m}.bottlneck.1"));
-    y = channel_shuffle(b, &y, GROUPS, &format!("{m}.channel_shuffle"))?;
+    y = b.channel_shuffle(&y, GROUPS, &format!("{m}.channel_shuffle"))?;
     let dw = Conv::new(mid, 3).groups(mid).stride(stride).pad(1);
     y = b.conv_bn(
         &y,
@@ -114,7 +104,7 @@ fn shuffle_unit_v2(b: &mut GraphBuilder, x: &Value, m: &str, out: usize, stride:
     y = b.conv_bn(&y, &r(5), &r(6), Conv::new(out / 2, 1))?;
     y = b.relu(&y, &r(7));
     let cat = b.concat(&[&shortcut, &y], m)?;
-    channel_shuffle(b, &cat, 2, m)
+    b.channel_shuffle(&cat, 2, m)
 }
 
 pub(crate) fn shufflenet_v2(b: &mut GraphBuilder, input: Value) -> Out {

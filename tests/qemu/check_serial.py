@@ -7,6 +7,10 @@ MODE `user`: qemu-user, where perf_event_open gives ENOSYS: every counter is rep
 with that reason and is null in every op record, and the run still measures the model.
 MODE `virt`: a boot on -M virt without a card: `cycles` counted per op by the guest's emulated
 PMU, the end record and the end marker, and the missing card reported as a run note.
+MODE `sweep` (ARG: the sweep's budget in seconds): a boot with hiddencost.sweep=merge,batchnorm
+and no card: both families' variants measured, each baseline among them, every variant at the
+same runs, the end record's elapsed time within the budget (10% over at most), as for `virt`
+the missing card as a run note.
 MODE `card` (ARG: the results file copied off the card): a boot with the card image attached,
 `tiny_cnn.onnx` in its models/ and `runs = 3` in its hiddencost.conf: the card's model measured
 after the command line's, its setting applied, and the results file on the card holds exactly
@@ -100,8 +104,24 @@ if header:
         lava_lines(text)
         check(events["cycles"]["available"], "cycles available through the emulated PMU")
         counted("cycles")
-    if mode == "virt":
+    if mode in ("virt", "sweep"):
         check(any("no boot partition found" in n for n in notes), "the missing card as a run note")
+    if mode == "sweep":
+        budget_s = float(arg)
+        families = {m["metadata"].get("sweep.family") for m in models}
+        check(families == {"merge", "batchnorm"}, f"the two families asked for: {families}")
+        baselines = sorted(m["metadata"]["sweep.family"] for m in models
+                           if m["metadata"].get("sweep.baseline") is True)
+        check(baselines == ["batchnorm", "merge"], f"each family's baseline measured: {baselines}")
+        runs = {m["runs"] for m in models}
+        check(len(runs) == 1, f"every variant at the same runs: {runs}")
+        end = records[-1] if records else {}
+        elapsed_s = end.get("elapsed_ns", 0) / 1e9
+        print(f"  sweep: {len(models)} variants at {runs} runs in {elapsed_s:.1f} s of a "
+              f"{budget_s:.0f} s budget")
+        # The planner starts a variant only when its estimate still fits: the sweep may end a
+        # little past the budget by an estimate's error, never by a variant more.
+        check(0 < elapsed_s <= budget_s * 1.1, f"the sweep within its budget: {elapsed_s:.1f} s")
     if mode == "card":
         check(not any("boot partition" in n for n in notes), f"the card found: {notes}")
         sources = [m["source"] for m in models]

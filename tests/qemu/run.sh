@@ -13,6 +13,8 @@
 #     had but at most the one in flight, every complete line is JSON, and analyze reads it with
 #     a note about the missing end record.
 #  5. -M virt without a card: the missing card becomes a run note, records still on serial.
+#  5b. -M virt, the sweep (two design families) as PID 1 within its budget: one result line per
+#     variant, and the host's report has its RQ4 tables.
 #  6. -M virt -icount, twice: instructions counted per op from user space, equal in both boots;
 #     a third boot reads them with read(2): the same counts within a few instructions per op.
 #  7. -M raspi4b boots the card's very kernel, device tree and initramfs, four cores, four
@@ -96,6 +98,16 @@ python3 "$here/check_power_cut.py" "$work/cut.log" "$work/cut-card.jsonl" "$fsck
 echo "-- -M virt without a card"
 boot virt "$work/virt.log" -- hiddencost.models=zoo:shufflenetv2 hiddencost.runs=2 hiddencost.warmup=1
 python3 "$here/check_serial.py" "$work/virt.log" virt
+
+echo "-- -M virt, the sweep as PID 1"
+# 100 s: the sweep gives the machine probe a tenth of its budget, and QEMU's probe needs about 5 s
+# for all its figures (see the card boot above).
+boot virt "$work/sweep.log" -- hiddencost.sweep=merge,batchnorm hiddencost.sweep_budget=100 \
+    hiddencost.runs=10 hiddencost.warmup=1 hiddencost.probe=15
+python3 "$here/check_serial.py" "$work/sweep.log" sweep 100
+target/debug/hiddencost -q analyze "$work/sweep.log" --out "$work/sweep-report" >/dev/null
+grep -q '^#### Family merge' "$work/sweep-report/report.md"
+grep -q '^#### Family batchnorm' "$work/sweep-report/report.md"
 
 echo "-- -M virt -icount, twice"
 for i in 1 2; do

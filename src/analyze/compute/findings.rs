@@ -10,6 +10,7 @@ use super::correlate::{Correlation, Dominance, PAIRS, Point};
 use super::facts::{self, RunResults, gmacs};
 use super::metrics::ModelMetrics;
 use super::stats::{pearson, spearman};
+use super::sweep::{Advice, SweepAnalysis};
 use crate::analyze::load::{Dataset, ModelRun};
 use std::collections::{BTreeMap, HashMap};
 
@@ -49,7 +50,25 @@ pub struct DeviceFindings {
     pub rq1: Answer<Rq1>,
     pub rq2: Answer<Rq2>,
     pub rq3: Answer<Rq3>,
-    pub rq4: Answer<()>,
+    pub rq4: Answer<Rq4>,
+}
+
+/// RQ4 on one device, from its design probes (`hiddencost sweep`): the design choices that
+/// save or cost the most time at equal MACs, beyond the noise of the measurement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rq4 {
+    /// Design families measured with their baseline, and their variants (baselines included).
+    pub families: usize,
+    pub variants: usize,
+    /// The largest savings beyond their noise, at most [`TOP`], largest first.
+    pub advice: Vec<Advice>,
+    /// Savings beyond noise in all (the advice above is the first of them).
+    pub advice_total: usize,
+    /// The choices that cost the most beyond their noise, at most [`TOP`], largest first.
+    pub costs: Vec<Advice>,
+    pub costs_total: usize,
+    /// Families where no variant differs from the baseline beyond the noise.
+    pub flat: Vec<String>,
 }
 
 /// A correlation of latency with one static feature.
@@ -166,6 +185,7 @@ pub struct Parts<'a> {
     pub metrics: &'a [ModelMetrics],
     pub bounds: &'a [Result<ModelBounds, String>],
     pub correlations: &'a [Correlation],
+    pub sweep: &'a SweepAnalysis,
 }
 
 impl<'a> Parts<'a> {
@@ -221,13 +241,59 @@ pub fn device_findings(p: &Parts, device: usize) -> DeviceFindings {
         rq1: rq1(p, &runs, device),
         rq2: rq2(p, device),
         rq3: rq3(p, device),
-        rq4: Answer::CannotSay(
-            "these logs hold no design probes (variants of one model at equal MACs that differ \
-             in one design choice): RQ4 needs them, and this version of hiddencost does not \
-             generate them yet"
-                .into(),
-        ),
+        rq4: rq4(p.sweep, device),
     }
+}
+
+fn rq4(sweep: &SweepAnalysis, device: usize) -> Answer<Rq4> {
+    let mine: Vec<_> = sweep
+        .families
+        .iter()
+        .filter(|f| f.device == device)
+        .collect();
+    if mine.is_empty() {
+        return Answer::CannotSay(
+            "these logs hold no design probes from this device (variants at equal MACs that \
+             differ in one design choice): run `hiddencost sweep` on it and analyze its log \
+             with these"
+                .into(),
+        );
+    }
+    let measured: Vec<_> = mine.iter().filter(|f| f.has_baseline).collect();
+    if measured.is_empty() {
+        return Answer::CannotSay(format!(
+            "none of this device's {} design families has its baseline measured (the sweep \
+             stopped before it, or it failed), so no variant has a ratio",
+            mine.len()
+        ));
+    }
+    let advice: Vec<Advice> = sweep
+        .advice
+        .iter()
+        .filter(|a| a.device == device)
+        .cloned()
+        .collect();
+    let costs: Vec<Advice> = sweep
+        .costs
+        .iter()
+        .filter(|a| a.device == device)
+        .cloned()
+        .collect();
+    let differs = |family: &str| advice.iter().chain(&costs).any(|a| a.family == family);
+    let flat = measured
+        .iter()
+        .filter(|f| !differs(&f.family))
+        .map(|f| f.family.clone())
+        .collect();
+    Answer::Is(Rq4 {
+        families: measured.len(),
+        variants: measured.iter().map(|f| f.variants.len()).sum(),
+        advice_total: advice.len(),
+        costs_total: costs.len(),
+        advice: advice.into_iter().take(TOP).collect(),
+        costs: costs.into_iter().take(TOP).collect(),
+        flat,
+    })
 }
 
 fn rq1(p: &Parts, runs: &[&ModelRun], device: usize) -> Answer<Rq1> {
@@ -453,4 +519,92 @@ fn rq3(p: &Parts, device: usize) -> Answer<Rq3> {
             .then(x.model.cmp(&y.model))
     });
     Answer::Is(Rq3 { models })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::compute::sweep::{SweepFamily, SweepVariant};
+
+    fn family(device: usize, name: &str, has_baseline: bool, variants: usize) -> SweepFamily {
+        let v = SweepVariant {
+            run: 0,
+            variant: "v".into(),
+            choice: String::new(),
+            params: String::new(),
+            baseline: false,
+            macs: 1,
+            runs: 10,
+            median_ns: 1,
+            spread: 0.0,
+            ns_per_mac: None,
+            ratio: None,
+            ns_per_mac_ratio: None,
+            noise: None,
+        };
+        SweepFamily {
+            device,
+            family: name.into(),
+            variants: vec![v; variants],
+            has_baseline,
+        }
+    }
+
+    fn advice(device: usize, family: &str, saving: f64) -> Advice {
+        Advice {
+            device,
+            family: family.into(),
+            variant: format!("{family}-{saving}"),
+            choice: String::new(),
+            baseline_choice: String::new(),
+            saving,
+            noise: 0.01,
+            saved_ns: (saving * 1000.0) as i64,
+        }
+    }
+
+    #[test]
+    fn rq4_takes_this_devices_ranked_advice_and_names_the_flat_families() {
+        let sweep = SweepAnalysis {
+            families: vec![
+                family(0, "conv_type", true, 6),
+                family(0, "merge", true, 2),
+                family(0, "kernel_size", true, 3),
+                family(0, "spatial", false, 4),
+                family(1, "conv_type", true, 6),
+            ],
+            advice: vec![
+                advice(1, "conv_type", 0.9),
+                advice(0, "conv_type", 0.5),
+                advice(0, "conv_type", 0.4),
+                advice(0, "conv_type", 0.3),
+                advice(0, "conv_type", 0.2),
+            ],
+            costs: vec![advice(0, "merge", -0.2)],
+        };
+        let Answer::Is(r) = rq4(&sweep, 0) else {
+            panic!("answered")
+        };
+        assert_eq!(
+            r.families, 3,
+            "the family without a baseline is not counted"
+        );
+        assert_eq!(r.variants, 11);
+        assert_eq!(r.advice_total, 4);
+        let savings: Vec<f64> = r.advice.iter().map(|a| a.saving).collect();
+        assert_eq!(savings, [0.5, 0.4, 0.3], "the first TOP, in rank order");
+        assert_eq!(r.costs_total, 1);
+        assert_eq!(r.flat, ["kernel_size"]);
+    }
+
+    #[test]
+    fn rq4_cannot_say_without_probes_or_without_a_baseline() {
+        let none = SweepAnalysis::default();
+        assert!(matches!(rq4(&none, 0), Answer::CannotSay(w) if w.contains("hiddencost sweep")));
+        let unmeasured = SweepAnalysis {
+            families: vec![family(0, "merge", false, 1)],
+            ..SweepAnalysis::default()
+        };
+        assert!(matches!(rq4(&unmeasured, 0), Answer::CannotSay(w) if w.contains("baseline")));
+    }
 }

@@ -458,13 +458,16 @@ fn validate(
 }
 
 /// Fits every device that has at least one model with node records. Returns the fit and the
-/// models left out.
+/// models left out. The node model and MACs only are fitted on the device's models, or, when
+/// it has only design probes (a sweep log), on those; the kernel model on both.
 pub fn fit_all(data: &Dataset) -> (FitFile, Vec<LeftOut>) {
     let mut devices = Vec::new();
     let mut left_out = Vec::new();
     for (ix, device) in data.devices.iter().enumerate() {
+        let has_models = data.runs.iter().any(|r| r.device == ix);
+        let measured = if has_models { &data.runs } else { &data.probes };
         let mut runs: Vec<&ModelRun> = Vec::new();
-        for run in data.runs.iter().filter(|r| r.device == ix) {
+        for run in measured.iter().filter(|r| r.device == ix) {
             if run.nodes.is_empty() {
                 left_out.push(LeftOut {
                     device: device.label.clone(),
@@ -490,15 +493,33 @@ pub fn fit_all(data: &Dataset) -> (FitFile, Vec<LeftOut>) {
             all.add(&Sums::of_run(run, &categories));
         }
         let node = all.node_model(&categories);
+        let probes = data
+            .probes
+            .iter()
+            .filter(|r| has_models && r.device == ix && !r.ops.is_empty());
         let kernel_model = kernels::fit(
-            &runs.iter().map(|r| training_model(r)).collect::<Vec<_>>(),
+            &runs
+                .iter()
+                .copied()
+                .chain(probes)
+                .map(training_model)
+                .collect::<Vec<_>>(),
             kernels::CacheKnees::of(&runs[0].header),
         );
         devices.push(DeviceFit {
             device: device.label.clone(),
             device_model: device.context.device_model.clone(),
             cpu_model: device.context.cpu_model.clone(),
-            models: runs.iter().map(|r| r.model.model.clone()).collect(),
+            models: runs
+                .iter()
+                .map(|r| r.model.model.clone())
+                .chain(
+                    data.probes
+                        .iter()
+                        .filter(|r| has_models && r.device == ix)
+                        .map(|r| r.model.model.clone()),
+                )
+                .collect(),
             categories: node.categories,
             default: node.default,
             scale: node.scale,

@@ -119,7 +119,8 @@ fn held_out(fit: &DeviceFit, node: &NodeModel, data: &Dataset, run: &ModelRun) -
     }
 }
 
-/// Validates `fit` on every model of `data` that has op and node records and a clean latency.
+/// Validates `fit` on every model of `data` (design probes included) that has op and node
+/// records and a clean latency.
 pub fn holdout(fit: &DeviceFit, data: &Dataset) -> Holdout {
     let node = NodeModel {
         categories: fit.categories.clone(),
@@ -128,7 +129,7 @@ pub fn holdout(fit: &DeviceFit, data: &Dataset) -> Holdout {
     };
     let mut per_model = Vec::new();
     let mut left_out = Vec::new();
-    for run in &data.runs {
+    for run in data.runs.iter().chain(&data.probes) {
         let why = if run.ops.is_empty() {
             Some("no op records (measure it with `hiddencost bench`)")
         } else if run.nodes.is_empty() {

@@ -4,8 +4,8 @@
 //! Code map: [`metrics`] turns op records into shares and counter ratios; [`bounds`] gives
 //! every op a lower bound from its run's machine roofs; [`correlate`] is the study's Figure 2;
 //! [`fit`] the latency models ([`kernels`] the kernel-level one, [`holdout`] their validation
-//! on models they never saw); [`findings`] answers the study's questions from all of these;
-//! [`stats`] holds the numerics.
+//! on models they never saw); [`sweep`] the design probes' ratios and advice (RQ4);
+//! [`findings`] answers the study's questions from all of these; [`stats`] holds the numerics.
 
 pub mod bounds;
 pub mod correlate;
@@ -24,6 +24,7 @@ pub use self::facts::{RunResults, gmacs, governor, latency_by_device, ratio_of, 
 use self::findings::DeviceFindings;
 use self::fit::{FitFile, LeftOut};
 use self::metrics::{Agg, ModelMetrics, ordered_keys};
+use self::sweep::SweepAnalysis;
 use crate::analyze::load::Dataset;
 use std::collections::BTreeMap;
 
@@ -37,6 +38,9 @@ pub struct Analysis {
     pub correlations: Vec<Correlation>,
     pub fit: FitFile,
     pub fit_left_out: Vec<LeftOut>,
+    /// The design probes of `Dataset::probes`: per family, each variant against its baseline,
+    /// and the advice (RQ4).
+    pub sweep: SweepAnalysis,
     /// One per device, in `Dataset::devices` order.
     pub findings: Vec<DeviceFindings>,
 }
@@ -55,11 +59,13 @@ impl Analysis {
             .collect();
         let (fit, fit_left_out) = fit::fit_all(data);
         let correlations = correlate::correlations(data);
+        let sweep = sweep::compute(data);
         let parts = findings::Parts {
             data,
             metrics: &metrics,
             bounds: &bounds,
             correlations: &correlations,
+            sweep: &sweep,
         };
         let findings = (0..data.devices.len())
             .map(|d| findings::device_findings(&parts, d))
@@ -70,6 +76,7 @@ impl Analysis {
             correlations,
             fit,
             fit_left_out,
+            sweep,
             findings,
         }
     }

@@ -2,10 +2,13 @@
 //! latency and ns/MAC relative to the family baseline, with the noise of that ratio; then the
 //! advice, the design choices that save the most time at equal MACs, ranked.
 //!
-//! Noise: a median of `n` runs with relative standard deviation `cv` has a standard error of
-//! about `1.2533 cv / sqrt(n)` (the median of a normal sample); the ratio of two medians then has
-//! a relative standard error of `sqrt(se_v^2 + se_b^2)`, and the noise is two of those (about a
-//! 95% band). A saving smaller than its noise is no advice.
+//! Noise: a median of `n` runs with standard deviation `sigma` has a standard error of about
+//! `1.2533 sigma / sqrt(n)` (the median of a normal sample). `sigma` is estimated robustly from
+//! the spread between the median and the 90th percentile (`(p90 - median) / 1.2816`, as for a
+//! normal sample), not from the sample standard deviation, which a single preempted run on a
+//! busy machine inflates many times. The ratio of two medians then has a relative standard
+//! error of `sqrt(se_v^2 + se_b^2)`, and the noise is two of those (about a 95% band). A saving
+//! smaller than its noise is no advice.
 
 use crate::analyze::load::{Dataset, ModelRun};
 use crate::record::sweep_keys;
@@ -14,13 +17,15 @@ use std::collections::BTreeMap;
 
 /// Standard error of a sample median in units of sigma / sqrt(n), for a normal sample.
 const MEDIAN_SE: f64 = 1.2533;
+/// The 90th percentile of a normal sample lies this many standard deviations above its median.
+const P90_SIGMAS: f64 = 1.2816;
 /// Noise bands are this many standard errors wide.
 const NOISE_SIGMAS: f64 = 2.0;
 
 /// One measured variant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SweepVariant {
-    /// Index into `Dataset::runs`.
+    /// Index into `Dataset::probes`.
     pub run: usize,
     pub variant: String,
     pub choice: String,
@@ -83,7 +88,8 @@ fn meta_str<'a>(run: &'a ModelRun, key: &str) -> Option<&'a str> {
 fn relative_se(run: &ModelRun) -> Option<f64> {
     let l = &run.model.latency_ns;
     let n = run.model.runs.max(1) as f64;
-    (l.mean > 0.0).then(|| MEDIAN_SE * (l.stddev / l.mean) / n.sqrt())
+    let sigma = l.p90.saturating_sub(l.median) as f64 / P90_SIGMAS;
+    (l.median > 0).then(|| MEDIAN_SE * (sigma / l.median as f64) / n.sqrt())
 }
 
 fn variant_of(ix: usize, run: &ModelRun) -> SweepVariant {
@@ -123,7 +129,7 @@ fn variant_of(ix: usize, run: &ModelRun) -> SweepVariant {
 pub fn compute(data: &Dataset) -> SweepAnalysis {
     // (device, family) -> run indices, in log order.
     let mut groups: BTreeMap<(usize, String), Vec<usize>> = BTreeMap::new();
-    for (ix, run) in data.runs.iter().enumerate() {
+    for (ix, run) in data.probes.iter().enumerate() {
         let design = meta_str(run, sweep_keys::KIND) == Some("design");
         if let (true, Some(family)) = (design, meta_str(run, sweep_keys::FAMILY)) {
             groups
@@ -136,7 +142,7 @@ pub fn compute(data: &Dataset) -> SweepAnalysis {
     for ((device, family), ixs) in groups {
         let mut variants: Vec<SweepVariant> = ixs
             .iter()
-            .map(|&ix| variant_of(ix, &data.runs[ix]))
+            .map(|&ix| variant_of(ix, &data.probes[ix]))
             .collect();
         // The baseline first (the last one measured, if a log holds it twice).
         if let Some(b) = variants.iter().rposition(|v| v.baseline) {
@@ -147,7 +153,7 @@ pub fn compute(data: &Dataset) -> SweepAnalysis {
         let has_baseline = variants.first().is_some_and(|v| v.baseline);
         if has_baseline {
             let base = variants[0].clone();
-            let base_se = relative_se(&data.runs[base.run]);
+            let base_se = relative_se(&data.probes[base.run]);
             for v in &mut variants {
                 if base.median_ns > 0 {
                     v.ratio = Some(v.median_ns as f64 / base.median_ns as f64);
@@ -156,7 +162,7 @@ pub fn compute(data: &Dataset) -> SweepAnalysis {
                     (Some(a), Some(b)) if b > 0.0 => Some(a / b),
                     _ => None,
                 };
-                v.noise = match (relative_se(&data.runs[v.run]), base_se) {
+                v.noise = match (relative_se(&data.probes[v.run]), base_se) {
                     (Some(a), Some(b)) => Some(NOISE_SIGMAS * (a * a + b * b).sqrt()),
                     _ => None,
                 };
@@ -224,7 +230,7 @@ mod tests {
         variant: &str,
         baseline: bool,
         median: u64,
-        stddev: f64,
+        sigma: f64,
     ) -> ModelRun {
         let mut m = base.clone();
         m.model = format!("{family}.{variant}");
@@ -232,9 +238,10 @@ mod tests {
         m.cost.macs = 1_000_000;
         m.latency_ns.median = median;
         m.latency_ns.mean = median as f64;
-        m.latency_ns.stddev = stddev;
+        // One outlier run makes the sample deviation large; the noise must not follow it.
+        m.latency_ns.stddev = 50.0 * sigma;
         m.latency_ns.min = median.saturating_sub(10);
-        m.latency_ns.p90 = median + 30;
+        m.latency_ns.p90 = median + (P90_SIGMAS * sigma).round() as u64;
         m.metadata = [
             (sweep_keys::FAMILY, serde_json::json!(family)),
             (sweep_keys::KIND, serde_json::json!("design")),
@@ -264,8 +271,7 @@ mod tests {
         let (h, m) = golden();
         let h = Rc::new(h);
         let mut data = Dataset {
-            devices: Vec::new(),
-            runs: vec![
+            probes: vec![
                 run(&h, &m, "conv_type", "grouped_g4", false, 600_000, 6_000.0),
                 run(&h, &m, "conv_type", "dense", true, 1_000_000, 10_000.0),
                 run(&h, &m, "conv_type", "noisy", false, 950_000, 400_000.0),
@@ -273,16 +279,14 @@ mod tests {
                 run(&h, &m, "merge", "add", true, 1_000_000, 1_000.0),
                 run(&h, &m, "merge", "concat", false, 900_000, 1_000.0),
             ],
-            failed: Vec::new(),
-            notes: Vec::new(),
-            accuracy_csv: Default::default(),
+            ..Dataset::default()
         };
         let mut kernel = run(&h, &m, "kernels", "conv_c16", false, 5, 0.0);
         kernel
             .model
             .metadata
             .insert(sweep_keys::KIND.into(), serde_json::json!("kernel"));
-        data.runs.push(kernel);
+        data.probes.push(kernel);
         let a = compute(&data);
         assert_eq!(a.families.len(), 2, "kernel probes are no family");
         let conv = &a.families[0];
@@ -295,8 +299,13 @@ mod tests {
         assert!((g4.ns_per_mac.unwrap() - 0.6).abs() < 1e-12);
         // 2 * 1.2533 * sqrt(0.01^2 + 0.01^2) / sqrt(20)
         let noise = 2.0 * 1.2533 * (2.0f64 * 1e-4).sqrt() / 20f64.sqrt();
-        assert!((g4.noise.unwrap() - noise).abs() < 1e-9);
-        assert!((g4.spread - 40.0 / 600_000.0).abs() < 1e-12);
+        assert!(
+            (g4.noise.unwrap() - noise).abs() < 1e-6,
+            "{:?} {noise}",
+            g4.noise
+        );
+        let p90_above = (P90_SIGMAS * 6_000.0f64).round();
+        assert!((g4.spread - (p90_above + 10.0) / 600_000.0).abs() < 1e-12);
         let ranked: Vec<&str> = a.advice.iter().map(|x| x.variant.as_str()).collect();
         assert_eq!(
             ranked,
@@ -315,11 +324,8 @@ mod tests {
         let (h, m) = golden();
         let h = Rc::new(h);
         let data = Dataset {
-            devices: Vec::new(),
-            runs: vec![run(&h, &m, "merge", "concat", false, 900_000, 1_000.0)],
-            failed: Vec::new(),
-            notes: Vec::new(),
-            accuracy_csv: Default::default(),
+            probes: vec![run(&h, &m, "merge", "concat", false, 900_000, 1_000.0)],
+            ..Dataset::default()
         };
         let a = compute(&data);
         assert!(!a.families[0].has_baseline);

@@ -20,7 +20,9 @@ pub use self::device::{Device, device_label, slug};
 pub use self::file::read_file;
 pub use self::note::SkipNote;
 use crate::analyze::error::AnalyzeError;
-use crate::record::{Header, ModelRecord, NodeRecord, OpRecord, Record, SCHEMA_VERSION};
+use crate::record::{
+    Header, ModelRecord, NodeRecord, OpRecord, Record, SCHEMA_VERSION, sweep_keys,
+};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -40,6 +42,13 @@ pub struct ModelRun {
     pub model: ModelRecord,
 }
 
+impl ModelRun {
+    /// Whether this is a design probe of `hiddencost sweep` rather than a model.
+    pub fn is_probe(&self) -> bool {
+        self.model.metadata.contains_key(sweep_keys::KIND)
+    }
+}
+
 /// A model the bench could not measure (an `error` record).
 #[derive(Debug, Clone)]
 pub struct FailedModel {
@@ -54,7 +63,12 @@ pub struct FailedModel {
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
     pub devices: Vec<Device>,
+    /// The models measured (networks, the user's or the zoo's), in log order.
     pub runs: Vec<ModelRun>,
+    /// The design probes of `hiddencost sweep` (runs whose model record carries
+    /// `sweep.kind`), in log order: micro-models, kept apart so that they answer RQ4 and train
+    /// the kernel-level predictor without entering the models' shares, correlations and fits.
+    pub probes: Vec<ModelRun>,
     pub failed: Vec<FailedModel>,
     pub notes: Vec<SkipNote>,
     /// From `--accuracy`, by model name (overrides the records' metadata).
@@ -62,6 +76,11 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// Whether the dataset holds nothing measured: no model and no probe.
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty() && self.probes.is_empty()
+    }
+
     pub fn device_label(&self, run: &ModelRun) -> &str {
         &self.devices[run.device].label
     }
@@ -124,6 +143,11 @@ pub fn load_logs(paths: &[PathBuf]) -> Result<Dataset, AnalyzeError> {
             !runs.replaced.contains(&(ix - 1))
         });
     }
+    let (probes, models) = std::mem::take(&mut data.runs)
+        .into_iter()
+        .partition(|r| r.is_probe());
+    data.runs = models;
+    data.probes = probes;
     Ok(data)
 }
 

@@ -409,6 +409,135 @@ pub fn grouped_bars(
     svg.finish()
 }
 
+/// One bar of [`ratio_bars`]: a variant's latency over its baseline's, with its noise band.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RatioBar {
+    /// Rows of one group are drawn together under its name (a design family).
+    pub group: String,
+    pub label: String,
+    pub ratio: f64,
+    /// Relative noise of the ratio: the whisker spans `ratio * (1 ± noise)`.
+    pub noise: Option<f64>,
+}
+
+/// Horizontal bars from 1.0 (the baseline) to each variant's ratio, grouped, with noise
+/// whiskers: green where the variant is faster beyond its noise, red where it is slower beyond
+/// it, grey otherwise (`<g id="series-faster|slower|within-noise">`).
+pub fn ratio_bars(title: &str, x_label: &str, bars: &[RatioBar]) -> String {
+    let row_px = 18.0;
+    let mut groups: Vec<&str> = Vec::new();
+    for b in bars {
+        if groups.last() != Some(&b.group.as_str()) {
+            groups.push(&b.group);
+        }
+    }
+    let top = 56.0;
+    let rows = bars.len() + groups.len();
+    let height = top + row_px * rows as f64 + 50.0;
+    let (left, width) = (230.0, WIDTH - 260.0);
+    let mut values: Vec<f64> = vec![1.0];
+    for b in bars {
+        values.push(b.ratio);
+        if let Some(n) = b.noise {
+            values.push(b.ratio * (1.0 + n));
+            values.push(b.ratio * (1.0 - n));
+        }
+    }
+    let f = Frame {
+        left,
+        top,
+        width,
+        height: row_px * rows as f64,
+        x: Axis::covering(&values, false, x_label),
+        y: Axis {
+            min: 0.0,
+            max: 1.0,
+            log: false,
+            label: String::new(),
+        },
+    };
+    let mut svg = Svg::new(WIDTH, height, title);
+    for v in f.x.ticks() {
+        svg.line(f.px(v), f.top, f.px(v), f.top + f.height, "#dddddd", "");
+        svg.text(f.px(v), f.top + f.height + 14.0, "middle", &tick_label(v));
+    }
+    svg.text(
+        left + width / 2.0,
+        f.top + f.height + 32.0,
+        "middle",
+        x_label,
+    );
+    let kinds = [
+        ("faster", "#2ca02c", "faster beyond noise"),
+        ("slower", "#d62728", "slower beyond noise"),
+        ("within-noise", "#999999", "within noise"),
+    ];
+    for (i, (_, fill, text)) in kinds.iter().enumerate() {
+        svg.legend_entry(20.0 + 170.0 * i as f64, 40.0, fill, text);
+    }
+    let kind_of = |b: &RatioBar| match b.noise {
+        Some(n) if 1.0 - b.ratio > n => 0,
+        Some(n) if b.ratio - 1.0 > n => 1,
+        _ => 2,
+    };
+    // Row positions: a group's name, then its bars.
+    let mut y_of = Vec::with_capacity(bars.len());
+    let mut row = 0usize;
+    let mut last: Option<&str> = None;
+    for b in bars {
+        if last != Some(b.group.as_str()) {
+            svg.text(8.0, top + row_px * row as f64 + 13.0, "start", &b.group);
+            row += 1;
+            last = Some(&b.group);
+        }
+        y_of.push(top + row_px * row as f64);
+        svg.text(
+            left - 6.0,
+            top + row_px * row as f64 + 13.0,
+            "end",
+            &b.label,
+        );
+        row += 1;
+    }
+    for (k, (name, fill, _)) in kinds.iter().enumerate() {
+        svg.open_series(name);
+        for (b, &y) in bars.iter().zip(&y_of).filter(|(b, _)| kind_of(b) == k) {
+            let (x0, x1) = (f.px(1.0), f.px(b.ratio));
+            let noise = b.noise.map_or("noise not known".to_string(), |n| {
+                format!("± {:.1}%", 100.0 * n)
+            });
+            svg.rect(
+                x0.min(x1),
+                y + 3.0,
+                (x1 - x0).abs().max(1.0),
+                row_px - 6.0,
+                fill,
+                &format!(
+                    "{} / {}: {:.3}x the baseline ({noise})",
+                    b.group, b.label, b.ratio
+                ),
+            );
+            if let Some(n) = b.noise {
+                let (lo, hi) = (f.px(b.ratio * (1.0 - n)), f.px(b.ratio * (1.0 + n)));
+                let mid = y + row_px / 2.0;
+                svg.line(lo, mid, hi, mid, "black", "");
+                svg.line(lo, mid - 4.0, lo, mid + 4.0, "black", "");
+                svg.line(hi, mid - 4.0, hi, mid + 4.0, "black", "");
+            }
+        }
+        svg.close_group();
+    }
+    svg.line(
+        f.px(1.0),
+        f.top,
+        f.px(1.0),
+        f.top + f.height,
+        "black",
+        "stroke-dasharray=\"4 3\"",
+    );
+    svg.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,5 +566,38 @@ mod tests {
         assert!(b.x1 <= WIDTH, "the key fits the chart: ends at {} px", b.x1);
         let drawn = svg.matches("class=\"point-label\"").count();
         assert!(drawn > 0 && drawn <= labels::MAX_LABELS, "{drawn} labels");
+    }
+
+    #[test]
+    fn ratio_bars_colour_by_noise_and_group_rows() {
+        let bar = |group: &str, label: &str, ratio: f64, noise: Option<f64>| RatioBar {
+            group: group.into(),
+            label: label.into(),
+            ratio,
+            noise,
+        };
+        let bars = [
+            bar("conv_type", "dense", 1.0, Some(0.01)),
+            bar("conv_type", "depthwise", 0.5, Some(0.02)),
+            bar("activation", "silu", 1.3, Some(0.05)),
+            bar("activation", "relu6", 1.01, Some(0.05)),
+            bar("activation", "hardswish", 1.2, None),
+        ];
+        let svg = ratio_bars("t", "latency / baseline", &bars);
+        let series = |name: &str| {
+            let start = svg.find(&format!("id=\"series-{name}\"")).unwrap();
+            let end = start + svg[start..].find("</g>").unwrap();
+            svg[start..end].matches("<rect").count()
+        };
+        assert_eq!(series("faster"), 1, "depthwise");
+        assert_eq!(series("slower"), 1, "silu");
+        assert_eq!(
+            series("within-noise"),
+            3,
+            "dense, relu6 and hardswish (noise unknown)"
+        );
+        // Two group names and five labels.
+        assert!(svg.contains(">conv_type</text>") && svg.contains(">activation</text>"));
+        assert_eq!(svg.matches("(noise not known)").count(), 1);
     }
 }

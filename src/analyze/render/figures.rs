@@ -105,6 +105,10 @@ pub fn svg_files(a: &Analysis, data: &Dataset) -> Vec<(String, String)> {
                 }
             }
         }
+        if by_cat.is_empty() {
+            // No op with MACs on this device (only design probes, or no model measured).
+            continue;
+        }
         let order = ordered_keys(by_cat.iter().map(|s| &s.name));
         by_cat.sort_by_key(|s| order.iter().position(|o| *o == s.name));
         let title = format!(

@@ -2,10 +2,11 @@
 //! [`DeviceFindings`], each with the numbers behind it and links to its table or chart.
 
 use super::doc::{Text, to};
-use super::outline::{H_FIG2, H_MODELS, H_SHARES, H_WARNINGS, H_WHY};
+use super::outline::{H_FIG2, H_MODELS, H_RQ4, H_SHARES, H_WARNINGS, H_WHY};
+use super::rq4::advice_text;
 use super::table::pct;
 use crate::analyze::compute::findings::{
-    Answer, DeviceFindings, LightModels, ModelOverhead, Rq1, Rq2, Rq3, Verdict,
+    Answer, DeviceFindings, LightModels, ModelOverhead, Rq1, Rq2, Rq3, Rq4, Verdict,
 };
 use crate::analyze::load::Dataset;
 
@@ -25,12 +26,7 @@ fn millions(macs: u64) -> String {
 /// The items of one device's findings, in question order.
 pub fn device_items(f: &DeviceFindings, data: &Dataset) -> Vec<Text> {
     let mut items = vec![rq1(&f.rq1), rq2(&f.rq2), rq3(&f.rq3)];
-    items.push(match &f.rq4 {
-        Answer::Is(()) => Text::new(),
-        Answer::CannotSay(why) => Text::new()
-            .strong("RQ4. Which design choices beyond MAC reduction make a model faster?")
-            .t(format!(" Not answered: {why}.")),
-    });
+    items.push(rq4(&f.rq4));
     if !f.warned_models.is_empty() {
         items.push(
             Text::new()
@@ -106,6 +102,53 @@ fn rq1(a: &Answer<Rq1>) -> Text {
         .t(", ")
         .link("models", to(H_MODELS))
         .t(".")
+}
+
+fn rq4(a: &Answer<Rq4>) -> Text {
+    let q =
+        Text::new().strong("RQ4. Which design choices beyond MAC reduction make a model faster?");
+    let r = match a {
+        Answer::CannotSay(why) => return q.t(format!(" Not answered: {why}.")),
+        Answer::Is(r) => r,
+    };
+    let mut t = q.t(format!(
+        " Measured on this device with {} design families ({} variants at matched MACs): ",
+        r.families, r.variants
+    ));
+    let join = |mut t: Text, items: &[crate::analyze::compute::sweep::Advice]| {
+        for (i, x) in items.iter().enumerate() {
+            if i > 0 {
+                t = t.t("; ");
+            }
+            t.0.extend(advice_text(x).0);
+        }
+        t
+    };
+    if r.advice.is_empty() {
+        t = t.t("no variant was faster than its baseline beyond the noise.");
+    } else {
+        t = t.t(format!(
+            "{} choice(s) saved time beyond the noise, the most: ",
+            r.advice_total
+        ));
+        t = join(t, &r.advice).t(".");
+    }
+    if !r.costs.is_empty() {
+        t = t.t(format!(
+            " {} cost time beyond the noise, the most: ",
+            r.costs_total
+        ));
+        t = join(t, &r.costs).t(".");
+    }
+    if !r.flat.is_empty() {
+        t = t.t(format!(
+            " No difference beyond the noise in: {}.",
+            r.flat.join(", ")
+        ));
+    }
+    t.t(" These hold for the sizes measured, on this device, with tract's kernels (")
+        .link("design choices", to(H_RQ4))
+        .t(").")
 }
 
 fn light(a: &Answer<LightModels>) -> String {

@@ -1,7 +1,7 @@
 //! The render layer: the computed [`Analysis`] written out for readers. report.md and
 //! report.html (one [`doc::Doc`] from [`report`], two backends), CSV tables ([`sections`]), SVG
 //! charts ([`figures`] chooses them, [`charts`] draws them on [`svg`], [`labels`] places point
-//! labels), fit.json, Chrome traces ([`trace`]) and the terminal summary. All output is
+//! labels), the design probes' section, table and charts ([`rq4`]), fit.json, Chrome traces ([`trace`]) and the terminal summary. All output is
 //! deterministic for a given input.
 
 pub mod charts;
@@ -13,6 +13,7 @@ pub mod labels;
 pub mod markdown;
 pub mod outline;
 pub mod report;
+pub mod rq4;
 pub mod sections;
 pub mod svg;
 pub mod table;
@@ -113,11 +114,13 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
         ("correlations.csv", sections::correlations_csv(a, data)),
         ("fit_validation.csv", sections::fit_models_table(a)),
         ("devices.csv", sections::devices_table(data)),
+        ("sweep.csv", rq4::variants_csv(a, data)),
     ];
     for (name, table) in csvs {
         written.push(write_file(dir, name, table.to_csv().as_bytes())?);
     }
-    let svgs = figures::svg_files(a, data);
+    let mut svgs = figures::svg_files(a, data);
+    svgs.extend(rq4::svg_files(a, data));
     for (name, body) in &svgs {
         written.push(write_file(dir, name, body.as_bytes())?);
     }

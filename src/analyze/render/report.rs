@@ -5,6 +5,7 @@
 use super::doc::{Doc, Text};
 use super::findings;
 use super::outline::*;
+use super::rq4;
 use super::sections;
 use super::table::Table;
 use super::why::{self, TOP_OPS};
@@ -243,6 +244,9 @@ pub fn report(a: &Analysis, data: &Dataset, svgs: &[String], traces: &[String]) 
             })
             .collect(),
     );
+
+    doc.heading(2, H_RQ4);
+    rq4::section(&mut doc, a, data, svgs);
 
     doc.heading(2, H_TRACES);
     doc.para(TRACES);

@@ -279,6 +279,18 @@ impl GraphBuilder {
         })
     }
 
+    /// Channel shuffle as torch exports it (ShuffleNet's, and the sweep's `shuffle` family):
+    /// `Reshape` to [N, g, C/g, H, W], `Transpose` (0, 2, 1, 3, 4), `Reshape` back.
+    pub(crate) fn channel_shuffle(&mut self, x: &Value, groups: usize, module: &str) -> Built {
+        let [n, c, h, w] = x.shape[..] else {
+            return Err(self.error(module, format!("channel shuffle of {:?}", x.shape)));
+        };
+        let (n, c, h, w, g) = (n as i64, c as i64, h as i64, w as i64, groups as i64);
+        let y = self.reshape(x, &[n, g, c / g, h, w], module)?;
+        let y = self.transpose(&y, &[0, 2, 1, 3, 4], module)?;
+        self.reshape(&y, &[n, -1, h, w], module)
+    }
+
     pub(crate) fn transpose(&mut self, x: &Value, perm: &[usize], module: &str) -> Built {
         let mut sorted = perm.to_vec();
         sorted.sort_unstable();
