@@ -194,7 +194,7 @@ fn predict_says_the_mape_is_the_devices_and_gives_a_fitted_models_own_error() {
         .unwrap();
     let text = predict(&run.nodes, &path).unwrap().to_string();
     let device_line = format!(
-        "Latency model's leave-one-model-out MAPE on rpi4b: {:.1}% over the {} models it was \
+        "Node model's leave-one-model-out MAPE on rpi4b: {:.1}% over the {} models it was \
          fitted on (a device-wide figure, not this model's error)",
         v.node_model.mape_pct,
         data.runs.len()

@@ -28,7 +28,10 @@ use std::path::PathBuf;
 pub use compute::Analysis;
 pub use error::AnalyzeError;
 pub use load::SkipNote;
-pub use predict::{Prediction, predict, predict_device, read_cost_output};
+pub use predict::{
+    Prediction, ValidationOutput, predict, predict_device, predict_kernels, read_cost_output,
+    validate,
+};
 pub use render::export::ExportFormat;
 
 /// What `hiddencost analyze` was asked to do.

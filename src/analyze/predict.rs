@@ -1,14 +1,22 @@
-//! Prediction from `fit.json`: a new model's latency from its static cost alone (the node
-//! records of `hiddencost cost MODEL --json`), with the per-category contributions and what
-//! the MACs-only baseline would say.
+//! Prediction from `fit.json`: a new model's latency from its static cost alone: from its
+//! executed kernels (tract's plan) through the kernel model when the fit has one and the
+//! caller has the plan, and from its node records (`hiddencost cost MODEL --json`) through the
+//! node model, with the per-kernel or per-category contributions and what the MACs-only
+//! baseline would say. [`validate`] scores a fit's predictors on logged models
+//! (`hiddencost validate`).
 
-use crate::analyze::compute::fit::{DeviceFit, FIT_FORMAT, FIT_VERSION, FitFile, NodeModel};
+use crate::analyze::compute::fit::{
+    DeviceFit, FIT_FORMAT, FIT_VERSION, FIT_VERSIONS_READ, FitFile, NodeModel,
+};
+use crate::analyze::compute::holdout::{self, Holdout};
+use crate::analyze::compute::kernels::{KernelCall, KernelPrediction, Via};
 use crate::analyze::error::AnalyzeError;
-use crate::analyze::load::read_file;
+use crate::analyze::load::{self, SkipNote, read_file};
 use crate::analyze::render::table::{self as tables, Table};
+use crate::analyze::render::{markdown, validation};
 use crate::record::{NodeRecord, Record};
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A predicted latency for one model on one device.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,18 +39,71 @@ pub struct Prediction {
     /// This model's own held-out error in percent ((predicted - measured) / measured), when it
     /// is one of the fitted models.
     pub held_out_error_pct: Option<f64>,
+    /// The kernel model's prediction, when the fit has a kernel model and the executed kernels
+    /// were given: then it is the headline (`latency_ns` stays the node model's).
+    pub kernel: Option<KernelPrediction>,
+    /// Why there is no kernel prediction.
+    pub kernel_missing: Option<String>,
 }
 
 impl fmt::Display for Prediction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "Predicted latency on {}: {} ms ({} source nodes, {} MMACs)",
-            self.device,
-            tables::ms(self.latency_ns),
-            self.nodes,
-            tables::millions(self.macs)
-        )?;
+        if let Some(k) = &self.kernel {
+            writeln!(
+                f,
+                "Predicted latency on {} (kernel model): {} ms ({} executed kernels, {} source \
+                 nodes, {} MMACs)",
+                self.device,
+                tables::ms(k.latency_ns),
+                k.executed_ops,
+                self.nodes,
+                tables::millions(self.macs)
+            )?;
+            let share = |ns: f64| {
+                tables::pct(if k.latency_ns > 0.0 {
+                    ns / k.latency_ns
+                } else {
+                    0.0
+                })
+            };
+            let mut t = Table::new(&["kernel", "calls", "predicted ms", "share", "coefficients"]);
+            for s in &k.shares {
+                let via = match &s.via {
+                    Via::Kernel => "its own".to_string(),
+                    Via::Category(c) => format!("category {c} (type unseen in training)"),
+                    Via::Pooled => "pooled (type and category unseen in training)".to_string(),
+                };
+                t.row(vec![
+                    s.kernel.clone(),
+                    s.calls.to_string(),
+                    tables::ms(s.ns),
+                    share(s.ns),
+                    via,
+                ]);
+            }
+            t.row(vec![
+                "(dispatch, per inference)".into(),
+                k.executed_ops.to_string(),
+                tables::ms(k.overhead_ns),
+                share(k.overhead_ns),
+                "end_to_end".into(),
+            ]);
+            f.write_str(&t.to_text())?;
+            writeln!(
+                f,
+                "Node model would say: {} ms",
+                tables::ms(self.latency_ns)
+            )?;
+        } else {
+            writeln!(
+                f,
+                "Predicted latency on {}: {} ms ({} source nodes, {} MMACs; node model)",
+                self.device,
+                tables::ms(self.latency_ns),
+                self.nodes,
+                tables::millions(self.macs)
+            )?;
+        }
         writeln!(
             f,
             "MACs-only model would say: {} ms",
@@ -51,7 +112,7 @@ impl fmt::Display for Prediction {
         if let Some(m) = self.validation_mape_pct {
             writeln!(
                 f,
-                "Latency model's leave-one-model-out MAPE on {}: {m:.1}% over the {} models it \
+                "Node model's leave-one-model-out MAPE on {}: {m:.1}% over the {} models it \
                  was fitted on (a device-wide figure, not this model's error)",
                 self.device, self.validation_models
             )?;
@@ -63,7 +124,7 @@ impl fmt::Display for Prediction {
                  its measured latency"
             )?;
         }
-        let mut t = Table::new(&["category", "predicted ms", "share"]);
+        let mut t = Table::new(&["category", "node model ms", "share"]);
         for (c, ns) in &self.per_category {
             let share = if self.latency_ns > 0.0 {
                 ns / self.latency_ns
@@ -80,6 +141,9 @@ impl fmt::Display for Prediction {
                 self.defaulted_categories.join(", ")
             )?;
         }
+        if let Some(why) = &self.kernel_missing {
+            writeln!(f, "No kernel-model prediction: {why}")?;
+        }
         Ok(())
     }
 }
@@ -89,13 +153,47 @@ pub fn predict(nodes: &[NodeRecord], fit_json: &Path) -> Result<Prediction, Anal
     predict_device(nodes, fit_json, None)
 }
 
-/// Predicts from `fit_json` on `device` (a label from fit.json; optional when it has one).
+/// Predicts from `fit_json` on `device` (a label from fit.json; optional when it has one),
+/// through the node model only.
 pub fn predict_device(
     nodes: &[NodeRecord],
     fit_json: &Path,
     device: Option<&str>,
 ) -> Result<Prediction, AnalyzeError> {
+    predict_kernels(nodes, None, fit_json, device)
+}
+
+/// Predicts from `fit_json` on `device`: through the kernel model from `kernels` (the
+/// executed kernels of tract's plan with their static cost) when both are there, and through
+/// the node model from `nodes`.
+pub fn predict_kernels(
+    nodes: &[NodeRecord],
+    kernels: Option<&[KernelCall]>,
+    fit_json: &Path,
+    device: Option<&str>,
+) -> Result<Prediction, AnalyzeError> {
     let fit = read_fit(fit_json)?;
+    let chosen = choose_device(&fit, fit_json, device)?;
+    let mut p = predict_with(nodes, chosen)?;
+    match (&chosen.kernel_model, kernels) {
+        (Some(model), Some(calls)) if !calls.is_empty() => p.kernel = Some(model.predict(calls)),
+        (Some(_), _) => p.kernel_missing = Some("no executed kernels given".into()),
+        (None, _) => {
+            p.kernel_missing = Some(
+                "the fit has no kernel model (refit with `hiddencost analyze SWEEP_LOG --out \
+                 DIR` from logs with op records)"
+                    .into(),
+            )
+        }
+    }
+    Ok(p)
+}
+
+fn choose_device<'a>(
+    fit: &'a FitFile,
+    fit_json: &Path,
+    device: Option<&str>,
+) -> Result<&'a DeviceFit, AnalyzeError> {
     let available = || {
         fit.devices
             .iter()
@@ -125,7 +223,7 @@ pub fn predict_device(
             });
         }
     };
-    predict_with(nodes, chosen)
+    Ok(chosen)
 }
 
 /// Predicts with one device's fit.
@@ -168,6 +266,49 @@ pub fn predict_with(nodes: &[NodeRecord], fit: &DeviceFit) -> Result<Prediction,
             let h = v.per_model.iter().find(|h| &h.model == name)?;
             (h.measured_ns > 0.0).then(|| 100.0 * (h.node_model_ns - h.measured_ns) / h.measured_ns)
         }),
+        kernel: None,
+        kernel_missing: None,
+    })
+}
+
+/// What `hiddencost validate` produces.
+#[derive(Debug, Clone)]
+pub struct ValidationOutput {
+    pub holdout: Holdout,
+    /// The section as markdown.
+    pub markdown: String,
+    /// The per-model table as CSV.
+    pub csv: String,
+    /// Lines and models of the logs that were skipped.
+    pub notes: Vec<SkipNote>,
+}
+
+/// Scores the predictors of `fit_json` (on `device`) on every model of `logs` with op and node
+/// records: the kernel model, the node model and MACs only, against each model's measured
+/// clean latency; models that were in the fit's training data are listed but not scored.
+pub fn validate(
+    fit_json: &Path,
+    logs: &[PathBuf],
+    device: Option<&str>,
+) -> Result<ValidationOutput, AnalyzeError> {
+    if logs.is_empty() {
+        return Err(AnalyzeError::NoLogs);
+    }
+    let fit = read_fit(fit_json)?;
+    let chosen = choose_device(&fit, fit_json, device)?;
+    let data = load::load_dataset(logs, None)?;
+    if data.is_empty() {
+        return Err(AnalyzeError::NoModels {
+            files: logs.len(),
+            why: String::new(),
+        });
+    }
+    let h = holdout::holdout(chosen, &data);
+    Ok(ValidationOutput {
+        markdown: markdown::render(&validation::doc(&h)),
+        csv: validation::models_table(&h).to_csv(),
+        holdout: h,
+        notes: data.notes.clone(),
     })
 }
 
@@ -185,11 +326,18 @@ pub fn read_fit(path: &Path) -> Result<FitFile, AnalyzeError> {
             fit.format
         )));
     }
-    if fit.version != FIT_VERSION {
+    if !FIT_VERSIONS_READ.contains(&fit.version) {
         return Err(bad(format!(
-            "version {} (this hiddencost reads {FIT_VERSION})",
+            "version {} (this hiddencost reads versions {FIT_VERSIONS_READ:?} and writes \
+             {FIT_VERSION})",
             fit.version
         )));
+    }
+    for d in &fit.devices {
+        if let Some(k) = &d.kernel_model {
+            k.check()
+                .map_err(|e| bad(format!("device `{}`: {e}", d.device)))?;
+        }
     }
     Ok(fit)
 }

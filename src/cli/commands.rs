@@ -2,9 +2,11 @@
 //! code out; errors get their context here, at the edge.
 
 use super::{
-    BenchArgs, Cli, Command, CostArgs, MeasureArgs, PredictArgs, ProbeArgs, StudyArgs, ZooCommand,
+    BenchArgs, Cli, Command, CostArgs, MeasureArgs, PredictArgs, ProbeArgs, StudyArgs,
+    ValidateArgs, ZooCommand,
 };
 use crate::analyze;
+use crate::analyze::compute::kernels::{KernelCall, rows};
 use crate::bench::{self, BenchOptions};
 use crate::probe::{self, ProbeOptions};
 use crate::record::{ModelCostRecord, Record};
@@ -39,6 +41,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             analyze_cmd(args.logs, args.out, args.accuracy, export)
         }
         Command::Predict(args) => predict_cmd(args),
+        Command::Validate(args) => validate_cmd(args),
         Command::Study(args) => study_cmd(args, cli.quiet),
         Command::Probe(args) => probe_cmd(args),
         Command::Sweep(args) => super::sweep::sweep_cmd(args),
@@ -270,10 +273,61 @@ fn predict_cmd(args: PredictArgs) -> Result<i32> {
     }
     let (src, meta) = &resolved[0];
     meta.clone().map_err(anyhow::Error::msg)?;
-    let st = crate::model::load_static(src, input_shape)?;
-    let nodes = bench::node_records(&st.name, &st.sources);
-    let prediction = analyze::predict_device(&nodes, &args.fit, args.device.as_deref())?;
-    say(&format!("{}: {prediction}\n", st.name))?;
+    // The kernel model needs the executed kernels: tract's optimized plan (as `bench` runs
+    // it), costed without running. If tract cannot plan the model, the node model still can.
+    let (name, nodes, kernels) =
+        match crate::model::load(src, input_shape, crate::model::Optimize::Full) {
+            Ok(loaded) => {
+                let kernels: Vec<KernelCall> = loaded
+                    .exec
+                    .iter()
+                    .map(|e| KernelCall {
+                        op: e.op.clone(),
+                        category: e.category.to_string(),
+                        cost: e.cost,
+                        output_rows: e.output_shapes.first().map_or(1, |s| rows(s)),
+                    })
+                    .collect();
+                let nodes = bench::node_records(&loaded.info.name, &loaded.info.sources);
+                (loaded.info.name, nodes, Some(kernels))
+            }
+            Err(e) => {
+                log::warn!("no executed kernels, so no kernel-model prediction: {e}");
+                let st = crate::model::load_static(src, input_shape)?;
+                let nodes = bench::node_records(&st.name, &st.sources);
+                (st.name, nodes, None)
+            }
+        };
+    let prediction = analyze::predict_kernels(
+        &nodes,
+        kernels.as_deref(),
+        &args.fit,
+        args.device.as_deref(),
+    )?;
+    say(&format!("{name}: {prediction}\n"))?;
+    Ok(0)
+}
+
+fn validate_cmd(args: ValidateArgs) -> Result<i32> {
+    let out = analyze::validate(&args.fit, &args.logs, args.device.as_deref())?;
+    for note in &out.notes {
+        log::warn!("{note}");
+    }
+    say(&out.markdown)?;
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for (name, text) in [
+            ("validation.md", &out.markdown),
+            ("validation.csv", &out.csv),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        }
+        say(&format!(
+            "written: {}\n",
+            dir.join("validation.md").display()
+        ))?;
+    }
     Ok(0)
 }
 

@@ -45,6 +45,9 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Predict a model's latency from its static cost and a fit.json from `analyze`.
     Predict(PredictArgs),
+    /// Score a fit.json's latency predictors (kernel model, node model, MACs only) on logged
+    /// models it was not fitted on: within ±5%, ±10%, MAPE, Spearman rho.
+    Validate(ValidateArgs),
     /// The whole study in one go: bench (default: the zoo), then analyze into one directory.
     Study(StudyArgs),
     /// Design probes: micro-models at matched MACs that differ in one design choice (conv type,
@@ -202,6 +205,22 @@ pub struct PredictArgs {
     /// Device label in the fit file, when it holds several.
     #[arg(long)]
     pub device: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// Logs of the models to validate on (`hiddencost bench`), with op and node records.
+    #[arg(required = true, value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+    /// fit.json written by `hiddencost analyze` (e.g. from a sweep log).
+    #[arg(long, value_name = "FIT")]
+    pub fit: PathBuf,
+    /// Device label in the fit file, when it holds several.
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Also write validation.md and validation.csv into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// What a measurement needs, shared by `bench` and `study`.

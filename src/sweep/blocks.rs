@@ -86,13 +86,44 @@ pub enum Kernel {
     Resize,
     /// [1, m, k] x [k, n] with a constant weight; `Size` is read as m = h, k = c, n = w.
     MatMul,
+    /// The zoo's unit at a sampled shape: a `kh` x `kw` conv c -> `out` with `stride` and
+    /// `groups` (padding kh / 2, kw / 2), a BatchNorm node (tract folds it) and a ReLU.
+    ConvUnit {
+        out: usize,
+        kh: usize,
+        kw: usize,
+        stride: usize,
+        groups: usize,
+    },
+    /// A `k` x `k` pool with `stride` and `pad`: max, or average (padding counted).
+    Pool {
+        max: bool,
+        k: usize,
+        stride: usize,
+        pad: usize,
+    },
+    /// `GlobalAveragePool` (the networks' head).
+    GlobalAvgPool,
+    /// `nn.Linear(c, out)` on [1, c] (`Gemm`); `Size` is read as in = c.
+    Linear { out: usize },
+}
+
+/// Output size of a window over `size` (PyTorch's rule, floor mode).
+fn window(size: usize, k: usize, stride: usize, pad: usize) -> Option<usize> {
+    (size + 2 * pad)
+        .checked_sub(k)
+        .map(|d| d / stride.max(1) + 1)
 }
 
 impl Kernel {
     /// The ONNX op the probe is about.
     pub fn op_type(self) -> &'static str {
         match self {
-            Kernel::Conv | Kernel::Depthwise => "Conv",
+            Kernel::Conv | Kernel::Depthwise | Kernel::ConvUnit { .. } => "Conv",
+            Kernel::Pool { max: true, .. } => "MaxPool",
+            Kernel::Pool { max: false, .. } => "AveragePool",
+            Kernel::GlobalAvgPool => "GlobalAveragePool",
+            Kernel::Linear { .. } => "Gemm",
             Kernel::MaxPool => "MaxPool",
             Kernel::Concat => "Concat",
             Kernel::Add => "Add",
@@ -111,6 +142,7 @@ impl Block {
     pub fn input_shape(&self, s: Size) -> Vec<usize> {
         match self {
             Block::Kernel(Kernel::MatMul) => vec![1, s.h, s.c],
+            Block::Kernel(Kernel::Linear { .. }) => vec![1, s.c],
             _ => vec![1, s.c, s.h, s.w],
         }
     }
@@ -124,6 +156,29 @@ impl Block {
                 Block::Bottleneck => s.c.is_multiple_of(4),
                 Block::GroupedPointwise { groups, .. } => groups > 0 && s.c.is_multiple_of(groups),
                 Block::Kernel(Kernel::MaxPool) => s.h >= 2 && s.w >= 2,
+                Block::Kernel(Kernel::ConvUnit {
+                    out,
+                    kh,
+                    kw,
+                    stride,
+                    groups,
+                }) => {
+                    groups > 0
+                        && out > 0
+                        && stride > 0
+                        && s.c.is_multiple_of(groups)
+                        && out.is_multiple_of(groups)
+                        && window(s.h, kh, stride, kh / 2).is_some()
+                        && window(s.w, kw, stride, kw / 2).is_some()
+                }
+                Block::Kernel(Kernel::Pool { k, stride, pad, .. }) => {
+                    k > 0
+                        && stride > 0
+                        && pad < k
+                        && window(s.h, k, stride, pad).is_some()
+                        && window(s.w, k, stride, pad).is_some()
+                }
+                Block::Kernel(Kernel::Linear { out }) => out > 0,
                 _ => true,
             }
     }
@@ -145,6 +200,18 @@ impl Block {
             Block::Kernel(Kernel::Conv) => hw * c * c * 9,
             Block::Kernel(Kernel::Depthwise) => hw * c * 9,
             Block::Kernel(Kernel::MatMul) => (s.h * s.c * s.w) as u64,
+            Block::Kernel(Kernel::ConvUnit {
+                out,
+                kh,
+                kw,
+                stride,
+                groups,
+            }) => {
+                let oh = window(s.h, kh, stride, kh / 2).unwrap_or(0) as u64;
+                let ow = window(s.w, kw, stride, kw / 2).unwrap_or(0) as u64;
+                oh * ow * out as u64 * (c / groups.max(1) as u64) * (kh * kw) as u64
+            }
+            Block::Kernel(Kernel::Linear { out }) => c * out as u64,
             Block::Kernel(_) => 0,
         }
     }
@@ -230,5 +297,34 @@ fn build_kernel(b: &mut GraphBuilder, x: &Value, kernel: Kernel, s: Size) -> Bui
         Kernel::Reshape => b.reshape(x, &[1, s.c as i64, (s.h * s.w) as i64], m),
         Kernel::Resize => b.resize_nearest(x, 2, m),
         Kernel::MatMul => b.matmul_const(x, s.w, m),
+        Kernel::ConvUnit {
+            out,
+            kh,
+            kw,
+            stride,
+            groups,
+        } => {
+            let conv = Conv::rect(out, kh, kw)
+                .stride(stride)
+                .pad2(kh / 2, kw / 2)
+                .groups(groups)
+                .no_bias();
+            let y = b.conv_bn(x, m, "probe.bn", conv)?;
+            Ok(b.relu(&y, "probe.relu"))
+        }
+        Kernel::Pool {
+            max: true,
+            k,
+            stride,
+            pad,
+        } => b.max_pool(x, m, k, stride, pad),
+        Kernel::Pool {
+            max: false,
+            k,
+            stride,
+            pad,
+        } => b.avg_pool(x, m, k, stride, pad),
+        Kernel::GlobalAvgPool => b.global_avg_pool(x, m, true),
+        Kernel::Linear { out } => b.linear(x, out, m),
     }
 }

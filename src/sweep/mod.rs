@@ -88,11 +88,22 @@ impl Variant {
         let s = self.size;
         let mut out = match self.block {
             Block::Kernel(blocks::Kernel::MatMul) => format!("m={} k={} n={}", s.h, s.c, s.w),
+            Block::Kernel(blocks::Kernel::Linear { out }) => format!("in={} out={out}", s.c),
             _ => format!("c={} h={} w={}", s.c, s.h, s.w),
         };
         match self.block {
             Block::Conv { k, groups, .. } => out += &format!(" k={k} g={groups}"),
             Block::GroupedPointwise { groups, .. } => out += &format!(" g={groups}"),
+            Block::Kernel(blocks::Kernel::ConvUnit {
+                out: o,
+                kh,
+                kw,
+                stride,
+                groups,
+            }) => out += &format!(" out={o} k={kh}x{kw} s={stride} g={groups}"),
+            Block::Kernel(blocks::Kernel::Pool { k, stride, pad, .. }) => {
+                out += &format!(" k={k} s={stride} p={pad}")
+            }
             _ => {}
         }
         out

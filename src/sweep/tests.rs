@@ -265,3 +265,62 @@ fn selections() {
     assert!(matches!(select("merge,nope"), Err(SweepError::UnknownFamily(n)) if n == "nope"));
     assert!(matches!(select(" , "), Err(SweepError::Empty)));
 }
+
+#[test]
+fn sampled_kernel_probes_cover_the_zoos_shapes_and_are_deterministic() {
+    use super::blocks::Kernel;
+    use super::families::sampled_kernels;
+    let sampled = sampled_kernels();
+    assert_eq!(sampled, sampled_kernels(), "same probes on every board");
+    let units: Vec<(Kernel, Size)> = sampled
+        .iter()
+        .copied()
+        .filter(|(k, _)| matches!(k, Kernel::ConvUnit { .. }))
+        .collect();
+    assert!(units.len() >= 150, "{} conv units", units.len());
+    let has = |f: &dyn Fn(&Kernel, &Size) -> bool| units.iter().any(|(k, s)| f(k, s));
+    for hw in [32, 30, 16, 14, 8, 6, 4, 2] {
+        assert!(has(&|_, s| s.h == hw), "no conv at {hw}x{hw}");
+    }
+    let unit = |k: &Kernel| match *k {
+        Kernel::ConvUnit {
+            out,
+            kh,
+            kw,
+            stride,
+            groups,
+        } => (out, kh, kw, stride, groups),
+        _ => unreachable!(),
+    };
+    assert!(has(&|k, _| unit(k).3 == 2), "no stride 2");
+    assert!(has(&|k, s| unit(k).4 == s.c && s.c > 1), "no depthwise");
+    assert!(has(&|k, s| (2..s.c).contains(&unit(k).4)), "no grouped");
+    assert!(has(&|k, _| (unit(k).1, unit(k).2) == (1, 7)), "no 1x7");
+    assert!(has(&|k, _| (unit(k).1, unit(k).2) == (7, 1)), "no 7x1");
+    assert!(has(&|_, s| s.c == 3), "no stem");
+    assert!(
+        has(&|k, s| unit(k).0 >= 1024 || s.c >= 1024),
+        "no wide layer"
+    );
+    for (k, s) in &sampled {
+        let macs = Block::Kernel(*k).macs(*s);
+        if matches!(k, Kernel::ConvUnit { .. } | Kernel::Linear { .. }) {
+            assert!(
+                (20_000..=160_000_000).contains(&macs),
+                "{k:?} {s:?}: {macs}"
+            );
+        }
+    }
+    for want in [
+        Kernel::GlobalAvgPool,
+        Kernel::Linear { out: 4096 },
+        Kernel::Pool {
+            max: false,
+            k: 3,
+            stride: 1,
+            pad: 1,
+        },
+    ] {
+        assert!(sampled.iter().any(|(k, _)| *k == want), "no {want:?}");
+    }
+}

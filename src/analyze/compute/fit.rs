@@ -11,6 +11,7 @@
 //! MACs-only baseline: `latency = a · MACs + b` over models, also non-negative least squares.
 //! Reading fit.json and predicting live in [`super::predict`].
 
+use super::kernels::{self, KernelCall, KernelModel, TrainingModel};
 use super::stats::{NormalEquations, mape_pct};
 use crate::analyze::load::{Dataset, ModelRun};
 use crate::record::{Cost, NodeRecord};
@@ -18,7 +19,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 pub const FIT_FORMAT: &str = "hiddencost-fit";
-pub const FIT_VERSION: u32 = 1;
+/// Version 2 added the kernel model (`kernel_model`, `kernel_features`); version 1 files
+/// (without it) are still read.
+pub const FIT_VERSION: u32 = 2;
+/// The fit.json versions this hiddencost reads.
+pub const FIT_VERSIONS_READ: [u32; 2] = [1, 2];
 /// A prediction within this relative error (10%) counts as "within ±10%".
 pub const WITHIN_FRACTION: f64 = 0.10;
 
@@ -160,6 +165,10 @@ pub struct DeviceFit {
     pub macs_only: MacsOnly,
     /// `None` with fewer than 3 models.
     pub validation: Option<Validation>,
+    /// Per executed kernel type, from the op records (absent in version 1 files, and when the
+    /// logs have no op records).
+    #[serde(default)]
+    pub kernel_model: Option<KernelModel>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -177,6 +186,12 @@ pub struct FitFile {
     pub target: String,
     pub node_model: String,
     pub features: Vec<FeatureDef>,
+    /// How the kernel model predicts (version 2).
+    #[serde(default)]
+    pub kernel_model: String,
+    /// The kernel model's features, in coefficient order (version 2).
+    #[serde(default)]
+    pub kernel_features: Vec<FeatureDef>,
     pub devices: Vec<DeviceFit>,
 }
 
@@ -443,13 +458,16 @@ fn validate(
 }
 
 /// Fits every device that has at least one model with node records. Returns the fit and the
-/// models left out.
+/// models left out. The node model and MACs only are fitted on the device's models, or, when
+/// it has only design probes (a sweep log), on those; the kernel model on both.
 pub fn fit_all(data: &Dataset) -> (FitFile, Vec<LeftOut>) {
     let mut devices = Vec::new();
     let mut left_out = Vec::new();
     for (ix, device) in data.devices.iter().enumerate() {
+        let has_models = data.runs.iter().any(|r| r.device == ix);
+        let measured = if has_models { &data.runs } else { &data.probes };
         let mut runs: Vec<&ModelRun> = Vec::new();
-        for run in data.runs.iter().filter(|r| r.device == ix) {
+        for run in measured.iter().filter(|r| r.device == ix) {
             if run.nodes.is_empty() {
                 left_out.push(LeftOut {
                     device: device.label.clone(),
@@ -475,16 +493,39 @@ pub fn fit_all(data: &Dataset) -> (FitFile, Vec<LeftOut>) {
             all.add(&Sums::of_run(run, &categories));
         }
         let node = all.node_model(&categories);
+        let probes = data
+            .probes
+            .iter()
+            .filter(|r| has_models && r.device == ix && !r.ops.is_empty());
+        let kernel_model = kernels::fit(
+            &runs
+                .iter()
+                .copied()
+                .chain(probes)
+                .map(training_model)
+                .collect::<Vec<_>>(),
+            kernels::CacheKnees::of(&runs[0].header),
+        );
         devices.push(DeviceFit {
             device: device.label.clone(),
             device_model: device.context.device_model.clone(),
             cpu_model: device.context.cpu_model.clone(),
-            models: runs.iter().map(|r| r.model.model.clone()).collect(),
+            models: runs
+                .iter()
+                .map(|r| r.model.model.clone())
+                .chain(
+                    data.probes
+                        .iter()
+                        .filter(|r| has_models && r.device == ix)
+                        .map(|r| r.model.model.clone()),
+                )
+                .collect(),
             categories: node.categories,
             default: node.default,
             scale: node.scale,
             macs_only: all.macs_only(),
             validation: validate(&runs, &categories, &all),
+            kernel_model,
         });
     }
     let fit = FitFile {
@@ -505,7 +546,34 @@ pub fn fit_all(data: &Dataset) -> (FitFile, Vec<LeftOut>) {
                 definition: d.to_string(),
             })
             .collect(),
+        kernel_model: "latency_ns = end_to_end.per_op_scale * sum over executed kernel calls of \
+                       (coefficients[kernel type] . kernel_features) + \
+                       end_to_end.ns_per_executed_op * calls + end_to_end.ns_per_inference; a \
+                       kernel type not in `kernels` uses `categories`[its category], then \
+                       `pooled`"
+            .into(),
+        kernel_features: kernels::FEATURES
+            .iter()
+            .map(|(n, u, d)| FeatureDef {
+                name: n.to_string(),
+                unit: u.to_string(),
+                definition: d.to_string(),
+            })
+            .collect(),
         devices,
     };
     (fit, left_out)
+}
+
+/// A run as the kernel model trains on it: its op records with their median wall time.
+pub fn training_model(run: &ModelRun) -> TrainingModel {
+    TrainingModel {
+        calls: run
+            .ops
+            .iter()
+            .map(|op| (KernelCall::of(op), op.wall_ns.median as f64))
+            .collect(),
+        latency_ns: run.model.latency_ns.median as f64,
+        sum_op_ns: run.model.sum_op_wall_median_ns as f64,
+    }
 }

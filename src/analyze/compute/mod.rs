@@ -3,7 +3,8 @@
 //!
 //! Code map: [`metrics`] turns op records into shares and counter ratios; [`bounds`] gives
 //! every op a lower bound from its run's machine roofs; [`correlate`] is the study's Figure 2;
-//! [`fit`] the latency models; [`sweep`] the design probes' ratios and advice (RQ4); [`fleet`]
+//! [`fit`] the latency models ([`kernels`] the kernel-level one, [`holdout`] their validation
+//! on models they never saw); [`sweep`] the design probes' ratios and advice (RQ4); [`fleet`]
 //! summarises many boards per model and finds the outliers; [`findings`] answers the study's
 //! questions from all of these; [`stats`] holds the numerics.
 
@@ -13,6 +14,8 @@ pub mod facts;
 pub mod findings;
 pub mod fit;
 pub mod fleet;
+pub mod holdout;
+pub mod kernels;
 pub mod metrics;
 pub mod stats;
 pub mod sweep;

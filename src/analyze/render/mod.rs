@@ -22,6 +22,7 @@ pub mod sections;
 pub mod svg;
 pub mod table;
 pub mod trace;
+pub mod validation;
 pub mod why;
 
 use self::table::Table;

@@ -1,0 +1,688 @@
+//! The kernel-level latency model: one linear model per executed tract kernel type (after
+//! tract's fusion and rewrites: `OptMatMul`, `DepthWiseConv`, `OptMaxPool`, ...), fitted by
+//! non-negative least squares on the op records of some logs (the sweep's micro-models and
+//! kernel probes), and a map from the sum over a model's kernels to its clean end-to-end
+//! latency. Every coefficient is a number of nanoseconds per unit of a named feature
+//! ([`FEATURES`]), so a prediction splits into the kernels' shares.
+//!
+//! Per kernel call, `ns = c · x` with x = (MACs, other FLOPs, bytes read, bytes written, weight
+//! bytes, output rows, bytes beyond L1, beyond L2, beyond L3, 1): the three `beyond` features are the call's bytes (read
+//! plus written) when they exceed that cache level, else 0, so the time per byte may only rise
+//! (the coefficients are non-negative) where the working set leaves a cache: piecewise linear
+//! in bytes with knees at the header's cache sizes. Calls are fitted by plain (unweighted)
+//! least squares: a model's latency is a sum over its calls, so the large calls, which make
+//! most of it, must be right (weighting by 1 / time, relative error, fitted the many small
+//! calls and missed the large ones: kernel sums 19% to 62% low on the zoo log `tests/golden/zoo_vm_probe.jsonl`).
+//!
+//! A kernel type with fewer than [`MIN_SAMPLES`] calls in training uses the fit of its category
+//! (every training call of that category), then the fit of every call (`pooled`); a prediction
+//! names the types it did that for. A model's latency is
+//! `per_op_scale · Σ calls + ns_per_executed_op · executed ops + ns_per_inference`, fitted on
+//! the training models' clean latency against their measured Σ op time (profiled against clean
+//! runs, and tract's dispatch between ops).
+
+use super::stats::NormalEquations;
+use crate::record::{Cost, Header, OpRecord};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// (name, unit, definition) of each kernel feature, in coefficient order.
+pub const FEATURES: [(&str, &str, &str); F] = [
+    (
+        "macs",
+        "MAC",
+        "multiply-accumulates of the call (its share of the source node's, by tract's FMA counts)",
+    ),
+    (
+        "flops_other",
+        "FLOP",
+        "arithmetic besides the MACs: pooling windows, elementwise ops, bias (flops - 2 x macs)",
+    ),
+    ("bytes_read", "byte", "bytes of the call's input tensors"),
+    (
+        "bytes_written",
+        "byte",
+        "bytes of the call's output tensors",
+    ),
+    (
+        "weight_bytes",
+        "byte",
+        "bytes of its constant inputs (weights, biases): a subset of bytes_read; per output \
+         channel for a depthwise conv",
+    ),
+    (
+        "output_rows",
+        "row",
+        "rows of the first output (its elements / its innermost dimension): a kernel's loop \
+         over rows, e.g. channels x output lines of a depthwise conv",
+    ),
+    (
+        "bytes_beyond_l1",
+        "byte",
+        "bytes read + written when they exceed the L1 data cache, else 0",
+    ),
+    (
+        "bytes_beyond_l2",
+        "byte",
+        "bytes read + written when they exceed the L2 cache, else 0",
+    ),
+    (
+        "bytes_beyond_l3",
+        "byte",
+        "bytes read + written when they exceed the last cache level, else 0",
+    ),
+    ("call", "call", "1 per executed kernel call"),
+];
+
+/// Number of kernel features.
+pub const F: usize = 10;
+
+/// A kernel type needs this many training calls for a fit of its own.
+pub const MIN_SAMPLES: usize = 10;
+
+/// In the end-to-end map's relative-error rows, models shorter than this (ns) weigh as if they
+/// took this long.
+const MIN_WEIGHT_NS: f64 = 200.0;
+
+/// One executed kernel call as the model sees it: tract's op name, its category and its static
+/// cost. From an op record, or at the CLI edge from tract's plan without running it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelCall {
+    pub op: String,
+    pub category: String,
+    pub cost: Cost,
+    /// Rows of the first output: its elements / its innermost dimension (1 for a scalar).
+    pub output_rows: u64,
+}
+
+/// Rows of a tensor of this shape: elements / innermost dimension.
+pub fn rows(shape: &[usize]) -> u64 {
+    match shape.split_last() {
+        Some((_, outer)) => outer.iter().map(|&d| d as u64).product(),
+        None => 1,
+    }
+}
+
+impl KernelCall {
+    pub fn of(op: &OpRecord) -> Self {
+        KernelCall {
+            op: op.op.clone(),
+            category: op.category.clone(),
+            cost: op.cost,
+            output_rows: op.output_shapes.first().map_or(1, |s| rows(s)),
+        }
+    }
+}
+
+/// The kernel type of an executed op name: the name without its argument list, so
+/// `OptBinChain(Mul+Add+Max)` and `OptBinChain(Add+Max)` are one type (an elementwise chain),
+/// while `Reduce<Sum>` keeps its reducer.
+pub fn kernel_type(op: &str) -> &str {
+    op.split('(').next().unwrap_or(op).trim()
+}
+
+/// The cache sizes the piecewise features bend at (`None`: no knee there).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct CacheKnees {
+    pub l1_bytes: Option<u64>,
+    pub l2_bytes: Option<u64>,
+    pub l3_bytes: Option<u64>,
+}
+
+impl CacheKnees {
+    /// From the header's machine probe: sysfs cache sizes (data or unified), else the
+    /// bandwidth probe's capacities.
+    pub fn of(header: &Header) -> Self {
+        let Some(m) = header.machine.as_ref() else {
+            return CacheKnees::default();
+        };
+        let level = |n: u8, name: &str| {
+            m.caches
+                .iter()
+                .find(|c| c.level == n && c.kind != "Instruction")
+                .map(|c| c.size_bytes)
+                .or_else(|| {
+                    m.bandwidth
+                        .iter()
+                        .find(|b| b.level == name)
+                        .and_then(|b| b.capacity_bytes)
+                })
+                .filter(|&b| b > 0)
+        };
+        CacheKnees {
+            l1_bytes: level(1, "L1"),
+            l2_bytes: level(2, "L2"),
+            l3_bytes: level(3, "L3"),
+        }
+    }
+}
+
+/// The features of one call, in [`FEATURES`] order.
+pub fn features(call: &KernelCall, knees: &CacheKnees) -> [f64; F] {
+    let cost = &call.cost;
+    let moved = cost.bytes_read.saturating_add(cost.bytes_written);
+    let beyond = |knee: Option<u64>| match knee {
+        Some(k) if moved > k => moved as f64,
+        _ => 0.0,
+    };
+    [
+        cost.macs as f64,
+        cost.flops.saturating_sub(cost.macs.saturating_mul(2)) as f64,
+        cost.bytes_read as f64,
+        cost.bytes_written as f64,
+        cost.weight_bytes as f64,
+        call.output_rows as f64,
+        beyond(knees.l1_bytes),
+        beyond(knees.l2_bytes),
+        beyond(knees.l3_bytes),
+        1.0,
+    ]
+}
+
+/// Nanoseconds per unit of each feature, for one kernel type (or category, or all calls).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct KernelCoefficients {
+    pub ns_per_mac: f64,
+    pub ns_per_flop_other: f64,
+    pub ns_per_byte_read: f64,
+    pub ns_per_byte_written: f64,
+    pub ns_per_weight_byte: f64,
+    pub ns_per_output_row: f64,
+    pub ns_per_byte_beyond_l1: f64,
+    pub ns_per_byte_beyond_l2: f64,
+    pub ns_per_byte_beyond_l3: f64,
+    pub ns_per_call: f64,
+    /// Training calls this was fitted on.
+    pub samples: usize,
+    /// Mean absolute relative error over those calls, percent (how well the linear form fits
+    /// the kernel on its own training data; not a held-out figure).
+    pub train_mape_pct: f64,
+}
+
+impl KernelCoefficients {
+    fn from_array(c: &[f64], samples: usize) -> Self {
+        KernelCoefficients {
+            ns_per_mac: c[0],
+            ns_per_flop_other: c[1],
+            ns_per_byte_read: c[2],
+            ns_per_byte_written: c[3],
+            ns_per_weight_byte: c[4],
+            ns_per_output_row: c[5],
+            ns_per_byte_beyond_l1: c[6],
+            ns_per_byte_beyond_l2: c[7],
+            ns_per_byte_beyond_l3: c[8],
+            ns_per_call: c[9],
+            samples,
+            train_mape_pct: f64::NAN,
+        }
+    }
+
+    pub fn as_array(&self) -> [f64; F] {
+        [
+            self.ns_per_mac,
+            self.ns_per_flop_other,
+            self.ns_per_byte_read,
+            self.ns_per_byte_written,
+            self.ns_per_weight_byte,
+            self.ns_per_output_row,
+            self.ns_per_byte_beyond_l1,
+            self.ns_per_byte_beyond_l2,
+            self.ns_per_byte_beyond_l3,
+            self.ns_per_call,
+        ]
+    }
+
+    pub fn call_ns(&self, x: &[f64; F]) -> f64 {
+        x.iter().zip(self.as_array()).map(|(a, b)| a * b).sum()
+    }
+
+    fn is_valid(&self) -> bool {
+        self.as_array().iter().all(|v| v.is_finite() && *v >= 0.0)
+    }
+}
+
+/// `latency_ns = per_op_scale · Σ calls + ns_per_executed_op · executed ops + ns_per_inference`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EndToEnd {
+    pub per_op_scale: f64,
+    pub ns_per_executed_op: f64,
+    pub ns_per_inference: f64,
+    /// Training models this was fitted on.
+    pub models: usize,
+}
+
+impl Default for EndToEnd {
+    fn default() -> Self {
+        EndToEnd {
+            per_op_scale: 1.0,
+            ns_per_executed_op: 0.0,
+            ns_per_inference: 0.0,
+            models: 0,
+        }
+    }
+}
+
+/// The fitted kernel model of one device (stored in fit.json).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KernelModel {
+    pub knees: CacheKnees,
+    /// By kernel type ([`kernel_type`]), for types with at least [`MIN_SAMPLES`] calls.
+    pub kernels: BTreeMap<String, KernelCoefficients>,
+    /// By executed-op category, for types without a fit of their own.
+    pub categories: BTreeMap<String, KernelCoefficients>,
+    /// Every training call, for types whose category has no fit either.
+    pub pooled: KernelCoefficients,
+    pub end_to_end: EndToEnd,
+    /// Kernel calls and models it was fitted on.
+    pub calls: usize,
+    pub models: usize,
+}
+
+/// Which coefficients a kernel type was predicted with.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Via {
+    /// Its own fit.
+    Kernel,
+    /// Unseen (or too rare) in training: its category's fit.
+    Category(String),
+    /// Neither it nor its category in training: the fit over every call.
+    Pooled,
+}
+
+/// The predicted share of one kernel type in a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelShare {
+    pub kernel: String,
+    pub calls: usize,
+    /// `per_op_scale` · its calls' predicted time.
+    pub ns: f64,
+    pub via: Via,
+}
+
+/// A model's latency from its kernel calls.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelPrediction {
+    pub latency_ns: f64,
+    /// By kernel type, largest first (they and `overhead_ns` sum to `latency_ns`).
+    pub shares: Vec<KernelShare>,
+    /// `ns_per_executed_op · executed ops + ns_per_inference`.
+    pub overhead_ns: f64,
+    pub executed_ops: usize,
+}
+
+impl KernelPrediction {
+    /// The kernel types predicted through a fallback, with the fit they used.
+    pub fn fallbacks(&self) -> Vec<&KernelShare> {
+        self.shares
+            .iter()
+            .filter(|s| s.via != Via::Kernel)
+            .collect()
+    }
+}
+
+impl KernelModel {
+    /// The coefficients for one call, and where they came from.
+    pub fn coefficients(&self, op: &str, category: &str) -> (&KernelCoefficients, Via) {
+        if let Some(c) = self.kernels.get(kernel_type(op)) {
+            (c, Via::Kernel)
+        } else if let Some(c) = self.categories.get(category) {
+            (c, Via::Category(category.to_string()))
+        } else {
+            (&self.pooled, Via::Pooled)
+        }
+    }
+
+    /// Unscaled predicted time of one call.
+    pub fn call_ns(&self, call: &KernelCall) -> f64 {
+        let (c, _) = self.coefficients(&call.op, &call.category);
+        c.call_ns(&features(call, &self.knees))
+    }
+
+    pub fn predict(&self, calls: &[KernelCall]) -> KernelPrediction {
+        let e = &self.end_to_end;
+        let mut by_type: BTreeMap<&str, KernelShare> = BTreeMap::new();
+        for call in calls {
+            let (c, via) = self.coefficients(&call.op, &call.category);
+            let ns = e.per_op_scale * c.call_ns(&features(call, &self.knees));
+            let t = kernel_type(&call.op);
+            let share = by_type.entry(t).or_insert_with(|| KernelShare {
+                kernel: t.to_string(),
+                calls: 0,
+                ns: 0.0,
+                via,
+            });
+            share.calls += 1;
+            share.ns += ns;
+        }
+        let mut shares: Vec<KernelShare> = by_type.into_values().collect();
+        shares.sort_by(|a, b| b.ns.total_cmp(&a.ns).then(a.kernel.cmp(&b.kernel)));
+        let overhead_ns = e.ns_per_executed_op * calls.len() as f64 + e.ns_per_inference;
+        KernelPrediction {
+            latency_ns: shares.iter().map(|s| s.ns).sum::<f64>() + overhead_ns,
+            shares,
+            overhead_ns,
+            executed_ops: calls.len(),
+        }
+    }
+
+    /// Whether every coefficient is a finite non-negative number (a hand-edited fit.json may
+    /// not be).
+    pub fn check(&self) -> Result<(), String> {
+        let bad = self
+            .kernels
+            .iter()
+            .chain(&self.categories)
+            .find(|(_, c)| !c.is_valid())
+            .map(|(k, _)| k.clone())
+            .or_else(|| (!self.pooled.is_valid()).then(|| "pooled".to_string()));
+        if let Some(k) = bad {
+            return Err(format!(
+                "kernel coefficients of `{k}` are not finite non-negative numbers"
+            ));
+        }
+        let e = &self.end_to_end;
+        if ![e.per_op_scale, e.ns_per_executed_op, e.ns_per_inference]
+            .iter()
+            .all(|v| v.is_finite() && *v >= 0.0)
+        {
+            return Err("end_to_end coefficients are not finite non-negative numbers".into());
+        }
+        Ok(())
+    }
+}
+
+/// One training model: its calls with their measured median wall time, its clean latency and
+/// the measured sum over its ops.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingModel {
+    pub calls: Vec<(KernelCall, f64)>,
+    pub latency_ns: f64,
+    pub sum_op_ns: f64,
+}
+
+/// A relative-error row: x / y against 1.
+fn add_relative(ne: &mut NormalEquations, x: &[f64], y: f64) {
+    let w = 1.0 / y.max(MIN_WEIGHT_NS);
+    let xw: Vec<f64> = x.iter().map(|v| v * w).collect();
+    ne.add_row(&xw, y * w);
+}
+
+fn fit_rows(rows: &[([f64; F], f64)]) -> KernelCoefficients {
+    let mut ne = NormalEquations::new(F);
+    for (x, y) in rows {
+        ne.add_row(x, *y);
+    }
+    let mut c = KernelCoefficients::from_array(&ne.solve_nnls(), rows.len());
+    let errors: Vec<f64> = rows
+        .iter()
+        .filter(|(_, y)| *y > 0.0)
+        .map(|(x, y)| ((c.call_ns(x) - y) / y).abs() * 100.0)
+        .collect();
+    if !errors.is_empty() {
+        c.train_mape_pct = errors.iter().sum::<f64>() / errors.len() as f64;
+    }
+    c
+}
+
+/// Fits the kernel model; `None` without any kernel call.
+pub fn fit(models: &[TrainingModel], knees: CacheKnees) -> Option<KernelModel> {
+    let mut by_kernel: BTreeMap<&str, Vec<([f64; F], f64)>> = BTreeMap::new();
+    let mut by_category: BTreeMap<&str, Vec<([f64; F], f64)>> = BTreeMap::new();
+    let mut pooled: Vec<([f64; F], f64)> = Vec::new();
+    for m in models {
+        for (call, ns) in &m.calls {
+            if !ns.is_finite() || *ns < 0.0 {
+                continue;
+            }
+            let row = (features(call, &knees), *ns);
+            by_kernel
+                .entry(kernel_type(&call.op))
+                .or_default()
+                .push(row);
+            by_category.entry(&call.category).or_default().push(row);
+            pooled.push(row);
+        }
+    }
+    if pooled.is_empty() {
+        return None;
+    }
+    let own = |rows: BTreeMap<&str, Vec<([f64; F], f64)>>| {
+        rows.into_iter()
+            .filter(|(_, r)| r.len() >= MIN_SAMPLES)
+            .map(|(k, r)| (k.to_string(), fit_rows(&r)))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let mut model = KernelModel {
+        knees,
+        kernels: own(by_kernel),
+        categories: own(by_category),
+        pooled: fit_rows(&pooled),
+        end_to_end: EndToEnd::default(),
+        calls: pooled.len(),
+        models: models.len(),
+    };
+    model.end_to_end = fit_end_to_end(models);
+    Some(model)
+}
+
+/// `latency = a · Σ op time + b · ops + c` over the training models (relative error, NNLS);
+/// the identity (a = 1) when no model has both.
+fn fit_end_to_end(models: &[TrainingModel]) -> EndToEnd {
+    let mut ne = NormalEquations::new(3);
+    let mut used = 0;
+    for m in models {
+        if m.latency_ns > 0.0 && m.sum_op_ns > 0.0 && !m.calls.is_empty() {
+            add_relative(
+                &mut ne,
+                &[m.sum_op_ns, m.calls.len() as f64, 1.0],
+                m.latency_ns,
+            );
+            used += 1;
+        }
+    }
+    if used == 0 {
+        return EndToEnd::default();
+    }
+    let c = ne.solve_nnls();
+    if c[0] <= 0.0 {
+        return EndToEnd {
+            models: used,
+            ..EndToEnd::default()
+        };
+    }
+    EndToEnd {
+        per_op_scale: c[0],
+        ns_per_executed_op: c[1],
+        ns_per_inference: c[2],
+        models: used,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cost(macs: u64, flops: u64, read: u64, written: u64) -> Cost {
+        Cost {
+            macs,
+            flops,
+            bytes_read: read,
+            bytes_written: written,
+            ..Cost::default()
+        }
+    }
+
+    fn call(op: &str, category: &str, c: Cost) -> KernelCall {
+        KernelCall {
+            op: op.into(),
+            category: category.into(),
+            cost: c,
+            // independent of the other features (a residue of the bytes read)
+            output_rows: c.bytes_read % 97 + 1,
+        }
+    }
+
+    const KNEES: CacheKnees = CacheKnees {
+        l1_bytes: Some(32 * 1024),
+        l2_bytes: Some(512 * 1024),
+        l3_bytes: None,
+    };
+
+    /// Known coefficients: a matmul at 0.03 ns/MAC + 0.002 ns/byte read + 0.001 ns/byte
+    /// written + 0.004 ns/byte beyond L1 + 0.02 beyond L2 + 800 ns/call, a pool at 1.5
+    /// ns/FLOP + 0.01 ns/byte written + 300 ns/call; exact data, so the fit must recover them.
+    fn synthetic() -> (Vec<TrainingModel>, KernelCoefficients, KernelCoefficients) {
+        let mm = KernelCoefficients {
+            ns_per_mac: 0.03,
+            ns_per_byte_read: 0.002,
+            ns_per_byte_written: 0.001,
+            ns_per_byte_beyond_l1: 0.004,
+            ns_per_byte_beyond_l2: 0.02,
+            ns_per_call: 800.0,
+            ..KernelCoefficients::default()
+        };
+        let pool = KernelCoefficients {
+            ns_per_flop_other: 1.5,
+            ns_per_byte_written: 0.01,
+            ns_per_call: 300.0,
+            ..KernelCoefficients::default()
+        };
+        let mut models = Vec::new();
+        for i in 0..40u64 {
+            let m = cost(
+                1000 + 7919 * i * i,
+                2 * (1000 + 7919 * i * i),
+                500 + 60_000 * (i % 7) + 1000 * i,
+                300 + 1499 * i * (i % 5),
+            );
+            let p = cost(0, 900 + 401 * i * (i % 3), 400 + 77 * i, 100 + 211 * i * i);
+            let (m, p) = (call("OptMatMul", "conv", m), call("OptMaxPool", "pool", p));
+            let mut calls = vec![
+                (m.clone(), mm.call_ns(&features(&m, &KNEES))),
+                (p.clone(), pool.call_ns(&features(&p, &KNEES))),
+            ];
+            if i % 4 == 0 {
+                // a third, cheap call in every fourth model: the op count varies
+                let r = 1000 + 10 * i;
+                calls.push((
+                    call("IntoShape", "tensor", cost(0, 0, r, 0)),
+                    400.0 + 0.01 * r as f64,
+                ));
+            }
+            let sum: f64 = calls.iter().map(|(_, ns)| ns).sum();
+            models.push(TrainingModel {
+                // clean = 0.9 · Σ ops + 500 ns per op + 2 µs
+                latency_ns: 0.9 * sum + 500.0 * calls.len() as f64 + 2000.0,
+                calls,
+                sum_op_ns: sum,
+            });
+        }
+        (models, mm, pool)
+    }
+
+    fn close(a: f64, b: f64, tolerance: f64) -> bool {
+        (a - b).abs() <= tolerance * b.abs().max(1e-12)
+    }
+
+    #[test]
+    fn recovers_known_coefficients_from_exact_data() {
+        let (models, mm, pool) = synthetic();
+        let fit = fit(&models, KNEES).unwrap();
+        for (name, want) in [("OptMatMul", mm), ("OptMaxPool", pool)] {
+            let got = fit.kernels[name].as_array();
+            for (j, (g, w)) in got.iter().zip(want.as_array()).enumerate() {
+                // zero coefficients within 1e-5 ns per unit of zero, the others within 1e-5 relative
+                let ok = if w == 0.0 {
+                    g.abs() < 1e-5
+                } else {
+                    close(*g, w, 1e-5)
+                };
+                assert!(ok, "{name} {}: got {g}, want {w}", FEATURES[j].0);
+            }
+            assert!(fit.kernels[name].train_mape_pct < 1e-3);
+        }
+        let e = fit.end_to_end;
+        assert!(close(e.per_op_scale, 0.9, 1e-6), "{e:?}");
+        assert!(close(e.ns_per_executed_op, 500.0, 1e-4), "{e:?}");
+        assert!(close(e.ns_per_inference, 2000.0, 1e-4), "{e:?}");
+        assert_eq!((fit.calls, fit.models), (90, 40));
+    }
+
+    #[test]
+    fn prediction_sums_shares_and_overhead() {
+        let (models, mm, _) = synthetic();
+        let fit = fit(&models, KNEES).unwrap();
+        let c = cost(2_000_000, 4_000_000, 600_000, 100_000);
+        let calls = vec![call("OptMatMul", "conv", c), call("OptMatMul", "linear", c)];
+        let p = fit.predict(&calls);
+        let one = mm.call_ns(&features(&calls[0], &KNEES));
+        assert!(close(
+            p.latency_ns,
+            0.9 * 2.0 * one + 2.0 * 500.0 + 2000.0,
+            1e-6
+        ));
+        assert_eq!(p.shares.len(), 1, "one kernel type");
+        assert_eq!(p.shares[0].calls, 2);
+        assert!(close(p.overhead_ns, 3000.0, 1e-4));
+        assert!(p.fallbacks().is_empty());
+    }
+
+    #[test]
+    fn unseen_kernels_fall_back_to_their_category_then_to_all_calls() {
+        let (mut models, _, _) = synthetic();
+        // a conv-category type with too few calls for a fit of its own
+        for m in models.iter_mut().take(MIN_SAMPLES - 1) {
+            let c = cost(5000, 10000, 4000, 4000);
+            m.calls.push((call("DepthWiseConv", "conv", c), 3000.0));
+        }
+        let fit = fit(&models, KNEES).unwrap();
+        assert!(!fit.kernels.contains_key("DepthWiseConv"));
+        let calls = [
+            call("DepthWiseConv", "conv", cost(1, 2, 3, 4)),
+            call("OptBinChain(Mul+Add+Max)", "activation", cost(0, 9, 9, 9)),
+            call("OptMatMul", "conv", cost(1, 2, 3, 4)),
+        ];
+        let p = fit.predict(&calls);
+        let via = |k: &str| p.shares.iter().find(|s| s.kernel == k).unwrap().via.clone();
+        assert_eq!(via("DepthWiseConv"), Via::Category("conv".into()));
+        assert_eq!(via("OptBinChain"), Via::Pooled);
+        assert_eq!(via("OptMatMul"), Via::Kernel);
+        assert_eq!(p.fallbacks().len(), 2);
+        // the category fit is the one over the conv calls: OptMatMul's 40 and these 9
+        assert_eq!(fit.categories["conv"].samples, 40 + MIN_SAMPLES - 1);
+        assert_eq!(fit.pooled.samples, 90 + MIN_SAMPLES - 1);
+    }
+
+    #[test]
+    fn kernel_types_drop_argument_lists() {
+        assert_eq!(kernel_type("OptBinChain(Mul+Add+Max)"), "OptBinChain");
+        assert_eq!(kernel_type("Reduce<Sum>"), "Reduce<Sum>");
+        assert_eq!(kernel_type("OptMatMul"), "OptMatMul");
+    }
+
+    #[test]
+    fn piecewise_features_bend_at_the_cache_knees() {
+        let f = |c: Cost| features(&call("Pad", "tensor", c), &KNEES);
+        assert_eq!(f(cost(0, 0, 16 * 1024, 8 * 1024))[6..9], [0.0, 0.0, 0.0]);
+        assert_eq!(
+            f(cost(0, 0, 64 * 1024, 64 * 1024))[6..9],
+            [131072.0, 0.0, 0.0]
+        );
+        let big = f(cost(0, 0, 1 << 20, 0));
+        assert_eq!(big[6..9], [1048576.0, 1048576.0, 0.0], "no L3 knee given");
+        assert_eq!(f(cost(10, 30, 0, 0))[..2], [10.0, 10.0]);
+        assert_eq!(rows(&[1, 32, 34, 34]), 32 * 34);
+        assert_eq!(rows(&[7]), 1);
+        assert_eq!(rows(&[]), 1);
+    }
+
+    #[test]
+    fn no_calls_no_model_and_bad_coefficients_are_refused() {
+        assert!(fit(&[], KNEES).is_none());
+        let (models, _, _) = synthetic();
+        let mut fit = fit(&models, KNEES).unwrap();
+        assert!(fit.check().is_ok());
+        fit.kernels.get_mut("OptMatMul").unwrap().ns_per_mac = f64::NAN;
+        assert!(fit.check().unwrap_err().contains("OptMatMul"));
+    }
+}

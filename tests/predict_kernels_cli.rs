@@ -1,0 +1,133 @@
+//! The kernel model end to end: a tiny sweep (two design families, fake counters), `analyze`
+//! fitting it into fit.json, `validate` on the committed zoo log (models the sweep never saw)
+//! and on the sweep itself (seen: listed, not scored), `predict` on a fixture through the
+//! kernel model, and a version 1 fit.json still read.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+
+fn run_ok(args: &[&str], paths: &[&Path]) -> String {
+    let mut cmd = hiddencost();
+    cmd.args(args);
+    for p in paths {
+        cmd.arg(p);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn sweep_fit_validate_and_predict_through_the_kernel_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sweep.jsonl");
+    run_ok(
+        &[
+            "sweep",
+            "--families",
+            "conv_type,spatial,kernel_size",
+            "--budget",
+            "60",
+            "--runs",
+            "5",
+            "--fake-counters",
+            "--probe-budget",
+            "0",
+            "--out",
+        ],
+        &[&log],
+    );
+    let fit_dir = dir.path().join("fit");
+    run_ok(&["analyze", "--out"], &[&fit_dir, &log]);
+    let fit_path = fit_dir.join("fit.json");
+    let fit: Value = serde_json::from_str(&std::fs::read_to_string(&fit_path).unwrap()).unwrap();
+    assert_eq!(fit["version"], 2);
+    assert_eq!(fit["kernel_features"].as_array().unwrap().len(), 10);
+    let km = &fit["devices"][0]["kernel_model"];
+    let matmul = &km["kernels"]["OptMatMul"];
+    assert!(
+        matmul["samples"].as_u64().unwrap() >= 10,
+        "the sweep's convs run as OptMatMul: {km}"
+    );
+    for (k, v) in matmul.as_object().unwrap() {
+        if k.starts_with("ns_per") {
+            let x = v.as_f64().unwrap();
+            assert!(x.is_finite() && x >= 0.0, "{k} = {x}");
+        }
+    }
+    assert!(km["end_to_end"]["per_op_scale"].as_f64().unwrap() > 0.0);
+
+    // The committed zoo log: ten models the sweep never saw.
+    let zoo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/zoo_vm_probe.jsonl");
+    let out_dir = dir.path().join("validation");
+    let text = run_ok(
+        &["validate", "--fit"],
+        &[&fit_path, Path::new("--out"), &out_dir, &zoo],
+    );
+    assert!(
+        text.starts_with("## Unseen models within ±10% of their measured latency: kernel model "),
+        "{text}"
+    );
+    for name in ["vgg16", "resnet50", "mobilenetv2", "shufflenetv2"] {
+        assert!(text.contains(&format!("| {name} |")), "{name}: {text}");
+    }
+    assert!(text.contains("| kernel model | 10 |"), "{text}");
+    let csv = std::fs::read_to_string(out_dir.join("validation.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 11, "{csv}");
+    assert!(csv.lines().skip(1).all(|l| l.ends_with(",no")), "{csv}");
+    assert!(out_dir.join("validation.md").exists());
+
+    // The training log itself: every model seen, none scored.
+    let seen = run_ok(&["validate", "--fit"], &[&fit_path, &log]);
+    assert!(
+        seen.starts_with("## Latency predictors: no unseen model"),
+        "{seen}"
+    );
+    assert!(seen.contains("yes (not scored)"), "{seen}");
+
+    // predict: the fixture's executed kernels through the kernel model.
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/tiny_cnn.onnx");
+    let p = run_ok(&["predict", "--fit"], &[&fit_path, &fixture]);
+    assert!(p.contains("(kernel model)"), "{p}");
+    assert!(p.contains("OptMatMul"), "{p}");
+    assert!(p.contains("Node model would say"), "{p}");
+
+    // A version 1 fit (no kernel model) is still read: node model only, and it says why.
+    let mut v1 = fit.clone();
+    v1["version"] = 1.into();
+    v1["devices"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("kernel_model");
+    let v1_path = dir.path().join("fit_v1.json");
+    std::fs::write(&v1_path, v1.to_string()).unwrap();
+    let p = run_ok(&["predict", "--fit"], &[&v1_path, &fixture]);
+    assert!(
+        p.contains("No kernel-model prediction: the fit has no kernel model"),
+        "{p}"
+    );
+
+    // A kernel coefficient that is not a number is refused with the file named.
+    let mut bad = fit.clone();
+    bad["devices"][0]["kernel_model"]["kernels"]["OptMatMul"]["ns_per_mac"] = (-1.0).into();
+    let bad_path = dir.path().join("fit_bad.json");
+    std::fs::write(&bad_path, bad.to_string()).unwrap();
+    let out = hiddencost()
+        .args(["predict", "--fit"])
+        .arg(&bad_path)
+        .arg(&fixture)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("fit_bad.json") && err.contains("OptMatMul"),
+        "{err}"
+    );
+}
