@@ -72,7 +72,8 @@ results=$(mdir -b -i "$work/card.img@@$offset" ::results | grep '\.jsonl$')
 mcopy -i "$work/card.img@@$offset" "$results" "$work/from-card.jsonl"
 python3 "$here/check_serial.py" "$work/card.log" card "$work/from-card.jsonl"
 # The guest's log explained against the roofs its probe measured in the guest, on the host.
-cargo build --quiet --locked
+# With the features tests/run.sh built last: another feature set would rebuild tract's crates.
+cargo build --quiet --locked --features parquet
 target/debug/hiddencost -q analyze "$work/card.log" --out "$work/card-report" >/dev/null
 python3 tests/check_bounds.py "$work/card-report"
 
