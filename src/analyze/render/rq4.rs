@@ -186,25 +186,20 @@ pub fn section(doc: &mut Doc, a: &Analysis, data: &Dataset, svgs: &[String]) {
         }
         doc.para(Text::new().strong("What saves time at equal MACs"));
         doc.para(ADVICE);
-        let advice: Vec<Text> = a
-            .sweep
-            .advice
-            .iter()
-            .filter(|x| x.device == d)
-            .map(advice_text)
-            .collect();
+        // The items of one ranked list (advice or costs) that are this device's.
+        let items = |list: &[Advice]| -> Vec<Text> {
+            list.iter()
+                .filter(|x| x.device == d)
+                .map(advice_text)
+                .collect()
+        };
+        let advice = items(&a.sweep.advice);
         if advice.is_empty() {
             doc.para("No variant was faster than its baseline beyond the noise.");
         } else {
             doc.list(advice);
         }
-        let costs: Vec<Text> = a
-            .sweep
-            .costs
-            .iter()
-            .filter(|x| x.device == d)
-            .map(advice_text)
-            .collect();
+        let costs = items(&a.sweep.costs);
         if !costs.is_empty() {
             doc.para(Text::new().strong("What costs time at equal MACs"));
             doc.list(costs);
