@@ -4,6 +4,7 @@
 
 mod analyze_common;
 use analyze_common as common;
+use common::csv_rows;
 
 use hiddencost::analyze::Analysis;
 use hiddencost::analyze::load::load_logs;
@@ -35,21 +36,6 @@ fn run_on_synth() -> (tempfile::TempDir, AnalyzeSummary) {
 
 fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-/// CSV rows as header -> value maps (the analysis CSVs never quote these columns).
-fn csv_rows(text: &str) -> Vec<BTreeMap<String, String>> {
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    lines
-        .map(|l| {
-            header
-                .iter()
-                .map(|h| h.to_string())
-                .zip(l.split(',').map(String::from))
-                .collect()
-        })
-        .collect()
 }
 
 #[test]

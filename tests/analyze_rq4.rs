@@ -2,6 +2,7 @@
 //! with a models' log. The report's RQ4 section, sweep.csv and the Findings come from the
 //! probes' records, and the probes stay out of the models' tables, correlations and fits.
 
+mod analyze_common;
 mod common;
 use common::*;
 use serde_json::Value;
@@ -47,22 +48,7 @@ fn analyze(logs: &[&Path], out: &Path) -> String {
 }
 
 fn csv(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let head: Vec<String> = lines
-        .next()
-        .unwrap()
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    lines
-        .map(|l| {
-            head.iter()
-                .cloned()
-                .zip(l.split(',').map(str::to_string))
-                .collect()
-        })
-        .collect()
+    analyze_common::csv_rows(&std::fs::read_to_string(path).unwrap())
 }
 
 #[test]

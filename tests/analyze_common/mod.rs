@@ -5,6 +5,7 @@
 pub mod synth;
 pub mod xml;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use synth::{SynthDevice, SynthModel, synth_log, ten_models, to_jsonl};
 
@@ -56,4 +57,19 @@ pub fn assert_snapshot(name: &str, actual: &str) {
             path.display()
         );
     }
+}
+
+/// CSV rows as header -> value maps (the analysis CSVs never quote these columns).
+pub fn csv_rows(text: &str) -> Vec<BTreeMap<String, String>> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .map(|h| h.to_string())
+                .zip(l.split(',').map(String::from))
+                .collect()
+        })
+        .collect()
 }
