@@ -1,7 +1,7 @@
 //! The kernel model end to end: a tiny sweep (two design families, fake counters), `analyze`
 //! fitting it into fit.json, `validate` on the committed zoo log (models the sweep never saw)
 //! and on the sweep itself (seen: listed, not scored), `predict` on a fixture through the
-//! kernel model, and a version 1 fit.json still read.
+//! kernel model, and version 2 and 1 fit.json files still read.
 
 mod common;
 use common::*;
@@ -47,7 +47,7 @@ fn sweep_fit_validate_and_predict_through_the_kernel_model() {
     run_ok(&["analyze", "--out"], &[&fit_dir, &log]);
     let fit_path = fit_dir.join("fit.json");
     let fit: Value = serde_json::from_str(&std::fs::read_to_string(&fit_path).unwrap()).unwrap();
-    assert_eq!(fit["version"], 2);
+    assert_eq!(fit["version"], 3);
     assert_eq!(fit["kernel_features"].as_array().unwrap().len(), 10);
     let km = &fit["devices"][0]["kernel_model"];
     let matmul = &km["kernels"]["OptMatMul"];
@@ -62,6 +62,15 @@ fn sweep_fit_validate_and_predict_through_the_kernel_model() {
         }
     }
     assert!(km["end_to_end"]["per_op_scale"].as_f64().unwrap() > 0.0);
+    // The nearest-probes part: OptMatMul's training calls, and a k chosen from the candidates.
+    let near = &km["nearest"];
+    let k = near["k"].as_u64().unwrap();
+    assert!([1, 2, 3, 4, 6, 8, 12, 16].contains(&k), "k = {k}");
+    assert_eq!(
+        near["kernels"]["OptMatMul"].as_array().unwrap().len() as u64,
+        matmul["samples"].as_u64().unwrap(),
+        "every OptMatMul call is kept: {near}"
+    );
 
     // The committed zoo log: ten models the sweep never saw.
     let zoo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/zoo_vm_probe.jsonl");
@@ -97,6 +106,23 @@ fn sweep_fit_validate_and_predict_through_the_kernel_model() {
     assert!(p.contains("(kernel model)"), "{p}");
     assert!(p.contains("OptMatMul"), "{p}");
     assert!(p.contains("Node model would say"), "{p}");
+
+    // A version 2 fit (linear kernel fits, no nearest calls) is still read, and predicts
+    // from its coefficients.
+    let mut v2 = fit.clone();
+    v2["version"] = 2.into();
+    v2["devices"][0]["kernel_model"]
+        .as_object_mut()
+        .unwrap()
+        .remove("nearest");
+    let v2_path = dir.path().join("fit_v2.json");
+    std::fs::write(&v2_path, v2.to_string()).unwrap();
+    let p2 = run_ok(&["predict", "--fit"], &[&v2_path, &fixture]);
+    assert!(p2.contains("(kernel model)"), "{p2}");
+    assert_ne!(
+        p2, p,
+        "without the nearest calls the prediction is the linear fits'"
+    );
 
     // A version 1 fit (no kernel model) is still read: node model only, and it says why.
     let mut v1 = fit.clone();

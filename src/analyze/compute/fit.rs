@@ -19,11 +19,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 pub const FIT_FORMAT: &str = "hiddencost-fit";
-/// Version 2 added the kernel model (`kernel_model`, `kernel_features`); version 1 files
-/// (without it) are still read.
-pub const FIT_VERSION: u32 = 2;
+/// Version 2 added the kernel model (`kernel_model`, `kernel_features`), version 3 its
+/// nearest-probes part (`kernel_model.nearest`); version 1 and 2 files (without them) are
+/// still read.
+pub const FIT_VERSION: u32 = 3;
 /// The fit.json versions this hiddencost reads.
-pub const FIT_VERSIONS_READ: [u32; 2] = [1, 2];
+pub const FIT_VERSIONS_READ: [u32; 3] = [1, 2, 3];
 /// A prediction within this relative error (10%) counts as "within ±10%".
 pub const WITHIN_FRACTION: f64 = 0.10;
 
@@ -547,10 +548,14 @@ pub fn fit_all(data: &Dataset) -> (FitFile, Vec<LeftOut>) {
             })
             .collect(),
         kernel_model: "latency_ns = end_to_end.per_op_scale * sum over executed kernel calls of \
-                       (coefficients[kernel type] . kernel_features) + \
-                       end_to_end.ns_per_executed_op * calls + end_to_end.ns_per_inference; a \
-                       kernel type not in `kernels` uses `categories`[its category], then \
-                       `pooled`"
+                       call_ns + end_to_end.ns_per_executed_op * calls + \
+                       end_to_end.ns_per_inference; call_ns of a kernel type in `nearest.kernels`: \
+                       its work (MACs, else bytes read + written) times the geometric mean of the \
+                       rates (ns per that work) of its nearest.k nearest calls there with MACs \
+                       alike, in (log2(MACs + 1), log2(bytes moved + 1), log2(weight bytes + 1)), \
+                       weighted by 1 / (1 + squared distance); of any other type: \
+                       coefficients[kernel type] . kernel_features, a type not in `kernels` \
+                       using `categories`[its category], then `pooled`"
             .into(),
         kernel_features: kernels::FEATURES
             .iter()

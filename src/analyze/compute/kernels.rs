@@ -14,13 +14,16 @@
 //! most of it, must be right (weighting by 1 / time, relative error, fitted the many small
 //! calls and missed the large ones: kernel sums 19% to 62% low on the zoo log `tests/golden/zoo_vm_probe.jsonl`).
 //!
-//! A kernel type with fewer than [`MIN_SAMPLES`] calls in training uses the fit of its category
-//! (every training call of that category), then the fit of every call (`pooled`); a prediction
-//! names the types it did that for. A model's latency is
+//! A kernel type with at least [`MIN_SAMPLES`] training calls is predicted from its nearest
+//! training calls ([`super::nearest`]) rather than its linear fit, which stays as the kernel's
+//! cost per unit; a type with fewer uses the nearest calls of its category, then the linear
+//! fit of its category (every training call of that category), then the fit of every call
+//! (`pooled`); a prediction names the types it did that for. A model's latency is
 //! `per_op_scale · Σ calls + ns_per_executed_op · executed ops + ns_per_inference`, fitted on
 //! the training models' clean latency against their measured Σ op time (profiled against clean
 //! runs, and tract's dispatch between ops).
 
+use super::nearest::Nearest;
 use super::stats::NormalEquations;
 use crate::record::{Cost, Header, OpRecord};
 use serde::{Deserialize, Serialize};
@@ -276,6 +279,10 @@ pub struct KernelModel {
     /// Kernel calls and models it was fitted on.
     pub calls: usize,
     pub models: usize,
+    /// The nearest-probes estimate ([`super::nearest`]), which predicts the types it holds in
+    /// place of their linear fit (absent in fit.json files before version 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nearest: Option<Nearest>,
 }
 
 /// Which coefficients a kernel type was predicted with.
@@ -332,18 +339,30 @@ impl KernelModel {
         }
     }
 
+    /// Unscaled predicted time of one call, and where it came from: the nearest training
+    /// calls of its type when the model holds them, else the linear coefficients.
+    pub fn call_ns_via(&self, call: &KernelCall) -> (f64, Via) {
+        if let Some(near) = self.nearest.as_ref().and_then(|n| n.call_ns(call)) {
+            return match near {
+                (ns, None) => (ns, Via::Kernel),
+                (ns, Some(category)) => (ns, Via::Category(category.to_string())),
+            };
+        }
+        let (c, via) = self.coefficients(&call.op, &call.category);
+        (c.call_ns(&features(call, &self.knees)), via)
+    }
+
     /// Unscaled predicted time of one call.
     pub fn call_ns(&self, call: &KernelCall) -> f64 {
-        let (c, _) = self.coefficients(&call.op, &call.category);
-        c.call_ns(&features(call, &self.knees))
+        self.call_ns_via(call).0
     }
 
     pub fn predict(&self, calls: &[KernelCall]) -> KernelPrediction {
         let e = &self.end_to_end;
         let mut by_type: BTreeMap<&str, KernelShare> = BTreeMap::new();
         for call in calls {
-            let (c, via) = self.coefficients(&call.op, &call.category);
-            let ns = e.per_op_scale * c.call_ns(&features(call, &self.knees));
+            let (ns, via) = self.call_ns_via(call);
+            let ns = e.per_op_scale * ns;
             let t = kernel_type(&call.op);
             let share = by_type.entry(t).or_insert_with(|| KernelShare {
                 kernel: t.to_string(),
@@ -379,6 +398,9 @@ impl KernelModel {
             return Err(format!(
                 "kernel coefficients of `{k}` are not finite non-negative numbers"
             ));
+        }
+        if let Some(n) = &self.nearest {
+            n.check()?;
         }
         let e = &self.end_to_end;
         if ![e.per_op_scale, e.ns_per_executed_op, e.ns_per_inference]
@@ -429,11 +451,13 @@ pub fn fit(models: &[TrainingModel], knees: CacheKnees) -> Option<KernelModel> {
     let mut by_kernel: BTreeMap<&str, Vec<([f64; F], f64)>> = BTreeMap::new();
     let mut by_category: BTreeMap<&str, Vec<([f64; F], f64)>> = BTreeMap::new();
     let mut pooled: Vec<([f64; F], f64)> = Vec::new();
-    for m in models {
+    let mut near: Vec<(usize, &KernelCall, f64)> = Vec::new();
+    for (i, m) in models.iter().enumerate() {
         for (call, ns) in &m.calls {
             if !ns.is_finite() || *ns < 0.0 {
                 continue;
             }
+            near.push((i, call, *ns));
             let row = (features(call, &knees), *ns);
             by_kernel
                 .entry(kernel_type(&call.op))
@@ -460,6 +484,7 @@ pub fn fit(models: &[TrainingModel], knees: CacheKnees) -> Option<KernelModel> {
         end_to_end: EndToEnd::default(),
         calls: pooled.len(),
         models: models.len(),
+        nearest: Nearest::fit(&near, MIN_SAMPLES),
     };
     model.end_to_end = fit_end_to_end(models);
     Some(model)
@@ -611,9 +636,20 @@ mod tests {
     #[test]
     fn prediction_sums_shares_and_overhead() {
         let (models, mm, _) = synthetic();
-        let fit = fit(&models, KNEES).unwrap();
+        let mut fit = fit(&models, KNEES).unwrap();
         let c = cost(2_000_000, 4_000_000, 600_000, 100_000);
         let calls = vec![call("OptMatMul", "conv", c), call("OptMatMul", "linear", c)];
+        // The types with enough calls are predicted from their nearest training calls.
+        let near = fit.nearest.as_ref().expect("both types have 40 calls");
+        let one = near.call_ns(&calls[0]).unwrap().0;
+        let p = fit.predict(&calls);
+        assert!(close(
+            p.latency_ns,
+            0.9 * 2.0 * one + 2.0 * 500.0 + 2000.0,
+            1e-6
+        ));
+        // Without that part, from the linear coefficients.
+        fit.nearest = None;
         let p = fit.predict(&calls);
         let one = mm.call_ns(&features(&calls[0], &KNEES));
         assert!(close(

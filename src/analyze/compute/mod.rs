@@ -17,6 +17,7 @@ pub mod fleet;
 pub mod holdout;
 pub mod kernels;
 pub mod metrics;
+pub mod nearest;
 pub mod stats;
 pub mod sweep;
 
