@@ -148,8 +148,8 @@ pub fn section(doc: &mut Doc, h: &Holdout) {
         "`Σ ops measured` is the sum of the ops' median wall times in the per-op runs; `Σ \
          kernels predicted` the kernel model's sum over the same calls before it is mapped onto \
          clean latency: their difference is the kernels' own error, the rest the map's. \
-         `fallbacks`: kernel types without a fit of their own, predicted by their category's \
-         or the pooled fit.",
+         `fallbacks`: kernel types with too few training calls of their own, predicted from \
+         their category's calls or fit, or the pooled fit.",
     );
     doc.table(models_table(h));
     if !h.left_out.is_empty() {
