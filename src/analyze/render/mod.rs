@@ -149,6 +149,7 @@ fn write_ops_csv(a: &Analysis, data: &Dataset, dir: &Path) -> Result<PathBuf, An
 /// Writes every output file into `dir`; returns their paths in writing order.
 pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf>, AnalyzeError> {
     let mut written = Vec::new();
+    let mut phase = Phase::start();
     let csvs = [
         ("models.csv", sections::models_csv(a, data)),
         ("shares.csv", sections::shares_csv(a, data)),
@@ -161,12 +162,15 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
     for (name, table) in csvs.into_iter().chain(fleet::csv_files(a, data)) {
         written.push(write_file(dir, name, table.to_csv().as_bytes())?);
     }
+    phase.done("CSV tables");
     written.push(write_ops_csv(a, data, dir)?);
+    phase.done("ops.csv");
     let mut svgs = figures::svg_files(a, data);
     svgs.extend(rq4::svg_files(a, data));
     for (name, body) in &svgs {
         written.push(write_file(dir, name, body.as_bytes())?);
     }
+    phase.done("SVG charts");
     let fit_json =
         serde_json::to_string_pretty(&a.fit).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     written.push(write_file(dir, "fit.json", fit_json.as_bytes())?);
@@ -183,6 +187,7 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
         written.push(write_file(dir, &name, body.as_bytes())?);
         trace_names.push(name);
     }
+    phase.done("traces");
     let svg_names: Vec<String> = svgs.iter().map(|(n, _)| n.clone()).collect();
     let doc = report::report(a, data, &svg_names, &trace_names);
     written.push(write_file(
@@ -190,10 +195,26 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
         "report.md",
         markdown::render(&doc).as_bytes(),
     )?);
+    phase.done("report.md");
     written.push(write_file(
         dir,
         "report.html",
         html::render(&doc, &svgs).as_bytes(),
     )?);
+    phase.done("report.html");
     Ok(written)
+}
+
+/// Wall time of each step of [`write_all`], logged at debug level (`hiddencost -vv analyze`).
+struct Phase(std::time::Instant);
+
+impl Phase {
+    fn start() -> Self {
+        Phase(std::time::Instant::now())
+    }
+
+    fn done(&mut self, what: &str) {
+        log::debug!("analyze: {what} {:.2} s", self.0.elapsed().as_secs_f64());
+        self.0 = std::time::Instant::now();
+    }
 }
