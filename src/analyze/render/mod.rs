@@ -110,6 +110,26 @@ pub fn terminal(a: &Analysis, data: &Dataset) -> String {
     s
 }
 
+/// Creates `dir` and writes `dir/name` through a buffered writer handed to `write`, returning
+/// the path: for files too large to build in memory first.
+pub fn write_streamed(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<PathBuf, AnalyzeError> {
+    use std::io::Write as _;
+    let path = write_file(dir, name, b"")?;
+    let fail = |cause| AnalyzeError::Write {
+        path: path.clone(),
+        cause,
+    };
+    let file = std::fs::File::create(&path).map_err(fail)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    write(&mut out).map_err(fail)?;
+    out.flush().map_err(fail)?;
+    Ok(path)
+}
+
 /// Runs of ops.csv rendered at a time.
 const OPS_CSV_RUNS_PER_CHUNK: usize = 64;
 
@@ -117,33 +137,23 @@ const OPS_CSV_RUNS_PER_CHUNK: usize = 64;
 /// `why::ops_csv(a, data).to_csv()`).
 fn write_ops_csv(a: &Analysis, data: &Dataset, dir: &Path) -> Result<PathBuf, AnalyzeError> {
     use std::io::Write as _;
-    let path = write_file(dir, "ops.csv", b"")?;
-    let fail = |cause| AnalyzeError::Write {
-        path: path.clone(),
-        cause,
-    };
-    let file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&path)
-        .map_err(fail)?;
-    let mut out = std::io::BufWriter::new(file);
-    let mut start = 0;
-    loop {
-        let end = (start + OPS_CSV_RUNS_PER_CHUNK).min(data.runs.len());
-        let text = why::ops_csv_of(a, data, start..end).to_csv();
-        let body = if start == 0 {
-            text.as_str()
-        } else {
-            text.split_once('\n').map_or("", |(_, rest)| rest)
-        };
-        out.write_all(body.as_bytes()).map_err(fail)?;
-        if end >= data.runs.len() {
-            break;
+    write_streamed(dir, "ops.csv", |out| {
+        let mut start = 0;
+        loop {
+            let end = (start + OPS_CSV_RUNS_PER_CHUNK).min(data.runs.len());
+            let text = why::ops_csv_of(a, data, start..end).to_csv();
+            let body = if start == 0 {
+                text.as_str()
+            } else {
+                text.split_once('\n').map_or("", |(_, rest)| rest)
+            };
+            out.write_all(body.as_bytes())?;
+            if end >= data.runs.len() {
+                return Ok(());
+            }
+            start = end;
         }
-        start = end;
-    }
-    out.flush().map_err(fail)?;
-    Ok(path)
+    })
 }
 
 /// Writes every output file into `dir`; returns their paths in writing order.
@@ -183,8 +193,9 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
     for (model, _) in latency_by_device(data) {
         let runs = runs_of.remove(model.as_str()).unwrap_or_default();
         let name = trace::file_name(&model);
-        let body = trace::chrome_trace(data, &runs).to_string();
-        written.push(write_file(dir, &name, body.as_bytes())?);
+        written.push(write_streamed(dir, &name, |w| {
+            trace::write_chrome_trace(data, &runs, w)
+        })?);
         trace_names.push(name);
     }
     phase.done("traces");

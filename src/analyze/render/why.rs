@@ -428,7 +428,10 @@ pub fn ops_csv_of(a: &Analysis, data: &Dataset, runs: std::ops::Range<usize>) ->
                 ob.map_or(String::new(), |(r, o)| r.limiter_label(o.limiter)),
                 csv_num(ob.map(|(_, o)| o.excess_ns)),
             ];
-            row.extend(RATIOS.iter().map(|r| csv_num(counter_ratio(op, *r))));
+            // One op's sums, once: each ratio of it is what `counter_ratio` gives.
+            let mut one = Agg::default();
+            one.add(op);
+            row.extend(RATIOS.iter().map(|r| csv_num(one.ratio(*r))));
             t.row(row);
         }
     }
