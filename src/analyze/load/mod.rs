@@ -13,16 +13,17 @@ pub mod device;
 pub mod file;
 pub mod lava;
 pub mod note;
+pub mod op;
 mod plausible;
 
 pub use self::accuracy::AccuracyEntry;
 pub use self::device::{Device, device_label, slug};
 pub use self::file::read_file;
 pub use self::note::SkipNote;
+pub use self::op::{Counters, Name, Op};
+use self::op::Interner;
 use crate::analyze::error::AnalyzeError;
-use crate::record::{
-    Header, ModelRecord, NodeRecord, OpRecord, Record, SCHEMA_VERSION, sweep_keys,
-};
+use crate::record::{Header, ModelRecord, NodeRecord, Record, SCHEMA_VERSION, sweep_keys};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -37,8 +38,11 @@ pub struct ModelRun {
     /// Line of the model record.
     pub line: usize,
     pub header: Rc<Header>,
-    pub nodes: Vec<NodeRecord>,
-    pub ops: Vec<OpRecord>,
+    /// The node records (static costs): one list shared by the runs whose lists are equal (the
+    /// same model on many boards).
+    pub nodes: Rc<[NodeRecord]>,
+    /// The op records, in log order, in their compact form ([`op`]).
+    pub ops: Vec<Op>,
     pub model: ModelRecord,
 }
 
@@ -209,14 +213,38 @@ fn read_lava(path: &Path, bytes: &[u8], data: &mut Dataset, runs: &mut RunIndex)
 struct RunIndex {
     at: HashMap<(usize, String), usize>,
     replaced: HashSet<usize>,
+    /// Names, shapes and event lists of the ops, each held once.
+    interner: Interner,
+    /// Per model name, the distinct node lists seen (a fleet has one per model).
+    node_lists: HashMap<String, Vec<Rc<[NodeRecord]>>>,
 }
+
+impl RunIndex {
+    /// `nodes` as a shared list: an equal one seen before, else a new one.
+    fn nodes(&mut self, model: &str, nodes: Vec<NodeRecord>) -> Rc<[NodeRecord]> {
+        let lists = self.node_lists.entry(model.to_string()).or_default();
+        if let Some(same) = lists.iter().find(|l| ***l == *nodes) {
+            return Rc::clone(same);
+        }
+        let list: Rc<[NodeRecord]> = Rc::from(nodes);
+        // A few distinct lists per model are kept for sharing; beyond that (every run its own
+        // model), a new list is used as it is.
+        if lists.len() < MAX_NODE_LISTS_PER_MODEL {
+            lists.push(Rc::clone(&list));
+        }
+        list
+    }
+}
+
+/// Distinct node lists per model name that [`RunIndex::nodes`] compares a new list with.
+const MAX_NODE_LISTS_PER_MODEL: usize = 4;
 
 /// Models of the current run that have node/op records but no model record yet.
 #[derive(Default)]
 struct Pending {
     first_line: usize,
     nodes: Vec<NodeRecord>,
-    ops: Vec<OpRecord>,
+    ops: Vec<Op>,
 }
 
 struct ActiveRun {
@@ -308,6 +336,17 @@ impl<'a> FileReader<'a> {
         let text = text.trim();
         if text.is_empty() {
             return;
+        }
+        // Most lines are node and op records of a run: parsed straight into their type, with
+        // no JSON value tree in between. A header, a line with any error and a line whose
+        // `"type"` appears more than once (the general path reads the last) take the general
+        // path below, which says what is wrong.
+        if !matches!(self.state, State::Skipping { .. })
+            && memchr::memmem::find_iter(text.as_bytes(), b"\"type\"").take(2).count() == 1
+            && let Ok(record) = serde_json::from_str::<Record>(text)
+            && !matches!(record, Record::Header(_))
+        {
+            return self.record(number, record);
         }
         let value: Value = match serde_json::from_str(text) {
             Ok(v) => v,
@@ -437,16 +476,18 @@ impl<'a> FileReader<'a> {
                 p.nodes.push(node);
             }
             Record::Op(op) => {
-                let p = run
-                    .pending
-                    .entry(op.model.clone())
-                    .or_insert_with(Pending::default);
+                if !run.pending.contains_key(&op.model) {
+                    run.pending.insert(op.model.clone(), Pending::default());
+                }
+                let Some(p) = run.pending.get_mut(&op.model) else {
+                    return;
+                };
                 p.first_line = if p.first_line == 0 {
                     number
                 } else {
                     p.first_line
                 };
-                p.ops.push(op);
+                p.ops.push(self.runs.interner.op(op));
             }
             Record::Model(model) => {
                 let p = run.pending.remove(&model.model).unwrap_or_default();
@@ -455,7 +496,7 @@ impl<'a> FileReader<'a> {
                     log: self.path.to_path_buf(),
                     line: number,
                     header: Rc::clone(&run.header),
-                    nodes: p.nodes,
+                    nodes: self.runs.nodes(&model.model, p.nodes),
                     ops: p.ops,
                     model,
                 };

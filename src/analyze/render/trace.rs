@@ -43,7 +43,7 @@ pub fn chrome_trace(data: &Dataset, runs: &[&ModelRun]) -> Value {
             args.insert("bytes_written".into(), json!(op.cost.bytes_written));
             for (event, value) in &op.counters {
                 let v = value.map_or(json!("not measured"), |c| json!(c.median));
-                args.insert(event.clone(), v);
+                args.insert(event.to_string(), v);
             }
             events.push(json!({
                 "name": op.op,

@@ -7,7 +7,8 @@ use crate::analyze::compute::Analysis;
 use crate::analyze::compute::bounds::{BoundAgg, ModelBounds, spread};
 use crate::analyze::compute::metrics::{Agg, EXPLAINING, RATIOS, Ratio, fraction, ordered_keys};
 use crate::analyze::load::Dataset;
-use crate::record::{OpRecord, Spread};
+use crate::analyze::load::Op;
+use crate::record::Spread;
 use std::collections::BTreeMap;
 
 /// Op types listed in the "top ops" table, per device.
@@ -284,12 +285,12 @@ fn share(part: f64, whole: f64) -> f64 {
 struct Bounded<'a> {
     device: &'a str,
     model: &'a str,
-    op: &'a OpRecord,
+    op: &'a Op,
     bounds: &'a ModelBounds,
     ix: usize,
 }
 
-fn counter_ratio(op: &OpRecord, r: Ratio) -> Option<f64> {
+fn counter_ratio(op: &Op, r: Ratio) -> Option<f64> {
     let mut agg = Agg::default();
     agg.add(op);
     agg.ratio(r)
@@ -349,9 +350,9 @@ fn bounded_row(b: &Bounded) -> Vec<String> {
     vec![
         b.device.to_string(),
         b.model.to_string(),
-        op.node.clone(),
-        op.op.clone(),
-        op.category.clone(),
+        op.node.to_string(),
+        op.op.to_string(),
+        op.category.to_string(),
         b.bounds.roofs.limiter_label(ob.limiter),
         us(op.wall_ns.median as f64),
         us(ob.bound_ns),
@@ -408,11 +409,11 @@ pub fn ops_csv_of(a: &Analysis, data: &Dataset, runs: std::ops::Range<usize>) ->
                 data.device_label(run).to_string(),
                 run.model.model.clone(),
                 op.order.to_string(),
-                op.node.clone(),
-                op.op.clone(),
-                op.category.clone(),
-                op.source_node.clone().unwrap_or_default(),
-                op.source_op.clone().unwrap_or_default(),
+                op.node.to_string(),
+                op.op.to_string(),
+                op.category.to_string(),
+                op.source_node.as_deref().unwrap_or_default().to_string(),
+                op.source_op.as_deref().unwrap_or_default().to_string(),
                 op.cost.macs.to_string(),
                 op.cost.bytes_read.to_string(),
                 op.cost.bytes_written.to_string(),
