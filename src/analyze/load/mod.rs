@@ -120,26 +120,92 @@ pub fn load_dataset(
     Ok(data)
 }
 
-/// Reads every log in order. Fails only when a file cannot be read.
+/// Threads that parse logs beside the one that reads their records in order.
+const MAX_PARSERS: usize = 4;
+
+/// One log read and its lines parsed (by [`parse_file`], on a parser thread).
+struct ParsedFile {
+    bytes: Vec<u8>,
+    /// Per line (split at `\n`, after a byte-order mark), the record of [`parse_record`]; empty
+    /// for a LAVA log.
+    records: Vec<Option<Record>>,
+}
+
+fn parse_file(path: &Path) -> Result<ParsedFile, AnalyzeError> {
+    let bytes = read_file(path)?;
+    let text = without_bom(&bytes);
+    let records = if lava::is_lava_log(text) || lava::is_block_style_lava_log(text) {
+        Vec::new()
+    } else {
+        text.split(|&b| b == b'\n').map(parse_record).collect()
+    };
+    Ok(ParsedFile { bytes, records })
+}
+
+/// A UTF-8 byte-order mark (an editor's) is not part of the first record.
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)
+}
+
+/// Most lines are node and op records of a run: parsed straight into their type, with no JSON
+/// value tree in between, on a parser thread. `None` for a header, a line with any error and a
+/// line whose `"type"` appears more than once (the general path, [`FileReader::line`], reads
+/// the last): those take the general path, which says what is wrong.
+fn parse_record(raw: &[u8]) -> Option<Record> {
+    let text = std::str::from_utf8(raw).ok()?.trim();
+    if memchr::memmem::find_iter(text.as_bytes(), b"\"type\"").take(2).count() != 1 {
+        return None;
+    }
+    match serde_json::from_str::<Record>(text) {
+        Ok(Record::Header(_)) | Err(_) => None,
+        Ok(record) => Some(record),
+    }
+}
+
+/// Reads every log in order. Fails only when a file cannot be read. The files are read and
+/// their lines parsed on parser threads, a file or two ahead of the records' use in order
+/// here (which keeps what is in flight to a few files).
 pub fn load_logs(paths: &[PathBuf]) -> Result<Dataset, AnalyzeError> {
     let mut data = Dataset::default();
     let mut runs = RunIndex::default();
-    for path in paths {
-        let bytes = read_file(path)?;
-        // A UTF-8 byte-order mark (an editor's) is not part of the first record.
-        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-        if lava::is_lava_log(bytes) {
-            read_lava(path, bytes, &mut data, &mut runs);
-        } else if lava::is_block_style_lava_log(bytes) {
-            data.notes.push(SkipNote {
-                file: path.to_path_buf(),
-                line: 0,
-                reason: format!("{}; ignored", lava::BLOCK_STYLE_HINT),
-            });
-        } else {
-            FileReader::new(path, &mut data, &mut runs).read(bytes);
+    let parsers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_PARSERS);
+    std::thread::scope(|scope| -> Result<(), AnalyzeError> {
+        let parsed: Vec<std::sync::mpsc::Receiver<Result<ParsedFile, AnalyzeError>>> = (0
+            ..parsers)
+            .map(|k| {
+                let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                scope.spawn(move || {
+                    for path in paths.iter().skip(k).step_by(parsers) {
+                        if tx.send(parse_file(path)).is_err() {
+                            return;
+                        }
+                    }
+                });
+                rx
+            })
+            .collect();
+        for (ix, path) in paths.iter().enumerate() {
+            // A parser that stopped (it cannot, short of a bug) leaves its files to this thread.
+            let file = parsed[ix % parsers]
+                .recv()
+                .unwrap_or_else(|_| parse_file(path))?;
+            let bytes = without_bom(&file.bytes);
+            if lava::is_lava_log(bytes) {
+                read_lava(path, bytes, &mut data, &mut runs);
+            } else if lava::is_block_style_lava_log(bytes) {
+                data.notes.push(SkipNote {
+                    file: path.to_path_buf(),
+                    line: 0,
+                    reason: format!("{}; ignored", lava::BLOCK_STYLE_HINT),
+                });
+            } else {
+                FileReader::new(path, &mut data, &mut runs).read(bytes, file.records);
+            }
         }
-    }
+        Ok(())
+    })?;
     if !runs.replaced.is_empty() {
         let mut ix = 0;
         data.runs.retain(|_| {
@@ -202,7 +268,7 @@ fn read_lava(path: &Path, bytes: &[u8], data: &mut Dataset, runs: &mut RunIndex)
         .target
         .iter()
         .filter(|(_, s)| s.starts_with('{'))
-        .map(|(n, s)| (*n, s.as_bytes(), false));
+        .map(|(n, s)| (*n, s.as_bytes(), false, parse_record(s.as_bytes())));
     FileReader::new(path, data, runs).read_lines(lines, count, bytes.is_empty());
 }
 
@@ -295,27 +361,34 @@ impl<'a> FileReader<'a> {
         });
     }
 
-    fn read(self, bytes: &[u8]) {
+    /// Reads the lines of `bytes`; `records[i]` is line i's record from [`parse_record`], if
+    /// it was parsed.
+    fn read(self, bytes: &[u8], records: Vec<Option<Record>>) {
         let ends_with_newline = bytes.last() == Some(&b'\n');
         let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
         let count = lines.len();
+        let mut records = records.into_iter();
         let numbered = lines.into_iter().enumerate().map(|(ix, raw)| {
             let is_last = ix + 1 == count || (ix + 2 == count && ends_with_newline);
-            (ix + 1, raw, is_last && !ends_with_newline)
+            let record = records.next().flatten();
+            (ix + 1, raw, is_last && !ends_with_newline, record)
         });
         self.read_lines(numbered, count, bytes.is_empty());
     }
 
-    /// Reads (line number, bytes, unterminated last line) in order; `count` is the file's last
-    /// line number.
+    /// Reads (line number, bytes, unterminated last line, the line's record if parsed) in
+    /// order; `count` is the file's last line number.
     fn read_lines<'b>(
         mut self,
-        lines: impl Iterator<Item = (usize, &'b [u8], bool)>,
+        lines: impl Iterator<Item = (usize, &'b [u8], bool, Option<Record>)>,
         count: usize,
         empty: bool,
     ) {
-        for (number, raw, unterminated) in lines {
-            self.line(number, raw, unterminated);
+        for (number, raw, unterminated, record) in lines {
+            match record {
+                Some(r) if !matches!(self.state, State::Skipping { .. }) => self.record(number, r),
+                _ => self.line(number, raw, unterminated),
+            }
         }
         self.finish_run(count);
         if let (n @ 1.., first) = self.console_lines {
@@ -336,17 +409,6 @@ impl<'a> FileReader<'a> {
         let text = text.trim();
         if text.is_empty() {
             return;
-        }
-        // Most lines are node and op records of a run: parsed straight into their type, with
-        // no JSON value tree in between. A header, a line with any error and a line whose
-        // `"type"` appears more than once (the general path reads the last) take the general
-        // path below, which says what is wrong.
-        if !matches!(self.state, State::Skipping { .. })
-            && memchr::memmem::find_iter(text.as_bytes(), b"\"type\"").take(2).count() == 1
-            && let Ok(record) = serde_json::from_str::<Record>(text)
-            && !matches!(record, Record::Header(_))
-        {
-            return self.record(number, record);
         }
         let value: Value = match serde_json::from_str(text) {
             Ok(v) => v,
