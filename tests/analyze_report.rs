@@ -450,3 +450,20 @@ fn paired_ratios_reach_the_models_table_and_csv() {
         "each row shows median [low-high]"
     );
 }
+
+/// ops.csv as written (row by row) is the ops table's CSV, byte for byte: ops with and without
+/// bounds, counters and source nodes.
+#[test]
+fn streamed_ops_csv_is_the_table() {
+    use hiddencost::analyze::render::why::{ops_csv, write_ops_csv};
+    let logs = [
+        common::golden("real.jsonl"),
+        common::golden("fake.jsonl"),
+        common::golden("zoo_vm_probe.jsonl"),
+    ];
+    let data = load_logs(&logs).unwrap();
+    let a = Analysis::compute(&data);
+    let mut streamed = Vec::new();
+    write_ops_csv(&a, &data, &mut streamed).unwrap();
+    assert_eq!(String::from_utf8(streamed).unwrap(), ops_csv(&a, &data).to_csv());
+}

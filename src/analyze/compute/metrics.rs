@@ -270,12 +270,20 @@ impl ModelMetrics {
             }
         }
         let mut m = ModelMetrics::default();
+        // One op's sums, merged into each group: the same sums as adding the op to each.
+        let add = |map: &mut BTreeMap<String, Agg>, key: &str, one: &Agg| match map.get_mut(key) {
+            Some(agg) => agg.merge(one),
+            None => {
+                map.insert(key.to_string(), one.clone());
+            }
+        };
         for op in ops {
-            m.total.add(op);
-            m.executed.entry(op.category.to_string()).or_default().add(op);
-            m.by_op.entry(op.op.to_string()).or_default().add(op);
-            let source_category = source_category(op, &node_by_name);
-            m.source.entry(source_category).or_default().add(op);
+            let mut one = Agg::default();
+            one.add(op);
+            m.total.merge(&one);
+            add(&mut m.executed, &op.category, &one);
+            add(&mut m.by_op, &op.op, &one);
+            add(&mut m.source, &source_category(op, &node_by_name), &one);
             if op.cost.macs == 0 {
                 m.hidden_executed_ns += op.wall_ns.median;
             }
@@ -297,7 +305,7 @@ impl ModelMetrics {
                 })
                 .count();
             if bns > 0 {
-                m.fused_batchnorm.add(op);
+                m.fused_batchnorm.merge(&one);
                 m.fused_batchnorm_nodes += bns;
             }
         }

@@ -130,32 +130,6 @@ pub fn write_streamed(
     Ok(path)
 }
 
-/// Runs of ops.csv rendered at a time.
-const OPS_CSV_RUNS_PER_CHUNK: usize = 64;
-
-/// ops.csv, written [`OPS_CSV_RUNS_PER_CHUNK`] runs at a time (the same bytes as
-/// `why::ops_csv(a, data).to_csv()`).
-fn write_ops_csv(a: &Analysis, data: &Dataset, dir: &Path) -> Result<PathBuf, AnalyzeError> {
-    use std::io::Write as _;
-    write_streamed(dir, "ops.csv", |out| {
-        let mut start = 0;
-        loop {
-            let end = (start + OPS_CSV_RUNS_PER_CHUNK).min(data.runs.len());
-            let text = why::ops_csv_of(a, data, start..end).to_csv();
-            let body = if start == 0 {
-                text.as_str()
-            } else {
-                text.split_once('\n').map_or("", |(_, rest)| rest)
-            };
-            out.write_all(body.as_bytes())?;
-            if end >= data.runs.len() {
-                return Ok(());
-            }
-            start = end;
-        }
-    })
-}
-
 /// Writes every output file into `dir`; returns their paths in writing order.
 pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf>, AnalyzeError> {
     let mut written = Vec::new();
@@ -173,7 +147,7 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
         written.push(write_file(dir, name, table.to_csv().as_bytes())?);
     }
     phase.done("CSV tables");
-    written.push(write_ops_csv(a, data, dir)?);
+    written.push(write_streamed(dir, "ops.csv", |w| why::write_ops_csv(a, data, w))?);
     phase.done("ops.csv");
     let mut svgs = figures::svg_files(a, data);
     svgs.extend(rq4::svg_files(a, data));

@@ -369,8 +369,7 @@ pub fn ops_csv(a: &Analysis, data: &Dataset) -> Table {
     ops_csv_of(a, data, 0..data.runs.len())
 }
 
-/// [`ops_csv`] for the runs `runs` (indexes into `Dataset::runs`) only: ops.csv is written a
-/// few runs at a time, so that a fleet's millions of ops never sit in memory as text at once.
+/// [`ops_csv`] for the runs `runs` (indexes into `Dataset::runs`) only.
 pub fn ops_csv_of(a: &Analysis, data: &Dataset, runs: std::ops::Range<usize>) -> Table {
     let mut headers = vec![
         "device",
@@ -437,6 +436,77 @@ pub fn ops_csv_of(a: &Analysis, data: &Dataset, runs: std::ops::Range<usize>) ->
         }
     }
     t
+}
+
+/// `ops_csv(a, data).to_csv()`, written into `w` one row at a time: a fleet's millions of ops
+/// never sit in memory as text (tested to give the same bytes).
+pub fn write_ops_csv(a: &Analysis, data: &Dataset, w: &mut impl std::io::Write) -> std::io::Result<()> {
+    use std::fmt::Write as _;
+    w.write_all(ops_csv_of(a, data, 0..0).to_csv().as_bytes())?;
+    let mut line = String::new();
+    // A cell as `Table::to_csv` writes it.
+    fn quoted(line: &mut String, c: &str) {
+        if c.contains([',', '"', '\n']) {
+            line.push('"');
+            line.push_str(&c.replace('"', "\"\""));
+            line.push('"');
+        } else {
+            line.push_str(c);
+        }
+    }
+    fn text(line: &mut String, c: &str) {
+        line.push(',');
+        quoted(line, c);
+    }
+    fn num(line: &mut String, v: impl std::fmt::Display) {
+        let _ = write!(line, ",{v}");
+    }
+    fn opt(line: &mut String, v: Option<f64>) {
+        line.push(',');
+        if let Some(v) = v {
+            let _ = write!(line, "{v}");
+        }
+    }
+    for (run, b) in data.runs.iter().zip(&a.bounds) {
+        let b = b.as_ref().ok();
+        let device = data.device_label(run);
+        for (ix, op) in run.ops.iter().enumerate() {
+            let ob = b.map(|b| (&b.roofs, &b.ops[ix]));
+            let rate = (op.cost.macs > 0 && op.wall_ns.median > 0)
+                .then(|| op.cost.macs as f64 / op.wall_ns.median as f64);
+            line.clear();
+            quoted(&mut line, device);
+            text(&mut line, &run.model.model);
+            num(&mut line, op.order);
+            text(&mut line, &op.node);
+            text(&mut line, &op.op);
+            text(&mut line, &op.category);
+            text(&mut line, op.source_node.as_deref().unwrap_or_default());
+            text(&mut line, op.source_op.as_deref().unwrap_or_default());
+            num(&mut line, op.cost.macs);
+            num(&mut line, op.cost.bytes_read);
+            num(&mut line, op.cost.bytes_written);
+            num(&mut line, op.wall_ns.median);
+            num(&mut line, op.wall_ns.min);
+            num(&mut line, op.wall_ns.max);
+            opt(&mut line, rate);
+            opt(&mut line, ob.map(|(_, o)| o.bound_ns));
+            opt(&mut line, ob.map(|(_, o)| o.compute_ns));
+            opt(&mut line, ob.map(|(_, o)| o.memory_ns));
+            text(&mut line, ob.map_or("", |(r, o)| r.levels[o.level].name.as_str()));
+            opt(&mut line, ob.map(|(_, o)| o.floor_ns));
+            text(&mut line, &ob.map_or(String::new(), |(r, o)| r.limiter_label(o.limiter)));
+            opt(&mut line, ob.map(|(_, o)| o.excess_ns));
+            let mut one = Agg::default();
+            one.add(op);
+            for r in RATIOS {
+                opt(&mut line, one.ratio(r));
+            }
+            line.push('\n');
+            w.write_all(line.as_bytes())?;
+        }
+    }
+    Ok(())
 }
 
 /// Per model, view and category: every counter ratio, raw.
