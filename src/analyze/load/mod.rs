@@ -23,7 +23,9 @@ pub use self::note::SkipNote;
 pub use self::op::{Counters, Name, Op};
 use self::op::Interner;
 use crate::analyze::error::AnalyzeError;
-use crate::record::{Header, ModelRecord, NodeRecord, Record, SCHEMA_VERSION, sweep_keys};
+use crate::record::{
+    Header, ModelRecord, NodeRecord, OpRecord, Record, SCHEMA_VERSION, sweep_keys,
+};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -155,6 +157,15 @@ fn parse_record(raw: &[u8]) -> Option<Record> {
     let text = std::str::from_utf8(raw).ok()?.trim();
     if memchr::memmem::find_iter(text.as_bytes(), b"\"type\"").take(2).count() != 1 {
         return None;
+    }
+    // Op and node records (nearly every line) straight into their struct: the record enum,
+    // tagged by `"type"`, would first buffer the whole line. Their `"type"` is ignored there
+    // like any other unknown key, and it is the first key, as bench writes it.
+    if text.starts_with(r#"{"type":"op","#) {
+        return serde_json::from_str::<OpRecord>(text).ok().map(Record::Op);
+    }
+    if text.starts_with(r#"{"type":"node","#) {
+        return serde_json::from_str::<NodeRecord>(text).ok().map(Record::Node);
     }
     match serde_json::from_str::<Record>(text) {
         Ok(Record::Header(_)) | Err(_) => None,
