@@ -128,20 +128,45 @@ const MAX_PARSERS: usize = 4;
 /// One log read and its lines parsed (by [`parse_file`], on a parser thread).
 struct ParsedFile {
     bytes: Vec<u8>,
-    /// Per line (split at `\n`, after a byte-order mark), the record of [`parse_record`]; empty
-    /// for a LAVA log.
-    records: Vec<Option<Record>>,
+    /// Per line (split at `\n`, after a byte-order mark), what [`parse_line`] made of it;
+    /// empty for a LAVA log.
+    records: Vec<Parsed>,
 }
 
-fn parse_file(path: &Path) -> Result<ParsedFile, AnalyzeError> {
+/// A line parsed ahead of its use.
+enum Parsed {
+    /// A plausible op record, compact already, with its model's name.
+    Op(Name, Op),
+    /// Another record of [`parse_record`].
+    Record(Record),
+    /// Left to the general path ([`FileReader::line`]).
+    No,
+}
+
+fn parse_file(path: &Path, names: &mut Interner) -> Result<ParsedFile, AnalyzeError> {
     let bytes = read_file(path)?;
     let text = without_bom(&bytes);
     let records = if lava::is_lava_log(text) || lava::is_block_style_lava_log(text) {
         Vec::new()
     } else {
-        text.split(|&b| b == b'\n').map(parse_record).collect()
+        text.split(|&b| b == b'\n')
+            .map(|raw| parse_line(raw, names))
+            .collect()
     };
     Ok(ParsedFile { bytes, records })
+}
+
+/// [`parse_record`], and a plausible op record made compact (the op's strings, allocated on
+/// the parser's thread, are freed there too).
+fn parse_line(raw: &[u8], names: &mut Interner) -> Parsed {
+    match parse_record(raw) {
+        Some(Record::Op(op)) if plausible::implausible_op(&op).is_none() => {
+            let model = names.name(&op.model);
+            Parsed::Op(model, names.op(op))
+        }
+        Some(record) => Parsed::Record(record),
+        None => Parsed::No,
+    }
 }
 
 /// A UTF-8 byte-order mark (an editor's) is not part of the first record.
@@ -188,8 +213,9 @@ pub fn load_logs(paths: &[PathBuf]) -> Result<Dataset, AnalyzeError> {
             .map(|k| {
                 let (tx, rx) = std::sync::mpsc::sync_channel(1);
                 scope.spawn(move || {
+                    let mut names = Interner::default();
                     for path in paths.iter().skip(k).step_by(parsers) {
-                        if tx.send(parse_file(path)).is_err() {
+                        if tx.send(parse_file(path, &mut names)).is_err() {
                             return;
                         }
                     }
@@ -201,7 +227,7 @@ pub fn load_logs(paths: &[PathBuf]) -> Result<Dataset, AnalyzeError> {
             // A parser that stopped (it cannot, short of a bug) leaves its files to this thread.
             let file = parsed[ix % parsers]
                 .recv()
-                .unwrap_or_else(|_| parse_file(path))?;
+                .unwrap_or_else(|_| parse_file(path, &mut Interner::default()))?;
             let bytes = without_bom(&file.bytes);
             if lava::is_lava_log(bytes) {
                 read_lava(path, bytes, &mut data, &mut runs);
@@ -279,7 +305,10 @@ fn read_lava(path: &Path, bytes: &[u8], data: &mut Dataset, runs: &mut RunIndex)
         .target
         .iter()
         .filter(|(_, s)| s.starts_with('{'))
-        .map(|(n, s)| (*n, s.as_bytes(), false, parse_record(s.as_bytes())));
+        .map(|(n, s)| {
+            let record = parse_record(s.as_bytes()).map_or(Parsed::No, Parsed::Record);
+            (*n, s.as_bytes(), false, record)
+        });
     FileReader::new(path, data, runs).read_lines(lines, count, bytes.is_empty());
 }
 
@@ -372,33 +401,36 @@ impl<'a> FileReader<'a> {
         });
     }
 
-    /// Reads the lines of `bytes`; `records[i]` is line i's record from [`parse_record`], if
-    /// it was parsed.
-    fn read(self, bytes: &[u8], records: Vec<Option<Record>>) {
+    /// Reads the lines of `bytes`; `records[i]` is line i parsed ([`parse_line`]), if it was.
+    fn read(self, bytes: &[u8], records: Vec<Parsed>) {
         let ends_with_newline = bytes.last() == Some(&b'\n');
         let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
         let count = lines.len();
         let mut records = records.into_iter();
         let numbered = lines.into_iter().enumerate().map(|(ix, raw)| {
             let is_last = ix + 1 == count || (ix + 2 == count && ends_with_newline);
-            let record = records.next().flatten();
+            let record = records.next().unwrap_or(Parsed::No);
             (ix + 1, raw, is_last && !ends_with_newline, record)
         });
         self.read_lines(numbered, count, bytes.is_empty());
     }
 
-    /// Reads (line number, bytes, unterminated last line, the line's record if parsed) in
+    /// Reads (line number, bytes, unterminated last line, the line parsed if it was) in
     /// order; `count` is the file's last line number.
     fn read_lines<'b>(
         mut self,
-        lines: impl Iterator<Item = (usize, &'b [u8], bool, Option<Record>)>,
+        lines: impl Iterator<Item = (usize, &'b [u8], bool, Parsed)>,
         count: usize,
         empty: bool,
     ) {
-        for (number, raw, unterminated, record) in lines {
-            match record {
-                Some(r) if !matches!(self.state, State::Skipping { .. }) => self.record(number, r),
-                _ => self.line(number, raw, unterminated),
+        for (number, raw, unterminated, parsed) in lines {
+            match parsed {
+                _ if matches!(self.state, State::Skipping { .. }) => {
+                    self.line(number, raw, unterminated)
+                }
+                Parsed::Op(model, op) => self.op(number, model, op),
+                Parsed::Record(r) => self.record(number, r),
+                Parsed::No => self.line(number, raw, unterminated),
             }
         }
         self.finish_run(count);
@@ -549,18 +581,9 @@ impl<'a> FileReader<'a> {
                 p.nodes.push(node);
             }
             Record::Op(op) => {
-                if !run.pending.contains_key(&op.model) {
-                    run.pending.insert(op.model.clone(), Pending::default());
-                }
-                let Some(p) = run.pending.get_mut(&op.model) else {
-                    return;
-                };
-                p.first_line = if p.first_line == 0 {
-                    number
-                } else {
-                    p.first_line
-                };
-                p.ops.push(self.runs.interner.op(op));
+                let model = self.runs.interner.name(&op.model);
+                let op = self.runs.interner.op(op);
+                self.op(number, model, op);
             }
             Record::Model(model) => {
                 let p = run.pending.remove(&model.model).unwrap_or_default();
@@ -600,6 +623,28 @@ impl<'a> FileReader<'a> {
                 self.state = State::NoRun;
             }
         }
+    }
+
+    /// A plausible op record, made compact.
+    fn op(&mut self, number: usize, model: Name, op: Op) {
+        let State::Active(run) = &mut self.state else {
+            return self.note(
+                number,
+                "record before any header line: ignored (was the start of the log lost?)",
+            );
+        };
+        if !run.pending.contains_key(model.as_str()) {
+            run.pending.insert(model.to_string(), Pending::default());
+        }
+        let Some(p) = run.pending.get_mut(model.as_str()) else {
+            return;
+        };
+        p.first_line = if p.first_line == 0 {
+            number
+        } else {
+            p.first_line
+        };
+        p.ops.push(op);
     }
 
     fn add_run(&mut self, new: ModelRun) {

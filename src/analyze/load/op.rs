@@ -5,7 +5,8 @@
 //! shapes and the same counters, which are then held once, not once per board.
 //!
 //! The analysis reads an [`Op`] as it read an [`OpRecord`]: names deref to `str`, counters are
-//! looked up and iterated by event name in the record's (sorted) order.
+//! looked up and iterated by event name in the record's (sorted) order. Ops are built on the
+//! threads that parse the logs (each with an interner of its own), hence `Arc`, not `Rc`.
 
 use crate::record::{CounterValue, Cost, OpRecord, WallNs};
 use serde::{Serialize, Serializer};
@@ -13,11 +14,11 @@ use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::{Deref, Index};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// A name (node, op, category, event) shared by every op that carries it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Name(Rc<str>);
+pub struct Name(Arc<str>);
 
 impl Name {
     pub fn as_str(&self) -> &str {
@@ -71,7 +72,7 @@ impl PartialEq<String> for Name {
 /// A name of its own, not shared (tests; [`Interner::name`] shares).
 impl From<&str> for Name {
     fn from(s: &str) -> Name {
-        Name(Rc::from(s))
+        Name(Arc::from(s))
     }
 }
 
@@ -91,7 +92,7 @@ impl Serialize for Name {
 /// ratio, `None` for an event that could not be opened.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Counters {
-    events: Rc<[Name]>,
+    events: Arc<[Name]>,
     values: Box<[Option<CounterValue>]>,
 }
 
@@ -147,7 +148,7 @@ impl Index<&str> for Counters {
 }
 
 /// Tensor shapes, shared by the ops that have the same ones.
-pub type Shapes = Rc<[Vec<usize>]>;
+pub type Shapes = Arc<[Vec<usize>]>;
 
 /// One executed op of a run: an [`OpRecord`] without its `model` (the run's).
 #[derive(Debug, Clone, PartialEq)]
@@ -159,7 +160,7 @@ pub struct Op {
     pub source_op: Option<Name>,
     pub category: Name,
     pub source_category: Option<Name>,
-    pub fused_sources: Rc<[Name]>,
+    pub fused_sources: Arc<[Name]>,
     pub input_shapes: Shapes,
     pub output_shapes: Shapes,
     pub order: usize,
@@ -173,7 +174,7 @@ pub struct Op {
 pub struct Interner {
     names: HashSet<Name>,
     shapes: HashMap<Vec<Vec<usize>>, Shapes>,
-    name_lists: HashMap<Vec<Name>, Rc<[Name]>>,
+    name_lists: HashMap<Vec<Name>, Arc<[Name]>>,
 }
 
 impl Interner {
@@ -181,7 +182,7 @@ impl Interner {
         if let Some(n) = self.names.get(s) {
             return n.clone();
         }
-        let n = Name(Rc::from(s));
+        let n = Name(Arc::from(s));
         self.names.insert(n.clone());
         n
     }
@@ -192,19 +193,19 @@ impl Interner {
 
     fn shapes(&mut self, shapes: Vec<Vec<usize>>) -> Shapes {
         if let Some(s) = self.shapes.get(&shapes) {
-            return Rc::clone(s);
+            return Arc::clone(s);
         }
-        let s: Shapes = Rc::from(shapes.clone());
-        self.shapes.insert(shapes, Rc::clone(&s));
+        let s: Shapes = Arc::from(shapes.clone());
+        self.shapes.insert(shapes, Arc::clone(&s));
         s
     }
 
-    fn names(&mut self, names: Vec<Name>) -> Rc<[Name]> {
+    fn names(&mut self, names: Vec<Name>) -> Arc<[Name]> {
         if let Some(l) = self.name_lists.get(&names) {
-            return Rc::clone(l);
+            return Arc::clone(l);
         }
-        let l: Rc<[Name]> = Rc::from(names.clone());
-        self.name_lists.insert(names, Rc::clone(&l));
+        let l: Arc<[Name]> = Arc::from(names.clone());
+        self.name_lists.insert(names, Arc::clone(&l));
         l
     }
 
