@@ -414,7 +414,11 @@ fn streamed_trace_is_the_value_written_out() {
     }
     let path = dir.path().join("log.jsonl");
     std::fs::write(&path, common::synth::to_jsonl(&records)).unwrap();
-    let logs = [path, common::golden("real.jsonl"), common::golden("fake.jsonl")];
+    let logs = [
+        path,
+        common::golden("real.jsonl"),
+        common::golden("fake.jsonl"),
+    ];
     let data = load_logs(&logs).unwrap();
     let runs: Vec<_> = data.runs.iter().collect();
     let mut streamed = Vec::new();
@@ -465,5 +469,8 @@ fn streamed_ops_csv_is_the_table() {
     let a = Analysis::compute(&data);
     let mut streamed = Vec::new();
     write_ops_csv(&a, &data, &mut streamed).unwrap();
-    assert_eq!(String::from_utf8(streamed).unwrap(), ops_csv(&a, &data).to_csv());
+    assert_eq!(
+        String::from_utf8(streamed).unwrap(),
+        ops_csv(&a, &data).to_csv()
+    );
 }

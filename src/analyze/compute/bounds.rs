@@ -607,7 +607,10 @@ mod tests {
         let r = Roofs::from_machine(&machine(), 1).unwrap();
         let conv = |macs, ns| op_record("OptMatMul", "conv", macs, ns);
         // Within the probe's 5% spread: nothing beaten, the probe's roof.
-        let m = model_bounds(&r, &compact(&[conv(1_040_000, 100_000), conv(500_000, 100_000)]));
+        let m = model_bounds(
+            &r,
+            &compact(&[conv(1_040_000, 100_000), conv(500_000, 100_000)]),
+        );
         assert!(m.peak_beaten.is_empty() && !m.peak_raised());
         assert_eq!(m.roofs.peak_macs_per_s, 10e9);
         // 12 and 15 GMAC/s beat the probe's 10: the roof is the faster, and every bound holds.
@@ -628,7 +631,10 @@ mod tests {
         assert!((m.ops[1].compute_ns - 100_000.0).abs() < 1e-6);
         // 25 GMAC/s is beyond 2x: likelier overcounted MACs; the roof rises to the 15 only,
         // and the 25 stays above it.
-        let m = model_bounds(&r, &compact(&[conv(2_500_000, 100_000), conv(1_500_000, 100_000)]));
+        let m = model_bounds(
+            &r,
+            &compact(&[conv(2_500_000, 100_000), conv(1_500_000, 100_000)]),
+        );
         assert_eq!(m.peak_beaten, vec![0, 1]);
         assert!((m.roofs.peak_macs_per_s - 15e9).abs() < 1.0);
         assert_eq!(m.above_raised_peak(), vec![0]);

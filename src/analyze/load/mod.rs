@@ -20,8 +20,8 @@ pub use self::accuracy::AccuracyEntry;
 pub use self::device::{Device, device_label, slug};
 pub use self::file::read_file;
 pub use self::note::SkipNote;
-pub use self::op::{Counters, Name, Op};
 use self::op::Interner;
+pub use self::op::{Counters, Name, Op};
 use crate::analyze::error::AnalyzeError;
 use crate::record::{
     Header, ModelRecord, NodeRecord, OpRecord, Record, SCHEMA_VERSION, sweep_keys,
@@ -180,7 +180,11 @@ fn without_bom(bytes: &[u8]) -> &[u8] {
 /// the last): those take the general path, which says what is wrong.
 fn parse_record(raw: &[u8]) -> Option<Record> {
     let text = std::str::from_utf8(raw).ok()?.trim();
-    if memchr::memmem::find_iter(text.as_bytes(), b"\"type\"").take(2).count() != 1 {
+    if memchr::memmem::find_iter(text.as_bytes(), b"\"type\"")
+        .take(2)
+        .count()
+        != 1
+    {
         return None;
     }
     // Op and node records (nearly every line) straight into their struct: the record enum,
@@ -190,7 +194,9 @@ fn parse_record(raw: &[u8]) -> Option<Record> {
         return serde_json::from_str::<OpRecord>(text).ok().map(Record::Op);
     }
     if text.starts_with(r#"{"type":"node","#) {
-        return serde_json::from_str::<NodeRecord>(text).ok().map(Record::Node);
+        return serde_json::from_str::<NodeRecord>(text)
+            .ok()
+            .map(Record::Node);
     }
     match serde_json::from_str::<Record>(text) {
         Ok(Record::Header(_)) | Err(_) => None,
@@ -208,8 +214,7 @@ pub fn load_logs(paths: &[PathBuf]) -> Result<Dataset, AnalyzeError> {
         .map_or(1, |n| n.get())
         .clamp(1, MAX_PARSERS);
     std::thread::scope(|scope| -> Result<(), AnalyzeError> {
-        let parsed: Vec<std::sync::mpsc::Receiver<Result<ParsedFile, AnalyzeError>>> = (0
-            ..parsers)
+        let parsed: Vec<std::sync::mpsc::Receiver<Result<ParsedFile, AnalyzeError>>> = (0..parsers)
             .map(|k| {
                 let (tx, rx) = std::sync::mpsc::sync_channel(1);
                 scope.spawn(move || {

@@ -8,7 +8,7 @@
 //! looked up and iterated by event name in the record's (sorted) order. Ops are built on the
 //! threads that parse the logs (each with an interner of its own), hence `Arc`, not `Rc`.
 
-use crate::record::{CounterValue, Cost, OpRecord, WallNs};
+use crate::record::{Cost, CounterValue, OpRecord, WallNs};
 use serde::{Serialize, Serializer};
 use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
@@ -130,7 +130,8 @@ impl Counters {
 
 impl<'a> IntoIterator for &'a Counters {
     type Item = (&'a Name, &'a Option<CounterValue>);
-    type IntoIter = std::iter::Zip<std::slice::Iter<'a, Name>, std::slice::Iter<'a, Option<CounterValue>>>;
+    type IntoIter =
+        std::iter::Zip<std::slice::Iter<'a, Name>, std::slice::Iter<'a, Option<CounterValue>>>;
     fn into_iter(self) -> Self::IntoIter {
         self.events.iter().zip(self.values.iter())
     }

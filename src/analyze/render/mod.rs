@@ -147,7 +147,9 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
         written.push(write_file(dir, name, table.to_csv().as_bytes())?);
     }
     phase.done("CSV tables");
-    written.push(write_streamed(dir, "ops.csv", |w| why::write_ops_csv(a, data, w))?);
+    written.push(write_streamed(dir, "ops.csv", |w| {
+        why::write_ops_csv(a, data, w)
+    })?);
     phase.done("ops.csv");
     let mut svgs = figures::svg_files(a, data);
     svgs.extend(rq4::svg_files(a, data));

@@ -76,7 +76,11 @@ fn json_to(w: &mut impl Write, value: &impl serde::Serialize) -> io::Result<()> 
 
 /// [`chrome_trace`]`(data, runs).to_string()`, written into `w` event by event: object keys in
 /// serde_json's (sorted) order, a counter named like a fixed arg replacing it, as there.
-pub fn write_chrome_trace(data: &Dataset, runs: &[&ModelRun], w: &mut impl Write) -> io::Result<()> {
+pub fn write_chrome_trace(
+    data: &Dataset,
+    runs: &[&ModelRun],
+    w: &mut impl Write,
+) -> io::Result<()> {
     w.write_all(br#"{"displayTimeUnit":"ns","traceEvents":["#)?;
     let mut first = true;
     let mut args: Vec<(&str, Arg)> = Vec::new();

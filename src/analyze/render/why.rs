@@ -440,7 +440,11 @@ pub fn ops_csv_of(a: &Analysis, data: &Dataset, runs: std::ops::Range<usize>) ->
 
 /// `ops_csv(a, data).to_csv()`, written into `w` one row at a time: a fleet's millions of ops
 /// never sit in memory as text (tested to give the same bytes).
-pub fn write_ops_csv(a: &Analysis, data: &Dataset, w: &mut impl std::io::Write) -> std::io::Result<()> {
+pub fn write_ops_csv(
+    a: &Analysis,
+    data: &Dataset,
+    w: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     use std::fmt::Write as _;
     w.write_all(ops_csv_of(a, data, 0..0).to_csv().as_bytes())?;
     let mut line = String::new();
@@ -493,9 +497,15 @@ pub fn write_ops_csv(a: &Analysis, data: &Dataset, w: &mut impl std::io::Write) 
             opt(&mut line, ob.map(|(_, o)| o.bound_ns));
             opt(&mut line, ob.map(|(_, o)| o.compute_ns));
             opt(&mut line, ob.map(|(_, o)| o.memory_ns));
-            text(&mut line, ob.map_or("", |(r, o)| r.levels[o.level].name.as_str()));
+            text(
+                &mut line,
+                ob.map_or("", |(r, o)| r.levels[o.level].name.as_str()),
+            );
             opt(&mut line, ob.map(|(_, o)| o.floor_ns));
-            text(&mut line, &ob.map_or(String::new(), |(r, o)| r.limiter_label(o.limiter)));
+            text(
+                &mut line,
+                &ob.map_or(String::new(), |(r, o)| r.limiter_label(o.limiter)),
+            );
             opt(&mut line, ob.map(|(_, o)| o.excess_ns));
             let mut one = Agg::default();
             one.add(op);
