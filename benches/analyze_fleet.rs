@@ -5,7 +5,9 @@
 //! with `--features parquet`) and prints wall time and peak RSS of each, and checks the planted
 //! board is the fleet report's outlier.
 //!
-//! Run: `cargo bench --features parquet --bench analyze_fleet [-- BOARDS]`.
+//! Run: `cargo bench --features parquet --bench analyze_fleet [-- BOARDS]`. With
+//! `ANALYZE_FLEET_KEEP=DIR` the logs are written into DIR and left there (to profile `analyze`
+//! on them again); otherwise into a temporary directory, removed at the end.
 
 #[allow(dead_code)] // the tests use the rest of it
 #[path = "../tests/analyze_common/synth.rs"]
@@ -92,9 +94,14 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(1000);
-    let dir = tempfile::tempdir().expect("temporary directory");
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let keep = std::env::var_os("ANALYZE_FLEET_KEEP").map(PathBuf::from);
+    if let Some(k) = &keep {
+        std::fs::create_dir_all(k).expect("create ANALYZE_FLEET_KEEP");
+    }
+    let dir = keep.as_deref().unwrap_or(temp.path());
     let t = Instant::now();
-    let (logs, ops, bytes) = write_fleet(dir.path(), boards);
+    let (logs, ops, bytes) = write_fleet(dir, boards);
     println!(
         "fleet: {boards} boards x 10 models, {ops} op records, {:.2} GB of logs (written in {:.0} s)",
         bytes as f64 / 1e9,
@@ -107,7 +114,7 @@ fn main() {
         &[false]
     };
     for &export in modes {
-        let out = dir.path().join(if export { "out-export" } else { "out" });
+        let out = dir.join(if export { "out-export" } else { "out" });
         let (wall, rss) = timed(&logs, &out, export);
         println!(
             "analyze{}: {wall:.1} s, peak RSS {:.2} GB",

@@ -126,7 +126,7 @@ fn too_few_models_fit_without_validation() {
     data.runs.truncate(2);
     let (fit, _) = fit_all(&data);
     assert!(fit.devices[0].validation.is_none());
-    data.runs[0].nodes.clear();
+    data.runs[0].nodes = Default::default();
     let (_, left_out) = fit_all(&data);
     assert_eq!(left_out[0].why, "no node records");
 }
@@ -209,7 +209,7 @@ fn predict_says_the_mape_is_the_devices_and_gives_a_fitted_models_own_error() {
     assert_eq!(lines[3], own_line, "{text}");
     assert!(!text.contains("MAPE of this model"), "{text}");
     // A model the fit has not seen gets the device figure only.
-    let mut other = run.nodes.clone();
+    let mut other = run.nodes.to_vec();
     for n in &mut other {
         n.model = "never_fitted".into();
     }

@@ -394,6 +394,41 @@ fn slices_are_back_to_back_in_order() {
     );
 }
 
+/// The streamed trace is the trace value's JSON, byte for byte: on two devices' logs with and
+/// without counters (null counters, ops without a source node) and a counter named like a
+/// fixed arg, which replaces it as in a map.
+#[test]
+fn streamed_trace_is_the_value_written_out() {
+    use hiddencost::analyze::render::trace::{chrome_trace, write_chrome_trace};
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = common::synth::synth_log(
+        &common::synth::SynthDevice::pi4(),
+        &[common::synth::SynthModel::new("m", 2, 8, 4)],
+    );
+    for r in records.iter_mut() {
+        if let hiddencost::record::Record::Op(op) = r {
+            op.counters.insert("macs".into(), None);
+            op.counters.insert("zz \"quoted\"".into(), None);
+            break;
+        }
+    }
+    let path = dir.path().join("log.jsonl");
+    std::fs::write(&path, common::synth::to_jsonl(&records)).unwrap();
+    let logs = [
+        path,
+        common::golden("real.jsonl"),
+        common::golden("fake.jsonl"),
+    ];
+    let data = load_logs(&logs).unwrap();
+    let runs: Vec<_> = data.runs.iter().collect();
+    let mut streamed = Vec::new();
+    write_chrome_trace(&data, &runs, &mut streamed).unwrap();
+    assert_eq!(
+        String::from_utf8(streamed).unwrap(),
+        chrome_trace(&data, &runs).to_string()
+    );
+}
+
 #[test]
 fn paired_ratios_reach_the_models_table_and_csv() {
     let (dir, _) = run_on_synth();
@@ -417,5 +452,25 @@ fn paired_ratios_reach_the_models_table_and_csv() {
     assert!(
         report.contains("| 1.074 [1.060-1.090] |"),
         "each row shows median [low-high]"
+    );
+}
+
+/// ops.csv as written (row by row) is the ops table's CSV, byte for byte: ops with and without
+/// bounds, counters and source nodes.
+#[test]
+fn streamed_ops_csv_is_the_table() {
+    use hiddencost::analyze::render::why::{ops_csv, write_ops_csv};
+    let logs = [
+        common::golden("real.jsonl"),
+        common::golden("fake.jsonl"),
+        common::golden("zoo_vm_probe.jsonl"),
+    ];
+    let data = load_logs(&logs).unwrap();
+    let a = Analysis::compute(&data);
+    let mut streamed = Vec::new();
+    write_ops_csv(&a, &data, &mut streamed).unwrap();
+    assert_eq!(
+        String::from_utf8(streamed).unwrap(),
+        ops_csv(&a, &data).to_csv()
     );
 }

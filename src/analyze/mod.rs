@@ -86,7 +86,9 @@ pub fn analyze_with(
     if opts.logs.is_empty() {
         return Err(AnalyzeError::NoLogs);
     }
+    let t = std::time::Instant::now();
     let data = load::load_dataset(&opts.logs, opts.accuracy_csv.as_deref())?;
+    log::debug!("analyze: load {:.2} s", t.elapsed().as_secs_f64());
     if data.is_empty() {
         let why = match data.notes.first() {
             Some(first) => format!(" ({} note(s); first: {first})", data.notes.len()),
@@ -97,15 +99,19 @@ pub fn analyze_with(
             why,
         });
     }
+    let t = std::time::Instant::now();
     let analysis = Analysis::compute(&data);
+    log::debug!("analyze: compute {:.2} s", t.elapsed().as_secs_f64());
     let mut files_written = render::write_all(&analysis, &data, &opts.out_dir)?;
     if let Some(format) = export {
+        let t = std::time::Instant::now();
         files_written.extend(render::export::write(
             format,
             &analysis,
             &data,
             &opts.out_dir,
         )?);
+        log::debug!("analyze: export {:.2} s", t.elapsed().as_secs_f64());
     }
     Ok(AnalyzeSummary {
         terminal: render::terminal(&analysis, &data),

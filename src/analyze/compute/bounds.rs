@@ -21,7 +21,8 @@
 //! measured below it is reported, never hidden. The limiter is the largest term: `compute`,
 //! `memory:L` or `overhead` (the floor).
 
-use crate::record::{Cost, Header, Machine, OpRecord, Spread};
+use crate::analyze::load::Op;
+use crate::record::{Cost, Header, Machine, Spread};
 use std::collections::BTreeMap;
 
 /// The level name of main memory.
@@ -335,7 +336,7 @@ pub fn spread(s: &Spread) -> f64 {
 }
 
 /// An op's MAC rate (MACs per second of its median), 0 when it has no MACs or no time.
-fn mac_rate(op: &OpRecord) -> f64 {
+fn mac_rate(op: &Op) -> f64 {
     let ns = op.wall_ns.median as f64;
     if op.cost.macs > 0 && ns > 0.0 {
         op.cost.macs as f64 / ns * 1e9
@@ -349,7 +350,7 @@ fn mac_rate(op: &OpRecord) -> f64 {
 /// Relu, which allocates its output. Likewise the peak is the higher of the probe's and the
 /// model's fastest kernel, when that is within [`PEAK_RAISE_LIMIT`] of the probe's: a roof
 /// is never below a rate this machine reached.
-pub fn model_bounds(roofs: &Roofs, ops: &[OpRecord]) -> ModelBounds {
+pub fn model_bounds(roofs: &Roofs, ops: &[Op]) -> ModelBounds {
     let fastest = ops
         .iter()
         .map(|o| o.wall_ns.median as f64)
@@ -358,7 +359,7 @@ pub fn model_bounds(roofs: &Roofs, ops: &[OpRecord]) -> ModelBounds {
     let rates: Vec<f64> = ops.iter().map(mac_rate).collect();
     let probe_peak = roofs.peak_macs_per_s;
     let beaten = probe_peak * (1.0 + roofs.peak_spread);
-    let is_kernel = |op: &OpRecord| KERNEL_CATEGORIES.contains(&op.category.as_str());
+    let is_kernel = |op: &Op| KERNEL_CATEGORIES.contains(&op.category.as_str());
     let raised = ops
         .iter()
         .zip(&rates)
@@ -401,7 +402,7 @@ pub fn model_bounds(roofs: &Roofs, ops: &[OpRecord]) -> ModelBounds {
         }
         m.total.add(measured, &b);
         m.by_category
-            .entry(op.category.clone())
+            .entry(op.category.to_string())
             .or_default()
             .add(measured, &b);
         m.by_limiter
@@ -416,7 +417,8 @@ pub fn model_bounds(roofs: &Roofs, ops: &[OpRecord]) -> ModelBounds {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{BandwidthProbe, MatmulProbe};
+    use crate::analyze::compute::metrics::tests::compact;
+    use crate::record::{BandwidthProbe, MatmulProbe, OpRecord};
 
     fn spread_of(v: f64) -> Spread {
         Spread {
@@ -574,7 +576,7 @@ mod tests {
             op(16_800_000, 700, "tensor"),
             op(1_000_000, 150_000, "conv"),
         ];
-        let m = model_bounds(&r, &ops);
+        let m = model_bounds(&r, &compact(&ops));
         assert_eq!(m.over_peak, vec![0]);
         assert!(m.peak_beaten.is_empty());
         assert_eq!(m.below_bound, vec![0]);
@@ -584,7 +586,7 @@ mod tests {
         assert_eq!(m.by_limiter["compute"].ops, 2);
         // A model whose fastest op beats the probe's 500 ns floor takes that op's time.
         let ops = [op(0, 300, "tensor"), op(1_000_000, 150_000, "conv")];
-        let m = model_bounds(&r, &ops);
+        let m = model_bounds(&r, &compact(&ops));
         assert_eq!(m.roofs.floor_ns, 300.0);
         assert!(m.below_bound.is_empty());
         assert!((m.ops[1].bound_ns - 100_300.0).abs() < 1e-6);
@@ -593,7 +595,7 @@ mod tests {
             op(2_000_000, 100_000, "conv"),
             op(2_000_000, 100_000, "relu"),
         ];
-        let m = model_bounds(&r, &ops);
+        let m = model_bounds(&r, &compact(&ops));
         assert_eq!(
             (m.peak_beaten.clone(), m.over_peak.clone()),
             (vec![0], vec![1])
@@ -605,17 +607,20 @@ mod tests {
         let r = Roofs::from_machine(&machine(), 1).unwrap();
         let conv = |macs, ns| op_record("OptMatMul", "conv", macs, ns);
         // Within the probe's 5% spread: nothing beaten, the probe's roof.
-        let m = model_bounds(&r, &[conv(1_040_000, 100_000), conv(500_000, 100_000)]);
+        let m = model_bounds(
+            &r,
+            &compact(&[conv(1_040_000, 100_000), conv(500_000, 100_000)]),
+        );
         assert!(m.peak_beaten.is_empty() && !m.peak_raised());
         assert_eq!(m.roofs.peak_macs_per_s, 10e9);
         // 12 and 15 GMAC/s beat the probe's 10: the roof is the faster, and every bound holds.
         let m = model_bounds(
             &r,
-            &[
+            &compact(&[
                 conv(1_200_000, 100_000),
                 conv(1_500_000, 100_000),
                 conv(500_000, 100_000),
-            ],
+            ]),
         );
         assert_eq!(m.peak_beaten, vec![0, 1]);
         assert!(m.peak_raised());
@@ -626,13 +631,16 @@ mod tests {
         assert!((m.ops[1].compute_ns - 100_000.0).abs() < 1e-6);
         // 25 GMAC/s is beyond 2x: likelier overcounted MACs; the roof rises to the 15 only,
         // and the 25 stays above it.
-        let m = model_bounds(&r, &[conv(2_500_000, 100_000), conv(1_500_000, 100_000)]);
+        let m = model_bounds(
+            &r,
+            &compact(&[conv(2_500_000, 100_000), conv(1_500_000, 100_000)]),
+        );
         assert_eq!(m.peak_beaten, vec![0, 1]);
         assert!((m.roofs.peak_macs_per_s - 15e9).abs() < 1.0);
         assert_eq!(m.above_raised_peak(), vec![0]);
         assert_eq!(m.below_bound, vec![0]);
         // Beyond the limit alone: the probe's roof is kept.
-        let m = model_bounds(&r, &[conv(2_500_000, 100_000)]);
+        let m = model_bounds(&r, &compact(&[conv(2_500_000, 100_000)]));
         assert!(!m.peak_raised());
         assert_eq!(m.above_raised_peak(), vec![0]);
     }

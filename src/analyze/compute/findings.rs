@@ -442,8 +442,8 @@ fn rq2(p: &Parts, device: usize) -> Answer<Rq2> {
             if op.cost.macs == 0 {
                 let ns = op.wall_ns.median as f64;
                 hidden_ns += ns;
-                *hidden_by_cat.entry(op.category.clone()).or_default() += ns;
-                *hidden_by_op.entry(op.op.clone()).or_default() += ns;
+                *hidden_by_cat.entry(op.category.to_string()).or_default() += ns;
+                *hidden_by_op.entry(op.op.to_string()).or_default() += ns;
             }
         }
         match bounds {
@@ -452,8 +452,8 @@ fn rq2(p: &Parts, device: usize) -> Answer<Rq2> {
                 bounded_ns += b.total.measured_ns;
                 above_ns += b.total.above_ns;
                 for (op, ob) in run.ops.iter().zip(&b.ops) {
-                    *above_by_cat.entry(op.category.clone()).or_default() += ob.above_ns();
-                    *above_by_op.entry(op.op.clone()).or_default() += ob.above_ns();
+                    *above_by_cat.entry(op.category.to_string()).or_default() += ob.above_ns();
+                    *above_by_op.entry(op.op.to_string()).or_default() += ob.above_ns();
                 }
                 for (l, agg) in &b.by_limiter {
                     *limiters.entry(l.clone()).or_default() += agg.measured_ns;
@@ -497,7 +497,7 @@ fn rq3(p: &Parts, device: usize) -> Answer<Rq3> {
         .map(|(run, m, b)| {
             let mut by_op: BTreeMap<String, f64> = BTreeMap::new();
             for op in run.ops.iter().filter(|o| o.cost.macs == 0) {
-                *by_op.entry(op.op.clone()).or_default() += op.wall_ns.median as f64;
+                *by_op.entry(op.op.to_string()).or_default() += op.wall_ns.median as f64;
             }
             ModelOverhead {
                 model: run.model.model.clone(),

@@ -25,7 +25,8 @@
 
 use super::nearest::Nearest;
 use super::stats::NormalEquations;
-use crate::record::{Cost, Header, OpRecord};
+use crate::analyze::load::Op;
+use crate::record::{Cost, Header};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -107,10 +108,10 @@ pub fn rows(shape: &[usize]) -> u64 {
 }
 
 impl KernelCall {
-    pub fn of(op: &OpRecord) -> Self {
+    pub fn of(op: &Op) -> Self {
         KernelCall {
-            op: op.op.clone(),
-            category: op.category.clone(),
+            op: op.op.to_string(),
+            category: op.category.to_string(),
             cost: op.cost,
             output_rows: op.output_shapes.first().map_or(1, |s| rows(s)),
         }

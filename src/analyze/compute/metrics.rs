@@ -5,7 +5,8 @@
 //! A ratio is summed over the ops where both of its sides were measured (a `null` counter is
 //! "not measured", never 0), then divided: IPC of a category = Σ instructions / Σ cycles.
 
-use crate::record::{NodeRecord, OpRecord};
+use crate::analyze::load::Op;
+use crate::record::NodeRecord;
 use std::collections::{BTreeMap, HashMap};
 
 pub use crate::record::CATEGORIES;
@@ -122,7 +123,7 @@ impl Ratio {
     }
 
     /// (numerator, denominator) of one op, `None` when a needed counter is null or absent.
-    fn sides(self, op: &OpRecord) -> Option<(f64, f64)> {
+    fn sides(self, op: &Op) -> Option<(f64, f64)> {
         let c = |name: &str| counter(op, name).map(|v| v as f64);
         // the generic name, else the Armv8 one (`--events stalls` on an Arm core)
         let either = |generic: &str, arm: &str| c(generic).or_else(|| c(arm));
@@ -164,7 +165,7 @@ impl Ratio {
 }
 
 /// Median of one counter for one op; `None` if it was not measured.
-pub fn counter(op: &OpRecord, event: &str) -> Option<u64> {
+pub fn counter(op: &Op, event: &str) -> Option<u64> {
     op.counters.get(event).copied().flatten().map(|v| v.median)
 }
 
@@ -182,7 +183,7 @@ pub struct Agg {
 }
 
 impl Agg {
-    pub fn add(&mut self, op: &OpRecord) {
+    pub fn add(&mut self, op: &Op) {
         self.ops += 1;
         self.wall_ns += op.wall_ns.median;
         self.macs += op.cost.macs;
@@ -254,7 +255,7 @@ pub struct ModelMetrics {
 }
 
 impl ModelMetrics {
-    pub fn compute(nodes: &[NodeRecord], ops: &[OpRecord]) -> Self {
+    pub fn compute(nodes: &[NodeRecord], ops: &[Op]) -> Self {
         let node_by_name: HashMap<&str, &NodeRecord> =
             nodes.iter().map(|n| (n.node.as_str(), n)).collect();
         // MACs per source node: static cost if known, else what its executed ops carry.
@@ -269,12 +270,20 @@ impl ModelMetrics {
             }
         }
         let mut m = ModelMetrics::default();
+        // One op's sums, merged into each group: the same sums as adding the op to each.
+        let add = |map: &mut BTreeMap<String, Agg>, key: &str, one: &Agg| match map.get_mut(key) {
+            Some(agg) => agg.merge(one),
+            None => {
+                map.insert(key.to_string(), one.clone());
+            }
+        };
         for op in ops {
-            m.total.add(op);
-            m.executed.entry(op.category.clone()).or_default().add(op);
-            m.by_op.entry(op.op.clone()).or_default().add(op);
-            let source_category = source_category(op, &node_by_name);
-            m.source.entry(source_category).or_default().add(op);
+            let mut one = Agg::default();
+            one.add(op);
+            m.total.merge(&one);
+            add(&mut m.executed, &op.category, &one);
+            add(&mut m.by_op, &op.op, &one);
+            add(&mut m.source, &source_category(op, &node_by_name), &one);
             if op.cost.macs == 0 {
                 m.hidden_executed_ns += op.wall_ns.median;
             }
@@ -296,7 +305,7 @@ impl ModelMetrics {
                 })
                 .count();
             if bns > 0 {
-                m.fused_batchnorm.add(op);
+                m.fused_batchnorm.merge(&one);
                 m.fused_batchnorm_nodes += bns;
             }
         }
@@ -326,12 +335,12 @@ impl ModelMetrics {
 
 /// Source category of an op: its own `source_category`, else its source node's, else
 /// [`UNATTRIBUTED`] (no source node) or "other".
-pub fn source_category(op: &OpRecord, nodes: &HashMap<&str, &NodeRecord>) -> String {
+pub fn source_category(op: &Op, nodes: &HashMap<&str, &NodeRecord>) -> String {
     let Some(src) = op.source_node.as_deref() else {
         return UNATTRIBUTED.to_string();
     };
     if let Some(c) = &op.source_category {
-        return c.clone();
+        return c.to_string();
     }
     nodes
         .get(src)
@@ -369,7 +378,14 @@ pub fn ordered_keys<'a>(keys: impl IntoIterator<Item = &'a String>) -> Vec<Strin
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::record::{Cost, CounterValue, WallNs};
+    use crate::analyze::load::op::Interner;
+    use crate::record::{Cost, CounterValue, OpRecord, WallNs};
+
+    /// The records in the form `load` keeps them.
+    pub(crate) fn compact(ops: &[OpRecord]) -> Vec<Op> {
+        let mut names = Interner::default();
+        ops.iter().map(|o| names.op(o.clone())).collect()
+    }
 
     pub(crate) fn op(
         name: &str,
@@ -435,7 +451,7 @@ pub(crate) mod tests {
 
     #[test]
     fn shares_sum_to_one_in_both_views() {
-        let m = ModelMetrics::compute(&[], &sample_ops());
+        let m = ModelMetrics::compute(&[], &compact(&sample_ops()));
         for view in [&m.executed, &m.source] {
             let total: f64 = m.shares(view).iter().map(|(_, s)| s).sum();
             assert!((total - 1.0).abs() < 1e-12, "{total}");
@@ -449,7 +465,7 @@ pub(crate) mod tests {
 
     #[test]
     fn hidden_share_differs_between_views() {
-        let m = ModelMetrics::compute(&[], &sample_ops());
+        let m = ModelMetrics::compute(&[], &compact(&sample_ops()));
         // Executed: im2col, activation and reshape have no MACs.
         assert!((m.hidden_executed_share() - 0.4).abs() < 1e-12);
         // Source: im2col belongs to conv c1 (which has MACs); activation and unattributed do not.
@@ -462,12 +478,12 @@ pub(crate) mod tests {
             with_counters(op("A", "conv", None, 3000, 1000), Some(1500), Some(3000)),
             with_counters(op("B", "tensor", None, 0, 1000), None, Some(10)),
         ];
-        let m = ModelMetrics::compute(&[], &ops);
+        let m = ModelMetrics::compute(&[], &compact(&ops));
         assert_eq!(m.total.ratio(Ratio::Ipc), Some(2.0));
         assert_eq!(m.total.ratio(Ratio::MacsPerCycle), Some(2.0));
         assert_eq!(m.executed["tensor"].ratio(Ratio::Ipc), None);
         assert_eq!(m.executed["conv"].ratio(Ratio::ClockGhz), Some(1.5));
-        let none = ModelMetrics::compute(&[], &sample_ops());
+        let none = ModelMetrics::compute(&[], &compact(&sample_ops()));
         assert_eq!(none.total.ratio(Ratio::CacheMpki), None);
     }
 
@@ -510,7 +526,7 @@ pub(crate) mod tests {
                 ("l2d_cache_refill", 20),
             ],
         );
-        let m = ModelMetrics::compute(&[], &[conv, copy]);
+        let m = ModelMetrics::compute(&[], &compact(&[conv, copy]));
         let c = &m.executed["conv"];
         assert_eq!(c.ratio(Ratio::FrontendStallShare), Some(0.1));
         assert_eq!(c.ratio(Ratio::BackendStallShare), Some(0.4));
@@ -537,7 +553,7 @@ pub(crate) mod tests {
             op("C", "conv", None, 100, 10),
             &[("ld_retired", 30), ("st_retired", 10)],
         );
-        let m = ModelMetrics::compute(&[], &[a53]);
+        let m = ModelMetrics::compute(&[], &compact(&[a53]));
         assert_eq!(m.total.ratio(Ratio::LoadsStoresPerMac), Some(0.4));
     }
 

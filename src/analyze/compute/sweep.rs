@@ -260,7 +260,7 @@ mod tests {
             log: "sweep.jsonl".into(),
             line: 1,
             header: header.clone(),
-            nodes: Vec::new(),
+            nodes: Default::default(),
             ops: Vec::new(),
             model: m,
         }

@@ -13,12 +13,15 @@ pub mod device;
 pub mod file;
 pub mod lava;
 pub mod note;
+pub mod op;
 mod plausible;
 
 pub use self::accuracy::AccuracyEntry;
 pub use self::device::{Device, device_label, slug};
 pub use self::file::read_file;
 pub use self::note::SkipNote;
+use self::op::Interner;
+pub use self::op::{Counters, Name, Op};
 use crate::analyze::error::AnalyzeError;
 use crate::record::{
     Header, ModelRecord, NodeRecord, OpRecord, Record, SCHEMA_VERSION, sweep_keys,
@@ -37,8 +40,11 @@ pub struct ModelRun {
     /// Line of the model record.
     pub line: usize,
     pub header: Rc<Header>,
-    pub nodes: Vec<NodeRecord>,
-    pub ops: Vec<OpRecord>,
+    /// The node records (static costs): one list shared by the runs whose lists are equal (the
+    /// same model on many boards).
+    pub nodes: Rc<[NodeRecord]>,
+    /// The op records, in log order, in their compact form ([`op`]).
+    pub ops: Vec<Op>,
     pub model: ModelRecord,
 }
 
@@ -116,26 +122,133 @@ pub fn load_dataset(
     Ok(data)
 }
 
-/// Reads every log in order. Fails only when a file cannot be read.
+/// Threads that parse logs beside the one that reads their records in order.
+const MAX_PARSERS: usize = 4;
+
+/// One log read and its lines parsed (by [`parse_file`], on a parser thread).
+struct ParsedFile {
+    bytes: Vec<u8>,
+    /// Per line (split at `\n`, after a byte-order mark), what [`parse_line`] made of it;
+    /// empty for a LAVA log.
+    records: Vec<Parsed>,
+}
+
+/// A line parsed ahead of its use.
+#[allow(clippy::large_enum_variant)] // most lines are ops: boxing them would allocate per op
+enum Parsed {
+    /// A plausible op record, compact already, with its model's name.
+    Op(Name, Op),
+    /// Another record of [`parse_record`] (boxed: most lines are ops, and a header is large).
+    Record(Box<Record>),
+    /// Left to the general path ([`FileReader::line`]).
+    No,
+}
+
+fn parse_file(path: &Path, names: &mut Interner) -> Result<ParsedFile, AnalyzeError> {
+    let bytes = read_file(path)?;
+    let text = without_bom(&bytes);
+    let records = if lava::is_lava_log(text) || lava::is_block_style_lava_log(text) {
+        Vec::new()
+    } else {
+        text.split(|&b| b == b'\n')
+            .map(|raw| parse_line(raw, names))
+            .collect()
+    };
+    Ok(ParsedFile { bytes, records })
+}
+
+/// [`parse_record`], and a plausible op record made compact (the op's strings, allocated on
+/// the parser's thread, are freed there too).
+fn parse_line(raw: &[u8], names: &mut Interner) -> Parsed {
+    match parse_record(raw) {
+        Some(Record::Op(op)) if plausible::implausible_op(&op).is_none() => {
+            let model = names.name(&op.model);
+            Parsed::Op(model, names.op(op))
+        }
+        Some(record) => Parsed::Record(Box::new(record)),
+        None => Parsed::No,
+    }
+}
+
+/// A UTF-8 byte-order mark (an editor's) is not part of the first record.
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)
+}
+
+/// Most lines are node and op records of a run: parsed straight into their type, with no JSON
+/// value tree in between, on a parser thread. `None` for a header, a line with any error and a
+/// line whose `"type"` appears more than once (the general path, [`FileReader::line`], reads
+/// the last): those take the general path, which says what is wrong.
+fn parse_record(raw: &[u8]) -> Option<Record> {
+    let text = std::str::from_utf8(raw).ok()?.trim();
+    if memchr::memmem::find_iter(text.as_bytes(), b"\"type\"")
+        .take(2)
+        .count()
+        != 1
+    {
+        return None;
+    }
+    // Op and node records (nearly every line) straight into their struct: the record enum,
+    // tagged by `"type"`, would first buffer the whole line. Their `"type"` is ignored there
+    // like any other unknown key, and it is the first key, as bench writes it.
+    if text.starts_with(r#"{"type":"op","#) {
+        return serde_json::from_str::<OpRecord>(text).ok().map(Record::Op);
+    }
+    if text.starts_with(r#"{"type":"node","#) {
+        return serde_json::from_str::<NodeRecord>(text)
+            .ok()
+            .map(Record::Node);
+    }
+    match serde_json::from_str::<Record>(text) {
+        Ok(Record::Header(_)) | Err(_) => None,
+        Ok(record) => Some(record),
+    }
+}
+
+/// Reads every log in order. Fails only when a file cannot be read. The files are read and
+/// their lines parsed on parser threads, a file or two ahead of the records' use in order
+/// here (which keeps what is in flight to a few files).
 pub fn load_logs(paths: &[PathBuf]) -> Result<Dataset, AnalyzeError> {
     let mut data = Dataset::default();
     let mut runs = RunIndex::default();
-    for path in paths {
-        let bytes = read_file(path)?;
-        // A UTF-8 byte-order mark (an editor's) is not part of the first record.
-        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-        if lava::is_lava_log(bytes) {
-            read_lava(path, bytes, &mut data, &mut runs);
-        } else if lava::is_block_style_lava_log(bytes) {
-            data.notes.push(SkipNote {
-                file: path.to_path_buf(),
-                line: 0,
-                reason: format!("{}; ignored", lava::BLOCK_STYLE_HINT),
-            });
-        } else {
-            FileReader::new(path, &mut data, &mut runs).read(bytes);
+    let parsers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_PARSERS);
+    std::thread::scope(|scope| -> Result<(), AnalyzeError> {
+        let parsed: Vec<std::sync::mpsc::Receiver<Result<ParsedFile, AnalyzeError>>> = (0..parsers)
+            .map(|k| {
+                let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                scope.spawn(move || {
+                    let mut names = Interner::default();
+                    for path in paths.iter().skip(k).step_by(parsers) {
+                        if tx.send(parse_file(path, &mut names)).is_err() {
+                            return;
+                        }
+                    }
+                });
+                rx
+            })
+            .collect();
+        for (ix, path) in paths.iter().enumerate() {
+            // A parser that stopped (it cannot, short of a bug) leaves its files to this thread.
+            let file = parsed[ix % parsers]
+                .recv()
+                .unwrap_or_else(|_| parse_file(path, &mut Interner::default()))?;
+            let bytes = without_bom(&file.bytes);
+            if lava::is_lava_log(bytes) {
+                read_lava(path, bytes, &mut data, &mut runs);
+            } else if lava::is_block_style_lava_log(bytes) {
+                data.notes.push(SkipNote {
+                    file: path.to_path_buf(),
+                    line: 0,
+                    reason: format!("{}; ignored", lava::BLOCK_STYLE_HINT),
+                });
+            } else {
+                FileReader::new(path, &mut data, &mut runs).read(bytes, file.records);
+            }
         }
-    }
+        Ok(())
+    })?;
     if !runs.replaced.is_empty() {
         let mut ix = 0;
         data.runs.retain(|_| {
@@ -198,7 +311,11 @@ fn read_lava(path: &Path, bytes: &[u8], data: &mut Dataset, runs: &mut RunIndex)
         .target
         .iter()
         .filter(|(_, s)| s.starts_with('{'))
-        .map(|(n, s)| (*n, s.as_bytes(), false));
+        .map(|(n, s)| {
+            let record =
+                parse_record(s.as_bytes()).map_or(Parsed::No, |r| Parsed::Record(Box::new(r)));
+            (*n, s.as_bytes(), false, record)
+        });
     FileReader::new(path, data, runs).read_lines(lines, count, bytes.is_empty());
 }
 
@@ -209,14 +326,38 @@ fn read_lava(path: &Path, bytes: &[u8], data: &mut Dataset, runs: &mut RunIndex)
 struct RunIndex {
     at: HashMap<(usize, String), usize>,
     replaced: HashSet<usize>,
+    /// Names, shapes and event lists of the ops, each held once.
+    interner: Interner,
+    /// Per model name, the distinct node lists seen (a fleet has one per model).
+    node_lists: HashMap<String, Vec<Rc<[NodeRecord]>>>,
 }
+
+impl RunIndex {
+    /// `nodes` as a shared list: an equal one seen before, else a new one.
+    fn nodes(&mut self, model: &str, nodes: Vec<NodeRecord>) -> Rc<[NodeRecord]> {
+        let lists = self.node_lists.entry(model.to_string()).or_default();
+        if let Some(same) = lists.iter().find(|l| ***l == *nodes) {
+            return Rc::clone(same);
+        }
+        let list: Rc<[NodeRecord]> = Rc::from(nodes);
+        // A few distinct lists per model are kept for sharing; beyond that (every run its own
+        // model), a new list is used as it is.
+        if lists.len() < MAX_NODE_LISTS_PER_MODEL {
+            lists.push(Rc::clone(&list));
+        }
+        list
+    }
+}
+
+/// Distinct node lists per model name that [`RunIndex::nodes`] compares a new list with.
+const MAX_NODE_LISTS_PER_MODEL: usize = 4;
 
 /// Models of the current run that have node/op records but no model record yet.
 #[derive(Default)]
 struct Pending {
     first_line: usize,
     nodes: Vec<NodeRecord>,
-    ops: Vec<OpRecord>,
+    ops: Vec<Op>,
 }
 
 struct ActiveRun {
@@ -267,27 +408,37 @@ impl<'a> FileReader<'a> {
         });
     }
 
-    fn read(self, bytes: &[u8]) {
+    /// Reads the lines of `bytes`; `records[i]` is line i parsed ([`parse_line`]), if it was.
+    fn read(self, bytes: &[u8], records: Vec<Parsed>) {
         let ends_with_newline = bytes.last() == Some(&b'\n');
         let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
         let count = lines.len();
+        let mut records = records.into_iter();
         let numbered = lines.into_iter().enumerate().map(|(ix, raw)| {
             let is_last = ix + 1 == count || (ix + 2 == count && ends_with_newline);
-            (ix + 1, raw, is_last && !ends_with_newline)
+            let record = records.next().unwrap_or(Parsed::No);
+            (ix + 1, raw, is_last && !ends_with_newline, record)
         });
         self.read_lines(numbered, count, bytes.is_empty());
     }
 
-    /// Reads (line number, bytes, unterminated last line) in order; `count` is the file's last
-    /// line number.
+    /// Reads (line number, bytes, unterminated last line, the line parsed if it was) in
+    /// order; `count` is the file's last line number.
     fn read_lines<'b>(
         mut self,
-        lines: impl Iterator<Item = (usize, &'b [u8], bool)>,
+        lines: impl Iterator<Item = (usize, &'b [u8], bool, Parsed)>,
         count: usize,
         empty: bool,
     ) {
-        for (number, raw, unterminated) in lines {
-            self.line(number, raw, unterminated);
+        for (number, raw, unterminated, parsed) in lines {
+            match parsed {
+                _ if matches!(self.state, State::Skipping { .. }) => {
+                    self.line(number, raw, unterminated)
+                }
+                Parsed::Op(model, op) => self.op(number, model, op),
+                Parsed::Record(r) => self.record(number, *r),
+                Parsed::No => self.line(number, raw, unterminated),
+            }
         }
         self.finish_run(count);
         if let (n @ 1.., first) = self.console_lines {
@@ -437,16 +588,9 @@ impl<'a> FileReader<'a> {
                 p.nodes.push(node);
             }
             Record::Op(op) => {
-                let p = run
-                    .pending
-                    .entry(op.model.clone())
-                    .or_insert_with(Pending::default);
-                p.first_line = if p.first_line == 0 {
-                    number
-                } else {
-                    p.first_line
-                };
-                p.ops.push(op);
+                let model = self.runs.interner.name(&op.model);
+                let op = self.runs.interner.op(op);
+                self.op(number, model, op);
             }
             Record::Model(model) => {
                 let p = run.pending.remove(&model.model).unwrap_or_default();
@@ -455,7 +599,7 @@ impl<'a> FileReader<'a> {
                     log: self.path.to_path_buf(),
                     line: number,
                     header: Rc::clone(&run.header),
-                    nodes: p.nodes,
+                    nodes: self.runs.nodes(&model.model, p.nodes),
                     ops: p.ops,
                     model,
                 };
@@ -486,6 +630,28 @@ impl<'a> FileReader<'a> {
                 self.state = State::NoRun;
             }
         }
+    }
+
+    /// A plausible op record, made compact.
+    fn op(&mut self, number: usize, model: Name, op: Op) {
+        let State::Active(run) = &mut self.state else {
+            return self.note(
+                number,
+                "record before any header line: ignored (was the start of the log lost?)",
+            );
+        };
+        if !run.pending.contains_key(model.as_str()) {
+            run.pending.insert(model.to_string(), Pending::default());
+        }
+        let Some(p) = run.pending.get_mut(model.as_str()) else {
+            return;
+        };
+        p.first_line = if p.first_line == 0 {
+            number
+        } else {
+            p.first_line
+        };
+        p.ops.push(op);
     }
 
     fn add_run(&mut self, new: ModelRun) {

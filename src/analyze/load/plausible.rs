@@ -3,7 +3,7 @@
 //! skipped with a note. hiddencost never writes one; a damaged or hand-made log can, and every
 //! sum of the analysis (over at most 2^23 records) then stays far from overflowing 64 bits.
 
-use crate::record::{Cost, Record};
+use crate::record::{Cost, OpRecord, Record};
 
 /// Largest count a record may carry in a time, cost or counter field.
 pub const MAX_COUNT: u64 = 1 << 40;
@@ -18,6 +18,20 @@ fn cost_fields(c: &Cost) -> [(&'static str, u64); 7] {
         ("weight_bytes", c.weight_bytes),
         ("bytes_written", c.bytes_written),
     ]
+}
+
+/// [`implausible`] for an op record, without a copy of it unless it is implausible.
+pub fn implausible_op(o: &OpRecord) -> Option<String> {
+    let fine = cost_fields(&o.cost).iter().all(|&(_, v)| v <= MAX_COUNT)
+        && [o.wall_ns.median, o.wall_ns.min, o.wall_ns.max]
+            .iter()
+            .all(|&v| v <= MAX_COUNT)
+        && o.counters.values().flatten().all(|v| v.median <= MAX_COUNT);
+    if fine {
+        None
+    } else {
+        implausible(&Record::Op(o.clone()))
+    }
 }
 
 /// Why `record` is implausible, if it is.

@@ -96,10 +96,10 @@ pub fn svg_files(a: &Analysis, data: &Dataset) -> Vec<(String, String)> {
                     y: op.cost.macs as f64 / op.wall_ns.median as f64,
                     label: format!("{} {} ({})", run.model.model, op.node, op.op),
                 };
-                match by_cat.iter_mut().find(|s| s.name == op.category) {
+                match by_cat.iter_mut().find(|s| op.category == s.name) {
                     Some(s) => s.points.push(point),
                     None => by_cat.push(Series {
-                        name: op.category.clone(),
+                        name: op.category.to_string(),
                         points: vec![point],
                     }),
                 }

@@ -110,38 +110,22 @@ pub fn terminal(a: &Analysis, data: &Dataset) -> String {
     s
 }
 
-/// Runs of ops.csv rendered at a time.
-const OPS_CSV_RUNS_PER_CHUNK: usize = 64;
-
-/// ops.csv, written [`OPS_CSV_RUNS_PER_CHUNK`] runs at a time (the same bytes as
-/// `why::ops_csv(a, data).to_csv()`).
-fn write_ops_csv(a: &Analysis, data: &Dataset, dir: &Path) -> Result<PathBuf, AnalyzeError> {
+/// Creates `dir` and writes `dir/name` through a buffered writer handed to `write`, returning
+/// the path: for files too large to build in memory first.
+pub fn write_streamed(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<PathBuf, AnalyzeError> {
     use std::io::Write as _;
-    let path = write_file(dir, "ops.csv", b"")?;
+    let path = write_file(dir, name, b"")?;
     let fail = |cause| AnalyzeError::Write {
         path: path.clone(),
         cause,
     };
-    let file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&path)
-        .map_err(fail)?;
-    let mut out = std::io::BufWriter::new(file);
-    let mut start = 0;
-    loop {
-        let end = (start + OPS_CSV_RUNS_PER_CHUNK).min(data.runs.len());
-        let text = why::ops_csv_of(a, data, start..end).to_csv();
-        let body = if start == 0 {
-            text.as_str()
-        } else {
-            text.split_once('\n').map_or("", |(_, rest)| rest)
-        };
-        out.write_all(body.as_bytes()).map_err(fail)?;
-        if end >= data.runs.len() {
-            break;
-        }
-        start = end;
-    }
+    let file = std::fs::File::create(&path).map_err(fail)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    write(&mut out).map_err(fail)?;
     out.flush().map_err(fail)?;
     Ok(path)
 }
@@ -149,6 +133,7 @@ fn write_ops_csv(a: &Analysis, data: &Dataset, dir: &Path) -> Result<PathBuf, An
 /// Writes every output file into `dir`; returns their paths in writing order.
 pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf>, AnalyzeError> {
     let mut written = Vec::new();
+    let mut phase = Phase::start();
     let csvs = [
         ("models.csv", sections::models_csv(a, data)),
         ("shares.csv", sections::shares_csv(a, data)),
@@ -161,12 +146,17 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
     for (name, table) in csvs.into_iter().chain(fleet::csv_files(a, data)) {
         written.push(write_file(dir, name, table.to_csv().as_bytes())?);
     }
-    written.push(write_ops_csv(a, data, dir)?);
+    phase.done("CSV tables");
+    written.push(write_streamed(dir, "ops.csv", |w| {
+        why::write_ops_csv(a, data, w)
+    })?);
+    phase.done("ops.csv");
     let mut svgs = figures::svg_files(a, data);
     svgs.extend(rq4::svg_files(a, data));
     for (name, body) in &svgs {
         written.push(write_file(dir, name, body.as_bytes())?);
     }
+    phase.done("SVG charts");
     let fit_json =
         serde_json::to_string_pretty(&a.fit).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     written.push(write_file(dir, "fit.json", fit_json.as_bytes())?);
@@ -179,10 +169,12 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
     for (model, _) in latency_by_device(data) {
         let runs = runs_of.remove(model.as_str()).unwrap_or_default();
         let name = trace::file_name(&model);
-        let body = trace::chrome_trace(data, &runs).to_string();
-        written.push(write_file(dir, &name, body.as_bytes())?);
+        written.push(write_streamed(dir, &name, |w| {
+            trace::write_chrome_trace(data, &runs, w)
+        })?);
         trace_names.push(name);
     }
+    phase.done("traces");
     let svg_names: Vec<String> = svgs.iter().map(|(n, _)| n.clone()).collect();
     let doc = report::report(a, data, &svg_names, &trace_names);
     written.push(write_file(
@@ -190,10 +182,26 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
         "report.md",
         markdown::render(&doc).as_bytes(),
     )?);
+    phase.done("report.md");
     written.push(write_file(
         dir,
         "report.html",
         html::render(&doc, &svgs).as_bytes(),
     )?);
+    phase.done("report.html");
     Ok(written)
+}
+
+/// Wall time of each step of [`write_all`], logged at debug level (`hiddencost -vv analyze`).
+struct Phase(std::time::Instant);
+
+impl Phase {
+    fn start() -> Self {
+        Phase(std::time::Instant::now())
+    }
+
+    fn done(&mut self, what: &str) {
+        log::debug!("analyze: {what} {:.2} s", self.0.elapsed().as_secs_f64());
+        self.0 = std::time::Instant::now();
+    }
 }

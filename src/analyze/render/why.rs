@@ -7,7 +7,8 @@ use crate::analyze::compute::Analysis;
 use crate::analyze::compute::bounds::{BoundAgg, ModelBounds, spread};
 use crate::analyze::compute::metrics::{Agg, EXPLAINING, RATIOS, Ratio, fraction, ordered_keys};
 use crate::analyze::load::Dataset;
-use crate::record::{OpRecord, Spread};
+use crate::analyze::load::Op;
+use crate::record::Spread;
 use std::collections::BTreeMap;
 
 /// Op types listed in the "top ops" table, per device.
@@ -284,12 +285,12 @@ fn share(part: f64, whole: f64) -> f64 {
 struct Bounded<'a> {
     device: &'a str,
     model: &'a str,
-    op: &'a OpRecord,
+    op: &'a Op,
     bounds: &'a ModelBounds,
     ix: usize,
 }
 
-fn counter_ratio(op: &OpRecord, r: Ratio) -> Option<f64> {
+fn counter_ratio(op: &Op, r: Ratio) -> Option<f64> {
     let mut agg = Agg::default();
     agg.add(op);
     agg.ratio(r)
@@ -349,9 +350,9 @@ fn bounded_row(b: &Bounded) -> Vec<String> {
     vec![
         b.device.to_string(),
         b.model.to_string(),
-        op.node.clone(),
-        op.op.clone(),
-        op.category.clone(),
+        op.node.to_string(),
+        op.op.to_string(),
+        op.category.to_string(),
         b.bounds.roofs.limiter_label(ob.limiter),
         us(op.wall_ns.median as f64),
         us(ob.bound_ns),
@@ -368,8 +369,7 @@ pub fn ops_csv(a: &Analysis, data: &Dataset) -> Table {
     ops_csv_of(a, data, 0..data.runs.len())
 }
 
-/// [`ops_csv`] for the runs `runs` (indexes into `Dataset::runs`) only: ops.csv is written a
-/// few runs at a time, so that a fleet's millions of ops never sit in memory as text at once.
+/// [`ops_csv`] for the runs `runs` (indexes into `Dataset::runs`) only.
 pub fn ops_csv_of(a: &Analysis, data: &Dataset, runs: std::ops::Range<usize>) -> Table {
     let mut headers = vec![
         "device",
@@ -408,11 +408,11 @@ pub fn ops_csv_of(a: &Analysis, data: &Dataset, runs: std::ops::Range<usize>) ->
                 data.device_label(run).to_string(),
                 run.model.model.clone(),
                 op.order.to_string(),
-                op.node.clone(),
-                op.op.clone(),
-                op.category.clone(),
-                op.source_node.clone().unwrap_or_default(),
-                op.source_op.clone().unwrap_or_default(),
+                op.node.to_string(),
+                op.op.to_string(),
+                op.category.to_string(),
+                op.source_node.as_deref().unwrap_or_default().to_string(),
+                op.source_op.as_deref().unwrap_or_default().to_string(),
                 op.cost.macs.to_string(),
                 op.cost.bytes_read.to_string(),
                 op.cost.bytes_written.to_string(),
@@ -428,11 +428,95 @@ pub fn ops_csv_of(a: &Analysis, data: &Dataset, runs: std::ops::Range<usize>) ->
                 ob.map_or(String::new(), |(r, o)| r.limiter_label(o.limiter)),
                 csv_num(ob.map(|(_, o)| o.excess_ns)),
             ];
-            row.extend(RATIOS.iter().map(|r| csv_num(counter_ratio(op, *r))));
+            // One op's sums, once: each ratio of it is what `counter_ratio` gives.
+            let mut one = Agg::default();
+            one.add(op);
+            row.extend(RATIOS.iter().map(|r| csv_num(one.ratio(*r))));
             t.row(row);
         }
     }
     t
+}
+
+/// `ops_csv(a, data).to_csv()`, written into `w` one row at a time: a fleet's millions of ops
+/// never sit in memory as text (tested to give the same bytes).
+pub fn write_ops_csv(
+    a: &Analysis,
+    data: &Dataset,
+    w: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    use std::fmt::Write as _;
+    w.write_all(ops_csv_of(a, data, 0..0).to_csv().as_bytes())?;
+    let mut line = String::new();
+    // A cell as `Table::to_csv` writes it.
+    fn quoted(line: &mut String, c: &str) {
+        if c.contains([',', '"', '\n']) {
+            line.push('"');
+            line.push_str(&c.replace('"', "\"\""));
+            line.push('"');
+        } else {
+            line.push_str(c);
+        }
+    }
+    fn text(line: &mut String, c: &str) {
+        line.push(',');
+        quoted(line, c);
+    }
+    fn num(line: &mut String, v: impl std::fmt::Display) {
+        let _ = write!(line, ",{v}");
+    }
+    fn opt(line: &mut String, v: Option<f64>) {
+        line.push(',');
+        if let Some(v) = v {
+            let _ = write!(line, "{v}");
+        }
+    }
+    for (run, b) in data.runs.iter().zip(&a.bounds) {
+        let b = b.as_ref().ok();
+        let device = data.device_label(run);
+        for (ix, op) in run.ops.iter().enumerate() {
+            let ob = b.map(|b| (&b.roofs, &b.ops[ix]));
+            let rate = (op.cost.macs > 0 && op.wall_ns.median > 0)
+                .then(|| op.cost.macs as f64 / op.wall_ns.median as f64);
+            line.clear();
+            quoted(&mut line, device);
+            text(&mut line, &run.model.model);
+            num(&mut line, op.order);
+            text(&mut line, &op.node);
+            text(&mut line, &op.op);
+            text(&mut line, &op.category);
+            text(&mut line, op.source_node.as_deref().unwrap_or_default());
+            text(&mut line, op.source_op.as_deref().unwrap_or_default());
+            num(&mut line, op.cost.macs);
+            num(&mut line, op.cost.bytes_read);
+            num(&mut line, op.cost.bytes_written);
+            num(&mut line, op.wall_ns.median);
+            num(&mut line, op.wall_ns.min);
+            num(&mut line, op.wall_ns.max);
+            opt(&mut line, rate);
+            opt(&mut line, ob.map(|(_, o)| o.bound_ns));
+            opt(&mut line, ob.map(|(_, o)| o.compute_ns));
+            opt(&mut line, ob.map(|(_, o)| o.memory_ns));
+            text(
+                &mut line,
+                ob.map_or("", |(r, o)| r.levels[o.level].name.as_str()),
+            );
+            opt(&mut line, ob.map(|(_, o)| o.floor_ns));
+            text(
+                &mut line,
+                &ob.map_or(String::new(), |(r, o)| r.limiter_label(o.limiter)),
+            );
+            opt(&mut line, ob.map(|(_, o)| o.excess_ns));
+            let mut one = Agg::default();
+            one.add(op);
+            for r in RATIOS {
+                opt(&mut line, one.ratio(r));
+            }
+            line.push('\n');
+            w.write_all(line.as_bytes())?;
+        }
+    }
+    Ok(())
 }
 
 /// Per model, view and category: every counter ratio, raw.
