@@ -16,6 +16,13 @@ fi
 qemu_major=$(qemu-system-aarch64 --version 2>/dev/null | awk '/version/ {split($4, v, "."); print v[1]; exit}')
 # -M raspi4b needs QEMU 9 or newer: bookworm's is 7.2, bookworm-backports has 10.
 [ "${qemu_major:-0}" -ge 9 ] || bash tools/need-packages.sh --backports qemu-system-arm
+# lava-dispatcher (below) needs qemu-system-x86, through libguestfs: it must be the same QEMU
+# release as qemu-system-arm's qemu-system-common, so from backports when that one is (else
+# apt finds bookworm's 7.2 and refuses: "held broken packages").
+if dpkg-query -W -f='${Version}' qemu-system-common 2>/dev/null | grep -q '~bpo' \
+    && ! dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null | grep -q '~bpo'; then
+    bash tools/need-packages.sh --backports --no-recommends qemu-system-x86
+fi
 packages=(chromium gcc-aarch64-linux-gnu file qemu-user-static cpio mtools dosfstools fdisk)
 python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
 bash tools/need-packages.sh "${packages[@]}"
