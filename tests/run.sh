@@ -19,8 +19,8 @@ qemu_major=$(qemu-system-aarch64 --version 2>/dev/null | awk '/version/ {split($
 # lava-dispatcher (below) needs qemu-system-x86, through libguestfs: it must be the same QEMU
 # release as qemu-system-arm's qemu-system-common, so from backports when that one is (else
 # apt finds bookworm's 7.2 and refuses: "held broken packages").
-if dpkg-query -W -f='${Version}' qemu-system-common 2>/dev/null | grep -q '~bpo' \
-    && ! dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null | grep -q '~bpo'; then
+from_backports() { dpkg-query -W -f='${Status} ${Version}' "$1" 2>/dev/null | grep -q 'ok installed .*~bpo'; }
+if from_backports qemu-system-common && ! from_backports qemu-system-x86; then
     bash tools/need-packages.sh --backports --no-recommends qemu-system-x86
 fi
 packages=(chromium gcc-aarch64-linux-gnu file qemu-user-static cpio mtools dosfstools fdisk)
