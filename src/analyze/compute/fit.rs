@@ -553,7 +553,8 @@ pub fn fit_all(data: &Dataset) -> (FitFile, Vec<LeftOut>) {
                        its work (MACs, else bytes read + written) times the geometric mean of the \
                        rates (ns per that work) of its nearest.k nearest calls there with MACs \
                        alike, in (log2(MACs + 1), log2(bytes moved + 1), log2(weight bytes + 1)), \
-                       weighted by 1 / (1 + squared distance); of any other type: \
+                       weighted by 1 / (1 + squared distance); of a type not there, the same \
+                       over `nearest.categories`[its category]; of any other: \
                        coefficients[kernel type] . kernel_features, a type not in `kernels` \
                        using `categories`[its category], then `pooled`"
             .into(),
