@@ -23,7 +23,7 @@
 //! the training models' clean latency against their measured Σ op time (profiled against clean
 //! runs, and tract's dispatch between ops).
 
-use super::nearest::Nearest;
+use super::nearest::{NearCall, Nearest};
 use super::stats::NormalEquations;
 use crate::analyze::load::Op;
 use crate::record::{Cost, Header};
@@ -115,6 +115,16 @@ impl KernelCall {
             cost: op.cost,
             output_rows: op.output_shapes.first().map_or(1, |s| rows(s)),
         }
+    }
+}
+
+/// A call's size and time as [`super::nearest`] compares them.
+fn near_call(call: &KernelCall, wall_ns: f64) -> NearCall {
+    NearCall {
+        macs: call.cost.macs,
+        bytes_moved: call.cost.bytes_read.saturating_add(call.cost.bytes_written),
+        weight_bytes: call.cost.weight_bytes,
+        wall_ns,
     }
 }
 
@@ -343,7 +353,11 @@ impl KernelModel {
     /// Unscaled predicted time of one call, and where it came from: the nearest training
     /// calls of its type when the model holds them, else the linear coefficients.
     pub fn call_ns_via(&self, call: &KernelCall) -> (f64, Via) {
-        if let Some(near) = self.nearest.as_ref().and_then(|n| n.call_ns(call)) {
+        let near = self
+            .nearest
+            .as_ref()
+            .and_then(|n| n.call_ns(kernel_type(&call.op), &call.category, &near_call(call, 0.0)));
+        if let Some(near) = near {
             return match near {
                 (ns, None) => (ns, Via::Kernel),
                 (ns, Some(category)) => (ns, Via::Category(category.to_string())),
@@ -452,13 +466,18 @@ pub fn fit(models: &[TrainingModel], knees: CacheKnees) -> Option<KernelModel> {
     let mut by_kernel: BTreeMap<&str, Vec<([f64; F], f64)>> = BTreeMap::new();
     let mut by_category: BTreeMap<&str, Vec<([f64; F], f64)>> = BTreeMap::new();
     let mut pooled: Vec<([f64; F], f64)> = Vec::new();
-    let mut near: Vec<(usize, &KernelCall, f64)> = Vec::new();
+    let mut near: Vec<(usize, &str, &str, NearCall)> = Vec::new();
     for (i, m) in models.iter().enumerate() {
         for (call, ns) in &m.calls {
             if !ns.is_finite() || *ns < 0.0 {
                 continue;
             }
-            near.push((i, call, *ns));
+            near.push((
+                i,
+                kernel_type(&call.op),
+                &call.category,
+                near_call(call, *ns),
+            ));
             let row = (features(call, &knees), *ns);
             by_kernel
                 .entry(kernel_type(&call.op))
@@ -642,7 +661,10 @@ mod tests {
         let calls = vec![call("OptMatMul", "conv", c), call("OptMatMul", "linear", c)];
         // The types with enough calls are predicted from their nearest training calls.
         let near = fit.nearest.as_ref().expect("both types have 40 calls");
-        let one = near.call_ns(&calls[0]).unwrap().0;
+        let one = near
+            .call_ns("OptMatMul", "conv", &near_call(&calls[0], 0.0))
+            .unwrap()
+            .0;
         let p = fit.predict(&calls);
         assert!(close(
             p.latency_ns,

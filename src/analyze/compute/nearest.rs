@@ -18,7 +18,6 @@
 //! (an even subsample in training order beyond that), so a prediction costs at most that many distances per call
 //! and the choice of `k` at most that many squared per type.
 
-use super::kernels::{KernelCall, kernel_type};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -38,15 +37,6 @@ pub struct NearCall {
 }
 
 impl NearCall {
-    pub fn of(call: &KernelCall, wall_ns: f64) -> Self {
-        NearCall {
-            macs: call.cost.macs,
-            bytes_moved: call.cost.bytes_read.saturating_add(call.cost.bytes_written),
-            weight_bytes: call.cost.weight_bytes,
-            wall_ns,
-        }
-    }
-
     fn position(&self) -> [f64; 3] {
         let l = |v: u64| (v as f64 + 1.0).log2();
         [l(self.macs), l(self.bytes_moved), l(self.weight_bytes)]
@@ -129,19 +119,15 @@ fn thin<T: Copy>(v: &[T], max: usize) -> Vec<T> {
 }
 
 impl Nearest {
-    /// Fits on training calls `(model index, call, median wall ns)`; keeps the types with at
-    /// least `min_samples` calls. `None` when no type has that many.
-    pub fn fit(calls: &[(usize, &KernelCall, f64)], min_samples: usize) -> Option<Nearest> {
+    /// Fits on training calls `(model index, kernel type, category, call)`; keeps the types
+    /// (and categories) with at least `min_samples` calls. `None` when no type has that many.
+    pub fn fit(calls: &[(usize, &str, &str, NearCall)], min_samples: usize) -> Option<Nearest> {
         let mut by_kernel: BTreeMap<&str, Vec<(usize, NearCall)>> = BTreeMap::new();
         let mut by_category: BTreeMap<&str, Vec<NearCall>> = BTreeMap::new();
-        for &(model, call, ns) in calls {
-            if ns.is_finite() && ns > 0.0 {
-                let c = NearCall::of(call, ns);
-                by_kernel
-                    .entry(kernel_type(&call.op))
-                    .or_default()
-                    .push((model, c));
-                by_category.entry(&call.category).or_default().push(c);
+        for &(model, kernel, category, c) in calls {
+            if c.wall_ns.is_finite() && c.wall_ns > 0.0 {
+                by_kernel.entry(kernel).or_default().push((model, c));
+                by_category.entry(category).or_default().push(c);
             }
         }
         let kept: BTreeMap<&str, Vec<(usize, NearCall)>> = by_kernel
@@ -195,19 +181,20 @@ impl Nearest {
         })
     }
 
-    /// The predicted time of one call from the nearest calls of its kernel type, else of its
-    /// category (then named), when this model holds either.
-    pub fn call_ns(&self, call: &KernelCall) -> Option<(f64, Option<&str>)> {
-        let at = NearCall::of(call, 0.0);
-        let from = |pool: &[NearCall]| combine(&nearest(pool, &at, self.k, |_| false), &at);
-        if let Some(ns) = self
-            .kernels
-            .get(kernel_type(&call.op))
-            .and_then(|p| from(p))
-        {
+    /// The predicted time of a call of this kernel type and category (its `wall_ns` unused)
+    /// from the nearest calls of its type, else of its category (then named), when this model
+    /// holds either.
+    pub fn call_ns(
+        &self,
+        kernel: &str,
+        category: &str,
+        at: &NearCall,
+    ) -> Option<(f64, Option<&str>)> {
+        let from = |pool: &[NearCall]| combine(&nearest(pool, at, self.k, |_| false), at);
+        if let Some(ns) = self.kernels.get(kernel).and_then(|p| from(p)) {
             return Some((ns, None));
         }
-        let (category, pool) = self.categories.get_key_value(&call.category)?;
+        let (category, pool) = self.categories.get_key_value(category)?;
         from(pool).map(|ns| (ns, Some(category.as_str())))
     }
 
@@ -231,18 +218,13 @@ impl Nearest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Cost;
 
-    fn call(op: &str, macs: u64, bytes: u64) -> KernelCall {
-        KernelCall {
-            op: op.into(),
-            category: "conv".into(),
-            cost: Cost {
-                macs,
-                bytes_read: bytes,
-                ..Cost::default()
-            },
-            output_rows: 1,
+    fn call(macs: u64, bytes: u64, wall_ns: f64) -> NearCall {
+        NearCall {
+            macs,
+            bytes_moved: bytes,
+            weight_bytes: 0,
+            wall_ns,
         }
     }
 
@@ -255,13 +237,17 @@ mod tests {
             let l = (macs as f64).log2();
             0.1 - 0.07 * ((l - 12.0) / 8.0).clamp(0.0, 1.0)
         };
-        let calls: Vec<KernelCall> = (12..=22)
-            .map(|e| call("OptMatMul", 1 << e, 1 << (e - 4)))
-            .collect();
-        let training: Vec<(usize, &KernelCall, f64)> = calls
-            .iter()
+        let training: Vec<(usize, &str, &str, NearCall)> = (12..=22u64)
             .enumerate()
-            .map(|(i, c)| (i, c, rate(c.cost.macs) * c.cost.macs as f64))
+            .map(|(i, e)| {
+                let macs = 1u64 << e;
+                (
+                    i,
+                    "OptMatMul",
+                    "conv",
+                    call(macs, 1 << (e - 4), rate(macs) * macs as f64),
+                )
+            })
             .collect();
         let n = Nearest::fit(&training, 10).expect("eleven calls of one type");
         assert_eq!(n.kernels["OptMatMul"].len(), 11);
@@ -269,69 +255,74 @@ mod tests {
         assert!(n.leave_one_model_out_error_pct.is_finite());
         // At a training size with k = 1 the estimate is that call's time.
         let one = Nearest { k: 1, ..n.clone() };
-        let c = call("OptMatMul", 1 << 16, 1 << 12);
-        let (ns, via) = one.call_ns(&c).unwrap();
+        let (ns, via) = one
+            .call_ns("OptMatMul", "conv", &call(1 << 16, 1 << 12, 0.0))
+            .unwrap();
         assert_eq!(via, None);
         assert!((ns / (rate(1 << 16) * 65536.0) - 1.0).abs() < 1e-9, "{ns}");
         // Between 2^16 and 2^17 MACs: a rate between theirs, far from a linear law's.
-        let mid = call("OptMatMul", 3 << 15, 3 << 11);
-        let r = n.call_ns(&mid).unwrap().0 / mid.cost.macs as f64;
+        let mid = call(3 << 15, 3 << 11, 0.0);
+        let r = n.call_ns("OptMatMul", "conv", &mid).unwrap().0 / mid.macs as f64;
         assert!(r < rate(1 << 15) && r > rate(1 << 18), "{r}");
         // A type it holds too few calls of is predicted from its category's calls, and one
         // of another category not at all.
-        let other = call("DepthWiseConv", 1 << 16, 1 << 12);
-        assert_eq!(n.call_ns(&other).unwrap().1, Some("conv"));
-        let pool = KernelCall {
-            category: "pool".into(),
-            ..other
-        };
-        assert_eq!(n.call_ns(&pool), None);
+        let other = call(1 << 16, 1 << 12, 0.0);
+        assert_eq!(
+            n.call_ns("DepthWiseConv", "conv", &other).unwrap().1,
+            Some("conv")
+        );
+        assert_eq!(n.call_ns("DepthWiseConv", "pool", &other), None);
     }
 
     /// Calls with MACs are never estimated from calls without, and leave-one-model-out
     /// prefers the k that predicts held-out models best.
     #[test]
     fn keeps_kinds_apart_and_chooses_k() {
-        let mut calls = Vec::new();
-        for e in 10..30u64 {
-            calls.push(call("Pad", 0, 1 << (e / 2 + 4)));
-        }
-        for e in 10..30u64 {
-            calls.push(call("Pad", 1 << e, 1 << 8));
-        }
         // Without MACs 1 ns per byte; with MACs 0.5 ns per MAC.
-        let training: Vec<(usize, &KernelCall, f64)> = calls
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let ns = if c.cost.macs > 0 {
-                    0.5 * c.cost.macs as f64
-                } else {
-                    c.cost.bytes_read as f64
-                };
-                (i, c, ns)
-            })
-            .collect();
+        let mut training: Vec<(usize, &str, &str, NearCall)> = Vec::new();
+        for e in 10..30u64 {
+            let bytes = 1u64 << (e / 2 + 4);
+            training.push((
+                training.len(),
+                "Pad",
+                "tensor",
+                call(0, bytes, bytes as f64),
+            ));
+        }
+        for e in 10..30u64 {
+            let macs = 1u64 << e;
+            training.push((
+                training.len(),
+                "Pad",
+                "tensor",
+                call(macs, 256, 0.5 * macs as f64),
+            ));
+        }
         let n = Nearest::fit(&training, 10).unwrap();
         // Exact rates everywhere: every k predicts held-out calls exactly, so the first wins.
         assert_eq!(n.k, CANDIDATE_K[0]);
         assert!(n.leave_one_model_out_error_pct < 1e-9);
-        let bytes_only = call("Pad", 0, 5000);
-        assert!((n.call_ns(&bytes_only).unwrap().0 - 5000.0).abs() < 1e-6);
-        let with_macs = call("Pad", 5000, 5000);
-        assert!((n.call_ns(&with_macs).unwrap().0 - 2500.0).abs() < 1e-6);
+        let bytes_only = n.call_ns("Pad", "tensor", &call(0, 5000, 0.0)).unwrap().0;
+        assert!((bytes_only - 5000.0).abs() < 1e-6, "{bytes_only}");
+        let with_macs = n
+            .call_ns("Pad", "tensor", &call(5000, 5000, 0.0))
+            .unwrap()
+            .0;
+        assert!((with_macs - 2500.0).abs() < 1e-6, "{with_macs}");
     }
 
     #[test]
     fn too_few_calls_and_bounds() {
-        let c = call("Concat", 0, 100);
-        let few: Vec<(usize, &KernelCall, f64)> = (0..9).map(|i| (i, &c, 10.0)).collect();
+        let c = call(0, 100, 10.0);
+        let few: Vec<(usize, &str, &str, NearCall)> =
+            (0..9).map(|i| (i, "Concat", "concat", c)).collect();
         assert_eq!(Nearest::fit(&few, 10), None);
-        let many: Vec<(usize, &KernelCall, f64)> = (0..MAX_CALLS_PER_KERNEL * 3)
-            .map(|i| (i, &c, 10.0))
+        let many: Vec<(usize, &str, &str, NearCall)> = (0..MAX_CALLS_PER_KERNEL * 3)
+            .map(|i| (i, "Concat", "concat", c))
             .collect();
         let n = Nearest::fit(&many, 10).unwrap();
         assert_eq!(n.kernels["Concat"].len(), MAX_CALLS_PER_KERNEL);
+        assert_eq!(n.categories["concat"].len(), MAX_CALLS_PER_KERNEL);
         assert!(n.check().is_ok());
         let bad = Nearest { k: 0, ..n };
         assert!(bad.check().is_err());
