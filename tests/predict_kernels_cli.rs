@@ -6,7 +6,7 @@
 mod common;
 use common::*;
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn run_ok(args: &[&str], paths: &[&Path]) -> String {
     let mut cmd = hiddencost();
@@ -109,14 +109,7 @@ fn sweep_fit_validate_and_predict_through_the_kernel_model() {
 
     // A version 2 fit (linear kernel fits, no nearest calls) is still read, and predicts
     // from its coefficients.
-    let mut v2 = fit.clone();
-    v2["version"] = 2.into();
-    v2["devices"][0]["kernel_model"]
-        .as_object_mut()
-        .unwrap()
-        .remove("nearest");
-    let v2_path = dir.path().join("fit_v2.json");
-    std::fs::write(&v2_path, v2.to_string()).unwrap();
+    let v2_path = older_fit(&fit, 2, "/devices/0/kernel_model", "nearest", dir.path());
     let p2 = run_ok(&["predict", "--fit"], &[&v2_path, &fixture]);
     assert!(p2.contains("(kernel model)"), "{p2}");
     assert_ne!(
@@ -125,14 +118,7 @@ fn sweep_fit_validate_and_predict_through_the_kernel_model() {
     );
 
     // A version 1 fit (no kernel model) is still read: node model only, and it says why.
-    let mut v1 = fit.clone();
-    v1["version"] = 1.into();
-    v1["devices"][0]
-        .as_object_mut()
-        .unwrap()
-        .remove("kernel_model");
-    let v1_path = dir.path().join("fit_v1.json");
-    std::fs::write(&v1_path, v1.to_string()).unwrap();
+    let v1_path = older_fit(&fit, 1, "/devices/0", "kernel_model", dir.path());
     let p = run_ok(&["predict", "--fit"], &[&v1_path, &fixture]);
     assert!(
         p.contains("No kernel-model prediction: the fit has no kernel model"),
@@ -156,4 +142,19 @@ fn sweep_fit_validate_and_predict_through_the_kernel_model() {
         err.contains("fit_bad.json") && err.contains("OptMatMul"),
         "{err}"
     );
+}
+
+/// `fit` as an older version writes it: `version` set and `key` removed from the object at
+/// `pointer` (a JSON pointer), written to DIR/fit_vN.json.
+fn older_fit(fit: &Value, version: u32, pointer: &str, key: &str, dir: &Path) -> PathBuf {
+    let mut old = fit.clone();
+    old["version"] = version.into();
+    old.pointer_mut(pointer)
+        .and_then(Value::as_object_mut)
+        .unwrap_or_else(|| panic!("{pointer} is an object"))
+        .remove(key)
+        .unwrap_or_else(|| panic!("{pointer} has `{key}`"));
+    let path = dir.join(format!("fit_v{version}.json"));
+    std::fs::write(&path, old.to_string()).unwrap();
+    path
 }

@@ -60,7 +60,7 @@ pub struct Nearest {
     /// With this `k`, Σ |predicted - measured| / Σ measured over the training calls, each
     /// predicted with its own model left out, percent.
     pub leave_one_model_out_error_pct: f64,
-    /// By kernel type ([`kernel_type`]): the training calls, for types with at least
+    /// By kernel type ([`super::kernels::kernel_type`]): the training calls, for types with at least
     /// [`super::kernels::MIN_SAMPLES`] of them.
     pub kernels: BTreeMap<String, Vec<NearCall>>,
     /// By executed-op category: every training call of it, for kernel types with too few

@@ -307,14 +307,18 @@ fn read_lava(path: &Path, bytes: &[u8], data: &mut Dataset, runs: &mut RunIndex)
         });
     }
     let count = bytes.split(|&b| b == b'\n').count();
+    let mut names = Interner::default();
     let lines = x
         .target
         .iter()
         .filter(|(_, s)| s.starts_with('{'))
         .map(|(n, s)| {
-            let record =
-                parse_record(s.as_bytes()).map_or(Parsed::No, |r| Parsed::Record(Box::new(r)));
-            (*n, s.as_bytes(), false, record)
+            (
+                *n,
+                s.as_bytes(),
+                false,
+                parse_line(s.as_bytes(), &mut names),
+            )
         });
     FileReader::new(path, data, runs).read_lines(lines, count, bytes.is_empty());
 }
