@@ -2,7 +2,7 @@
 //! MAC counts fail to predict latency on embedded boards. See ARCHITECTURE.md for the map.
 
 pub mod analyze;
-pub mod bench;
+pub mod budget;
 pub mod cli;
 pub mod context;
 pub mod cost;
@@ -13,6 +13,8 @@ pub mod noise;
 pub mod probe;
 pub mod record;
 pub mod runner;
+pub mod session;
+pub mod settings;
 pub mod sink;
 pub mod stats;
 pub mod summary;

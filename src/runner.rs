@@ -23,6 +23,10 @@
 //! inputs, the model-input node). The time of that dispatch is not in any op's `wall_ns`: per
 //! run, end-to-end minus the ops' wall times minus the time spent in counter reads is the
 //! *unattributed* time, reported on its own.
+//!
+//! A group of software events only (`CounterGroup::per_op` false) is not read at op boundaries:
+//! a `read(2)` there costs more than its counts tell. It is read just before the run and just
+//! after it, outside the timed window: its events get run totals and no per-op counts.
 
 use crate::counters::{CounterGroup, CounterSet, MAX_GROUP_EVENTS};
 use crate::model::LoadedModel;
@@ -204,9 +208,15 @@ fn hooked_run(
     let mut last: Reading = [0; MAX_GROUP_EVENTS + 2];
     let mut have_first = false;
     let mut read_ticks = 0u64;
+    // A group that is not read per op is read around the run, outside its timed window.
+    let per_run = group.as_ref().is_some_and(|g| !g.per_op());
     if let Some(g) = group.as_mut() {
         g.enable()?;
+        if per_run && recorded {
+            read_errors += g.read(&mut first).is_err() as u64;
+        }
     }
+    let mut per_op = if per_run { None } else { group.as_mut() };
     let start = timer::now();
     let ran = state.run_plan_with_eval(model.inputs.clone(), |ctx, op_state, node, inputs| {
         let slot = slot_of[node.id];
@@ -214,7 +224,7 @@ fn hooked_run(
             return tract_core::plan::eval(ctx, op_state, node, inputs);
         }
         if !have_first {
-            if let Some(g) = group.as_mut() {
+            if let Some(g) = per_op.as_mut() {
                 let r0 = timer::now();
                 read_errors += g.read(&mut first).is_err() as u64;
                 last = first;
@@ -227,7 +237,7 @@ fn hooked_run(
         let t1 = timer::now();
         let at = base + slot as usize * stride;
         words[at] = t1.wrapping_sub(t0);
-        if let Some(g) = group.as_mut() {
+        if let Some(g) = per_op.as_mut() {
             let mut now: Reading = [0; MAX_GROUP_EVENTS + 2];
             read_errors += g.read(&mut now).is_err() as u64;
             for i in 0..width {
@@ -240,6 +250,9 @@ fn hooked_run(
     });
     let e2e_ticks = timer::now().wrapping_sub(start);
     if let Some(g) = group.as_mut() {
+        if per_run && recorded {
+            read_errors += g.read(&mut last).is_err() as u64;
+        }
         g.disable()?;
     }
     ran?;
@@ -451,7 +464,9 @@ fn op_record(
 
     let mut values: BTreeMap<String, Option<CounterValue>> = BTreeMap::new();
     for (ev, status) in counters.status.iter().enumerate() {
-        let measured = member_of(counters, failed, ev).map(|(p, member)| {
+        // Events of a group read per run have no per-op counts (null).
+        let per_op = member_of(counters, failed, ev).filter(|&(p, _)| counters.groups[p].per_op());
+        let measured = per_op.map(|(p, member)| {
             let pass = &passes[p];
             let mut v: Vec<u64> = (0..runs)
                 .map(|r| pass.words[at(pass, r) + 3 + member])

@@ -7,9 +7,9 @@
 
 mod common;
 use common::*;
-use hiddencost::bench::zoo_source;
 use hiddencost::cost::is_matmul_like;
 use hiddencost::model::{LoadedModel, ModelSource, Optimize, load};
+use hiddencost::session::zoo_source;
 use hiddencost::zoo::ZooOptions;
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -173,9 +173,21 @@ fn optimize_none_runs_every_source_op_on_its_own() {
 fn real_counters_degrade_gracefully() {
     // Whatever this machine offers (a VM: software events only), every requested event is
     // either counted or null with a reason in the header, and the run succeeds.
+    // A counted event has its run total; a software event per op only where a PMU event
+    // shares its group read by read(2) (a group of software events only, as beside user
+    // reads, is read per run, not per op).
     let (recs, _) = bench_stdout(&[&model("shuffle.onnx"), "--runs", "2"]);
     let events = recs[0]["events"].as_array().unwrap();
     assert_eq!(events.len(), 10);
+    let pmu = events
+        .iter()
+        .any(|e| e["available"] == true && e["kind"] != "software");
+    let user = recs[0]["counter_access"]["passes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == "user");
+    let totals = &of_type(&recs, "model")[0]["counter_totals"];
     for ev in events {
         let name = ev["name"].as_str().unwrap();
         let available = ev["available"].as_bool().unwrap();
@@ -189,8 +201,10 @@ fn real_counters_degrade_gracefully() {
                 "{ev}"
             );
         }
+        assert_eq!(totals[name].is_null(), !available, "{name}");
+        let per_op = available && (ev["kind"] != "software" || (pmu && !user));
         for op in of_type(&recs, "op") {
-            assert_eq!(op["counters"][name].is_null(), !available, "{name}");
+            assert_eq!(op["counters"][name].is_null(), !per_op, "{name}");
         }
     }
 }
@@ -633,5 +647,63 @@ fn event_sets_reach_the_report_as_derived_metrics() {
             md.contains("| 125.0% | 137.5% |"),
             "stall shares in the table"
         );
+    }
+}
+
+/// A group of software events only is read once before and once after each run, not per op:
+/// the ops carry no counts for its events, the model record has their run totals (the fake
+/// counters advance one step per read: event `e` counts `(e + 1) * 1000` between two reads),
+/// and no time goes to counter reads. Beside a PMU event the same software events ride in the
+/// group read at every op boundary, and the ops have them.
+#[test]
+fn software_events_alone_are_read_per_run_not_per_op() {
+    let (recs, _) = bench_stdout(&[
+        &model("tiny_cnn.onnx"),
+        "--runs",
+        "3",
+        "--fake-counters",
+        "--events",
+        "",
+        "--probe-budget",
+        "0",
+    ]);
+    assert_eq!(recs[0]["passes"], 1);
+    let names: Vec<&str> = recs[0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["task-clock", "page-faults", "context-switches"]);
+    let ops = of_type(&recs, "op");
+    assert!(!ops.is_empty());
+    for op in &ops {
+        for name in &names {
+            assert!(op["counters"][name].is_null(), "{}: {name}", op["node"]);
+        }
+    }
+    let record = &of_type(&recs, "model")[0];
+    for (e, name) in names.iter().enumerate() {
+        assert_eq!(
+            record["counter_totals"][name],
+            (e as u64 + 1) * 1000,
+            "{name}"
+        );
+    }
+    assert_eq!(record["counter_read_median_ns"], 0);
+
+    let (recs, _) = bench_stdout(&[
+        &model("tiny_cnn.onnx"),
+        "--runs",
+        "3",
+        "--fake-counters",
+        "--events",
+        "cycles",
+        "--probe-budget",
+        "0",
+    ]);
+    for op in of_type(&recs, "op") {
+        assert_eq!(op["counters"]["cycles"]["median"], 1000);
+        assert_eq!(op["counters"]["task-clock"]["median"], 2000);
     }
 }

@@ -1,9 +1,10 @@
 //! No input makes the run fail as a whole: 300 deterministic corruptions of a valid model
 //! (bit flips, truncations, splices) each end as either a measured model or an error record.
 
-use hiddencost::bench::{self, BenchOptions};
 use hiddencost::counters::parse_events;
-use hiddencost::model::{ModelSource, Optimize};
+use hiddencost::model::ModelSource;
+use hiddencost::session::{self, Job};
+use hiddencost::settings::Settings;
 use hiddencost::sink::Sink;
 use std::sync::{Arc, Mutex};
 
@@ -55,37 +56,33 @@ fn mutants(seed_bytes: &[u8], count: usize) -> Vec<Vec<u8>> {
 fn every_corrupted_model_ends_as_a_model_or_an_error_record() {
     let original =
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/tiny_cnn.onnx")).unwrap();
-    let models: Vec<ModelSource> = mutants(&original, 300)
+    let jobs: Vec<Job> = mutants(&original, 300)
         .into_iter()
         .enumerate()
-        .map(|(i, bytes)| ModelSource::Bytes {
-            name: format!("mutant{i}"),
-            source: format!("mutant{i}"),
-            bytes: Arc::new(bytes),
+        .map(|(i, bytes)| Job {
+            source: ModelSource::Bytes {
+                name: format!("mutant{i}"),
+                source: format!("mutant{i}"),
+                bytes: Arc::new(bytes),
+            },
+            metadata: Ok(Default::default()),
         })
         .collect();
-    let n = models.len();
-    let opts = BenchOptions {
-        models,
-        input_shape: None,
-        optimize: Optimize::Full,
+    let n = jobs.len();
+    let settings = Settings {
         warmup: 0,
         runs: 1,
-        schedule: Default::default(),
         events: parse_events("").unwrap(),
-        counter_reads: hiddencost::counters::ReadMode::Auto,
-        cpu: None,
         fake_counters: true,
-        metadata: Default::default(),
-        notes: Vec::new(),
         // The machine's figures do not matter here: 300 models in one run are.
         probe_budget: None,
+        ..Settings::default()
     };
     let buf = Shared::default();
     let mut sink = Sink::from_writer(Box::new(buf.clone()), "memory");
     // Silence the default panic hook: panics inside tract are expected to be caught.
     std::panic::set_hook(Box::new(|_| {}));
-    let outcome = bench::run(&opts, &mut sink, &mut |_| {}).unwrap();
+    let outcome = session::bench(&settings, jobs, &[], &mut sink, &mut session::Quiet).unwrap();
     let _ = std::panic::take_hook();
     assert_eq!(outcome.models.len() + outcome.errors.len(), n);
     assert!(!outcome.errors.is_empty(), "corruptions must be detected");

@@ -233,11 +233,9 @@ fn layer_conf_declares_the_layer() {
 fn image_knobs_reach_the_kernel_command_line() {
     let (path, conf) = repo_file("yocto-layer/conf/hiddencost.conf");
     for (knob, param) in [
-        ("HIDDENCOST_MODELS", "hiddencost.models"),
-        ("HIDDENCOST_RUNS", "hiddencost.runs"),
-        ("HIDDENCOST_EVENTS", "hiddencost.events"),
-        ("HIDDENCOST_SERIAL", "hiddencost.serial"),
-        ("HIDDENCOST_PROBE", "hiddencost.probe"),
+        ("HIDDENCOST_MODELS", "hiddencost.models="),
+        ("HIDDENCOST_SERIAL", "hiddencost.serial="),
+        ("HIDDENCOST_SETTINGS", ""),
     ] {
         assert!(
             conf.contains(&format!("\n{knob} ?= ")),
@@ -245,8 +243,19 @@ fn image_knobs_reach_the_kernel_command_line() {
             path.display()
         );
         assert!(
-            conf.contains(&format!("{param}=${{{knob}}}")),
-            "{}: HIDDENCOST_CMDLINE lacks {param}=${{{knob}}}",
+            conf.contains(&format!("{param}${{{knob}}}")),
+            "{}: HIDDENCOST_CMDLINE lacks {param}${{{knob}}}",
+            path.display()
+        );
+    }
+    // The binary's defaults live in the binary: the layer restates none of them.
+    for key in hiddencost::settings::KEYS
+        .iter()
+        .filter(|k| **k != "models")
+    {
+        assert!(
+            !conf.contains(&format!("hiddencost.{key}=$")),
+            "{}: hiddencost.{key} restates a default of the binary",
             path.display()
         );
     }

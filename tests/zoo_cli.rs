@@ -3,8 +3,8 @@
 
 mod common;
 use common::*;
-use hiddencost::bench::zoo_source;
 use hiddencost::model::load_static;
+use hiddencost::session::zoo_source;
 use hiddencost::zoo::{self, ZooOptions};
 
 /// The cost module (graph + tract shapes) and the zoo builder (its own layer bookkeeping) count
@@ -16,7 +16,7 @@ fn cost_module_agrees_with_the_zoo_builder() {
         let (_, stats) = zoo::build_with_stats(name, &ZooOptions::default()).unwrap();
         let st = load_static(&src, None).unwrap();
         assert_eq!(st.totals.params, stats.params, "{name} params");
-        assert_eq!(meta["pytorch_params"], stats.params, "{name}");
+        assert_eq!(meta.zoo.unwrap().pytorch_params, stats.params, "{name}");
         assert_eq!(
             st.totals.thop_macs, stats.macs_graph,
             "{name} thop MACs by graph rules"

@@ -1,29 +1,21 @@
 //! What each command does once its arguments are parsed: plain option structs in, an exit
 //! code out; errors get their context here, at the edge.
 
+use super::common::{Bar, default_stem, pin, say};
 use super::{
-    BenchArgs, Cli, Command, CostArgs, MeasureArgs, PredictArgs, ProbeArgs, StudyArgs,
-    ValidateArgs, ZooCommand,
+    BenchArgs, Cli, Command, CostArgs, PredictArgs, ProbeArgs, StudyArgs, ValidateArgs, ZooCommand,
 };
 use crate::analyze;
 use crate::analyze::compute::kernels::{KernelCall, rows};
-use crate::bench::{self, BenchOptions};
-use crate::probe::{self, ProbeOptions};
+use crate::probe;
 use crate::record::{ModelCostRecord, Record};
+use crate::session::{self, Session};
+use crate::settings::Settings;
 use crate::sink::{Sink, Target};
 use crate::summary;
 use crate::zoo::{self, ZooOptions};
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
-
-/// `results/<UTC time>-<host>`: a new name per run, for a log file or a study directory.
-pub(super) fn default_stem() -> String {
-    let stamp = crate::context::rfc3339(std::time::SystemTime::now()).replace(':', "-");
-    let host = crate::context::read()
-        .hostname
-        .unwrap_or_else(|| "host".into());
-    format!("results/{stamp}-{host}")
-}
 
 /// Runs the parsed command; returns the process exit code.
 pub fn dispatch(cli: Cli) -> Result<i32> {
@@ -32,7 +24,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Cost(args) => cost_cmd(args),
         Command::Zoo(ZooCommand::List { json }) => zoo_list(json),
         Command::Zoo(ZooCommand::Export { dir, names, zoo }) => {
-            zoo_export(&dir, &names, zoo.into())
+            let opts = ZooOptions {
+                seed: zoo.seed,
+                fold_bn: zoo.fold_bn,
+            };
+            zoo_export(&dir, &names, opts)
         }
         Command::Analyze(args) => {
             let export = args.export.map(|e| match e {
@@ -96,7 +92,7 @@ fn bench_cmd(args: BenchArgs) -> Result<i32> {
             .out
             .unwrap_or_else(|| format!("{}.jsonl", default_stem())),
     )?;
-    let (outcome, label) = measure(args.measure, &target)?;
+    let (outcome, label) = measure(&args.measure.settings(), &target)?;
     if target != Target::Stdout {
         let table = summary::render(&outcome.models, &outcome.ops);
         say(&format!("{table}\nrecords: {label}\n"))?;
@@ -107,10 +103,11 @@ fn bench_cmd(args: BenchArgs) -> Result<i32> {
 fn study_cmd(args: StudyArgs, quiet: bool) -> Result<i32> {
     let dir = args.out.unwrap_or_else(|| PathBuf::from(default_stem()));
     let log = dir.join("bench.jsonl");
+    let settings = args.measure.settings();
     if !quiet {
-        eprintln!("{}", study_plan(&args.measure, &dir));
+        eprintln!("{}", study_plan(&settings, &dir));
     }
-    let (outcome, _) = measure(args.measure, &Target::File(log.clone()))?;
+    let (outcome, _) = measure(&settings, &Target::File(log.clone()))?;
     say(&summary::render(&outcome.models, &outcome.ops))?;
     if outcome.models.is_empty() {
         bail!(
@@ -123,21 +120,21 @@ fn study_cmd(args: StudyArgs, quiet: bool) -> Result<i32> {
 }
 
 /// What `study` is about to do, and how long the default study took where it was measured.
-fn study_plan(m: &MeasureArgs, dir: &std::path::Path) -> String {
-    let n = if m.model.models.is_empty() {
+fn study_plan(s: &Settings, dir: &std::path::Path) -> String {
+    let n = if s.models.is_empty() {
         zoo::all().len()
     } else {
-        m.model.models.len()
+        s.models.len()
     };
-    let probe = if m.probe_budget.0.is_zero() {
-        String::new()
-    } else {
-        format!(
+    let probe = match s.probe_budget {
+        None => String::new(),
+        Some(budget) => format!(
             "probe this machine (up to {} s), then ",
-            m.probe_budget.0.as_secs_f64()
-        )
+            budget.as_secs_f64()
+        ),
     };
-    let measured = if m.model.models.is_empty() && m.warmup == 5 && m.runs == 20 {
+    let d = Settings::default();
+    let measured = if s.models.is_empty() && s.warmup == d.warmup && s.runs == d.runs {
         "; the whole zoo took 40 s on a 2-core x86-64 VM"
     } else {
         ""
@@ -145,97 +142,32 @@ fn study_plan(m: &MeasureArgs, dir: &std::path::Path) -> String {
     format!(
         "study: {probe}benchmark {n} model(s) ({} warm-up and {} timed runs, clean and per-op, \
          {}{measured}), then write the report to {}",
-        m.warmup,
-        m.runs,
-        crate::runner::Schedule::from(m.schedule).as_str(),
+        s.warmup,
+        s.runs,
+        s.schedule.as_str(),
         dir.join("report").display()
     )
 }
 
-/// Benchmarks what `args` names into `target`, with a progress bar on a terminal.
-fn measure(args: MeasureArgs, target: &Target) -> Result<(bench::Outcome, String)> {
-    let (models, metadata) = bench::models_and_metadata(&args.model.models, &args.model.zoo.into());
-    let opts = BenchOptions {
-        models,
-        metadata,
-        input_shape: args.model.input_shape.clone().map(|s| s.0),
-        optimize: args.optimize.into(),
-        warmup: args.warmup,
-        runs: args.runs as usize,
-        schedule: args.schedule.into(),
-        events: args.events.0,
-        counter_reads: args.counter_reads.into(),
-        cpu: args.cpu,
-        fake_counters: args.fake_counters,
-        notes: Vec::new(),
-        probe_budget: (!args.probe_budget.0.is_zero()).then_some(args.probe_budget.0),
-    };
-    pin(args.cpu, args.threads)?;
+/// Benchmarks what `settings` names into `target`, with a progress bar on a terminal.
+fn measure(settings: &Settings, target: &Target) -> Result<(session::Outcome, String)> {
+    let jobs = settings.jobs();
+    pin(settings.cpu, settings.threads)?;
     let mut sink = Sink::open(target)?;
     log::info!("writing records to {}", sink.label());
-    let bar = indicatif::ProgressBar::new(opts.models.len() as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let mut progress = |event: bench::Event| {
-        if let bench::Event::Start { index, name } = event {
-            bar.set_position(index as u64);
-            bar.set_message(name.to_string());
-        }
-    };
-    let outcome = bench::run_threaded(&opts, args.threads as usize, &mut sink, &mut progress)?;
-    bar.finish_and_clear();
+    let mut bar = Bar::new();
+    let outcome = session::bench(settings, jobs, &[], &mut sink, &mut bar)?;
+    bar.finish();
     Ok((outcome, sink.label().to_string()))
 }
 
-/// Pins the process to `cpu` (`--cpu`), warning that a matmul pool then shares it.
-pub(super) fn pin(cpu: Option<usize>, threads: u64) -> Result<()> {
-    let Some(cpu) = cpu else {
-        return Ok(());
-    };
-    if threads > 1 {
-        log::warn!(
-            "--cpu {cpu} also pins the {threads} matmul threads to CPU {cpu}: they take turns"
-        );
-    }
-    if cpu >= rustix::thread::CpuSet::MAX_CPU {
-        bail!(
-            "cannot pin to CPU {cpu} (--cpu): CPU numbers go up to {}",
-            rustix::thread::CpuSet::MAX_CPU - 1
-        );
-    }
-    let mut set = rustix::thread::CpuSet::new();
-    set.set(cpu);
-    rustix::thread::sched_setaffinity(None, &set)
-        .with_context(|| format!("cannot pin to CPU {cpu} (--cpu)"))
-}
-
 fn probe_cmd(args: ProbeArgs) -> Result<i32> {
-    pin(args.cpu, args.threads)?;
-    let threads = args.threads as usize;
-    let mut counters = bench::open_counters(
-        &args.events.0,
-        args.fake_counters,
-        threads,
-        args.counter_reads.into(),
-    );
-    let mut running = 1;
-    if threads > 1 {
-        match bench::matmul_pool(threads) {
-            Ok(()) => running = threads,
-            Err(message) => log::error!("{message}"),
-        }
-    }
-    let opts = ProbeOptions {
-        budget: args.budget.0,
-        threads: running,
-    };
-    let machine = probe::run(&opts, &mut counters);
-    tract_linalg::multithread::set_default_executor(
-        tract_linalg::multithread::Executor::SingleThread,
-    );
-    if args.json {
+    let json = args.json;
+    let settings = args.settings();
+    pin(settings.cpu, settings.threads)?;
+    let budget = settings.probe_budget.unwrap_or_default();
+    let machine = Session::open(&settings).probe(budget, &mut session::Quiet);
+    if json {
         say(&format!("{}\n", machine.to_json()))?;
     } else {
         say(&probe::table::render(&machine))?;
@@ -266,13 +198,16 @@ fn analyze_cmd(
 }
 
 fn predict_cmd(args: PredictArgs) -> Result<i32> {
-    let input_shape = args.model.input_shape.as_ref().map(|s| s.0.as_slice());
-    let resolved = bench::resolve(&args.model.models, &args.model.zoo.into());
-    if resolved.len() != 1 {
+    let settings = args.model.settings();
+    let input_shape = settings.input_shape.as_deref();
+    let jobs = settings.jobs();
+    let [job] = jobs.as_slice() else {
         bail!("predict takes exactly one model (a file or zoo:NAME)");
+    };
+    if let Err(e) = &job.metadata {
+        bail!("{e}");
     }
-    let (src, meta) = &resolved[0];
-    meta.clone().map_err(anyhow::Error::msg)?;
+    let src = &job.source;
     // The kernel model needs the executed kernels: tract's optimized plan (as `bench` runs
     // it), costed without running. If tract cannot plan the model, the node model still can.
     let (name, nodes, kernels) =
@@ -288,13 +223,13 @@ fn predict_cmd(args: PredictArgs) -> Result<i32> {
                         output_rows: e.output_shapes.first().map_or(1, |s| rows(s)),
                     })
                     .collect();
-                let nodes = bench::node_records(&loaded.info.name, &loaded.info.sources);
+                let nodes = session::node_records(&loaded.info.name, &loaded.info.sources);
                 (loaded.info.name, nodes, Some(kernels))
             }
             Err(e) => {
                 log::warn!("no executed kernels, so no kernel-model prediction: {e}");
                 let st = crate::model::load_static(src, input_shape)?;
-                let nodes = bench::node_records(&st.name, &st.sources);
+                let nodes = session::node_records(&st.name, &st.sources);
                 (st.name, nodes, None)
             }
         };
@@ -331,31 +266,25 @@ fn validate_cmd(args: ValidateArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// Writes to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.
-pub(super) fn say(text: &str) -> Result<()> {
-    use std::io::Write;
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r.context("writing to stdout"),
-    }
-}
-
 fn cost_cmd(args: CostArgs) -> Result<i32> {
     let mut failed = 0;
     let mut sink = Sink::from_writer(Box::new(std::io::stdout()), "stdout");
-    let input_shape = args.model.input_shape.as_ref().map(|s| s.0.as_slice());
-    for (src, meta) in bench::resolve(&args.model.models, &args.model.zoo.into()) {
-        let loaded = meta
-            .and_then(|_| crate::model::load_static(&src, input_shape).map_err(|e| e.to_string()));
+    let settings = args.model.settings();
+    let input_shape = settings.input_shape.as_deref();
+    for job in settings.jobs() {
+        let loaded = match job.metadata {
+            Err(e) => Err(anyhow::Error::from(e)),
+            Ok(_) => crate::model::load_static(&job.source, input_shape).map_err(Into::into),
+        };
         let st = match loaded {
             Ok(st) => st,
-            Err(message) => {
-                log::error!("{message}");
+            Err(e) => {
+                log::error!("{e}");
                 failed += 1;
                 continue;
             }
         };
-        let nodes = bench::node_records(&st.name, &st.sources);
+        let nodes = session::node_records(&st.name, &st.sources);
         if args.json {
             for n in nodes {
                 sink.write(&Record::Node(n))?;
@@ -400,21 +329,23 @@ fn zoo_list(json: bool) -> Result<i32> {
         "name", "params", "PyTorch", "MACs", "thop MACs", "PyTorch thop", "top-1 %", "top-5 %"
     );
     for info in zoo::all() {
-        let (src, meta) = bench::zoo_source(info.name, &ZooOptions::default())?;
+        let (src, meta) = session::zoo_source(info.name, &ZooOptions::default())?;
         let st = crate::model::load_static(&src, None)?;
         if json {
             sink.write(&Record::ModelCost(model_cost(&st)))?;
             continue;
         }
-        let u = |k: &str| meta.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+        let zoo = meta.zoo.as_ref();
+        let (pytorch_params, pytorch_thop_macs) =
+            zoo.map_or((0, 0), |z| (z.pytorch_params, z.pytorch_thop_macs));
         table += &format!(
             "{:<14} {:>11} {:>11} {:>14} {:>14} {:>14} {:>8.2} {:>8.2}\n",
             info.name,
             st.totals.params,
-            u("pytorch_params"),
+            pytorch_params,
             st.totals.macs,
             st.totals.thop_macs,
-            u("pytorch_thop_macs"),
+            pytorch_thop_macs,
             info.top1_error,
             info.top5_error
         );

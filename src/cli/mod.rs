@@ -1,15 +1,17 @@
-//! Command-line interface: clap types live here and are converted to plain option structs
-//! before anything runs; the commands themselves are in [`commands`].
+//! Command-line interface: clap types live here and are converted into [`Settings`] (whose
+//! `Default` gives every flag its default, and whose parsers check every value) before
+//! anything runs; the commands themselves are in [`commands`] and [`sweep`].
 
 mod commands;
+mod common;
 mod sweep;
 pub use commands::dispatch;
 pub use sweep::SweepArgs;
 
-use crate::counters;
+use crate::counters::{self, EventSpec, ReadMode};
 use crate::model::Optimize;
-use crate::zoo::ZooOptions;
-use anyhow::Result;
+use crate::runner::Schedule;
+use crate::settings::{Settings, parse};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -87,19 +89,17 @@ pub enum ZooCommand {
 #[derive(Args, Debug, Clone, Copy)]
 pub struct ZooArgs {
     /// Seed of the zoo models' weights.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = Settings::default().seed)]
     pub seed: u64,
     /// Fold BatchNorm into the convolutions of zoo models (exporter style).
     #[arg(long)]
     pub fold_bn: bool,
 }
 
-impl From<ZooArgs> for ZooOptions {
-    fn from(z: ZooArgs) -> ZooOptions {
-        ZooOptions {
-            seed: z.seed,
-            fold_bn: z.fold_bn,
-        }
+impl ZooArgs {
+    fn apply(self, s: &mut Settings) {
+        s.seed = self.seed;
+        s.fold_bn = self.fold_bn;
     }
 }
 
@@ -127,15 +127,6 @@ pub enum CounterReadsArg {
     Syscall,
 }
 
-impl From<CounterReadsArg> for counters::ReadMode {
-    fn from(r: CounterReadsArg) -> Self {
-        match r {
-            CounterReadsArg::Auto => counters::ReadMode::Auto,
-            CounterReadsArg::Syscall => counters::ReadMode::Syscall,
-        }
-    }
-}
-
 #[derive(Args, Debug)]
 pub struct ModelArgs {
     /// ONNX model files, or zoo:NAME (see `hiddencost zoo list`). Default: the whole zoo.
@@ -146,6 +137,21 @@ pub struct ModelArgs {
     /// Input shape of the first input, e.g. 1,3,32,32 (default: the model's own static shape).
     #[arg(long, value_name = "N,C,H,W", value_parser = parse_shape)]
     pub input_shape: Option<Shape>,
+}
+
+impl ModelArgs {
+    fn apply(self, s: &mut Settings) {
+        s.models = self.models;
+        s.input_shape = self.input_shape.map(|s| s.0);
+        self.zoo.apply(s);
+    }
+
+    /// These models' settings, the rest at their defaults.
+    pub fn settings(self) -> Settings {
+        let mut s = Settings::default();
+        self.apply(&mut s);
+        s
+    }
 }
 
 #[derive(Args, Debug)]
@@ -223,46 +229,90 @@ pub struct ValidateArgs {
     pub out: Option<PathBuf>,
 }
 
-/// What a measurement needs, shared by `bench` and `study`.
+/// What a measurement needs, shared by `bench` and `study`: the models and how to run them.
 #[derive(Args, Debug)]
 pub struct MeasureArgs {
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+impl MeasureArgs {
+    pub fn settings(self) -> Settings {
+        let mut s = self.model.settings();
+        self.run.apply(&mut s);
+        s
+    }
+}
+
+/// How models are run, shared by `bench`, `study` and `sweep`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
     /// How far tract optimizes the graph: none/declutter show every source op on its own.
-    #[arg(long, value_enum, default_value = "full")]
+    #[arg(long, value_enum, default_value_t = Settings::default().optimize.into())]
     pub optimize: OptimizeArg,
     /// Untimed whole inferences before the timed ones.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = Settings::default().warmup, value_parser = parse::warmup)]
     pub warmup: usize,
-    /// Timed inferences, in the clean pass and in each per-op pass.
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
-    pub runs: u64,
+    /// Timed inferences, in the clean pass and in each per-op pass (a sweep's: the most per
+    /// variant; fewer when its budget needs it, never below 5).
+    #[arg(long, default_value_t = Settings::default().runs, value_parser = parse::runs)]
+    pub runs: usize,
     /// Order of the clean and per-op runs: interleaved rounds, or the passes one after another.
-    #[arg(long, value_enum, default_value = "interleaved")]
+    #[arg(long, value_enum, default_value_t = Settings::default().schedule.into())]
     pub schedule: ScheduleArg,
+    /// Seconds the machine probe may take before the models (its figures go in the header's
+    /// `machine`; it stops earlier when they are done); 0 skips it.
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds::from(Settings::default().probe_budget), value_parser = parse_probe_budget)]
+    pub probe_budget: Seconds,
+    #[command(flatten)]
+    pub counters: CounterArgs,
+}
+
+impl RunArgs {
+    fn apply(self, s: &mut Settings) {
+        s.optimize = self.optimize.into();
+        s.warmup = self.warmup;
+        s.runs = self.runs;
+        s.schedule = self.schedule.into();
+        s.probe_budget = (!self.probe_budget.0.is_zero()).then_some(self.probe_budget.0);
+        self.counters.apply(s);
+    }
+}
+
+/// The counters and threads of a measurement, shared by every command that measures.
+#[derive(Args, Debug)]
+pub struct CounterArgs {
     /// Counters to read around each op: sets (default, memory, stalls, simd, all: resolved for
     /// this CPU), names (cycles, l2d_cache_refill, ...) or raw rNN hex; task-clock, page-faults
     /// and context-switches are always added.
-    #[arg(long, default_value = counters::DEFAULT_EVENTS, value_parser = parse_event_list)]
+    #[arg(long, default_value = counters::DEFAULT_EVENTS, value_parser = parse_events)]
     pub events: EventList,
     /// How the counters are read at each op boundary (the header's `counter_access` says how
     /// they were, and why not from user space).
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, value_enum, default_value_t = Settings::default().counter_reads.into())]
     pub counter_reads: CounterReadsArg,
-    /// Pin the benchmark to this CPU.
+    /// Pin the run to this CPU.
     #[arg(long)]
     pub cpu: Option<usize>,
     /// Threads for tract's matrix products (a pool beside the calling thread when above 1; the
     /// counters then also count the pool's threads).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
-    pub threads: u64,
+    #[arg(long, default_value_t = Settings::default().threads, value_parser = parse::threads)]
+    pub threads: usize,
     /// Deterministic fake counters (for tests).
     #[arg(long, hide = true)]
     pub fake_counters: bool,
-    /// Seconds the machine probe may take before the models (its figures go in the header's
-    /// `machine`; it stops earlier when they are done); 0 skips it.
-    #[arg(long, value_name = "SECONDS", default_value = "3", value_parser = parse_seconds)]
-    pub probe_budget: Seconds,
+}
+
+impl CounterArgs {
+    fn apply(self, s: &mut Settings) {
+        s.events = self.events.0;
+        s.counter_reads = self.counter_reads.into();
+        s.cpu = self.cpu;
+        s.threads = self.threads;
+        s.fake_counters = self.fake_counters;
+    }
 }
 
 #[derive(Args, Debug)]
@@ -270,49 +320,66 @@ pub struct ProbeArgs {
     /// Print the `machine` record as one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Also measure the matmul peak on a pool of this many threads (as `bench --threads`).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
-    pub threads: u64,
     /// Most seconds the probe may take (it stops earlier when its figures are done).
-    #[arg(long, value_name = "SECONDS", default_value = "3", value_parser = parse_positive_seconds)]
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds::from(Settings::default().probe_budget), value_parser = parse_positive_seconds)]
     pub budget: Seconds,
-    /// Counter groups whose read cost is measured (as `bench --events`).
-    #[arg(long, default_value = counters::DEFAULT_EVENTS, value_parser = parse_event_list)]
-    pub events: EventList,
-    /// How the counters are read (as `bench --counter-reads`).
-    #[arg(long, value_enum, default_value = "auto")]
-    pub counter_reads: CounterReadsArg,
-    /// Pin the probe to this CPU.
-    #[arg(long)]
-    pub cpu: Option<usize>,
-    /// Deterministic fake counters (for tests).
-    #[arg(long, hide = true)]
-    pub fake_counters: bool,
+    #[command(flatten)]
+    pub counters: CounterArgs,
+}
+
+impl ProbeArgs {
+    pub fn settings(self) -> Settings {
+        let mut s = Settings {
+            probe_budget: Some(self.budget.0),
+            ..Settings::default()
+        };
+        self.counters.apply(&mut s);
+        s
+    }
 }
 
 /// A duration in seconds given on the command line (a newtype so clap takes it as one value).
 #[derive(Debug, Clone, Copy)]
 pub struct Seconds(pub Duration);
 
-/// Longest probe budget accepted: a probe is meant to take seconds.
-const MAX_PROBE_SECONDS: f64 = 600.0;
-
-fn parse_seconds(s: &str) -> Result<Seconds, String> {
-    match s.trim().parse::<f64>() {
-        Ok(x) if (0.0..=MAX_PROBE_SECONDS).contains(&x) => Ok(Seconds(Duration::from_secs_f64(x))),
-        _ => Err(format!(
-            "`{s}` is not a number of seconds from 0 to {MAX_PROBE_SECONDS}"
-        )),
+impl From<Option<Duration>> for Seconds {
+    fn from(d: Option<Duration>) -> Seconds {
+        Seconds(d.unwrap_or_default())
     }
 }
 
-fn parse_positive_seconds(s: &str) -> Result<Seconds, String> {
-    match parse_seconds(s)? {
-        Seconds(d) if d.is_zero() => Err(format!(
-            "`{s}` leaves the probe no time (bench's --probe-budget 0 is what skips it)"
-        )),
-        seconds => Ok(seconds),
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.as_secs_f64())
     }
+}
+
+/// A parsed `--events` list (a newtype so clap takes it as one value).
+#[derive(Debug, Clone)]
+pub struct EventList(pub Vec<EventSpec>);
+
+fn parse_events(s: &str) -> Result<EventList, crate::settings::SettingError> {
+    parse::events(s).map(EventList)
+}
+
+/// A tensor shape given on the command line (a newtype so clap takes it as one value).
+#[derive(Debug, Clone)]
+pub struct Shape(pub Vec<usize>);
+
+fn parse_shape(s: &str) -> Result<Shape, crate::settings::SettingError> {
+    parse::shape(s).map(Shape)
+}
+
+fn parse_probe_budget(s: &str) -> Result<Seconds, crate::settings::SettingError> {
+    parse::probe_budget(s).map(Seconds::from)
+}
+
+fn parse_positive_seconds(s: &str) -> Result<Seconds, crate::settings::SettingError> {
+    parse::positive_probe_budget(s).map(Seconds)
+}
+
+fn parse_sweep_budget(s: &str) -> Result<Seconds, crate::settings::SettingError> {
+    parse::sweep_budget(s).map(Seconds)
 }
 
 #[derive(Args, Debug)]
@@ -324,35 +391,20 @@ pub struct CostArgs {
     pub json: bool,
 }
 
-/// A parsed `--events` list (a newtype so clap takes it as one value).
-#[derive(Debug, Clone)]
-pub struct EventList(pub Vec<counters::EventSpec>);
-
-fn parse_event_list(s: &str) -> Result<EventList, String> {
-    counters::parse_events(s)
-        .map(EventList)
-        .map_err(|e| e.to_string())
-}
-
-/// A tensor shape given on the command line (a newtype so clap takes it as one value).
-#[derive(Debug, Clone)]
-pub struct Shape(pub Vec<usize>);
-
-fn parse_shape(s: &str) -> Result<Shape, String> {
-    let dims: Result<Vec<usize>, _> = s.split(',').map(|d| d.trim().parse::<usize>()).collect();
-    match dims {
-        Ok(d) if !d.is_empty() && d.iter().all(|&x| x > 0) => Ok(Shape(d)),
-        _ => Err(format!(
-            "`{s}` is not a shape like 1,3,32,32 (positive integers)"
-        )),
+impl From<ScheduleArg> for Schedule {
+    fn from(s: ScheduleArg) -> Self {
+        match s {
+            ScheduleArg::Interleaved => Schedule::Interleaved,
+            ScheduleArg::Separate => Schedule::Separate,
+        }
     }
 }
 
-impl From<ScheduleArg> for crate::runner::Schedule {
-    fn from(s: ScheduleArg) -> Self {
+impl From<Schedule> for ScheduleArg {
+    fn from(s: Schedule) -> Self {
         match s {
-            ScheduleArg::Interleaved => crate::runner::Schedule::Interleaved,
-            ScheduleArg::Separate => crate::runner::Schedule::Separate,
+            Schedule::Interleaved => ScheduleArg::Interleaved,
+            Schedule::Separate => ScheduleArg::Separate,
         }
     }
 }
@@ -363,6 +415,34 @@ impl From<OptimizeArg> for Optimize {
             OptimizeArg::None => Optimize::None,
             OptimizeArg::Declutter => Optimize::Declutter,
             OptimizeArg::Full => Optimize::Full,
+        }
+    }
+}
+
+impl From<Optimize> for OptimizeArg {
+    fn from(o: Optimize) -> OptimizeArg {
+        match o {
+            Optimize::None => OptimizeArg::None,
+            Optimize::Declutter => OptimizeArg::Declutter,
+            Optimize::Full => OptimizeArg::Full,
+        }
+    }
+}
+
+impl From<CounterReadsArg> for ReadMode {
+    fn from(r: CounterReadsArg) -> Self {
+        match r {
+            CounterReadsArg::Auto => ReadMode::Auto,
+            CounterReadsArg::Syscall => ReadMode::Syscall,
+        }
+    }
+}
+
+impl From<ReadMode> for CounterReadsArg {
+    fn from(r: ReadMode) -> Self {
+        match r {
+            ReadMode::Auto => CounterReadsArg::Auto,
+            ReadMode::Syscall => CounterReadsArg::Syscall,
         }
     }
 }

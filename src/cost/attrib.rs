@@ -17,8 +17,7 @@
 //! each op); a kernel computing several sources carries the sum. A source with no kernel keeps
 //! the anchor rule (one derived node). Everything here is plain data: `exec` builds it from tract.
 
-use super::SourceNode;
-use crate::model::ExecNode;
+use super::{ExecNode, SourceNode};
 use std::collections::{HashSet, VecDeque};
 
 /// The executed graph's edges and each node's own work, parallel to the executed nodes.

@@ -4,8 +4,7 @@
 //! computes.
 
 use super::attrib::{self, Flow};
-use super::{SourceNode, TensorInfo, moved};
-use crate::model::ExecNode;
+use super::{ExecNode, SourceNode, TensorInfo, moved};
 use std::collections::HashMap;
 use tract_core::internal::*;
 
@@ -133,7 +132,7 @@ pub fn exec_nodes(
             .iter()
             .map(|o| fact_info(&o.fact, false))
             .collect();
-        let source = crate::model::source_for(&node.name, by_name);
+        let source = source_for(&node.name, by_name);
         let op = node.op().name().to_string();
         let category = exec_category(&op, source.map(|s| sources[s].category));
         fma.push(if attrib::is_matmul_like(&op) {
@@ -174,4 +173,17 @@ pub fn exec_nodes(
     attrib::find_fused_batchnorms(&mut out, sources);
     attrib::assign_costs(&mut out, &flow, sources);
     Ok(out)
+}
+
+/// Maps an executed node name to its source node: the longest source name that equals it or
+/// is followed in it by a `.` or a `-` (tract names most nodes it derives `SOURCE.suffix`, and
+/// a few `SOURCE-suffix`: the reciprocal of a Div by a computed tensor, `/Div-recip`; a
+/// reduction's `-dispose-dims-AXIS`; GatherND's `-slice-axis-AXIS`, `-add_axis`).
+pub fn source_for(exec_name: &str, by_name: &HashMap<&str, usize>) -> Option<usize> {
+    if let Some(&ix) = by_name.get(exec_name) {
+        return Some(ix);
+    }
+    exec_name
+        .rmatch_indices(['.', '-'])
+        .find_map(|(at, _)| by_name.get(&exec_name[..at]).copied())
 }

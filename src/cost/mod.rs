@@ -16,7 +16,23 @@ pub mod params;
 pub use category::source_category;
 
 pub use attrib::is_matmul_like;
-pub use exec::{exec_category, exec_nodes};
+pub use exec::{exec_category, exec_nodes, source_for};
+
+/// One node of the executed (typed, optimized) model, with its static description.
+#[derive(Debug, Clone)]
+pub struct ExecNode {
+    pub node_id: usize,
+    pub name: String,
+    pub op: String,
+    pub source: Option<usize>,
+    pub category: &'static str,
+    /// Source nodes with no executed node of their own whose work this node does (a
+    /// BatchNorm after a Concat, fused into its ReLU's `OptBinChain(Mul+Add+Max)`).
+    pub fused: Vec<usize>,
+    pub input_shapes: Vec<Vec<usize>>,
+    pub output_shapes: Vec<Vec<usize>>,
+    pub cost: Cost,
+}
 
 #[cfg(test)]
 use crate::record::CATEGORIES;

@@ -4,7 +4,8 @@
 //! splitting is exercised as on a real board. Each read advances a tick; event `e` (index in
 //! the run's event list) reads `tick * (e + 1) * 1000`, and time_enabled = time_running =
 //! `tick * 1000`. A read before and after an operator therefore gives exactly
-//! `(e + 1) * 1000` for event `e` and a running ratio of 1.0, whatever the machine.
+//! `(e + 1) * 1000` for event `e` and a running ratio of 1.0, whatever the machine. A group of
+//! software events only is read per run ([`CounterGroup::per_op`]), as the real one is.
 
 use super::{CounterGroup, CounterSet, EventSpec};
 use crate::record::EventStatus;
@@ -16,6 +17,9 @@ pub const FAKE_PMU_COUNTERS: usize = 4;
 pub struct FakeGroup {
     events: Vec<usize>,
     tick: u64,
+    /// Whether it holds a PMU event: a group of software events only is read per run, as
+    /// the real one is.
+    pmu: bool,
 }
 
 impl CounterGroup for FakeGroup {
@@ -43,6 +47,10 @@ impl CounterGroup for FakeGroup {
 
     fn method(&self) -> &'static str {
         "fake"
+    }
+
+    fn per_op(&self) -> bool {
+        self.pmu
     }
 }
 
@@ -75,10 +83,12 @@ pub fn open(events: &[EventSpec]) -> CounterSet {
         for &ix in &chunk {
             status[ix].pass = Some(pass);
         }
+        let pmu = !chunk.is_empty();
         let members = chunk.into_iter().chain(software.iter().copied()).collect();
         groups.push(Box::new(FakeGroup {
             events: members,
             tick: 0,
+            pmu,
         }));
     }
     CounterSet {

@@ -72,6 +72,8 @@ pub struct PerfGroup {
     group: Group,
     _members: Vec<Counter>,
     events: Vec<usize>,
+    /// Whether it counts a PMU event (else it is read per run, see [`CounterGroup::per_op`]).
+    pmu: bool,
 }
 
 impl PerfGroup {
@@ -90,6 +92,7 @@ impl PerfGroup {
             group,
             _members: counters,
             events: members.to_vec(),
+            pmu: members.iter().any(|&ix| all[ix].kind.uses_pmu()),
         })
     }
 
@@ -111,6 +114,10 @@ impl PerfGroup {
 impl CounterGroup for PerfGroup {
     fn events(&self) -> &[usize] {
         &self.events
+    }
+
+    fn per_op(&self) -> bool {
+        self.pmu
     }
 
     fn enable(&mut self) -> io::Result<()> {

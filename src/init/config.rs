@@ -1,31 +1,16 @@
 //! The settings of an unattended run: `hiddencost.<key>=<value>` words of the kernel command
-//! line, then `key = value` lines of `hiddencost.conf` on the card.
+//! line, then `key = value` lines of `hiddencost.conf` on the card. The measurement's keys are
+//! [`Settings`]' (the CLI's flags); the card's own are `serial`, `boot`, `governor`,
+//! `poweroff` and `sweep`.
 
-use crate::counters;
-use crate::model::Optimize;
-use crate::runner::Schedule;
-use std::time::Duration;
+use crate::settings::{SettingError, Settings};
 
 /// Settings of an unattended run. Kernel command line keys are `hiddencost.<key>=<value>`;
 /// the same keys, without the prefix, go in `hiddencost.conf` (`key = value`, `#` comments).
 #[derive(Debug, Clone, PartialEq)]
 pub struct InitConfig {
-    /// Models (`zoo:NAME` or paths); empty means the whole zoo.
-    pub models: Vec<String>,
-    pub runs: usize,
-    pub warmup: usize,
-    /// `interleaved` (default) or `separate`, as `--schedule`.
-    pub schedule: Schedule,
-    pub events: String,
-    /// `auto` (default: hardware counters read from user space, which PID 1 allows by setting
-    /// kernel.perf_user_access) or `syscall`, as `--counter-reads`.
-    pub counter_reads: counters::ReadMode,
-    pub optimize: Optimize,
-    /// Threads for tract's matrix products (`--threads`); 1 is what the study measured.
-    pub threads: usize,
-    /// Budget of the machine probe before the models (`hiddencost.probe=SECONDS`, as
-    /// `--probe-budget`); `None` (`probe=0`) skips it.
-    pub probe_budget: Option<Duration>,
+    /// The measurement (models, runs, events, threads, probe and sweep budgets...).
+    pub run: Settings,
     /// Data port, `/dev/ttyS1[@baud]`; `console` for init's own stdout (the kernel console);
     /// `none` for no serial output.
     pub serial: Option<String>,
@@ -36,127 +21,37 @@ pub struct InitConfig {
     pub governor: String,
     /// Power off at the end (`hiddencost.poweroff=0` keeps the machine up, for debugging).
     pub poweroff: bool,
-    pub fake_counters: bool,
     /// Run `hiddencost sweep` over these families instead of the models
     /// (`hiddencost.sweep=all|FAMILY,...`); `None` (the default, or `sweep=none`) runs the models.
     pub sweep: Option<String>,
-    /// The sweep's whole budget (`hiddencost.sweep_budget=SECONDS`, as `sweep --budget`).
-    pub sweep_budget: Duration,
 }
 
 impl Default for InitConfig {
     fn default() -> Self {
         InitConfig {
-            models: Vec::new(),
-            runs: 20,
-            warmup: 5,
-            schedule: Schedule::Interleaved,
-            events: counters::DEFAULT_EVENTS.to_string(),
-            counter_reads: counters::ReadMode::Auto,
-            optimize: Optimize::Full,
-            threads: 1,
-            probe_budget: Some(crate::probe::DEFAULT_BUDGET),
+            run: Settings::default(),
             // The Raspberry Pi 4's header UART (GPIO 14/15) with the mainline device tree.
             serial: Some("/dev/ttyS1".into()),
             boot_device: "auto".into(),
             governor: "performance".into(),
             poweroff: true,
-            fake_counters: false,
             sweep: None,
-            sweep_budget: crate::sweep::run::DEFAULT_BUDGET,
         }
     }
 }
 
 impl InitConfig {
-    /// The bench options of these settings, for `models` (empty for the sweep, which fills
-    /// them) with the run's `notes`.
-    pub fn bench_options(
-        &self,
-        models: Vec<crate::model::ModelSource>,
-        metadata: std::collections::BTreeMap<String, Result<crate::bench::Metadata, String>>,
-        notes: Vec<String>,
-    ) -> Result<crate::bench::BenchOptions, String> {
-        Ok(crate::bench::BenchOptions {
-            models,
-            metadata,
-            input_shape: None,
-            optimize: self.optimize,
-            warmup: self.warmup,
-            runs: self.runs,
-            schedule: self.schedule,
-            events: counters::parse_events(&self.events).map_err(|e| e.to_string())?,
-            counter_reads: self.counter_reads,
-            cpu: None,
-            fake_counters: self.fake_counters,
-            notes,
-            probe_budget: self.probe_budget,
-        })
-    }
-
     /// Applies one `key=value` setting; returns a warning for an unknown key or a bad value
     /// (the setting is then ignored: an unattended run goes on with its defaults).
     pub fn set(&mut self, key: &str, value: &str) -> Option<String> {
-        let bad = || Some(format!("hiddencost.{key}={value}: bad value, ignored"));
+        let refused =
+            |e: &dyn std::fmt::Display| Some(format!("hiddencost.{key}={value}: {e}; ignored"));
         match key {
-            "models" => {
-                self.models = value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(String::from)
-                    .collect()
-            }
-            "runs" => match value.parse() {
-                Ok(n) if n > 0 => self.runs = n,
-                _ => return bad(),
-            },
-            "threads" => match value.parse() {
-                Ok(n) if n > 0 => self.threads = n,
-                _ => return bad(),
-            },
-            "probe" => match value.parse::<f64>() {
-                Ok(0.0) => self.probe_budget = None,
-                Ok(s) if s > 0.0 && s <= 600.0 => {
-                    self.probe_budget = Some(Duration::from_secs_f64(s))
-                }
-                _ => return bad(),
-            },
-            "warmup" => match value.parse() {
-                Ok(n) => self.warmup = n,
-                _ => return bad(),
-            },
-            "schedule" => {
-                self.schedule = match value {
-                    "interleaved" => Schedule::Interleaved,
-                    "separate" => Schedule::Separate,
-                    _ => return bad(),
-                }
-            }
-            "counter_reads" => {
-                self.counter_reads = match value {
-                    "auto" => counters::ReadMode::Auto,
-                    "syscall" => counters::ReadMode::Syscall,
-                    _ => return bad(),
-                }
-            }
-            "events" => match counters::parse_events(value) {
-                Ok(_) => self.events = value.to_string(),
-                Err(e) => return Some(format!("hiddencost.events: {e}; using the defaults")),
-            },
-            "optimize" => {
-                self.optimize = match value {
-                    "none" => Optimize::None,
-                    "declutter" => Optimize::Declutter,
-                    "full" => Optimize::Full,
-                    _ => return bad(),
-                }
-            }
             "serial" => self.serial = (value != "none").then(|| value.to_string()),
             "boot" => self.boot_device = value.to_string(),
             "governor" => match value {
-                "" => return bad(),
-                v if v.contains(['/', '.']) => return bad(),
+                "" => return refused(&"not a governor"),
+                v if v.contains(['/', '.']) => return refused(&"not a governor"),
                 v => self.governor = v.to_string(),
             },
             "poweroff" => self.poweroff = !matches!(value, "0" | "no" | "false"),
@@ -164,17 +59,18 @@ impl InitConfig {
                 "" | "none" | "0" => self.sweep = None,
                 v => match crate::sweep::select(v) {
                     Ok(_) => self.sweep = Some(v.to_string()),
-                    Err(e) => return Some(format!("hiddencost.sweep={v}: {e}; ignored")),
+                    Err(e) => return refused(&e),
                 },
             },
-            "sweep_budget" => match value.parse::<f64>() {
-                Ok(s) if s > 0.0 && s <= crate::sweep::run::MAX_BUDGET_SECONDS => {
-                    self.sweep_budget = Duration::from_secs_f64(s)
+            // The probe budget's key before it was named as the CLI's flag.
+            "probe" => return self.set("probe_budget", value),
+            _ => match self.run.set(key, value) {
+                Ok(()) => {}
+                Err(SettingError::UnknownKey(_)) => {
+                    return Some(format!("unknown setting hiddencost.{key}, ignored"));
                 }
-                _ => return bad(),
+                Err(e) => return refused(&e),
             },
-            "fake_counters" => self.fake_counters = matches!(value, "1" | "yes" | "true"),
-            _ => return Some(format!("unknown setting hiddencost.{key}, ignored")),
         }
         None
     }
@@ -209,6 +105,14 @@ impl InitConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::counters;
+    use crate::model::Optimize;
+    use crate::runner::Schedule;
+    use std::time::Duration;
+
+    fn event_names(c: &InitConfig) -> Vec<&str> {
+        c.run.events.iter().map(|e| e.name.as_str()).collect()
+    }
 
     #[test]
     fn kernel_command_line() {
@@ -218,10 +122,10 @@ mod tests {
              hiddencost.runs=7 hiddencost.serial=/dev/ttyS0@921600 hiddencost.optimize=none \
              hiddencost.poweroff=0 hiddencost.bogus=1 hiddencost.runs=x hiddencost.flag",
         );
-        assert_eq!(c.models, ["zoo:resnet50", "zoo:vgg16"]);
-        assert_eq!(c.runs, 7, "a bad later value keeps the good one");
+        assert_eq!(c.run.models, ["zoo:resnet50", "zoo:vgg16"]);
+        assert_eq!(c.run.runs, 7, "a bad later value keeps the good one");
         assert_eq!(c.serial.as_deref(), Some("/dev/ttyS0@921600"));
-        assert_eq!(c.optimize, Optimize::None);
+        assert_eq!(c.run.optimize, Optimize::None);
         assert!(!c.poweroff);
         assert_eq!(notes.len(), 3, "{notes:?}");
         assert!(notes[0].contains("unknown setting hiddencost.bogus"));
@@ -236,14 +140,15 @@ mod tests {
             "# on the card\nruns = 3\nhiddencost.warmup=1  # trailing comment\nserial = none\n\
              events = cycles,r17\nnonsense line\n",
         );
-        assert_eq!((c.runs, c.warmup), (3, 1));
+        assert_eq!((c.run.runs, c.run.warmup), (3, 1));
         assert_eq!(c.serial, None);
-        assert_eq!(c.events, "cycles,r17");
+        assert_eq!(event_names(&c)[..2], ["cycles", "r17"]);
         assert_eq!(notes.len(), 1);
         let notes = c.apply_file("events = cycels");
         assert!(notes[0].contains("unknown event"), "{notes:?}");
         assert_eq!(
-            c.events, "cycles,r17",
+            event_names(&c)[..2],
+            ["cycles", "r17"],
             "a bad event list keeps the previous one"
         );
     }
@@ -262,15 +167,15 @@ mod tests {
              hiddencost.governor=../../x",
         );
         assert_eq!(c.governor, "ondemand", "a path-like governor is refused");
-        assert_eq!(c.threads, 1);
+        assert_eq!(c.run.threads, 1);
         assert!(c.apply_cmdline("hiddencost.threads=4").is_empty());
-        assert_eq!(c.threads, 4);
+        assert_eq!(c.run.threads, 4);
         assert_eq!(
             c.apply_cmdline("hiddencost.threads=0").len(),
             1,
             "0 threads refused"
         );
-        assert_eq!(c.threads, 4);
+        assert_eq!(c.run.threads, 4);
         assert_eq!(c.boot_device, "none");
         assert_eq!(c.serial.as_deref(), Some("console"));
         assert_eq!(notes.len(), 1, "{notes:?}");
@@ -279,51 +184,51 @@ mod tests {
     #[test]
     fn probe_budget_setting() {
         let mut c = InitConfig::default();
-        assert_eq!(c.probe_budget, Some(Duration::from_secs(3)));
+        assert_eq!(c.run.probe_budget, Some(Duration::from_secs(3)));
         assert!(c.apply_cmdline("hiddencost.probe=1.5").is_empty());
-        assert_eq!(c.probe_budget, Some(Duration::from_millis(1500)));
+        assert_eq!(c.run.probe_budget, Some(Duration::from_millis(1500)));
         for bad in ["-1", "x", "NaN", "1e9"] {
             let notes = c.apply_cmdline(&format!("hiddencost.probe={bad}"));
             assert_eq!(notes.len(), 1, "{bad}: {notes:?}");
         }
         assert_eq!(
-            c.probe_budget,
+            c.run.probe_budget,
             Some(Duration::from_millis(1500)),
             "bad values ignored"
         );
         assert!(c.apply_file("probe = 0").is_empty());
-        assert_eq!(c.probe_budget, None, "0 skips the probe");
+        assert_eq!(c.run.probe_budget, None, "0 skips the probe");
     }
 
     #[test]
     fn schedule_setting() {
         let mut c = InitConfig::default();
-        assert_eq!(c.schedule, Schedule::Interleaved);
+        assert_eq!(c.run.schedule, Schedule::Interleaved);
         assert!(c.apply_cmdline("hiddencost.schedule=separate").is_empty());
-        assert_eq!(c.schedule, Schedule::Separate);
+        assert_eq!(c.run.schedule, Schedule::Separate);
         assert_eq!(c.apply_file("schedule = sometimes").len(), 1);
-        assert_eq!(c.schedule, Schedule::Separate, "a bad value is ignored");
+        assert_eq!(c.run.schedule, Schedule::Separate, "a bad value is ignored");
         assert!(c.apply_file("schedule = interleaved").is_empty());
-        assert_eq!(c.schedule, Schedule::Interleaved);
+        assert_eq!(c.run.schedule, Schedule::Interleaved);
     }
 
     #[test]
     fn counter_reads_setting() {
         let mut c = InitConfig::default();
-        assert_eq!(c.counter_reads, counters::ReadMode::Auto);
+        assert_eq!(c.run.counter_reads, counters::ReadMode::Auto);
         assert!(
             c.apply_cmdline("hiddencost.counter_reads=syscall")
                 .is_empty()
         );
-        assert_eq!(c.counter_reads, counters::ReadMode::Syscall);
+        assert_eq!(c.run.counter_reads, counters::ReadMode::Syscall);
         assert_eq!(c.apply_file("counter_reads = mrs").len(), 1);
         assert_eq!(
-            c.counter_reads,
+            c.run.counter_reads,
             counters::ReadMode::Syscall,
             "a bad value is ignored"
         );
         assert!(c.apply_file("counter_reads = auto").is_empty());
-        assert_eq!(c.counter_reads, counters::ReadMode::Auto);
+        assert_eq!(c.run.counter_reads, counters::ReadMode::Auto);
     }
 
     #[test]
@@ -335,7 +240,7 @@ mod tests {
                 .is_empty()
         );
         assert_eq!(c.sweep.as_deref(), Some("merge,shuffle"));
-        assert_eq!(c.sweep_budget, Duration::from_secs(30));
+        assert_eq!(c.run.sweep_budget, Duration::from_secs(30));
         let notes = c.apply_cmdline("hiddencost.sweep=merge,bogus hiddencost.sweep_budget=-1");
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(notes[0].contains("bogus"), "{notes:?}");
@@ -344,7 +249,7 @@ mod tests {
             Some("merge,shuffle"),
             "a bad value is ignored"
         );
-        assert_eq!(c.sweep_budget, Duration::from_secs(30));
+        assert_eq!(c.run.sweep_budget, Duration::from_secs(30));
         assert!(c.apply_file("sweep = all").is_empty());
         assert_eq!(c.sweep.as_deref(), Some("all"));
         assert!(c.apply_file("sweep = none").is_empty());

@@ -18,10 +18,9 @@ mod sweep;
 
 pub use config::InitConfig;
 
-use crate::bench::{self, Event};
 use crate::record::{ErrorRecord, ModelRecord};
+use crate::session::{self, Phase, Progress};
 use crate::sink::{Sink, Target};
-use crate::zoo::ZooOptions;
 use board::{
     BOOT_MOUNT, allow_user_counter_reads, card_models, load_modules, mount_boot,
     mount_pseudo_filesystems, results_file, set_governor,
@@ -63,9 +62,41 @@ fn console(line: &str) {
     let _ = writeln!(std::io::stderr(), "hiddencost: {line}");
 }
 
+/// Progress on the console: a line as each model (or sweep variant, `variant i/n`) starts, and
+/// the LAVA result line as it ends; pilots and the probe say nothing.
+struct Console {
+    /// The word of the started lines: `model`, or `variant` for a sweep.
+    what: &'static str,
+    /// Models of the phase under way; `None` while pilots or the probe run.
+    measured: Option<usize>,
+}
+
+impl Progress for Console {
+    fn phase(&mut self, phase: Phase) {
+        self.measured = match phase {
+            Phase::Models { models } => Some(models),
+            Phase::Probe { .. } | Phase::Pilots { .. } => None,
+        };
+    }
+
+    fn start(&mut self, index: usize, name: &str) {
+        match (self.measured, self.what) {
+            (Some(n), "variant") => console(&format!("variant {}/{n} {name}", index + 1)),
+            (Some(_), what) => console(&format!("{what} {} {name}", index + 1)),
+            (None, _) => {}
+        }
+    }
+
+    fn done(&mut self, _index: usize, name: &str, result: Result<&ModelRecord, &ErrorRecord>) {
+        if self.measured.is_some() {
+            let _ = writeln!(std::io::stderr(), "{}", result_line(name, result));
+        }
+    }
+}
+
 /// Runs the unattended benchmark, adding to `cfg_notes` what went wrong; returns whether to
 /// power off at the end.
-fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
+fn run(cfg_notes: &mut Vec<String>) -> anyhow::Result<bool> {
     let mut cfg = InitConfig::default();
     let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
     cfg_notes.extend(cfg.apply_cmdline(&cmdline));
@@ -85,8 +116,8 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
         }
     };
     cfg_notes.extend(set_governor(&cfg.governor));
-    cfg_notes.extend(allow_user_counter_reads(cfg.counter_reads));
-    let mut models = cfg.models.clone();
+    cfg_notes.extend(allow_user_counter_reads(cfg.run.counter_reads));
+    let mut models = cfg.run.models.clone();
     if card {
         let extra = card_models();
         if models.is_empty() && !extra.is_empty() {
@@ -118,22 +149,19 @@ fn run(cfg_notes: &mut Vec<String>) -> Result<bool, String> {
         // Nothing else to write to: the records go to the console rather than nowhere.
         Err(e) => {
             cfg_notes.push(format!("{e}; the records go to the console"));
-            Sink::open_any(&[Target::Stdout]).map_err(|e| e.to_string())?
+            Sink::open_any(&[Target::Stdout])?
         }
     };
     cfg_notes.extend(failed.iter().map(|e| format!("{e}; going on without it")));
     if let Some(families) = cfg.sweep.clone() {
         return sweep::run(&cfg, &families, cfg_notes, &mut sink);
     }
-    let (models, metadata) = bench::models_and_metadata(&models, &ZooOptions::default());
-    let opts = cfg.bench_options(models, metadata, cfg_notes.clone())?;
-    let outcome = bench::run_threaded(&opts, cfg.threads, &mut sink, &mut |event| match event {
-        Event::Start { index, name } => console(&format!("model {} {name}", index + 1)),
-        Event::Done { name, result, .. } => {
-            let _ = writeln!(std::io::stderr(), "{}", result_line(name, result));
-        }
-    })
-    .map_err(|e| e.to_string())?;
+    let jobs = session::resolve(&models, &cfg.run.zoo_options());
+    let mut progress = Console {
+        what: "model",
+        measured: None,
+    };
+    let outcome = session::bench(&cfg.run, jobs, cfg_notes, &mut sink, &mut progress)?;
     console(&format!(
         "{} model(s) measured, {} failed; records on {}",
         outcome.models.len(),
@@ -153,7 +181,7 @@ pub fn main() -> ! {
     {
         Ok(Ok(poweroff)) => poweroff,
         Ok(Err(e)) => {
-            console(&format!("error: {e}"));
+            console(&format!("error: {e:#}"));
             true
         }
         Err(_) => {

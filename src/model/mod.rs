@@ -8,6 +8,7 @@ mod preflight;
 
 pub use preflight::bytes_text;
 
+pub use crate::cost::ExecNode;
 use crate::cost::{self, SourceNode, TensorInfo};
 use crate::record::Cost;
 use prost::Message;
@@ -112,22 +113,6 @@ impl ModelSource {
             ModelSource::Bytes { source, .. } => source.clone(),
         }
     }
-}
-
-/// One node of the executed (typed, optimized) model, with its static description.
-#[derive(Debug, Clone)]
-pub struct ExecNode {
-    pub node_id: usize,
-    pub name: String,
-    pub op: String,
-    pub source: Option<usize>,
-    pub category: &'static str,
-    /// Source nodes with no executed node of their own whose work this node does (a
-    /// BatchNorm after a Concat, fused into its ReLU's `OptBinChain(Mul+Add+Max)`).
-    pub fused: Vec<usize>,
-    pub input_shapes: Vec<Vec<usize>>,
-    pub output_shapes: Vec<Vec<usize>>,
-    pub cost: Cost,
 }
 
 /// A model ready to run: its static description, its plan, an input, and the executed nodes.
@@ -430,19 +415,6 @@ pub fn source_nodes(
     Ok(out)
 }
 
-/// Maps an executed node name to its source node: the longest source name that equals it or
-/// is followed in it by a `.` or a `-` (tract names most nodes it derives `SOURCE.suffix`, and
-/// a few `SOURCE-suffix`: the reciprocal of a Div by a computed tensor, `/Div-recip`; a
-/// reduction's `-dispose-dims-AXIS`; GatherND's `-slice-axis-AXIS`, `-add_axis`).
-pub fn source_for(exec_name: &str, by_name: &HashMap<&str, usize>) -> Option<usize> {
-    if let Some(&ix) = by_name.get(exec_name) {
-        return Some(ix);
-    }
-    exec_name
-        .rmatch_indices(['.', '-'])
-        .find_map(|(at, _)| by_name.get(&exec_name[..at]).copied())
-}
-
 fn typed(inf: InferenceModel, optimize: Optimize) -> TractResult<TypedModel> {
     let typed = inf.into_typed()?;
     Ok(match optimize {
@@ -613,7 +585,7 @@ mod tests {
         let names = ["/Div", "conv", "conv-1", "12-Conv"];
         let by_name: HashMap<&str, usize> =
             names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
-        let of = |n| source_for(n, &by_name);
+        let of = |n| crate::cost::source_for(n, &by_name);
         assert_eq!(of("/Div"), Some(0));
         assert_eq!(of("/Div-recip"), Some(0));
         assert_eq!(of("/Div-recip.1"), Some(0));

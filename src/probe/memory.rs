@@ -11,8 +11,9 @@
 //! (a strided or gathered access, or libc's choice of non-temporal stores for large copies,
 //! gives other numbers).
 
-use super::budget::{self, Clock};
 use super::caches::Level;
+use crate::budget::Clock;
+use crate::budget::figures as budget;
 use crate::record::BandwidthProbe;
 use std::collections::TryReserveError;
 
@@ -163,7 +164,7 @@ pub fn measure(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::budget::Monotonic;
+    use crate::budget::Monotonic;
 
     #[test]
     fn streams_touch_what_they_say() {

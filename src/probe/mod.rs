@@ -5,27 +5,24 @@
 //! matmul pool ([`ops`]), the dispatch floor of one trivial op ([`ops`]), the cost of one read
 //! of each counter group, and the sustained read, write and copy bandwidth of each cache
 //! level and of DRAM ([`memory`], levels from [`caches`]). Each figure is repeated within its
-//! share of the budget ([`budget`]) and recorded with its spread; a figure that varies more
+//! share of the budget (`crate::budget::figures`) and recorded with its spread; a figure that varies more
 //! than [`SPREAD_WARN`], one cut short by the budget, and a part that could not run become
 //! warnings in `machine.warnings` (and `log::warn!`), never a panic. The probe stops as soon
 //! as every figure has its repeats, so it usually takes well under its budget.
 
-pub mod budget;
 pub mod caches;
 pub mod graphs;
 pub mod memory;
 pub mod ops;
 pub mod table;
 
+use crate::budget::figures::{self as budget, Budget, MIN_REPEATS};
+use crate::budget::{Clock, Monotonic};
 use crate::counters::{CounterSet, MAX_GROUP_EVENTS};
 use crate::record::{CounterReadProbe, Machine, NoiseWarning, Spread};
-use budget::{Budget, Clock, MIN_REPEATS, Monotonic};
 use std::path::Path;
 use std::time::Duration;
 use tract_linalg::multithread::{self, Executor};
-
-/// The default budget of the whole probe.
-pub const DEFAULT_BUDGET: Duration = Duration::from_secs(3);
 
 /// A figure whose repeats span more than this fraction of its median gets a warning.
 pub const SPREAD_WARN: f64 = 0.10;

@@ -16,8 +16,9 @@
 //! repeats). The figure is the op's median, min and max wall time over every recorded run of
 //! every counter pass; if the slice has no room for the second `measure`, the first one's.
 
-use super::budget::{self, Clock};
 use super::graphs;
+use crate::budget::Clock;
+use crate::budget::figures as budget;
 use crate::counters::CounterSet;
 use crate::model::{self, LoadedModel, ModelSource, Optimize};
 use crate::record::{MatmulProbe, Spread};
@@ -443,8 +444,8 @@ pub fn dispatch_floor(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::budget::Monotonic;
     use crate::counters::{fake, parse_events};
-    use crate::probe::budget::Monotonic;
 
     #[test]
     fn matmul_measures_the_largest_and_the_smallest_cube_and_keeps_the_faster() {

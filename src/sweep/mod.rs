@@ -2,23 +2,22 @@
 //! variants at matched MACs (within 2% of the family's baseline) that differ in one design
 //! choice, plus single-kernel probes at sampled shapes; all built with the zoo's graph builder
 //! ([`blocks`]), sized by [`families`], and measured by `bench`'s own measurement into the same
-//! records, with `sweep.*` metadata on each model record (docs/records.md). [`budget`] fits the
-//! whole sweep into `--budget` seconds; [`run`] drives it.
+//! records, with `sweep.*` metadata on each model record (docs/records.md).
+//! `crate::budget::runs` fits the whole sweep into `--budget` seconds; [`run`] drives it.
 //!
 //! Architecture: like the zoo, a variant is a `ModelProto` encoded to bytes and loaded by
 //! `model::load` exactly as a file would be.
 
 pub mod blocks;
-pub mod budget;
 pub mod families;
 pub mod run;
 
 #[cfg(test)]
 mod tests;
 
-use crate::bench::Metadata;
 use crate::model::ModelSource;
-use crate::record::sweep_keys;
+use crate::record::SweepMetadata;
+use crate::session::Metadata;
 use crate::zoo::builder::GraphBuilder;
 use crate::zoo::{self, ZooError, ZooOptions};
 use blocks::{Block, Size};
@@ -27,21 +26,9 @@ use tract_onnx::pb::ModelProto;
 
 pub use families::{MACS_TOLERANCE, NAMES};
 
-/// A design family (variants at matched MACs) or the kernel probes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Design,
-    Kernel,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Design => "design",
-            Kind::Kernel => "kernel",
-        }
-    }
-}
+/// A design family (variants at matched MACs) or the kernel probes: the kind its variants'
+/// records carry.
+pub use crate::record::ProbeKind as Kind;
 
 /// A family of variants.
 #[derive(Debug, Clone)]
@@ -111,7 +98,7 @@ impl Variant {
 }
 
 /// Why a sweep could not be planned or built.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SweepError {
     #[error("unknown sweep family `{0}`; known: {known} (or `all`)", known = NAMES.join(", "))]
     UnknownFamily(String),
@@ -183,23 +170,22 @@ pub fn source(v: &Variant, seed: u64) -> Result<(ModelSource, Metadata), SweepEr
     } else {
         Kind::Kernel
     };
-    let mut meta: Metadata = [
-        (sweep_keys::FAMILY, serde_json::json!(v.family)),
-        (sweep_keys::KIND, serde_json::json!(kind.as_str())),
-        (sweep_keys::VARIANT, serde_json::json!(v.name)),
-        (sweep_keys::BASELINE, serde_json::json!(v.baseline)),
-        (sweep_keys::CHOICE, serde_json::json!(v.choice)),
-        (sweep_keys::PARAMS, serde_json::json!(v.params())),
-        ("seed", serde_json::json!(seed)),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    if let Some(target) = v.macs_target {
-        meta.insert(sweep_keys::MACS_TARGET.into(), serde_json::json!(target));
-    }
-    if let Block::Kernel(k) = v.block {
-        meta.insert(sweep_keys::OP.into(), serde_json::json!(k.op_type()));
-    }
+    let meta = Metadata {
+        sweep: Some(SweepMetadata {
+            family: v.family.into(),
+            kind,
+            variant: v.name.clone(),
+            baseline: v.baseline,
+            choice: v.choice.clone(),
+            params: v.params(),
+            macs_target: v.macs_target,
+            op: match v.block {
+                Block::Kernel(k) => Some(k.op_type().to_string()),
+                _ => None,
+            },
+        }),
+        seed: Some(seed),
+        ..Metadata::default()
+    };
     Ok((src, meta))
 }

@@ -219,8 +219,9 @@ fn kernel_probes_cover_the_predictors_ops_and_load() {
         let macs = cost_macs(v);
         assert_eq!(macs, v.macs, "{}", v.label());
         let (_, meta) = source(v, 0).unwrap();
-        assert_eq!(meta[sweep_keys::KIND], "kernel");
-        assert!(meta.contains_key(sweep_keys::OP));
+        let sweep = meta.sweep.unwrap();
+        assert_eq!(sweep.kind, Kind::Kernel);
+        assert!(sweep.op.is_some());
     }
 }
 
@@ -243,13 +244,15 @@ fn names_are_unique_and_metadata_names_family_variant_and_params() {
     let (src, meta) = source(v, 7).unwrap();
     assert_eq!(src.label(), "sweep:conv_type.grouped_g8");
     assert_eq!(src.name(), "conv_type.grouped_g8");
-    assert_eq!(meta[sweep_keys::FAMILY], "conv_type");
-    assert_eq!(meta[sweep_keys::VARIANT], "grouped_g8");
-    assert_eq!(meta[sweep_keys::BASELINE], false);
-    assert_eq!(meta[sweep_keys::KIND], "design");
-    assert_eq!(meta[sweep_keys::PARAMS], v.params().as_str());
+    // As the record carries it: one flat object with the `sweep.*` keys.
+    let meta = serde_json::to_value(&meta).unwrap();
+    assert_eq!(meta["sweep.family"], "conv_type");
+    assert_eq!(meta["sweep.variant"], "grouped_g8");
+    assert_eq!(meta["sweep.baseline"], false);
+    assert_eq!(meta["sweep.kind"], "design");
+    assert_eq!(meta["sweep.params"], v.params().as_str());
     assert!(v.params().contains("g=8"));
-    assert_eq!(meta[sweep_keys::MACS_TARGET], 2_359_296);
+    assert_eq!(meta["sweep.macs_target"], 2_359_296);
     assert_eq!(meta["seed"], 7);
 }
 

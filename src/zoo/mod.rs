@@ -82,7 +82,7 @@ pub struct ZooStats {
 }
 
 /// Why a zoo model could not be built.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ZooError {
     #[error(
         "unknown zoo model `{0}`; known: vgg16, inceptionv3, inceptionv4, resnet50, seresnet50, \

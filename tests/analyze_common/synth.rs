@@ -441,10 +441,10 @@ fn model_records(device: &SynthDevice, m: &SynthModel) -> Vec<Record> {
     add(&mut total, fc);
     let sum_ns: u64 = b.ops.iter().map(|o| o.wall_ns.median).sum();
     let median = sum_ns * 95 / 100;
-    let mut metadata = BTreeMap::new();
-    if let Some(e) = m.top1_error_pct {
-        metadata.insert("top1_error".to_string(), serde_json::json!(e));
-    }
+    let metadata = hiddencost::record::Metadata {
+        top1_error: m.top1_error_pct,
+        ..Default::default()
+    };
     let model = ModelRecord {
         model: m.name.clone(),
         source: format!("synthetic:{}", m.name),

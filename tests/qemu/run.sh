@@ -65,7 +65,7 @@ mcopy -o -i "$work/card.img@@$offset" "$work/hiddencost.conf" ::hiddencost.conf
 # MobileNet's kernels beat; in 15 s it takes about 5 s and 94-101 runs.
 boot virt "$work/card.log" --card "$work/card.img" -- \
     hiddencost.models=zoo:mobilenet,zoo:shufflenetv2 hiddencost.runs=2 hiddencost.warmup=1 \
-    hiddencost.probe=15
+    hiddencost.probe_budget=15
 mdir -b -i "$work/card.img@@$offset" ::results
 results=$(mdir -b -i "$work/card.img@@$offset" ::results | grep '\.jsonl$')
 [ "$(echo "$results" | wc -l)" = 1 ] || { echo "expected one results file on the card: $results"; exit 1; }
@@ -81,7 +81,7 @@ echo "-- -M virt with a card, power cut in the middle of the run"
 cp "$dir/hiddencost.img" "$work/cut.img"
 bash image/qemu.sh virt --dir "$dir" --card "$work/cut.img" --log "$work/cut.log.serial" --timeout 600 \
     --power-cut-after 2 -- hiddencost.models=zoo:shufflenetv2,zoo:mobilenet,zoo:shufflenet,zoo:squeezenet \
-    hiddencost.runs=2 hiddencost.warmup=1 hiddencost.probe=0 > "$work/cut.log" 2>&1 \
+    hiddencost.runs=2 hiddencost.warmup=1 hiddencost.probe_budget=0 > "$work/cut.log" 2>&1 \
     || { echo "QEMU run failed:"; tail -20 "$work/cut.log"; exit 1; }
 grep '^qemu.sh: power cut' "$work/cut.log"
 read -r part_start part_size < <(sfdisk --dump "$work/cut.img" |
@@ -104,7 +104,7 @@ echo "-- -M virt, the sweep as PID 1"
 # 100 s: the sweep gives the machine probe a tenth of its budget, and QEMU's probe needs about 5 s
 # for all its figures (see the card boot above).
 boot virt "$work/sweep.log" -- hiddencost.sweep=merge,batchnorm hiddencost.sweep_budget=100 \
-    hiddencost.runs=10 hiddencost.warmup=1 hiddencost.probe=15
+    hiddencost.runs=10 hiddencost.warmup=1 hiddencost.probe_budget=15
 python3 "$here/check_serial.py" "$work/sweep.log" sweep 100
 target/debug/hiddencost -q analyze "$work/sweep.log" --out "$work/sweep-report" >/dev/null
 grep -q '^#### Family merge' "$work/sweep-report/report.md"
@@ -128,7 +128,7 @@ echo "-- -M raspi4b"
 # 30 s since a CI run of 2026-12-03 where the four-thread matmul figure alone overran 15 s
 # (24.4 s in all, no bandwidth level); a rerun the same hour took 14.9 s.
 boot raspi4b "$work/raspi4b.log" -- hiddencost.boot=none hiddencost.models=zoo:shufflenetv2 \
-    hiddencost.runs=2 hiddencost.warmup=1 hiddencost.threads=4 hiddencost.probe=30
+    hiddencost.runs=2 hiddencost.warmup=1 hiddencost.threads=4 hiddencost.probe_budget=30
 python3 "$here/check_serial.py" "$work/raspi4b.log" raspi4b
 
 echo "-- LAVA: the job files, then the QEMU job through lava-run"

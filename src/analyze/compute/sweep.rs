@@ -11,8 +11,7 @@
 //! smaller than its noise is no advice.
 
 use crate::analyze::load::{Dataset, ModelRun};
-use crate::record::sweep_keys;
-use serde_json::Value;
+use crate::record::ProbeKind;
 use std::collections::BTreeMap;
 
 /// Standard error of a sample median in units of sigma / sqrt(n), for a normal sample.
@@ -81,10 +80,6 @@ pub struct SweepAnalysis {
     pub costs: Vec<Advice>,
 }
 
-fn meta_str<'a>(run: &'a ModelRun, key: &str) -> Option<&'a str> {
-    run.model.metadata.get(key).and_then(Value::as_str)
-}
-
 fn relative_se(run: &ModelRun) -> Option<f64> {
     let l = &run.model.latency_ns;
     let n = run.model.runs.max(1) as f64;
@@ -96,19 +91,13 @@ fn variant_of(ix: usize, run: &ModelRun) -> SweepVariant {
     let l = &run.model.latency_ns;
     let median = l.median;
     let macs = run.model.cost.macs;
+    let sweep = run.model.metadata.sweep.as_ref();
     SweepVariant {
         run: ix,
-        variant: meta_str(run, sweep_keys::VARIANT)
-            .unwrap_or(&run.model.model)
-            .to_string(),
-        choice: meta_str(run, sweep_keys::CHOICE).unwrap_or("").to_string(),
-        params: meta_str(run, sweep_keys::PARAMS).unwrap_or("").to_string(),
-        baseline: run
-            .model
-            .metadata
-            .get(sweep_keys::BASELINE)
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
+        variant: sweep.map_or(&run.model.model, |s| &s.variant).clone(),
+        choice: sweep.map(|s| s.choice.clone()).unwrap_or_default(),
+        params: sweep.map(|s| s.params.clone()).unwrap_or_default(),
+        baseline: sweep.is_some_and(|s| s.baseline),
         macs,
         runs: run.model.runs,
         median_ns: median,
@@ -130,8 +119,11 @@ pub fn compute(data: &Dataset) -> SweepAnalysis {
     // (device, family) -> run indices, in log order.
     let mut groups: BTreeMap<(usize, String), Vec<usize>> = BTreeMap::new();
     for (ix, run) in data.probes.iter().enumerate() {
-        let design = meta_str(run, sweep_keys::KIND) == Some("design");
-        if let (true, Some(family)) = (design, meta_str(run, sweep_keys::FAMILY)) {
+        let sweep = run.model.metadata.sweep.as_ref();
+        if let Some(family) = sweep
+            .filter(|s| s.kind == ProbeKind::Design)
+            .map(|s| &s.family)
+        {
             groups
                 .entry((run.device, family.to_string()))
                 .or_default()
@@ -205,7 +197,7 @@ pub fn compute(data: &Dataset) -> SweepAnalysis {
 mod tests {
     use super::*;
     use crate::analyze::load::Dataset;
-    use crate::record::{Header, ModelRecord, Record};
+    use crate::record::{Header, ModelRecord, Record, SweepMetadata};
     use std::rc::Rc;
 
     fn golden() -> (Header, ModelRecord) {
@@ -242,19 +234,16 @@ mod tests {
         m.latency_ns.stddev = 50.0 * sigma;
         m.latency_ns.min = median.saturating_sub(10);
         m.latency_ns.p90 = median + (P90_SIGMAS * sigma).round() as u64;
-        m.metadata = [
-            (sweep_keys::FAMILY, serde_json::json!(family)),
-            (sweep_keys::KIND, serde_json::json!("design")),
-            (sweep_keys::VARIANT, serde_json::json!(variant)),
-            (sweep_keys::BASELINE, serde_json::json!(baseline)),
-            (
-                sweep_keys::CHOICE,
-                serde_json::json!(format!("{variant} choice")),
-            ),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+        m.metadata.sweep = Some(SweepMetadata {
+            family: family.into(),
+            kind: ProbeKind::Design,
+            variant: variant.into(),
+            baseline,
+            choice: format!("{variant} choice"),
+            params: String::new(),
+            macs_target: None,
+            op: None,
+        });
         ModelRun {
             device: 0,
             log: "sweep.jsonl".into(),
@@ -282,10 +271,9 @@ mod tests {
             ..Dataset::default()
         };
         let mut kernel = run(&h, &m, "kernels", "conv_c16", false, 5, 0.0);
-        kernel
-            .model
-            .metadata
-            .insert(sweep_keys::KIND.into(), serde_json::json!("kernel"));
+        if let Some(s) = kernel.model.metadata.sweep.as_mut() {
+            s.kind = ProbeKind::Kernel;
+        }
         data.probes.push(kernel);
         let a = compute(&data);
         assert_eq!(a.families.len(), 2, "kernel probes are no family");

@@ -23,9 +23,7 @@ pub use self::note::SkipNote;
 use self::op::Interner;
 pub use self::op::{Counters, Name, Op};
 use crate::analyze::error::AnalyzeError;
-use crate::record::{
-    Header, ModelRecord, NodeRecord, OpRecord, Record, SCHEMA_VERSION, sweep_keys,
-};
+use crate::record::{Header, ModelRecord, NodeRecord, OpRecord, Record, SCHEMA_VERSION};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -51,7 +49,7 @@ pub struct ModelRun {
 impl ModelRun {
     /// Whether this is a design probe of `hiddencost sweep` rather than a model.
     pub fn is_probe(&self) -> bool {
-        self.model.metadata.contains_key(sweep_keys::KIND)
+        self.model.metadata.sweep.is_some()
     }
 }
 
@@ -94,7 +92,7 @@ impl Dataset {
     /// Top-1 accuracy in percent: `--accuracy` CSV first, then the record's `top1_error`.
     pub fn accuracy_pct(&self, run: &ModelRun) -> Option<f64> {
         let name = &run.model.model;
-        let zoo = run.model.metadata.get("zoo").and_then(Value::as_str);
+        let zoo = run.model.metadata.zoo.as_ref().map(|z| z.zoo.as_str());
         let from_csv = self
             .accuracy_csv
             .get(name)
@@ -102,7 +100,7 @@ impl Dataset {
         if let Some(entry) = from_csv {
             return Some(100.0 - entry.top1_error_pct);
         }
-        let top1 = run.model.metadata.get("top1_error")?.as_f64()?;
+        let top1 = run.model.metadata.top1_error?;
         top1.is_finite().then_some(100.0 - top1)
     }
 }

@@ -4,6 +4,7 @@
 //! rest are named in an error record). Pure: the clock and the measurement are passed in, so the
 //! tests drive it with a fake clock.
 
+use super::{Clock, Monotonic};
 use std::time::Duration;
 
 /// Share of the budget the pilot runs may take; variants left without a pilot are estimated
@@ -110,23 +111,34 @@ pub fn choose_runs(
     lo
 }
 
-/// Runs `measure` on variants 0.. in order while each one's estimated cost still fits before
-/// `budget` on the clock `now`; returns the indices not measured (the first that did not fit
-/// and all after it). A variant is only started if its estimate fits, so the sweep overruns the
-/// budget by no more than one variant's misestimate.
-pub fn execute<E>(
-    costs_ns: &[u64],
+/// Whether a variant whose measurement is estimated at `cost_ns` still fits, started
+/// `elapsed` into a sweep of `budget`. A variant is only started if its estimate fits, so the
+/// sweep overruns the budget by no more than one variant's misestimate; the first that does
+/// not fit ends the sweep.
+pub fn fits(elapsed: Duration, cost_ns: u64, budget: Duration) -> bool {
+    elapsed.saturating_add(Duration::from_nanos(cost_ns)) <= budget
+}
+
+/// The end of a sweep's budget on the real clock (started with the sweep).
+pub struct Deadline {
+    clock: Monotonic,
     budget: Duration,
-    now: &mut dyn FnMut() -> Duration,
-    measure: &mut dyn FnMut(usize) -> Result<(), E>,
-) -> Result<Vec<usize>, E> {
-    for (ix, &cost_ns) in costs_ns.iter().enumerate() {
-        if now() + Duration::from_nanos(cost_ns) > budget {
-            return Ok((ix..costs_ns.len()).collect());
-        }
-        measure(ix)?;
+}
+
+impl Deadline {
+    pub fn new(clock: Monotonic, budget: Duration) -> Deadline {
+        Deadline { clock, budget }
     }
-    Ok(Vec::new())
+
+    /// [`fits`] now.
+    pub fn fits(&self, cost_ns: u64) -> bool {
+        fits(elapsed(&self.clock), cost_ns, self.budget)
+    }
+}
+
+/// Time on `clock` since it started.
+pub fn elapsed(clock: &dyn Clock) -> Duration {
+    Duration::from_nanos(clock.now_ns())
 }
 
 /// Runs `pilot` on variants 0.. while the clock is below `limit`; `None` for a variant whose
@@ -134,12 +146,12 @@ pub fn execute<E>(
 pub fn pilots<E>(
     n: usize,
     limit: Duration,
-    now: &mut dyn FnMut() -> Duration,
+    clock: &dyn Clock,
     pilot: &mut dyn FnMut(usize) -> Result<Option<Pilot>, E>,
 ) -> Result<Vec<Option<Estimate>>, E> {
     let mut out = vec![None; n];
     for (ix, slot) in out.iter_mut().enumerate() {
-        if now() >= limit {
+        if elapsed(clock) >= limit {
             break;
         }
         *slot = pilot(ix)?.as_ref().map(Estimate::from_pilot);
@@ -246,6 +258,29 @@ mod tests {
         t: Cell<Duration>,
     }
 
+    impl Clock for Fake {
+        fn now_ns(&self) -> u64 {
+            self.t.get().as_nanos() as u64
+        }
+    }
+
+    /// The sweep's loop on the fake clock: variants measured while they fit; the indices
+    /// left out.
+    fn execute(
+        costs: &[u64],
+        budget: Duration,
+        clock: &Fake,
+        measure: &mut dyn FnMut(usize),
+    ) -> Vec<usize> {
+        for (ix, &cost) in costs.iter().enumerate() {
+            if !fits(clock.t.get(), cost, budget) {
+                return (ix..costs.len()).collect();
+            }
+            measure(ix);
+        }
+        Vec::new()
+    }
+
     #[test]
     fn the_sweep_stops_at_the_first_variant_that_no_longer_fits() {
         let clock = Fake {
@@ -253,17 +288,10 @@ mod tests {
         };
         let costs = [2 * 1000 * MS, 3 * 1000 * MS, 1000 * MS, 1000 * MS];
         let mut measured = Vec::new();
-        let skipped = execute::<()>(
-            &costs,
-            Duration::from_secs(6),
-            &mut || clock.t.get(),
-            &mut |ix| {
-                measured.push(ix);
-                clock.t.set(clock.t.get() + Duration::from_nanos(costs[ix]));
-                Ok(())
-            },
-        )
-        .unwrap();
+        let skipped = execute(&costs, Duration::from_secs(6), &clock, &mut |ix| {
+            measured.push(ix);
+            clock.t.set(clock.t.get() + Duration::from_nanos(costs[ix]));
+        });
         // 1 s + 2 s = 3 s; + 3 s = 6 s (fits exactly); the next 1 s would end at 7 s.
         assert_eq!(measured, [0, 1]);
         assert_eq!(skipped, [2, 3]);
@@ -277,16 +305,9 @@ mod tests {
         };
         // Each estimated at 1 s, each actually takes 1.5 s.
         let costs = [1000 * MS; 10];
-        let skipped = execute::<()>(
-            &costs,
-            Duration::from_secs(5),
-            &mut || clock.t.get(),
-            &mut |_| {
-                clock.t.set(clock.t.get() + Duration::from_millis(1500));
-                Ok(())
-            },
-        )
-        .unwrap();
+        let skipped = execute(&costs, Duration::from_secs(5), &clock, &mut |_| {
+            clock.t.set(clock.t.get() + Duration::from_millis(1500));
+        });
         // Started at 0, 1.5, 3.0 (ends 4.5); 4.5 + 1 > 5: stop.
         assert_eq!(skipped.len(), 7);
         assert!(clock.t.get() <= Duration::from_secs(5) + Duration::from_millis(500));
@@ -297,21 +318,16 @@ mod tests {
         let clock = Fake {
             t: Cell::new(Duration::ZERO),
         };
-        let got = pilots::<()>(
-            5,
-            Duration::from_secs(2),
-            &mut || clock.t.get(),
-            &mut |ix| {
-                clock.t.set(clock.t.get() + Duration::from_secs(1));
-                Ok((ix != 1).then_some(Pilot {
-                    elapsed_ns: 1000 * MS,
-                    rounds: 1,
-                    clean_ns: MS,
-                    profiled_ns: MS,
-                    passes: 1,
-                }))
-            },
-        )
+        let got = pilots::<()>(5, Duration::from_secs(2), &clock, &mut |ix| {
+            clock.t.set(clock.t.get() + Duration::from_secs(1));
+            Ok((ix != 1).then_some(Pilot {
+                elapsed_ns: 1000 * MS,
+                rounds: 1,
+                clean_ns: MS,
+                profiled_ns: MS,
+                passes: 1,
+            }))
+        })
         .unwrap();
         assert!(got[0].is_some());
         assert!(got[1].is_none(), "a failed pilot");

@@ -17,28 +17,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod metadata;
+pub use metadata::{Metadata, ProbeKind, SweepMetadata, ZooMetadata};
+
 /// Version of the record schema written in every header.
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// The metadata keys `hiddencost sweep` puts on each model record (docs/records.md).
-pub mod sweep_keys {
-    /// The family, e.g. `conv_type` (or `kernels` for the single-kernel probes).
-    pub const FAMILY: &str = "sweep.family";
-    /// `design` (variants at matched MACs) or `kernel` (one op at a sampled shape).
-    pub const KIND: &str = "sweep.kind";
-    /// The variant, unique within its family, e.g. `grouped_g4`.
-    pub const VARIANT: &str = "sweep.variant";
-    /// Whether the variant is its family's baseline (`true` for one variant per design family).
-    pub const BASELINE: &str = "sweep.baseline";
-    /// The design choice in words, e.g. `grouped 3x3, g = 4`.
-    pub const CHOICE: &str = "sweep.choice";
-    /// The size parameters, e.g. `c=64 h=16 w=16 k=3 g=4`.
-    pub const PARAMS: &str = "sweep.params";
-    /// The family baseline's MACs, which the variant matches within 2% (design families only).
-    pub const MACS_TARGET: &str = "sweep.macs_target";
-    /// The ONNX op a kernel probe is about, e.g. `Resize` (kernel probes only).
-    pub const OP: &str = "sweep.op";
-}
 
 /// The op categories of `category` / `source_category`, in report order.
 pub const CATEGORIES: [&str; 9] = [
@@ -475,9 +458,9 @@ pub struct ModelRecord {
     pub peak_rss_bytes: Option<u64>,
     pub load_ns: u64,
     pub thermal_end: Vec<ThermalZone>,
-    /// Extra per-model facts, e.g. the zoo's published top-1/top-5 error.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub metadata: BTreeMap<String, serde_json::Value>,
+    /// Extra per-model facts: a zoo network's published errors, a design probe's family.
+    #[serde(default, skip_serializing_if = "Metadata::is_empty")]
+    pub metadata: Metadata,
 }
 
 /// The ratios of per-op runs to clean runs, each over pairs of runs: round `r`'s run of a per-op

@@ -1,4 +1,4 @@
-//! The probe's time budget and how its figures are repeated within it.
+//! The machine probe's budget: how its figures share it and are repeated within it.
 //!
 //! The budget is split between the figures by weight, in order: when a figure starts, it gets
 //! its weight's share of what is *left* (so time a fast figure did not use goes to the ones
@@ -8,37 +8,11 @@
 //! overshoot its slice by at most one sample. A [`Clock`] is injected so that this logic is
 //! tested without timing anything.
 
+use super::Clock;
 use crate::record::Spread;
-use std::time::Instant;
 
 /// Fewer repeats than this and a figure is reported as cut short by the budget.
 pub const MIN_REPEATS: usize = 3;
-
-/// A monotonic clock in nanoseconds.
-pub trait Clock {
-    fn now_ns(&self) -> u64;
-}
-
-/// The real clock: `Instant` since the probe started.
-pub struct Monotonic(Instant);
-
-impl Monotonic {
-    pub fn new() -> Monotonic {
-        Monotonic(Instant::now())
-    }
-}
-
-impl Default for Monotonic {
-    fn default() -> Self {
-        Monotonic::new()
-    }
-}
-
-impl Clock for Monotonic {
-    fn now_ns(&self) -> u64 {
-        self.0.elapsed().as_nanos() as u64
-    }
-}
 
 /// The total budget, and the weights of the figures still to come.
 pub struct Budget<'c> {

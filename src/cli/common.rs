@@ -1,0 +1,98 @@
+//! What the commands share: stdout that tolerates a closed pipe, the default output name,
+//! pinning to a CPU, and the terminal's progress bar.
+
+use crate::record::{ErrorRecord, ModelRecord};
+use crate::session::{Phase, Progress};
+use anyhow::{Context, Result, bail};
+
+/// `results/<UTC time>-<host>`: a new name per run, for a log file or a study directory.
+pub(super) fn default_stem() -> String {
+    let stamp = crate::context::rfc3339(std::time::SystemTime::now()).replace(':', "-");
+    let host = crate::context::read()
+        .hostname
+        .unwrap_or_else(|| "host".into());
+    format!("results/{stamp}-{host}")
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.
+pub(super) fn say(text: &str) -> Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("writing to stdout"),
+    }
+}
+
+/// Pins the process to `cpu` (`--cpu`), warning that a matmul pool then shares it.
+pub(super) fn pin(cpu: Option<usize>, threads: usize) -> Result<()> {
+    let Some(cpu) = cpu else {
+        return Ok(());
+    };
+    if threads > 1 {
+        log::warn!(
+            "--cpu {cpu} also pins the {threads} matmul threads to CPU {cpu}: they take turns"
+        );
+    }
+    if cpu >= rustix::thread::CpuSet::MAX_CPU {
+        bail!(
+            "cannot pin to CPU {cpu} (--cpu): CPU numbers go up to {}",
+            rustix::thread::CpuSet::MAX_CPU - 1
+        );
+    }
+    let mut set = rustix::thread::CpuSet::new();
+    set.set(cpu);
+    rustix::thread::sched_setaffinity(None, &set)
+        .with_context(|| format!("cannot pin to CPU {cpu} (--cpu)"))
+}
+
+/// The terminal's progress: a bar over the models of the phase under way, with the model's
+/// name (`pilot NAME` while a sweep estimates its variants). Drawn on stderr, and only where
+/// stderr is a terminal (indicatif's own rule).
+pub(super) struct Bar {
+    bar: indicatif::ProgressBar,
+    pilots: bool,
+}
+
+impl Bar {
+    pub(super) fn new() -> Bar {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Bar { bar, pilots: false }
+    }
+
+    pub(super) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Progress for Bar {
+    fn phase(&mut self, phase: Phase) {
+        match phase {
+            Phase::Probe { budget } => {
+                self.bar
+                    .set_message(format!("machine probe (up to {} s)", budget.as_secs_f64()));
+            }
+            Phase::Pilots { models } | Phase::Models { models } => {
+                self.pilots = matches!(phase, Phase::Pilots { .. });
+                self.bar.set_length(models as u64);
+                self.bar.set_position(0);
+            }
+        }
+    }
+
+    fn start(&mut self, index: usize, name: &str) {
+        self.bar.set_position(index as u64);
+        if self.pilots {
+            self.bar.set_message(format!("pilot {name}"));
+        } else {
+            self.bar.set_message(name.to_string());
+        }
+    }
+
+    fn done(&mut self, index: usize, _name: &str, _result: Result<&ModelRecord, &ErrorRecord>) {
+        self.bar.set_position(index as u64 + 1);
+    }
+}

@@ -1,0 +1,106 @@
+//! What a session runs: [`Job`]s, each a model source and the facts its model record carries.
+//! `zoo:NAME` is built in memory and loaded exactly as a file would be.
+
+use crate::model::ModelSource;
+use crate::sweep::SweepError;
+use crate::zoo::{self, ZooError, ZooOptions};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use crate::record::Metadata;
+use crate::record::ZooMetadata;
+
+/// One model to measure.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub source: ModelSource,
+    /// The facts for its model record, or why the model could not even be prepared: it then
+    /// becomes an error record.
+    pub metadata: Result<Metadata, JobError>,
+}
+
+/// Why a model could not even be prepared.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum JobError {
+    /// An unknown zoo name, or a zoo model that did not build.
+    #[error(transparent)]
+    Zoo(#[from] ZooError),
+    /// A design probe that did not build.
+    #[error(transparent)]
+    Sweep(#[from] SweepError),
+}
+
+impl Job {
+    /// A model file, with no extra facts.
+    pub fn path(path: impl Into<PathBuf>) -> Job {
+        Job {
+            source: ModelSource::Path(path.into()),
+            metadata: Ok(Metadata::default()),
+        }
+    }
+
+    /// A model that could not be prepared: `name` in the records, `label` as the user named
+    /// it, `reason` its error record.
+    pub fn failed(name: String, label: String, reason: JobError) -> Job {
+        Job {
+            source: ModelSource::Bytes {
+                name,
+                source: label,
+                bytes: Arc::default(),
+            },
+            metadata: Err(reason),
+        }
+    }
+}
+
+/// Builds zoo model `name` in memory: a source that goes through the same loading path as a
+/// file, and the zoo's metadata (published errors, the PyTorch module's params and thop MACs).
+pub fn zoo_source(name: &str, opts: &ZooOptions) -> Result<(ModelSource, Metadata), ZooError> {
+    let info = zoo::info(name).ok_or_else(|| ZooError::Unknown(name.to_string()))?;
+    let (proto, stats) = zoo::build_with_stats(info.name, opts)?;
+    let source = ModelSource::Bytes {
+        name: info.name.to_string(),
+        source: format!("zoo:{}", info.name),
+        bytes: Arc::new(zoo::to_bytes(&proto)),
+    };
+    let meta = Metadata {
+        zoo: Some(ZooMetadata {
+            zoo: info.name.into(),
+            display_name: info.display_name.into(),
+            reference: info.reference.into(),
+            pytorch_params: stats.params,
+            pytorch_thop_macs: stats.macs_thop,
+            fold_bn: opts.fold_bn,
+        }),
+        top1_error: Some(info.top1_error),
+        top5_error: Some(info.top5_error),
+        seed: Some(opts.seed),
+        ..Metadata::default()
+    };
+    Ok((source, meta))
+}
+
+/// Turns model arguments into jobs: `zoo:NAME` is built in memory, anything else is a path;
+/// no argument at all means the whole zoo. A zoo model that cannot be built is an error record
+/// later, not a reason to stop.
+pub fn resolve(args: &[String], opts: &ZooOptions) -> Vec<Job> {
+    let zoo_all: Vec<String>;
+    let args = if args.is_empty() {
+        zoo_all = zoo::NAMES.iter().map(|n| format!("zoo:{n}")).collect();
+        &zoo_all
+    } else {
+        args
+    };
+    args.iter()
+        .map(|arg| match arg.strip_prefix("zoo:") {
+            Some(name) => match zoo_source(name, opts) {
+                Ok((source, meta)) => Job {
+                    source,
+                    metadata: Ok(meta),
+                },
+                Err(e) => Job::failed(name.into(), arg.clone(), e.into()),
+            },
+            None => Job::path(arg),
+        })
+        .collect()
+}
