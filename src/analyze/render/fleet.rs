@@ -11,6 +11,7 @@ use crate::analyze::compute::fleet::{
     RoofKind, median,
 };
 use crate::analyze::load::Dataset;
+use crate::units::{giga_of_per_s, us_of_ns};
 
 /// Outliers listed in the report (the most extreme first); all are in fleet_outliers.csv.
 pub const MAX_OUTLIER_ROWS: usize = 25;
@@ -35,18 +36,6 @@ fn explain() -> String {
          row.",
         MIN_DEVIATION * 100.0
     )
-}
-
-fn gmacs(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |x| format!("{:.2}", x / 1e9))
-}
-
-fn gbs(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |x| format!("{:.2}", x / 1e9))
-}
-
-fn us(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |x| format!("{:.2}", x / 1e3))
 }
 
 /// A reason in words.
@@ -128,9 +117,9 @@ pub fn classes_table(f: &Fleet) -> Table {
                 .filter(|b| b.roofs.peak_macs_per_s.is_some())
                 .count()
                 .to_string(),
-            range(&vals(|r| r.peak_macs_per_s), gmacs),
-            range(&vals(|r| r.dram_read_bytes_per_s), gbs),
-            range(&vals(|r| r.floor_ns), us),
+            range(&vals(|r| r.peak_macs_per_s), giga_of_per_s),
+            range(&vals(|r| r.dram_read_bytes_per_s), giga_of_per_s),
+            range(&vals(|r| r.floor_ns), us_of_ns),
         ]);
     }
     t
@@ -351,10 +340,10 @@ fn boards_rows(f: &Fleet, data: &Dataset, only: Option<&[usize]>, csv: bool) -> 
                 b.max_drift_c.map_or("n/a".into(), |c| format!("{c:+.1}"))
             },
             warnings_text(&b.warnings),
-            num(r.peak_macs_per_s, gmacs),
-            num(r.dram_read_bytes_per_s, gbs),
-            num(r.dram_write_bytes_per_s, gbs),
-            num(r.floor_ns, us),
+            num(r.peak_macs_per_s, giga_of_per_s),
+            num(r.dram_read_bytes_per_s, giga_of_per_s),
+            num(r.dram_write_bytes_per_s, giga_of_per_s),
+            num(r.floor_ns, us_of_ns),
             outliers[b.device].to_string(),
         ]);
     }
