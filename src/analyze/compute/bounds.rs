@@ -205,35 +205,46 @@ impl ModelBounds {
     }
 }
 
+/// Why a run has no roofs (the report words it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoRoofs {
+    /// The header has no machine record: the bench skipped the probe, or predates it.
+    NoProbe,
+    /// The run used `threads` threads, and the probe has no matmul peak on them.
+    NoThreadsPeak {
+        threads: usize,
+    },
+    NoMatmulPeak,
+    PeakNotPositive,
+    NoDispatchFloor,
+    NoBandwidth,
+}
+
 impl Roofs {
     /// The roofs of a run, or why there are none.
-    pub fn of(header: &Header) -> Result<Roofs, String> {
+    pub fn of(header: &Header) -> Result<Roofs, NoRoofs> {
         let Some(machine) = &header.machine else {
-            return Err(
-                "the log has no machine roofs: its bench skipped the probe, or predates it".into(),
-            );
+            return Err(NoRoofs::NoProbe);
         };
         Self::from_machine(machine, header.options.threads)
     }
 
-    pub fn from_machine(machine: &Machine, threads: usize) -> Result<Roofs, String> {
+    pub fn from_machine(machine: &Machine, threads: usize) -> Result<Roofs, NoRoofs> {
         // A run on N threads is bounded by the pool's peak, never by one thread's.
         let matmul = if threads > 1 {
-            machine.matmul_threads.as_ref().ok_or(format!(
-                "the run used {threads} threads but the probe has no matmul peak on them"
-            ))?
-        } else {
             machine
-                .matmul
+                .matmul_threads
                 .as_ref()
-                .ok_or("the probe has no matmul peak")?
+                .ok_or(NoRoofs::NoThreadsPeak { threads })?
+        } else {
+            machine.matmul.as_ref().ok_or(NoRoofs::NoMatmulPeak)?
         };
-        let peak = usable(&matmul.macs_per_s).ok_or("the matmul peak is not positive")?;
+        let peak = usable(&matmul.macs_per_s).ok_or(NoRoofs::PeakNotPositive)?;
         let floor = machine
             .dispatch_floor_ns
             .as_ref()
             .filter(|s| s.min.is_finite() && s.min >= 0.0)
-            .ok_or("the probe has no dispatch floor")?;
+            .ok_or(NoRoofs::NoDispatchFloor)?;
         let mut levels: Vec<Level> = machine
             .bandwidth
             .iter()
@@ -250,7 +261,7 @@ impl Roofs {
             .collect();
         levels.sort_by_key(|l| l.capacity_bytes.unwrap_or(u64::MAX));
         let Some(last) = levels.last_mut() else {
-            return Err("the probe has no bandwidth figure".into());
+            return Err(NoRoofs::NoBandwidth);
         };
         // Whatever the last level measured stands for everything larger.
         last.capacity_bytes = None;
@@ -532,7 +543,7 @@ mod tests {
         let mut one_thread = machine();
         one_thread.matmul_threads = None;
         let err = Roofs::from_machine(&one_thread, 4).unwrap_err();
-        assert!(err.contains("4 threads"), "{err}");
+        assert_eq!(err, NoRoofs::NoThreadsPeak { threads: 4 });
     }
 
     #[test]

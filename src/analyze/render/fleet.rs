@@ -4,6 +4,7 @@
 //! outliers; every board and every outlier is in the CSV files.
 
 use super::doc::{Doc, Text};
+use super::reasons;
 use super::table::{Table, csv_num, ms};
 use crate::analyze::compute::Analysis;
 use crate::analyze::compute::fleet::{
@@ -317,7 +318,7 @@ fn boards_rows(f: &Fleet, data: &Dataset, only: Option<&[usize]>, csv: bool) -> 
         }
         let dev = &data.devices[b.device];
         let r = &b.roofs;
-        let no_roofs = || b.no_roofs.clone().unwrap_or_else(|| "n/a".into());
+        let no_roofs = || b.no_roofs.as_ref().map_or("n/a".into(), reasons::no_roofs);
         let num = |v: Option<f64>, f: fn(Option<f64>) -> String| {
             if csv {
                 csv_num(v)

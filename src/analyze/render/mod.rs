@@ -16,6 +16,7 @@ pub mod html;
 pub mod labels;
 pub mod markdown;
 pub mod outline;
+pub mod reasons;
 pub mod report;
 pub mod rq4;
 pub mod sections;

@@ -2,6 +2,7 @@
 //! machine's roofs, the limiters, the roofs themselves, and counter ratios; ops.csv and
 //! counters.csv with every number raw.
 
+use super::reasons;
 use super::table::{Table, csv_num, measured, or_na, pct};
 use crate::analyze::compute::Analysis;
 use crate::analyze::compute::bounds::{BoundAgg, ModelBounds, spread};
@@ -147,7 +148,7 @@ pub fn roofs_table(a: &Analysis, data: &Dataset) -> Table {
         else {
             let why = a
                 .of_device(data, d)
-                .find_map(|(_, _, b)| b.as_ref().err().cloned())
+                .find_map(|(_, _, b)| b.as_ref().err().map(reasons::no_roofs))
                 .unwrap_or_default();
             t.row(vec![dev.label.clone(), "none".into(), why]);
             continue;
