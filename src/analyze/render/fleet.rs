@@ -12,6 +12,11 @@ use crate::analyze::compute::fleet::{
     RoofKind, median,
 };
 use crate::analyze::load::Dataset;
+use crate::table::{
+    Cell, Column,
+    Kind::{Float, Int},
+    Read, Unit,
+};
 use crate::units::{giga_of_per_s, us_of_ns};
 
 /// Outliers listed in the report (the most extreme first); all are in fleet_outliers.csv.
@@ -126,75 +131,46 @@ pub fn classes_table(f: &Fleet) -> Table {
     t
 }
 
-/// Per model and class: boards, median, spread, outliers.
+/// Per model and class: boards, median, spread, outliers. For reading the labelled columns
+/// (in ms); fleet_models.csv every named column, full precision (in ns).
 pub fn models_table(f: &Fleet) -> Table {
-    let mut t = Table::new(&[
-        "model",
-        "class",
-        "boards",
-        "median ms",
-        "min ms",
-        "max ms",
-        "IQR ms",
-        "IQR/median",
-        "MAD ms",
-        "max/min",
-        "outliers",
+    let ns = |name: &str, label: &str| Column::new(name, label, Float, Unit::Ns, Read::MsOfNs);
+    let raw_ns = |name: &str| ns(name, name).raw_only();
+    let count = |name: &str| Column::new(name, name, Int, Unit::Count, Read::Plain);
+    let reading = |label: &str, unit: Unit, read: Read| {
+        Column::new("", label, Float, unit, read).reading_only()
+    };
+    let mut t = Table::typed(vec![
+        Column::text("model"),
+        Column::text("class"),
+        count("boards"),
+        ns("median_ns", "median ms"),
+        ns("min_ns", "min ms"),
+        ns("max_ns", "max ms"),
+        raw_ns("q1_ns"),
+        raw_ns("q3_ns"),
+        ns("iqr_ns", "IQR ms"),
+        reading("IQR/median", Unit::Fraction, Read::Pct),
+        ns("mad_ns", "MAD ms"),
+        reading("max/min", Unit::Ratio, Read::Times),
+        count("outliers"),
     ]);
     for s in &f.models {
-        t.row(vec![
-            s.model.clone(),
-            f.classes[s.class].name.clone(),
-            s.boards.len().to_string(),
-            ms(s.median_ns),
-            ms(s.min_ns),
-            ms(s.max_ns),
-            ms(s.iqr_ns()),
-            if s.median_ns > 0.0 {
-                format!("{:.1}%", s.iqr_ns() / s.median_ns * 100.0)
-            } else {
-                "n/a".into()
-            },
-            ms(s.mad_ns),
-            if s.min_ns > 0.0 {
-                format!("{:.2}x", s.max_ns / s.min_ns)
-            } else {
-                "n/a".into()
-            },
-            s.outliers.len().to_string(),
-        ]);
-    }
-    t
-}
-
-/// The same per model and class, full precision, for the CSV.
-pub fn models_csv(f: &Fleet) -> Table {
-    let mut t = Table::new(&[
-        "model",
-        "class",
-        "boards",
-        "median_ns",
-        "min_ns",
-        "max_ns",
-        "q1_ns",
-        "q3_ns",
-        "iqr_ns",
-        "mad_ns",
-        "outliers",
-    ]);
-    for s in &f.models {
-        t.row(vec![
-            s.model.clone(),
-            f.classes[s.class].name.clone(),
-            s.boards.len().to_string(),
-            csv_num(Some(s.median_ns)),
-            csv_num(Some(s.min_ns)),
-            csv_num(Some(s.max_ns)),
-            csv_num(Some(s.q1_ns)),
-            csv_num(Some(s.q3_ns)),
-            csv_num(Some(s.iqr_ns())),
-            csv_num(Some(s.mad_ns)),
-            s.outliers.len().to_string(),
+        let ns = |v: f64| Cell::Float(Some(v));
+        t.push(vec![
+            Cell::text(s.model.clone()),
+            Cell::text(f.classes[s.class].name.clone()),
+            Cell::Int(Some(s.boards.len() as u64)),
+            ns(s.median_ns),
+            ns(s.min_ns),
+            ns(s.max_ns),
+            ns(s.q1_ns),
+            ns(s.q3_ns),
+            ns(s.iqr_ns()),
+            Cell::Float((s.median_ns > 0.0).then(|| s.iqr_ns() / s.median_ns)),
+            ns(s.mad_ns),
+            Cell::Float((s.min_ns > 0.0).then(|| s.max_ns / s.min_ns)),
+            Cell::Int(Some(s.outliers.len() as u64)),
         ]);
     }
     t
@@ -361,7 +337,7 @@ pub fn csv_files(a: &Analysis, data: &Dataset) -> Vec<(&'static str, Table)> {
         return Vec::new();
     };
     vec![
-        ("fleet_models.csv", models_csv(f)),
+        ("fleet_models.csv", models_table(f)),
         ("fleet_outliers.csv", outliers_csv(f, data)),
         ("fleet_boards.csv", boards_csv(f, data)),
     ]
