@@ -261,40 +261,30 @@ impl Table {
 
     /// The labelled columns, formatted for reading (terminal, Markdown, HTML).
     pub fn reading(&self) -> Shown {
-        let cols: Vec<(usize, &str)> = self
-            .columns
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| Some((i, c.label.as_deref()?)))
-            .collect();
-        Shown {
-            headers: cols.iter().map(|(_, h)| h.to_string()).collect(),
-            rows: self
-                .rows
-                .iter()
-                .map(|r| {
-                    let cell = |i: usize| r[i].reading(self.columns[i].read);
-                    cols.iter().map(|&(i, _)| cell(i)).collect()
-                })
-                .collect(),
-        }
+        self.shown(|c| c.label.as_deref(), |cell, col| cell.reading(col.read))
     }
 
     /// The named columns, raw (CSV).
     pub fn raw(&self) -> Shown {
-        let cols: Vec<(usize, &str)> = self
-            .columns
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| Some((i, c.name.as_deref()?)))
+        self.shown(|c| c.name.as_deref(), |cell, _| cell.raw())
+    }
+
+    /// The columns that `header` gives a header, each cell as `text` writes it.
+    fn shown(
+        &self,
+        header: impl Fn(&Column) -> Option<&str>,
+        text: impl Fn(&Cell, &Column) -> String,
+    ) -> Shown {
+        let cols: Vec<(usize, &str)> = (self.columns.iter().enumerate())
+            .filter_map(|(i, c)| Some((i, header(c)?)))
             .collect();
+        let rows = self.rows.iter().map(|r| {
+            let cells = cols.iter().map(|&(i, _)| text(&r[i], &self.columns[i]));
+            cells.collect()
+        });
         Shown {
             headers: cols.iter().map(|(_, h)| h.to_string()).collect(),
-            rows: self
-                .rows
-                .iter()
-                .map(|r| cols.iter().map(|&(i, _)| r[i].raw()).collect())
-                .collect(),
+            rows: rows.collect(),
         }
     }
 

@@ -73,17 +73,22 @@ mod tests {
 
     #[test]
     fn bytes_are_printed_one_way() {
-        assert_eq!(bytes(0), "0 B");
-        assert_eq!(bytes(512), "512 B");
-        assert_eq!(bytes(1023), "1023 B");
-        assert_eq!(bytes(1024), "1 KiB");
-        assert_eq!(bytes(1536), "1.5 KiB");
-        assert_eq!(bytes(32 << 10), "32 KiB");
-        assert_eq!(bytes(128 << 20), "128 MiB");
-        assert_eq!(bytes(1_000_000), "976.6 KiB");
-        assert_eq!(bytes(120_000_000_000), "111.8 GiB");
-        assert_eq!(bytes(4 << 40), "4 TiB");
-        assert_eq!(bytes(u64::MAX), "16384.0 PiB");
+        let cases = [
+            (0, "0 B"),
+            (512, "512 B"),
+            (1023, "1023 B"),
+            (1024, "1 KiB"),
+            (1536, "1.5 KiB"),
+            (32 << 10, "32 KiB"),
+            (128 << 20, "128 MiB"),
+            (1_000_000, "976.6 KiB"),
+            (120_000_000_000, "111.8 GiB"),
+            (4 << 40, "4 TiB"),
+            (u64::MAX, "16384.0 PiB"),
+        ];
+        for (count, text) in cases {
+            assert_eq!(bytes(count), text, "{count} bytes");
+        }
     }
 
     #[test]

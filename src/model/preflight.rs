@@ -793,15 +793,6 @@ pub fn diagnose(proto: &pb::ModelProto, inf: &InferenceModel) -> Option<String> 
 mod tests {
     use super::*;
 
-    #[test]
-    fn byte_units() {
-        assert_eq!(bytes_text(512), "512 B");
-        assert_eq!(bytes_text(1536), "1.5 KiB");
-        assert_eq!(bytes_text(120_000_000_000), "111.8 GiB");
-        assert_eq!(bytes_text(4 << 40), "4 TiB");
-        assert_eq!(bytes_text(u64::MAX), "16384.0 PiB");
-    }
-
     /// A graph of `nodes` on a 1x4x8x8 input, producing `y`.
     fn graph_of(nodes: Vec<pb::NodeProto>, initializers: Vec<pb::TensorProto>) -> pb::ModelProto {
         pb::ModelProto {

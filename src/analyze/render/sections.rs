@@ -16,78 +16,51 @@ use crate::table::{Cell, Column, Kind, Read, Unit};
 /// columns, formatted; models.csv every named column, raw.
 pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
     use Kind::{Float, Int, Text};
-    let col = |name: &str, label: &str, kind: Kind, unit: Unit, read: Read| {
-        Column::new(name, label, kind, unit, read)
+    let raw = |name: &str, kind: Kind, unit: Unit| {
+        Column::new(name, name, kind, unit, Read::Plain).raw_only()
     };
-    let raw =
-        |name: &str, kind: Kind, unit: Unit| col(name, name, kind, unit, Read::Plain).raw_only();
-    let mut t = Table::typed(vec![
+    let ns = |name: &str, label: &str| Column::new(name, label, Int, Unit::Ns, Read::MsOfNs);
+    let count = |name: &str, label: &str| Column::new(name, label, Int, Unit::Count, Read::Si);
+    let share =
+        |name: &str, label: &str| Column::new(name, label, Float, Unit::Fraction, Read::Pct);
+    let fixed2 =
+        |name: &str, label: &str, unit: Unit| Column::new(name, label, Float, unit, Read::Fixed(2));
+    let paired = [
+        "profiled_over_clean_median",
+        "profiled_over_clean_low",
+        "profiled_over_clean_high",
+        "sum_op_over_clean_median",
+    ];
+    let mut columns = vec![
         Column::text("device"),
         Column::text("model"),
         raw("source", Text, Unit::None),
-        col(
-            "latency_median_ns",
-            "median ms",
-            Int,
-            Unit::Ns,
-            Read::MsOfNs,
-        ),
-        col("latency_p90_ns", "p90 ms", Int, Unit::Ns, Read::MsOfNs),
+        ns("latency_median_ns", "median ms"),
+        ns("latency_p90_ns", "p90 ms"),
         raw("latency_min_ns", Int, Unit::Ns),
         raw("runs", Int, Unit::Count),
-        col("params", "params", Int, Unit::Count, Read::Si),
-        col("macs", "MACs", Int, Unit::Count, Read::Si),
-        col("thop_macs", "thop MACs", Int, Unit::Count, Read::Si),
+        count("params", "params"),
+        count("macs", "MACs"),
+        count("thop_macs", "thop MACs"),
         raw("flops", Int, Unit::Count),
-        col(
-            "gmac_per_s",
-            "GMAC/s",
-            Float,
-            Unit::MacsPerS,
-            Read::Fixed(2),
-        ),
+        fixed2("gmac_per_s", "GMAC/s", Unit::MacsPerS),
         raw("sum_op_wall_median_ns", Int, Unit::Ns),
         raw("profiled_latency_median_ns", Int, Unit::Ns),
-        col(
-            "sum_ops_over_e2e",
-            "sum ops/e2e",
-            Float,
-            Unit::Ratio,
-            Read::Fixed(2),
-        ),
-        col("", "per-op/clean", Text, Unit::Ratio, Read::Plain).reading_only(),
+        fixed2("sum_ops_over_e2e", "sum ops/e2e", Unit::Ratio),
+        Column::text("per-op/clean").reading_only(),
         raw("schedule", Text, Unit::None),
-        raw("profiled_over_clean_median", Float, Unit::Ratio),
-        raw("profiled_over_clean_low", Float, Unit::Ratio),
-        raw("profiled_over_clean_high", Float, Unit::Ratio),
-        raw("sum_op_over_clean_median", Float, Unit::Ratio),
+    ];
+    columns.extend(paired.map(|name| raw(name, Float, Unit::Ratio)));
+    columns.extend([
         raw("paired_confidence", Float, Unit::Fraction),
-        col(
-            "hidden_share_executed",
-            "hidden (exec)",
-            Float,
-            Unit::Fraction,
-            Read::Pct,
-        ),
-        col(
-            "hidden_share_source",
-            "hidden (src)",
-            Float,
-            Unit::Fraction,
-            Read::Pct,
-        ),
+        share("hidden_share_executed", "hidden (exec)"),
+        share("hidden_share_source", "hidden (src)"),
         raw("bound_ns", Float, Unit::Ns),
         raw("above_roofs_ns", Float, Unit::Ns),
-        col(
-            "above_roofs_share",
-            "above roofs",
-            Float,
-            Unit::Fraction,
-            Read::Pct,
-        ),
+        share("above_roofs_share", "above roofs"),
         raw("top1_accuracy_pct", Float, Unit::None),
-        col("governor", "governor", Text, Unit::None, Read::Plain),
-        col(
+        Column::text("governor"),
+        Column::new(
             "thermal_drift_c",
             "temp drift",
             Float,
@@ -98,6 +71,7 @@ pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
         raw("executed_nodes", Int, Unit::Count),
         raw("peak_rss_bytes", Int, Unit::Bytes),
     ]);
+    let mut t = Table::typed(columns);
     for ((run, m), b) in data.runs.iter().zip(&a.metrics).zip(&a.bounds) {
         let r = &run.model;
         let b = b.as_ref().ok();
