@@ -8,6 +8,7 @@
 //! summarises many boards per model and finds the outliers; [`findings`] answers the study's
 //! questions from all of these; [`stats`] holds the numerics.
 
+pub mod answer;
 pub mod bounds;
 pub mod correlate;
 pub mod facts;
