@@ -27,6 +27,7 @@ pub enum Unit {
     Fraction,
     /// MACs per second.
     MacsPerS,
+    BytesPerS,
     Celsius,
     /// A count (params, MACs, runs).
     Count,
@@ -51,6 +52,12 @@ pub enum Read {
     SignedCelsius,
     /// A ratio with 2 decimals and an `x`: `1.25x`.
     Times,
+    /// A number with a sign and this many decimals: `+1.2`.
+    Signed(usize),
+    /// Per second in giga per second, 2 decimals (GMAC/s, GB/s).
+    GigaOfPerS,
+    /// Nanoseconds as microseconds, 2 decimals.
+    UsOfNs,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +114,8 @@ pub enum Cell {
     Text(Option<String>),
     Int(Option<u64>),
     Float(Option<f64>),
+    /// Not measured, and why (the reason for reading, empty in the raw outputs).
+    Absent(String),
 }
 
 impl Cell {
@@ -120,6 +129,7 @@ impl Cell {
             Cell::Text(t) => t.clone().unwrap_or_default(),
             Cell::Int(v) => v.map_or(String::new(), |v| v.to_string()),
             Cell::Float(v) => v.map_or(String::new(), |v| format!("{v}")),
+            Cell::Absent(_) => String::new(),
         }
     }
 
@@ -133,6 +143,9 @@ impl Cell {
             Read::Fixed(d) => format!("{v:.d$}"),
             Read::SignedCelsius => format!("{v:+.1} °C"),
             Read::Times => format!("{v:.2}x"),
+            Read::Signed(d) => format!("{v:+.d$}"),
+            Read::GigaOfPerS => units::giga_of_per_s(Some(v)),
+            Read::UsOfNs => units::us_of_ns(Some(v)),
         };
         match self {
             Cell::Text(t) => t.clone().unwrap_or_else(|| "n/a".into()),
@@ -143,6 +156,7 @@ impl Cell {
             },
             Cell::Float(Some(v)) => number(*v),
             Cell::Int(None) | Cell::Float(None) => "n/a".into(),
+            Cell::Absent(why) => why.clone(),
         }
     }
 }

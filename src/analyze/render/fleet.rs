@@ -5,7 +5,7 @@
 
 use super::doc::{Doc, Text};
 use super::reasons;
-use super::table::{Table, csv_num, ms};
+use super::table::Table;
 use crate::analyze::compute::Analysis;
 use crate::analyze::compute::fleet::{
     DRIFT_REASON_C, Fleet, MIN_BOARDS_FOR_OUTLIERS, MIN_DEVIATION, OUTLIER_Z, Reason, RoofFigures,
@@ -177,22 +177,27 @@ pub fn models_table(f: &Fleet) -> Table {
 }
 
 /// Every outlier, the most extreme first over all models (`limit` rows at most).
-fn outlier_rows(f: &Fleet, data: &Dataset, limit: usize, csv: bool) -> Table {
-    let mut t = Table::new(&[
-        "model",
-        "board",
-        "class",
-        if csv { "latency_ns" } else { "latency ms" },
-        if csv {
-            "class_median_ns"
-        } else {
-            "class median ms"
-        },
-        if csv { "ratio" } else { "x median" },
-        "robust z",
-        "governor",
-        if csv { "drift_c" } else { "drift °C" },
-        "reasons",
+fn outlier_rows(f: &Fleet, data: &Dataset, limit: usize) -> Table {
+    let signed = |name: &str, label: &str, unit: Unit| {
+        Column::new(name, label, Float, unit, Read::Signed(1))
+    };
+    let mut t = Table::typed(vec![
+        Column::text("model"),
+        Column::text("board"),
+        Column::text("class"),
+        Column::new("latency_ns", "latency ms", Float, Unit::Ns, Read::MsOfNs),
+        Column::new(
+            "class_median_ns",
+            "class median ms",
+            Float,
+            Unit::Ns,
+            Read::MsOfNs,
+        ),
+        Column::new("ratio", "x median", Float, Unit::Ratio, Read::Times),
+        signed("robust z", "robust z", Unit::None),
+        Column::text("governor"),
+        signed("drift_c", "drift °C", Unit::Celsius),
+        Column::text("reasons"),
     ]);
     let mut all: Vec<(&crate::analyze::compute::fleet::ModelSpread, usize)> = f
         .models
@@ -207,80 +212,78 @@ fn outlier_rows(f: &Fleet, data: &Dataset, limit: usize, csv: bool) -> Table {
         let o = &s.outliers[i];
         let run = &data.runs[o.run];
         let gov = crate::analyze::compute::governor(run).unwrap_or_else(|| "n/a".into());
-        let drift = crate::analyze::compute::thermal_drift_c(run);
-        t.row(vec![
-            s.model.clone(),
-            data.devices[o.device].label.clone(),
-            f.classes[s.class].name.clone(),
-            if csv {
-                csv_num(Some(o.latency_ns))
-            } else {
-                ms(o.latency_ns)
-            },
-            if csv {
-                csv_num(Some(s.median_ns))
-            } else {
-                ms(s.median_ns)
-            },
-            if csv {
-                csv_num(Some(o.ratio))
-            } else {
-                format!("{:.2}x", o.ratio)
-            },
-            if o.robust_z.is_finite() {
-                if csv {
-                    csv_num(Some(o.robust_z))
-                } else {
-                    format!("{:+.1}", o.robust_z)
-                }
-            } else {
-                format!("{}inf (MAD 0)", if o.robust_z > 0.0 { "+" } else { "-" })
-            },
-            gov,
-            if csv {
-                csv_num(drift)
-            } else {
-                drift.map_or("n/a".into(), |c| format!("{c:+.1}"))
-            },
-            reasons_text(&o.reasons),
+        let z = if o.robust_z.is_finite() {
+            Cell::Float(Some(o.robust_z))
+        } else {
+            let sign = if o.robust_z > 0.0 { "+" } else { "-" };
+            Cell::text(format!("{sign}inf (MAD 0)"))
+        };
+        t.push(vec![
+            Cell::text(s.model.clone()),
+            Cell::text(data.devices[o.device].label.clone()),
+            Cell::text(f.classes[s.class].name.clone()),
+            Cell::Float(Some(o.latency_ns)),
+            Cell::Float(Some(s.median_ns)),
+            Cell::Float(Some(o.ratio)),
+            z,
+            Cell::text(gov),
+            Cell::Float(crate::analyze::compute::thermal_drift_c(run)),
+            Cell::text(reasons_text(&o.reasons)),
         ]);
     }
     t
 }
 
 pub fn outliers_csv(f: &Fleet, data: &Dataset) -> Table {
-    outlier_rows(f, data, usize::MAX, true)
+    outlier_rows(f, data, usize::MAX)
 }
 
 /// Per board: class, what ran, governors, drift, warnings, roofs; `only` limits the rows to
-/// those boards.
-fn boards_rows(f: &Fleet, data: &Dataset, only: Option<&[usize]>, csv: bool) -> Table {
-    let mut t = Table::new(&[
-        "board",
-        "class",
-        "board model",
-        "hostname",
-        "models",
-        "governors",
-        if csv { "max_drift_c" } else { "max drift °C" },
-        "warnings",
-        if csv {
-            "peak_macs_per_s"
-        } else {
-            "peak GMAC/s"
-        },
-        if csv {
-            "dram_read_bytes_per_s"
-        } else {
-            "DRAM read GB/s"
-        },
-        if csv {
-            "dram_write_bytes_per_s"
-        } else {
-            "DRAM write GB/s"
-        },
-        if csv { "floor_ns" } else { "floor us" },
-        "outlier models",
+/// those boards. A board without roofs says why in place of each roof (for reading).
+fn boards_rows(f: &Fleet, data: &Dataset, only: Option<&[usize]>) -> Table {
+    let roof = |name: &str, label: &str, unit: Unit, read: Read| {
+        Column::new(name, label, Float, unit, read)
+    };
+    let mut t = Table::typed(vec![
+        Column::text("board"),
+        Column::text("class"),
+        Column::text("board model"),
+        Column::text("hostname"),
+        Column::new("models", "models", Int, Unit::Count, Read::Plain),
+        Column::text("governors"),
+        roof(
+            "max_drift_c",
+            "max drift °C",
+            Unit::Celsius,
+            Read::Signed(1),
+        ),
+        Column::text("warnings"),
+        roof(
+            "peak_macs_per_s",
+            "peak GMAC/s",
+            Unit::MacsPerS,
+            Read::GigaOfPerS,
+        ),
+        roof(
+            "dram_read_bytes_per_s",
+            "DRAM read GB/s",
+            Unit::BytesPerS,
+            Read::GigaOfPerS,
+        ),
+        roof(
+            "dram_write_bytes_per_s",
+            "DRAM write GB/s",
+            Unit::BytesPerS,
+            Read::GigaOfPerS,
+        ),
+        roof("floor_ns", "floor us", Unit::Ns, Read::UsOfNs),
+        Column::new(
+            "outlier models",
+            "outlier models",
+            Int,
+            Unit::Count,
+            Read::Plain,
+        ),
     ]);
     let mut outliers = vec![0usize; f.boards.len()];
     for s in &f.models {
@@ -295,40 +298,29 @@ fn boards_rows(f: &Fleet, data: &Dataset, only: Option<&[usize]>, csv: bool) -> 
         let dev = &data.devices[b.device];
         let r = &b.roofs;
         let no_roofs = || b.no_roofs.as_ref().map_or("n/a".into(), reasons::no_roofs);
-        let num = |v: Option<f64>, f: fn(Option<f64>) -> String| {
-            if csv {
-                csv_num(v)
-            } else if v.is_none() {
-                no_roofs()
-            } else {
-                f(v)
-            }
-        };
-        t.row(vec![
-            dev.label.clone(),
-            f.classes[b.class].name.clone(),
-            dev.context.device_model.clone().unwrap_or_default(),
-            dev.context.hostname.clone().unwrap_or_default(),
-            b.models.to_string(),
-            b.governors.join("/"),
-            if csv {
-                csv_num(b.max_drift_c)
-            } else {
-                b.max_drift_c.map_or("n/a".into(), |c| format!("{c:+.1}"))
-            },
-            warnings_text(&b.warnings),
-            num(r.peak_macs_per_s, giga_of_per_s),
-            num(r.dram_read_bytes_per_s, giga_of_per_s),
-            num(r.dram_write_bytes_per_s, giga_of_per_s),
-            num(r.floor_ns, us_of_ns),
-            outliers[b.device].to_string(),
+        let roof =
+            |v: Option<f64>| v.map_or_else(|| Cell::Absent(no_roofs()), |v| Cell::Float(Some(v)));
+        t.push(vec![
+            Cell::text(dev.label.clone()),
+            Cell::text(f.classes[b.class].name.clone()),
+            Cell::text(dev.context.device_model.clone().unwrap_or_default()),
+            Cell::text(dev.context.hostname.clone().unwrap_or_default()),
+            Cell::Int(Some(b.models as u64)),
+            Cell::text(b.governors.join("/")),
+            Cell::Float(b.max_drift_c),
+            Cell::text(warnings_text(&b.warnings)),
+            roof(r.peak_macs_per_s),
+            roof(r.dram_read_bytes_per_s),
+            roof(r.dram_write_bytes_per_s),
+            roof(r.floor_ns),
+            Cell::Int(Some(outliers[b.device] as u64)),
         ]);
     }
     t
 }
 
 pub fn boards_csv(f: &Fleet, data: &Dataset) -> Table {
-    boards_rows(f, data, None, true)
+    boards_rows(f, data, None)
 }
 
 /// The CSV files of the fleet: (name, table); none without a fleet.
@@ -364,11 +356,11 @@ pub fn section(doc: &mut Doc, a: &Analysis, data: &Dataset) {
             "{total} outlier(s) (board, model); the {shown} most extreme here, every one in \
              fleet_outliers.csv."
         ));
-        doc.table(outlier_rows(f, data, MAX_OUTLIER_ROWS, false));
+        doc.table(outlier_rows(f, data, MAX_OUTLIER_ROWS));
     }
     doc.heading(3, "Boards and their roofs");
     if f.boards.len() <= MAX_BOARD_ROWS {
-        doc.table(boards_rows(f, data, None, false));
+        doc.table(boards_rows(f, data, None));
     } else {
         let mut odd: Vec<usize> = f
             .models
@@ -385,7 +377,7 @@ pub fn section(doc: &mut Doc, a: &Analysis, data: &Dataset) {
             f.boards.len()
         )));
         if !odd.is_empty() {
-            doc.table(boards_rows(f, data, Some(&odd), false));
+            doc.table(boards_rows(f, data, Some(&odd)));
         }
     }
 }
