@@ -31,7 +31,7 @@ fn advice(device: usize, family: &str, saving: f64) -> Advice {
     Advice {
         device,
         family: family.into(),
-        variant: format!("{family}-{saving}"),
+        variant: family.to_string() + "-" + &saving.to_string(),
         choice: String::new(),
         baseline_choice: String::new(),
         saving,

@@ -324,18 +324,8 @@ impl Sums {
                 .map(|(a, b)| a.without(b))
                 .collect(),
             pooled: self.pooled.without(&other.pooled),
-            y_phi: self
-                .y_phi
-                .iter()
-                .zip(&other.y_phi)
-                .map(|(a, b)| a - b)
-                .collect(),
-            phi_phi: self
-                .phi_phi
-                .iter()
-                .zip(&other.phi_phi)
-                .map(|(a, b)| a - b)
-                .collect(),
+            y_phi: minus(&self.y_phi, &other.y_phi),
+            phi_phi: minus(&self.phi_phi, &other.phi_phi),
             macs: self.macs.without(&other.macs),
         }
     }
@@ -555,6 +545,11 @@ pub fn fit_all(data: &Dataset) -> (FitFile, Vec<LeftOut>) {
         devices,
     };
     (fit, left_out)
+}
+
+/// `a - b`, element by element.
+fn minus(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).map(|(a, b)| a - b).collect()
 }
 
 /// fit.json's definitions of (name, unit, definition) features.
