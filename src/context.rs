@@ -92,14 +92,9 @@ pub fn read() -> Context {
                 .map(|n| n.get())
                 .unwrap_or(1),
         );
-    let memory_total_bytes = fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
-        let kb: u64 = cpuinfo_field(&m, "MemTotal")?
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .ok()?;
-        Some(kb * 1024)
-    });
+    let memory_total_bytes = fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| kb_field_bytes(&m, "MemTotal"));
     Context {
         hostname: read_trim("/proc/sys/kernel/hostname"),
         device_model: read_trim("/proc/device-tree/model")
@@ -127,12 +122,7 @@ pub fn reset_peak_rss() -> bool {
 /// Peak resident set size of this process (VmHWM), in bytes.
 pub fn peak_rss_bytes() -> Option<u64> {
     let status = fs::read_to_string("/proc/self/status").ok()?;
-    let kb: u64 = cpuinfo_field(&status, "VmHWM")?
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb * 1024)
+    kb_field_bytes(&status, "VmHWM")
 }
 
 /// Caps [`memory_available_bytes`] (bytes): to leave memory to other processes of a board, or
@@ -170,10 +160,13 @@ fn system_memory_available_bytes() -> Option<u64> {
 
 /// `MemAvailable` from the text of /proc/meminfo, in bytes.
 pub fn mem_available_bytes(meminfo: &str) -> Option<u64> {
-    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line
-        .trim_start_matches("MemAvailable:")
-        .trim()
+    kb_field_bytes(meminfo, "MemAvailable")
+}
+
+/// A `KEY: N kB` field of /proc/meminfo or /proc/self/status, in bytes (the kernel's kB are
+/// KiB); `None` when absent, unreadable or beyond 2^64 bytes.
+fn kb_field_bytes(text: &str, key: &str) -> Option<u64> {
+    let kib: u64 = cpuinfo_field(text, key)?
         .trim_end_matches("kB")
         .trim()
         .parse()
@@ -238,6 +231,22 @@ mod tests {
         let imp = cpuinfo_field(text, "CPU implementer").unwrap();
         let part = cpuinfo_field(text, "CPU part").unwrap();
         assert_eq!(arm_core_name(&imp, &part), Some("Cortex-A72"));
+    }
+
+    #[test]
+    fn kb_fields_are_bytes() {
+        let meminfo = "MemTotal:        2000000 kB\nMemAvailable:    1048576 kB\n";
+        assert_eq!(kb_field_bytes(meminfo, "MemTotal"), Some(2_048_000_000));
+        assert_eq!(mem_available_bytes(meminfo), Some(1 << 30));
+        assert_eq!(
+            kb_field_bytes("VmHWM:\t  1024 kB\n", "VmHWM"),
+            Some(1 << 20)
+        );
+        assert_eq!(kb_field_bytes("MemTotal: 1 kB\n", "VmHWM"), None);
+        assert_eq!(
+            kb_field_bytes("VmHWM: 18446744073709551615 kB\n", "VmHWM"),
+            None
+        );
     }
 
     #[test]

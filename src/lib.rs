@@ -19,5 +19,7 @@ pub mod sink;
 pub mod stats;
 pub mod summary;
 pub mod sweep;
+pub mod table;
 pub mod timer;
+pub mod units;
 pub mod zoo;

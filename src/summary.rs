@@ -3,6 +3,8 @@
 //! a closing table of models.
 
 use crate::record::{ModelRecord, NodeRecord, OpRecord};
+use crate::table::{Col, Layout, Table};
+use crate::units::ms_of_ns;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -28,21 +30,31 @@ fn by_key<'a>(
 
 fn table(out: &mut String, title: &str, rows: &[(&str, usize, u64)]) {
     let total: u64 = rows.iter().map(|r| r.2).sum::<u64>().max(1);
-    let _ = writeln!(
-        out,
-        "  {title:<28} {:>6} {:>11} {:>7} {:>7}",
-        "count", "median ms", "%", "cdf %"
-    );
+    let mut t = Table::new(&[title, "count", "median ms", "%", "cdf %"]);
     let mut cdf = 0.0;
-    for (k, n, t) in rows {
-        let pct = 100.0 * *t as f64 / total as f64;
+    for (k, n, ns) in rows {
+        let pct = 100.0 * *ns as f64 / total as f64;
         cdf += pct;
-        let _ = writeln!(
-            out,
-            "  {k:<28} {n:>6} {:>11.3} {pct:>7.2} {cdf:>7.2}",
-            ms(*t)
-        );
+        t.row(vec![
+            k.to_string(),
+            n.to_string(),
+            ms_of_ns(*ns as f64),
+            format!("{pct:.2}"),
+            format!("{cdf:.2}"),
+        ]);
     }
+    let cols = vec![
+        Col::left(28),
+        Col::right(6),
+        Col::right(11),
+        Col::right(7),
+        Col::right(7),
+    ];
+    out.push_str(&t.to_text_in(&Layout {
+        cols,
+        indent: "  ",
+        rule: false,
+    }));
 }
 
 /// The per-model tables and the models table.
@@ -113,91 +125,71 @@ pub fn render(models: &[ModelRecord], ops: &[OpRecord]) -> String {
     if models.is_empty() {
         return out; // every model failed: their errors were said already, no empty table
     }
-    let _ = writeln!(
-        out,
-        "\n{:<20} {:>12} {:>14} {:>14} {:>11} {:>11} {:>8}",
-        "model", "params", "MACs", "thop MACs", "median ms", "p90 ms", "ops/e2e"
-    );
+    let mut t = Table::new(&[
+        "model",
+        "params",
+        "MACs",
+        "thop MACs",
+        "median ms",
+        "p90 ms",
+        "ops/e2e",
+    ]);
     for m in models {
         let ratio = m.sum_op_wall_median_ns as f64 / m.latency_ns.median.max(1) as f64;
-        let _ = writeln!(
-            out,
-            "{:<20} {:>12} {:>14} {:>14} {:>11.3} {:>11.3} {:>8.2}",
-            m.model,
-            m.cost.params,
-            m.cost.macs,
-            m.cost.thop_macs,
-            ms(m.latency_ns.median),
-            ms(m.latency_ns.p90),
-            ratio
-        );
+        t.row(vec![
+            m.model.clone(),
+            m.cost.params.to_string(),
+            m.cost.macs.to_string(),
+            m.cost.thop_macs.to_string(),
+            ms_of_ns(m.latency_ns.median as f64),
+            ms_of_ns(m.latency_ns.p90 as f64),
+            format!("{ratio:.2}"),
+        ]);
     }
-    out
-}
-
-/// Lays out `rows` under `header` in columns as wide as their widest cell, at least `min`:
-/// the first `left` columns aligned left, the others right, one space between.
-fn columns(header: &[&str], min: &[usize], left: usize, rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header
-        .iter()
-        .zip(min)
-        .map(|(h, &m)| h.chars().count().max(m))
-        .collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-    for row in std::iter::once(&header).chain(rows) {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(i, (cell, &w))| {
-                if i < left {
-                    format!("{cell:<w$}")
-                } else {
-                    format!("{cell:>w$}")
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "{}", cells.join(" "));
-    }
+    let mut cols = vec![Col::left(20), Col::right(12)];
+    cols.extend([
+        Col::right(14),
+        Col::right(14),
+        Col::right(11),
+        Col::right(11),
+    ]);
+    cols.push(Col::right(8));
+    out.push('\n');
+    out.push_str(&t.to_text_in(&Layout {
+        cols,
+        indent: "",
+        rule: false,
+    }));
     out
 }
 
 /// Table of static costs per source node, for `hiddencost cost` without --json: columns widen
 /// to the longest node name and op type (torch.onnx.export names run past 80 characters).
 pub fn render_cost(nodes: &[NodeRecord]) -> String {
-    let rows: Vec<Vec<String>> = nodes
-        .iter()
-        .map(|n| {
-            let c = &n.cost;
-            vec![n.node.clone(), n.op_type.clone()]
-                .into_iter()
-                .chain(
-                    [c.params, c.macs, c.thop_macs, c.bytes_read, c.bytes_written]
-                        .map(|v| v.to_string()),
-                )
-                .collect()
-        })
-        .collect();
-    columns(
-        &[
-            "node",
-            "op",
-            "params",
-            "MACs",
-            "thop MACs",
-            "bytes read",
-            "bytes written",
-        ],
-        &[36, 20, 10, 12, 12, 12, 12],
-        2,
-        &rows,
-    )
+    let mut t = Table::new(&[
+        "node",
+        "op",
+        "params",
+        "MACs",
+        "thop MACs",
+        "bytes read",
+        "bytes written",
+    ]);
+    for n in nodes {
+        let c = &n.cost;
+        let mut row = vec![n.node.clone(), n.op_type.clone()];
+        row.extend(
+            [c.params, c.macs, c.thop_macs, c.bytes_read, c.bytes_written].map(|v| v.to_string()),
+        );
+        t.row(row);
+    }
+    let mut cols = vec![Col::left(36), Col::left(20), Col::right(10)];
+    cols.extend([Col::right(12); 4]);
+    t.to_text_in(&Layout {
+        cols,
+        indent: "",
+        rule: false,
+    })
 }
 
 #[cfg(test)]

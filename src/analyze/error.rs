@@ -55,3 +55,19 @@ pub enum AnalyzeError {
     #[error("cannot write {path}: {reason}")]
     Export { path: PathBuf, reason: String },
 }
+
+/// What makes a fit file's latency model unusable (a hand-edited fit.json may be).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BadFit {
+    #[error("kernel coefficients of `{0}` are not finite non-negative numbers")]
+    Coefficients(String),
+    #[error("end_to_end coefficients are not finite non-negative numbers")]
+    EndToEnd,
+    #[error("nearest.k is 0")]
+    NearestK,
+    #[error(
+        "nearest calls of `{kernel}`: more than {max}, or a time that is not a finite \
+         non-negative number"
+    )]
+    NearestCalls { kernel: String, max: usize },
+}

@@ -177,21 +177,8 @@ fn dims_text<T: std::fmt::Display>(dims: &[T]) -> String {
     }
 }
 
-/// Bytes with a binary unit: 512 B, 1.5 KiB, 120.0 GiB, 4.0 TiB.
-pub fn bytes_text(b: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut v = b as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit + 1 < UNITS.len() {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
+/// Bytes with a binary unit, as everywhere: [`crate::units::bytes`].
+pub use crate::units::bytes as bytes_text;
 
 /// Size in bytes of one element of an ONNX data type (1 for unknown or sub-byte types: a
 /// lower bound).
@@ -805,15 +792,6 @@ pub fn diagnose(proto: &pb::ModelProto, inf: &InferenceModel) -> Option<String> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn byte_units() {
-        assert_eq!(bytes_text(512), "512 B");
-        assert_eq!(bytes_text(1536), "1.5 KiB");
-        assert_eq!(bytes_text(120_000_000_000), "111.8 GiB");
-        assert_eq!(bytes_text(4 << 40), "4.0 TiB");
-        assert_eq!(bytes_text(u64::MAX), "16384.0 PiB");
-    }
 
     /// A graph of `nodes` on a 1x4x8x8 input, producing `y`.
     fn graph_of(nodes: Vec<pb::NodeProto>, initializers: Vec<pb::TensorProto>) -> pb::ModelProto {

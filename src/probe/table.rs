@@ -3,7 +3,19 @@
 //! (min-max) xREPEATS`.
 
 use crate::record::{Machine, Spread};
+use crate::table::{Col, Layout, Table};
+use crate::units::bytes;
 use std::fmt::Write;
+
+/// `cols`, then the figures left-aligned two spaces after them.
+fn layout(mut cols: Vec<Col>) -> Layout {
+    cols.push(Col::left(0).after("  "));
+    Layout {
+        cols,
+        indent: "",
+        rule: false,
+    }
+}
 
 fn spread(s: &Spread, scale: f64, digits: usize) -> String {
     format!(
@@ -16,16 +28,6 @@ fn spread(s: &Spread, scale: f64, digits: usize) -> String {
     )
 }
 
-/// `32 KiB`, `1 MiB`, `512 B`.
-fn bytes(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
-        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
-        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
-        n => format!("{n} B"),
-    }
-}
-
 pub fn render(m: &Machine) -> String {
     let mut t = String::new();
     let _ = writeln!(
@@ -34,43 +36,50 @@ pub fn render(m: &Machine) -> String {
         m.elapsed_ns as f64 * 1e-9,
         m.budget_ns as f64 * 1e-9
     );
-    let _ = writeln!(
-        t,
-        "{:<24} {:<28} {:>10}  GMAC/s median (min-max) xrepeats",
-        "matmul f32", "kernel", "m x k x n"
-    );
+    let mut matmul = Table::new(&[
+        "matmul f32",
+        "kernel",
+        "m x k x n",
+        "GMAC/s median (min-max) xrepeats",
+    ]);
     let matmuls = [&m.matmul, &m.matmul_threads];
     for mm in matmuls.iter().filter_map(|x| x.as_ref()) {
-        let _ = writeln!(
-            t,
-            "  {:<22} {:<28} {:>10}  {}",
-            super::plural(mm.threads, "thread"),
-            mm.kernel,
+        matmul.row(vec![
+            format!("  {}", super::plural(mm.threads, "thread")),
+            mm.kernel.clone(),
             format!("{}x{}x{}", mm.m, mm.k, mm.n),
-            spread(&mm.macs_per_s, 1e-9, 2)
-        );
+            spread(&mm.macs_per_s, 1e-9, 2),
+        ]);
     }
+    t += &matmul.to_text_in(&layout(vec![Col::left(24), Col::left(28), Col::right(10)]));
     if matmuls.iter().all(|x| x.is_none()) {
         let _ = writeln!(t, "  (not measured: see the warnings)");
     }
-    let _ = writeln!(
-        t,
-        "\n{:<6} {:>10} {:<8} {:>11}  GB/s median (min-max) xrepeats: read | write | copy",
-        "level", "capacity", "from", "working set"
-    );
+    let mut bandwidth = Table::new(&[
+        "level",
+        "capacity",
+        "from",
+        "working set",
+        "GB/s median (min-max) xrepeats: read | write | copy",
+    ]);
     for b in &m.bandwidth {
-        let _ = writeln!(
-            t,
-            "  {:<4} {:>10} {:<8} {:>11}  {} | {} | {}",
-            b.level,
+        let figures = [
+            &b.read_bytes_per_s,
+            &b.write_bytes_per_s,
+            &b.copy_bytes_per_s,
+        ]
+        .map(|s| spread(s, 1e-9, 1));
+        bandwidth.row(vec![
+            format!("  {}", b.level),
             b.capacity_bytes.map_or("-".into(), bytes),
-            b.capacity_from,
+            b.capacity_from.clone(),
             bytes(b.working_set_bytes),
-            spread(&b.read_bytes_per_s, 1e-9, 1),
-            spread(&b.write_bytes_per_s, 1e-9, 1),
-            spread(&b.copy_bytes_per_s, 1e-9, 1),
-        );
+            figures.join(" | "),
+        ]);
     }
+    let cols = vec![Col::left(6), Col::right(10), Col::left(8), Col::right(11)];
+    t.push('\n');
+    t += &bandwidth.to_text_in(&layout(cols));
     let caches: Vec<String> = m
         .caches
         .iter()
@@ -172,7 +181,14 @@ mod tests {
         ] {
             assert!(t.contains(needle), "{needle:?} missing from\n{t}");
         }
-        assert_eq!(bytes(1536), "1536 B");
-        assert_eq!(bytes(128 << 20), "128 MiB");
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(
+            lines[2..4],
+            [
+                "matmul f32               kernel                         m x k x n  \
+                 GMAC/s median (min-max) xrepeats",
+                "  1 thread               fma_mmm_f32_16x6             240x240x240  2.00 (1.50-2.50) x7",
+            ]
+        );
     }
 }

@@ -130,7 +130,7 @@ pub fn assert_bounds_hold(log_text: &[u8]) {
         let name = &run.model.model;
         let b = b
             .as_ref()
-            .unwrap_or_else(|why| panic!("{name}: no bounds: {why}"));
+            .unwrap_or_else(|why| panic!("{name}: no bounds: {why:?}"));
         assert_eq!(b.ops.len(), run.ops.len(), "{name}");
         let over: Vec<String> = b
             .over_peak

@@ -2,7 +2,7 @@
 //! their results, the cpufreq governor, the temperature drift, the achieved MAC rate,
 //! latencies per device.
 
-use super::bounds::ModelBounds;
+use super::bounds::{ModelBounds, NoRoofs};
 use super::metrics::ModelMetrics;
 use crate::analyze::load::{Dataset, ModelRun};
 use std::collections::HashMap;
@@ -11,14 +11,14 @@ use std::collections::HashMap;
 pub type RunResults<'a> = (
     &'a ModelRun,
     &'a ModelMetrics,
-    &'a Result<ModelBounds, String>,
+    &'a Result<ModelBounds, NoRoofs>,
 );
 
 /// The runs of device `d` with their metrics and bounds (both parallel to `Dataset::runs`).
 pub fn of_device<'a>(
     data: &'a Dataset,
     metrics: &'a [ModelMetrics],
-    bounds: &'a [Result<ModelBounds, String>],
+    bounds: &'a [Result<ModelBounds, NoRoofs>],
     d: usize,
 ) -> impl Iterator<Item = RunResults<'a>> {
     data.runs

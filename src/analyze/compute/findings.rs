@@ -5,7 +5,8 @@
 //! machine roofs, no design probes), the answer is [`Answer::CannotSay`] with the reason,
 //! never a number.
 
-use super::bounds::ModelBounds;
+pub use super::answer::{Answer, Why};
+use super::bounds::{ModelBounds, NoRoofs};
 use super::correlate::{Correlation, Dominance, PAIRS, Point};
 use super::facts::{self, RunResults, gmacs};
 use super::metrics::ModelMetrics;
@@ -13,22 +14,6 @@ use super::stats::{pearson, spearman};
 use super::sweep::{Advice, SweepAnalysis};
 use crate::analyze::load::{Dataset, ModelRun};
 use std::collections::{BTreeMap, HashMap};
-
-/// Either an answer, or why the data cannot give one.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Answer<T> {
-    Is(T),
-    CannotSay(String),
-}
-
-impl<T> Answer<T> {
-    pub fn as_ref(&self) -> Option<&T> {
-        match self {
-            Answer::Is(t) => Some(t),
-            Answer::CannotSay(_) => None,
-        }
-    }
-}
 
 /// Pearson r at or above this (and Spearman rho too): latency follows the feature.
 pub const FOLLOWS_R: f64 = 0.9;
@@ -183,7 +168,7 @@ pub struct ModelOverhead {
 pub struct Parts<'a> {
     pub data: &'a Dataset,
     pub metrics: &'a [ModelMetrics],
-    pub bounds: &'a [Result<ModelBounds, String>],
+    pub bounds: &'a [Result<ModelBounds, NoRoofs>],
     pub correlations: &'a [Correlation],
     pub sweep: &'a SweepAnalysis,
 }
@@ -252,20 +237,13 @@ fn rq4(sweep: &SweepAnalysis, device: usize) -> Answer<Rq4> {
         .filter(|f| f.device == device)
         .collect();
     if mine.is_empty() {
-        return Answer::CannotSay(
-            "these logs hold no design probes from this device (variants at equal MACs that \
-             differ in one design choice): run `hiddencost sweep` on it and analyze its log \
-             with these"
-                .into(),
-        );
+        return Answer::CannotSay(Why::NoDesignProbes);
     }
     let measured: Vec<_> = mine.iter().filter(|f| f.has_baseline).collect();
     if measured.is_empty() {
-        return Answer::CannotSay(format!(
-            "none of this device's {} design families has its baseline measured (the sweep \
-             stopped before it, or it failed), so no variant has a ratio",
-            mine.len()
-        ));
+        return Answer::CannotSay(Why::NoBaseline {
+            families: mine.len(),
+        });
     }
     let advice: Vec<Advice> = sweep
         .advice
@@ -298,24 +276,24 @@ fn rq4(sweep: &SweepAnalysis, device: usize) -> Answer<Rq4> {
 
 fn rq1(p: &Parts, runs: &[&ModelRun], device: usize) -> Answer<Rq1> {
     let Some(c) = correlation(p, device, "time_vs_macs") else {
-        return Answer::CannotSay("no model measured".into());
+        return Answer::CannotSay(Why::NoModel);
     };
     let n = c.points.len();
     let Some(macs) = corr(c) else {
         return Answer::CannotSay(if n < 3 {
-            format!("a correlation needs at least 3 models; this device has {n}")
+            Why::TooFewModels { models: n }
         } else {
-            "MACs or latency are the same for every model: no correlation to compute".into()
+            Why::Constant
         });
     };
     let params = correlation(p, device, "time_vs_params").and_then(corr);
     let r_under_noise = noise_range(runs, &c.points);
     let verdict = match r_under_noise {
         Some((lo, hi)) if Verdict::of(lo, macs.rho) != Verdict::of(hi, macs.rho) => {
-            Answer::CannotSay(format!(
-                "r moves from {lo:.2} to {hi:.2} when the models with noise warnings vary within \
-                 their own measured spread (min to p90): re-run them on a quiet machine"
-            ))
+            Answer::CannotSay(Why::NoiseFlips {
+                r_low: lo,
+                r_high: hi,
+            })
         }
         _ => Answer::Is(Verdict::of(macs.r, macs.rho)),
     };
@@ -325,7 +303,7 @@ fn rq1(p: &Parts, runs: &[&ModelRun], device: usize) -> Answer<Rq1> {
         .collect();
     rates.sort_by(|x, y| x.1.total_cmp(&y.1).then(x.0.cmp(&y.0)));
     let (Some(lowest), Some(highest)) = (rates.first().cloned(), rates.last().cloned()) else {
-        return Answer::CannotSay("no model has a latency".into());
+        return Answer::CannotSay(Why::NoLatency);
     };
     Answer::Is(Rq1 {
         models: n,
@@ -395,17 +373,14 @@ fn light_models(runs: &[&ModelRun]) -> Answer<LightModels> {
         .map(|(i, w)| (i, w[1].model.cost.macs as f64 / w[0].model.cost.macs as f64))
         .max_by(|a, b| a.1.total_cmp(&b.1));
     let Some((cut, factor)) = gap.filter(|(_, f)| *f >= LIGHT_GAP) else {
-        return Answer::CannotSay(format!(
-            "no light group: no two consecutive models (by MACs) are {LIGHT_GAP}x or more apart"
-        ));
+        return Answer::CannotSay(Why::NoLightGroup);
     };
     let light = &by_macs[..=cut];
     if light.len() < 3 {
-        return Answer::CannotSay(format!(
-            "only {} model(s) below the largest gap in MACs ({factor:.1}x): a correlation \
-             needs 3",
-            light.len()
-        ));
+        return Answer::CannotSay(Why::FewLightModels {
+            light: light.len(),
+            gap: factor,
+        });
     }
     let xs: Vec<f64> = light.iter().map(|r| r.model.cost.macs as f64).collect();
     let ys: Vec<f64> = light
@@ -459,14 +434,14 @@ fn rq2(p: &Parts, device: usize) -> Answer<Rq2> {
                     *limiters.entry(l.clone()).or_default() += agg.measured_ns;
                 }
             }
-            Err(why) => no_roofs = Some(why.clone()),
+            Err(why) => no_roofs = Some(*why),
         }
     }
     if op_ns == 0 {
-        return Answer::CannotSay("no op time was measured on this device".into());
+        return Answer::CannotSay(Why::NoOpTime);
     }
     let above = if bounded_models == 0 {
-        Answer::CannotSay(no_roofs.unwrap_or_else(|| "no machine roofs".into()))
+        Answer::CannotSay(Why::NoRoofs(no_roofs))
     } else {
         Answer::Is(Above {
             models: bounded_models,
@@ -508,10 +483,9 @@ fn rq3(p: &Parts, device: usize) -> Answer<Rq3> {
         })
         .collect();
     if models.len() < 2 {
-        return Answer::CannotSay(format!(
-            "comparing architectures needs at least 2 models on a device; this one has {}",
-            models.len()
-        ));
+        return Answer::CannotSay(Why::TooFewArchitectures {
+            models: models.len(),
+        });
     }
     models.sort_by(|x, y| {
         y.hidden_share
@@ -522,89 +496,5 @@ fn rq3(p: &Parts, device: usize) -> Answer<Rq3> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::analyze::compute::sweep::{SweepFamily, SweepVariant};
-
-    fn family(device: usize, name: &str, has_baseline: bool, variants: usize) -> SweepFamily {
-        let v = SweepVariant {
-            run: 0,
-            variant: "v".into(),
-            choice: String::new(),
-            params: String::new(),
-            baseline: false,
-            macs: 1,
-            runs: 10,
-            median_ns: 1,
-            spread: 0.0,
-            ns_per_mac: None,
-            ratio: None,
-            ns_per_mac_ratio: None,
-            noise: None,
-        };
-        SweepFamily {
-            device,
-            family: name.into(),
-            variants: vec![v; variants],
-            has_baseline,
-        }
-    }
-
-    fn advice(device: usize, family: &str, saving: f64) -> Advice {
-        Advice {
-            device,
-            family: family.into(),
-            variant: format!("{family}-{saving}"),
-            choice: String::new(),
-            baseline_choice: String::new(),
-            saving,
-            noise: 0.01,
-            saved_ns: (saving * 1000.0) as i64,
-        }
-    }
-
-    #[test]
-    fn rq4_takes_this_devices_ranked_advice_and_names_the_flat_families() {
-        let sweep = SweepAnalysis {
-            families: vec![
-                family(0, "conv_type", true, 6),
-                family(0, "merge", true, 2),
-                family(0, "kernel_size", true, 3),
-                family(0, "spatial", false, 4),
-                family(1, "conv_type", true, 6),
-            ],
-            advice: vec![
-                advice(1, "conv_type", 0.9),
-                advice(0, "conv_type", 0.5),
-                advice(0, "conv_type", 0.4),
-                advice(0, "conv_type", 0.3),
-                advice(0, "conv_type", 0.2),
-            ],
-            costs: vec![advice(0, "merge", -0.2)],
-        };
-        let Answer::Is(r) = rq4(&sweep, 0) else {
-            panic!("answered")
-        };
-        assert_eq!(
-            r.families, 3,
-            "the family without a baseline is not counted"
-        );
-        assert_eq!(r.variants, 11);
-        assert_eq!(r.advice_total, 4);
-        let savings: Vec<f64> = r.advice.iter().map(|a| a.saving).collect();
-        assert_eq!(savings, [0.5, 0.4, 0.3], "the first TOP, in rank order");
-        assert_eq!(r.costs_total, 1);
-        assert_eq!(r.flat, ["kernel_size"]);
-    }
-
-    #[test]
-    fn rq4_cannot_say_without_probes_or_without_a_baseline() {
-        let none = SweepAnalysis::default();
-        assert!(matches!(rq4(&none, 0), Answer::CannotSay(w) if w.contains("hiddencost sweep")));
-        let unmeasured = SweepAnalysis {
-            families: vec![family(0, "merge", false, 1)],
-            ..SweepAnalysis::default()
-        };
-        assert!(matches!(rq4(&unmeasured, 0), Answer::CannotSay(w) if w.contains("baseline")));
-    }
-}
+#[path = "findings_tests.rs"]
+mod tests;

@@ -324,18 +324,8 @@ impl Sums {
                 .map(|(a, b)| a.without(b))
                 .collect(),
             pooled: self.pooled.without(&other.pooled),
-            y_phi: self
-                .y_phi
-                .iter()
-                .zip(&other.y_phi)
-                .map(|(a, b)| a - b)
-                .collect(),
-            phi_phi: self
-                .phi_phi
-                .iter()
-                .zip(&other.phi_phi)
-                .map(|(a, b)| a - b)
-                .collect(),
+            y_phi: minus(&self.y_phi, &other.y_phi),
+            phi_phi: minus(&self.phi_phi, &other.phi_phi),
             macs: self.macs.without(&other.macs),
         }
     }
@@ -539,14 +529,7 @@ pub fn fit_all(data: &Dataset) -> (FitFile, Vec<LeftOut>) {
             "latency_ns = scale * sum over source nodes of (coefficients[category] . features); \
                      categories not listed use `default`"
                 .into(),
-        features: FEATURES
-            .iter()
-            .map(|(n, u, d)| FeatureDef {
-                name: n.to_string(),
-                unit: u.to_string(),
-                definition: d.to_string(),
-            })
-            .collect(),
+        features: feature_defs(&FEATURES),
         kernel_model: "latency_ns = end_to_end.per_op_scale * sum over executed kernel calls of \
                        call_ns + end_to_end.ns_per_executed_op * calls + \
                        end_to_end.ns_per_inference; call_ns of a kernel type in `nearest.kernels`: \
@@ -558,17 +541,27 @@ pub fn fit_all(data: &Dataset) -> (FitFile, Vec<LeftOut>) {
                        coefficients[kernel type] . kernel_features, a type not in `kernels` \
                        using `categories`[its category], then `pooled`"
             .into(),
-        kernel_features: kernels::FEATURES
-            .iter()
-            .map(|(n, u, d)| FeatureDef {
-                name: n.to_string(),
-                unit: u.to_string(),
-                definition: d.to_string(),
-            })
-            .collect(),
+        kernel_features: feature_defs(&kernels::FEATURES),
         devices,
     };
     (fit, left_out)
+}
+
+/// `a - b`, element by element.
+fn minus(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).map(|(a, b)| a - b).collect()
+}
+
+/// fit.json's definitions of (name, unit, definition) features.
+fn feature_defs(features: &[(&str, &str, &str)]) -> Vec<FeatureDef> {
+    features
+        .iter()
+        .map(|(n, u, d)| FeatureDef {
+            name: n.to_string(),
+            unit: u.to_string(),
+            definition: d.to_string(),
+        })
+        .collect()
 }
 
 /// A run as the kernel model trains on it: its op records with their median wall time.

@@ -15,7 +15,7 @@
 //!
 //! Nothing here formats text: render/fleet.rs does.
 
-use super::bounds::Roofs;
+use super::bounds::{NoRoofs, Roofs};
 use super::facts::{governor, thermal_drift_c};
 use crate::analyze::load::{Dataset, ModelRun};
 use std::collections::{BTreeMap, HashMap};
@@ -81,7 +81,7 @@ pub struct BoardFacts {
     /// From the first run of the board whose header has machine roofs.
     pub roofs: RoofFigures,
     /// Why there are no roofs, when there are none.
-    pub no_roofs: Option<String>,
+    pub no_roofs: Option<NoRoofs>,
 }
 
 /// One model over the boards of one class.
@@ -196,7 +196,7 @@ pub fn class_name(run_context: &crate::record::Context) -> String {
 }
 
 /// Roofs of one run's header.
-pub fn roof_figures(run: &ModelRun) -> Result<RoofFigures, String> {
+pub fn roof_figures(run: &ModelRun) -> Result<RoofFigures, NoRoofs> {
     let r = Roofs::of(&run.header)?;
     let last = r.levels.last();
     Ok(RoofFigures {

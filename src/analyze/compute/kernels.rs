@@ -25,6 +25,7 @@
 
 use super::nearest::{NearCall, Nearest};
 use super::stats::NormalEquations;
+use crate::analyze::error::BadFit;
 use crate::analyze::load::Op;
 use crate::record::{Cost, Header};
 use serde::{Deserialize, Serialize};
@@ -401,7 +402,7 @@ impl KernelModel {
 
     /// Whether every coefficient is a finite non-negative number (a hand-edited fit.json may
     /// not be).
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), BadFit> {
         let bad = self
             .kernels
             .iter()
@@ -410,9 +411,7 @@ impl KernelModel {
             .map(|(k, _)| k.clone())
             .or_else(|| (!self.pooled.is_valid()).then(|| "pooled".to_string()));
         if let Some(k) = bad {
-            return Err(format!(
-                "kernel coefficients of `{k}` are not finite non-negative numbers"
-            ));
+            return Err(BadFit::Coefficients(k));
         }
         if let Some(n) = &self.nearest {
             n.check()?;
@@ -422,7 +421,7 @@ impl KernelModel {
             .iter()
             .all(|v| v.is_finite() && *v >= 0.0)
         {
-            return Err("end_to_end coefficients are not finite non-negative numbers".into());
+            return Err(BadFit::EndToEnd);
         }
         Ok(())
     }
@@ -742,6 +741,6 @@ mod tests {
         let mut fit = fit(&models, KNEES).unwrap();
         assert!(fit.check().is_ok());
         fit.kernels.get_mut("OptMatMul").unwrap().ns_per_mac = f64::NAN;
-        assert!(fit.check().unwrap_err().contains("OptMatMul"));
+        assert!(matches!(fit.check(), Err(BadFit::Coefficients(k)) if k.contains("OptMatMul")));
     }
 }

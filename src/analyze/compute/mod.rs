@@ -8,6 +8,7 @@
 //! summarises many boards per model and finds the outliers; [`findings`] answers the study's
 //! questions from all of these; [`stats`] holds the numerics.
 
+pub mod answer;
 pub mod bounds;
 pub mod correlate;
 pub mod facts;
@@ -21,7 +22,7 @@ pub mod nearest;
 pub mod stats;
 pub mod sweep;
 
-use self::bounds::{BoundAgg, ModelBounds, Roofs};
+use self::bounds::{BoundAgg, ModelBounds, NoRoofs, Roofs};
 use self::correlate::Correlation;
 pub use self::facts::{RunResults, gmacs, governor, latency_by_device, ratio_of, thermal_drift_c};
 use self::findings::DeviceFindings;
@@ -37,7 +38,7 @@ pub struct Analysis {
     /// Parallel to `Dataset::runs`.
     pub metrics: Vec<ModelMetrics>,
     /// Parallel to `Dataset::runs`: the ops against their run's roofs, or why there are none.
-    pub bounds: Vec<Result<ModelBounds, String>>,
+    pub bounds: Vec<Result<ModelBounds, NoRoofs>>,
     pub correlations: Vec<Correlation>,
     pub fit: FitFile,
     pub fit_left_out: Vec<LeftOut>,
@@ -57,7 +58,7 @@ impl Analysis {
             .iter()
             .map(|r| ModelMetrics::compute(&r.nodes, &r.ops))
             .collect();
-        let bounds: Vec<Result<ModelBounds, String>> = data
+        let bounds: Vec<Result<ModelBounds, NoRoofs>> = data
             .runs
             .iter()
             .map(|r| Roofs::of(&r.header).map(|roofs| bounds::model_bounds(&roofs, &r.ops)))

@@ -18,6 +18,7 @@
 //! (an even subsample in training order beyond that), so a prediction costs at most that many distances per call
 //! and the choice of `k` at most that many squared per type.
 
+use crate::analyze::error::BadFit;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -199,17 +200,18 @@ impl Nearest {
     }
 
     /// Whether `k` and every stored call are usable (a hand-edited fit.json may not be).
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), BadFit> {
         if self.k == 0 {
-            return Err("nearest.k is 0".into());
+            return Err(BadFit::NearestK);
         }
         if let Some((t, _)) = self.kernels.iter().find(|(_, v)| {
             v.len() > MAX_CALLS_PER_KERNEL
                 || v.iter().any(|c| !c.wall_ns.is_finite() || c.wall_ns < 0.0)
         }) {
-            return Err(format!(
-                "nearest calls of `{t}`: more than {MAX_CALLS_PER_KERNEL}, or a time that is not a finite non-negative number"
-            ));
+            return Err(BadFit::NearestCalls {
+                kernel: t.clone(),
+                max: MAX_CALLS_PER_KERNEL,
+            });
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 
 use super::doc::{Text, to};
 use super::outline::{H_FIG2, H_MODELS, H_RQ4, H_SHARES, H_WARNINGS, H_WHY};
+use super::reasons::why;
 use super::rq4::advice_text;
 use super::table::pct;
 use crate::analyze::compute::findings::{
@@ -57,7 +58,7 @@ pub fn device_items(f: &DeviceFindings, data: &Dataset) -> Vec<Text> {
 fn rq1(a: &Answer<Rq1>) -> Text {
     let q = Text::new().strong("RQ1. Do MACs and params predict latency?");
     let r = match a {
-        Answer::CannotSay(why) => return q.t(format!(" Cannot say: {why}.")),
+        Answer::CannotSay(w) => return q.t(format!(" Cannot say: {}.", why(w))),
         Answer::Is(r) => r,
     };
     let mut t = match &r.verdict {
@@ -75,8 +76,9 @@ fn rq1(a: &Answer<Rq1>) -> Text {
                 r.macs.r, r.macs.rho, r.models
             ))
         }
-        Answer::CannotSay(why) => q.t(format!(
-            " Whether latency follows MACs on this device cannot be told from these runs: {why}."
+        Answer::CannotSay(w) => q.t(format!(
+            " Whether latency follows MACs on this device cannot be told from these runs: {}.",
+            why(w)
         )),
     };
     if let (Answer::Is(_), Some(d)) = (&r.verdict, &r.macs.dominated_by) {
@@ -108,7 +110,7 @@ fn rq4(a: &Answer<Rq4>) -> Text {
     let q =
         Text::new().strong("RQ4. Which design choices beyond MAC reduction make a model faster?");
     let r = match a {
-        Answer::CannotSay(why) => return q.t(format!(" Not answered: {why}.")),
+        Answer::CannotSay(w) => return q.t(format!(" Not answered: {}.", why(w))),
         Answer::Is(r) => r,
     };
     let mut t = q.t(format!(
@@ -153,7 +155,7 @@ fn rq4(a: &Answer<Rq4>) -> Text {
 
 fn light(a: &Answer<LightModels>) -> String {
     match a {
-        Answer::CannotSay(why) => format!("Light models on their own: cannot say, {why}."),
+        Answer::CannotSay(w) => format!("Light models on their own: cannot say, {}.", why(w)),
         Answer::Is(l) => {
             let r = match (l.r, l.rho) {
                 (Some(r), Some(rho)) => format!("r = {r:.2}, rho = {rho:.2}"),
@@ -177,7 +179,7 @@ fn light(a: &Answer<LightModels>) -> String {
 fn rq2(a: &Answer<Rq2>) -> Text {
     let q = Text::new().strong("RQ2. Beyond MACs, what costs the most?");
     let r = match a {
-        Answer::CannotSay(why) => return q.t(format!(" Cannot say: {why}.")),
+        Answer::CannotSay(w) => return q.t(format!(" Cannot say: {}.", why(w))),
         Answer::Is(r) => r,
     };
     let mut t = q.t(format!(
@@ -196,7 +198,7 @@ fn rq2(a: &Answer<Rq2>) -> Text {
             shares(&above.by_op),
             shares(&above.limiters)
         )),
-        Answer::CannotSay(why) => t.t(format!(" Time above the roofs: not computed, {why}. ")),
+        Answer::CannotSay(w) => t.t(format!(" Time above the roofs: not computed, {}. ", why(w))),
     };
     t.link("why", to(H_WHY))
         .t(", ")
@@ -223,7 +225,7 @@ fn overhead(m: &ModelOverhead) -> String {
 fn rq3(a: &Answer<Rq3>) -> Text {
     let q = Text::new().strong("RQ3. Which architectures carry the most non-MAC overhead?");
     let r = match a {
-        Answer::CannotSay(why) => return q.t(format!(" Cannot say: {why}.")),
+        Answer::CannotSay(w) => return q.t(format!(" Cannot say: {}.", why(w))),
         Answer::Is(r) => r,
     };
     // The least overhead is named on its own, so the "most" list stops before it.

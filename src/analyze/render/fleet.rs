@@ -4,13 +4,20 @@
 //! outliers; every board and every outlier is in the CSV files.
 
 use super::doc::{Doc, Text};
-use super::table::{Table, csv_num, ms};
+use super::reasons;
+use super::table::Table;
 use crate::analyze::compute::Analysis;
 use crate::analyze::compute::fleet::{
     DRIFT_REASON_C, Fleet, MIN_BOARDS_FOR_OUTLIERS, MIN_DEVIATION, OUTLIER_Z, Reason, RoofFigures,
     RoofKind, median,
 };
 use crate::analyze::load::Dataset;
+use crate::table::{
+    Cell, Column,
+    Kind::{Float, Int},
+    Read, Unit,
+};
+use crate::units::{giga_of_per_s, us_of_ns};
 
 /// Outliers listed in the report (the most extreme first); all are in fleet_outliers.csv.
 pub const MAX_OUTLIER_ROWS: usize = 25;
@@ -35,18 +42,6 @@ fn explain() -> String {
          row.",
         MIN_DEVIATION * 100.0
     )
-}
-
-fn gmacs(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |x| format!("{:.2}", x / 1e9))
-}
-
-fn gbs(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |x| format!("{:.2}", x / 1e9))
-}
-
-fn us(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |x| format!("{:.2}", x / 1e3))
 }
 
 /// A reason in words.
@@ -128,105 +123,81 @@ pub fn classes_table(f: &Fleet) -> Table {
                 .filter(|b| b.roofs.peak_macs_per_s.is_some())
                 .count()
                 .to_string(),
-            range(&vals(|r| r.peak_macs_per_s), gmacs),
-            range(&vals(|r| r.dram_read_bytes_per_s), gbs),
-            range(&vals(|r| r.floor_ns), us),
+            range(&vals(|r| r.peak_macs_per_s), giga_of_per_s),
+            range(&vals(|r| r.dram_read_bytes_per_s), giga_of_per_s),
+            range(&vals(|r| r.floor_ns), us_of_ns),
         ]);
     }
     t
 }
 
-/// Per model and class: boards, median, spread, outliers.
+/// Per model and class: boards, median, spread, outliers. For reading the labelled columns
+/// (in ms); fleet_models.csv every named column, full precision (in ns).
 pub fn models_table(f: &Fleet) -> Table {
-    let mut t = Table::new(&[
-        "model",
-        "class",
-        "boards",
-        "median ms",
-        "min ms",
-        "max ms",
-        "IQR ms",
-        "IQR/median",
-        "MAD ms",
-        "max/min",
-        "outliers",
+    let ns = |name: &str, label: &str| Column::new(name, label, Float, Unit::Ns, Read::MsOfNs);
+    let raw_ns = |name: &str| ns(name, name).raw_only();
+    let count = |name: &str| Column::new(name, name, Int, Unit::Count, Read::Plain);
+    let reading = |label: &str, unit: Unit, read: Read| {
+        Column::new("", label, Float, unit, read).reading_only()
+    };
+    let mut t = Table::typed(vec![
+        Column::text("model"),
+        Column::text("class"),
+        count("boards"),
+        ns("median_ns", "median ms"),
+        ns("min_ns", "min ms"),
+        ns("max_ns", "max ms"),
+        raw_ns("q1_ns"),
+        raw_ns("q3_ns"),
+        ns("iqr_ns", "IQR ms"),
+        reading("IQR/median", Unit::Fraction, Read::Pct),
+        ns("mad_ns", "MAD ms"),
+        reading("max/min", Unit::Ratio, Read::Times),
+        count("outliers"),
     ]);
     for s in &f.models {
-        t.row(vec![
-            s.model.clone(),
-            f.classes[s.class].name.clone(),
-            s.boards.len().to_string(),
-            ms(s.median_ns),
-            ms(s.min_ns),
-            ms(s.max_ns),
-            ms(s.iqr_ns()),
-            if s.median_ns > 0.0 {
-                format!("{:.1}%", s.iqr_ns() / s.median_ns * 100.0)
-            } else {
-                "n/a".into()
-            },
-            ms(s.mad_ns),
-            if s.min_ns > 0.0 {
-                format!("{:.2}x", s.max_ns / s.min_ns)
-            } else {
-                "n/a".into()
-            },
-            s.outliers.len().to_string(),
-        ]);
-    }
-    t
-}
-
-/// The same per model and class, full precision, for the CSV.
-pub fn models_csv(f: &Fleet) -> Table {
-    let mut t = Table::new(&[
-        "model",
-        "class",
-        "boards",
-        "median_ns",
-        "min_ns",
-        "max_ns",
-        "q1_ns",
-        "q3_ns",
-        "iqr_ns",
-        "mad_ns",
-        "outliers",
-    ]);
-    for s in &f.models {
-        t.row(vec![
-            s.model.clone(),
-            f.classes[s.class].name.clone(),
-            s.boards.len().to_string(),
-            csv_num(Some(s.median_ns)),
-            csv_num(Some(s.min_ns)),
-            csv_num(Some(s.max_ns)),
-            csv_num(Some(s.q1_ns)),
-            csv_num(Some(s.q3_ns)),
-            csv_num(Some(s.iqr_ns())),
-            csv_num(Some(s.mad_ns)),
-            s.outliers.len().to_string(),
+        let ns = |v: f64| Cell::Float(Some(v));
+        t.push(vec![
+            Cell::text(s.model.clone()),
+            Cell::text(f.classes[s.class].name.clone()),
+            Cell::Int(Some(s.boards.len() as u64)),
+            ns(s.median_ns),
+            ns(s.min_ns),
+            ns(s.max_ns),
+            ns(s.q1_ns),
+            ns(s.q3_ns),
+            ns(s.iqr_ns()),
+            Cell::Float((s.median_ns > 0.0).then(|| s.iqr_ns() / s.median_ns)),
+            ns(s.mad_ns),
+            Cell::Float((s.min_ns > 0.0).then(|| s.max_ns / s.min_ns)),
+            Cell::Int(Some(s.outliers.len() as u64)),
         ]);
     }
     t
 }
 
 /// Every outlier, the most extreme first over all models (`limit` rows at most).
-fn outlier_rows(f: &Fleet, data: &Dataset, limit: usize, csv: bool) -> Table {
-    let mut t = Table::new(&[
-        "model",
-        "board",
-        "class",
-        if csv { "latency_ns" } else { "latency ms" },
-        if csv {
-            "class_median_ns"
-        } else {
-            "class median ms"
-        },
-        if csv { "ratio" } else { "x median" },
-        "robust z",
-        "governor",
-        if csv { "drift_c" } else { "drift °C" },
-        "reasons",
+fn outlier_rows(f: &Fleet, data: &Dataset, limit: usize) -> Table {
+    let signed = |name: &str, label: &str, unit: Unit| {
+        Column::new(name, label, Float, unit, Read::Signed(1))
+    };
+    let mut t = Table::typed(vec![
+        Column::text("model"),
+        Column::text("board"),
+        Column::text("class"),
+        Column::new("latency_ns", "latency ms", Float, Unit::Ns, Read::MsOfNs),
+        Column::new(
+            "class_median_ns",
+            "class median ms",
+            Float,
+            Unit::Ns,
+            Read::MsOfNs,
+        ),
+        Column::new("ratio", "x median", Float, Unit::Ratio, Read::Times),
+        signed("robust z", "robust z", Unit::None),
+        Column::text("governor"),
+        signed("drift_c", "drift °C", Unit::Celsius),
+        Column::text("reasons"),
     ]);
     let mut all: Vec<(&crate::analyze::compute::fleet::ModelSpread, usize)> = f
         .models
@@ -241,80 +212,78 @@ fn outlier_rows(f: &Fleet, data: &Dataset, limit: usize, csv: bool) -> Table {
         let o = &s.outliers[i];
         let run = &data.runs[o.run];
         let gov = crate::analyze::compute::governor(run).unwrap_or_else(|| "n/a".into());
-        let drift = crate::analyze::compute::thermal_drift_c(run);
-        t.row(vec![
-            s.model.clone(),
-            data.devices[o.device].label.clone(),
-            f.classes[s.class].name.clone(),
-            if csv {
-                csv_num(Some(o.latency_ns))
-            } else {
-                ms(o.latency_ns)
-            },
-            if csv {
-                csv_num(Some(s.median_ns))
-            } else {
-                ms(s.median_ns)
-            },
-            if csv {
-                csv_num(Some(o.ratio))
-            } else {
-                format!("{:.2}x", o.ratio)
-            },
-            if o.robust_z.is_finite() {
-                if csv {
-                    csv_num(Some(o.robust_z))
-                } else {
-                    format!("{:+.1}", o.robust_z)
-                }
-            } else {
-                format!("{}inf (MAD 0)", if o.robust_z > 0.0 { "+" } else { "-" })
-            },
-            gov,
-            if csv {
-                csv_num(drift)
-            } else {
-                drift.map_or("n/a".into(), |c| format!("{c:+.1}"))
-            },
-            reasons_text(&o.reasons),
+        let z = if o.robust_z.is_finite() {
+            Cell::Float(Some(o.robust_z))
+        } else {
+            let sign = if o.robust_z > 0.0 { "+" } else { "-" };
+            Cell::text(format!("{sign}inf (MAD 0)"))
+        };
+        t.push(vec![
+            Cell::text(s.model.clone()),
+            Cell::text(data.devices[o.device].label.clone()),
+            Cell::text(f.classes[s.class].name.clone()),
+            Cell::Float(Some(o.latency_ns)),
+            Cell::Float(Some(s.median_ns)),
+            Cell::Float(Some(o.ratio)),
+            z,
+            Cell::text(gov),
+            Cell::Float(crate::analyze::compute::thermal_drift_c(run)),
+            Cell::text(reasons_text(&o.reasons)),
         ]);
     }
     t
 }
 
 pub fn outliers_csv(f: &Fleet, data: &Dataset) -> Table {
-    outlier_rows(f, data, usize::MAX, true)
+    outlier_rows(f, data, usize::MAX)
 }
 
 /// Per board: class, what ran, governors, drift, warnings, roofs; `only` limits the rows to
-/// those boards.
-fn boards_rows(f: &Fleet, data: &Dataset, only: Option<&[usize]>, csv: bool) -> Table {
-    let mut t = Table::new(&[
-        "board",
-        "class",
-        "board model",
-        "hostname",
-        "models",
-        "governors",
-        if csv { "max_drift_c" } else { "max drift °C" },
-        "warnings",
-        if csv {
-            "peak_macs_per_s"
-        } else {
-            "peak GMAC/s"
-        },
-        if csv {
-            "dram_read_bytes_per_s"
-        } else {
-            "DRAM read GB/s"
-        },
-        if csv {
-            "dram_write_bytes_per_s"
-        } else {
-            "DRAM write GB/s"
-        },
-        if csv { "floor_ns" } else { "floor us" },
-        "outlier models",
+/// those boards. A board without roofs says why in place of each roof (for reading).
+fn boards_rows(f: &Fleet, data: &Dataset, only: Option<&[usize]>) -> Table {
+    let roof = |name: &str, label: &str, unit: Unit, read: Read| {
+        Column::new(name, label, Float, unit, read)
+    };
+    let mut t = Table::typed(vec![
+        Column::text("board"),
+        Column::text("class"),
+        Column::text("board model"),
+        Column::text("hostname"),
+        Column::new("models", "models", Int, Unit::Count, Read::Plain),
+        Column::text("governors"),
+        roof(
+            "max_drift_c",
+            "max drift °C",
+            Unit::Celsius,
+            Read::Signed(1),
+        ),
+        Column::text("warnings"),
+        roof(
+            "peak_macs_per_s",
+            "peak GMAC/s",
+            Unit::MacsPerS,
+            Read::GigaOfPerS,
+        ),
+        roof(
+            "dram_read_bytes_per_s",
+            "DRAM read GB/s",
+            Unit::BytesPerS,
+            Read::GigaOfPerS,
+        ),
+        roof(
+            "dram_write_bytes_per_s",
+            "DRAM write GB/s",
+            Unit::BytesPerS,
+            Read::GigaOfPerS,
+        ),
+        roof("floor_ns", "floor us", Unit::Ns, Read::UsOfNs),
+        Column::new(
+            "outlier models",
+            "outlier models",
+            Int,
+            Unit::Count,
+            Read::Plain,
+        ),
     ]);
     let mut outliers = vec![0usize; f.boards.len()];
     for s in &f.models {
@@ -328,41 +297,30 @@ fn boards_rows(f: &Fleet, data: &Dataset, only: Option<&[usize]>, csv: bool) -> 
         }
         let dev = &data.devices[b.device];
         let r = &b.roofs;
-        let no_roofs = || b.no_roofs.clone().unwrap_or_else(|| "n/a".into());
-        let num = |v: Option<f64>, f: fn(Option<f64>) -> String| {
-            if csv {
-                csv_num(v)
-            } else if v.is_none() {
-                no_roofs()
-            } else {
-                f(v)
-            }
-        };
-        t.row(vec![
-            dev.label.clone(),
-            f.classes[b.class].name.clone(),
-            dev.context.device_model.clone().unwrap_or_default(),
-            dev.context.hostname.clone().unwrap_or_default(),
-            b.models.to_string(),
-            b.governors.join("/"),
-            if csv {
-                csv_num(b.max_drift_c)
-            } else {
-                b.max_drift_c.map_or("n/a".into(), |c| format!("{c:+.1}"))
-            },
-            warnings_text(&b.warnings),
-            num(r.peak_macs_per_s, gmacs),
-            num(r.dram_read_bytes_per_s, gbs),
-            num(r.dram_write_bytes_per_s, gbs),
-            num(r.floor_ns, us),
-            outliers[b.device].to_string(),
+        let no_roofs = || b.no_roofs.as_ref().map_or("n/a".into(), reasons::no_roofs);
+        let roof =
+            |v: Option<f64>| v.map_or_else(|| Cell::Absent(no_roofs()), |v| Cell::Float(Some(v)));
+        t.push(vec![
+            Cell::text(dev.label.clone()),
+            Cell::text(f.classes[b.class].name.clone()),
+            Cell::text(dev.context.device_model.clone().unwrap_or_default()),
+            Cell::text(dev.context.hostname.clone().unwrap_or_default()),
+            Cell::Int(Some(b.models as u64)),
+            Cell::text(b.governors.join("/")),
+            Cell::Float(b.max_drift_c),
+            Cell::text(warnings_text(&b.warnings)),
+            roof(r.peak_macs_per_s),
+            roof(r.dram_read_bytes_per_s),
+            roof(r.dram_write_bytes_per_s),
+            roof(r.floor_ns),
+            Cell::Int(Some(outliers[b.device] as u64)),
         ]);
     }
     t
 }
 
 pub fn boards_csv(f: &Fleet, data: &Dataset) -> Table {
-    boards_rows(f, data, None, true)
+    boards_rows(f, data, None)
 }
 
 /// The CSV files of the fleet: (name, table); none without a fleet.
@@ -371,7 +329,7 @@ pub fn csv_files(a: &Analysis, data: &Dataset) -> Vec<(&'static str, Table)> {
         return Vec::new();
     };
     vec![
-        ("fleet_models.csv", models_csv(f)),
+        ("fleet_models.csv", models_table(f)),
         ("fleet_outliers.csv", outliers_csv(f, data)),
         ("fleet_boards.csv", boards_csv(f, data)),
     ]
@@ -398,11 +356,11 @@ pub fn section(doc: &mut Doc, a: &Analysis, data: &Dataset) {
             "{total} outlier(s) (board, model); the {shown} most extreme here, every one in \
              fleet_outliers.csv."
         ));
-        doc.table(outlier_rows(f, data, MAX_OUTLIER_ROWS, false));
+        doc.table(outlier_rows(f, data, MAX_OUTLIER_ROWS));
     }
     doc.heading(3, "Boards and their roofs");
     if f.boards.len() <= MAX_BOARD_ROWS {
-        doc.table(boards_rows(f, data, None, false));
+        doc.table(boards_rows(f, data, None));
     } else {
         let mut odd: Vec<usize> = f
             .models
@@ -419,7 +377,7 @@ pub fn section(doc: &mut Doc, a: &Analysis, data: &Dataset) {
             f.boards.len()
         )));
         if !odd.is_empty() {
-            doc.table(boards_rows(f, data, Some(&odd), false));
+            doc.table(boards_rows(f, data, Some(&odd)));
         }
     }
 }

@@ -39,6 +39,7 @@ fn inline(t: &Text) -> String {
 }
 
 fn table(t: &Table) -> String {
+    let t = t.reading();
     let mut s = String::from("<div class=\"table\"><table>\n<thead><tr>");
     for h in &t.headers {
         let _ = write!(s, "<th>{}</th>", esc(h));

@@ -16,6 +16,7 @@ pub mod html;
 pub mod labels;
 pub mod markdown;
 pub mod outline;
+pub mod reasons;
 pub mod report;
 pub mod rq4;
 pub mod sections;
@@ -135,7 +136,7 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
     let mut written = Vec::new();
     let mut phase = Phase::start();
     let csvs = [
-        ("models.csv", sections::models_csv(a, data)),
+        ("models.csv", sections::models_table(a, data)),
         ("shares.csv", sections::shares_csv(a, data)),
         ("counters.csv", why::why_csv(a, data)),
         ("correlations.csv", sections::correlations_csv(a, data)),

@@ -3,56 +3,118 @@
 //! or raw for CSV (full-precision numbers, units in the column names, empty cells where nothing
 //! was measured). The tables of the "why" section are in [`super::why`].
 
-use super::table::{Table, csv_num, ms, or_na, pct, si};
+use super::table::{Table, ms, or_na, pct};
 use crate::analyze::compute::correlate::{Correlation, PAIRS};
 use crate::analyze::compute::metrics::fraction;
 use crate::analyze::compute::{
     Analysis, View, gmacs, governor, latency_by_device, ratio_of, thermal_drift_c,
 };
 use crate::analyze::load::Dataset;
+use crate::table::{Cell, Column, Kind, Read, Unit};
 
+/// The models table: one row per model run. For reading (terminal, report) the labelled
+/// columns, formatted; models.csv every named column, raw.
 pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
-    let mut t = Table::new(&[
-        "device",
-        "model",
-        "median ms",
-        "p90 ms",
-        "params",
-        "MACs",
-        "thop MACs",
-        "GMAC/s",
-        "sum ops/e2e",
-        "per-op/clean",
-        "hidden (exec)",
-        "hidden (src)",
-        "above roofs",
-        "governor",
-        "temp drift",
+    use Kind::{Float, Int, Text};
+    let raw = |name: &str, kind: Kind, unit: Unit| {
+        Column::new(name, name, kind, unit, Read::Plain).raw_only()
+    };
+    let ns = |name: &str, label: &str| Column::new(name, label, Int, Unit::Ns, Read::MsOfNs);
+    let count = |name: &str, label: &str| Column::new(name, label, Int, Unit::Count, Read::Si);
+    let share =
+        |name: &str, label: &str| Column::new(name, label, Float, Unit::Fraction, Read::Pct);
+    let fixed2 =
+        |name: &str, label: &str, unit: Unit| Column::new(name, label, Float, unit, Read::Fixed(2));
+    let paired = [
+        "profiled_over_clean_median",
+        "profiled_over_clean_low",
+        "profiled_over_clean_high",
+        "sum_op_over_clean_median",
+    ];
+    let mut columns = vec![
+        Column::text("device"),
+        Column::text("model"),
+        raw("source", Text, Unit::None),
+        ns("latency_median_ns", "median ms"),
+        ns("latency_p90_ns", "p90 ms"),
+        raw("latency_min_ns", Int, Unit::Ns),
+        raw("runs", Int, Unit::Count),
+        count("params", "params"),
+        count("macs", "MACs"),
+        count("thop_macs", "thop MACs"),
+        raw("flops", Int, Unit::Count),
+        fixed2("gmac_per_s", "GMAC/s", Unit::MacsPerS),
+        raw("sum_op_wall_median_ns", Int, Unit::Ns),
+        raw("profiled_latency_median_ns", Int, Unit::Ns),
+        fixed2("sum_ops_over_e2e", "sum ops/e2e", Unit::Ratio),
+        Column::text("per-op/clean").reading_only(),
+        raw("schedule", Text, Unit::None),
+    ];
+    columns.extend(paired.map(|name| raw(name, Float, Unit::Ratio)));
+    columns.extend([
+        raw("paired_confidence", Float, Unit::Fraction),
+        share("hidden_share_executed", "hidden (exec)"),
+        share("hidden_share_source", "hidden (src)"),
+        raw("bound_ns", Float, Unit::Ns),
+        raw("above_roofs_ns", Float, Unit::Ns),
+        share("above_roofs_share", "above roofs"),
+        raw("top1_accuracy_pct", Float, Unit::None),
+        Column::text("governor"),
+        Column::new(
+            "thermal_drift_c",
+            "temp drift",
+            Float,
+            Unit::Celsius,
+            Read::SignedCelsius,
+        ),
+        raw("source_nodes", Int, Unit::Count),
+        raw("executed_nodes", Int, Unit::Count),
+        raw("peak_rss_bytes", Int, Unit::Bytes),
     ]);
+    let mut t = Table::typed(columns);
     for ((run, m), b) in data.runs.iter().zip(&a.metrics).zip(&a.bounds) {
-        t.row(vec![
-            data.device_label(run).into(),
-            run.model.model.clone(),
-            ms(run.model.latency_ns.median as f64),
-            ms(run.model.latency_ns.p90 as f64),
-            si(run.model.cost.params),
-            si(run.model.cost.macs),
-            si(run.model.cost.thop_macs),
-            or_na(gmacs(run), 2),
-            or_na(
-                ratio_of(run.model.sum_op_wall_median_ns, run.model.latency_ns.median),
-                2,
-            ),
-            run.model
-                .paired
-                .as_ref()
-                .map_or("n/a".into(), |p| interval(&p.profiled_over_clean)),
-            pct(m.hidden_executed_share()),
-            pct(m.hidden_source_share()),
-            b.as_ref()
-                .map_or("n/a".into(), |b| pct(b.total.above_share())),
-            governor(run).unwrap_or_else(|| "n/a".into()),
-            thermal_drift_c(run).map_or("n/a".into(), |d| format!("{d:+.1} °C")),
+        let r = &run.model;
+        let b = b.as_ref().ok();
+        let paired = |f: fn(&crate::record::Paired) -> f64| Cell::Float(r.paired.as_ref().map(f));
+        let int = |v: u64| Cell::Int(Some(v));
+        t.push(vec![
+            Cell::text(data.device_label(run)),
+            Cell::text(r.model.clone()),
+            Cell::text(r.source.clone()),
+            int(r.latency_ns.median),
+            int(r.latency_ns.p90),
+            int(r.latency_ns.min),
+            int(r.runs as u64),
+            int(r.cost.params),
+            int(r.cost.macs),
+            int(r.cost.thop_macs),
+            int(r.cost.flops),
+            Cell::Float(gmacs(run)),
+            int(r.sum_op_wall_median_ns),
+            int(r.profiled_latency_median_ns),
+            Cell::Float(ratio_of(r.sum_op_wall_median_ns, r.latency_ns.median)),
+            Cell::Text(r.paired.as_ref().map(|p| interval(&p.profiled_over_clean))),
+            Cell::Text(Some(
+                r.paired
+                    .as_ref()
+                    .map_or(String::new(), |p| p.schedule.clone()),
+            )),
+            paired(|p| p.profiled_over_clean.median),
+            paired(|p| p.profiled_over_clean.low),
+            paired(|p| p.profiled_over_clean.high),
+            paired(|p| p.sum_op_over_clean.median),
+            paired(|p| p.profiled_over_clean.confidence),
+            Cell::Float(Some(m.hidden_executed_share())),
+            Cell::Float(Some(m.hidden_source_share())),
+            Cell::Float(b.map(|b| b.total.bound_ns)),
+            Cell::Float(b.map(|b| b.total.above_ns)),
+            Cell::Float(b.map(|b| b.total.above_share())),
+            Cell::Float(data.accuracy_pct(run)),
+            Cell::Text(governor(run)),
+            Cell::Float(thermal_drift_c(run)),
+            int(r.source_nodes as u64),
+            int(r.executed_nodes as u64),
+            Cell::Int(r.peak_rss_bytes),
         ]);
     }
     t
@@ -61,84 +123,6 @@ pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
 /// A paired ratio for reading: its median and its interval, `1.02 [1.01-1.04]`.
 pub fn interval(r: &crate::record::RatioInterval) -> String {
     format!("{:.3} [{:.3}-{:.3}]", r.median, r.low, r.high)
-}
-
-pub fn models_csv(a: &Analysis, data: &Dataset) -> Table {
-    let mut t = Table::new(&[
-        "device",
-        "model",
-        "source",
-        "latency_median_ns",
-        "latency_p90_ns",
-        "latency_min_ns",
-        "runs",
-        "params",
-        "macs",
-        "thop_macs",
-        "flops",
-        "gmac_per_s",
-        "sum_op_wall_median_ns",
-        "profiled_latency_median_ns",
-        "sum_ops_over_e2e",
-        "schedule",
-        "profiled_over_clean_median",
-        "profiled_over_clean_low",
-        "profiled_over_clean_high",
-        "sum_op_over_clean_median",
-        "paired_confidence",
-        "hidden_share_executed",
-        "hidden_share_source",
-        "bound_ns",
-        "above_roofs_ns",
-        "above_roofs_share",
-        "top1_accuracy_pct",
-        "governor",
-        "thermal_drift_c",
-        "source_nodes",
-        "executed_nodes",
-        "peak_rss_bytes",
-    ]);
-    for ((run, m), b) in data.runs.iter().zip(&a.metrics).zip(&a.bounds) {
-        let r = &run.model;
-        let b = b.as_ref().ok();
-        t.row(vec![
-            data.device_label(run).into(),
-            r.model.clone(),
-            r.source.clone(),
-            r.latency_ns.median.to_string(),
-            r.latency_ns.p90.to_string(),
-            r.latency_ns.min.to_string(),
-            r.runs.to_string(),
-            r.cost.params.to_string(),
-            r.cost.macs.to_string(),
-            r.cost.thop_macs.to_string(),
-            r.cost.flops.to_string(),
-            csv_num(gmacs(run)),
-            r.sum_op_wall_median_ns.to_string(),
-            r.profiled_latency_median_ns.to_string(),
-            csv_num(ratio_of(r.sum_op_wall_median_ns, r.latency_ns.median)),
-            r.paired
-                .as_ref()
-                .map_or(String::new(), |p| p.schedule.clone()),
-            csv_num(r.paired.as_ref().map(|p| p.profiled_over_clean.median)),
-            csv_num(r.paired.as_ref().map(|p| p.profiled_over_clean.low)),
-            csv_num(r.paired.as_ref().map(|p| p.profiled_over_clean.high)),
-            csv_num(r.paired.as_ref().map(|p| p.sum_op_over_clean.median)),
-            csv_num(r.paired.as_ref().map(|p| p.profiled_over_clean.confidence)),
-            csv_num(Some(m.hidden_executed_share())),
-            csv_num(Some(m.hidden_source_share())),
-            csv_num(b.map(|b| b.total.bound_ns)),
-            csv_num(b.map(|b| b.total.above_ns)),
-            csv_num(b.map(|b| b.total.above_share())),
-            csv_num(data.accuracy_pct(run)),
-            governor(run).unwrap_or_default(),
-            csv_num(thermal_drift_c(run)),
-            r.source_nodes.to_string(),
-            r.executed_nodes.to_string(),
-            r.peak_rss_bytes.map_or(String::new(), |b| b.to_string()),
-        ]);
-    }
-    t
 }
 
 pub fn shares_table(a: &Analysis, data: &Dataset, view: View) -> Table {

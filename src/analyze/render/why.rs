@@ -2,6 +2,7 @@
 //! machine's roofs, the limiters, the roofs themselves, and counter ratios; ops.csv and
 //! counters.csv with every number raw.
 
+use super::reasons;
 use super::table::{Table, csv_num, measured, or_na, pct};
 use crate::analyze::compute::Analysis;
 use crate::analyze::compute::bounds::{BoundAgg, ModelBounds, spread};
@@ -9,6 +10,8 @@ use crate::analyze::compute::metrics::{Agg, EXPLAINING, RATIOS, Ratio, fraction,
 use crate::analyze::load::Dataset;
 use crate::analyze::load::Op;
 use crate::record::Spread;
+use crate::table::csv_field;
+use crate::units::bytes;
 use std::collections::BTreeMap;
 
 /// Op types listed in the "top ops" table, per device.
@@ -145,7 +148,7 @@ pub fn roofs_table(a: &Analysis, data: &Dataset) -> Table {
         else {
             let why = a
                 .of_device(data, d)
-                .find_map(|(_, _, b)| b.as_ref().err().cloned())
+                .find_map(|(_, _, b)| b.as_ref().err().map(reasons::no_roofs))
                 .unwrap_or_default();
             t.row(vec![dev.label.clone(), "none".into(), why]);
             continue;
@@ -231,16 +234,6 @@ pub fn roofs_table(a: &Analysis, data: &Dataset) -> Table {
         }
     }
     t
-}
-
-/// Bytes with a binary unit: 32 KiB, 1.0 MiB.
-pub fn bytes(b: u64) -> String {
-    match b {
-        0..1024 => format!("{b} B"),
-        1024..1_048_576 => format!("{:.0} KiB", b as f64 / 1024.0),
-        1_048_576..1_073_741_824 => format!("{:.1} MiB", b as f64 / 1_048_576.0),
-        _ => format!("{:.1} GiB", b as f64 / 1_073_741_824.0),
-    }
 }
 
 /// Per device and limiter: how many ops, their share of op time and of the time above roofs.
@@ -448,19 +441,9 @@ pub fn write_ops_csv(
     use std::fmt::Write as _;
     w.write_all(ops_csv_of(a, data, 0..0).to_csv().as_bytes())?;
     let mut line = String::new();
-    // A cell as `Table::to_csv` writes it.
-    fn quoted(line: &mut String, c: &str) {
-        if c.contains([',', '"', '\n']) {
-            line.push('"');
-            line.push_str(&c.replace('"', "\"\""));
-            line.push('"');
-        } else {
-            line.push_str(c);
-        }
-    }
     fn text(line: &mut String, c: &str) {
         line.push(',');
-        quoted(line, c);
+        line.push_str(&csv_field(c));
     }
     fn num(line: &mut String, v: impl std::fmt::Display) {
         let _ = write!(line, ",{v}");
@@ -479,7 +462,7 @@ pub fn write_ops_csv(
             let rate = (op.cost.macs > 0 && op.wall_ns.median > 0)
                 .then(|| op.cost.macs as f64 / op.wall_ns.median as f64);
             line.clear();
-            quoted(&mut line, device);
+            line.push_str(&csv_field(device));
             text(&mut line, &run.model.model);
             num(&mut line, op.order);
             text(&mut line, &op.node);

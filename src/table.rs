@@ -1,0 +1,481 @@
+//! One table type and its writers. A table is columns (a name for the raw outputs, with its
+//! unit; a label for reading; a kind) and rows of typed cells. Each output has one writer:
+//! aligned plain text for the terminal (the analysis summary, `bench`'s and `cost`'s tables,
+//! the probe table), Markdown and HTML read the labelled columns, formatted for reading
+//! ([`Read`], with [`crate::units`]); CSV reads the named columns raw (full precision, empty
+//! where nothing was measured). A table of text columns ([`Table::new`]) reads the same both
+//! ways.
+
+use crate::units;
+use std::borrow::Cow;
+
+/// What a column's cells hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Int,
+    Float,
+}
+
+/// The unit of a column's raw values (its name says it too: `latency_median_ns`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    None,
+    Ns,
+    Bytes,
+    /// A share, 0 to 1.
+    Fraction,
+    /// MACs per second.
+    MacsPerS,
+    BytesPerS,
+    Celsius,
+    /// A count (params, MACs, runs).
+    Count,
+    /// One quantity over another of the same unit.
+    Ratio,
+}
+
+/// How a column's cells are formatted for reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// As in the raw outputs.
+    Plain,
+    /// Nanoseconds as milliseconds, 3 decimals.
+    MsOfNs,
+    /// A count with an SI suffix.
+    Si,
+    /// A fraction as a percentage, 1 decimal.
+    Pct,
+    /// A number with this many decimals.
+    Fixed(usize),
+    /// Degrees Celsius with a sign: `+1.2 °C`.
+    SignedCelsius,
+    /// A ratio with 2 decimals and an `x`: `1.25x`.
+    Times,
+    /// A number with a sign and this many decimals: `+1.2`.
+    Signed(usize),
+    /// Per second in giga per second, 2 decimals (GMAC/s, GB/s).
+    GigaOfPerS,
+    /// Nanoseconds as microseconds, 2 decimals.
+    UsOfNs,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// The raw outputs' header (CSV); `None`: for reading only.
+    pub name: Option<String>,
+    /// The reading outputs' header (terminal, Markdown, HTML); `None`: raw outputs only.
+    pub label: Option<String>,
+    pub kind: Kind,
+    pub unit: Unit,
+    pub read: Read,
+}
+
+impl Column {
+    /// A text column, the same header everywhere.
+    pub fn text(header: &str) -> Column {
+        Column {
+            name: Some(header.into()),
+            label: Some(header.into()),
+            kind: Kind::Text,
+            unit: Unit::None,
+            read: Read::Plain,
+        }
+    }
+
+    /// A column named `name` in the raw outputs and `label` for reading.
+    pub fn new(name: &str, label: &str, kind: Kind, unit: Unit, read: Read) -> Column {
+        Column {
+            name: Some(name.into()),
+            label: Some(label.into()),
+            kind,
+            unit,
+            read,
+        }
+    }
+
+    /// The same column, in the raw outputs only.
+    pub fn raw_only(self) -> Column {
+        Column {
+            label: None,
+            ..self
+        }
+    }
+
+    /// The same column, for reading only.
+    pub fn reading_only(self) -> Column {
+        Column { name: None, ..self }
+    }
+}
+
+/// One cell; `None`: not measured (`n/a` for reading, empty in the raw outputs).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(Option<String>),
+    Int(Option<u64>),
+    Float(Option<f64>),
+    /// Not measured, and why (the reason for reading, empty in the raw outputs).
+    Absent(String),
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(Some(s.into()))
+    }
+
+    /// The raw form: full precision, empty when missing.
+    pub fn raw(&self) -> String {
+        match self {
+            Cell::Text(t) => t.clone().unwrap_or_default(),
+            Cell::Int(v) => v.map_or(String::new(), |v| v.to_string()),
+            Cell::Float(v) => v.map_or(String::new(), |v| format!("{v}")),
+            Cell::Absent(_) => String::new(),
+        }
+    }
+
+    /// The form for reading, in `read`; `n/a` when missing.
+    pub fn reading(&self, read: Read) -> String {
+        let number = |v: f64| match read {
+            Read::Plain => format!("{v}"),
+            Read::MsOfNs => units::ms_of_ns(v),
+            Read::Si => units::si(v as u64),
+            Read::Pct => units::pct(v),
+            Read::Fixed(d) => format!("{v:.d$}"),
+            Read::SignedCelsius => format!("{v:+.1} °C"),
+            Read::Times => format!("{v:.2}x"),
+            Read::Signed(d) => format!("{v:+.d$}"),
+            Read::GigaOfPerS => units::giga_of_per_s(Some(v)),
+            Read::UsOfNs => units::us_of_ns(Some(v)),
+        };
+        match self {
+            Cell::Text(t) => t.clone().unwrap_or_else(|| "n/a".into()),
+            Cell::Int(Some(v)) => match read {
+                Read::Plain => v.to_string(),
+                Read::Si => units::si(*v),
+                _ => number(*v as f64),
+            },
+            Cell::Float(Some(v)) => number(*v),
+            Cell::Int(None) | Cell::Float(None) => "n/a".into(),
+            Cell::Absent(why) => why.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// Headers and rows of text, as one kind of output shows a [`Table`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shown {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// How a column's cells are aligned in plain text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// One column of a plain-text layout: its alignment, its width at least (it widens to its
+/// longest cell) and the text between it and the column before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Col {
+    pub align: Align,
+    pub min_width: usize,
+    pub gap: &'static str,
+}
+
+impl Col {
+    pub const fn left(min_width: usize) -> Col {
+        Col {
+            align: Align::Left,
+            min_width,
+            gap: " ",
+        }
+    }
+
+    pub const fn right(min_width: usize) -> Col {
+        Col {
+            align: Align::Right,
+            min_width,
+            gap: " ",
+        }
+    }
+
+    /// The same column with `gap` before it.
+    pub const fn after(self, gap: &'static str) -> Col {
+        Col { gap, ..self }
+    }
+}
+
+/// A plain-text layout: the columns (those past the list: right-aligned, one space before),
+/// text before every line, and whether a rule of dashes follows the header. Trailing spaces
+/// are cut from every line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layout {
+    pub cols: Vec<Col>,
+    pub indent: &'static str,
+    pub rule: bool,
+}
+
+impl Layout {
+    /// The analysis's tables: the first column left, the others right, two spaces apart, a
+    /// rule under the header.
+    pub fn report(columns: usize) -> Layout {
+        let cols = (0..columns)
+            .map(|i| match i {
+                0 => Col::left(0),
+                _ => Col::right(0).after("  "),
+            })
+            .collect();
+        Layout {
+            cols,
+            indent: "",
+            rule: true,
+        }
+    }
+
+    fn col(&self, i: usize) -> Col {
+        self.cols.get(i).copied().unwrap_or(Col::right(0))
+    }
+}
+
+impl Table {
+    /// A table of text columns, `headers` everywhere.
+    pub fn new(headers: &[&str]) -> Self {
+        Self::typed(headers.iter().map(|h| Column::text(h)).collect())
+    }
+
+    pub fn typed(columns: Vec<Column>) -> Self {
+        Table {
+            columns,
+            rows: Vec::new(),
+        }
+    }
+
+    /// Appends a row of text cells, padded or cut to the number of columns.
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.push(cells.into_iter().map(Cell::text).collect());
+    }
+
+    /// Appends a row, padded (with empty text) or cut to the number of columns.
+    pub fn push(&mut self, mut cells: Vec<Cell>) {
+        cells.resize(self.columns.len(), Cell::text(""));
+        self.rows.push(cells);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The labelled columns, formatted for reading (terminal, Markdown, HTML).
+    pub fn reading(&self) -> Shown {
+        self.shown(|c| c.label.as_deref(), |cell, col| cell.reading(col.read))
+    }
+
+    /// The named columns, raw (CSV).
+    pub fn raw(&self) -> Shown {
+        self.shown(|c| c.name.as_deref(), |cell, _| cell.raw())
+    }
+
+    /// The columns that `header` gives a header, each cell as `text` writes it.
+    fn shown(
+        &self,
+        header: impl Fn(&Column) -> Option<&str>,
+        text: impl Fn(&Cell, &Column) -> String,
+    ) -> Shown {
+        let cols: Vec<(usize, &str)> = (self.columns.iter().enumerate())
+            .filter_map(|(i, c)| Some((i, header(c)?)))
+            .collect();
+        let rows = self.rows.iter().map(|r| {
+            let cells = cols.iter().map(|&(i, _)| text(&r[i], &self.columns[i]));
+            cells.collect()
+        });
+        Shown {
+            headers: cols.iter().map(|(_, h)| h.to_string()).collect(),
+            rows: rows.collect(),
+        }
+    }
+
+    /// Plain text in [`Layout::report`].
+    pub fn to_text(&self) -> String {
+        let s = self.reading();
+        s.to_text_in(&Layout::report(s.headers.len()))
+    }
+
+    /// Plain text in `layout` (see [`Shown::to_text_in`]).
+    pub fn to_text_in(&self, layout: &Layout) -> String {
+        self.reading().to_text_in(layout)
+    }
+
+    pub fn to_markdown(&self) -> String {
+        self.reading().to_markdown()
+    }
+
+    pub fn to_csv(&self) -> String {
+        let s = self.raw();
+        let mut out = csv_line(&s.headers);
+        for row in &s.rows {
+            out += &csv_line(row);
+        }
+        out
+    }
+}
+
+impl Shown {
+    /// Plain text in `layout`: each column as wide as its widest cell, at least its minimum.
+    pub fn to_text_in(&self, layout: &Layout) -> String {
+        let mut widths: Vec<usize> = (0..self.headers.len())
+            .map(|i| layout.col(i).min_width)
+            .collect();
+        for row in std::iter::once(&self.headers).chain(&self.rows) {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            let mut out = layout.indent.to_string();
+            for (i, (cell, &width)) in cells.iter().zip(&widths).enumerate() {
+                let col = layout.col(i);
+                if i > 0 {
+                    out += col.gap;
+                }
+                match col.align {
+                    Align::Left => out += &format!("{cell:<width$}"),
+                    Align::Right => out += &format!("{cell:>width$}"),
+                }
+            }
+            out.trim_end().to_string() + "\n"
+        };
+        let mut out = line(&self.headers);
+        if layout.rule {
+            let rule: Vec<String> = widths.iter().map(|n| "-".repeat(*n)).collect();
+            out += &line(&rule);
+        }
+        for row in &self.rows {
+            out += &line(row);
+        }
+        out
+    }
+
+    pub fn to_markdown(&self) -> String {
+        let escape = |c: &String| c.replace('|', "\\|");
+        let mut out = format!(
+            "| {} |\n",
+            self.headers
+                .iter()
+                .map(escape)
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+        let align: Vec<&str> = (0..self.headers.len())
+            .map(|i| if i == 0 { "---" } else { "---:" })
+            .collect();
+        out += &format!("| {} |\n", align.join(" | "));
+        for row in &self.rows {
+            out += &format!(
+                "| {} |\n",
+                row.iter().map(escape).collect::<Vec<_>>().join(" | ")
+            );
+        }
+        out
+    }
+}
+
+/// A CSV cell: quoted (its quotes doubled) when it holds a comma, a quote or a line break.
+pub fn csv_field(cell: &str) -> Cow<'_, str> {
+    if cell.contains([',', '"', '\n']) {
+        Cow::Owned(format!("\"{}\"", cell.replace('"', "\"\"")))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// One CSV line of `cells`, with its line break.
+pub fn csv_line(cells: &[String]) -> String {
+    let fields: Vec<Cow<str>> = cells.iter().map(|c| csv_field(c)).collect();
+    fields.join(",") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Table {
+        let mut t = Table::new(&["model", "ms"]);
+        t.row(vec!["a,b".into(), "1.000".into()]);
+        t.row(vec!["long|name".into()]);
+        t
+    }
+
+    #[test]
+    fn renders_three_ways() {
+        let t = sample();
+        assert_eq!(
+            t.to_text(),
+            "model         ms\n---------  -----\na,b        1.000\nlong|name\n"
+        );
+        assert!(t.to_markdown().contains("| long\\|name |  |"));
+        assert_eq!(t.to_csv(), "model,ms\n\"a,b\",1.000\nlong|name,\n");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn typed_columns_read_formatted_and_write_raw() {
+        let mut t = Table::typed(vec![
+            Column::text("model"),
+            Column::new("median_ns", "median ms", Kind::Int, Unit::Ns, Read::MsOfNs),
+            Column::new("share", "share", Kind::Float, Unit::Fraction, Read::Pct),
+            Column::new("", "x", Kind::Float, Unit::Ratio, Read::Times).reading_only(),
+            Column::new("runs", "runs", Kind::Int, Unit::Count, Read::Plain).raw_only(),
+        ]);
+        t.push(vec![
+            Cell::text("a"),
+            Cell::Int(Some(1_234_567)),
+            Cell::Float(Some(0.125)),
+            Cell::Float(Some(1.5)),
+            Cell::Int(Some(20)),
+        ]);
+        t.push(vec![Cell::text("b"), Cell::Int(None), Cell::Float(None)]);
+        assert_eq!(
+            t.to_markdown(),
+            "| model | median ms | share | x |\n| --- | ---: | ---: | ---: |\n\
+             | a | 1.235 | 12.5% | 1.50x |\n| b | n/a | n/a |  |\n"
+        );
+        assert_eq!(
+            t.to_csv(),
+            "model,median_ns,share,runs\na,1234567,0.125,20\nb,,,\n"
+        );
+    }
+
+    #[test]
+    fn a_layout_sets_alignment_minimum_widths_gaps_and_indent() {
+        let mut t = Table::new(&["name", "kind", "n", "note"]);
+        t.row(vec!["a".into(), "x".into(), "1".into(), "first".into()]);
+        t.row(vec![
+            "bbbbbb".into(),
+            "y".into(),
+            "22".into(),
+            String::new(),
+        ]);
+        let layout = Layout {
+            cols: vec![
+                Col::left(4),
+                Col::right(3),
+                Col::left(0),
+                Col::left(0).after("  "),
+            ],
+            indent: "  ",
+            rule: false,
+        };
+        assert_eq!(
+            t.to_text_in(&layout),
+            "  name   kind n   note\n  a         x 1   first\n  bbbbbb    y 22\n"
+        );
+    }
+}
