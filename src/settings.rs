@@ -121,11 +121,6 @@ impl Settings {
         }
     }
 
-    /// The jobs of [`Settings::models`] (the whole zoo when empty).
-    pub fn jobs(&self) -> Vec<crate::session::Job> {
-        crate::session::resolve(&self.models, &self.zoo_options())
-    }
-
     /// Applies one `key = value` setting (the key as the CLI's long flag, with `_` for `-`).
     /// A refused value leaves the setting as it was.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), SettingError> {

@@ -151,7 +151,7 @@ fn study_plan(s: &Settings, dir: &std::path::Path) -> String {
 
 /// Benchmarks what `settings` names into `target`, with a progress bar on a terminal.
 fn measure(settings: &Settings, target: &Target) -> Result<(session::Outcome, String)> {
-    let jobs = settings.jobs();
+    let jobs = session::of_settings(settings);
     pin(settings.cpu, settings.threads)?;
     let mut sink = Sink::open(target)?;
     log::info!("writing records to {}", sink.label());
@@ -200,7 +200,7 @@ fn analyze_cmd(
 fn predict_cmd(args: PredictArgs) -> Result<i32> {
     let settings = args.model.settings();
     let input_shape = settings.input_shape.as_deref();
-    let jobs = settings.jobs();
+    let jobs = session::of_settings(&settings);
     let [job] = jobs.as_slice() else {
         bail!("predict takes exactly one model (a file or zoo:NAME)");
     };
@@ -271,7 +271,7 @@ fn cost_cmd(args: CostArgs) -> Result<i32> {
     let mut sink = Sink::from_writer(Box::new(std::io::stdout()), "stdout");
     let settings = args.model.settings();
     let input_shape = settings.input_shape.as_deref();
-    for job in settings.jobs() {
+    for job in session::of_settings(&settings) {
         let loaded = match job.metadata {
             Err(e) => Err(anyhow::Error::from(e)),
             Ok(_) => crate::model::load_static(&job.source, input_shape).map_err(Into::into),

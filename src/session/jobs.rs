@@ -2,7 +2,7 @@
 //! `zoo:NAME` is built in memory and loaded exactly as a file would be.
 
 use crate::model::ModelSource;
-use crate::sweep::SweepError;
+use crate::settings::Settings;
 use crate::zoo::{self, ZooError, ZooOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,12 +22,9 @@ pub struct Job {
 /// Why a model could not even be prepared.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum JobError {
-    /// An unknown zoo name, or a zoo model that did not build.
+    /// An unknown zoo name, or a zoo model or design probe whose graph did not build.
     #[error(transparent)]
     Zoo(#[from] ZooError),
-    /// A design probe that did not build.
-    #[error(transparent)]
-    Sweep(#[from] SweepError),
 }
 
 impl Job {
@@ -78,6 +75,12 @@ pub fn zoo_source(name: &str, opts: &ZooOptions) -> Result<(ModelSource, Metadat
         ..Metadata::default()
     };
     Ok((source, meta))
+}
+
+/// The jobs of `settings.models` (the whole zoo when empty), built with its seed and
+/// BatchNorm folding.
+pub fn of_settings(settings: &Settings) -> Vec<Job> {
+    resolve(&settings.models, &settings.zoo_options())
 }
 
 /// Turns model arguments into jobs: `zoo:NAME` is built in memory, anything else is a path;

@@ -13,7 +13,7 @@ mod jobs;
 mod measure;
 
 pub use crate::runner::RunConfig;
-pub use jobs::{Job, JobError, Metadata, resolve, zoo_source};
+pub use jobs::{Job, JobError, Metadata, of_settings, resolve, zoo_source};
 pub use measure::MeasureError;
 
 use crate::context;

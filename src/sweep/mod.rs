@@ -97,15 +97,13 @@ impl Variant {
     }
 }
 
-/// Why a sweep could not be planned or built.
-#[derive(Debug, Clone, thiserror::Error)]
+/// Why a sweep could not be planned.
+#[derive(Debug, thiserror::Error)]
 pub enum SweepError {
     #[error("unknown sweep family `{0}`; known: {known} (or `all`)", known = NAMES.join(", "))]
     UnknownFamily(String),
     #[error("no sweep family selected (give `all` or names from: {known})", known = NAMES.join(", "))]
     Empty,
-    #[error(transparent)]
-    Zoo(#[from] ZooError),
 }
 
 /// Every family, sized.
@@ -138,7 +136,7 @@ pub fn select(selection: &str) -> Result<Vec<Family>, SweepError> {
 }
 
 /// Builds a variant's ONNX proto with the zoo's builder (weights from `seed`).
-pub fn build(v: &Variant, seed: u64) -> Result<ModelProto, SweepError> {
+pub fn build(v: &Variant, seed: u64) -> Result<ModelProto, ZooError> {
     let fold_bn = matches!(v.block, Block::Conv { bn: Some(true), .. });
     let opts = ZooOptions { seed, fold_bn };
     let mut b = GraphBuilder::with_input_shape(v.family, &opts, &v.block.input_shape(v.size));
@@ -158,7 +156,7 @@ pub fn build(v: &Variant, seed: u64) -> Result<ModelProto, SweepError> {
 
 /// A variant as `bench` takes it: the encoded proto (loaded by `model::load` like a file) and
 /// the `sweep.*` metadata of its model record.
-pub fn source(v: &Variant, seed: u64) -> Result<(ModelSource, Metadata), SweepError> {
+pub fn source(v: &Variant, seed: u64) -> Result<(ModelSource, Metadata), ZooError> {
     let proto = build(v, seed)?;
     let src = ModelSource::Bytes {
         name: v.model_name(),
