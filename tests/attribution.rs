@@ -233,12 +233,24 @@ fn op_records_carry_the_kernels_macs() {
     assert_bounds_hold(&out.stdout);
 }
 
+fn zoo_model(name: &str) {
+    let (src, _) = zoo_source(name, &ZooOptions::default()).unwrap();
+    check(&load(&src, None, Optimize::Full).unwrap(), name);
+}
+
+/// One test per zoo network; the big ones (`heavy:`) run in the heavy tier of tests/run.sh.
 macro_rules! zoo_model {
+    (heavy: $($name:ident),*) => {$(
+        #[test]
+        #[ignore = "heavy tier: bash tests/run.sh heavy"]
+        fn $name() {
+            zoo_model(stringify!($name));
+        }
+    )*};
     ($($name:ident),*) => {$(
         #[test]
         fn $name() {
-            let (src, _) = zoo_source(stringify!($name), &ZooOptions::default()).unwrap();
-            check(&load(&src, None, Optimize::Full).unwrap(), stringify!($name));
+            zoo_model(stringify!($name));
         }
     )*};
 }
@@ -246,15 +258,12 @@ macro_rules! zoo_model {
 mod zoo {
     use super::*;
     zoo_model!(
-        vgg16,
+        heavy: vgg16,
         inceptionv3,
         inceptionv4,
         resnet50,
         seresnet50,
-        xception,
-        mobilenet,
-        mobilenetv2,
-        shufflenet,
-        shufflenetv2
+        xception
     );
+    zoo_model!(mobilenet, mobilenetv2, shufflenet, shufflenetv2);
 }

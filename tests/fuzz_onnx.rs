@@ -9,8 +9,10 @@
 //! runs the cases in a child process, so `fuzz_onnx_bounded` sees an abort or a hang as the
 //! child's death and names the case to replay: `HIDDENCOST_FUZZ_FROM=N HIDDENCOST_FUZZ_CASES=1
 //! cargo test --test fuzz_onnx -- --ignored --nocapture fuzz_worker` (with
-//! `HIDDENCOST_FUZZ_SAVE=DIR`, each case's model and spec are written there). A longer run:
-//! `HIDDENCOST_FUZZ_CASES=100000 cargo test --release --test fuzz_onnx fuzz_onnx_bounded`.
+//! `HIDDENCOST_FUZZ_SAVE=DIR`, each case's model and spec are written there). `cargo test`
+//! runs a few thousand cases; the heavy tier (`bash tests/run.sh heavy`) runs 100,000:
+//! `HIDDENCOST_FUZZ_CASES=100000 cargo test --test fuzz_onnx fuzz_onnx_bounded`. A run of 10,000
+//! cases or more is split over one worker per core, each a range of its own.
 //!
 //! Found crashes are kept as models in `tests/fuzz/onnx/` (the corpus), each run through
 //! `bench` by `every_kept_crash_is_an_error_or_a_model`.
@@ -38,8 +40,12 @@ use tract_onnx::pb::{
     ValueInfoProto,
 };
 
-/// Cases of the bounded run in `cargo test` (a debug build: about 10 s on 2 cores).
-const DEFAULT_CASES: u64 = 15_000;
+/// Cases of the bounded run in `cargo test` (a debug build: a few seconds on 2 cores); the heavy
+/// tier of tests/run.sh sets HIDDENCOST_FUZZ_CASES=100000.
+const DEFAULT_CASES: u64 = 3_000;
+
+/// From this many cases on, the run is split over one worker process per core.
+const CASES_PER_WORKER_AT_LEAST: u64 = 5_000;
 
 /// A number as hostile input gives them.
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -438,11 +444,9 @@ fn fuzz_worker() {
     );
 }
 
-#[test]
-fn fuzz_onnx_bounded() {
-    let from = env_u64("HIDDENCOST_FUZZ_FROM", 0);
-    let cases = env_u64("HIDDENCOST_FUZZ_CASES", DEFAULT_CASES);
-    let out = assert_cmd::Command::new(std::env::current_exe().unwrap())
+/// Runs cases `from..from + cases` in a child process (`fuzz_worker`); its output.
+fn fuzz_in_child(from: u64, cases: u64) -> std::process::Output {
+    assert_cmd::Command::new(std::env::current_exe().unwrap())
         .args(["--ignored", "--exact", "fuzz_worker", "--nocapture"])
         .env("HIDDENCOST_FUZZ_FROM", from.to_string())
         .env("HIDDENCOST_FUZZ_CASES", cases.to_string())
@@ -453,31 +457,74 @@ fn fuzz_onnx_bounded() {
         )
         .timeout(std::time::Duration::from_secs(60 + cases / 50))
         .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let last = stderr.lines().rev().find(|l| l.starts_with("case "));
-    assert!(
-        out.status.success(),
-        "the fuzz worker died ({:?}) at {last:?}: replay it with HIDDENCOST_FUZZ_FROM=N \
-         HIDDENCOST_FUZZ_CASES=1; stderr tail: {}",
-        out.status,
-        stderr.lines().rev().take(5).collect::<Vec<_>>().join(" | ")
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let summary = stdout
-        .lines()
-        .find(|l| l.starts_with("fuzz: "))
-        .unwrap_or("");
-    println!("{summary}");
-    // The generator reaches every outcome: not a run where every case is refused at once.
-    for needle in [" ran, ", " refused, "] {
-        let count: usize = summary
+        .unwrap()
+}
+
+/// The ran, refused and panicked counts of a worker's summary line.
+fn tally_of(summary: &str) -> [usize; 3] {
+    [" ran, ", " refused, ", " panicked "].map(|needle| {
+        summary
             .split(needle)
             .next()
             .and_then(|s| s.rsplit(' ').next())
             .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-        assert!(count > 0, "no case{needle}: {summary}");
+            .unwrap_or(0)
+    })
+}
+
+#[test]
+fn fuzz_onnx_bounded() {
+    let from = env_u64("HIDDENCOST_FUZZ_FROM", 0);
+    let cases = env_u64("HIDDENCOST_FUZZ_CASES", DEFAULT_CASES);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    let workers = (cases / CASES_PER_WORKER_AT_LEAST).clamp(1, cores);
+    let per_worker = cases.div_ceil(workers);
+    let ranges: Vec<(u64, u64)> = (0..workers)
+        .map(|w| w * per_worker)
+        .map(|skip| (from + skip, per_worker.min(cases - skip)))
+        .collect();
+    let outputs: Vec<std::process::Output> = std::thread::scope(|s| {
+        let running: Vec<_> = ranges
+            .iter()
+            .map(|&(start, n)| s.spawn(move || fuzz_in_child(start, n)))
+            .collect();
+        running.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let mut tally = [0usize; 3];
+    for (out, (start, n)) in outputs.iter().zip(&ranges) {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr.lines().rev().find(|l| l.starts_with("case "));
+        assert!(
+            out.status.success(),
+            "the fuzz worker of cases {start}..{} died ({:?}) at {last:?}: replay it with \
+             HIDDENCOST_FUZZ_FROM=N HIDDENCOST_FUZZ_CASES=1; stderr tail: {}",
+            start + n,
+            out.status,
+            stderr.lines().rev().take(5).collect::<Vec<_>>().join(" | ")
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let summary = stdout
+            .lines()
+            .find(|l| l.starts_with("fuzz: "))
+            .unwrap_or("");
+        println!("{summary}");
+        for (all, one) in tally.iter_mut().zip(tally_of(summary)) {
+            *all += one;
+        }
+    }
+    let summary = format!(
+        "fuzz: cases {from}..{}: {} ran, {} refused, {} panicked inside tract (caught)",
+        from + cases,
+        tally[0],
+        tally[1],
+        tally[2]
+    );
+    if workers > 1 {
+        println!("{summary}");
+    }
+    // The generator reaches every outcome: not a run where every case is refused at once.
+    for (count, needle) in tally.iter().zip([" ran, ", " refused, "]) {
+        assert!(*count > 0, "no case{needle}: {summary}");
     }
 }
 

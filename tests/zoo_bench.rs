@@ -7,6 +7,7 @@ use common::*;
 use hiddencost::zoo;
 
 #[test]
+#[ignore = "heavy tier: bash tests/run.sh heavy"]
 fn bench_with_no_model_runs_the_whole_zoo_into_a_complete_log() {
     let out = hiddencost()
         .args([

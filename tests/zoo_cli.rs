@@ -10,6 +10,7 @@ use hiddencost::zoo::{self, ZooOptions};
 /// The cost module (graph + tract shapes) and the zoo builder (its own layer bookkeeping) count
 /// independently; they must agree to the unit, and params must equal the PyTorch module's.
 #[test]
+#[ignore = "heavy tier: bash tests/run.sh heavy"]
 fn cost_module_agrees_with_the_zoo_builder() {
     for name in zoo::NAMES {
         let (src, meta) = zoo_source(name, &ZooOptions::default()).unwrap();
@@ -27,6 +28,7 @@ fn cost_module_agrees_with_the_zoo_builder() {
 }
 
 #[test]
+#[ignore = "heavy tier: bash tests/run.sh heavy"]
 fn fold_bn_removes_batchnorm_nodes() {
     let run = |extra: &[&str]| {
         let out = hiddencost()
@@ -68,6 +70,7 @@ fn unknown_zoo_name_is_an_error_record_and_the_rest_runs() {
 }
 
 #[test]
+#[ignore = "heavy tier: bash tests/run.sh heavy"]
 fn zoo_list_and_export() {
     let out = hiddencost().args(["zoo", "list"]).output().unwrap();
     assert!(out.status.success());

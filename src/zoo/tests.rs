@@ -291,26 +291,32 @@ fn check_model(name: &str) {
 }
 
 #[test]
+#[ignore = "heavy tier: bash tests/run.sh heavy"]
 fn vgg16() {
     check_model("vgg16");
 }
 #[test]
+#[ignore = "heavy tier: bash tests/run.sh heavy"]
 fn inceptionv3() {
     check_model("inceptionv3");
 }
 #[test]
+#[ignore = "heavy tier: bash tests/run.sh heavy"]
 fn inceptionv4() {
     check_model("inceptionv4");
 }
 #[test]
+#[ignore = "heavy tier: bash tests/run.sh heavy"]
 fn resnet50() {
     check_model("resnet50");
 }
 #[test]
+#[ignore = "heavy tier: bash tests/run.sh heavy"]
 fn seresnet50() {
     check_model("seresnet50");
 }
 #[test]
+#[ignore = "heavy tier: bash tests/run.sh heavy"]
 fn xception() {
     check_model("xception");
 }

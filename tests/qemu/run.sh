@@ -72,8 +72,9 @@ results=$(mdir -b -i "$work/card.img@@$offset" ::results | grep '\.jsonl$')
 mcopy -i "$work/card.img@@$offset" "$results" "$work/from-card.jsonl"
 python3 "$here/check_serial.py" "$work/card.log" card "$work/from-card.jsonl"
 # The guest's log explained against the roofs its probe measured in the guest, on the host.
-# With the features tests/run.sh built last: another feature set would rebuild tract's crates.
-cargo build --quiet --locked --features parquet
+# Built as tests/run.sh's fleet tier built it last (a no-op then): `cargo build` would unify
+# features without the dev-dependencies and build tract's crates a second time.
+cargo test --quiet --locked --features parquet --no-run --test analyze_fleet
 target/debug/hiddencost -q analyze "$work/card.log" --out "$work/card-report" >/dev/null
 python3 tests/check_bounds.py "$work/card-report"
 
