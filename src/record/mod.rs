@@ -17,7 +17,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod machine;
 mod metadata;
+pub use machine::{BandwidthProbe, CacheLevel, CounterReadProbe, Machine, MatmulProbe, Spread};
 pub use metadata::{Metadata, ProbeKind, SweepMetadata, ZooMetadata};
 
 /// Version of the record schema written in every header.
@@ -84,97 +86,6 @@ pub struct Header {
     pub machine: Option<Machine>,
 }
 
-/// One figure of the probe, measured `repeats` times. `max - min` over `median` is its spread.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-#[cfg_attr(test, derive(JsonSchema))]
-pub struct Spread {
-    pub median: f64,
-    pub min: f64,
-    pub max: f64,
-    pub repeats: usize,
-}
-
-/// What the machine can do, measured by the probe (see docs/records.md).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[cfg_attr(test, derive(JsonSchema))]
-pub struct Machine {
-    /// Time the probe took, and the budget it was given.
-    pub elapsed_ns: u64,
-    pub budget_ns: u64,
-    /// Peak f32 MAC rate of tract's own matmul kernel on one thread.
-    pub matmul: Option<MatmulProbe>,
-    /// The same on the matmul pool, when the run uses `--threads N` (N > 1).
-    pub matmul_threads: Option<MatmulProbe>,
-    /// Data and unified caches of CPU 0, from sysfs (empty where sysfs does not say).
-    pub caches: Vec<CacheLevel>,
-    /// Sustained bandwidth per memory level, smallest working set first (L1, L2, L3 where
-    /// present, then DRAM), on one thread.
-    pub bandwidth: Vec<BandwidthProbe>,
-    /// Wall time of one trivially small op through the same plan and per-op hook as a model's
-    /// ops: what any op costs at the least.
-    pub dispatch_floor_ns: Option<Spread>,
-    /// Time of one read of each counter group, one entry per per-op pass.
-    pub counter_reads: Vec<CounterReadProbe>,
-    /// Figures whose repeats varied more than the probe's threshold, figures cut short by the
-    /// budget, probes that could not run.
-    pub warnings: Vec<NoiseWarning>,
-}
-
-impl Machine {
-    /// The record as one JSON object (what `hiddencost probe --json` prints).
-    pub fn to_json(&self) -> String {
-        // Serializing a plain data struct into a String cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
-    }
-}
-
-/// Peak MAC rate of a matrix product through tract (the kernel tract selects for it).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(JsonSchema))]
-pub struct MatmulProbe {
-    /// Name of the matmul kernel tract selected, e.g. `fma_mmm_f32_16x6`.
-    pub kernel: String,
-    pub threads: usize,
-    /// The product's shape: (m x k) times (k x n).
-    pub m: usize,
-    pub k: usize,
-    pub n: usize,
-    /// f32 multiply-accumulates per second of the matmul op alone.
-    pub macs_per_s: Spread,
-}
-
-/// One cache level as sysfs describes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(JsonSchema))]
-pub struct CacheLevel {
-    pub level: u8,
-    /// `Data` or `Unified`.
-    pub kind: String,
-    pub size_bytes: u64,
-    pub line_bytes: Option<u64>,
-    /// CPUs sharing it (from `shared_cpu_list`).
-    pub shared_cpus: Option<usize>,
-}
-
-/// Sustained bandwidth for a working set that fits one memory level.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(JsonSchema))]
-pub struct BandwidthProbe {
-    /// `L1`, `L2`, `L3` or `DRAM`.
-    pub level: String,
-    /// The level's capacity (the cache size); `null` for DRAM. Analysis gives an op the first
-    /// level whose capacity holds its working set.
-    pub capacity_bytes: Option<u64>,
-    /// `sysfs` when the capacity was read, `assumed` when sysfs had no cache sizes.
-    pub capacity_from: String,
-    /// Size of the buffer the probe streamed.
-    pub working_set_bytes: u64,
-    pub read_bytes_per_s: Spread,
-    pub write_bytes_per_s: Spread,
-    /// Bytes read plus bytes written per second by a copy.
-    pub copy_bytes_per_s: Spread,
-}
-
 /// How the per-op counter reads were made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(JsonSchema))]
@@ -188,19 +99,6 @@ pub struct CounterAccess {
     /// Why the hardware counters were read with `read(2)`, when they were (e.g.
     /// "kernel.perf_user_access is 0 ...", "implemented for arm64 only").
     pub syscall_reason: Option<String>,
-}
-
-/// Cost of reading one counter group once.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(JsonSchema))]
-pub struct CounterReadProbe {
-    pub pass: usize,
-    pub events: Vec<String>,
-    pub read_ns: Spread,
-    /// How the group is read: `user`, `syscall` or `fake` (as `counter_access`). Absent in
-    /// older logs (`syscall`).
-    #[serde(default)]
-    pub method: Option<String>,
 }
 
 /// The options a run was made with, as the runner saw them.
@@ -535,51 +433,4 @@ pub fn json_schema() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The committed schema must match the types; regenerate with
-    /// `UPDATE_SCHEMA=1 cargo test --lib record` after a change (and bump SCHEMA_VERSION unless
-    /// the change only adds fields).
-    #[test]
-    fn committed_schema_is_current() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/record.schema.json");
-        let generated = json_schema();
-        if std::env::var_os("UPDATE_SCHEMA").is_some() {
-            std::fs::write(path, &generated).unwrap();
-        }
-        let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "docs/record.schema.json is stale: UPDATE_SCHEMA=1 cargo test --lib record"
-        );
-    }
-
-    #[test]
-    fn type_is_the_first_key() {
-        let r = Record::Error(ErrorRecord {
-            model: "m".into(),
-            message: "boom".into(),
-        });
-        let line = serde_json::to_string(&r).unwrap();
-        assert!(line.starts_with(r#"{"type":"error","#), "{line}");
-        let back: Record = serde_json::from_str(&line).unwrap();
-        assert_eq!(back, r);
-    }
-
-    #[test]
-    fn unavailable_counter_is_null() {
-        let mut counters = BTreeMap::new();
-        counters.insert("cycles".to_string(), None);
-        counters.insert(
-            "task-clock".to_string(),
-            Some(CounterValue {
-                median: 5,
-                running_ratio: 1.0,
-            }),
-        );
-        let v = serde_json::to_value(&counters).unwrap();
-        assert!(v["cycles"].is_null());
-        assert_eq!(v["task-clock"]["median"], 5);
-    }
-}
+mod tests;

@@ -10,6 +10,7 @@
 
 pub mod blocks;
 pub mod families;
+mod kernels;
 pub mod run;
 
 #[cfg(test)]

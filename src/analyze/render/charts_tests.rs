@@ -1,0 +1,62 @@
+//! Tests of `charts`.
+
+use super::*;
+
+#[test]
+fn a_fleet_scatter_labels_the_outliers_and_counts_the_rest_within_its_width() {
+    let points: Vec<Point> = (0..400)
+        .map(|i| Point {
+            label: format!("model{i}"),
+            x: (i % 20) as f64 + 1.0,
+            y: (i / 20) as f64 + 1.0,
+        })
+        .collect();
+    let series = [Series {
+        name: "all".into(),
+        points,
+    }];
+    let svg = scatter("t", "x", "y", &series, &[]);
+    let key = format!(
+        "{} more points not labelled; each point's tooltip names it",
+        400 - labels::MAX_LABELS
+    );
+    let count = format!("{} more points not labelled;", 400 - labels::MAX_LABELS);
+    assert!(svg.contains(&count), "the count of unlabelled points");
+    let b = labels::text_box(80.0, 0.0, "start", &key);
+    assert!(b.x1 <= WIDTH, "the key fits the chart: ends at {} px", b.x1);
+    let drawn = svg.matches("class=\"point-label\"").count();
+    assert!(drawn > 0 && drawn <= labels::MAX_LABELS, "{drawn} labels");
+}
+
+#[test]
+fn ratio_bars_colour_by_noise_and_group_rows() {
+    let bar = |group: &str, label: &str, ratio: f64, noise: Option<f64>| RatioBar {
+        group: group.into(),
+        label: label.into(),
+        ratio,
+        noise,
+    };
+    let bars = [
+        bar("conv_type", "dense", 1.0, Some(0.01)),
+        bar("conv_type", "depthwise", 0.5, Some(0.02)),
+        bar("activation", "silu", 1.3, Some(0.05)),
+        bar("activation", "relu6", 1.01, Some(0.05)),
+        bar("activation", "hardswish", 1.2, None),
+    ];
+    let svg = ratio_bars("t", "latency / baseline", &bars);
+    let series = |name: &str| {
+        let start = svg.find(&format!("id=\"series-{name}\"")).unwrap();
+        let end = start + svg[start..].find("</g>").unwrap();
+        svg[start..end].matches("<rect").count()
+    };
+    assert_eq!(series("faster"), 1, "depthwise");
+    assert_eq!(series("slower"), 1, "silu");
+    assert_eq!(
+        series("within-noise"),
+        3,
+        "dense, relu6 and hardswish (noise unknown)"
+    );
+    // Two group names and five labels.
+    assert!(svg.contains(">conv_type</text>") && svg.contains(">activation</text>"));
+    assert_eq!(svg.matches("(noise not known)").count(), 1);
+}
