@@ -65,6 +65,41 @@ pub enum Block {
     Kernel(Kernel),
 }
 
+/// The zoo's unit at a sampled shape: a `kh` x `kw` conv c -> `out` with `stride` and
+/// `groups` (padding kh / 2, kw / 2), a BatchNorm node (tract folds it) and a ReLU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unit {
+    pub out: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub stride: usize,
+    pub groups: usize,
+}
+
+impl Unit {
+    /// Its output's height and width at input size `s`, when the window fits.
+    fn output(&self, s: Size) -> Option<(usize, usize)> {
+        let h = window(s.h, self.kh, self.stride, self.kh / 2)?;
+        let w = window(s.w, self.kw, self.stride, self.kw / 2)?;
+        Some((h, w))
+    }
+
+    fn fits(&self, s: Size) -> bool {
+        self.groups > 0
+            && self.out > 0
+            && self.stride > 0
+            && s.c.is_multiple_of(self.groups)
+            && self.out.is_multiple_of(self.groups)
+            && self.output(s).is_some()
+    }
+
+    fn macs(&self, s: Size) -> u64 {
+        let (oh, ow) = self.output(s).unwrap_or((0, 0));
+        let per_output = (s.c / self.groups.max(1)) * self.kh * self.kw;
+        (oh * ow) as u64 * self.out as u64 * per_output as u64
+    }
+}
+
 /// The single-op probes (the predictor's sampled shapes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kernel {
@@ -86,15 +121,8 @@ pub enum Kernel {
     Resize,
     /// [1, m, k] x [k, n] with a constant weight; `Size` is read as m = h, k = c, n = w.
     MatMul,
-    /// The zoo's unit at a sampled shape: a `kh` x `kw` conv c -> `out` with `stride` and
-    /// `groups` (padding kh / 2, kw / 2), a BatchNorm node (tract folds it) and a ReLU.
-    ConvUnit {
-        out: usize,
-        kh: usize,
-        kw: usize,
-        stride: usize,
-        groups: usize,
-    },
+    /// The zoo's unit at a sampled shape (see [`Unit`]).
+    ConvUnit(Unit),
     /// A `k` x `k` pool with `stride` and `pad`: max, or average (padding counted).
     Pool {
         max: bool,
@@ -119,7 +147,7 @@ impl Kernel {
     /// The ONNX op the probe is about.
     pub fn op_type(self) -> &'static str {
         match self {
-            Kernel::Conv | Kernel::Depthwise | Kernel::ConvUnit { .. } => "Conv",
+            Kernel::Conv | Kernel::Depthwise | Kernel::ConvUnit(_) => "Conv",
             Kernel::Pool { max: true, .. } => "MaxPool",
             Kernel::Pool { max: false, .. } => "AveragePool",
             Kernel::GlobalAvgPool => "GlobalAveragePool",
@@ -156,21 +184,7 @@ impl Block {
                 Block::Bottleneck => s.c.is_multiple_of(4),
                 Block::GroupedPointwise { groups, .. } => groups > 0 && s.c.is_multiple_of(groups),
                 Block::Kernel(Kernel::MaxPool) => s.h >= 2 && s.w >= 2,
-                Block::Kernel(Kernel::ConvUnit {
-                    out,
-                    kh,
-                    kw,
-                    stride,
-                    groups,
-                }) => {
-                    groups > 0
-                        && out > 0
-                        && stride > 0
-                        && s.c.is_multiple_of(groups)
-                        && out.is_multiple_of(groups)
-                        && window(s.h, kh, stride, kh / 2).is_some()
-                        && window(s.w, kw, stride, kw / 2).is_some()
-                }
+                Block::Kernel(Kernel::ConvUnit(u)) => u.fits(s),
                 Block::Kernel(Kernel::Pool { k, stride, pad, .. }) => {
                     k > 0
                         && stride > 0
@@ -200,17 +214,7 @@ impl Block {
             Block::Kernel(Kernel::Conv) => hw * c * c * 9,
             Block::Kernel(Kernel::Depthwise) => hw * c * 9,
             Block::Kernel(Kernel::MatMul) => (s.h * s.c * s.w) as u64,
-            Block::Kernel(Kernel::ConvUnit {
-                out,
-                kh,
-                kw,
-                stride,
-                groups,
-            }) => {
-                let oh = window(s.h, kh, stride, kh / 2).unwrap_or(0) as u64;
-                let ow = window(s.w, kw, stride, kw / 2).unwrap_or(0) as u64;
-                oh * ow * out as u64 * (c / groups.max(1) as u64) * (kh * kw) as u64
-            }
+            Block::Kernel(Kernel::ConvUnit(u)) => u.macs(s),
             Block::Kernel(Kernel::Linear { out }) => c * out as u64,
             Block::Kernel(_) => 0,
         }
@@ -297,17 +301,11 @@ fn build_kernel(b: &mut GraphBuilder, x: &Value, kernel: Kernel, s: Size) -> Bui
         Kernel::Reshape => b.reshape(x, &[1, s.c as i64, (s.h * s.w) as i64], m),
         Kernel::Resize => b.resize_nearest(x, 2, m),
         Kernel::MatMul => b.matmul_const(x, s.w, m),
-        Kernel::ConvUnit {
-            out,
-            kh,
-            kw,
-            stride,
-            groups,
-        } => {
-            let conv = Conv::rect(out, kh, kw)
-                .stride(stride)
-                .pad2(kh / 2, kw / 2)
-                .groups(groups)
+        Kernel::ConvUnit(u) => {
+            let conv = Conv::rect(u.out, u.kh, u.kw)
+                .stride(u.stride)
+                .pad2(u.kh / 2, u.kw / 2)
+                .groups(u.groups)
                 .no_bias();
             let y = b.conv_bn(x, m, "probe.bn", conv)?;
             Ok(b.relu(&y, "probe.relu"))

@@ -2,7 +2,7 @@
 //! configurations of each kernel the kernel model is fitted on (fixed-seed, the same on every
 //! board).
 
-use super::blocks::{Block, Kernel, Size};
+use super::blocks::{Block, Kernel, Size, Unit};
 use super::families::{Draft, Free};
 
 /// The single-kernel probes: each op alone at a few sampled shapes.
@@ -132,12 +132,14 @@ pub fn sampled_kernels() -> Vec<(Kernel, Size)> {
             false
         }
     };
-    let unit = |out, kh, kw, stride, groups| Kernel::ConvUnit {
-        out,
-        kh,
-        kw,
-        stride,
-        groups,
+    let unit = |out, kh, kw, stride, groups| {
+        Kernel::ConvUnit(Unit {
+            out,
+            kh,
+            kw,
+            stride,
+            groups,
+        })
     };
     // Stems: the 3-channel input at 32x32.
     for c_out in [16, 32, 64] {
@@ -246,15 +248,9 @@ pub fn sampled_kernels() -> Vec<(Kernel, Size)> {
 
 fn sampled_label(k: Kernel, s: Size) -> String {
     match k {
-        Kernel::ConvUnit {
-            out,
-            kh,
-            kw,
-            stride,
-            groups,
-        } => format!(
-            "unit_c{}_o{out}_k{kh}x{kw}_s{stride}_g{groups}_{}x{}",
-            s.c, s.h, s.w
+        Kernel::ConvUnit(u) => format!(
+            "unit_c{}_o{}_k{}x{}_s{}_g{}_{}x{}",
+            s.c, u.out, u.kh, u.kw, u.stride, u.groups, s.h, s.w
         ),
         Kernel::Pool {
             max,
@@ -276,15 +272,9 @@ fn sampled_label(k: Kernel, s: Size) -> String {
 
 fn sampled_choice(k: Kernel, s: Size) -> String {
     match k {
-        Kernel::ConvUnit {
-            out,
-            kh,
-            kw,
-            stride,
-            groups,
-        } => format!(
-            "Conv {kh}x{kw} stride {stride} groups {groups} [1, {}, {}, {}] -> {out} channels, BatchNorm, ReLU",
-            s.c, s.h, s.w
+        Kernel::ConvUnit(u) => format!(
+            "Conv {}x{} stride {} groups {} [1, {}, {}, {}] -> {} channels, BatchNorm, ReLU",
+            u.kh, u.kw, u.stride, u.groups, s.c, s.h, s.w, u.out
         ),
         Kernel::Linear { out } => format!("Gemm [1, {}] -> [1, {out}]", s.c),
         Kernel::Pool {

@@ -82,13 +82,12 @@ impl Variant {
         match self.block {
             Block::Conv { k, groups, .. } => out += &format!(" k={k} g={groups}"),
             Block::GroupedPointwise { groups, .. } => out += &format!(" g={groups}"),
-            Block::Kernel(blocks::Kernel::ConvUnit {
-                out: o,
-                kh,
-                kw,
-                stride,
-                groups,
-            }) => out += &format!(" out={o} k={kh}x{kw} s={stride} g={groups}"),
+            Block::Kernel(blocks::Kernel::ConvUnit(u)) => {
+                out += &format!(
+                    " out={} k={}x{} s={} g={}",
+                    u.out, u.kh, u.kw, u.stride, u.groups
+                )
+            }
             Block::Kernel(blocks::Kernel::Pool { k, stride, pad, .. }) => {
                 out += &format!(" k={k} s={stride} p={pad}")
             }

@@ -278,7 +278,7 @@ fn sampled_kernel_probes_cover_the_zoos_shapes_and_are_deterministic() {
     let units: Vec<(Kernel, Size)> = sampled
         .iter()
         .copied()
-        .filter(|(k, _)| matches!(k, Kernel::ConvUnit { .. }))
+        .filter(|(k, _)| matches!(k, Kernel::ConvUnit(_)))
         .collect();
     assert!(units.len() >= 150, "{} conv units", units.len());
     let has = |f: &dyn Fn(&Kernel, &Size) -> bool| units.iter().any(|(k, s)| f(k, s));
@@ -286,13 +286,7 @@ fn sampled_kernel_probes_cover_the_zoos_shapes_and_are_deterministic() {
         assert!(has(&|_, s| s.h == hw), "no conv at {hw}x{hw}");
     }
     let unit = |k: &Kernel| match *k {
-        Kernel::ConvUnit {
-            out,
-            kh,
-            kw,
-            stride,
-            groups,
-        } => (out, kh, kw, stride, groups),
+        Kernel::ConvUnit(u) => (u.out, u.kh, u.kw, u.stride, u.groups),
         _ => unreachable!(),
     };
     assert!(has(&|k, _| unit(k).3 == 2), "no stride 2");
@@ -307,7 +301,7 @@ fn sampled_kernel_probes_cover_the_zoos_shapes_and_are_deterministic() {
     );
     for (k, s) in &sampled {
         let macs = Block::Kernel(*k).macs(*s);
-        if matches!(k, Kernel::ConvUnit { .. } | Kernel::Linear { .. }) {
+        if matches!(k, Kernel::ConvUnit(_) | Kernel::Linear { .. }) {
             assert!(
                 (20_000..=160_000_000).contains(&macs),
                 "{k:?} {s:?}: {macs}"
