@@ -1,7 +1,17 @@
 //! Reading one log's records in order: the runs (header, node, op, model or error, end), the
 //! models they complete, and a skip note for every line left behind.
 
-use super::*;
+use super::dataset::{Dataset, FailedModel, ModelRun};
+use super::device::{Device, device_label, slug};
+use super::note::SkipNote;
+use super::op::{Interner, Name, Op};
+use super::parse::Parsed;
+use super::plausible;
+use crate::record::{Header, NodeRecord, Record, SCHEMA_VERSION};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::rc::Rc;
 
 /// Where each (device, model) run is in `Dataset::runs`, and the runs a later measurement of
 /// the same model replaced (dropped once every file is read): finding the earlier run is a
