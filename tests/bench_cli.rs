@@ -657,16 +657,12 @@ fn event_sets_reach_the_report_as_derived_metrics() {
 /// group read at every op boundary, and the ops have them.
 #[test]
 fn software_events_alone_are_read_per_run_not_per_op() {
-    let (recs, _) = bench_stdout(&[
-        &model("tiny_cnn.onnx"),
-        "--runs",
-        "3",
-        "--fake-counters",
-        "--events",
-        "",
-        "--probe-budget",
-        "0",
-    ]);
+    let bench = |events: &str| {
+        let tiny = model("tiny_cnn.onnx");
+        let args = [&tiny, "--runs", "3", "--fake-counters", "--probe-budget", "0"];
+        bench_stdout(&[&args[..], &["--events", events]].concat()).0
+    };
+    let recs = bench("");
     assert_eq!(recs[0]["passes"], 1);
     let names: Vec<&str> = recs[0]["events"]
         .as_array()
@@ -692,16 +688,7 @@ fn software_events_alone_are_read_per_run_not_per_op() {
     }
     assert_eq!(record["counter_read_median_ns"], 0);
 
-    let (recs, _) = bench_stdout(&[
-        &model("tiny_cnn.onnx"),
-        "--runs",
-        "3",
-        "--fake-counters",
-        "--events",
-        "cycles",
-        "--probe-budget",
-        "0",
-    ]);
+    let recs = bench("cycles");
     for op in of_type(&recs, "op") {
         assert_eq!(op["counters"]["cycles"]["median"], 1000);
         assert_eq!(op["counters"]["task-clock"]["median"], 2000);

@@ -96,6 +96,24 @@ with sync_playwright() as p:
         return {w: r.width, h: r.height, marks: s.querySelectorAll('g.series > *').length};
     })""")
     images = page.evaluate("() => [...document.images].map(i => i.complete && i.naturalWidth > 0)")
+    # Wide tables (the models table, the ops furthest above their bound) scroll inside their
+    # own box: in a 1400-pixel window the page itself never scrolls sideways.
+    page.set_viewport_size({"width": 1400, "height": 900})
+    wide = page.evaluate("""() => {
+        const boxes = [...document.querySelectorAll('div.table')];
+        return {page: document.documentElement.scrollWidth, window: window.innerWidth,
+                tables: document.querySelectorAll('table').length,
+                unboxed: [...document.querySelectorAll('table')]
+                    .filter(t => !t.parentElement.matches('div.table')).length,
+                scrolling: boxes.filter(b => b.scrollWidth > b.clientWidth).length,
+                stuck: boxes.filter(b => b.scrollWidth > b.clientWidth
+                                         && getComputedStyle(b).overflowX !== 'auto').length,
+                outside: boxes.filter(b => b.getBoundingClientRect().right > window.innerWidth).length};
+    }""")
+    check(wide["page"] <= wide["window"] and wide["unboxed"] == 0 and wide["stuck"] == 0
+          and wide["outside"] == 0,
+          f"report.html at 1400 px: no sideways page scroll, every table in its own box "
+          f"({wide['tables']} tables, {wide['scrolling']} scrolling in their box): {wide}")
     check(len(charts) >= 5 and all(c["w"] > 100 and c["h"] > 100 and c["marks"] > 0 for c in charts),
           f"report.html: {len(charts)} inline charts, each sized and drawn")
     check(all(images), f"report.html: every image loads ({len(images)} <img>)")
