@@ -1,7 +1,6 @@
 //! hiddencost: benchmark ONNX models operator by operator with hardware counters, and show why
 //! MAC counts fail to predict latency on embedded boards. See ARCHITECTURE.md for the map.
 
-pub mod analyze;
 pub mod budget;
 pub mod cli;
 pub mod context;
@@ -11,7 +10,6 @@ pub mod init;
 pub mod model;
 pub mod noise;
 pub mod probe;
-pub mod record;
 pub mod runner;
 pub mod session;
 pub mod settings;
@@ -19,7 +17,9 @@ pub mod sink;
 pub mod stats;
 pub mod summary;
 pub mod sweep;
-pub mod table;
 pub mod timer;
-pub mod units;
 pub mod zoo;
+
+pub use hiddencost_analyze as analyze;
+pub use hiddencost_record as record;
+pub use hiddencost_record::{table, units};

@@ -1,7 +1,7 @@
-//! The analysis code is layered: error -> load -> compute -> render -> entry points (the
-//! `analyze` module itself and `predict`). Each file may use only its own layer and the layers
+//! The analysis crate (crates/analyze) is layered: error -> load -> compute -> render -> entry
+//! points (the crate root and `predict`). Each file may use only its own layer and the layers
 //! below it, and the files of one layer must not import each other in a cycle. This test reads
-//! the sources and checks both from their `super::` and `crate::analyze::` paths (code only:
+//! the sources and checks both from their `super::` and `crate::` paths (code only:
 //! comments and `#[cfg(test)]` modules are left out).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -9,14 +9,17 @@ use std::path::{Path, PathBuf};
 
 const LAYERS: [&str; 5] = ["error", "load", "compute", "render", "entry"];
 
-/// Module path of a source file under src/analyze: `render::why`, `compute` (a mod.rs), `entry`
-/// for the top mod.rs.
+/// Module path of a source file under crates/analyze/src: `render::why`, `compute` (a mod.rs),
+/// `entry` for lib.rs.
 fn module_of(rel: &Path) -> Vec<String> {
     let mut parts: Vec<String> = rel
         .iter()
         .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_string())
         .collect();
-    if parts.last().is_some_and(|p| p == "mod") {
+    if parts
+        .last()
+        .is_some_and(|p| p == "mod" || (p == "lib" && rel.components().count() == 1))
+    {
         parts.pop();
     }
     parts
@@ -66,8 +69,14 @@ fn references(
             .map(String::from)
             .collect();
         let (base, rest): (Vec<String>, &[String]) = match segs.first().map(String::as_str) {
-            Some("crate") if segs.get(1).is_some_and(|s| s == "analyze") => {
-                (Vec::new(), &segs[2..])
+            // `crate::record`, `crate::units`, `crate::table`: the record crate, below every
+            // layer; anything else under `crate::` is this crate's.
+            Some("crate")
+                if !segs
+                    .get(1)
+                    .is_some_and(|s| ["record", "units", "table"].contains(&s.as_str())) =>
+            {
+                (Vec::new(), &segs[1..])
             }
             Some("super") => (parent.to_vec(), &segs[1..]),
             Some("self") if is_mod_rs => (module.to_vec(), &segs[1..]),
@@ -122,7 +131,7 @@ fn find_cycle(edges: &Graph) -> Option<Vec<Vec<String>>> {
 
 #[test]
 fn analysis_is_layered_without_cycles() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/analyze");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crates/analyze/src");
     let mut files = Vec::new();
     let mut stack = vec![root.clone()];
     while let Some(dir) = stack.pop() {
@@ -151,7 +160,9 @@ fn analysis_is_layered_without_cycles() {
     let mut edges = Graph::new();
     let mut violations = Vec::new();
     for (file, module) in files.iter().zip(&modules) {
-        let is_mod_rs = file.file_name().is_some_and(|n| n == "mod.rs");
+        let is_mod_rs = file
+            .file_name()
+            .is_some_and(|n| n == "mod.rs" || (n == "lib.rs" && module.is_empty()));
         let text = std::fs::read_to_string(file).unwrap();
         let own = layer_of(module);
         let children: Vec<String> = modules
@@ -208,10 +219,15 @@ fn the_checker_reads_paths_layers_and_cycles() {
         &m("compute::fit"),
         false,
         &[],
-        "use super::stats::X;\nuse crate::analyze::render::table::Table;",
+        "use super::stats::X;\nuse crate::render::table::Table;\nuse crate::record::Header;",
     );
     assert!(refs.contains(&m("compute::stats::X")));
     assert!(refs.contains(&m("render::table::Table")));
+    assert_eq!(
+        refs.len(),
+        2,
+        "the record crate is below every layer: {refs:?}"
+    );
     assert!(layer_of(&m("render::table")) > layer_of(&m("compute::fit")));
     let children = ["bounds".to_string(), "fit".to_string()];
     let text = code("use self::bounds::Roofs; // super::render::x\npub use fit::FitFile;");

@@ -659,7 +659,14 @@ fn event_sets_reach_the_report_as_derived_metrics() {
 fn software_events_alone_are_read_per_run_not_per_op() {
     let bench = |events: &str| {
         let tiny = model("tiny_cnn.onnx");
-        let args = [&tiny, "--runs", "3", "--fake-counters", "--probe-budget", "0"];
+        let args = [
+            &tiny,
+            "--runs",
+            "3",
+            "--fake-counters",
+            "--probe-budget",
+            "0",
+        ];
         bench_stdout(&[&args[..], &["--events", events]].concat()).0
     };
     let recs = bench("");

@@ -1,0 +1,430 @@
+//! What the machine could have done: a lower bound for every executed op from the roofs its
+//! log's probe measured on the device (the header's `machine` object), the limit that sets it,
+//! and the time above it that neither MACs nor bytes explain.
+//!
+//! For an op with `macs` multiply-accumulates, `bytes_read` and `bytes_written`:
+//!
+//! ```text
+//! compute_ns = macs / peak
+//! memory_ns  = max(bytes_read / read_bandwidth(L), bytes_written / write_bandwidth(L))
+//! bound_ns   = max(compute_ns, memory_ns) + floor
+//! ```
+//!
+//! where `L` is the first memory level whose capacity holds the op's working set (bytes read +
+//! written), `peak` the matmul probe's best repeat on the threads the run used, the bandwidths
+//! the best repeats at level `L` (a copy reads and writes: half its rate is a read rate and a
+//! write rate the machine demonstrably reached, so each roof is the best of the two), and
+//! `floor` the fastest repeat of the dispatch floor (a trivially small op through the same plan
+//! and hook, or the run's fastest op if that is faster). Ops that tract evaluates without
+//! moving their data ([`VIEW_OPS`]) get no memory term, and ops that read only part of their
+//! input ([`PART_READ_OPS`]) are charged for what they write. Every term takes the probe's best figure, so the bound stays a lower bound: an op
+//! measured below it is reported, never hidden. The limiter is the largest term: `compute`,
+//! `memory:L` or `overhead` (the floor).
+
+use crate::load::Op;
+use crate::record::{Cost, Header, Machine, Spread};
+use std::collections::BTreeMap;
+
+/// The level name of main memory.
+pub const DRAM: &str = "DRAM";
+
+/// Executed ops that need not move their bytes: tract 0.23.9 evaluates them by changing the
+/// tensor's geometry in place (`IntoShape`, and `AddAxis`, `RmAxis`, `Reshape` of `AxisOp`;
+/// they copy only when their input is shared) or by describing the im2col matrix for the
+/// kernel to read (`LazyIm2col`). Their static bytes are what they would move if they copied,
+/// so their memory term is 0 and their bound is the floor.
+pub const VIEW_OPS: [&str; 5] = ["IntoShape", "AddAxis", "RmAxis", "Reshape", "LazyIm2col"];
+
+/// Executed categories whose ops compute MACs (tract's matmul, conv and depthwise kernels take
+/// their source op's category): a MAC rate above the peak on one of these means the probe's
+/// matmul is not the machine's fastest code for it; on any other op, that MACs landed on an
+/// op that does not compute them.
+pub const KERNEL_CATEGORIES: [&str; 2] = ["conv", "linear"];
+
+/// Executed ops that read only the part of their input they write out (a slice of it, the
+/// gathered rows): their compulsory read is their bytes written, not the whole input tensor
+/// their static `bytes_read` counts.
+pub const PART_READ_OPS: [&str; 4] = ["Slice", "StridedSlice", "DynSlice", "Gather"];
+
+/// How far above the probe's peak a model's fastest kernel may raise the roof of its bounds.
+/// Within it, the probe most likely caught the machine at a slower moment than the model's run
+/// (a shared VM: in CI a probe's best of 40.7 GMAC/s, spread 15.5%, then InceptionV4's 1x1
+/// convs at 47-49) or its matmul is not the fastest code for that kernel (under QEMU's
+/// emulation, kernels ran at up to 1.9x the probe's figure); beyond it, overcounted MACs are
+/// likelier (a kernel split into pieces with all the MACs on one runs at pieces x the rate),
+/// and the probe's roof is kept.
+pub const PEAK_RAISE_LIMIT: f64 = 2.0;
+
+/// One memory level's roof.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Level {
+    pub name: String,
+    /// Cache size; `None` for DRAM (holds everything).
+    pub capacity_bytes: Option<u64>,
+    pub read_bytes_per_s: f64,
+    pub write_bytes_per_s: f64,
+    /// Relative spread of the read and write figures, the larger one.
+    pub spread: f64,
+}
+
+/// The roofs of one run, taken from its header's `machine` object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Roofs {
+    /// Best repeat of the matmul probe on the run's threads, MACs per second.
+    pub peak_macs_per_s: f64,
+    /// (max - min) / median of the peak's repeats.
+    pub peak_spread: f64,
+    pub kernel: String,
+    pub threads: usize,
+    /// Smallest capacity first; the last level holds everything.
+    pub levels: Vec<Level>,
+    /// Fastest repeat of the dispatch floor (in a model's bounds, or the model's fastest op if
+    /// that is faster).
+    pub floor_ns: f64,
+    pub floor_spread: f64,
+}
+
+/// Which term sets an op's bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Limiter {
+    Compute,
+    /// Index into [`Roofs::levels`].
+    Memory(usize),
+    Overhead,
+}
+
+/// The bound of one op.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OpBound {
+    pub compute_ns: f64,
+    pub memory_ns: f64,
+    /// Index into [`Roofs::levels`] of the level holding the op's working set.
+    pub level: usize,
+    pub floor_ns: f64,
+    pub bound_ns: f64,
+    pub limiter: Limiter,
+    /// Measured (median wall) minus bound; negative when the op ran faster than its bound.
+    pub excess_ns: f64,
+}
+
+impl OpBound {
+    /// Measured time over the bound (1.0: at the roof).
+    pub fn times_bound(&self) -> f64 {
+        let measured = self.bound_ns + self.excess_ns;
+        if self.bound_ns > 0.0 {
+            measured / self.bound_ns
+        } else {
+            f64::INFINITY
+        }
+    }
+
+    /// Time above the bound, 0 for an op at or below it.
+    pub fn above_ns(&self) -> f64 {
+        self.excess_ns.max(0.0)
+    }
+}
+
+/// Sums of bounds over a set of ops.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct BoundAgg {
+    pub ops: usize,
+    pub measured_ns: f64,
+    pub bound_ns: f64,
+    /// Σ of the ops' time above their bounds.
+    pub above_ns: f64,
+}
+
+impl BoundAgg {
+    fn add(&mut self, measured_ns: f64, b: &OpBound) {
+        self.ops += 1;
+        self.measured_ns += measured_ns;
+        self.bound_ns += b.bound_ns;
+        self.above_ns += b.above_ns();
+    }
+
+    pub fn merge(&mut self, other: &BoundAgg) {
+        self.ops += other.ops;
+        self.measured_ns += other.measured_ns;
+        self.bound_ns += other.bound_ns;
+        self.above_ns += other.above_ns;
+    }
+
+    /// Share of the measured time that is above the bounds.
+    pub fn above_share(&self) -> f64 {
+        if self.measured_ns > 0.0 {
+            self.above_ns / self.measured_ns
+        } else {
+            0.0
+        }
+    }
+}
+
+/// One model's ops against the roofs of its run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelBounds {
+    /// The roofs the bounds use: the run's, with the floor lowered to the model's fastest op
+    /// and the peak raised to its fastest kernel when they beat the probe's.
+    pub roofs: Roofs,
+    /// The probe's peak, before any raise (equal to `roofs.peak_macs_per_s` when none).
+    pub probe_peak_macs_per_s: f64,
+    /// Parallel to the run's op records.
+    pub ops: Vec<OpBound>,
+    pub total: BoundAgg,
+    /// By executed category.
+    pub by_category: BTreeMap<String, BoundAgg>,
+    /// By limiter label (`compute`, `memory:L1`, ..., `overhead`).
+    pub by_limiter: BTreeMap<String, BoundAgg>,
+    /// Ops measured faster than their bound beyond the probe's spread.
+    pub below_bound: Vec<usize>,
+    /// Ops outside [`KERNEL_CATEGORIES`] whose MAC rate exceeds the peak by more than the
+    /// probe's spread: their MACs are attributed wrongly.
+    pub over_peak: Vec<usize>,
+    /// Kernel ops (in [`KERNEL_CATEGORIES`]) whose MAC rate exceeds the probe's peak by more
+    /// than its spread: the probe caught a slower moment of the machine, or its matmul is not
+    /// the fastest code for them (as under QEMU's emulation, where an instruction's cost
+    /// depends on the code and data around it), or their MACs are overcounted. Those within
+    /// [`PEAK_RAISE_LIMIT`] of it are under the raised roof; the others are not.
+    pub peak_beaten: Vec<usize>,
+    /// Parallel to the ops: MAC rate of the median, MACs per second (0 without MACs).
+    pub rates: Vec<f64>,
+}
+
+impl ModelBounds {
+    /// Whether the model's fastest kernel raised the roof above the probe's peak.
+    pub fn peak_raised(&self) -> bool {
+        self.roofs.peak_macs_per_s > self.probe_peak_macs_per_s
+    }
+
+    /// The kernel ops above even the raised roof (beyond [`PEAK_RAISE_LIMIT`]).
+    pub fn above_raised_peak(&self) -> Vec<usize> {
+        self.peak_beaten
+            .iter()
+            .copied()
+            .filter(|&i| self.rates[i] > self.roofs.peak_macs_per_s)
+            .collect()
+    }
+}
+
+/// Why a run has no roofs (the report words it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoRoofs {
+    /// The header has no machine record: the bench skipped the probe, or predates it.
+    NoProbe,
+    /// The run used `threads` threads, and the probe has no matmul peak on them.
+    NoThreadsPeak {
+        threads: usize,
+    },
+    NoMatmulPeak,
+    PeakNotPositive,
+    NoDispatchFloor,
+    NoBandwidth,
+}
+
+impl Roofs {
+    /// The roofs of a run, or why there are none.
+    pub fn of(header: &Header) -> Result<Roofs, NoRoofs> {
+        let Some(machine) = &header.machine else {
+            return Err(NoRoofs::NoProbe);
+        };
+        Self::from_machine(machine, header.options.threads)
+    }
+
+    pub fn from_machine(machine: &Machine, threads: usize) -> Result<Roofs, NoRoofs> {
+        // A run on N threads is bounded by the pool's peak, never by one thread's.
+        let matmul = if threads > 1 {
+            machine
+                .matmul_threads
+                .as_ref()
+                .ok_or(NoRoofs::NoThreadsPeak { threads })?
+        } else {
+            machine.matmul.as_ref().ok_or(NoRoofs::NoMatmulPeak)?
+        };
+        let peak = usable(&matmul.macs_per_s).ok_or(NoRoofs::PeakNotPositive)?;
+        let floor = machine
+            .dispatch_floor_ns
+            .as_ref()
+            .filter(|s| s.min.is_finite() && s.min >= 0.0)
+            .ok_or(NoRoofs::NoDispatchFloor)?;
+        let mut levels: Vec<Level> = machine
+            .bandwidth
+            .iter()
+            .filter_map(|b| {
+                let half_copy = usable(&b.copy_bytes_per_s).unwrap_or(0.0) / 2.0;
+                Some(Level {
+                    name: b.level.clone(),
+                    capacity_bytes: b.capacity_bytes,
+                    read_bytes_per_s: usable(&b.read_bytes_per_s)?.max(half_copy),
+                    write_bytes_per_s: usable(&b.write_bytes_per_s)?.max(half_copy),
+                    spread: spread(&b.read_bytes_per_s).max(spread(&b.write_bytes_per_s)),
+                })
+            })
+            .collect();
+        levels.sort_by_key(|l| l.capacity_bytes.unwrap_or(u64::MAX));
+        let Some(last) = levels.last_mut() else {
+            return Err(NoRoofs::NoBandwidth);
+        };
+        // Whatever the last level measured stands for everything larger.
+        last.capacity_bytes = None;
+        Ok(Roofs {
+            peak_macs_per_s: peak,
+            peak_spread: spread(&matmul.macs_per_s),
+            kernel: matmul.kernel.clone(),
+            threads: matmul.threads,
+            levels,
+            floor_ns: floor.min,
+            floor_spread: spread(floor),
+        })
+    }
+
+    /// Index of the first level whose capacity holds `working_set_bytes`.
+    pub fn level_for(&self, working_set_bytes: u64) -> usize {
+        self.levels
+            .iter()
+            .position(|l| l.capacity_bytes.is_none_or(|c| working_set_bytes <= c))
+            .unwrap_or(self.levels.len().saturating_sub(1))
+    }
+
+    pub fn limiter_label(&self, limiter: Limiter) -> String {
+        match limiter {
+            Limiter::Compute => "compute".into(),
+            Limiter::Memory(l) => format!("memory:{}", self.levels[l].name),
+            Limiter::Overhead => "overhead".into(),
+        }
+    }
+
+    /// The bound of executed op `op` of this cost, measured at `measured_ns`.
+    pub fn bound(&self, op: &str, cost: &Cost, measured_ns: f64) -> OpBound {
+        let compute_ns = cost.macs as f64 / self.peak_macs_per_s * 1e9;
+        let level = self.level_for(cost.bytes_read.saturating_add(cost.bytes_written));
+        let l = &self.levels[level];
+        let read = if PART_READ_OPS.iter().any(|p| op.starts_with(p)) {
+            cost.bytes_read.min(cost.bytes_written)
+        } else {
+            cost.bytes_read
+        };
+        let memory_ns = if VIEW_OPS.contains(&op) {
+            0.0
+        } else {
+            (read as f64 / l.read_bytes_per_s).max(cost.bytes_written as f64 / l.write_bytes_per_s)
+                * 1e9
+        };
+        let work_ns = compute_ns.max(memory_ns);
+        let limiter = if self.floor_ns > work_ns {
+            Limiter::Overhead
+        } else if compute_ns >= memory_ns {
+            Limiter::Compute
+        } else {
+            Limiter::Memory(level)
+        };
+        let bound_ns = work_ns + self.floor_ns;
+        OpBound {
+            compute_ns,
+            memory_ns,
+            level,
+            floor_ns: self.floor_ns,
+            bound_ns,
+            limiter,
+            excess_ns: measured_ns - bound_ns,
+        }
+    }
+
+    /// Relative spread of the figures an op's bound was built from.
+    fn tolerance(&self, b: &OpBound) -> f64 {
+        let level = self.levels[b.level].spread;
+        self.peak_spread.max(level).max(self.floor_spread)
+    }
+}
+
+/// The best repeat of a rate, when it is a positive number.
+fn usable(s: &Spread) -> Option<f64> {
+    (s.max.is_finite() && s.max > 0.0).then_some(s.max)
+}
+
+/// (max - min) / median, 0 when undefined.
+pub fn spread(s: &Spread) -> f64 {
+    let v = (s.max - s.min) / s.median;
+    if v.is_finite() && v > 0.0 { v } else { 0.0 }
+}
+
+/// An op's MAC rate (MACs per second of its median), 0 when it has no MACs or no time.
+fn mac_rate(op: &Op) -> f64 {
+    let ns = op.wall_ns.median as f64;
+    if op.cost.macs > 0 && ns > 0.0 {
+        op.cost.macs as f64 / ns * 1e9
+    } else {
+        0.0
+    }
+}
+
+/// Every op of a model against `roofs`. The floor is the cheaper of the probe's and the
+/// run's fastest op: an op that only changes a tensor's geometry costs less than the probe's
+/// Relu, which allocates its output. Likewise the peak is the higher of the probe's and the
+/// model's fastest kernel, when that is within [`PEAK_RAISE_LIMIT`] of the probe's: a roof
+/// is never below a rate this machine reached.
+pub fn model_bounds(roofs: &Roofs, ops: &[Op]) -> ModelBounds {
+    let fastest = ops
+        .iter()
+        .map(|o| o.wall_ns.median as f64)
+        .filter(|ns| *ns > 0.0)
+        .reduce(f64::min);
+    let rates: Vec<f64> = ops.iter().map(mac_rate).collect();
+    let probe_peak = roofs.peak_macs_per_s;
+    let beaten = probe_peak * (1.0 + roofs.peak_spread);
+    let is_kernel = |op: &Op| KERNEL_CATEGORIES.contains(&op.category.as_str());
+    let raised = ops
+        .iter()
+        .zip(&rates)
+        .filter(|(op, r)| is_kernel(op) && **r > beaten && **r <= probe_peak * PEAK_RAISE_LIMIT)
+        .map(|(_, r)| *r)
+        .reduce(f64::max);
+    let mut roofs = roofs.clone();
+    if let Some(ns) = fastest.filter(|ns| *ns < roofs.floor_ns) {
+        roofs.floor_ns = ns;
+    }
+    if let Some(rate) = raised {
+        roofs.peak_macs_per_s = rate;
+    }
+    let roofs = &roofs;
+    let mut m = ModelBounds {
+        roofs: roofs.clone(),
+        probe_peak_macs_per_s: probe_peak,
+        ops: Vec::with_capacity(ops.len()),
+        total: BoundAgg::default(),
+        by_category: BTreeMap::new(),
+        by_limiter: BTreeMap::new(),
+        below_bound: Vec::new(),
+        over_peak: Vec::new(),
+        peak_beaten: Vec::new(),
+        rates,
+    };
+    for (i, op) in ops.iter().enumerate() {
+        let measured = op.wall_ns.median as f64;
+        let b = roofs.bound(&op.op, &op.cost, measured);
+        let tolerance = roofs.tolerance(&b);
+        if measured * (1.0 + tolerance) < b.bound_ns {
+            m.below_bound.push(i);
+        }
+        if m.rates[i] > beaten {
+            if is_kernel(op) {
+                m.peak_beaten.push(i);
+            } else {
+                m.over_peak.push(i);
+            }
+        }
+        m.total.add(measured, &b);
+        m.by_category
+            .entry(op.category.to_string())
+            .or_default()
+            .add(measured, &b);
+        m.by_limiter
+            .entry(roofs.limiter_label(b.limiter))
+            .or_default()
+            .add(measured, &b);
+        m.ops.push(b);
+    }
+    m
+}
+
+#[cfg(test)]
+#[path = "bounds_tests.rs"]
+mod tests;

@@ -1,0 +1,230 @@
+//! Tests of [`super`] (bounds.rs).
+
+use super::*;
+use crate::compute::metrics::tests::compact;
+use crate::record::{BandwidthProbe, MatmulProbe, OpRecord};
+
+fn spread_of(v: f64) -> Spread {
+    Spread {
+        median: v,
+        min: v * 0.95,
+        max: v,
+        repeats: 5,
+    }
+}
+
+fn level(name: &str, capacity: Option<u64>, read: f64, write: f64) -> BandwidthProbe {
+    BandwidthProbe {
+        level: name.into(),
+        capacity_bytes: capacity,
+        capacity_from: "sysfs".into(),
+        working_set_bytes: capacity.unwrap_or(1 << 26) / 2,
+        read_bytes_per_s: spread_of(read),
+        write_bytes_per_s: spread_of(write),
+        copy_bytes_per_s: spread_of(read),
+    }
+}
+
+#[test]
+fn half_a_copy_is_a_read_and_a_write_the_machine_reached() {
+    let mut m = machine();
+    // A read stream slower than half a copy (seen under QEMU's emulation of memchr).
+    m.bandwidth[1].read_bytes_per_s = spread_of(10e9);
+    m.bandwidth[1].copy_bytes_per_s = spread_of(60e9);
+    let r = Roofs::from_machine(&m, 1).unwrap();
+    assert_eq!(r.levels[0].read_bytes_per_s, 30e9);
+    assert_eq!(r.levels[0].write_bytes_per_s, 50e9);
+}
+
+fn machine() -> Machine {
+    let matmul = |threads, rate| MatmulProbe {
+        kernel: "k".into(),
+        threads,
+        m: 256,
+        k: 256,
+        n: 256,
+        macs_per_s: spread_of(rate),
+    };
+    Machine {
+        matmul: Some(matmul(1, 10e9)),
+        matmul_threads: Some(matmul(4, 40e9)),
+        bandwidth: vec![
+            level("DRAM", None, 1e9, 0.5e9),
+            level("L1", Some(32_768), 100e9, 50e9),
+            level("L2", Some(1 << 20), 20e9, 10e9),
+        ],
+        dispatch_floor_ns: Some(Spread {
+            median: 600.0,
+            min: 500.0,
+            max: 700.0,
+            repeats: 5,
+        }),
+        ..Machine::default()
+    }
+}
+
+fn cost(macs: u64, read: u64, written: u64) -> Cost {
+    Cost {
+        macs,
+        bytes_read: read,
+        bytes_written: written,
+        ..Cost::default()
+    }
+}
+
+/// An op record of `macs` MACs (100 bytes each way) whose median is `ns`.
+fn op_record(op: &str, category: &str, macs: u64, ns: u64) -> OpRecord {
+    OpRecord {
+        model: "m".into(),
+        node_id: 0,
+        node: "n".into(),
+        op: op.into(),
+        source_node: None,
+        source_op: None,
+        category: category.into(),
+        source_category: None,
+        fused_sources: vec![],
+        input_shapes: vec![],
+        output_shapes: vec![],
+        order: 0,
+        cost: cost(macs, 100, 100),
+        wall_ns: crate::record::WallNs {
+            median: ns,
+            min: ns,
+            max: ns,
+        },
+        counters: BTreeMap::new(),
+    }
+}
+
+#[test]
+fn roofs_take_the_best_repeats_and_order_the_levels() {
+    let r = Roofs::from_machine(&machine(), 1).unwrap();
+    assert_eq!(r.peak_macs_per_s, 10e9);
+    assert!((r.peak_spread - 0.05).abs() < 1e-12);
+    let names: Vec<&str> = r.levels.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["L1", "L2", "DRAM"]);
+    assert_eq!(r.floor_ns, 500.0);
+    assert_eq!(
+        Roofs::from_machine(&machine(), 4).unwrap().peak_macs_per_s,
+        40e9
+    );
+    let mut no_peak = machine();
+    no_peak.matmul = None;
+    assert_eq!(Roofs::from_machine(&no_peak, 4).unwrap().threads, 4);
+    assert!(Roofs::from_machine(&no_peak, 1).is_err());
+    let mut one_thread = machine();
+    one_thread.matmul_threads = None;
+    let err = Roofs::from_machine(&one_thread, 4).unwrap_err();
+    assert_eq!(err, NoRoofs::NoThreadsPeak { threads: 4 });
+}
+
+#[test]
+fn each_op_gets_its_limiter_and_excess() {
+    let r = Roofs::from_machine(&machine(), 1).unwrap();
+    // 1e6 MACs at 10 GMAC/s = 100 µs; 16 KiB in L1 is nothing: compute.
+    let b = r.bound("Op", &cost(1_000_000, 8192, 8192), 200_500.0);
+    assert_eq!(b.limiter, Limiter::Compute);
+    assert!((b.bound_ns - 100_500.0).abs() < 1e-6);
+    assert!((b.excess_ns - 100_000.0).abs() < 1e-6);
+    assert!((b.times_bound() - 200_500.0 / 100_500.0).abs() < 1e-12);
+    // A 4 MB copy (2 MB each way) lives in DRAM: 2 MB / 0.5 GB/s write = 4 ms.
+    let b = r.bound("Op", &cost(0, 2_000_000, 2_000_000), 5e6);
+    assert_eq!(b.limiter, Limiter::Memory(2));
+    assert_eq!(r.limiter_label(b.limiter), "memory:DRAM");
+    assert!((b.memory_ns - 4e6).abs() < 1e-3);
+    // 300 KiB: L2 (the read term, 300k / 20 GB/s = 15 µs, beats the write term 7.5 µs).
+    let b = r.bound("Op", &cost(0, 200_000, 50_000), 20_000.0);
+    assert_eq!(r.limiter_label(b.limiter), "memory:L2");
+    assert!((b.memory_ns - 10_000.0).abs() < 1e-6);
+    // A tiny op is all floor.
+    let b = r.bound("Op", &cost(0, 16, 16), 900.0);
+    assert_eq!(b.limiter, Limiter::Overhead);
+    assert!((b.excess_ns - (900.0 - b.bound_ns)).abs() < 1e-9);
+    // A slice of a 4 MB tensor reads the 64 KB it writes (L1 is too small for 4 MB + 64 KB:
+    // DRAM, where 64 KB take 64 µs to read and 128 µs to write).
+    let b = r.bound("Slice", &cost(0, 4_000_000, 64_000), 200_000.0);
+    assert_eq!(r.limiter_label(b.limiter), "memory:DRAM");
+    assert!((b.memory_ns - 128_000.0).abs() < 1e-6);
+    // A reshape need not move its 4 MB: its bound is the floor.
+    let b = r.bound("IntoShape", &cost(0, 2_000_000, 2_000_000), 5e6);
+    assert_eq!((b.memory_ns, b.limiter), (0.0, Limiter::Overhead));
+}
+
+#[test]
+fn ops_faster_than_physics_are_flagged() {
+    let r = Roofs::from_machine(&machine(), 1).unwrap();
+    let op = |macs, ns, category| op_record("IntoShape", category, macs, ns);
+    // 16.8M MACs in 0.7 µs (a reshape carrying a merged conv's MACs): 24,000 GMAC/s.
+    let ops = [
+        op(16_800_000, 700, "tensor"),
+        op(1_000_000, 150_000, "conv"),
+    ];
+    let m = model_bounds(&r, &compact(&ops));
+    assert_eq!(m.over_peak, vec![0]);
+    assert!(m.peak_beaten.is_empty());
+    assert_eq!(m.below_bound, vec![0]);
+    assert_eq!(m.total.ops, 2);
+    assert_eq!(m.by_category["conv"].ops, 1);
+    assert!((m.by_category["conv"].above_ns - (150_000.0 - 100_500.0)).abs() < 1e-6);
+    assert_eq!(m.by_limiter["compute"].ops, 2);
+    // A model whose fastest op beats the probe's 500 ns floor takes that op's time.
+    let ops = [op(0, 300, "tensor"), op(1_000_000, 150_000, "conv")];
+    let m = model_bounds(&r, &compact(&ops));
+    assert_eq!(m.roofs.floor_ns, 300.0);
+    assert!(m.below_bound.is_empty());
+    assert!((m.ops[1].bound_ns - 100_300.0).abs() < 1e-6);
+    // A conv kernel at twice the peak beat the probe; a Relu with MACs carries a conv's.
+    let ops = [
+        op(2_000_000, 100_000, "conv"),
+        op(2_000_000, 100_000, "relu"),
+    ];
+    let m = model_bounds(&r, &compact(&ops));
+    assert_eq!(
+        (m.peak_beaten.clone(), m.over_peak.clone()),
+        (vec![0], vec![1])
+    );
+}
+
+#[test]
+fn a_kernel_above_the_probe_raises_the_roof_up_to_the_limit() {
+    let r = Roofs::from_machine(&machine(), 1).unwrap();
+    let conv = |macs, ns| op_record("OptMatMul", "conv", macs, ns);
+    // Within the probe's 5% spread: nothing beaten, the probe's roof.
+    let m = model_bounds(
+        &r,
+        &compact(&[conv(1_040_000, 100_000), conv(500_000, 100_000)]),
+    );
+    assert!(m.peak_beaten.is_empty() && !m.peak_raised());
+    assert_eq!(m.roofs.peak_macs_per_s, 10e9);
+    // 12 and 15 GMAC/s beat the probe's 10: the roof is the faster, and every bound holds.
+    let m = model_bounds(
+        &r,
+        &compact(&[
+            conv(1_200_000, 100_000),
+            conv(1_500_000, 100_000),
+            conv(500_000, 100_000),
+        ]),
+    );
+    assert_eq!(m.peak_beaten, vec![0, 1]);
+    assert!(m.peak_raised());
+    assert_eq!(m.probe_peak_macs_per_s, 10e9);
+    assert!((m.roofs.peak_macs_per_s - 15e9).abs() < 1.0);
+    assert!(m.above_raised_peak().is_empty());
+    assert!(m.below_bound.is_empty());
+    assert!((m.ops[1].compute_ns - 100_000.0).abs() < 1e-6);
+    // 25 GMAC/s is beyond 2x: likelier overcounted MACs; the roof rises to the 15 only,
+    // and the 25 stays above it.
+    let m = model_bounds(
+        &r,
+        &compact(&[conv(2_500_000, 100_000), conv(1_500_000, 100_000)]),
+    );
+    assert_eq!(m.peak_beaten, vec![0, 1]);
+    assert!((m.roofs.peak_macs_per_s - 15e9).abs() < 1.0);
+    assert_eq!(m.above_raised_peak(), vec![0]);
+    assert_eq!(m.below_bound, vec![0]);
+    // Beyond the limit alone: the probe's roof is kept.
+    let m = model_bounds(&r, &compact(&[conv(2_500_000, 100_000)]));
+    assert!(!m.peak_raised());
+    assert_eq!(m.above_raised_peak(), vec![0]);
+}

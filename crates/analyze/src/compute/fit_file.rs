@@ -1,0 +1,78 @@
+//! The content of fit.json: per device, the node model, MACs only, their validation and the
+//! kernel model (docs/analysis.md, "fit.json").
+
+use super::{Coefficients, MacsOnly};
+use crate::compute::kernels::KernelModel;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Error summary of one latency model over the held-out models.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    pub mape_pct: f64,
+    pub within_10pct: usize,
+}
+
+/// One held-out model: measured and predicted clean latency (median).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldOut {
+    pub model: String,
+    pub measured_ns: f64,
+    pub node_model_ns: f64,
+    pub macs_only_ns: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Validation {
+    pub method: String,
+    pub models: usize,
+    pub node_model: Score,
+    pub macs_only: Score,
+    pub per_model: Vec<HeldOut>,
+}
+
+/// Everything needed to predict on one device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceFit {
+    pub device: String,
+    pub device_model: Option<String>,
+    pub cpu_model: Option<String>,
+    /// Models fitted on (all usable models of the device).
+    pub models: Vec<String>,
+    pub categories: BTreeMap<String, Coefficients>,
+    /// Fitted on every node, used for categories absent from `categories`.
+    pub default: Coefficients,
+    /// Clean latency / Σ predicted node time.
+    pub scale: f64,
+    pub macs_only: MacsOnly,
+    /// `None` with fewer than 3 models.
+    pub validation: Option<Validation>,
+    /// Per executed kernel type, from the op records (absent in version 1 files, and when the
+    /// logs have no op records).
+    #[serde(default)]
+    pub kernel_model: Option<KernelModel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureDef {
+    pub name: String,
+    pub unit: String,
+    pub definition: String,
+}
+
+/// The content of fit.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitFile {
+    pub format: String,
+    pub version: u32,
+    pub target: String,
+    pub node_model: String,
+    pub features: Vec<FeatureDef>,
+    /// How the kernel model predicts (version 2).
+    #[serde(default)]
+    pub kernel_model: String,
+    /// The kernel model's features, in coefficient order (version 2).
+    #[serde(default)]
+    pub kernel_features: Vec<FeatureDef>,
+    pub devices: Vec<DeviceFit>,
+}

@@ -1,0 +1,386 @@
+//! Prediction from `fit.json`: a new model's latency from its static cost alone: from its
+//! executed kernels (tract's plan) through the kernel model when the fit has one and the
+//! caller has the plan, and from its node records (`hiddencost cost MODEL --json`) through the
+//! node model, with the per-kernel or per-category contributions and what the MACs-only
+//! baseline would say. [`validate`] scores a fit's predictors on logged models
+//! (`hiddencost validate`).
+
+use crate::compute::fit::{
+    DeviceFit, FIT_FORMAT, FIT_VERSION, FIT_VERSIONS_READ, FitFile, NodeModel,
+};
+use crate::compute::holdout::{self, Holdout};
+use crate::compute::kernels::{KernelCall, KernelPrediction, Via};
+use crate::error::AnalyzeError;
+use crate::load::{self, SkipNote, read_file};
+use crate::record::{NodeRecord, Record};
+use crate::render::table::{self as tables, Table};
+use crate::render::{markdown, validation};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A predicted latency for one model on one device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub device: String,
+    pub latency_ns: f64,
+    /// Scaled per-category contributions (they sum to `latency_ns`), in display order.
+    pub per_category: Vec<(String, f64)>,
+    /// What the MACs-only baseline predicts.
+    pub macs_only_latency_ns: f64,
+    pub nodes: usize,
+    pub macs: u64,
+    /// Categories the device fit has no coefficients for (the pooled default was used).
+    pub defaulted_categories: Vec<String>,
+    /// Leave-one-model-out MAPE of the node model over the device's fitted models, when
+    /// validated: a device-wide figure, not this model's error.
+    pub validation_mape_pct: Option<f64>,
+    /// How many models that MAPE is over.
+    pub validation_models: usize,
+    /// This model's own held-out error in percent ((predicted - measured) / measured), when it
+    /// is one of the fitted models.
+    pub held_out_error_pct: Option<f64>,
+    /// The kernel model's prediction, when the fit has a kernel model and the executed kernels
+    /// were given: then it is the headline (`latency_ns` stays the node model's).
+    pub kernel: Option<KernelPrediction>,
+    /// Why there is no kernel prediction.
+    pub kernel_missing: Option<String>,
+}
+
+impl fmt::Display for Prediction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(k) = &self.kernel {
+            writeln!(
+                f,
+                "Predicted latency on {} (kernel model): {} ms ({} executed kernels, {} source \
+                 nodes, {} MMACs)",
+                self.device,
+                tables::ms(k.latency_ns),
+                k.executed_ops,
+                self.nodes,
+                tables::millions(self.macs)
+            )?;
+            let share = |ns: f64| {
+                tables::pct(if k.latency_ns > 0.0 {
+                    ns / k.latency_ns
+                } else {
+                    0.0
+                })
+            };
+            let mut t = Table::new(&["kernel", "calls", "predicted ms", "share", "coefficients"]);
+            for s in &k.shares {
+                let via = match &s.via {
+                    Via::Kernel => "its own".to_string(),
+                    Via::Category(c) => format!("category {c} (type unseen in training)"),
+                    Via::Pooled => "pooled (type and category unseen in training)".to_string(),
+                };
+                t.row(vec![
+                    s.kernel.clone(),
+                    s.calls.to_string(),
+                    tables::ms(s.ns),
+                    share(s.ns),
+                    via,
+                ]);
+            }
+            t.row(vec![
+                "(dispatch, per inference)".into(),
+                k.executed_ops.to_string(),
+                tables::ms(k.overhead_ns),
+                share(k.overhead_ns),
+                "end_to_end".into(),
+            ]);
+            f.write_str(&t.to_text())?;
+            writeln!(
+                f,
+                "Node model would say: {} ms",
+                tables::ms(self.latency_ns)
+            )?;
+        } else {
+            writeln!(
+                f,
+                "Predicted latency on {}: {} ms ({} source nodes, {} MMACs; node model)",
+                self.device,
+                tables::ms(self.latency_ns),
+                self.nodes,
+                tables::millions(self.macs)
+            )?;
+        }
+        writeln!(
+            f,
+            "MACs-only model would say: {} ms",
+            tables::ms(self.macs_only_latency_ns)
+        )?;
+        if let Some(m) = self.validation_mape_pct {
+            writeln!(
+                f,
+                "Node model's leave-one-model-out MAPE on {}: {m:.1}% over the {} models it \
+                 was fitted on (a device-wide figure, not this model's error)",
+                self.device, self.validation_models
+            )?;
+        }
+        if let Some(e) = self.held_out_error_pct {
+            writeln!(
+                f,
+                "This model is one of them: held out of the fit, it was predicted {e:+.1}% off \
+                 its measured latency"
+            )?;
+        }
+        let mut t = Table::new(&["category", "node model ms", "share"]);
+        for (c, ns) in &self.per_category {
+            let share = if self.latency_ns > 0.0 {
+                ns / self.latency_ns
+            } else {
+                0.0
+            };
+            t.row(vec![c.clone(), tables::ms(*ns), tables::pct(share)]);
+        }
+        f.write_str(&t.to_text())?;
+        if !self.defaulted_categories.is_empty() {
+            writeln!(
+                f,
+                "no coefficients for {} on this device: used the all-nodes default",
+                self.defaulted_categories.join(", ")
+            )?;
+        }
+        if let Some(why) = &self.kernel_missing {
+            writeln!(f, "No kernel-model prediction: {why}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Predicts from `fit_json`, which must hold exactly one device.
+pub fn predict(nodes: &[NodeRecord], fit_json: &Path) -> Result<Prediction, AnalyzeError> {
+    predict_device(nodes, fit_json, None)
+}
+
+/// Predicts from `fit_json` on `device` (a label from fit.json; optional when it has one),
+/// through the node model only.
+pub fn predict_device(
+    nodes: &[NodeRecord],
+    fit_json: &Path,
+    device: Option<&str>,
+) -> Result<Prediction, AnalyzeError> {
+    predict_kernels(nodes, None, fit_json, device)
+}
+
+/// Predicts from `fit_json` on `device`: through the kernel model from `kernels` (the
+/// executed kernels of tract's plan with their static cost) when both are there, and through
+/// the node model from `nodes`.
+pub fn predict_kernels(
+    nodes: &[NodeRecord],
+    kernels: Option<&[KernelCall]>,
+    fit_json: &Path,
+    device: Option<&str>,
+) -> Result<Prediction, AnalyzeError> {
+    let fit = read_fit(fit_json)?;
+    let chosen = choose_device(&fit, fit_json, device)?;
+    let mut p = predict_with(nodes, chosen)?;
+    match (&chosen.kernel_model, kernels) {
+        (Some(model), Some(calls)) if !calls.is_empty() => p.kernel = Some(model.predict(calls)),
+        (Some(_), _) => p.kernel_missing = Some("no executed kernels given".into()),
+        (None, _) => {
+            p.kernel_missing = Some(
+                "the fit has no kernel model (refit with `hiddencost analyze SWEEP_LOG --out \
+                 DIR` from logs with op records)"
+                    .into(),
+            )
+        }
+    }
+    Ok(p)
+}
+
+fn choose_device<'a>(
+    fit: &'a FitFile,
+    fit_json: &Path,
+    device: Option<&str>,
+) -> Result<&'a DeviceFit, AnalyzeError> {
+    let available = || {
+        fit.devices
+            .iter()
+            .map(|d| d.device.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let chosen = match device {
+        Some(label) => fit
+            .devices
+            .iter()
+            .find(|d| d.device == label)
+            .ok_or_else(|| AnalyzeError::UnknownDevice {
+                device: label.into(),
+                available: available(),
+            })?,
+        None if fit.devices.len() == 1 => &fit.devices[0],
+        None if fit.devices.is_empty() => {
+            return Err(AnalyzeError::FitFormat {
+                path: fit_json.into(),
+                reason: "it has no device".into(),
+            });
+        }
+        None => {
+            return Err(AnalyzeError::AmbiguousDevice {
+                available: available(),
+            });
+        }
+    };
+    Ok(chosen)
+}
+
+/// Predicts with one device's fit.
+pub fn predict_with(nodes: &[NodeRecord], fit: &DeviceFit) -> Result<Prediction, AnalyzeError> {
+    if nodes.is_empty() {
+        return Err(AnalyzeError::NoNodes);
+    }
+    if !(fit.scale.is_finite() && fit.scale >= 0.0) {
+        return Err(AnalyzeError::NotFitted {
+            device: fit.device.clone(),
+            reason: format!("scale {} is not a finite non-negative number", fit.scale),
+        });
+    }
+    let model = NodeModel {
+        categories: fit.categories.clone(),
+        default: fit.default,
+        scale: fit.scale,
+    };
+    let per_category = model.per_category_ns(nodes);
+    let ordered = crate::compute::metrics::ordered_keys(per_category.keys());
+    let macs: u64 = nodes.iter().map(|n| n.cost.macs).sum();
+    Ok(Prediction {
+        device: fit.device.clone(),
+        latency_ns: model.latency_ns(nodes),
+        per_category: ordered
+            .iter()
+            .map(|c| (c.clone(), fit.scale * per_category[c]))
+            .collect(),
+        macs_only_latency_ns: fit.macs_only.latency_ns(macs),
+        nodes: nodes.len(),
+        macs,
+        defaulted_categories: ordered
+            .into_iter()
+            .filter(|c| !fit.categories.contains_key(c))
+            .collect(),
+        validation_mape_pct: fit.validation.as_ref().map(|v| v.node_model.mape_pct),
+        validation_models: fit.validation.as_ref().map_or(0, |v| v.models),
+        held_out_error_pct: fit.validation.as_ref().and_then(|v| {
+            let name = &nodes.first()?.model;
+            let h = v.per_model.iter().find(|h| &h.model == name)?;
+            (h.measured_ns > 0.0).then(|| 100.0 * (h.node_model_ns - h.measured_ns) / h.measured_ns)
+        }),
+        kernel: None,
+        kernel_missing: None,
+    })
+}
+
+/// What `hiddencost validate` produces.
+#[derive(Debug, Clone)]
+pub struct ValidationOutput {
+    pub holdout: Holdout,
+    /// The section as markdown.
+    pub markdown: String,
+    /// The per-model table as CSV.
+    pub csv: String,
+    /// Lines and models of the logs that were skipped.
+    pub notes: Vec<SkipNote>,
+}
+
+/// Scores the predictors of `fit_json` (on `device`) on every model of `logs` with op and node
+/// records: the kernel model, the node model and MACs only, against each model's measured
+/// clean latency; models that were in the fit's training data are listed but not scored.
+pub fn validate(
+    fit_json: &Path,
+    logs: &[PathBuf],
+    device: Option<&str>,
+) -> Result<ValidationOutput, AnalyzeError> {
+    if logs.is_empty() {
+        return Err(AnalyzeError::NoLogs);
+    }
+    let fit = read_fit(fit_json)?;
+    let chosen = choose_device(&fit, fit_json, device)?;
+    let data = load::load_dataset(logs, None)?;
+    if data.is_empty() {
+        return Err(AnalyzeError::NoModels {
+            files: logs.len(),
+            why: String::new(),
+        });
+    }
+    let h = holdout::holdout(chosen, &data);
+    Ok(ValidationOutput {
+        markdown: markdown::render(&validation::doc(&h)),
+        csv: validation::models_table(&h).to_csv(),
+        holdout: h,
+        notes: data.notes.clone(),
+    })
+}
+
+/// Reads and checks a fit.json.
+pub fn read_fit(path: &Path) -> Result<FitFile, AnalyzeError> {
+    let text = read_file(path)?;
+    let bad = |reason: String| AnalyzeError::FitFormat {
+        path: path.into(),
+        reason,
+    };
+    let fit: FitFile = serde_json::from_slice(&text).map_err(|e| bad(e.to_string()))?;
+    if fit.format != FIT_FORMAT {
+        return Err(bad(format!(
+            "format is `{}`, expected `{FIT_FORMAT}`",
+            fit.format
+        )));
+    }
+    if !FIT_VERSIONS_READ.contains(&fit.version) {
+        return Err(bad(format!(
+            "version {} (this hiddencost reads versions {FIT_VERSIONS_READ:?} and writes \
+             {FIT_VERSION})",
+            fit.version
+        )));
+    }
+    for d in &fit.devices {
+        if let Some(k) = &d.kernel_model {
+            k.check()
+                .map_err(|e| bad(format!("device `{}`: {e}", d.device)))?;
+        }
+    }
+    Ok(fit)
+}
+
+/// Node records from `hiddencost cost MODEL --json` output (or a bench log of one model);
+/// `model_cost` and other records are ignored. Nodes of several models are refused.
+pub fn read_cost_output(path: &Path) -> Result<Vec<NodeRecord>, AnalyzeError> {
+    let bytes = read_file(path)?;
+    parse_cost_output(path, &String::from_utf8_lossy(&bytes))
+}
+
+pub fn parse_cost_output(path: &Path, text: &str) -> Result<Vec<NodeRecord>, AnalyzeError> {
+    let mut nodes: Vec<NodeRecord> = Vec::new();
+    for (ix, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let err = |reason: String| AnalyzeError::CostFormat {
+            path: path.into(),
+            line: ix + 1,
+            reason,
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| err(format!("not JSON: {e}")))?;
+        if value.get("type").and_then(|t| t.as_str()) != Some("node") {
+            continue;
+        }
+        match serde_json::from_value::<Record>(value) {
+            Ok(Record::Node(n)) => {
+                if let Some(first) = nodes.first().filter(|f| f.model != n.model) {
+                    return Err(err(format!(
+                        "nodes of several models (`{}`, `{}`): predict one model at a time",
+                        first.model, n.model
+                    )));
+                }
+                nodes.push(n);
+            }
+            Ok(_) => {}
+            Err(e) => return Err(err(format!("invalid node record: {e}"))),
+        }
+    }
+    if nodes.is_empty() {
+        return Err(AnalyzeError::NoNodes);
+    }
+    Ok(nodes)
+}

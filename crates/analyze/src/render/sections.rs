@@ -1,0 +1,399 @@
+//! The report's tables of models, shares, devices, Figure 2 and the latency model, each built
+//! from the analysis alone: formatted for reading ([`Table::to_text`], [`Table::to_markdown`])
+//! or raw for CSV (full-precision numbers, units in the column names, empty cells where nothing
+//! was measured). The tables of the "why" section are in [`super::why`].
+
+use super::table::{Table, ms, or_na, pct};
+use crate::compute::correlate::{Correlation, PAIRS};
+use crate::compute::metrics::fraction;
+use crate::compute::{
+    Analysis, View, gmacs, governor, latency_by_device, ratio_of, thermal_drift_c,
+};
+use crate::load::Dataset;
+use crate::table::{Cell, Column, Kind, Read, Unit};
+
+/// The models table: one row per model run. For reading (terminal, report) the labelled
+/// columns, formatted; models.csv every named column, raw.
+pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
+    use Kind::{Float, Int, Text};
+    let raw = |name: &str, kind: Kind, unit: Unit| {
+        Column::new(name, name, kind, unit, Read::Plain).raw_only()
+    };
+    let ns = |name: &str, label: &str| Column::new(name, label, Int, Unit::Ns, Read::MsOfNs);
+    let count = |name: &str, label: &str| Column::new(name, label, Int, Unit::Count, Read::Si);
+    let share =
+        |name: &str, label: &str| Column::new(name, label, Float, Unit::Fraction, Read::Pct);
+    let fixed2 =
+        |name: &str, label: &str, unit: Unit| Column::new(name, label, Float, unit, Read::Fixed(2));
+    let paired = [
+        "profiled_over_clean_median",
+        "profiled_over_clean_low",
+        "profiled_over_clean_high",
+        "sum_op_over_clean_median",
+    ];
+    let mut columns = vec![
+        Column::text("device"),
+        Column::text("model"),
+        raw("source", Text, Unit::None),
+        ns("latency_median_ns", "median ms"),
+        ns("latency_p90_ns", "p90 ms"),
+        raw("latency_min_ns", Int, Unit::Ns),
+        raw("runs", Int, Unit::Count),
+        count("params", "params"),
+        count("macs", "MACs"),
+        count("thop_macs", "thop MACs"),
+        raw("flops", Int, Unit::Count),
+        fixed2("gmac_per_s", "GMAC/s", Unit::MacsPerS),
+        raw("sum_op_wall_median_ns", Int, Unit::Ns),
+        raw("profiled_latency_median_ns", Int, Unit::Ns),
+        fixed2("sum_ops_over_e2e", "sum ops/e2e", Unit::Ratio),
+        Column::text("per-op/clean").reading_only(),
+        raw("schedule", Text, Unit::None),
+    ];
+    columns.extend(paired.map(|name| raw(name, Float, Unit::Ratio)));
+    columns.extend([
+        raw("paired_confidence", Float, Unit::Fraction),
+        share("hidden_share_executed", "hidden (exec)"),
+        share("hidden_share_source", "hidden (src)"),
+        raw("bound_ns", Float, Unit::Ns),
+        raw("above_roofs_ns", Float, Unit::Ns),
+        share("above_roofs_share", "above roofs"),
+        raw("top1_accuracy_pct", Float, Unit::None),
+        Column::text("governor"),
+        Column::new(
+            "thermal_drift_c",
+            "temp drift",
+            Float,
+            Unit::Celsius,
+            Read::SignedCelsius,
+        ),
+        raw("source_nodes", Int, Unit::Count),
+        raw("executed_nodes", Int, Unit::Count),
+        raw("peak_rss_bytes", Int, Unit::Bytes),
+    ]);
+    let mut t = Table::typed(columns);
+    for ((run, m), b) in data.runs.iter().zip(&a.metrics).zip(&a.bounds) {
+        let r = &run.model;
+        let b = b.as_ref().ok();
+        let paired = |f: fn(&crate::record::Paired) -> f64| Cell::Float(r.paired.as_ref().map(f));
+        let int = |v: u64| Cell::Int(Some(v));
+        t.push(vec![
+            Cell::text(data.device_label(run)),
+            Cell::text(r.model.clone()),
+            Cell::text(r.source.clone()),
+            int(r.latency_ns.median),
+            int(r.latency_ns.p90),
+            int(r.latency_ns.min),
+            int(r.runs as u64),
+            int(r.cost.params),
+            int(r.cost.macs),
+            int(r.cost.thop_macs),
+            int(r.cost.flops),
+            Cell::Float(gmacs(run)),
+            int(r.sum_op_wall_median_ns),
+            int(r.profiled_latency_median_ns),
+            Cell::Float(ratio_of(r.sum_op_wall_median_ns, r.latency_ns.median)),
+            Cell::Text(r.paired.as_ref().map(|p| interval(&p.profiled_over_clean))),
+            Cell::Text(Some(
+                r.paired
+                    .as_ref()
+                    .map_or(String::new(), |p| p.schedule.clone()),
+            )),
+            paired(|p| p.profiled_over_clean.median),
+            paired(|p| p.profiled_over_clean.low),
+            paired(|p| p.profiled_over_clean.high),
+            paired(|p| p.sum_op_over_clean.median),
+            paired(|p| p.profiled_over_clean.confidence),
+            Cell::Float(Some(m.hidden_executed_share())),
+            Cell::Float(Some(m.hidden_source_share())),
+            Cell::Float(b.map(|b| b.total.bound_ns)),
+            Cell::Float(b.map(|b| b.total.above_ns)),
+            Cell::Float(b.map(|b| b.total.above_share())),
+            Cell::Float(data.accuracy_pct(run)),
+            Cell::Text(governor(run)),
+            Cell::Float(thermal_drift_c(run)),
+            int(r.source_nodes as u64),
+            int(r.executed_nodes as u64),
+            Cell::Int(r.peak_rss_bytes),
+        ]);
+    }
+    t
+}
+
+/// A paired ratio for reading: its median and its interval, `1.02 [1.01-1.04]`.
+pub fn interval(r: &crate::record::RatioInterval) -> String {
+    format!("{:.3} [{:.3}-{:.3}]", r.median, r.low, r.high)
+}
+
+pub fn shares_table(a: &Analysis, data: &Dataset, view: View) -> Table {
+    let cats = a.view_categories(view);
+    let mut headers = vec!["device", "model"];
+    headers.extend(cats.iter().map(String::as_str));
+    headers.push("hidden");
+    let mut t = Table::new(&headers);
+    for (run, m) in data.runs.iter().zip(&a.metrics) {
+        let map = view.of(m);
+        let mut row = vec![data.device_label(run).to_string(), run.model.model.clone()];
+        for c in &cats {
+            row.push(pct(fraction(
+                map.get(c).map_or(0, |x| x.wall_ns),
+                m.total.wall_ns,
+            )));
+        }
+        row.push(pct(match view {
+            View::Executed => m.hidden_executed_share(),
+            View::Source => m.hidden_source_share(),
+        }));
+        t.row(row);
+    }
+    t
+}
+
+/// The models whose executed view counts BatchNorm time under another category: per model,
+/// the BN nodes tract fused into the next op's chain, those ops, their time and share. `None`
+/// when no model has any.
+pub fn fused_batchnorm_table(a: &Analysis, data: &Dataset) -> Option<Table> {
+    let mut t = Table::new(&[
+        "device",
+        "model",
+        "BN nodes fused",
+        "ops holding them",
+        "their ms",
+        "share of op time",
+    ]);
+    let mut any = false;
+    for (run, m) in data.runs.iter().zip(&a.metrics) {
+        let f = &m.fused_batchnorm;
+        if f.ops == 0 {
+            continue;
+        }
+        any = true;
+        t.row(vec![
+            data.device_label(run).to_string(),
+            run.model.model.clone(),
+            m.fused_batchnorm_nodes.to_string(),
+            f.ops.to_string(),
+            ms(f.wall_ns as f64),
+            pct(fraction(f.wall_ns, m.total.wall_ns)),
+        ]);
+    }
+    any.then_some(t)
+}
+
+pub fn shares_csv(a: &Analysis, data: &Dataset) -> Table {
+    let mut t = Table::new(&[
+        "device", "model", "view", "category", "ops", "time_ns", "share",
+    ]);
+    for (run, m) in data.runs.iter().zip(&a.metrics) {
+        for view in [View::Executed, View::Source] {
+            for (cat, share) in m.shares(view.of(m)) {
+                let agg = &view.of(m)[&cat];
+                t.row(vec![
+                    data.device_label(run).into(),
+                    run.model.model.clone(),
+                    view.name().into(),
+                    cat,
+                    agg.ops.to_string(),
+                    agg.wall_ns.to_string(),
+                    share.to_string(),
+                ]);
+            }
+        }
+    }
+    t
+}
+
+/// Median latency (ms) of each model on each device, and the ratio to the first device.
+pub fn devices_table(data: &Dataset) -> Table {
+    let labels: Vec<&str> = data.devices.iter().map(|d| d.label.as_str()).collect();
+    let mut headers = vec!["model".to_string()];
+    headers.extend(labels.iter().map(|l| format!("{l} ms")));
+    headers.extend(labels.iter().skip(1).map(|l| format!("{l}/{}", labels[0])));
+    let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut t = Table::new(&refs);
+    for (model, per_device) in latency_by_device(data) {
+        let mut row = vec![model];
+        row.extend(per_device.iter().map(|v| v.map_or("-".into(), ms)));
+        let base = per_device.first().copied().flatten();
+        for v in per_device.iter().skip(1) {
+            row.push(match (v, base) {
+                (Some(v), Some(b)) if b > 0.0 => format!("{:.2}x", v / b),
+                _ => "-".into(),
+            });
+        }
+        t.row(row);
+    }
+    t
+}
+
+/// Per device: models, and (MAPE, within ±10%) of the node model and the MACs-only model.
+pub fn fit_summary_table(a: &Analysis) -> Table {
+    let mut t = Table::new(&[
+        "device",
+        "models",
+        "node model MAPE",
+        "node within ±10%",
+        "MACs-only MAPE",
+        "MACs-only within ±10%",
+    ]);
+    for d in &a.fit.devices {
+        match &d.validation {
+            Some(v) => t.row(vec![
+                d.device.clone(),
+                v.models.to_string(),
+                format!("{:.1}%", v.node_model.mape_pct),
+                format!("{}/{}", v.node_model.within_10pct, v.models),
+                format!("{:.1}%", v.macs_only.mape_pct),
+                format!("{}/{}", v.macs_only.within_10pct, v.models),
+            ]),
+            None => t.row(vec![
+                d.device.clone(),
+                d.models.len().to_string(),
+                "needs >= 3 models".into(),
+            ]),
+        }
+    }
+    t
+}
+
+/// Per held-out model: measured vs both predictions.
+pub fn fit_models_table(a: &Analysis) -> Table {
+    let mut t = Table::new(&[
+        "device",
+        "model",
+        "measured ms",
+        "node model ms",
+        "node error",
+        "MACs-only ms",
+        "MACs-only error",
+    ]);
+    let err = |p: f64, m: f64| {
+        if m > 0.0 {
+            format!("{:+.1}%", (p - m) / m * 100.0)
+        } else {
+            "n/a".into()
+        }
+    };
+    for d in &a.fit.devices {
+        for h in d.validation.iter().flat_map(|v| &v.per_model) {
+            t.row(vec![
+                d.device.clone(),
+                h.model.clone(),
+                ms(h.measured_ns),
+                ms(h.node_model_ns),
+                err(h.node_model_ns, h.measured_ns),
+                ms(h.macs_only_ns),
+                err(h.macs_only_ns, h.measured_ns),
+            ]);
+        }
+    }
+    t
+}
+
+/// The fitted coefficients (all models of each device), in explainable units.
+pub fn coefficients_table(a: &Analysis) -> Table {
+    let mut t = Table::new(&[
+        "device",
+        "category",
+        "nodes",
+        "ns/MAC",
+        "ns/byte read",
+        "ns/byte written",
+        "ns/weight byte",
+        "ns/node",
+    ]);
+    for d in &a.fit.devices {
+        let rows = d
+            .categories
+            .iter()
+            .map(|(c, k)| (c.clone(), k))
+            .chain(std::iter::once(("(default)".to_string(), &d.default)));
+        for (c, k) in rows {
+            t.row(vec![
+                d.device.clone(),
+                c,
+                k.samples.to_string(),
+                format!("{:.4}", k.ns_per_mac),
+                format!("{:.4}", k.ns_per_byte_read),
+                format!("{:.4}", k.ns_per_byte_written),
+                format!("{:.4}", k.ns_per_weight_byte),
+                format!("{:.1}", k.ns_per_node),
+            ]);
+        }
+        t.row(vec![
+            d.device.clone(),
+            "(scale)".into(),
+            String::new(),
+            format!("x {:.4}", d.scale),
+        ]);
+        t.row(vec![
+            d.device.clone(),
+            "(MACs-only)".into(),
+            String::new(),
+            format!("{:.4}", d.macs_only.ns_per_mac),
+            format!("+ {:.0} ns", d.macs_only.intercept_ns),
+        ]);
+    }
+    t
+}
+
+/// "dominated by X: without it r = ..." for a correlation one model dominates.
+pub fn dominance_note(c: &Correlation) -> Option<String> {
+    c.dominated_by.as_ref().map(|d| {
+        format!(
+            "dominated by {}: without it r = {:.2}",
+            d.model, d.r_without
+        )
+    })
+}
+
+pub fn correlation_table(a: &Analysis, data: &Dataset) -> Table {
+    let mut t = Table::new(&["device", "pair", "n", "pearson r", "spearman rho", "note"]);
+    for c in &a.correlations {
+        let n = c.points.len();
+        let note = match (dominance_note(c), n) {
+            (Some(s), _) => s,
+            (None, n) if n < 3 && PAIRS[c.pair].y_label.contains("accuracy") => {
+                "needs >= 3 models with accuracy".into()
+            }
+            (None, n) if n < 3 => "needs >= 3 models".into(),
+            (None, _) => String::new(),
+        };
+        t.row(vec![
+            data.devices[c.device].label.clone(),
+            PAIRS[c.pair].title.into(),
+            n.to_string(),
+            or_na(c.pearson, 2),
+            or_na(c.spearman, 2),
+            note,
+        ]);
+    }
+    t
+}
+
+pub fn correlations_csv(a: &Analysis, data: &Dataset) -> Table {
+    let mut t = Table::new(&[
+        "device",
+        "pair",
+        "x",
+        "y",
+        "n",
+        "pearson_r",
+        "spearman_rho",
+        "note",
+    ]);
+    for c in &a.correlations {
+        let p = &PAIRS[c.pair];
+        t.row(vec![
+            data.devices[c.device].label.clone(),
+            p.key.into(),
+            p.x_label.into(),
+            p.y_label.into(),
+            c.points.len().to_string(),
+            or_na(c.pearson, 6),
+            or_na(c.spearman, 6),
+            dominance_note(c).unwrap_or_default(),
+        ]);
+    }
+    t
+}
