@@ -3,7 +3,7 @@
 //! board).
 
 use super::blocks::{Block, Kernel, Size, Unit};
-use super::families::{Draft, Free};
+use super::draft::{Draft, Free};
 
 /// The single-kernel probes: each op alone at a few sampled shapes.
 pub(super) fn kernels() -> Draft {

@@ -9,6 +9,7 @@
 //! `model::load` exactly as a file would be.
 
 pub mod blocks;
+mod draft;
 pub mod families;
 mod kernels;
 pub mod run;
