@@ -16,6 +16,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The defaults the flags show and start from: [`Settings::default`], made once (it resolves
+/// the default event list for this CPU, which reads /proc/cpuinfo).
+fn defaults() -> &'static Settings {
+    static DEFAULTS: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
+    DEFAULTS.get_or_init(Settings::default)
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "hiddencost",
@@ -89,7 +96,7 @@ pub enum ZooCommand {
 #[derive(Args, Debug, Clone, Copy)]
 pub struct ZooArgs {
     /// Seed of the zoo models' weights.
-    #[arg(long, default_value_t = Settings::default().seed)]
+    #[arg(long, default_value_t = defaults().seed)]
     pub seed: u64,
     /// Fold BatchNorm into the convolutions of zoo models (exporter style).
     #[arg(long)]
@@ -250,21 +257,21 @@ impl MeasureArgs {
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// How far tract optimizes the graph: none/declutter show every source op on its own.
-    #[arg(long, value_enum, default_value_t = Settings::default().optimize.into())]
+    #[arg(long, value_enum, default_value_t = defaults().optimize.into())]
     pub optimize: OptimizeArg,
     /// Untimed whole inferences before the timed ones.
-    #[arg(long, default_value_t = Settings::default().warmup, value_parser = parse::warmup)]
+    #[arg(long, default_value_t = defaults().warmup, value_parser = parse::warmup)]
     pub warmup: usize,
     /// Timed inferences, in the clean pass and in each per-op pass (a sweep's: the most per
     /// variant; fewer when its budget needs it, never below 5).
-    #[arg(long, default_value_t = Settings::default().runs, value_parser = parse::runs)]
+    #[arg(long, default_value_t = defaults().runs, value_parser = parse::runs)]
     pub runs: usize,
     /// Order of the clean and per-op runs: interleaved rounds, or the passes one after another.
-    #[arg(long, value_enum, default_value_t = Settings::default().schedule.into())]
+    #[arg(long, value_enum, default_value_t = defaults().schedule.into())]
     pub schedule: ScheduleArg,
     /// Seconds the machine probe may take before the models (its figures go in the header's
     /// `machine`; it stops earlier when they are done); 0 skips it.
-    #[arg(long, value_name = "SECONDS", default_value_t = Seconds::from(Settings::default().probe_budget), value_parser = parse_probe_budget)]
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds::from(defaults().probe_budget), value_parser = parse_probe_budget)]
     pub probe_budget: Seconds,
     #[command(flatten)]
     pub counters: CounterArgs,
@@ -291,14 +298,14 @@ pub struct CounterArgs {
     pub events: EventList,
     /// How the counters are read at each op boundary (the header's `counter_access` says how
     /// they were, and why not from user space).
-    #[arg(long, value_enum, default_value_t = Settings::default().counter_reads.into())]
+    #[arg(long, value_enum, default_value_t = defaults().counter_reads.into())]
     pub counter_reads: CounterReadsArg,
     /// Pin the run to this CPU.
     #[arg(long)]
     pub cpu: Option<usize>,
     /// Threads for tract's matrix products (a pool beside the calling thread when above 1; the
     /// counters then also count the pool's threads).
-    #[arg(long, default_value_t = Settings::default().threads, value_parser = parse::threads)]
+    #[arg(long, default_value_t = defaults().threads, value_parser = parse::threads)]
     pub threads: usize,
     /// Deterministic fake counters (for tests).
     #[arg(long, hide = true)]
@@ -321,7 +328,7 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub json: bool,
     /// Most seconds the probe may take (it stops earlier when its figures are done).
-    #[arg(long, value_name = "SECONDS", default_value_t = Seconds::from(Settings::default().probe_budget), value_parser = parse_positive_seconds)]
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds::from(defaults().probe_budget), value_parser = parse_positive_seconds)]
     pub budget: Seconds,
     #[command(flatten)]
     pub counters: CounterArgs,

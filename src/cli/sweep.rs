@@ -2,7 +2,7 @@
 //! `--list` of them).
 
 use super::common::{Bar, default_stem, pin, say};
-use super::{RunArgs, Seconds, parse_sweep_budget};
+use super::{RunArgs, Seconds, defaults, parse_sweep_budget};
 use crate::settings::Settings;
 use crate::sink::{Sink, Target};
 use crate::summary;
@@ -21,14 +21,14 @@ pub struct SweepArgs {
     /// Seconds the whole sweep may take, machine probe and pilot runs included: the runs per
     /// variant are chosen to fit, and variants that no longer fit are left out (an error
     /// record names them).
-    #[arg(long, visible_alias = "sweep-budget", value_name = "SECONDS", default_value_t = Seconds(Settings::default().sweep_budget), value_parser = parse_sweep_budget)]
+    #[arg(long, visible_alias = "sweep-budget", value_name = "SECONDS", default_value_t = Seconds(defaults().sweep_budget), value_parser = parse_sweep_budget)]
     pub budget: Seconds,
     /// Where records go: FILE, `-` (stdout), or serial:/dev/ttyX[@baud]. Default: a new file
     /// under results/.
     #[arg(long, value_name = "TARGET")]
     pub out: Option<String>,
     /// Seed of the micro-models' weights.
-    #[arg(long, default_value_t = Settings::default().seed)]
+    #[arg(long, default_value_t = defaults().seed)]
     pub seed: u64,
     #[command(flatten)]
     pub run: RunArgs,
