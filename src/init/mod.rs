@@ -65,8 +65,8 @@ fn console(line: &str) {
 /// Progress on the console: a line as each model (or sweep variant, `variant i/n`) starts, and
 /// the LAVA result line as it ends; pilots and the probe say nothing.
 struct Console {
-    /// The word of the started lines: `model`, or `variant` for a sweep.
-    what: &'static str,
+    /// A sweep's variants (`variant i/n NAME`) rather than models (`model i NAME`).
+    sweep: bool,
     /// Models of the phase under way; `None` while pilots or the probe run.
     measured: Option<usize>,
 }
@@ -80,10 +80,10 @@ impl Progress for Console {
     }
 
     fn start(&mut self, index: usize, name: &str) {
-        match (self.measured, self.what) {
-            (Some(n), "variant") => console(&format!("variant {}/{n} {name}", index + 1)),
-            (Some(_), what) => console(&format!("{what} {} {name}", index + 1)),
-            (None, _) => {}
+        match self.measured {
+            Some(n) if self.sweep => console(&format!("variant {}/{n} {name}", index + 1)),
+            Some(_) => console(&format!("model {} {name}", index + 1)),
+            None => {}
         }
     }
 
@@ -158,7 +158,7 @@ fn run(cfg_notes: &mut Vec<String>) -> anyhow::Result<bool> {
     }
     let jobs = session::resolve(&models, &cfg.run.zoo_options());
     let mut progress = Console {
-        what: "model",
+        sweep: false,
         measured: None,
     };
     let outcome = session::bench(&cfg.run, jobs, cfg_notes, &mut sink, &mut progress)?;

@@ -22,7 +22,7 @@ pub(super) fn run(
     ));
     // As for the models: a line per variant as it starts, and one LAVA result line as it ends.
     let mut progress = Console {
-        what: "variant",
+        sweep: true,
         measured: None,
     };
     let done = sweep::run::run(&variants, &cfg.run, notes, sink, &mut progress)?;
