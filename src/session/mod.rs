@@ -257,6 +257,22 @@ impl Session {
         sink.sync()
     }
 
+    /// A quick measurement of `job` whose records go nowhere (a sweep's cost estimate): its
+    /// model record, or `None` when it failed (its real measurement writes and logs why).
+    pub fn pilot(&mut self, job: &Job, cfg: RunConfig) -> Result<Option<ModelRecord>, SinkError> {
+        let mut null = Sink::from_writer(Box::new(std::io::sink()), "pilot");
+        let mut scratch = Outcome::default();
+        let measured = measure::model(
+            job,
+            cfg,
+            &self.settings,
+            &mut self.counters,
+            &mut null,
+            &mut scratch,
+        )?;
+        Ok(measured.ok().and_then(|()| scratch.models.pop()))
+    }
+
     /// Writes the end record (every model [`Session::run`] measured) and syncs the sink.
     pub fn finish(self, sink: &mut Sink) -> Result<(), SinkError> {
         sink.write(&Record::End(EndRecord {

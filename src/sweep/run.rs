@@ -107,7 +107,6 @@ pub fn run(
 
     // Pilots: one round each, into no sink.
     let passes = session.counters().passes() as u64;
-    let mut null = Sink::from_writer(Box::new(std::io::sink()), "pilot");
     let pilot_run = RunConfig {
         warmup: 0,
         runs: 1,
@@ -118,18 +117,11 @@ pub fn run(
         models: variants.len(),
     });
     let pilots = budget::pilots::<SinkError>(variants.len(), pilot_limit, &clock, &mut |ix| {
-        let mut scratch = Outcome::default();
+        progress.start(ix, &jobs[ix].source.name());
         let started = Instant::now();
-        session.measure(
-            ix,
-            &jobs[ix],
-            pilot_run,
-            &mut null,
-            &mut scratch,
-            &mut *progress,
-        )?;
+        let pilot = session.pilot(&jobs[ix], pilot_run)?;
         let elapsed_ns = started.elapsed().as_nanos() as u64;
-        Ok(scratch.models.last().map(|m| Pilot {
+        Ok(pilot.map(|m| Pilot {
             elapsed_ns,
             rounds: 1,
             clean_ns: m.latency_ns.median,
