@@ -70,12 +70,7 @@ fn fake_counters_give_exact_per_op_deltas() {
     let ops = of_type(&recs, "op");
     assert!(!ops.is_empty());
     // Event e (index in the header's list) reads (e+1)*1000 per op; see counters::fake.
-    let names: Vec<String> = recs[0]["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap().to_string())
-        .collect();
+    let names = event_names(&recs[0]);
     for op in &ops {
         for (e, name) in names.iter().enumerate() {
             let c = &op["counters"][name];
@@ -595,12 +590,7 @@ fn event_sets_reach_the_report_as_derived_metrics() {
         String::from_utf8_lossy(&out.stderr)
     );
     let recs = records(&std::fs::read_to_string(&log).unwrap());
-    let names: Vec<&str> = recs[0]["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap())
-        .collect();
+    let names = event_names(&recs[0]);
     if cfg!(target_arch = "x86_64") {
         assert_eq!(
             names[7..12],
@@ -671,12 +661,7 @@ fn software_events_alone_are_read_per_run_not_per_op() {
     };
     let recs = bench("");
     assert_eq!(recs[0]["passes"], 1);
-    let names: Vec<&str> = recs[0]["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap())
-        .collect();
+    let names = event_names(&recs[0]);
     assert_eq!(names, ["task-clock", "page-faults", "context-switches"]);
     let ops = of_type(&recs, "op");
     assert!(!ops.is_empty());

@@ -110,6 +110,16 @@ pub fn records(text: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The names of a header's events, in its order.
+pub fn event_names(header: &Value) -> Vec<&str> {
+    header["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect()
+}
+
 pub fn of_type<'a>(recs: &'a [Value], t: &str) -> Vec<&'a Value> {
     recs.iter().filter(|r| r["type"] == t).collect()
 }
