@@ -15,6 +15,7 @@ pub mod session;
 pub mod settings;
 pub mod sink;
 pub mod stats;
+pub mod study;
 pub mod summary;
 pub mod sweep;
 pub mod timer;

@@ -10,7 +10,7 @@ use crate::runner::Schedule;
 use std::time::Duration;
 
 /// Every key [`Settings::set`] takes, in the order the README's settings table lists them.
-pub const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 16] = [
     "models",
     "input_shape",
     "seed",
@@ -26,6 +26,7 @@ pub const KEYS: [&str; 15] = [
     "fake_counters",
     "probe_budget",
     "sweep_budget",
+    "eager",
 ];
 
 /// Most untimed warm-up runs per model: enough to reach any steady state, bounded so that a
@@ -70,8 +71,12 @@ pub struct Settings {
     pub fake_counters: bool,
     /// Budget of the machine probe before the models; `None` skips it.
     pub probe_budget: Option<Duration>,
-    /// The whole sweep's wall time, probe and pilots included.
-    pub sweep_budget: Duration,
+    /// Wall time of the design probes (the sweep), pilots included; `None` runs none in `study`
+    /// and the card's default run.
+    pub sweep_budget: Option<Duration>,
+    /// `study` and the card's default run also measure the models eager (`--optimize none`),
+    /// after the models at `optimize`.
+    pub eager: bool,
 }
 
 impl Default for Settings {
@@ -91,7 +96,8 @@ impl Default for Settings {
             threads: 1,
             fake_counters: false,
             probe_budget: Some(Duration::from_secs(3)),
-            sweep_budget: Duration::from_secs(120),
+            sweep_budget: Some(Duration::from_secs(60)),
+            eager: true,
         }
     }
 }
@@ -108,6 +114,8 @@ pub enum SettingError {
     },
     #[error("`{value}` leaves the probe no time (a probe budget of 0 is what skips it)")]
     NoProbeTime { value: String },
+    #[error("`{value}` leaves the sweep no time (give seconds above 0)")]
+    NoSweepTime { value: String },
     #[error("{0}")]
     Events(String),
 }
@@ -141,6 +149,7 @@ impl Settings {
             "fake_counters" => self.fake_counters = parse::flag(value)?,
             "probe_budget" => self.probe_budget = parse::probe_budget(value)?,
             "sweep_budget" => self.sweep_budget = parse::sweep_budget(value)?,
+            "eager" => self.eager = parse::flag(value)?,
             _ => return Err(SettingError::UnknownKey(key.to_string())),
         }
         Ok(())
@@ -263,11 +272,20 @@ pub mod parse {
         })
     }
 
-    pub fn sweep_budget(value: &str) -> Result<Duration, SettingError> {
+    /// Seconds from 0 to [`MAX_SWEEP_SECONDS`]; 0 runs no sweep (`None`).
+    pub fn sweep_budget(value: &str) -> Result<Option<Duration>, SettingError> {
         match value.trim().parse::<f64>() {
-            Ok(x) if x > 0.0 && x <= MAX_SWEEP_SECONDS => Ok(Duration::from_secs_f64(x)),
-            _ => Err(bad(value, "a number of seconds above 0 and up to 86400")),
+            Ok(0.0) => Ok(None),
+            Ok(x) if x > 0.0 && x <= MAX_SWEEP_SECONDS => Ok(Some(Duration::from_secs_f64(x))),
+            _ => Err(bad(value, "a number of seconds from 0 to 86400")),
         }
+    }
+
+    /// [`sweep_budget`] for `hiddencost sweep`, where 0 would leave it nothing to do.
+    pub fn positive_sweep_budget(value: &str) -> Result<Duration, SettingError> {
+        sweep_budget(value)?.ok_or_else(|| SettingError::NoSweepTime {
+            value: value.to_string(),
+        })
     }
 }
 
@@ -293,6 +311,7 @@ mod tests {
             ("fake_counters", "1"),
             ("probe_budget", "0"),
             ("sweep_budget", "30"),
+            ("eager", "no"),
         ];
         assert_eq!(samples.map(|(k, _)| k), KEYS);
         let mut s = Settings::default();
@@ -310,7 +329,10 @@ mod tests {
         );
         assert!(s.fake_counters);
         assert_eq!(s.probe_budget, None, "0 skips the probe");
-        assert_eq!(s.sweep_budget, Duration::from_secs(30));
+        assert_eq!(s.sweep_budget, Some(Duration::from_secs(30)));
+        assert!(!s.eager);
+        assert_eq!(s.set("sweep_budget", "0"), Ok(()));
+        assert_eq!(s.sweep_budget, None, "0 runs no sweep");
         assert_eq!(
             s.set("bogus", "1"),
             Err(SettingError::UnknownKey("bogus".into()))
@@ -322,7 +344,8 @@ mod tests {
         let s = Settings::default();
         assert_eq!((s.warmup, s.runs, s.threads), (5, 20, 1));
         assert_eq!(s.probe_budget, Some(Duration::from_secs(3)));
-        assert_eq!(s.sweep_budget, Duration::from_secs(120));
+        assert_eq!(s.sweep_budget, Some(Duration::from_secs(60)));
+        assert!(s.eager);
         assert_eq!(
             s.events,
             counters::parse_events(counters::DEFAULT_EVENTS).unwrap()
@@ -341,7 +364,7 @@ mod tests {
             ("probe_budget", "-1", "from 0 to 600"),
             ("probe_budget", "NaN", "from 0 to 600"),
             ("probe_budget", "1e9", "from 0 to 600"),
-            ("sweep_budget", "0", "above 0 and up to 86400"),
+            ("sweep_budget", "-1", "from 0 to 86400"),
             ("input_shape", "1,0,3", "positive integers"),
             ("optimize", "most", "none, declutter, full"),
             ("fold_bn", "maybe", "yes/no"),
@@ -357,6 +380,10 @@ mod tests {
         assert_eq!(
             parse::positive_probe_budget("0").unwrap_err(),
             SettingError::NoProbeTime { value: "0".into() }
+        );
+        assert_eq!(
+            parse::positive_sweep_budget("0").unwrap_err(),
+            SettingError::NoSweepTime { value: "0".into() }
         );
     }
 }

@@ -45,8 +45,9 @@ fn analyze_needs_a_log_and_says_so() {
     );
 }
 
-/// The main job end to end on two small zoo models: bench into DIR/bench.jsonl, analyze into
-/// DIR/report, then predict a third model from the fit alone.
+/// The main job end to end on small models: the probe, the models, the models eager, all in
+/// DIR/bench.jsonl (no design probes: `--sweep-budget 0`; src/study.rs tests them in the same
+/// session); analyze into DIR/report, then predict a third model from the fit alone.
 #[test]
 fn study_then_predict() {
     let dir = tempfile::tempdir().unwrap();
@@ -58,7 +59,15 @@ fn study_then_predict() {
             "zoo:mobilenetv2",
             &model("tiny_cnn.onnx"),
         ])
-        .args(["--runs", "2", "--warmup", "1", "--out"])
+        .args([
+            "--runs",
+            "2",
+            "--warmup",
+            "1",
+            "--sweep-budget",
+            "0",
+            "--out",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -71,13 +80,49 @@ fn study_then_predict() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let plan = format!(
         "study: probe this machine (up to 3 s), then benchmark 4 model(s) (1 warm-up and 2 \
-         timed runs, clean and per-op, interleaved), then write the report to {}",
+         timed runs, clean and per-op, interleaved), then benchmark them again eager (--optimize none), then write the report to {}",
         dir.path().join("report").display()
     );
     assert_eq!(stderr.lines().next(), Some(plan.as_str()), "{stderr}");
     let log = std::fs::read_to_string(dir.path().join("bench.jsonl")).unwrap();
     let recs = records(&log);
-    assert_eq!(of_type(&recs, "model").len(), 4);
+    assert_eq!(of_type(&recs, "header").len(), 1, "one session, one header");
+    assert_eq!(of_type(&recs, "end").len(), 1);
+    let models = of_type(&recs, "model");
+    let networks: Vec<_> = models
+        .iter()
+        .filter(|m| m["metadata"].get("sweep.kind").is_none())
+        .collect();
+    assert_eq!(
+        networks.len(),
+        models.len(),
+        "a sweep budget of 0 runs no design probe"
+    );
+    // The models, then the same four eager, in that order.
+    let levels: Vec<&str> = networks
+        .iter()
+        .map(|m| m["optimize"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        levels,
+        ["full"; 4]
+            .iter()
+            .chain(&["none"; 4])
+            .copied()
+            .collect::<Vec<_>>()
+    );
+    let names = |ms: &[&&serde_json::Value]| -> Vec<String> {
+        ms.iter()
+            .map(|m| m["model"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&networks[..4]), names(&networks[4..]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("eager (--optimize none): 4 model(s) measured, 0 failed"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("design probes: "), "{stdout}");
     let report = std::fs::read_to_string(dir.path().join("report/report.md")).unwrap();
     assert!(report.contains("mobilenet") && report.contains("shufflenetv2"));
     let fit = dir.path().join("report/fit.json");

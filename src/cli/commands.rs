@@ -12,6 +12,7 @@ use crate::record::{ModelCostRecord, Record};
 use crate::session::{self, Session};
 use crate::settings::Settings;
 use crate::sink::{Sink, Target};
+use crate::study;
 use crate::summary;
 use crate::zoo::{self, ZooOptions};
 use anyhow::{Context, Result, bail};
@@ -103,50 +104,82 @@ fn bench_cmd(args: BenchArgs) -> Result<i32> {
 fn study_cmd(args: StudyArgs, quiet: bool) -> Result<i32> {
     let dir = args.out.unwrap_or_else(|| PathBuf::from(default_stem()));
     let log = dir.join("bench.jsonl");
-    let settings = args.measure.settings();
+    let mut settings = args.measure.settings();
+    settings.sweep_budget = (!args.sweep_budget.0.is_zero()).then_some(args.sweep_budget.0);
+    settings.eager = !args.no_eager;
     if !quiet {
         eprintln!("{}", study_plan(&settings, &dir));
     }
-    let (outcome, _) = measure(&settings, &Target::File(log.clone()))?;
-    say(&summary::render(&outcome.models, &outcome.ops))?;
-    if outcome.models.is_empty() {
+    let jobs = session::of_settings(&settings);
+    pin(settings.cpu, settings.threads)?;
+    let mut sink = Sink::open(&Target::File(log.clone()))?;
+    log::info!("writing records to {}", sink.label());
+    let mut bar = Bar::new();
+    let variants = study::variants();
+    let done = study::run(&settings, jobs, &variants, &[], &mut sink, &mut bar)?;
+    bar.finish();
+    say(&summary::render(&done.models.models, &done.models.ops))?;
+    if let Some(sweep) = &done.sweep {
+        say(&format!(
+            "design probes: {} measured at {} timed runs each, {} failed, {} left out by the \
+             sweep budget\n",
+            sweep.outcome.models.len(),
+            sweep.runs,
+            sweep.outcome.errors.len(),
+            sweep.skipped.len()
+        ))?;
+    }
+    if let Some(eager) = &done.eager {
+        say(&format!(
+            "eager (--optimize none): {} model(s) measured, {} failed\n",
+            eager.models.len(),
+            eager.errors.len()
+        ))?;
+    }
+    if done.models.models.is_empty() {
         bail!(
             "no model could be measured, so there is nothing to analyze (see {})",
             log.display()
         );
     }
     analyze_cmd(vec![log], dir.join("report"), args.accuracy, None)?;
-    Ok(if outcome.errors.is_empty() { 0 } else { 1 })
+    Ok(if done.failed() { 1 } else { 0 })
 }
 
-/// What `study` is about to do, and how long the default study took where it was measured.
+/// What `study` is about to do.
 fn study_plan(s: &Settings, dir: &std::path::Path) -> String {
     let n = if s.models.is_empty() {
         zoo::all().len()
     } else {
         s.models.len()
     };
-    let probe = match s.probe_budget {
-        None => String::new(),
-        Some(budget) => format!(
-            "probe this machine (up to {} s), then ",
+    let mut steps = Vec::new();
+    if let Some(budget) = s.probe_budget {
+        steps.push(format!(
+            "probe this machine (up to {} s)",
             budget.as_secs_f64()
-        ),
-    };
-    let d = Settings::default();
-    let measured = if s.models.is_empty() && s.warmup == d.warmup && s.runs == d.runs {
-        "; the whole zoo took 40 s on a 2-core x86-64 VM"
-    } else {
-        ""
-    };
-    format!(
-        "study: {probe}benchmark {n} model(s) ({} warm-up and {} timed runs, clean and per-op, \
-         {}{measured}), then write the report to {}",
+        ));
+    }
+    if let Some(budget) = s.sweep_budget {
+        steps.push(format!(
+            "run the design probes (up to {} s)",
+            budget.as_secs_f64()
+        ));
+    }
+    steps.push(format!(
+        "benchmark {n} model(s) ({} warm-up and {} timed runs, clean and per-op, {})",
         s.warmup,
         s.runs,
-        s.schedule.as_str(),
+        s.schedule.as_str()
+    ));
+    if s.eager && s.optimize != crate::model::Optimize::None {
+        steps.push("benchmark them again eager (--optimize none)".into());
+    }
+    steps.push(format!(
+        "write the report to {}",
         dir.join("report").display()
-    )
+    ));
+    format!("study: {}", steps.join(", then "))
 }
 
 /// Benchmarks what `settings` names into `target`, with a progress bar on a terminal.

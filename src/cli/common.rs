@@ -46,11 +46,12 @@ pub(super) fn pin(cpu: Option<usize>, threads: usize) -> Result<()> {
 }
 
 /// The terminal's progress: a bar over the models of the phase under way, with the model's
-/// name (`pilot NAME` while a sweep estimates its variants). Drawn on stderr, and only where
-/// stderr is a terminal (indicatif's own rule).
+/// name (`pilot NAME` while a sweep estimates its variants, `eager NAME` for the models run
+/// with `--optimize none`). Drawn on stderr, and only where stderr is a terminal (indicatif's
+/// own rule).
 pub(super) struct Bar {
     bar: indicatif::ProgressBar,
-    pilots: bool,
+    prefix: &'static str,
 }
 
 impl Bar {
@@ -60,7 +61,7 @@ impl Bar {
             indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
-        Bar { bar, pilots: false }
+        Bar { bar, prefix: "" }
     }
 
     pub(super) fn finish(&self) {
@@ -70,14 +71,21 @@ impl Bar {
 
 impl Progress for Bar {
     fn phase(&mut self, phase: Phase) {
-        match phase {
-            Phase::Probe { budget } => {
-                self.bar
-                    .set_message(format!("machine probe (up to {} s)", budget.as_secs_f64()));
-            }
-            Phase::Pilots { models } | Phase::Models { models } => {
-                self.pilots = matches!(phase, Phase::Pilots { .. });
-                self.bar.set_length(models as u64);
+        self.prefix = match phase {
+            Phase::Pilots { .. } => "pilot ",
+            Phase::Variants { .. } => "design probe ",
+            Phase::Eager { .. } => "eager ",
+            Phase::Probe { .. } | Phase::Models { .. } => "",
+        };
+        match phase.jobs() {
+            None => self.bar.set_message(match phase {
+                Phase::Probe { budget } => {
+                    format!("machine probe (up to {} s)", budget.as_secs_f64())
+                }
+                _ => String::new(),
+            }),
+            Some(n) => {
+                self.bar.set_length(n as u64);
                 self.bar.set_position(0);
             }
         }
@@ -85,11 +93,7 @@ impl Progress for Bar {
 
     fn start(&mut self, index: usize, name: &str) {
         self.bar.set_position(index as u64);
-        if self.pilots {
-            self.bar.set_message(format!("pilot {name}"));
-        } else {
-            self.bar.set_message(name.to_string());
-        }
+        self.bar.set_message(format!("{}{name}", self.prefix));
     }
 
     fn done(&mut self, index: usize, _name: &str, _result: Result<&ModelRecord, &ErrorRecord>) {

@@ -175,6 +175,14 @@ pub struct BenchArgs {
 pub struct StudyArgs {
     #[command(flatten)]
     pub measure: MeasureArgs,
+    /// Seconds the design probes (the sweep, pilots included) may take before the models; they
+    /// answer RQ4 and fit the kernel latency model. 0 runs none.
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds::from(defaults().sweep_budget), value_parser = parse_sweep_budget)]
+    pub sweep_budget: Seconds,
+    /// Do not measure the models a second time eager (`--optimize none`: each ONNX node on its
+    /// own, as the paper's PyTorch ran them), which shows what tract's fusion removes.
+    #[arg(long)]
+    pub no_eager: bool,
     /// Directory for the log (bench.jsonl) and the report (report/). Default: a new directory
     /// under results/.
     #[arg(long, value_name = "DIR")]
@@ -386,7 +394,11 @@ fn parse_positive_seconds(s: &str) -> Result<Seconds, crate::settings::SettingEr
 }
 
 fn parse_sweep_budget(s: &str) -> Result<Seconds, crate::settings::SettingError> {
-    parse::sweep_budget(s).map(Seconds)
+    parse::sweep_budget(s).map(Seconds::from)
+}
+
+fn parse_positive_sweep_budget(s: &str) -> Result<Seconds, crate::settings::SettingError> {
+    parse::positive_sweep_budget(s).map(Seconds)
 }
 
 #[derive(Args, Debug)]

@@ -2,7 +2,7 @@
 //! `--list` of them).
 
 use super::common::{Bar, default_stem, pin, say};
-use super::{RunArgs, Seconds, defaults, parse_sweep_budget};
+use super::{RunArgs, Seconds, defaults, parse_positive_sweep_budget};
 use crate::settings::Settings;
 use crate::sink::{Sink, Target};
 use crate::summary;
@@ -21,7 +21,7 @@ pub struct SweepArgs {
     /// Seconds the whole sweep may take, machine probe and pilot runs included: the runs per
     /// variant are chosen to fit, and variants that no longer fit are left out (an error
     /// record names them).
-    #[arg(long, visible_alias = "sweep-budget", value_name = "SECONDS", default_value_t = Seconds(defaults().sweep_budget), value_parser = parse_sweep_budget)]
+    #[arg(long, visible_alias = "sweep-budget", value_name = "SECONDS", default_value_t = Seconds::from(defaults().sweep_budget), value_parser = parse_positive_sweep_budget)]
     pub budget: Seconds,
     /// Where records go: FILE, `-` (stdout), or serial:/dev/ttyX[@baud]. Default: a new file
     /// under results/.
@@ -49,13 +49,19 @@ pub(super) fn sweep_cmd(args: SweepArgs) -> Result<i32> {
     let mut settings = Settings::default();
     args.run.apply(&mut settings);
     settings.seed = args.seed;
-    settings.sweep_budget = args.budget.0;
     pin(settings.cpu, settings.threads)?;
     let mut sink = Sink::open(&target)?;
     log::info!("writing records to {}", sink.label());
     let mut bar = Bar::new();
-    let done = sweep::run::run(&variants, &settings, &[], &mut sink, &mut bar)
-        .context("the sweep could not write its records")?;
+    let done = sweep::run::run(
+        &variants,
+        &settings,
+        args.budget.0,
+        &[],
+        &mut sink,
+        &mut bar,
+    )
+    .context("the sweep could not write its records")?;
     bar.finish();
     if target != Target::Stdout {
         let table = summary::render(&done.outcome.models, &done.outcome.ops);

@@ -240,7 +240,7 @@ mod tests {
                 .is_empty()
         );
         assert_eq!(c.sweep.as_deref(), Some("merge,shuffle"));
-        assert_eq!(c.run.sweep_budget, Duration::from_secs(30));
+        assert_eq!(c.run.sweep_budget, Some(Duration::from_secs(30)));
         let notes = c.apply_cmdline("hiddencost.sweep=merge,bogus hiddencost.sweep_budget=-1");
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(notes[0].contains("bogus"), "{notes:?}");
@@ -249,7 +249,7 @@ mod tests {
             Some("merge,shuffle"),
             "a bad value is ignored"
         );
-        assert_eq!(c.run.sweep_budget, Duration::from_secs(30));
+        assert_eq!(c.run.sweep_budget, Some(Duration::from_secs(30)));
         assert!(c.apply_file("sweep = all").is_empty());
         assert_eq!(c.sweep.as_deref(), Some("all"));
         assert!(c.apply_file("sweep = none").is_empty());

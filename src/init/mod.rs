@@ -6,8 +6,9 @@
 //! from the kernel command line (`hiddencost.models=zoo:resnet50,zoo:vgg16 hiddencost.runs=20
 //! ...`), then from `hiddencost.conf` on the boot partition, which it finds by itself (the
 //! first FAT partition holding a `hiddencost.conf`); sets the cpufreq governor (`performance`
-//! unless told otherwise); benchmarks the models plus any
-//! `.onnx` file in the card's `models/` folder; streams the records to the serial port and to
+//! unless told otherwise); runs the study (`study`): the machine probe, the design probes within
+//! `sweep_budget`, the models plus any `.onnx` file in the card's `models/` folder, then the
+//! same models eager unless `eager = no`; streams the records to the serial port and to
 //! `results/<time>.jsonl` on the card (fsync per model); prints an end marker; syncs, unmounts
 //! and powers off. Nothing may panic through to the kernel: every failure becomes an error
 //! record (or a line on the console) and a clean power-off.
@@ -21,6 +22,7 @@ pub use config::InitConfig;
 use crate::record::{ErrorRecord, ModelRecord};
 use crate::session::{self, Phase, Progress};
 use crate::sink::{Sink, Target};
+use crate::study;
 use board::{
     BOOT_MOUNT, allow_user_counter_reads, card_models, load_modules, mount_boot,
     mount_pseudo_filesystems, results_file, set_governor,
@@ -63,34 +65,38 @@ fn console(line: &str) {
 }
 
 /// Progress on the console: a line as each model (or sweep variant, `variant i/n`) starts, and
-/// the LAVA result line as it ends; pilots and the probe say nothing.
+/// the LAVA result line as it ends (an eager model's name ends in `-eager`); pilots and the
+/// probe say nothing.
+#[derive(Default)]
 struct Console {
-    /// A sweep's variants (`variant i/n NAME`) rather than models (`model i NAME`).
-    sweep: bool,
-    /// Models of the phase under way; `None` while pilots or the probe run.
-    measured: Option<usize>,
+    /// The phase under way.
+    phase: Option<Phase>,
 }
 
 impl Progress for Console {
     fn phase(&mut self, phase: Phase) {
-        self.measured = match phase {
-            Phase::Models { models } => Some(models),
-            Phase::Probe { .. } | Phase::Pilots { .. } => None,
-        };
+        self.phase = Some(phase);
     }
 
     fn start(&mut self, index: usize, name: &str) {
-        match self.measured {
-            Some(n) if self.sweep => console(&format!("variant {}/{n} {name}", index + 1)),
-            Some(_) => console(&format!("model {} {name}", index + 1)),
-            None => {}
-        }
+        let line = match self.phase {
+            Some(Phase::Variants { variants }) => {
+                format!("variant {}/{variants} {name}", index + 1)
+            }
+            Some(Phase::Models { .. }) => format!("model {} {name}", index + 1),
+            Some(Phase::Eager { models }) => format!("eager {}/{models} {name}", index + 1),
+            Some(Phase::Probe { .. } | Phase::Pilots { .. }) | None => return,
+        };
+        console(&line);
     }
 
     fn done(&mut self, _index: usize, name: &str, result: Result<&ModelRecord, &ErrorRecord>) {
-        if self.measured.is_some() {
-            let _ = writeln!(std::io::stderr(), "{}", result_line(name, result));
-        }
+        let line = match self.phase {
+            Some(Phase::Variants { .. } | Phase::Models { .. }) => result_line(name, result),
+            Some(Phase::Eager { .. }) => result_line(&format!("{name}-eager"), result),
+            Some(Phase::Probe { .. } | Phase::Pilots { .. }) | None => return,
+        };
+        let _ = writeln!(std::io::stderr(), "{line}");
     }
 }
 
@@ -157,15 +163,36 @@ fn run(cfg_notes: &mut Vec<String>) -> anyhow::Result<bool> {
         return sweep::run(&cfg, &families, cfg_notes, &mut sink);
     }
     let jobs = session::resolve(&models, &cfg.run.zoo_options());
-    let mut progress = Console {
-        sweep: false,
-        measured: None,
-    };
-    let outcome = session::bench(&cfg.run, jobs, cfg_notes, &mut sink, &mut progress)?;
+    let mut progress = Console::default();
+    let variants = study::variants();
+    let done = study::run(
+        &cfg.run,
+        jobs,
+        &variants,
+        cfg_notes,
+        &mut sink,
+        &mut progress,
+    )?;
+    if let Some(sweep) = &done.sweep {
+        console(&format!(
+            "{} design probe(s) measured at {} runs, {} failed, {} left out by the sweep budget",
+            sweep.outcome.models.len(),
+            sweep.runs,
+            sweep.outcome.errors.len(),
+            sweep.skipped.len()
+        ));
+    }
+    if let Some(eager) = &done.eager {
+        console(&format!(
+            "{} model(s) measured eager, {} failed",
+            eager.models.len(),
+            eager.errors.len()
+        ));
+    }
     console(&format!(
         "{} model(s) measured, {} failed; records on {}",
-        outcome.models.len(),
-        outcome.errors.len(),
+        done.models.models.len(),
+        done.models.errors.len(),
         sink.label()
     ));
     Ok(cfg.poweroff)

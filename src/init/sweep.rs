@@ -15,17 +15,20 @@ pub(super) fn run(
 ) -> anyhow::Result<bool> {
     let selected = sweep::select(families)?;
     let variants: Vec<sweep::Variant> = selected.into_iter().flat_map(|f| f.variants).collect();
+    let Some(budget) = cfg.run.sweep_budget else {
+        super::console(&format!(
+            "sweep {families}: sweep_budget is 0, nothing to run"
+        ));
+        return Ok(cfg.poweroff);
+    };
     super::console(&format!(
         "sweep {families}: {} variants in {} s",
         variants.len(),
-        cfg.run.sweep_budget.as_secs_f64()
+        budget.as_secs_f64()
     ));
     // As for the models: a line per variant as it starts, and one LAVA result line as it ends.
-    let mut progress = Console {
-        sweep: true,
-        measured: None,
-    };
-    let done = sweep::run::run(&variants, &cfg.run, notes, sink, &mut progress)?;
+    let mut progress = Console::default();
+    let done = sweep::run::run(&variants, &cfg.run, budget, notes, sink, &mut progress)?;
     super::console(&format!(
         "sweep: {} variant(s) measured at {} runs, {} failed, {} left out by the budget; records on {}",
         done.outcome.models.len(),

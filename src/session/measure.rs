@@ -3,13 +3,13 @@
 //! sink as soon as it exists. tract never takes the run down: a panic while loading or running
 //! a model becomes that model's error.
 
-use super::{Job, JobError, Outcome};
+use super::{Job, JobError, Outcome, Run};
 use crate::context;
 use crate::counters::CounterSet;
 use crate::model::{self, ModelError};
 use crate::noise;
 use crate::record::*;
-use crate::runner::{self, RunConfig, RunError};
+use crate::runner::{self, RunError};
 use crate::settings::Settings;
 use crate::sink::{Sink, SinkError};
 use crate::stats;
@@ -33,13 +33,14 @@ pub enum MeasureError {
 /// the model's (its error record is the caller's to write).
 pub(super) fn model(
     job: &Job,
-    cfg: RunConfig,
+    run: Run,
     settings: &Settings,
     counters: &mut CounterSet,
     sink: &mut Sink,
     outcome: &mut Outcome,
 ) -> Result<Result<(), MeasureError>, SinkError> {
     let src = &job.source;
+    let cfg = run.config;
     let metadata = match &job.metadata {
         Err(e) => return Ok(Err(e.clone().into())),
         Ok(meta) => meta.clone(),
@@ -48,7 +49,7 @@ pub(super) fn model(
     let t_load = Instant::now();
     // tract must never take the run down: a panic on a hostile model becomes an error record.
     let loaded = std::panic::catch_unwind(|| {
-        model::load(src, settings.input_shape.as_deref(), settings.optimize)
+        model::load(src, settings.input_shape.as_deref(), run.optimize)
     });
     let loaded = match loaded {
         Ok(Ok(m)) => m,

@@ -18,7 +18,7 @@ pub use measure::MeasureError;
 
 use crate::context;
 use crate::counters::{self, CounterSet};
-use crate::model;
+use crate::model::{self, Optimize};
 use crate::probe::{self, ProbeOptions};
 use crate::record::*;
 use crate::settings::Settings;
@@ -41,8 +41,25 @@ pub enum Phase {
     Probe { budget: Duration },
     /// Quick runs that estimate each model's cost; their records go nowhere.
     Pilots { models: usize },
+    /// The measured design probes of a sweep.
+    Variants { variants: usize },
     /// The measured models.
     Models { models: usize },
+    /// The models again, each ONNX node on its own (`--optimize none`).
+    Eager { models: usize },
+}
+
+impl Phase {
+    /// The number of jobs the phase measures; `None` for the probe.
+    pub fn jobs(self) -> Option<usize> {
+        match self {
+            Phase::Probe { .. } => None,
+            Phase::Pilots { models }
+            | Phase::Variants { variants: models }
+            | Phase::Models { models }
+            | Phase::Eager { models } => Some(models),
+        }
+    }
 }
 
 /// Where a session's progress goes. Called between models, never while one is measured.
@@ -65,6 +82,16 @@ pub trait Plan {
     fn jobs(&self) -> &[Job];
     /// The warm-up and timed runs of job `index`, and their order.
     fn run(&self, index: usize) -> RunConfig;
+    /// What the plan's jobs are, for [`Progress::phase`].
+    fn phase(&self) -> Phase {
+        Phase::Models {
+            models: self.jobs().len(),
+        }
+    }
+    /// The optimize level its models are loaded at; the session's settings' by default.
+    fn optimize(&self) -> Option<Optimize> {
+        None
+    }
     /// Whether job `index` may still start; the first job refused ends the plan (a budget is
     /// spent) and [`Plan::left_out`] words why. Every job runs by default.
     fn fits(&mut self, _index: usize) -> bool {
@@ -73,18 +100,26 @@ pub trait Plan {
     /// The note (an error record for model `run`) naming the jobs from `first` on, which
     /// [`Plan::fits`] left out.
     fn left_out(&self, first: usize) -> String {
-        let names: Vec<String> = self.jobs()[first..]
-            .iter()
-            .map(|j| j.source.label())
-            .collect();
-        format!("not measured: {}", names.join(", "))
+        format!("not measured: {}", some_labels(&self.jobs()[first..]))
     }
 }
 
-/// Every job at the settings' runs: what `bench` runs.
+/// The labels of `jobs`, the first few of a long list and how many more.
+pub fn some_labels(jobs: &[Job]) -> String {
+    const SHOWN: usize = 8;
+    let mut names: Vec<String> = jobs.iter().take(SHOWN).map(|j| j.source.label()).collect();
+    if jobs.len() > SHOWN {
+        names.push(format!("and {} more", jobs.len() - SHOWN));
+    }
+    names.join(", ")
+}
+
+/// Every job at the settings' runs: what `bench` runs; with `eager`, each model's ONNX nodes
+/// on their own (`--optimize none`), as the paper's PyTorch ran them.
 pub struct AllJobs<'a> {
     pub jobs: Vec<Job>,
     pub settings: &'a Settings,
+    pub eager: bool,
 }
 
 impl Plan for AllJobs<'_> {
@@ -98,6 +133,24 @@ impl Plan for AllJobs<'_> {
             schedule: self.settings.schedule,
         }
     }
+    fn phase(&self) -> Phase {
+        let models = self.jobs.len();
+        if self.eager {
+            Phase::Eager { models }
+        } else {
+            Phase::Models { models }
+        }
+    }
+    fn optimize(&self) -> Option<Optimize> {
+        self.eager.then_some(Optimize::None)
+    }
+}
+
+/// How one job is measured: its runs, and the optimize level its model is loaded at.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    pub config: RunConfig,
+    pub optimize: Optimize,
 }
 
 /// What a run holds from its header to its end record.
@@ -199,7 +252,8 @@ impl Session {
         progress: &mut dyn Progress,
     ) -> Result<Outcome, SinkError> {
         let n = plan.jobs().len();
-        progress.phase(Phase::Models { models: n });
+        progress.phase(plan.phase());
+        let optimize = plan.optimize().unwrap_or(self.settings.optimize);
         let mut outcome = Outcome::default();
         for index in 0..n {
             if !plan.fits(index) {
@@ -208,7 +262,10 @@ impl Session {
                 note(sink, &message)?;
                 break;
             }
-            let run = plan.run(index);
+            let run = Run {
+                config: plan.run(index),
+                optimize,
+            };
             self.measure(
                 index,
                 &plan.jobs()[index],
@@ -223,20 +280,20 @@ impl Session {
         Ok(outcome)
     }
 
-    /// Model `index` measured with `cfg`: its records, or the error record it became, written
-    /// and synced; `progress` told before and after.
+    /// Model `index` measured as `run` says: its records, or the error record it became,
+    /// written and synced; `progress` told before and after.
     pub fn measure(
         &mut self,
         index: usize,
         job: &Job,
-        cfg: RunConfig,
+        run: Run,
         sink: &mut Sink,
         outcome: &mut Outcome,
         progress: &mut dyn Progress,
     ) -> Result<(), SinkError> {
         let name = job.source.name();
         progress.start(index, &name);
-        let measured = measure::model(job, cfg, &self.settings, &mut self.counters, sink, outcome)?;
+        let measured = measure::model(job, run, &self.settings, &mut self.counters, sink, outcome)?;
         match measured {
             Ok(()) => {
                 if let Some(record) = outcome.models.last() {
@@ -262,9 +319,13 @@ impl Session {
     pub fn pilot(&mut self, job: &Job, cfg: RunConfig) -> Result<Option<ModelRecord>, SinkError> {
         let mut null = Sink::from_writer(Box::new(std::io::sink()), "pilot");
         let mut scratch = Outcome::default();
+        let run = Run {
+            config: cfg,
+            optimize: self.settings.optimize,
+        };
         let measured = measure::model(
             job,
-            cfg,
+            run,
             &self.settings,
             &mut self.counters,
             &mut null,
@@ -307,7 +368,12 @@ pub fn bench(
         .map(|budget| session.probe(budget, progress));
     let labels = jobs.iter().map(|j| j.source.label()).collect();
     session.start(sink, labels, machine, notes)?;
-    let outcome = session.run(&mut AllJobs { jobs, settings }, sink, progress)?;
+    let mut plan = AllJobs {
+        jobs,
+        settings,
+        eager: false,
+    };
+    let outcome = session.run(&mut plan, sink, progress)?;
     session.finish(sink)?;
     Ok(outcome)
 }

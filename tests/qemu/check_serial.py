@@ -12,9 +12,11 @@ and no card: both families' variants measured, each baseline among them, every v
 same runs, the end record's elapsed time within the budget (10% over at most), as for `virt`
 the missing card as a run note.
 MODE `card` (ARG: the results file copied off the card): a boot with the card image attached,
-`tiny_cnn.onnx` in its models/ and `runs = 3` in its hiddencost.conf: the card's model measured
-after the command line's, its setting applied, and the results file on the card holds exactly
-the records of the serial line.
+`tiny_cnn.onnx` in its models/ and `runs = 3` in its hiddencost.conf, and no other setting than
+the models, runs and probe budget: the card's default run is the study, so design probes come
+first (some measured within the default sweep budget), then the models with the card's model
+after the command line's, then the same models eager (`optimize` none) in the same order; its
+setting applied; the results file on the card holds exactly the records of the serial line.
 MODE `icount` (ARG: the log of a second, identical boot): -icount runs: `instructions` counted
 per op, read from user space (`counter_access`: the hardware pass `user`, the software events in
 a pass of their own), and every op's value equal in both boots.
@@ -124,8 +126,19 @@ if header:
         check(0 < elapsed_s <= budget_s * 1.1, f"the sweep within its budget: {elapsed_s:.1f} s")
     if mode == "card":
         check(not any("boot partition" in n for n in notes), f"the card found: {notes}")
-        sources = [m["source"] for m in models]
+        probes = [m for m in models if m["metadata"].get("sweep.kind")]
+        networks = [m for m in models if not m["metadata"].get("sweep.kind")]
+        check(len(probes) >= 1, "design probes measured within the default sweep budget")
+        check(models[:len(probes)] == probes, "the design probes before the models")
+        optimized = [m for m in networks if m["optimize"] != "none"]
+        eager = [m for m in networks if m["optimize"] == "none"]
+        check(networks == optimized + eager, "the models, then the models eager")
+        sources = [m["source"] for m in optimized]
         check(sources[-1:] == ["/boot/models/tiny_cnn.onnx"], f"the card's model last: {sources}")
+        check([m["source"] for m in eager] == sources, f"each model again eager: {eager}")
+        end = records[-1] if records else {}
+        print(f"  card's study: {len(probes)} design probes, {len(optimized)} models, "
+              f"{len(eager)} eager, in {end.get('elapsed_ns', 0) / 1e9:.1f} s")
         check(header["options"]["runs"] == 3, "hiddencost.conf on the card wins over cmdline.txt")
         on_card = records_of(open(arg, errors="replace").read())
         check(on_card == records, f"the card's log equals the serial log "

@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
+/// The `optimize` of a model record measured eager: each ONNX node on its own.
+pub const EAGER: &str = "none";
+
 /// One model measured once on one device: its node, op and model records.
 #[derive(Debug, Clone)]
 pub struct ModelRun {
@@ -54,6 +57,11 @@ pub struct Dataset {
     /// `sweep.kind`), in log order: micro-models, kept apart so that they answer RQ4 and train
     /// the kernel-level predictor without entering the models' shares, correlations and fits.
     pub probes: Vec<ModelRun>,
+    /// The models measured a second time eager (`--optimize none`, each ONNX node on its own)
+    /// beside their run at another level (`study` does both), in log order: kept apart so that
+    /// they show what the runtime's graph optimizations removed without entering the models'
+    /// shares, correlations and fits.
+    pub eager: Vec<ModelRun>,
     pub failed: Vec<FailedModel>,
     pub notes: Vec<SkipNote>,
     /// From `--accuracy`, by model name (overrides the records' metadata).

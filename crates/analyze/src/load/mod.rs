@@ -20,7 +20,7 @@ mod plausible;
 mod reader;
 
 pub use self::accuracy::AccuracyEntry;
-pub use self::dataset::{Dataset, FailedModel, ModelRun};
+pub use self::dataset::{Dataset, EAGER, FailedModel, ModelRun};
 pub use self::device::{Device, device_label, slug};
 pub use self::file::read_file;
 pub use self::note::SkipNote;
@@ -124,9 +124,34 @@ pub fn load_logs(paths: &[PathBuf]) -> Result<Dataset, AnalyzeError> {
     let (probes, models) = std::mem::take(&mut data.runs)
         .into_iter()
         .partition(|r| r.is_probe());
-    data.runs = models;
     data.probes = probes;
+    let eager = eager_runs(&models);
+    let mut ix = 0;
+    let (eager, models) = models.into_iter().partition(|_| {
+        ix += 1;
+        eager.contains(&(ix - 1))
+    });
+    data.runs = models;
+    data.eager = eager;
     Ok(data)
+}
+
+/// Indices of the runs that are the eager twin of another: at `--optimize none`, while the
+/// same model on the same device was also measured at another level (what `study` does). A
+/// model measured eager only stays a model of its own.
+fn eager_runs(runs: &[ModelRun]) -> std::collections::HashSet<usize> {
+    let optimized: std::collections::HashSet<(usize, &str)> = runs
+        .iter()
+        .filter(|r| r.model.optimize != EAGER)
+        .map(|r| (r.device, r.model.model.as_str()))
+        .collect();
+    runs.iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            r.model.optimize == EAGER && optimized.contains(&(r.device, r.model.model.as_str()))
+        })
+        .map(|(ix, _)| ix)
+        .collect()
 }
 
 /// A LAVA job log: the device's serial lines (`lvl: target`) are read as a serial capture,

@@ -13,12 +13,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::rc::Rc;
 
-/// Where each (device, model) run is in `Dataset::runs`, and the runs a later measurement of
-/// the same model replaced (dropped once every file is read): finding the earlier run is a
+/// Where each (device, model, optimize level) run is in `Dataset::runs`, and the runs a later
+/// measurement of the same model at the same level replaced (dropped once every file is read): finding the earlier run is a
 /// lookup, not a scan, so loading stays linear in the number of models.
 #[derive(Default)]
 pub(super) struct RunIndex {
-    pub(super) at: HashMap<(usize, String), usize>,
+    pub(super) at: HashMap<(usize, String, String), usize>,
     pub(super) replaced: HashSet<usize>,
     /// Names, shapes and event lists of the ops, each held once.
     pub(super) interner: Interner,
@@ -349,7 +349,11 @@ impl<'a> FileReader<'a> {
     }
 
     fn add_run(&mut self, new: ModelRun) {
-        let key = (new.device, new.model.model.clone());
+        let key = (
+            new.device,
+            new.model.model.clone(),
+            new.model.optimize.clone(),
+        );
         let same = self.runs.at.insert(key, self.data.runs.len());
         if let Some(ix) = same {
             self.runs.replaced.insert(ix);
