@@ -6,6 +6,7 @@ use analyze_common as common;
 
 use hiddencost::analyze::load::load_logs;
 use hiddencost::analyze::{AnalyzeError, AnalyzeOptions, analyze};
+use hiddencost::record::{MIN_SCHEMA_VERSION, SCHEMA_VERSION};
 use std::path::{Path, PathBuf};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -125,12 +126,17 @@ fn garbage_and_unknown_lines_are_skipped_with_their_line() {
 fn unknown_schema_version_skips_that_run_only() {
     let dir = tempfile::tempdir().unwrap();
     let good = common::small_log();
-    let future = good.replacen("\"schema_version\":1", "\"schema_version\":2", 1);
+    let (now, next) = (SCHEMA_VERSION, SCHEMA_VERSION + 1);
+    let future = good.replacen(
+        &format!("\"schema_version\":{now}"),
+        &format!("\"schema_version\":{next}"),
+        1,
+    );
     let n_future = future.lines().count();
-    // Mixed versions in one file: a v2 run, then a v1 run.
+    // Mixed versions in one file: a future run, then a current one.
     let path = write(dir.path(), "mixed.jsonl", &(future + &good));
     let data = load_logs(&[path]).unwrap();
-    assert_eq!(data.runs.len(), 2, "the v1 run is used");
+    assert_eq!(data.runs.len(), 2, "the current run is used");
     assert_eq!(
         data.runs[0].line,
         n_future + line_of(&lines(&good), "model")
@@ -141,7 +147,9 @@ fn unknown_schema_version_skips_that_run_only() {
         .map(|n| format!("{}: {}", n.line, n.reason))
         .collect();
     assert_eq!(notes.len(), 2, "{notes:#?}");
-    assert!(notes[0].starts_with("1: header skipped: schema_version 2, this hiddencost reads 1"));
+    assert!(notes[0].starts_with(&format!(
+        "1: header skipped: schema_version {next}, this hiddencost reads {MIN_SCHEMA_VERSION} to {now}"
+    )));
     assert!(notes[1].starts_with(&format!(
         "2: lines 2-{n_future}: {} records skipped",
         n_future - 1
@@ -330,4 +338,33 @@ fn a_count_no_measurement_can_have_skips_its_record() {
         "{notes:#?}"
     );
     drop(hiddencost::analyze::Analysis::compute(&data));
+}
+
+#[test]
+fn a_version_1_log_loads_with_no_packed_or_scratch_bytes() {
+    let text = std::fs::read_to_string(common::golden("real.jsonl")).unwrap();
+    assert!(text.starts_with(r#"{"type":"header","schema_version":1,"#));
+    let data = load_logs(&[common::golden("real.jsonl")]).unwrap();
+    // Its one note is the model the bench itself failed on, not a version skip.
+    assert!(
+        data.notes
+            .iter()
+            .all(|n| n.reason.contains("failed in the bench")),
+        "{:#?}",
+        data.notes
+    );
+    assert_eq!(data.runs.len(), 3);
+    let ops = data.runs.iter().flat_map(|r| &r.ops);
+    assert!(ops.clone().count() > 0);
+    for op in ops {
+        let c = &op.cost;
+        assert_eq!(
+            (
+                c.packed_const_bytes,
+                c.scratch_bytes_read,
+                c.scratch_bytes_written
+            ),
+            (0, 0, 0)
+        );
+    }
 }

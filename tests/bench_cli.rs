@@ -36,7 +36,7 @@ fn tiny_cnn_record_stream_is_complete_and_ordered() {
     assert_eq!(types[types.len() - 2], "model");
 
     let header = &recs[0];
-    assert_eq!(header["schema_version"], 1);
+    assert_eq!(header["schema_version"], hiddencost::record::SCHEMA_VERSION);
     assert_eq!(header["tract_version"], "0.23.9");
     assert_eq!(
         header["passes"], 2,

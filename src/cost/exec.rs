@@ -5,8 +5,11 @@
 
 use super::attrib::{self, Flow};
 use super::{ExecNode, SourceNode, TensorInfo, moved};
+use crate::record::Cost;
 use std::collections::HashMap;
 use tract_core::internal::*;
+use tract_core::ops::matmul::optimized::{MatMulOperand, OptMatMul, ProtoFusedSpec};
+use tract_linalg::mmm::MMMInputValue;
 
 /// Category of an executed tract op: data movement (im2col, packing, reshapes, slices, pads,
 /// copies) is `tensor` and Concat is `concat` whatever the source op; compute ops take the
@@ -69,6 +72,7 @@ fn fact_info(fact: &TypedFact, is_const: bool) -> TensorInfo {
             elems,
             bytes: bytes.max(0) as u64,
             is_const,
+            is_packed: true,
         };
     }
     // Non-numeric facts (symbolic dims, blobs) have no meaningful element size here.
@@ -79,6 +83,67 @@ fn fact_info(fact: &TypedFact, is_const: bool) -> TensorInfo {
         0
     };
     TensorInfo::new(shape, size, is_const)
+}
+
+/// Bytes of one packed value as tract lays it out (panels padded to the kernel's tile).
+fn packed_bytes(value: &dyn MMMInputValue) -> u64 {
+    value
+        .exotic_fact()
+        .buffer_sizes()
+        .iter()
+        .filter_map(|d| d.to_i64().ok())
+        .map(|b| b.max(0) as u64)
+        .sum()
+}
+
+/// Bytes of the constant operands a kernel holds inside itself rather than as inputs: tract
+/// bakes a matmul's constant, non-batched packed operand (a linear or conv layer's weights)
+/// into `OptMatMul`, so no input fact shows it. The kernel reads all of it every call.
+fn baked_const_bytes(node: &TypedNode) -> u64 {
+    let Some(mm) = node.op_as::<OptMatMul>() else {
+        return 0;
+    };
+    let operand = |o: &MatMulOperand| match o {
+        MatMulOperand::Const(v) => packed_bytes(&**v),
+        MatMulOperand::Input(_) => 0,
+    };
+    mm.micro_ops
+        .iter()
+        .map(|u| match u {
+            ProtoFusedSpec::AddMatMul { a, b, .. } => operand(a) + operand(b),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// A lazy im2col builds only offset tables: the kernel it feeds gathers each panel of the
+/// virtual im2col matrix from the input itself, into a panel buffer it then reads. So the
+/// `LazyIm2col` op moves no bytes, and the kernel reads the input tensor and fills and reads
+/// the whole matrix (its packed size) as scratch.
+fn move_lazy_im2col(model: &TypedModel, out: &mut [ExecNode], by_id: &HashMap<usize, usize>) {
+    for k in 0..out.len() {
+        let node = model.node(out[k].node_id);
+        for o in &node.inputs {
+            let Some(&lazy) = by_id.get(&o.node) else {
+                continue;
+            };
+            if out[lazy].op != "LazyIm2col" {
+                continue;
+            }
+            let Ok(fact) = model.outlet_fact(*o) else {
+                continue;
+            };
+            let gathered = fact_info(fact, false).bytes;
+            let source_bytes = out[lazy].cost.bytes_read;
+            let c = &mut out[k].cost;
+            c.bytes_read += source_bytes;
+            c.scratch_bytes_written += gathered;
+        }
+    }
+    for e in out.iter_mut().filter(|e| e.op == "LazyIm2col") {
+        e.cost.bytes_read = 0;
+        e.cost.scratch_bytes_written = 0;
+    }
 }
 
 /// tract's multiply-accumulate count of one op from its input facts (`TypedOp::cost`, the FMA
@@ -149,7 +214,11 @@ pub fn exec_nodes(
             fused: Vec::new(),
             input_shapes: inputs.iter().map(|t| t.shape.clone()).collect(),
             output_shapes: outputs.iter().map(|t| t.shape.clone()).collect(),
-            cost: moved(&inputs, &outputs),
+            cost: Cost {
+                packed_const_bytes: moved(&inputs, &outputs).packed_const_bytes
+                    + baked_const_bytes(node),
+                ..moved(&inputs, &outputs)
+            },
         });
     }
     let by_id: HashMap<usize, usize> = out
@@ -168,6 +237,7 @@ pub fn exec_nodes(
                 .collect()
         })
         .collect();
+    move_lazy_im2col(model, &mut out, &by_id);
     let flow = Flow::new(edges, fma);
     attrib::resolve_kernels(&mut out, &flow, sources);
     attrib::find_fused_batchnorms(&mut out, sources);
@@ -187,3 +257,7 @@ pub fn source_for(exec_name: &str, by_name: &HashMap<&str, usize>) -> Option<usi
         .rmatch_indices(['.', '-'])
         .find_map(|(at, _)| by_name.get(&exec_name[..at]).copied())
 }
+
+#[cfg(test)]
+#[path = "exec_tests.rs"]
+mod tests;

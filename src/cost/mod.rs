@@ -47,6 +47,9 @@ pub struct TensorInfo {
     pub bytes: u64,
     /// A constant (initializer) rather than an activation.
     pub is_const: bool,
+    /// A packed operand of a matmul kernel (tract's exotic facts: packed weights, im2col and
+    /// packing output) rather than a plain tensor; `bytes` is its packed buffer size.
+    pub is_packed: bool,
 }
 
 impl TensorInfo {
@@ -57,6 +60,7 @@ impl TensorInfo {
             elems,
             bytes: elems * elem_bytes as u64,
             is_const,
+            is_packed: false,
         }
     }
 }
@@ -90,12 +94,20 @@ fn dim(shape: &[usize], ix: usize) -> u64 {
     shape.get(ix).copied().unwrap_or(1) as u64
 }
 
-/// The bytes an op moves: every input (constants counted apart too) and every output.
+/// The bytes an op moves through its tensors: plain inputs (constants counted apart too) and
+/// outputs; packed constant inputs as `packed_const_bytes`, other packed inputs and outputs
+/// (im2col and packing buffers) as scratch.
 fn moved(inputs: &[TensorInfo], outputs: &[TensorInfo]) -> Cost {
+    let bytes = |ts: &[TensorInfo], keep: fn(&TensorInfo) -> bool| -> u64 {
+        ts.iter().filter(|t| keep(t)).map(|t| t.bytes).sum()
+    };
     Cost {
-        bytes_read: inputs.iter().map(|t| t.bytes).sum(),
-        weight_bytes: inputs.iter().filter(|t| t.is_const).map(|t| t.bytes).sum(),
-        bytes_written: outputs.iter().map(|t| t.bytes).sum(),
+        bytes_read: bytes(inputs, |t| !t.is_packed),
+        weight_bytes: bytes(inputs, |t| !t.is_packed && t.is_const),
+        bytes_written: bytes(outputs, |t| !t.is_packed),
+        packed_const_bytes: bytes(inputs, |t| t.is_packed && t.is_const),
+        scratch_bytes_read: bytes(inputs, |t| t.is_packed && !t.is_const),
+        scratch_bytes_written: bytes(outputs, |t| t.is_packed),
         ..Cost::default()
     }
 }
@@ -201,6 +213,9 @@ pub fn sum<'a>(costs: impl Iterator<Item = &'a Cost>) -> Cost {
         bytes_read: a.bytes_read + c.bytes_read,
         weight_bytes: a.weight_bytes + c.weight_bytes,
         bytes_written: a.bytes_written + c.bytes_written,
+        packed_const_bytes: a.packed_const_bytes + c.packed_const_bytes,
+        scratch_bytes_read: a.scratch_bytes_read + c.scratch_bytes_read,
+        scratch_bytes_written: a.scratch_bytes_written + c.scratch_bytes_written,
     })
 }
 

@@ -342,6 +342,7 @@ fn model_records(device: &SynthDevice, m: &SynthModel) -> Vec<Record> {
             bytes_read: act + w,
             weight_bytes: w,
             bytes_written: act,
+            ..Cost::default()
         };
         b.node(&conv, "Conv", "conv", conv_cost, &shape);
         b.op(
@@ -434,6 +435,7 @@ fn model_records(device: &SynthDevice, m: &SynthModel) -> Vec<Record> {
         bytes_read: 4 * (c + fc_macs + 100),
         weight_bytes: 4 * (fc_macs + 100),
         bytes_written: 400,
+        ..Cost::default()
     };
     b.node("fc", "Gemm", "linear", fc, &[1, 100]);
     b.op("OptMatMul", "linear", Some(("fc", "Gemm", "linear")), fc);

@@ -25,7 +25,12 @@ pub use machine::{BandwidthProbe, CacheLevel, CounterReadProbe, Machine, MatmulP
 pub use metadata::{Metadata, ProbeKind, SweepMetadata, ZooMetadata};
 
 /// Version of the record schema written in every header.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest schema version the readers still take: version 1 lacks the cost fields of
+/// packed constants and scratch (read as 0) and counts packed operands in `bytes_read` and
+/// `bytes_written`, so an op's total traffic is the same sum in both.
+pub const MIN_SCHEMA_VERSION: u32 = 1;
 
 /// The op categories of `category` / `source_category`, in report order.
 pub const CATEGORIES: [&str; 9] = [
@@ -206,11 +211,48 @@ pub struct Cost {
     /// Floating-point operations: 2 per MAC, plus one per element for bias, elementwise and
     /// normalisation arithmetic (see docs/records.md for each op).
     pub flops: u64,
-    /// Bytes of every input tensor, activations and weights.
+    /// Bytes of every plain (unpacked) input tensor, activations and constants. Executed ops:
+    /// packed operands are counted in the fields below instead.
     pub bytes_read: u64,
-    /// Bytes of constant inputs (weights, biases, BN statistics): a subset of `bytes_read`.
+    /// Bytes of plain constant inputs (weights, biases, BN statistics): a subset of `bytes_read`.
     pub weight_bytes: u64,
+    /// Bytes of every plain output tensor.
     pub bytes_written: u64,
+    /// Executed ops: bytes of the constant operands the kernel reads in packed form, the packed
+    /// weights tract holds inside a matmul or conv kernel or feeds it from a constant; apart from
+    /// `bytes_read`. 0 for source nodes and in schema version 1 logs.
+    #[serde(default)]
+    pub packed_const_bytes: u64,
+    /// Executed ops: bytes of im2col and packing buffers the op reads (a packed input made by
+    /// another op, or panels it gathered itself); apart from `bytes_read`. 0 in version 1 logs.
+    #[serde(default)]
+    pub scratch_bytes_read: u64,
+    /// Executed ops: bytes of im2col and packing buffers the op fills (a packed output, or the
+    /// panels a kernel gathers from a lazy im2col's input); apart from `bytes_written`. 0 in
+    /// version 1 logs.
+    #[serde(default)]
+    pub scratch_bytes_written: u64,
+}
+
+impl Cost {
+    /// Every byte the op reads: plain inputs, packed constants and scratch.
+    pub fn traffic_read_bytes(&self) -> u64 {
+        self.bytes_read
+            .saturating_add(self.packed_const_bytes)
+            .saturating_add(self.scratch_bytes_read)
+    }
+
+    /// Every byte the op writes: plain outputs and scratch.
+    pub fn traffic_written_bytes(&self) -> u64 {
+        self.bytes_written
+            .saturating_add(self.scratch_bytes_written)
+    }
+
+    /// Every byte the op moves, read and written.
+    pub fn traffic_bytes(&self) -> u64 {
+        self.traffic_read_bytes()
+            .saturating_add(self.traffic_written_bytes())
+    }
 }
 
 /// Distribution of a duration over runs, in nanoseconds.

@@ -46,3 +46,25 @@ fn unavailable_counter_is_null() {
     assert!(v["cycles"].is_null());
     assert_eq!(v["task-clock"]["median"], 5);
 }
+
+#[test]
+fn a_version_1_cost_reads_its_packed_and_scratch_bytes_as_zero() {
+    let v1 = r#"{"params":1,"macs":2,"thop_macs":2,"flops":4,"bytes_read":10,"weight_bytes":4,"bytes_written":6}"#;
+    let c: Cost = serde_json::from_str(v1).unwrap();
+    assert_eq!(
+        (
+            c.packed_const_bytes,
+            c.scratch_bytes_read,
+            c.scratch_bytes_written
+        ),
+        (0, 0, 0)
+    );
+    assert_eq!((c.traffic_read_bytes(), c.traffic_written_bytes()), (10, 6));
+    let v2 = Cost {
+        packed_const_bytes: 100,
+        scratch_bytes_read: 20,
+        scratch_bytes_written: 30,
+        ..c
+    };
+    assert_eq!(v2.traffic_bytes(), 10 + 100 + 20 + 6 + 30);
+}

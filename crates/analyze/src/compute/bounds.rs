@@ -2,16 +2,22 @@
 //! log's probe measured on the device (the header's `machine` object), the limit that sets it,
 //! and the time above it that neither MACs nor bytes explain.
 //!
-//! For an op with `macs` multiply-accumulates, `bytes_read` and `bytes_written`:
+//! For an op with `macs` multiply-accumulates that reads `read` bytes and writes `written`
+//! bytes (its plain tensors, the packed constants its kernel holds, and the im2col and packing
+//! scratch another op filled for it or it fills for another), and fills and reads `own` bytes
+//! of panels it gathers itself (a lazy im2col's: the smaller of its scratch read and written):
 //!
 //! ```text
 //! compute_ns = macs / peak
-//! memory_ns  = max(bytes_read / read_bandwidth(L), bytes_written / write_bandwidth(L))
+//! memory_ns  = max(read / read_bandwidth(L) + own / read_bandwidth(L1),
+//!                  written / write_bandwidth(L) + own / write_bandwidth(L1))
 //! bound_ns   = max(compute_ns, memory_ns) + floor
 //! ```
 //!
-//! where `L` is the first memory level whose capacity holds the op's working set (bytes read +
-//! written), `peak` the matmul probe's best repeat on the threads the run used, the bandwidths
+//! where `L` is the first memory level whose capacity holds the op's working set (`read` +
+//! `written`, with the whole input of an op reading part of it: a GEMV's 64 MiB of packed
+//! weights put it in DRAM), `L1` the first level (a
+//! gathered panel is one kernel tile's, reused at once), `peak` the matmul probe's best repeat on the threads the run used, the bandwidths
 //! the best repeats at level `L` (a copy reads and writes: half its rate is a read rate and a
 //! write rate the machine demonstrably reached, so each roof is the best of the two), and
 //! `floor` the fastest repeat of the dispatch floor (a trivially small op through the same plan
@@ -295,18 +301,16 @@ impl Roofs {
     /// The bound of executed op `op` of this cost, measured at `measured_ns`.
     pub fn bound(&self, op: &str, cost: &Cost, measured_ns: f64) -> OpBound {
         let compute_ns = cost.macs as f64 / self.peak_macs_per_s * 1e9;
-        let level = self.level_for(cost.bytes_read.saturating_add(cost.bytes_written));
-        let l = &self.levels[level];
-        let read = if PART_READ_OPS.iter().any(|p| op.starts_with(p)) {
-            cost.bytes_read.min(cost.bytes_written)
-        } else {
-            cost.bytes_read
-        };
+        let t = Traffic::of(op, cost);
+        let level = self.level_for(t.working_set);
+        let (l, l1) = (&self.levels[level], &self.levels[0]);
         let memory_ns = if VIEW_OPS.contains(&op) {
             0.0
         } else {
-            (read as f64 / l.read_bytes_per_s).max(cost.bytes_written as f64 / l.write_bytes_per_s)
-                * 1e9
+            let own = t.own as f64;
+            let read_ns = t.read as f64 / l.read_bytes_per_s + own / l1.read_bytes_per_s;
+            let write_ns = t.written as f64 / l.write_bytes_per_s + own / l1.write_bytes_per_s;
+            read_ns.max(write_ns) * 1e9
         };
         let work_ns = compute_ns.max(memory_ns);
         let limiter = if self.floor_ns > work_ns {
@@ -332,6 +336,48 @@ impl Roofs {
     fn tolerance(&self, b: &OpBound) -> f64 {
         let level = self.levels[b.level].spread;
         self.peak_spread.max(level).max(self.floor_spread)
+    }
+}
+
+/// The bytes an executed op moves, as its bound charges them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Traffic {
+    /// Plain inputs (what a part-reading op writes out, at most), packed constants, and the
+    /// scratch another op filled for it.
+    pub read: u64,
+    /// Plain outputs and the scratch it fills for another op.
+    pub written: u64,
+    /// Panels it fills and reads itself (a kernel gathering a lazy im2col's panels): the
+    /// smaller of its scratch read and written.
+    pub own: u64,
+    /// What must be resident while it runs: `read` and `written`, with a part-reading op's
+    /// whole input (the tensor it slices lives where its size puts it).
+    pub working_set: u64,
+}
+
+impl Traffic {
+    pub fn of(op: &str, cost: &Cost) -> Traffic {
+        let plain_read = if PART_READ_OPS.iter().any(|p| op.starts_with(p)) {
+            cost.bytes_read.min(cost.bytes_written)
+        } else {
+            cost.bytes_read
+        };
+        let own = cost.scratch_bytes_read.min(cost.scratch_bytes_written);
+        let other_read = cost
+            .packed_const_bytes
+            .saturating_add(cost.scratch_bytes_read - own);
+        let written = cost
+            .bytes_written
+            .saturating_add(cost.scratch_bytes_written - own);
+        Traffic {
+            read: plain_read.saturating_add(other_read),
+            written,
+            own,
+            working_set: cost
+                .bytes_read
+                .saturating_add(other_read)
+                .saturating_add(written),
+        }
     }
 }
 

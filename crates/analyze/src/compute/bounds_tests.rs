@@ -228,3 +228,60 @@ fn a_kernel_above_the_probe_raises_the_roof_up_to_the_limit() {
     assert!(!m.peak_raised());
     assert_eq!(m.above_raised_peak(), vec![0]);
 }
+
+#[test]
+fn packed_constants_and_scratch_are_traffic() {
+    let r = Roofs::from_machine(&machine(), 1).unwrap();
+    // nn.Linear(4096, 4096) at batch 1 as tract records it: the bias a plain constant input,
+    // the 64 MiB of packed weights inside the kernel, the packed input row as scratch.
+    let gemv = Cost {
+        macs: 4096 * 4096,
+        bytes_read: 16_384,
+        weight_bytes: 16_384,
+        bytes_written: 16_384,
+        packed_const_bytes: 4096 * 4100 * 4,
+        scratch_bytes_read: 16_400,
+        ..Cost::default()
+    };
+    let t = Traffic::of("OptMatMul", &gemv);
+    assert_eq!(
+        (t.read, t.written, t.own, t.working_set),
+        (67_207_184, 16_384, 0, 67_223_568)
+    );
+    let b = r.bound("OptMatMul", &gemv, 70e6);
+    // 64 MiB is beyond every cache: read from DRAM at 1 GB/s, 67.2 ms against 1.7 ms of MACs.
+    assert_eq!(r.limiter_label(b.limiter), "memory:DRAM");
+    assert!((b.memory_ns - 67_207_184.0).abs() < 1e-3);
+    assert!((b.compute_ns - 1_677_721.6).abs() < 1e-3);
+    // Without its packed weights (a version 1 record) the same op looked compute-bound.
+    let v1 = Cost {
+        packed_const_bytes: 0,
+        ..gemv
+    };
+    assert_eq!(r.bound("OptMatMul", &v1, 70e6).limiter, Limiter::Compute);
+    // A 3x3 conv's kernel gathering a lazy im2col's panels: its 2.3 MB of panels are filled
+    // and read in L1; the input, weights and output (694 KiB) sit in L2.
+    let conv = Cost {
+        bytes_read: 296_192,
+        bytes_written: 262_144,
+        packed_const_bytes: 151_552,
+        scratch_bytes_read: 2_369_376,
+        scratch_bytes_written: 2_369_376,
+        ..Cost::default()
+    };
+    let b = r.bound("OptMatMul", &conv, 1e6);
+    assert_eq!(b.level, 1);
+    let read_ns = 447_744.0 / 20e9 * 1e9 + 2_369_376.0 / 100e9 * 1e9;
+    let write_ns = 262_144.0 / 10e9 * 1e9 + 2_369_376.0 / 50e9 * 1e9;
+    assert!(write_ns > read_ns);
+    assert!((b.memory_ns - write_ns).abs() < 1e-6);
+    // The eager im2col that fills 4 MB of scratch for another op writes it where it fits.
+    let im2col = Cost {
+        bytes_read: 1_000_000,
+        scratch_bytes_written: 4_000_000,
+        ..Cost::default()
+    };
+    let b = r.bound("Im2col", &im2col, 1e7);
+    assert_eq!(r.limiter_label(b.limiter), "memory:DRAM");
+    assert!((b.memory_ns - 8e6).abs() < 1e-3);
+}

@@ -43,17 +43,22 @@ pub const FEATURES: [(&str, &str, &str); F] = [
         "FLOP",
         "arithmetic besides the MACs: pooling windows, elementwise ops, bias (flops - 2 x macs)",
     ),
-    ("bytes_read", "byte", "bytes of the call's input tensors"),
+    (
+        "bytes_read",
+        "byte",
+        "bytes the call reads: its input tensors, the packed constants its kernel holds, and \
+         im2col and packing scratch",
+    ),
     (
         "bytes_written",
         "byte",
-        "bytes of the call's output tensors",
+        "bytes the call writes: its output tensors and the scratch it fills",
     ),
     (
         "weight_bytes",
         "byte",
-        "bytes of its constant inputs (weights, biases): a subset of bytes_read; per output \
-         channel for a depthwise conv",
+        "bytes of its constant operands (weights, biases), plain or packed: a subset of \
+         bytes_read; per output channel for a depthwise conv",
     ),
     (
         "output_rows",
@@ -123,8 +128,8 @@ impl KernelCall {
 fn near_call(call: &KernelCall, wall_ns: f64) -> NearCall {
     NearCall {
         macs: call.cost.macs,
-        bytes_moved: call.cost.bytes_read.saturating_add(call.cost.bytes_written),
-        weight_bytes: call.cost.weight_bytes,
+        bytes_moved: call.cost.traffic_bytes(),
+        weight_bytes: const_bytes(&call.cost),
         wall_ns,
     }
 }
@@ -172,10 +177,15 @@ impl CacheKnees {
     }
 }
 
+/// Bytes of a call's constant operands, plain inputs and packed ones held by its kernel.
+fn const_bytes(cost: &Cost) -> u64 {
+    cost.weight_bytes.saturating_add(cost.packed_const_bytes)
+}
+
 /// The features of one call, in [`FEATURES`] order.
 pub fn features(call: &KernelCall, knees: &CacheKnees) -> [f64; F] {
     let cost = &call.cost;
-    let moved = cost.bytes_read.saturating_add(cost.bytes_written);
+    let moved = cost.traffic_bytes();
     let beyond = |knee: Option<u64>| match knee {
         Some(k) if moved > k => moved as f64,
         _ => 0.0,
@@ -183,9 +193,9 @@ pub fn features(call: &KernelCall, knees: &CacheKnees) -> [f64; F] {
     [
         cost.macs as f64,
         cost.flops.saturating_sub(cost.macs.saturating_mul(2)) as f64,
-        cost.bytes_read as f64,
-        cost.bytes_written as f64,
-        cost.weight_bytes as f64,
+        cost.traffic_read_bytes() as f64,
+        cost.traffic_written_bytes() as f64,
+        const_bytes(cost) as f64,
         call.output_rows as f64,
         beyond(knees.l1_bytes),
         beyond(knees.l2_bytes),

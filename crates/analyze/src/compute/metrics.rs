@@ -122,7 +122,7 @@ impl Ratio {
         let either = |generic: &str, arm: &str| c(generic).or_else(|| c(arm));
         let cycles = || either("cycles", "cpu_cycles");
         let instructions = || either("instructions", "inst_retired");
-        let bytes = (op.cost.bytes_read + op.cost.bytes_written) as f64;
+        let bytes = op.cost.traffic_bytes() as f64;
         let macs = op.cost.macs as f64;
         let nonzero = |x: f64| (x > 0.0).then_some(x);
         match self {
@@ -180,7 +180,7 @@ impl Agg {
         self.ops += 1;
         self.wall_ns += op.wall_ns.median;
         self.macs += op.cost.macs;
-        self.bytes_moved += op.cost.bytes_read + op.cost.bytes_written;
+        self.bytes_moved += op.cost.traffic_bytes();
         for (slot, ratio) in self.sums.iter_mut().zip(RATIOS) {
             if let Some((n, d)) = ratio.sides(op) {
                 slot.0 += n;

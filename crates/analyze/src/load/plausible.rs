@@ -8,7 +8,7 @@ use crate::record::{Cost, OpRecord, Record};
 /// Largest count a record may carry in a time, cost or counter field.
 pub const MAX_COUNT: u64 = 1 << 40;
 
-fn cost_fields(c: &Cost) -> [(&'static str, u64); 7] {
+fn cost_fields(c: &Cost) -> [(&'static str, u64); 10] {
     [
         ("params", c.params),
         ("macs", c.macs),
@@ -17,6 +17,9 @@ fn cost_fields(c: &Cost) -> [(&'static str, u64); 7] {
         ("bytes_read", c.bytes_read),
         ("weight_bytes", c.weight_bytes),
         ("bytes_written", c.bytes_written),
+        ("packed_const_bytes", c.packed_const_bytes),
+        ("scratch_bytes_read", c.scratch_bytes_read),
+        ("scratch_bytes_written", c.scratch_bytes_written),
     ]
 }
 

@@ -7,7 +7,7 @@ use super::note::SkipNote;
 use super::op::{Interner, Name, Op};
 use super::parse::Parsed;
 use super::plausible;
-use crate::record::{Header, NodeRecord, Record, SCHEMA_VERSION};
+use crate::record::{Header, MIN_SCHEMA_VERSION, NodeRecord, Record, SCHEMA_VERSION};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -214,11 +214,12 @@ impl<'a> FileReader<'a> {
     fn header(&mut self, number: usize, value: Value) {
         self.finish_run(number);
         let version = value.get("schema_version").and_then(Value::as_u64);
-        if version != Some(u64::from(SCHEMA_VERSION)) {
+        let known = u64::from(MIN_SCHEMA_VERSION)..=u64::from(SCHEMA_VERSION);
+        if !version.is_some_and(|v| known.contains(&v)) {
             let found = version.map_or("none".to_string(), |v| v.to_string());
             let why = format!(
-                "schema_version {found}, this hiddencost reads {SCHEMA_VERSION}: analyze that run \
-                 with the hiddencost version that wrote it"
+                "schema_version {found}, this hiddencost reads {MIN_SCHEMA_VERSION} to \
+                 {SCHEMA_VERSION}: analyze that run with the hiddencost version that wrote it"
             );
             self.note(number, format!("header skipped: {why}"));
             self.state = State::Skipping {

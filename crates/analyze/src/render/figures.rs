@@ -88,11 +88,14 @@ pub fn svg_files(a: &Analysis, data: &Dataset) -> Vec<(String, String)> {
                 roofs = Some((&b.roofs, b.peak_raised()));
             }
             for op in &run.ops {
-                if op.cost.macs == 0 || op.cost.bytes_read == 0 || op.wall_ns.median == 0 {
+                // Intensity over every byte the op moves: plain tensors, packed constants and
+                // scratch (a GEMV's 64 MiB of packed weights put it at 0.25 MAC per byte).
+                let moved = op.cost.traffic_bytes();
+                if op.cost.macs == 0 || moved == 0 || op.wall_ns.median == 0 {
                     continue;
                 }
                 let point = Point {
-                    x: op.cost.macs as f64 / op.cost.bytes_read as f64,
+                    x: op.cost.macs as f64 / moved as f64,
                     y: op.cost.macs as f64 / op.wall_ns.median as f64,
                     label: format!("{} {} ({})", run.model.model, op.node, op.op),
                 };

@@ -376,6 +376,9 @@ pub fn ops_csv_of(a: &Analysis, data: &Dataset, runs: std::ops::Range<usize>) ->
         "macs",
         "bytes_read",
         "bytes_written",
+        "packed_const_bytes",
+        "scratch_bytes_read",
+        "scratch_bytes_written",
         "wall_ns_median",
         "wall_ns_min",
         "wall_ns_max",
@@ -409,6 +412,9 @@ pub fn ops_csv_of(a: &Analysis, data: &Dataset, runs: std::ops::Range<usize>) ->
                 op.cost.macs.to_string(),
                 op.cost.bytes_read.to_string(),
                 op.cost.bytes_written.to_string(),
+                op.cost.packed_const_bytes.to_string(),
+                op.cost.scratch_bytes_read.to_string(),
+                op.cost.scratch_bytes_written.to_string(),
                 op.wall_ns.median.to_string(),
                 op.wall_ns.min.to_string(),
                 op.wall_ns.max.to_string(),
@@ -473,6 +479,9 @@ pub fn write_ops_csv(
             num(&mut line, op.cost.macs);
             num(&mut line, op.cost.bytes_read);
             num(&mut line, op.cost.bytes_written);
+            num(&mut line, op.cost.packed_const_bytes);
+            num(&mut line, op.cost.scratch_bytes_read);
+            num(&mut line, op.cost.scratch_bytes_written);
             num(&mut line, op.wall_ns.median);
             num(&mut line, op.wall_ns.min);
             num(&mut line, op.wall_ns.max);
