@@ -8,6 +8,7 @@
 //! feature to build with. The tables are built from [`Table`]s of typed, nullable columns, ops
 //! in row groups of [`OPS_PER_ROW_GROUP`] rows so that the export holds one row group at a time.
 
+use super::names;
 use crate::compute::Analysis;
 use crate::compute::bounds::Roofs;
 use crate::compute::fleet::class_name;
@@ -273,7 +274,7 @@ pub fn runs_table(data: &Dataset) -> Table {
         t.push(vec![
             i(id),
             s(data.devices[run.device].label.clone()),
-            s(class_name(c)),
+            s(names::class(&class_name(c))),
             os(c.device_model.clone()),
             os(c.cpu_model.clone()),
             os(c.cpu_part.clone()),
@@ -370,7 +371,7 @@ pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
             i(ix),
             i(ids[ix]),
             s(data.devices[run.device].label.clone()),
-            s(class_name(&data.devices[run.device].context)),
+            s(names::class(&class_name(&data.devices[run.device].context))),
             s(m.model.clone()),
             s(m.source.clone()),
             s(m.optimize.clone()),
@@ -505,7 +506,7 @@ pub fn ops_row_groups(
                 of(b.map(|b| b.above_ns())),
                 os(bounds
                     .zip(b)
-                    .map(|(mb, b)| mb.roofs.limiter_label(b.limiter))),
+                    .map(|(mb, b)| names::limiter_of(&mb.roofs, b.limiter))),
             ];
             row.extend(
                 counters

@@ -15,6 +15,7 @@ pub mod fleet;
 pub mod html;
 pub mod labels;
 pub mod markdown;
+pub mod names;
 pub mod outline;
 pub mod reasons;
 pub mod report;

@@ -2,6 +2,7 @@
 //! machine's roofs, the limiters, the roofs themselves, and counter ratios; ops.csv and
 //! counters.csv with every number raw.
 
+use super::names;
 use super::reasons;
 use super::table::{Table, csv_num, measured, or_na, pct};
 use crate::compute::Analysis;
@@ -253,7 +254,7 @@ pub fn limiters_table(a: &Analysis, data: &Dataset) -> Table {
             let Ok(b) = b else { continue };
             total.merge(&b.total);
             for (l, agg) in &b.by_limiter {
-                by.entry(l.clone()).or_default().merge(agg);
+                by.entry(names::limiter(l)).or_default().merge(agg);
             }
         }
         for (l, agg) in &by {
@@ -346,7 +347,7 @@ fn bounded_row(b: &Bounded) -> Vec<String> {
         op.node.to_string(),
         op.op.to_string(),
         op.category.to_string(),
-        b.bounds.roofs.limiter_label(ob.limiter),
+        names::limiter_of(&b.bounds.roofs, ob.limiter),
         us(op.wall_ns.median as f64),
         us(ob.bound_ns),
         us(ob.above_ns()),
@@ -418,7 +419,7 @@ pub fn ops_csv_of(a: &Analysis, data: &Dataset, runs: std::ops::Range<usize>) ->
                 csv_num(ob.map(|(_, o)| o.memory_ns)),
                 ob.map_or(String::new(), |(r, o)| r.levels[o.level].name.clone()),
                 csv_num(ob.map(|(_, o)| o.floor_ns)),
-                ob.map_or(String::new(), |(r, o)| r.limiter_label(o.limiter)),
+                ob.map_or(String::new(), |(r, o)| names::limiter_of(r, o.limiter)),
                 csv_num(ob.map(|(_, o)| o.excess_ns)),
             ];
             // One op's sums, once: each ratio of it is what `counter_ratio` gives.
@@ -487,7 +488,7 @@ pub fn write_ops_csv(
             opt(&mut line, ob.map(|(_, o)| o.floor_ns));
             text(
                 &mut line,
-                &ob.map_or(String::new(), |(r, o)| r.limiter_label(o.limiter)),
+                &ob.map_or(String::new(), |(r, o)| names::limiter_of(r, o.limiter)),
             );
             opt(&mut line, ob.map(|(_, o)| o.excess_ns));
             let mut one = Agg::default();
