@@ -16,6 +16,7 @@ pub mod html;
 pub mod labels;
 pub mod markdown;
 pub mod names;
+pub mod ops;
 pub mod outline;
 pub mod reasons;
 pub mod report;
@@ -150,7 +151,7 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
     }
     phase.done("CSV tables");
     written.push(write_streamed(dir, "ops.csv", |w| {
-        why::write_ops_csv(a, data, w)
+        ops::write_csv(a, data, w)
     })?);
     phase.done("ops.csv");
     let mut svgs = figures::svg_files(a, data);
