@@ -435,7 +435,7 @@ fn report_html_is_self_contained_and_says_what_report_md_says() {
 
 #[test]
 fn figure2_labels_of_the_zoo_do_not_overlap() {
-    use hiddencost::analyze::render::labels::text_box;
+    use hiddencost::analyze::render::chart::labels::text_box;
     let dir = tempfile::tempdir().unwrap();
     report_of(vec![common::golden("zoo_vm.jsonl")], dir.path().join("out"));
     for pair in [
