@@ -126,6 +126,13 @@ impl Column {
     }
 }
 
+/// A column and how a row's cell of it is read from the row's source `T`: a table defined
+/// column by column, each with its value ([`Table::of`]).
+pub struct Def<T> {
+    pub column: Column,
+    pub cell: fn(&T) -> Cell,
+}
+
 /// One cell; `None`: not measured (`n/a` for reading, empty in the raw outputs).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
@@ -277,6 +284,15 @@ impl Table {
             columns,
             rows: Vec::new(),
         }
+    }
+
+    /// A table of `defs`' columns, one row per item of `rows`.
+    pub fn of<T>(defs: &[Def<T>], rows: impl IntoIterator<Item = T>) -> Self {
+        let mut t = Self::typed(defs.iter().map(|d| d.column.clone()).collect());
+        for r in rows {
+            t.rows.push(defs.iter().map(|d| (d.cell)(&r)).collect());
+        }
+        t
     }
 
     /// Appends a row of text cells, padded or cut to the number of columns.

@@ -88,3 +88,18 @@ fn typed_columns_carry_kind_and_nullability() {
     assert_eq!(t.to_csv(), "id,ok\n1,true\n2,\n");
     assert_eq!(t.csv_rows(), "1,true\n2,\n");
 }
+
+#[test]
+fn a_table_of_defs_reads_each_cell_from_its_row() {
+    let defs = [
+        Def {
+            column: Column::raw("n", Kind::Int),
+            cell: |v: &u64| Cell::Int(Some(*v)),
+        },
+        Def {
+            column: Column::raw("twice", Kind::Int),
+            cell: |v: &u64| Cell::Int(Some(2 * v)),
+        },
+    ];
+    assert_eq!(Table::of(&defs, [1, 2]).to_csv(), "n,twice\n1,2\n2,4\n");
+}

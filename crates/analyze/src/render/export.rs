@@ -12,12 +12,12 @@
 use super::names;
 use super::ops::run_ids;
 use crate::compute::Analysis;
-use crate::compute::bounds::Roofs;
+use crate::compute::bounds::{Level, Roofs};
 use crate::compute::fleet::class_name;
 use crate::compute::{governor, thermal_drift_c};
 use crate::error::AnalyzeError;
-use crate::load::Dataset;
-use crate::table::{Cell, Column, Kind, Table};
+use crate::load::{Dataset, Device, ModelRun};
+use crate::table::{Cell, Column, Def, Kind, Table};
 use std::path::{Path, PathBuf};
 
 /// What `--export` can write.
@@ -45,207 +45,275 @@ fn of(v: Option<f64>) -> Cell {
     Cell::Float(v)
 }
 
-fn s(v: impl Into<String>) -> Cell {
-    Cell::Text(Some(v.into()))
+fn s(v: impl ToString) -> Cell {
+    Cell::Text(Some(v.to_string()))
 }
 
-fn os(v: Option<impl Into<String>>) -> Cell {
-    Cell::Text(v.map(Into::into))
+fn os(v: Option<impl ToString>) -> Cell {
+    Cell::Text(v.map(|v| v.to_string()))
 }
 
-/// Columns of the raw outputs from (name, kind, nullable).
-fn schema(cols: &[(&str, Kind, bool)]) -> Table {
-    Table::typed(
-        (cols.iter())
-            .map(|&(name, kind, nullable)| Column {
-                nullable,
-                ..Column::raw(name, kind)
-            })
-            .collect(),
-    )
+/// A column of the raw outputs (`nullable`: it may be null) with its cell of a row.
+fn col<T>(name: &str, kind: Kind, nullable: bool, cell: fn(&T) -> Cell) -> Def<T> {
+    let column = Column {
+        nullable,
+        ..Column::raw(name, kind)
+    };
+    Def { column, cell }
+}
+
+/// One bench run: its first model run, its board, roofs and number of models.
+struct RunRow<'a> {
+    id: usize,
+    run: &'a ModelRun,
+    device: &'a Device,
+    roofs: Option<Roofs>,
+    models: usize,
+}
+
+impl RunRow<'_> {
+    fn context(&self) -> &crate::record::Context {
+        &self.run.header.context
+    }
+
+    /// The roofs' last memory level: DRAM.
+    fn dram(&self) -> Option<&Level> {
+        self.roofs.as_ref().and_then(|r| r.levels.last())
+    }
 }
 
 /// The runs table.
 pub fn runs_table(data: &Dataset) -> Table {
     use Kind::*;
-    let mut t = schema(&[
-        ("run_id", Int, false),
-        ("board", Text, false),
-        ("class", Text, false),
-        ("board_model", Text, true),
-        ("cpu_model", Text, true),
-        ("cpu_part", Text, true),
-        ("arch", Text, false),
-        ("hostname", Text, true),
-        ("kernel_release", Text, true),
-        ("cpu_count", Int, false),
-        ("memory_total_bytes", Int, true),
-        ("log", Text, false),
-        ("timestamp", Text, false),
-        ("tool_version", Text, false),
-        ("tract_version", Text, false),
-        ("optimize", Text, false),
-        ("threads", Int, false),
-        ("runs", Int, false),
-        ("warmup", Int, false),
-        ("schedule", Text, false),
-        ("governor", Text, true),
-        ("models", Int, false),
-        ("matmul_kernel", Text, true),
-        ("peak_macs_per_s", Float, true),
-        ("dram_read_bytes_per_s", Float, true),
-        ("dram_write_bytes_per_s", Float, true),
-        ("floor_ns", Float, true),
-    ]);
+    let defs: [Def<RunRow>; 27] = [
+        col("run_id", Int, false, |r| i(r.id)),
+        col("board", Text, false, |r| s(&r.device.label)),
+        col("class", Text, false, |r| {
+            s(names::class(&class_name(&r.run.header.context)))
+        }),
+        col("board_model", Text, true, |r| {
+            os(r.context().device_model.as_ref())
+        }),
+        col("cpu_model", Text, true, |r| {
+            os(r.context().cpu_model.as_ref())
+        }),
+        col("cpu_part", Text, true, |r| {
+            os(r.context().cpu_part.as_ref())
+        }),
+        col("arch", Text, false, |r| s(&r.context().arch)),
+        col("hostname", Text, true, |r| {
+            os(r.context().hostname.as_ref())
+        }),
+        col("kernel_release", Text, true, |r| {
+            os(r.context().kernel_release.as_ref())
+        }),
+        col("cpu_count", Int, false, |r| i(r.context().cpu_count)),
+        col("memory_total_bytes", Int, true, |r| {
+            oi(r.context().memory_total_bytes)
+        }),
+        col("log", Text, false, |r| s(r.run.log.display())),
+        col("timestamp", Text, false, |r| s(&r.run.header.timestamp)),
+        col("tool_version", Text, false, |r| {
+            s(&r.run.header.tool_version)
+        }),
+        col("tract_version", Text, false, |r| {
+            s(&r.run.header.tract_version)
+        }),
+        col("optimize", Text, false, |r| {
+            s(&r.run.header.options.optimize)
+        }),
+        col("threads", Int, false, |r| i(r.run.header.options.threads)),
+        col("runs", Int, false, |r| i(r.run.header.options.runs)),
+        col("warmup", Int, false, |r| i(r.run.header.options.warmup)),
+        col("schedule", Text, false, |r| {
+            s(&r.run.header.options.schedule)
+        }),
+        col("governor", Text, true, |r| os(governor(r.run))),
+        col("models", Int, false, |r| i(r.models)),
+        col("matmul_kernel", Text, true, |r| {
+            os(r.roofs.as_ref().map(|r| &r.kernel))
+        }),
+        col("peak_macs_per_s", Float, true, |r| {
+            of(r.roofs.as_ref().map(|r| r.peak_macs_per_s))
+        }),
+        col("dram_read_bytes_per_s", Float, true, |r| {
+            of(r.dram().map(|l| l.read_bytes_per_s))
+        }),
+        col("dram_write_bytes_per_s", Float, true, |r| {
+            of(r.dram().map(|l| l.write_bytes_per_s))
+        }),
+        col("floor_ns", Float, true, |r| {
+            of(r.roofs.as_ref().map(|r| r.floor_ns))
+        }),
+    ];
     let (ids, firsts) = run_ids(data);
-    let mut models = vec![0i64; firsts.len()];
+    let mut models = vec![0; firsts.len()];
     for &id in &ids {
         models[id] += 1;
     }
-    for (id, &first) in firsts.iter().enumerate() {
+    let rows = firsts.iter().enumerate().map(|(id, &first)| {
         let run = &data.runs[first];
-        let h = &run.header;
-        let c = &h.context;
-        let roofs = Roofs::of(h).ok();
-        let last = roofs.as_ref().and_then(|r| r.levels.last());
-        t.push(vec![
-            i(id),
-            s(data.devices[run.device].label.clone()),
-            s(names::class(&class_name(c))),
-            os(c.device_model.clone()),
-            os(c.cpu_model.clone()),
-            os(c.cpu_part.clone()),
-            s(c.arch.clone()),
-            os(c.hostname.clone()),
-            os(c.kernel_release.clone()),
-            i(c.cpu_count),
-            oi(c.memory_total_bytes),
-            s(run.log.display().to_string()),
-            s(h.timestamp.clone()),
-            s(h.tool_version.clone()),
-            s(h.tract_version.clone()),
-            s(h.options.optimize.clone()),
-            i(h.options.threads),
-            i(h.options.runs),
-            i(h.options.warmup),
-            s(h.options.schedule.clone()),
-            os(governor(run)),
-            i(models[id]),
-            os(roofs.as_ref().map(|r| r.kernel.clone())),
-            of(roofs.as_ref().map(|r| r.peak_macs_per_s)),
-            of(last.map(|l| l.read_bytes_per_s)),
-            of(last.map(|l| l.write_bytes_per_s)),
-            of(roofs.as_ref().map(|r| r.floor_ns)),
-        ]);
-    }
-    t
+        RunRow {
+            id,
+            run,
+            device: &data.devices[run.device],
+            roofs: Roofs::of(&run.header).ok(),
+            models: models[id],
+        }
+    });
+    Table::of(&defs, rows)
+}
+
+/// One model run, with its ids and where the fleet puts it.
+struct ModelRow<'a> {
+    model_id: usize,
+    run_id: usize,
+    run: &'a ModelRun,
+    device: &'a Device,
+    fleet: Fleet,
+}
+
+/// A model run in the fleet: its class's median latency, its robust z against it, whether it
+/// is an outlier.
+#[derive(Debug, Clone, Copy, Default)]
+struct Fleet {
+    class_median_ns: Option<f64>,
+    robust_z: Option<f64>,
+    outlier: bool,
 }
 
 /// The models table (one row per `Dataset::runs` entry; `model_id` is its index).
 pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
     use Kind::*;
-    let mut t = schema(&[
-        ("model_id", Int, false),
-        ("run_id", Int, false),
-        ("board", Text, false),
-        ("class", Text, false),
-        ("model", Text, false),
-        ("source", Text, false),
-        ("optimize", Text, false),
-        ("input_shape", Text, false),
-        ("source_nodes", Int, false),
-        ("executed_nodes", Int, false),
-        ("op_records", Int, false),
-        ("params", Int, false),
-        ("macs", Int, false),
-        ("flops", Int, false),
-        ("bytes_read", Int, false),
-        ("weight_bytes", Int, false),
-        ("bytes_written", Int, false),
-        ("latency_min_ns", Int, false),
-        ("latency_median_ns", Int, false),
-        ("latency_p90_ns", Int, false),
-        ("latency_p99_ns", Int, false),
-        ("latency_max_ns", Int, false),
-        ("latency_mean_ns", Float, false),
-        ("latency_stddev_ns", Float, false),
-        ("runs", Int, false),
-        ("warmup", Int, false),
-        ("sum_op_wall_median_ns", Int, false),
-        ("profiled_latency_median_ns", Int, false),
-        ("unattributed_median_ns", Int, true),
-        ("counter_read_median_ns", Int, true),
-        ("profiled_over_clean", Float, true),
-        ("governor", Text, true),
-        ("thermal_drift_c", Float, true),
-        ("warning_count", Int, false),
-        ("warnings", Text, true),
-        ("peak_rss_bytes", Int, true),
-        ("fleet_class_median_ns", Float, true),
-        ("fleet_robust_z", Float, true),
-        ("fleet_outlier", Bool, false),
-    ]);
+    let defs: [Def<ModelRow>; 39] = [
+        col("model_id", Int, false, |r| i(r.model_id)),
+        col("run_id", Int, false, |r| i(r.run_id)),
+        col("board", Text, false, |r| s(&r.device.label)),
+        col("class", Text, false, |r| {
+            s(names::class(&class_name(&r.device.context)))
+        }),
+        col("model", Text, false, |r| s(&r.run.model.model)),
+        col("source", Text, false, |r| s(&r.run.model.source)),
+        col("optimize", Text, false, |r| s(&r.run.model.optimize)),
+        col("input_shape", Text, false, |r| {
+            let shape: Vec<String> = r
+                .run
+                .model
+                .input_shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect();
+            s(shape.join("x"))
+        }),
+        col("source_nodes", Int, false, |r| i(r.run.model.source_nodes)),
+        col("executed_nodes", Int, false, |r| {
+            i(r.run.model.executed_nodes)
+        }),
+        col("op_records", Int, false, |r| i(r.run.ops.len())),
+        col("params", Int, false, |r| i(r.run.model.cost.params)),
+        col("macs", Int, false, |r| i(r.run.model.cost.macs)),
+        col("flops", Int, false, |r| i(r.run.model.cost.flops)),
+        col("bytes_read", Int, false, |r| i(r.run.model.cost.bytes_read)),
+        col("weight_bytes", Int, false, |r| {
+            i(r.run.model.cost.weight_bytes)
+        }),
+        col("bytes_written", Int, false, |r| {
+            i(r.run.model.cost.bytes_written)
+        }),
+        col("latency_min_ns", Int, false, |r| {
+            i(r.run.model.latency_ns.min)
+        }),
+        col("latency_median_ns", Int, false, |r| {
+            i(r.run.model.latency_ns.median)
+        }),
+        col("latency_p90_ns", Int, false, |r| {
+            i(r.run.model.latency_ns.p90)
+        }),
+        col("latency_p99_ns", Int, false, |r| {
+            i(r.run.model.latency_ns.p99)
+        }),
+        col("latency_max_ns", Int, false, |r| {
+            i(r.run.model.latency_ns.max)
+        }),
+        col("latency_mean_ns", Float, false, |r| {
+            f(r.run.model.latency_ns.mean)
+        }),
+        col("latency_stddev_ns", Float, false, |r| {
+            f(r.run.model.latency_ns.stddev)
+        }),
+        col("runs", Int, false, |r| i(r.run.model.runs)),
+        col("warmup", Int, false, |r| i(r.run.model.warmup)),
+        col("sum_op_wall_median_ns", Int, false, |r| {
+            i(r.run.model.sum_op_wall_median_ns)
+        }),
+        col("profiled_latency_median_ns", Int, false, |r| {
+            i(r.run.model.profiled_latency_median_ns)
+        }),
+        col("unattributed_median_ns", Int, true, |r| {
+            oi(r.run.model.unattributed_median_ns)
+        }),
+        col("counter_read_median_ns", Int, true, |r| {
+            oi(r.run.model.counter_read_median_ns)
+        }),
+        col("profiled_over_clean", Float, true, |r| {
+            of(r.run
+                .model
+                .paired
+                .as_ref()
+                .map(|p| p.profiled_over_clean.median))
+        }),
+        col("governor", Text, true, |r| os(governor(r.run))),
+        col("thermal_drift_c", Float, true, |r| {
+            of(thermal_drift_c(r.run))
+        }),
+        col("warning_count", Int, false, |r| {
+            i(r.run.model.warnings.len())
+        }),
+        col("warnings", Text, true, |r| {
+            let kinds: Vec<&str> = r
+                .run
+                .model
+                .warnings
+                .iter()
+                .map(|w| w.kind.as_str())
+                .collect();
+            os((!kinds.is_empty()).then(|| kinds.join(",")))
+        }),
+        col("peak_rss_bytes", Int, true, |r| {
+            oi(r.run.model.peak_rss_bytes)
+        }),
+        col("fleet_class_median_ns", Float, true, |r| {
+            of(r.fleet.class_median_ns)
+        }),
+        col("fleet_robust_z", Float, true, |r| of(r.fleet.robust_z)),
+        col("fleet_outlier", Bool, false, |r| {
+            Cell::Bool(Some(r.fleet.outlier))
+        }),
+    ];
     let (ids, _) = run_ids(data);
-    // Per run: (class median, robust z, outlier).
-    let mut fleet: Vec<(Option<f64>, Option<f64>, bool)> =
-        vec![(None, None, false); data.runs.len()];
+    let mut fleet = vec![Fleet::default(); data.runs.len()];
     if let Some(fl) = &a.fleet {
         for sp in &fl.models {
             for &(_, run, lat) in &sp.boards {
-                fleet[run] = (Some(sp.median_ns), Some(sp.robust_z(lat)), false);
+                fleet[run] = Fleet {
+                    class_median_ns: Some(sp.median_ns),
+                    robust_z: Some(sp.robust_z(lat)),
+                    outlier: false,
+                };
             }
             for o in &sp.outliers {
-                fleet[o.run].2 = true;
+                fleet[o.run].outlier = true;
             }
         }
     }
-    for (ix, run) in data.runs.iter().enumerate() {
-        let m = &run.model;
-        let kinds: Vec<&str> = m.warnings.iter().map(|w| w.kind.as_str()).collect();
-        let shape: Vec<String> = m.input_shape.iter().map(|d| d.to_string()).collect();
-        t.push(vec![
-            i(ix),
-            i(ids[ix]),
-            s(data.devices[run.device].label.clone()),
-            s(names::class(&class_name(&data.devices[run.device].context))),
-            s(m.model.clone()),
-            s(m.source.clone()),
-            s(m.optimize.clone()),
-            s(shape.join("x")),
-            i(m.source_nodes),
-            i(m.executed_nodes),
-            i(run.ops.len()),
-            i(m.cost.params),
-            i(m.cost.macs),
-            i(m.cost.flops),
-            i(m.cost.bytes_read),
-            i(m.cost.weight_bytes),
-            i(m.cost.bytes_written),
-            i(m.latency_ns.min),
-            i(m.latency_ns.median),
-            i(m.latency_ns.p90),
-            i(m.latency_ns.p99),
-            i(m.latency_ns.max),
-            f(m.latency_ns.mean),
-            f(m.latency_ns.stddev),
-            i(m.runs),
-            i(m.warmup),
-            i(m.sum_op_wall_median_ns),
-            i(m.profiled_latency_median_ns),
-            oi(m.unattributed_median_ns),
-            oi(m.counter_read_median_ns),
-            of(m.paired.as_ref().map(|p| p.profiled_over_clean.median)),
-            os(governor(run)),
-            of(thermal_drift_c(run)),
-            i(m.warnings.len()),
-            os((!kinds.is_empty()).then(|| kinds.join(","))),
-            oi(m.peak_rss_bytes),
-            of(fleet[ix].0),
-            of(fleet[ix].1),
-            Cell::Bool(Some(fleet[ix].2)),
-        ]);
-    }
-    t
+    let rows = data.runs.iter().enumerate().map(|(ix, run)| ModelRow {
+        model_id: ix,
+        run_id: ids[ix],
+        run,
+        device: &data.devices[run.device],
+        fleet: fleet[ix],
+    });
+    Table::of(&defs, rows)
 }
 
 /// Fails when this build cannot write `format`, before anything is computed.
