@@ -10,6 +10,7 @@ use analyze_common::synth::{SynthDevice, synth_log, ten_models, to_jsonl};
 use hiddencost::analyze::compute::bounds::VIEW_OPS;
 use hiddencost::analyze::compute::findings::{Answer, Verdict};
 use hiddencost::analyze::load::{Dataset, load_logs};
+use hiddencost::analyze::render::names;
 use hiddencost::analyze::render::reasons::why as words;
 use hiddencost::analyze::{Analysis, AnalyzeOptions, analyze};
 use hiddencost::record::{NoiseWarning, Record};
@@ -81,11 +82,11 @@ fn every_op_gets_its_exact_bound_limiter_and_excess() {
                 "memory"
             };
             assert!(
-                b.roofs.limiter_label(ob.limiter).starts_with(expect),
+                names::limiter_of(&b.roofs, ob.limiter).starts_with(expect),
                 "{}",
                 op.node
             );
-            limiters.insert(b.roofs.limiter_label(ob.limiter));
+            limiters.insert(names::limiter_of(&b.roofs, ob.limiter));
         }
         assert!(b.below_bound.is_empty() && b.over_peak.is_empty());
         let above: f64 = b.ops.iter().map(|o| o.above_ns()).sum();
@@ -434,7 +435,7 @@ fn report_html_is_self_contained_and_says_what_report_md_says() {
 
 #[test]
 fn figure2_labels_of_the_zoo_do_not_overlap() {
-    use hiddencost::analyze::render::labels::text_box;
+    use hiddencost::analyze::render::chart::labels::text_box;
     let dir = tempfile::tempdir().unwrap();
     report_of(vec![common::golden("zoo_vm.jsonl")], dir.path().join("out"));
     for pair in [

@@ -11,6 +11,7 @@ use analyze_common::synth::{
 };
 use hiddencost::analyze::compute::fleet::{Reason, RoofKind};
 use hiddencost::analyze::load::load_logs;
+use hiddencost::analyze::render::names;
 use hiddencost::analyze::{Analysis, AnalyzeOptions, analyze};
 use std::path::{Path, PathBuf};
 
@@ -62,7 +63,7 @@ fn planted_outlier_is_found_with_its_reasons() {
     let pi = fleet
         .classes
         .iter()
-        .position(|c| c.name == "Raspberry Pi 4 Model B / Cortex-A72")
+        .position(|c| names::class(&c.name) == "Raspberry Pi 4 Model B / Cortex-A72")
         .expect("the Pi 4 class");
     assert_eq!(fleet.classes[pi].boards.len(), 12);
     let slow_device = data

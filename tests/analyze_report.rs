@@ -459,7 +459,7 @@ fn paired_ratios_reach_the_models_table_and_csv() {
 /// bounds, counters and source nodes.
 #[test]
 fn streamed_ops_csv_is_the_table() {
-    use hiddencost::analyze::render::why::{ops_csv, write_ops_csv};
+    use hiddencost::analyze::render::ops::{Output, table, write_csv};
     let logs = [
         common::golden("real.jsonl"),
         common::golden("fake.jsonl"),
@@ -468,9 +468,9 @@ fn streamed_ops_csv_is_the_table() {
     let data = load_logs(&logs).unwrap();
     let a = Analysis::compute(&data);
     let mut streamed = Vec::new();
-    write_ops_csv(&a, &data, &mut streamed).unwrap();
+    write_csv(&a, &data, &mut streamed).unwrap();
     assert_eq!(
         String::from_utf8(streamed).unwrap(),
-        ops_csv(&a, &data).to_csv()
+        table(&a, &data, Output::Csv).to_csv()
     );
 }

@@ -4,7 +4,7 @@
 //! the probe table), Markdown and HTML read the labelled columns, formatted for reading
 //! ([`Read`], with [`crate::units`]); CSV reads the named columns raw (full precision, empty
 //! where nothing was measured). A table of text columns ([`Table::new`]) reads the same both
-//! ways.
+//! ways. Typed outputs (the Parquet export) read the named columns' kinds and nullability.
 
 use crate::units;
 use std::borrow::Cow;
@@ -15,6 +15,7 @@ pub enum Kind {
     Text,
     Int,
     Float,
+    Bool,
 }
 
 /// The unit of a column's raw values (its name says it too: `latency_median_ns`).
@@ -69,6 +70,8 @@ pub struct Column {
     pub kind: Kind,
     pub unit: Unit,
     pub read: Read,
+    /// Whether a cell may be missing; typed outputs declare it (CSV writes an empty cell).
+    pub nullable: bool,
 }
 
 impl Column {
@@ -80,6 +83,7 @@ impl Column {
             kind: Kind::Text,
             unit: Unit::None,
             read: Read::Plain,
+            nullable: true,
         }
     }
 
@@ -91,6 +95,20 @@ impl Column {
             kind,
             unit,
             read,
+            nullable: true,
+        }
+    }
+
+    /// A column of the raw outputs only, its unit in its name.
+    pub fn raw(name: &str, kind: Kind) -> Column {
+        Column::new(name, "", kind, Unit::None, Read::Plain).raw_only()
+    }
+
+    /// The same column, never missing.
+    pub fn required(self) -> Column {
+        Column {
+            nullable: false,
+            ..self
         }
     }
 
@@ -108,12 +126,20 @@ impl Column {
     }
 }
 
+/// A column and how a row's cell of it is read from the row's source `T`: a table defined
+/// column by column, each with its value ([`Table::of`]).
+pub struct Def<T> {
+    pub column: Column,
+    pub cell: fn(&T) -> Cell,
+}
+
 /// One cell; `None`: not measured (`n/a` for reading, empty in the raw outputs).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     Text(Option<String>),
     Int(Option<u64>),
     Float(Option<f64>),
+    Bool(Option<bool>),
     /// Not measured, and why (the reason for reading, empty in the raw outputs).
     Absent(String),
 }
@@ -129,6 +155,7 @@ impl Cell {
             Cell::Text(t) => t.clone().unwrap_or_default(),
             Cell::Int(v) => v.map_or(String::new(), |v| v.to_string()),
             Cell::Float(v) => v.map_or(String::new(), |v| format!("{v}")),
+            Cell::Bool(v) => v.map_or(String::new(), |v| v.to_string()),
             Cell::Absent(_) => String::new(),
         }
     }
@@ -155,7 +182,8 @@ impl Cell {
                 _ => number(*v as f64),
             },
             Cell::Float(Some(v)) => number(*v),
-            Cell::Int(None) | Cell::Float(None) => "n/a".into(),
+            Cell::Bool(Some(v)) => v.to_string(),
+            Cell::Int(None) | Cell::Float(None) | Cell::Bool(None) => "n/a".into(),
             Cell::Absent(why) => why.clone(),
         }
     }
@@ -258,6 +286,15 @@ impl Table {
         }
     }
 
+    /// A table of `defs`' columns, one row per item of `rows`.
+    pub fn of<T>(defs: &[Def<T>], rows: impl IntoIterator<Item = T>) -> Self {
+        let mut t = Self::typed(defs.iter().map(|d| d.column.clone()).collect());
+        for r in rows {
+            t.rows.push(defs.iter().map(|d| (d.cell)(&r)).collect());
+        }
+        t
+    }
+
     /// Appends a row of text cells, padded or cut to the number of columns.
     pub fn row(&mut self, cells: Vec<String>) {
         self.push(cells.into_iter().map(Cell::text).collect());
@@ -318,10 +355,24 @@ impl Table {
     }
 
     pub fn to_csv(&self) -> String {
-        let s = self.raw();
-        let mut out = csv_line(&s.headers);
-        for row in &s.rows {
-            out += &csv_line(row);
+        let headers: Vec<String> = self.columns.iter().filter_map(|c| c.name.clone()).collect();
+        csv_line(&headers) + &self.csv_rows()
+    }
+
+    /// The CSV lines of the rows alone (a table written in parts after its header).
+    pub fn csv_rows(&self) -> String {
+        let named: Vec<usize> = (self.columns.iter().enumerate())
+            .filter_map(|(i, c)| c.name.as_ref().map(|_| i))
+            .collect();
+        let mut out = String::new();
+        for row in &self.rows {
+            for (k, &i) in named.iter().enumerate() {
+                if k > 0 {
+                    out.push(',');
+                }
+                out += &csv_field(&row[i].raw());
+            }
+            out.push('\n');
         }
         out
     }
@@ -403,79 +454,5 @@ pub fn csv_line(cells: &[String]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample() -> Table {
-        let mut t = Table::new(&["model", "ms"]);
-        t.row(vec!["a,b".into(), "1.000".into()]);
-        t.row(vec!["long|name".into()]);
-        t
-    }
-
-    #[test]
-    fn renders_three_ways() {
-        let t = sample();
-        assert_eq!(
-            t.to_text(),
-            "model         ms\n---------  -----\na,b        1.000\nlong|name\n"
-        );
-        assert!(t.to_markdown().contains("| long\\|name |  |"));
-        assert_eq!(t.to_csv(), "model,ms\n\"a,b\",1.000\nlong|name,\n");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
-
-    #[test]
-    fn typed_columns_read_formatted_and_write_raw() {
-        let mut t = Table::typed(vec![
-            Column::text("model"),
-            Column::new("median_ns", "median ms", Kind::Int, Unit::Ns, Read::MsOfNs),
-            Column::new("share", "share", Kind::Float, Unit::Fraction, Read::Pct),
-            Column::new("", "x", Kind::Float, Unit::Ratio, Read::Times).reading_only(),
-            Column::new("runs", "runs", Kind::Int, Unit::Count, Read::Plain).raw_only(),
-        ]);
-        t.push(vec![
-            Cell::text("a"),
-            Cell::Int(Some(1_234_567)),
-            Cell::Float(Some(0.125)),
-            Cell::Float(Some(1.5)),
-            Cell::Int(Some(20)),
-        ]);
-        t.push(vec![Cell::text("b"), Cell::Int(None), Cell::Float(None)]);
-        assert_eq!(
-            t.to_markdown(),
-            "| model | median ms | share | x |\n| --- | ---: | ---: | ---: |\n\
-             | a | 1.235 | 12.5% | 1.50x |\n| b | n/a | n/a |  |\n"
-        );
-        assert_eq!(
-            t.to_csv(),
-            "model,median_ns,share,runs\na,1234567,0.125,20\nb,,,\n"
-        );
-    }
-
-    #[test]
-    fn a_layout_sets_alignment_minimum_widths_gaps_and_indent() {
-        let mut t = Table::new(&["name", "kind", "n", "note"]);
-        t.row(vec!["a".into(), "x".into(), "1".into(), "first".into()]);
-        t.row(vec![
-            "bbbbbb".into(),
-            "y".into(),
-            "22".into(),
-            String::new(),
-        ]);
-        let layout = Layout {
-            cols: vec![
-                Col::left(4),
-                Col::right(3),
-                Col::left(0),
-                Col::left(0).after("  "),
-            ],
-            indent: "  ",
-            rule: false,
-        };
-        assert_eq!(
-            t.to_text_in(&layout),
-            "  name   kind n   note\n  a         x 1   first\n  bbbbbb    y 22\n"
-        );
-    }
-}
+#[path = "table_tests.rs"]
+mod tests;

@@ -99,6 +99,16 @@ pub enum Limiter {
     Overhead,
 }
 
+/// A limiter as the runs of a device share it: memory by its level's name (`L2`, `DRAM`), as
+/// two runs' roofs need not list the same levels. Ordered as its words sort (`compute`,
+/// `memory:DRAM`, `memory:L1`, ..., `overhead`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LimiterName {
+    Compute,
+    Memory(String),
+    Overhead,
+}
+
 /// The bound of one op.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OpBound {
@@ -178,8 +188,8 @@ pub struct ModelBounds {
     pub total: BoundAgg,
     /// By executed category.
     pub by_category: BTreeMap<String, BoundAgg>,
-    /// By limiter label (`compute`, `memory:L1`, ..., `overhead`).
-    pub by_limiter: BTreeMap<String, BoundAgg>,
+    /// By limiter.
+    pub by_limiter: BTreeMap<LimiterName, BoundAgg>,
     /// Ops measured faster than their bound beyond the probe's spread.
     pub below_bound: Vec<usize>,
     /// Ops outside [`KERNEL_CATEGORIES`] whose MAC rate exceeds the peak by more than the
@@ -290,11 +300,12 @@ impl Roofs {
             .unwrap_or(self.levels.len().saturating_sub(1))
     }
 
-    pub fn limiter_label(&self, limiter: Limiter) -> String {
+    /// `limiter` with its memory level named.
+    pub fn limiter_name(&self, limiter: Limiter) -> LimiterName {
         match limiter {
-            Limiter::Compute => "compute".into(),
-            Limiter::Memory(l) => format!("memory:{}", self.levels[l].name),
-            Limiter::Overhead => "overhead".into(),
+            Limiter::Compute => LimiterName::Compute,
+            Limiter::Memory(l) => LimiterName::Memory(self.levels[l].name.clone()),
+            Limiter::Overhead => LimiterName::Overhead,
         }
     }
 
@@ -463,7 +474,7 @@ pub fn model_bounds(roofs: &Roofs, ops: &[Op]) -> ModelBounds {
             .or_default()
             .add(measured, &b);
         m.by_limiter
-            .entry(roofs.limiter_label(b.limiter))
+            .entry(roofs.limiter_name(b.limiter))
             .or_default()
             .add(measured, &b);
         m.ops.push(b);

@@ -131,11 +131,14 @@ fn each_op_gets_its_limiter_and_excess() {
     // A 4 MB copy (2 MB each way) lives in DRAM: 2 MB / 0.5 GB/s write = 4 ms.
     let b = r.bound("Op", &cost(0, 2_000_000, 2_000_000), 5e6);
     assert_eq!(b.limiter, Limiter::Memory(2));
-    assert_eq!(r.limiter_label(b.limiter), "memory:DRAM");
+    assert_eq!(
+        r.limiter_name(b.limiter),
+        LimiterName::Memory("DRAM".into())
+    );
     assert!((b.memory_ns - 4e6).abs() < 1e-3);
     // 300 KiB: L2 (the read term, 300k / 20 GB/s = 15 µs, beats the write term 7.5 µs).
     let b = r.bound("Op", &cost(0, 200_000, 50_000), 20_000.0);
-    assert_eq!(r.limiter_label(b.limiter), "memory:L2");
+    assert_eq!(r.limiter_name(b.limiter), LimiterName::Memory("L2".into()));
     assert!((b.memory_ns - 10_000.0).abs() < 1e-6);
     // A tiny op is all floor.
     let b = r.bound("Op", &cost(0, 16, 16), 900.0);
@@ -144,7 +147,10 @@ fn each_op_gets_its_limiter_and_excess() {
     // A slice of a 4 MB tensor reads the 64 KB it writes (L1 is too small for 4 MB + 64 KB:
     // DRAM, where 64 KB take 64 µs to read and 128 µs to write).
     let b = r.bound("Slice", &cost(0, 4_000_000, 64_000), 200_000.0);
-    assert_eq!(r.limiter_label(b.limiter), "memory:DRAM");
+    assert_eq!(
+        r.limiter_name(b.limiter),
+        LimiterName::Memory("DRAM".into())
+    );
     assert!((b.memory_ns - 128_000.0).abs() < 1e-6);
     // A reshape need not move its 4 MB: its bound is the floor.
     let b = r.bound("IntoShape", &cost(0, 2_000_000, 2_000_000), 5e6);
@@ -167,7 +173,7 @@ fn ops_faster_than_physics_are_flagged() {
     assert_eq!(m.total.ops, 2);
     assert_eq!(m.by_category["conv"].ops, 1);
     assert!((m.by_category["conv"].above_ns - (150_000.0 - 100_500.0)).abs() < 1e-6);
-    assert_eq!(m.by_limiter["compute"].ops, 2);
+    assert_eq!(m.by_limiter[&LimiterName::Compute].ops, 2);
     // A model whose fastest op beats the probe's 500 ns floor takes that op's time.
     let ops = [op(0, 300, "tensor"), op(1_000_000, 150_000, "conv")];
     let m = model_bounds(&r, &compact(&ops));

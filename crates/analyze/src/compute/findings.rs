@@ -6,7 +6,7 @@
 //! never a number.
 
 pub use super::answer::{Answer, Why};
-use super::bounds::{ModelBounds, NoRoofs};
+use super::bounds::{LimiterName, ModelBounds, NoRoofs};
 use super::correlate::{Correlation, Dominance, PAIRS, Point};
 use super::facts::{self, RunResults, gmacs};
 use super::metrics::ModelMetrics;
@@ -141,8 +141,8 @@ pub struct Above {
     /// By executed category and by op type: shares of the above-bound time, largest first.
     pub by_category: Vec<(String, f64)>,
     pub by_op: Vec<(String, f64)>,
-    /// Share of op time per limiter (`compute`, `memory:L2`, `overhead`), largest first.
-    pub limiters: Vec<(String, f64)>,
+    /// Share of op time per limiter, largest first.
+    pub limiters: Vec<(LimiterName, f64)>,
 }
 
 /// RQ3: which architectures carry the most non-MAC overhead, and from which ops?
@@ -201,8 +201,8 @@ fn corr(c: &Correlation) -> Option<Corr> {
 }
 
 /// Shares of `parts` in `whole`, largest first (ties by name), the first `n`.
-fn top_shares(parts: BTreeMap<String, f64>, whole: f64, n: usize) -> Vec<(String, f64)> {
-    let mut v: Vec<(String, f64)> = parts
+fn top_shares<K: Ord>(parts: BTreeMap<K, f64>, whole: f64, n: usize) -> Vec<(K, f64)> {
+    let mut v: Vec<(K, f64)> = parts
         .into_iter()
         .filter(|(_, x)| *x > 0.0)
         .map(|(k, x)| (k, if whole > 0.0 { x / whole } else { 0.0 }))
@@ -409,7 +409,7 @@ fn rq2(p: &Parts, device: usize) -> Answer<Rq2> {
     let (mut above_ns, mut bounded_ns, mut bounded_models) = (0.0, 0.0, 0);
     let mut above_by_cat: BTreeMap<String, f64> = BTreeMap::new();
     let mut above_by_op: BTreeMap<String, f64> = BTreeMap::new();
-    let mut limiters: BTreeMap<String, f64> = BTreeMap::new();
+    let mut limiters: BTreeMap<LimiterName, f64> = BTreeMap::new();
     let mut no_roofs = None;
     for (run, _, bounds) in p.of_device(device) {
         for op in &run.ops {

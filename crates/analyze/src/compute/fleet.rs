@@ -47,8 +47,7 @@ pub struct Fleet {
 /// Boards of one kind: board model without its revision, and CPU.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoardClass {
-    /// e.g. `Raspberry Pi 4 Model B / Cortex-A72`.
-    pub name: String,
+    pub name: ClassName,
     /// Indexes into `Dataset::devices`.
     pub boards: Vec<usize>,
     /// Median over the class's boards of each logged roof.
@@ -175,8 +174,19 @@ pub fn median(values: &[f64]) -> Option<f64> {
     quantile(&v, 0.5)
 }
 
-/// The class of a board: its model without " Rev ...", and its CPU.
-pub fn class_name(run_context: &crate::record::Context) -> String {
+/// What a board class is known by: its board model without " Rev ..." and its CPU without
+/// " @ ..." (either may be unknown), or its architecture when neither is logged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ClassName {
+    Board {
+        board: Option<String>,
+        cpu: Option<String>,
+    },
+    Arch(String),
+}
+
+/// The class of a board.
+pub fn class_name(run_context: &crate::record::Context) -> ClassName {
     let board = run_context
         .device_model
         .as_deref()
@@ -188,10 +198,8 @@ pub fn class_name(run_context: &crate::record::Context) -> String {
         .map(|c| c.split(" @ ").next().unwrap_or(c).trim().to_string())
         .filter(|c| !c.is_empty());
     match (board, cpu) {
-        (Some(b), Some(c)) => format!("{b} / {c}"),
-        (Some(b), None) => b,
-        (None, Some(c)) => c,
-        (None, None) => run_context.arch.clone(),
+        (None, None) => ClassName::Arch(run_context.arch.clone()),
+        (board, cpu) => ClassName::Board { board, cpu },
     }
 }
 
@@ -213,7 +221,7 @@ pub fn fleet(data: &Dataset) -> Option<Fleet> {
         return None;
     }
     let mut classes: Vec<BoardClass> = Vec::new();
-    let mut class_of_name: HashMap<String, usize> = HashMap::new();
+    let mut class_of_name: HashMap<ClassName, usize> = HashMap::new();
     let mut boards: Vec<BoardFacts> = Vec::with_capacity(data.devices.len());
     for (d, dev) in data.devices.iter().enumerate() {
         let name = class_name(&dev.context);
@@ -438,7 +446,10 @@ mod tests {
         );
         assert_eq!(
             class_name(&ctx("Raspberry Pi 4 Model B Rev 1.4")),
-            "Raspberry Pi 4 Model B / Cortex-A72"
+            ClassName::Board {
+                board: Some("Raspberry Pi 4 Model B".into()),
+                cpu: Some("Cortex-A72".into())
+            }
         );
     }
 }

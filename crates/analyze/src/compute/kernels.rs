@@ -24,12 +24,15 @@
 //! runs, and tract's dispatch between ops).
 
 use super::nearest::{NearCall, Nearest};
-use super::stats::NormalEquations;
 use crate::error::BadFit;
 use crate::load::Op;
 use crate::record::{Cost, Header};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+#[path = "kernels_fit.rs"]
+mod fitting;
+pub use fitting::{TrainingModel, fit};
 
 /// (name, unit, definition) of each kernel feature, in coefficient order.
 pub const FEATURES: [(&str, &str, &str); F] = [
@@ -434,121 +437,6 @@ impl KernelModel {
             return Err(BadFit::EndToEnd);
         }
         Ok(())
-    }
-}
-
-/// One training model: its calls with their measured median wall time, its clean latency and
-/// the measured sum over its ops.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TrainingModel {
-    pub calls: Vec<(KernelCall, f64)>,
-    pub latency_ns: f64,
-    pub sum_op_ns: f64,
-}
-
-/// A relative-error row: x / y against 1.
-fn add_relative(ne: &mut NormalEquations, x: &[f64], y: f64) {
-    let w = 1.0 / y.max(MIN_WEIGHT_NS);
-    let xw: Vec<f64> = x.iter().map(|v| v * w).collect();
-    ne.add_row(&xw, y * w);
-}
-
-fn fit_rows(rows: &[([f64; F], f64)]) -> KernelCoefficients {
-    let mut ne = NormalEquations::new(F);
-    for (x, y) in rows {
-        ne.add_row(x, *y);
-    }
-    let mut c = KernelCoefficients::from_array(&ne.solve_nnls(), rows.len());
-    let errors: Vec<f64> = rows
-        .iter()
-        .filter(|(_, y)| *y > 0.0)
-        .map(|(x, y)| ((c.call_ns(x) - y) / y).abs() * 100.0)
-        .collect();
-    if !errors.is_empty() {
-        c.train_mape_pct = errors.iter().sum::<f64>() / errors.len() as f64;
-    }
-    c
-}
-
-/// Fits the kernel model; `None` without any kernel call.
-pub fn fit(models: &[TrainingModel], knees: CacheKnees) -> Option<KernelModel> {
-    let mut by_kernel: BTreeMap<&str, Vec<([f64; F], f64)>> = BTreeMap::new();
-    let mut by_category: BTreeMap<&str, Vec<([f64; F], f64)>> = BTreeMap::new();
-    let mut pooled: Vec<([f64; F], f64)> = Vec::new();
-    let mut near: Vec<(usize, &str, &str, NearCall)> = Vec::new();
-    for (i, m) in models.iter().enumerate() {
-        for (call, ns) in &m.calls {
-            if !ns.is_finite() || *ns < 0.0 {
-                continue;
-            }
-            near.push((
-                i,
-                kernel_type(&call.op),
-                &call.category,
-                near_call(call, *ns),
-            ));
-            let row = (features(call, &knees), *ns);
-            by_kernel
-                .entry(kernel_type(&call.op))
-                .or_default()
-                .push(row);
-            by_category.entry(&call.category).or_default().push(row);
-            pooled.push(row);
-        }
-    }
-    if pooled.is_empty() {
-        return None;
-    }
-    let own = |rows: BTreeMap<&str, Vec<([f64; F], f64)>>| {
-        rows.into_iter()
-            .filter(|(_, r)| r.len() >= MIN_SAMPLES)
-            .map(|(k, r)| (k.to_string(), fit_rows(&r)))
-            .collect::<BTreeMap<_, _>>()
-    };
-    let mut model = KernelModel {
-        knees,
-        kernels: own(by_kernel),
-        categories: own(by_category),
-        pooled: fit_rows(&pooled),
-        end_to_end: EndToEnd::default(),
-        calls: pooled.len(),
-        models: models.len(),
-        nearest: Nearest::fit(&near, MIN_SAMPLES),
-    };
-    model.end_to_end = fit_end_to_end(models);
-    Some(model)
-}
-
-/// `latency = a · Σ op time + b · ops + c` over the training models (relative error, NNLS);
-/// the identity (a = 1) when no model has both.
-fn fit_end_to_end(models: &[TrainingModel]) -> EndToEnd {
-    let mut ne = NormalEquations::new(3);
-    let mut used = 0;
-    for m in models {
-        if m.latency_ns > 0.0 && m.sum_op_ns > 0.0 && !m.calls.is_empty() {
-            add_relative(
-                &mut ne,
-                &[m.sum_op_ns, m.calls.len() as f64, 1.0],
-                m.latency_ns,
-            );
-            used += 1;
-        }
-    }
-    if used == 0 {
-        return EndToEnd::default();
-    }
-    let c = ne.solve_nnls();
-    if c[0] <= 0.0 {
-        return EndToEnd {
-            models: used,
-            ..EndToEnd::default()
-        };
-    }
-    EndToEnd {
-        per_op_scale: c[0],
-        ns_per_executed_op: c[1],
-        ns_per_inference: c[2],
-        models: used,
     }
 }
 

@@ -2,31 +2,30 @@
 
 use super::*;
 
-#[test]
-fn counter_columns_are_identifiers() {
-    assert_eq!(counter_column("cache-misses"), "counter_cache_misses");
-    assert_eq!(counter_column("r17"), "counter_r17");
-    assert_eq!(counter_column("L1D.refill"), "counter_l1d_refill");
+fn sample() -> Table {
+    let defs: [Def<u64>; 2] = [
+        col("a", Kind::Int, false, |v| i(*v)),
+        col("b", Kind::Text, true, |v| os((*v > 1).then_some("big"))),
+    ];
+    Table::of(&defs, [1, 2])
 }
 
 #[test]
-fn rows_fill_every_column() {
-    let mut t = Table::new(
-        "t",
-        &[col("a", Kind::I64, false), col("b", Kind::Utf8, true)],
-    );
-    t.push(vec![i(3), s("x")]);
-    t.push(vec![i(4)]);
-    assert_eq!(t.rows, 2);
-    assert_eq!(
-        t.columns[1].values,
-        Values::Utf8(vec![Some("x".into()), None])
-    );
-    let m = t.message_type();
+fn columns_declare_kind_and_nullability() {
+    let t = sample();
+    assert!(!t.columns[0].nullable && t.columns[1].nullable);
+    assert_eq!(t.columns[1].name.as_deref(), Some("b"));
+    assert_eq!(t.columns[1].label, None);
+    assert_eq!(t.to_csv(), "a,b\n1,\n2,big\n");
+}
+
+#[cfg(feature = "parquet")]
+#[test]
+fn the_parquet_schema_follows_the_columns() {
+    let t = sample();
+    let m = parquet_io::message_type("t", &t.columns);
     assert!(m.contains("REQUIRED INT64 a;"), "{m}");
     assert!(m.contains("OPTIONAL BYTE_ARRAY b (UTF8);"), "{m}");
-    t.clear();
-    assert_eq!(t.rows, 0);
 }
 
 #[test]

@@ -1,10 +1,10 @@
 //! Which charts the report has, from the analysis: the shares of time per model, the study's
 //! Figure 2 scatter plots, one roofline per device (with its measured roofs) and the devices
-//! compared. Drawing is [`super::charts`]'s.
+//! compared. Each is a [`Chart`], drawn by [`chart::draw`].
 
-use super::charts::{self, Roof, Series};
+use super::chart::svg::id_name;
+use super::chart::{self, Chart, Roof, Series};
 use super::sections::dominance_note;
-use super::svg::id_name;
 use super::table::or_na;
 use crate::compute::bounds::Roofs;
 use crate::compute::correlate::{Correlation, PAIRS, Point};
@@ -44,7 +44,7 @@ pub fn svg_files(a: &Analysis, data: &Dataset) -> Vec<(String, String)> {
         );
         files.push((
             format!("shares_{}.svg", view.name()),
-            charts::stacked_bars(&title, &bars),
+            chart::draw(&Chart::StackedBars { title, bars }),
         ));
     }
     for (p, pair) in PAIRS.iter().enumerate() {
@@ -74,7 +74,13 @@ pub fn svg_files(a: &Analysis, data: &Dataset) -> Vec<(String, String)> {
         let title = format!("Figure 2: {}", pair.title);
         files.push((
             format!("fig2_{}.svg", pair.key),
-            charts::scatter(&title, pair.x_label, pair.y_label, &series, &notes),
+            chart::draw(&Chart::Scatter {
+                title,
+                x_label: pair.x_label.into(),
+                y_label: pair.y_label.into(),
+                series,
+                notes,
+            }),
         ));
     }
     for (d, dev) in data.devices.iter().enumerate() {
@@ -120,11 +126,11 @@ pub fn svg_files(a: &Analysis, data: &Dataset) -> Vec<(String, String)> {
         );
         files.push((
             format!("roofline_{}.svg", id_name(&dev.label)),
-            charts::roofline(
-                &title,
-                &by_cat,
-                roofs.map(|(r, raised)| measured_roof(r, raised)).as_ref(),
-            ),
+            chart::draw(&Chart::Roofline {
+                title,
+                series: by_cat,
+                roof: roofs.map(|(r, raised)| measured_roof(r, raised)),
+            }),
         ));
     }
     if data.devices.len() > 1 {
@@ -135,12 +141,12 @@ pub fn svg_files(a: &Analysis, data: &Dataset) -> Vec<(String, String)> {
             .collect();
         files.push((
             "devices.svg".into(),
-            charts::grouped_bars(
-                "Median latency per device",
-                "median latency (ms)",
-                &labels,
-                &groups,
-            ),
+            chart::draw(&Chart::GroupedBars {
+                title: "Median latency per device".into(),
+                y_label: "median latency (ms)".into(),
+                series: labels,
+                groups,
+            }),
         ));
     }
     files

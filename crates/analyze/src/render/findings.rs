@@ -2,10 +2,12 @@
 //! [`DeviceFindings`], each with the numbers behind it and links to its table or chart.
 
 use super::doc::{Text, to};
+use super::names;
 use super::outline::{H_FIG2, H_MODELS, H_RQ4, H_SHARES, H_WARNINGS, H_WHY};
 use super::reasons::why;
 use super::rq4::advice_text;
 use super::table::pct;
+use crate::compute::bounds::LimiterName;
 use crate::compute::findings::{
     Answer, DeviceFindings, LightModels, ModelOverhead, Rq1, Rq2, Rq3, Rq4, Verdict,
 };
@@ -18,6 +20,10 @@ fn shares(items: &[(String, f64)]) -> String {
         .map(|(k, v)| format!("{k} {}", pct(*v)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn limiters(items: &[(LimiterName, f64)]) -> Vec<(String, f64)> {
+    items.iter().map(|(l, v)| (names::limiter(l), *v)).collect()
 }
 
 fn millions(macs: u64) -> String {
@@ -196,7 +202,7 @@ fn rq2(a: &Answer<Rq2>) -> Text {
             above.models,
             shares(&above.by_category),
             shares(&above.by_op),
-            shares(&above.limiters)
+            shares(&limiters(&above.limiters))
         )),
         Answer::CannotSay(w) => t.t(format!(" Time above the roofs: not computed, {}. ", why(w))),
     };

@@ -4,6 +4,7 @@
 //! outliers; every board and every outlier is in the CSV files.
 
 use super::doc::{Doc, Text};
+use super::names;
 use super::reasons;
 use super::table::Table;
 use crate::compute::Analysis;
@@ -108,7 +109,7 @@ pub fn classes_table(f: &Fleet) -> Table {
             bs.iter().filter_map(|b| g(&b.roofs)).collect()
         };
         t.row(vec![
-            c.name.clone(),
+            names::class(&c.name),
             bs.len().to_string(),
             bs.iter().map(|b| b.models).sum::<usize>().to_string(),
             bs.iter()
@@ -159,7 +160,7 @@ pub fn models_table(f: &Fleet) -> Table {
         let ns = |v: f64| Cell::Float(Some(v));
         t.push(vec![
             Cell::text(s.model.clone()),
-            Cell::text(f.classes[s.class].name.clone()),
+            Cell::text(names::class(&f.classes[s.class].name)),
             Cell::Int(Some(s.boards.len() as u64)),
             ns(s.median_ns),
             ns(s.min_ns),
@@ -221,7 +222,7 @@ fn outlier_rows(f: &Fleet, data: &Dataset, limit: usize) -> Table {
         t.push(vec![
             Cell::text(s.model.clone()),
             Cell::text(data.devices[o.device].label.clone()),
-            Cell::text(f.classes[s.class].name.clone()),
+            Cell::text(names::class(&f.classes[s.class].name)),
             Cell::Float(Some(o.latency_ns)),
             Cell::Float(Some(s.median_ns)),
             Cell::Float(Some(o.ratio)),
@@ -302,7 +303,7 @@ fn boards_rows(f: &Fleet, data: &Dataset, only: Option<&[usize]>) -> Table {
             |v: Option<f64>| v.map_or_else(|| Cell::Absent(no_roofs()), |v| Cell::Float(Some(v)));
         t.push(vec![
             Cell::text(dev.label.clone()),
-            Cell::text(f.classes[b.class].name.clone()),
+            Cell::text(names::class(&f.classes[b.class].name)),
             Cell::text(dev.context.device_model.clone().unwrap_or_default()),
             Cell::text(dev.context.hostname.clone().unwrap_or_default()),
             Cell::Int(Some(b.models as u64)),

@@ -1,8 +1,8 @@
 //! report.html: the [`Doc`] as one self-contained page (inline CSS, the charts' SVG inline, no
 //! script, no network access), so it opens from a card's folder on any machine.
 
+use super::chart::svg::{esc, id_name};
 use super::doc::{Block, Doc, Inline, Text, anchor};
-use super::svg::{esc, id_name};
 use super::table::Table;
 use std::fmt::Write;
 

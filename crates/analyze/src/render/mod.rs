@@ -1,26 +1,26 @@
 //! The render layer: the computed [`Analysis`] written out for readers. report.md and
 //! report.html (one [`doc::Doc`] from [`report`], two backends), CSV tables ([`sections`]), SVG
-//! charts ([`figures`] chooses them, [`charts`] draws them on [`svg`], [`labels`] places point
-//! labels), the design probes' section, table and charts ([`rq4`]), fit.json, Chrome traces
+//! charts ([`figures`] and [`rq4`] describe them as [`chart::Chart`]s, [`chart::draw`] draws
+//! them), the design probes' section, table and charts ([`rq4`]), fit.json, Chrome traces
 //! ([`trace`]), the fleet section ([`fleet`]), the Parquet export ([`export`]) and the terminal
 //! summary. All output is
 //! deterministic for a given input.
 
-pub mod charts;
+pub mod chart;
 pub mod doc;
 pub mod export;
 pub mod figures;
 pub mod findings;
 pub mod fleet;
 pub mod html;
-pub mod labels;
 pub mod markdown;
+pub mod names;
+pub mod ops;
 pub mod outline;
 pub mod reasons;
 pub mod report;
 pub mod rq4;
 pub mod sections;
-pub mod svg;
 pub mod table;
 pub mod trace;
 pub mod validation;
@@ -149,7 +149,7 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
     }
     phase.done("CSV tables");
     written.push(write_streamed(dir, "ops.csv", |w| {
-        why::write_ops_csv(a, data, w)
+        ops::write_csv(a, data, w)
     })?);
     phase.done("ops.csv");
     let mut svgs = figures::svg_files(a, data);

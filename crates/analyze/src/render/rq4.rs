@@ -2,9 +2,9 @@
 //! (each variant against its family's baseline), the ranked advice and the choices that cost
 //! time, and one chart per device; the CSV of every variant.
 
-use super::charts::{self, RatioBar};
+use super::chart::svg::id_name;
+use super::chart::{self, Chart, RatioBar};
 use super::doc::{Doc, Text};
-use super::svg::id_name;
 use super::table::{Table, csv_num, ms, or_na, pct, si};
 use crate::compute::Analysis;
 use crate::compute::sweep::{Advice, SweepFamily};
@@ -154,11 +154,11 @@ pub fn svg_files(a: &Analysis, data: &Dataset) -> Vec<(String, String)> {
         }
         files.push((
             format!("rq4_{}.svg", id_name(&dev.label)),
-            charts::ratio_bars(
-                &format!("Design choices at equal MACs on {}", dev.label),
-                "latency / the family's baseline (1 = as fast)",
-                &bars,
-            ),
+            chart::draw(&Chart::RatioBars {
+                title: format!("Design choices at equal MACs on {}", dev.label),
+                x_label: "latency / the family's baseline (1 = as fast)".into(),
+                bars,
+            }),
         ));
     }
     files

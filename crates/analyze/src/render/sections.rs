@@ -4,13 +4,46 @@
 //! was measured). The tables of the "why" section are in [`super::why`].
 
 use super::table::{Table, ms, or_na, pct};
+use crate::compute::bounds::ModelBounds;
 use crate::compute::correlate::{Correlation, PAIRS};
+use crate::compute::metrics::ModelMetrics;
 use crate::compute::metrics::fraction;
 use crate::compute::{
     Analysis, View, gmacs, governor, latency_by_device, ratio_of, thermal_drift_c,
 };
-use crate::load::Dataset;
-use crate::table::{Cell, Column, Kind, Read, Unit};
+use crate::load::{Dataset, ModelRun};
+use crate::record::{ModelRecord, Paired};
+use crate::table::{Cell, Column, Def, Kind, Read, Unit};
+
+/// One model run and what its row of the models table reads beside it.
+struct ModelRow<'a> {
+    data: &'a Dataset,
+    run: &'a ModelRun,
+    metrics: &'a ModelMetrics,
+    bounds: Option<&'a ModelBounds>,
+}
+
+impl ModelRow<'_> {
+    fn model(&self) -> &ModelRecord {
+        &self.run.model
+    }
+
+    fn paired(&self, f: fn(&Paired) -> f64) -> Cell {
+        Cell::Float(self.model().paired.as_ref().map(f))
+    }
+
+    fn bound(&self, f: fn(&ModelBounds) -> f64) -> Cell {
+        Cell::Float(self.bounds.map(f))
+    }
+}
+
+fn int(v: impl Into<u64>) -> Cell {
+    Cell::Int(Some(v.into()))
+}
+
+fn def<'a>(column: Column, cell: fn(&ModelRow<'a>) -> Cell) -> Def<ModelRow<'a>> {
+    Def { column, cell }
+}
 
 /// The models table: one row per model run. For reading (terminal, report) the labelled
 /// columns, formatted; models.csv every named column, raw.
@@ -25,99 +58,130 @@ pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
         |name: &str, label: &str| Column::new(name, label, Float, Unit::Fraction, Read::Pct);
     let fixed2 =
         |name: &str, label: &str, unit: Unit| Column::new(name, label, Float, unit, Read::Fixed(2));
-    let paired = [
-        "profiled_over_clean_median",
-        "profiled_over_clean_low",
-        "profiled_over_clean_high",
-        "sum_op_over_clean_median",
-    ];
-    let mut columns = vec![
-        Column::text("device"),
-        Column::text("model"),
-        raw("source", Text, Unit::None),
-        ns("latency_median_ns", "median ms"),
-        ns("latency_p90_ns", "p90 ms"),
-        raw("latency_min_ns", Int, Unit::Ns),
-        raw("runs", Int, Unit::Count),
-        count("params", "params"),
-        count("macs", "MACs"),
-        count("thop_macs", "thop MACs"),
-        raw("flops", Int, Unit::Count),
-        fixed2("gmac_per_s", "GMAC/s", Unit::MacsPerS),
-        raw("sum_op_wall_median_ns", Int, Unit::Ns),
-        raw("profiled_latency_median_ns", Int, Unit::Ns),
-        fixed2("sum_ops_over_e2e", "sum ops/e2e", Unit::Ratio),
-        Column::text("per-op/clean").reading_only(),
-        raw("schedule", Text, Unit::None),
-    ];
-    columns.extend(paired.map(|name| raw(name, Float, Unit::Ratio)));
-    columns.extend([
-        raw("paired_confidence", Float, Unit::Fraction),
-        share("hidden_share_executed", "hidden (exec)"),
-        share("hidden_share_source", "hidden (src)"),
-        raw("bound_ns", Float, Unit::Ns),
-        raw("above_roofs_ns", Float, Unit::Ns),
-        share("above_roofs_share", "above roofs"),
-        raw("top1_accuracy_pct", Float, Unit::None),
-        Column::text("governor"),
-        Column::new(
-            "thermal_drift_c",
-            "temp drift",
-            Float,
-            Unit::Celsius,
-            Read::SignedCelsius,
+    let ratio = |name: &str| raw(name, Float, Unit::Ratio);
+    let defs = [
+        def(Column::text("device"), |r| {
+            Cell::text(r.data.device_label(r.run))
+        }),
+        def(Column::text("model"), |r| Cell::text(&r.model().model)),
+        def(raw("source", Text, Unit::None), |r| {
+            Cell::text(&r.model().source)
+        }),
+        def(ns("latency_median_ns", "median ms"), |r| {
+            int(r.model().latency_ns.median)
+        }),
+        def(ns("latency_p90_ns", "p90 ms"), |r| {
+            int(r.model().latency_ns.p90)
+        }),
+        def(raw("latency_min_ns", Int, Unit::Ns), |r| {
+            int(r.model().latency_ns.min)
+        }),
+        def(
+            raw("runs", Int, Unit::Count),
+            |r| int(r.model().runs as u64),
         ),
-        raw("source_nodes", Int, Unit::Count),
-        raw("executed_nodes", Int, Unit::Count),
-        raw("peak_rss_bytes", Int, Unit::Bytes),
-    ]);
-    let mut t = Table::typed(columns);
-    for ((run, m), b) in data.runs.iter().zip(&a.metrics).zip(&a.bounds) {
-        let r = &run.model;
-        let b = b.as_ref().ok();
-        let paired = |f: fn(&crate::record::Paired) -> f64| Cell::Float(r.paired.as_ref().map(f));
-        let int = |v: u64| Cell::Int(Some(v));
-        t.push(vec![
-            Cell::text(data.device_label(run)),
-            Cell::text(r.model.clone()),
-            Cell::text(r.source.clone()),
-            int(r.latency_ns.median),
-            int(r.latency_ns.p90),
-            int(r.latency_ns.min),
-            int(r.runs as u64),
-            int(r.cost.params),
-            int(r.cost.macs),
-            int(r.cost.thop_macs),
-            int(r.cost.flops),
-            Cell::Float(gmacs(run)),
-            int(r.sum_op_wall_median_ns),
-            int(r.profiled_latency_median_ns),
-            Cell::Float(ratio_of(r.sum_op_wall_median_ns, r.latency_ns.median)),
-            Cell::Text(r.paired.as_ref().map(|p| interval(&p.profiled_over_clean))),
-            Cell::Text(Some(
-                r.paired
+        def(count("params", "params"), |r| int(r.model().cost.params)),
+        def(count("macs", "MACs"), |r| int(r.model().cost.macs)),
+        def(count("thop_macs", "thop MACs"), |r| {
+            int(r.model().cost.thop_macs)
+        }),
+        def(raw("flops", Int, Unit::Count), |r| {
+            int(r.model().cost.flops)
+        }),
+        def(fixed2("gmac_per_s", "GMAC/s", Unit::MacsPerS), |r| {
+            Cell::Float(gmacs(r.run))
+        }),
+        def(raw("sum_op_wall_median_ns", Int, Unit::Ns), |r| {
+            int(r.model().sum_op_wall_median_ns)
+        }),
+        def(raw("profiled_latency_median_ns", Int, Unit::Ns), |r| {
+            int(r.model().profiled_latency_median_ns)
+        }),
+        def(
+            fixed2("sum_ops_over_e2e", "sum ops/e2e", Unit::Ratio),
+            |r| {
+                let m = r.model();
+                Cell::Float(ratio_of(m.sum_op_wall_median_ns, m.latency_ns.median))
+            },
+        ),
+        def(Column::text("per-op/clean").reading_only(), |r| {
+            Cell::Text(
+                r.model()
+                    .paired
                     .as_ref()
-                    .map_or(String::new(), |p| p.schedule.clone()),
-            )),
-            paired(|p| p.profiled_over_clean.median),
-            paired(|p| p.profiled_over_clean.low),
-            paired(|p| p.profiled_over_clean.high),
-            paired(|p| p.sum_op_over_clean.median),
-            paired(|p| p.profiled_over_clean.confidence),
-            Cell::Float(Some(m.hidden_executed_share())),
-            Cell::Float(Some(m.hidden_source_share())),
-            Cell::Float(b.map(|b| b.total.bound_ns)),
-            Cell::Float(b.map(|b| b.total.above_ns)),
-            Cell::Float(b.map(|b| b.total.above_share())),
-            Cell::Float(data.accuracy_pct(run)),
-            Cell::Text(governor(run)),
-            Cell::Float(thermal_drift_c(run)),
-            int(r.source_nodes as u64),
-            int(r.executed_nodes as u64),
-            Cell::Int(r.peak_rss_bytes),
-        ]);
-    }
-    t
+                    .map(|p| interval(&p.profiled_over_clean)),
+            )
+        }),
+        def(raw("schedule", Text, Unit::None), |r| {
+            Cell::text(
+                r.model()
+                    .paired
+                    .as_ref()
+                    .map_or("", |p| p.schedule.as_str()),
+            )
+        }),
+        def(ratio("profiled_over_clean_median"), |r| {
+            r.paired(|p| p.profiled_over_clean.median)
+        }),
+        def(ratio("profiled_over_clean_low"), |r| {
+            r.paired(|p| p.profiled_over_clean.low)
+        }),
+        def(ratio("profiled_over_clean_high"), |r| {
+            r.paired(|p| p.profiled_over_clean.high)
+        }),
+        def(ratio("sum_op_over_clean_median"), |r| {
+            r.paired(|p| p.sum_op_over_clean.median)
+        }),
+        def(raw("paired_confidence", Float, Unit::Fraction), |r| {
+            r.paired(|p| p.profiled_over_clean.confidence)
+        }),
+        def(share("hidden_share_executed", "hidden (exec)"), |r| {
+            Cell::Float(Some(r.metrics.hidden_executed_share()))
+        }),
+        def(share("hidden_share_source", "hidden (src)"), |r| {
+            Cell::Float(Some(r.metrics.hidden_source_share()))
+        }),
+        def(raw("bound_ns", Float, Unit::Ns), |r| {
+            r.bound(|b| b.total.bound_ns)
+        }),
+        def(raw("above_roofs_ns", Float, Unit::Ns), |r| {
+            r.bound(|b| b.total.above_ns)
+        }),
+        def(share("above_roofs_share", "above roofs"), |r| {
+            r.bound(|b| b.total.above_share())
+        }),
+        def(raw("top1_accuracy_pct", Float, Unit::None), |r| {
+            Cell::Float(r.data.accuracy_pct(r.run))
+        }),
+        def(Column::text("governor"), |r| Cell::Text(governor(r.run))),
+        def(
+            Column::new(
+                "thermal_drift_c",
+                "temp drift",
+                Float,
+                Unit::Celsius,
+                Read::SignedCelsius,
+            ),
+            |r| Cell::Float(thermal_drift_c(r.run)),
+        ),
+        def(raw("source_nodes", Int, Unit::Count), |r| {
+            int(r.model().source_nodes as u64)
+        }),
+        def(raw("executed_nodes", Int, Unit::Count), |r| {
+            int(r.model().executed_nodes as u64)
+        }),
+        def(raw("peak_rss_bytes", Int, Unit::Bytes), |r| {
+            Cell::Int(r.model().peak_rss_bytes)
+        }),
+    ];
+    let rows =
+        (data.runs.iter().zip(&a.metrics).zip(&a.bounds)).map(|((run, metrics), b)| ModelRow {
+            data,
+            run,
+            metrics,
+            bounds: b.as_ref().ok(),
+        });
+    Table::of(&defs, rows)
 }
 
 /// A paired ratio for reading: its median and its interval, `1.02 [1.01-1.04]`.

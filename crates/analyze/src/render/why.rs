@@ -1,7 +1,8 @@
 //! The tables of the report's "why" section: per category and per op, the time above the
-//! machine's roofs, the limiters, the roofs themselves, and counter ratios; ops.csv and
-//! counters.csv with every number raw.
+//! machine's roofs, the limiters, the roofs themselves, and counter ratios; counters.csv with
+//! every number raw (ops.csv is [`super::ops`]).
 
+use super::names;
 use super::reasons;
 use super::table::{Table, csv_num, measured, or_na, pct};
 use crate::compute::Analysis;
@@ -10,7 +11,6 @@ use crate::compute::metrics::{Agg, EXPLAINING, RATIOS, Ratio, fraction, ordered_
 use crate::load::Dataset;
 use crate::load::Op;
 use crate::record::Spread;
-use crate::table::csv_field;
 use crate::units::bytes;
 use std::collections::BTreeMap;
 
@@ -253,7 +253,7 @@ pub fn limiters_table(a: &Analysis, data: &Dataset) -> Table {
             let Ok(b) = b else { continue };
             total.merge(&b.total);
             for (l, agg) in &b.by_limiter {
-                by.entry(l.clone()).or_default().merge(agg);
+                by.entry(names::limiter(l)).or_default().merge(agg);
             }
         }
         for (l, agg) in &by {
@@ -346,7 +346,7 @@ fn bounded_row(b: &Bounded) -> Vec<String> {
         op.node.to_string(),
         op.op.to_string(),
         op.category.to_string(),
-        b.bounds.roofs.limiter_label(ob.limiter),
+        names::limiter_of(&b.bounds.roofs, ob.limiter),
         us(op.wall_ns.median as f64),
         us(ob.bound_ns),
         us(ob.above_ns()),
@@ -355,160 +355,6 @@ fn bounded_row(b: &Bounded) -> Vec<String> {
         measured(counter_ratio(op, Ratio::Ipc), 2),
         measured(counter_ratio(op, Ratio::CacheMpki), 2),
     ]
-}
-
-/// Every op of every model with its bound (empty bound cells where the run had no roofs).
-pub fn ops_csv(a: &Analysis, data: &Dataset) -> Table {
-    ops_csv_of(a, data, 0..data.runs.len())
-}
-
-/// [`ops_csv`] for the runs `runs` (indexes into `Dataset::runs`) only.
-pub fn ops_csv_of(a: &Analysis, data: &Dataset, runs: std::ops::Range<usize>) -> Table {
-    let mut headers = vec![
-        "device",
-        "model",
-        "order",
-        "node",
-        "op",
-        "category",
-        "source_node",
-        "source_op",
-        "macs",
-        "bytes_read",
-        "bytes_written",
-        "packed_const_bytes",
-        "scratch_bytes_read",
-        "scratch_bytes_written",
-        "wall_ns_median",
-        "wall_ns_min",
-        "wall_ns_max",
-        "gmac_per_s",
-        "bound_ns",
-        "compute_ns",
-        "memory_ns",
-        "memory_level",
-        "floor_ns",
-        "limiter",
-        "excess_ns",
-    ];
-    headers.extend(RATIOS.iter().map(|r| r.csv_name()));
-    let mut t = Table::new(&headers);
-    let runs = runs.start.min(data.runs.len())..runs.end.min(data.runs.len());
-    for (run, b) in data.runs[runs.clone()].iter().zip(&a.bounds[runs]) {
-        let b = b.as_ref().ok();
-        for (ix, op) in run.ops.iter().enumerate() {
-            let ob = b.map(|b| (&b.roofs, &b.ops[ix]));
-            let rate = (op.cost.macs > 0 && op.wall_ns.median > 0)
-                .then(|| op.cost.macs as f64 / op.wall_ns.median as f64);
-            let mut row = vec![
-                data.device_label(run).to_string(),
-                run.model.model.clone(),
-                op.order.to_string(),
-                op.node.to_string(),
-                op.op.to_string(),
-                op.category.to_string(),
-                op.source_node.as_deref().unwrap_or_default().to_string(),
-                op.source_op.as_deref().unwrap_or_default().to_string(),
-                op.cost.macs.to_string(),
-                op.cost.bytes_read.to_string(),
-                op.cost.bytes_written.to_string(),
-                op.cost.packed_const_bytes.to_string(),
-                op.cost.scratch_bytes_read.to_string(),
-                op.cost.scratch_bytes_written.to_string(),
-                op.wall_ns.median.to_string(),
-                op.wall_ns.min.to_string(),
-                op.wall_ns.max.to_string(),
-                csv_num(rate),
-                csv_num(ob.map(|(_, o)| o.bound_ns)),
-                csv_num(ob.map(|(_, o)| o.compute_ns)),
-                csv_num(ob.map(|(_, o)| o.memory_ns)),
-                ob.map_or(String::new(), |(r, o)| r.levels[o.level].name.clone()),
-                csv_num(ob.map(|(_, o)| o.floor_ns)),
-                ob.map_or(String::new(), |(r, o)| r.limiter_label(o.limiter)),
-                csv_num(ob.map(|(_, o)| o.excess_ns)),
-            ];
-            // One op's sums, once: each ratio of it is what `counter_ratio` gives.
-            let mut one = Agg::default();
-            one.add(op);
-            row.extend(RATIOS.iter().map(|r| csv_num(one.ratio(*r))));
-            t.row(row);
-        }
-    }
-    t
-}
-
-/// `ops_csv(a, data).to_csv()`, written into `w` one row at a time: a fleet's millions of ops
-/// never sit in memory as text (tested to give the same bytes).
-pub fn write_ops_csv(
-    a: &Analysis,
-    data: &Dataset,
-    w: &mut impl std::io::Write,
-) -> std::io::Result<()> {
-    use std::fmt::Write as _;
-    w.write_all(ops_csv_of(a, data, 0..0).to_csv().as_bytes())?;
-    let mut line = String::new();
-    fn text(line: &mut String, c: &str) {
-        line.push(',');
-        line.push_str(&csv_field(c));
-    }
-    fn num(line: &mut String, v: impl std::fmt::Display) {
-        let _ = write!(line, ",{v}");
-    }
-    fn opt(line: &mut String, v: Option<f64>) {
-        line.push(',');
-        if let Some(v) = v {
-            let _ = write!(line, "{v}");
-        }
-    }
-    for (run, b) in data.runs.iter().zip(&a.bounds) {
-        let b = b.as_ref().ok();
-        let device = data.device_label(run);
-        for (ix, op) in run.ops.iter().enumerate() {
-            let ob = b.map(|b| (&b.roofs, &b.ops[ix]));
-            let rate = (op.cost.macs > 0 && op.wall_ns.median > 0)
-                .then(|| op.cost.macs as f64 / op.wall_ns.median as f64);
-            line.clear();
-            line.push_str(&csv_field(device));
-            text(&mut line, &run.model.model);
-            num(&mut line, op.order);
-            text(&mut line, &op.node);
-            text(&mut line, &op.op);
-            text(&mut line, &op.category);
-            text(&mut line, op.source_node.as_deref().unwrap_or_default());
-            text(&mut line, op.source_op.as_deref().unwrap_or_default());
-            num(&mut line, op.cost.macs);
-            num(&mut line, op.cost.bytes_read);
-            num(&mut line, op.cost.bytes_written);
-            num(&mut line, op.cost.packed_const_bytes);
-            num(&mut line, op.cost.scratch_bytes_read);
-            num(&mut line, op.cost.scratch_bytes_written);
-            num(&mut line, op.wall_ns.median);
-            num(&mut line, op.wall_ns.min);
-            num(&mut line, op.wall_ns.max);
-            opt(&mut line, rate);
-            opt(&mut line, ob.map(|(_, o)| o.bound_ns));
-            opt(&mut line, ob.map(|(_, o)| o.compute_ns));
-            opt(&mut line, ob.map(|(_, o)| o.memory_ns));
-            text(
-                &mut line,
-                ob.map_or("", |(r, o)| r.levels[o.level].name.as_str()),
-            );
-            opt(&mut line, ob.map(|(_, o)| o.floor_ns));
-            text(
-                &mut line,
-                &ob.map_or(String::new(), |(r, o)| r.limiter_label(o.limiter)),
-            );
-            opt(&mut line, ob.map(|(_, o)| o.excess_ns));
-            let mut one = Agg::default();
-            one.add(op);
-            for r in RATIOS {
-                opt(&mut line, one.ratio(r));
-            }
-            line.push('\n');
-            w.write_all(line.as_bytes())?;
-        }
-    }
-    Ok(())
 }
 
 /// Per model, view and category: every counter ratio, raw.

@@ -333,6 +333,24 @@ impl Frame {
     }
 }
 
+/// A chart's size in px; bar charts grow in height with their rows.
+pub const WIDTH: f64 = 720.0;
+pub const HEIGHT: f64 = 480.0;
+
+/// The plotting frame of a chart of [`WIDTH`] x [`HEIGHT`] with `legend_rows` rows of
+/// legend above it.
+pub fn frame(x: Axis, y: Axis, legend_rows: usize) -> Frame {
+    let top = 36.0 + 14.0 * legend_rows as f64;
+    Frame {
+        left: 80.0,
+        top,
+        width: WIDTH - 110.0,
+        height: HEIGHT - top - 60.0,
+        x,
+        y,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

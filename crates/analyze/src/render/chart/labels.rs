@@ -217,7 +217,7 @@ fn try_place(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::svg::Axis;
+    use crate::render::chart::svg::Axis;
 
     #[test]
     fn over_the_limit_the_outliers_are_labelled_and_the_rest_counted() {

@@ -1,5 +1,6 @@
-//! Tests of `charts`.
+//! Tests of the charts.
 
+use super::svg::WIDTH;
 use super::*;
 
 #[test]
@@ -11,11 +12,16 @@ fn a_fleet_scatter_labels_the_outliers_and_counts_the_rest_within_its_width() {
             y: (i / 20) as f64 + 1.0,
         })
         .collect();
-    let series = [Series {
-        name: "all".into(),
-        points,
-    }];
-    let svg = scatter("t", "x", "y", &series, &[]);
+    let svg = draw(&Chart::Scatter {
+        title: "t".into(),
+        x_label: "x".into(),
+        y_label: "y".into(),
+        series: vec![Series {
+            name: "all".into(),
+            points,
+        }],
+        notes: Vec::new(),
+    });
     let key = format!(
         "{} more points not labelled; each point's tooltip names it",
         400 - labels::MAX_LABELS
@@ -36,14 +42,18 @@ fn ratio_bars_colour_by_noise_and_group_rows() {
         ratio,
         noise,
     };
-    let bars = [
+    let bars = vec![
         bar("conv_type", "dense", 1.0, Some(0.01)),
         bar("conv_type", "depthwise", 0.5, Some(0.02)),
         bar("activation", "silu", 1.3, Some(0.05)),
         bar("activation", "relu6", 1.01, Some(0.05)),
         bar("activation", "hardswish", 1.2, None),
     ];
-    let svg = ratio_bars("t", "latency / baseline", &bars);
+    let svg = draw(&Chart::RatioBars {
+        title: "t".into(),
+        x_label: "latency / baseline".into(),
+        bars,
+    });
     let series = |name: &str| {
         let start = svg.find(&format!("id=\"series-{name}\"")).unwrap();
         let end = start + svg[start..].find("</g>").unwrap();
