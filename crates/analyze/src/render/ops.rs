@@ -83,7 +83,7 @@ fn columns(counters: &[String]) -> Vec<OpColumn> {
     use Field::*;
     use Kind::{Float, Int, Text};
     // (field, kind, nullable, name in ops.csv, name in ops.parquet)
-    let fixed: [(Field, Kind, bool, &str, &str); 32] = [
+    let fixed: [(Field, Kind, bool, &str, &str); 35] = [
         (ModelId, Int, false, "", "model_id"),
         (RunId, Int, false, "", "run_id"),
         (Board, Text, false, "device", "board"),
