@@ -34,9 +34,7 @@ fn write_fleet(dir: &Path, boards: usize) -> (Vec<PathBuf>, usize, u64) {
     for i in 0..boards {
         let mut d = fleet_board(i);
         if i == SLOW {
-            d.ns_per_mac *= 1.6;
-            d.ns_per_byte *= 1.6;
-            d.ns_per_op *= 1.6;
+            d = d.slower(1.6);
         }
         let mut records = synth_log(&d, &models);
         if i == SLOW {

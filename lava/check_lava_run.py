@@ -12,17 +12,15 @@ JSON lines, the header first, the end record last and counting the model records
 Prints a summary line and exits non-zero on any failed check.
 """
 import json
+import os
 import sys
 
 import yaml
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "qemu"))
+from checks import check, finish  # noqa: E402  (the QEMU checkers' shared helpers)
+
 log_path, records_path = sys.argv[1], sys.argv[2]
-failures = []
-
-
-def check(ok, what):
-    if not ok:
-        failures.append(what)
 
 
 entries = []
@@ -66,7 +64,4 @@ for r, m in zip(ours, models):
 summary = (f"{log_path}: {len(entries)} LAVA entries, {len(ours)} hiddencost test results "
            f"({', '.join(r['case'] + ' ' + r['result'] + ' ' + str(r.get('measurement')) for r in ours)}), "
            f"{len(records)} records")
-if failures:
-    print(summary + "; FAILED: " + "; ".join(failures))
-    sys.exit(1)
-print(summary + "; all checks passed")
+finish(summary)

@@ -21,6 +21,7 @@ pub mod sweep;
 pub mod timer;
 pub mod zoo;
 
+#[cfg(feature = "analyze")]
 pub use hiddencost_analyze as analyze;
 pub use hiddencost_record as record;
 pub use hiddencost_record::{table, units};

@@ -286,29 +286,23 @@ mod tests {
         };
         assert_eq!(kinds(&obs(&noisy, &perf, &cool, &cool)), ["cv"]);
         assert!(kinds(&obs(&calm, &perf, &cool, &cool)).is_empty());
-        let w = check(&obs(&calm, &ondemand, &cool, &cool));
-        assert_eq!(w.len(), 1);
-        assert_eq!(w[0].kind, "governor");
-        assert!(
-            w[0].message.contains("CPU 3 `ondemand`"),
-            "{}",
-            w[0].message
+        // One warning, whose message holds `needle`: its kind.
+        let one = |w: Vec<NoiseWarning>, needle: &str| {
+            assert_eq!(w.len(), 1);
+            assert!(w[0].message.contains(needle), "{}", w[0].message);
+            w[0].kind.clone()
+        };
+        let kind = one(
+            check(&obs(&calm, &ondemand, &cool, &cool)),
+            "CPU 3 `ondemand`",
         );
-        let w = check(&obs(&calm, &perf, &cool, &warm));
-        assert_eq!(w.len(), 1);
-        assert!(
-            w[0].message.contains("50.0 °C to 55.0 °C"),
-            "{}",
-            w[0].message
+        assert_eq!(kind, "governor");
+        one(
+            check(&obs(&calm, &perf, &cool, &warm)),
+            "50.0 °C to 55.0 °C",
         );
         // Hot but steady: flagged for the absolute limit, not the rise.
-        let w = check(&obs(&calm, &perf, &hot, &hot));
-        assert_eq!(w.len(), 1);
-        assert!(
-            w[0].message.contains("81.0 °C at the end"),
-            "{}",
-            w[0].message
-        );
+        one(check(&obs(&calm, &perf, &hot, &hot)), "81.0 °C at the end");
         // Falling temperature, or a zone without a start reading: nothing.
         assert!(kinds(&obs(&calm, &perf, &warm, &cool)).is_empty());
         assert!(kinds(&obs(&calm, &perf, &[], &warm)).is_empty());

@@ -29,9 +29,7 @@ fn fleet_logs(dir: &Path, boards: usize, slow: usize) -> Vec<PathBuf> {
     for i in 0..boards {
         let mut d = fleet_board(i);
         if i == slow {
-            d.ns_per_mac *= 1.6;
-            d.ns_per_byte *= 1.6;
-            d.ns_per_op *= 1.6;
+            d = d.slower(1.6);
         }
         let mut records = synth_log(&d, &models());
         if i == slow {

@@ -8,21 +8,11 @@ use common::*;
 /// counters.csv of `hiddencost analyze` on the golden log, rows by (model, view, key).
 fn counters() -> Vec<std::collections::BTreeMap<String, String>> {
     let dir = tempfile::tempdir().unwrap();
-    let out = hiddencost()
-        .arg("analyze")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/golden/qemu_virt_icount.jsonl"
-        ))
-        .arg("--out")
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let golden = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/qemu_virt_icount.jsonl"
     );
+    analyze_into(&[std::path::Path::new(golden)], dir.path());
     let text = std::fs::read_to_string(dir.path().join("counters.csv")).unwrap();
     let mut lines = text.lines();
     let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();

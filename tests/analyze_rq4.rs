@@ -28,23 +28,12 @@ fn sweep_log(dir: &Path) -> std::path::PathBuf {
         .arg(&log)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     log
 }
 
 fn analyze(logs: &[&Path], out: &Path) -> String {
-    let mut cmd = hiddencost();
-    cmd.arg("analyze");
-    for l in logs {
-        cmd.arg(l);
-    }
-    let o = cmd.arg("--out").arg(out).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    analyze_into(logs, out)
 }
 
 fn csv(path: &Path) -> Vec<BTreeMap<String, String>> {
@@ -141,11 +130,7 @@ fn probes_beside_models_leave_the_models_tables_alone() {
         .arg(model("shuffle.onnx"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let report = dir.path().join("report");
     analyze(&[&models_log, &log], &report);
     let rows = csv(&report.join("models.csv"));

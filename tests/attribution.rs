@@ -83,18 +83,12 @@ const LEVELS: [Optimize; 3] = [Optimize::Full, Optimize::Declutter, Optimize::No
 
 #[test]
 fn fixtures_hold_the_invariants_at_every_optimize_level() {
-    for name in [
-        "tiny_cnn.onnx",
-        "shuffle.onnx",
-        "siblings.onnx",
-        "fire.onnx",
-        "exported.onnx",
-        "normalize.onnx",
+    for name in MAPPED_FIXTURES.into_iter().chain([
         "activations.onnx",
         "preact.onnx",
         "subsample.onnx",
         "qkv.onnx",
-    ] {
+    ]) {
         for level in LEVELS {
             check(&fixture(name, level), &format!("{name} {}", level.as_str()));
         }
@@ -197,19 +191,7 @@ fn a_conv_split_over_its_outputs_gives_each_kernel_its_share() {
 
 #[test]
 fn op_records_carry_the_kernels_macs() {
-    let out = hiddencost()
-        .args(["bench", &model("siblings.onnx"), &model("fire.onnx")])
-        .args([
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-            "--fake-counters",
-            "--out",
-            "-",
-        ])
-        .output()
-        .unwrap();
+    let out = bench_once_output(&[&model("siblings.onnx"), &model("fire.onnx")]);
     let recs = succeeded(&out);
     for m in of_type(&recs, "model") {
         let name = m["model"].as_str().unwrap();

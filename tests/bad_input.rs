@@ -116,24 +116,9 @@ fn records_are_never_appended_to_another_file() {
     // A log takes more runs.
     let log = dir.path().join("log.jsonl");
     for _ in 0..2 {
-        let out = hiddencost()
-            .timeout(CASE_TIMEOUT)
-            .args([
-                "bench",
-                &model("shuffle.onnx"),
-                "--runs",
-                "1",
-                "--probe-budget",
-                "0",
-            ])
-            .arg("--out")
-            .arg(&log)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        bench_into(
+            &log,
+            &[&model("shuffle.onnx"), "--runs", "1", "--probe-budget", "0"],
         );
     }
     let recs = records(&std::fs::read_to_string(&log).unwrap());

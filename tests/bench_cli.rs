@@ -324,12 +324,7 @@ fn default_output_is_a_new_file_under_results_with_a_summary() {
 
 #[test]
 fn cost_json_prints_node_records_and_totals_without_running() {
-    let out = hiddencost()
-        .args(["cost", &model("tiny_cnn.onnx"), "--json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let recs = records(&String::from_utf8_lossy(&out.stdout));
+    let recs = cost_json("tiny_cnn.onnx");
     let nodes = of_type(&recs, "node");
     assert_eq!(nodes.len(), 12);
     let conv = nodes.iter().find(|n| n["node"] == "stem/conv").unwrap();
@@ -570,24 +565,20 @@ fn a_busy_neighbour_on_the_cpu_is_counted_and_warned_about() {
 fn event_sets_reach_the_report_as_derived_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("all.jsonl");
-    let out = hiddencost()
-        .args([
-            "bench",
+    bench_into(
+        &log,
+        &[
             &model("tiny_cnn.onnx"),
             "--runs",
             "2",
             "--warmup",
             "0",
-        ])
-        .args(["--fake-counters", "--events", "all", "--probe-budget", "0"])
-        .arg("--out")
-        .arg(&log)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+            "--fake-counters",
+            "--events",
+            "all",
+            "--probe-budget",
+            "0",
+        ],
     );
     let recs = records(&std::fs::read_to_string(&log).unwrap());
     let names = event_names(&recs[0]);
@@ -604,18 +595,7 @@ fn event_sets_reach_the_report_as_derived_metrics() {
         );
     }
     let report = dir.path().join("report");
-    let out = hiddencost()
-        .arg("analyze")
-        .arg(&log)
-        .arg("--out")
-        .arg(&report)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    analyze_into(&[&log], &report);
     let csv = std::fs::read_to_string(report.join("counters.csv")).unwrap();
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();

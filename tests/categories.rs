@@ -7,11 +7,7 @@ use common::*;
 
 #[test]
 fn exported_activation_and_pool_patterns_get_their_category() {
-    let out = hiddencost()
-        .args(["cost", &model("activations.onnx"), "--json"])
-        .output()
-        .unwrap();
-    let recs = succeeded(&out);
+    let recs = cost_json("activations.onnx");
     let got: Vec<(&str, &str)> = of_type(&recs, "node")
         .iter()
         .map(|n| (n["node"].as_str().unwrap(), n["category"].as_str().unwrap()))

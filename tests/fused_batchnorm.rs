@@ -12,11 +12,7 @@ fn bench(level: &str, out: &std::path::Path) -> Vec<serde_json::Value> {
         .arg(out)
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_ok(&run);
     records(&std::fs::read_to_string(out).unwrap())
 }
 
@@ -49,18 +45,7 @@ fn the_relu_chain_carries_the_batchnorm_it_does() {
             .any(|o| o["source_node"] == "/norm1/BatchNormalization")
     );
 
-    let out = hiddencost()
-        .args(["analyze"])
-        .arg(&log)
-        .arg("--out")
-        .arg(dir.path().join("report"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    analyze_into(&[&log], &dir.path().join("report"));
     let md = std::fs::read_to_string(dir.path().join("report/report.md")).unwrap();
     let share = {
         let total: u64 = ops

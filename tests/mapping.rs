@@ -24,14 +24,7 @@ fn a_dash_suffixed_reciprocal_maps_to_its_div() {
 
 #[test]
 fn every_op_of_every_fixture_has_a_source_node() {
-    for fixture in [
-        "tiny_cnn.onnx",
-        "shuffle.onnx",
-        "siblings.onnx",
-        "fire.onnx",
-        "exported.onnx",
-        "normalize.onnx",
-    ] {
+    for fixture in MAPPED_FIXTURES {
         for level in ["full", "declutter", "none"] {
             for o in ops(fixture, level) {
                 assert!(

@@ -9,11 +9,7 @@ use std::collections::BTreeMap;
 
 #[test]
 fn exported_parameters_count_wherever_they_are_consumed() {
-    let out = hiddencost()
-        .args(["cost", &model("exported.onnx"), "--json"])
-        .output()
-        .unwrap();
-    let recs = succeeded(&out);
+    let recs = cost_json("exported.onnx");
     let params: BTreeMap<&str, u64> = of_type(&recs, "node")
         .iter()
         .map(|n| (n["node"].as_str().unwrap(), n["params"].as_u64().unwrap()))

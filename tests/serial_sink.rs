@@ -52,11 +52,7 @@ fn records_arrive_on_the_serial_line_raw_8n1() {
         .args(["--out", &format!("serial:{slave}@57600")])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let text = collector.join().unwrap();
     // Raw mode: no \r inserted before \n, every line is one record.
     assert!(

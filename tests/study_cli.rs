@@ -12,11 +12,7 @@ fn analyze_a_golden_log_writes_the_report_and_prints_the_tables() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("report.md"), "{stdout}");
     for f in ["report.md", "fit.json", "shares.csv", "shares_executed.svg"] {
@@ -71,11 +67,7 @@ fn study_then_predict() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     // Before anything runs, it says what it is about to do.
     let stderr = String::from_utf8_lossy(&out.stderr);
     let plan = format!(
@@ -131,11 +123,7 @@ fn study_then_predict() {
         .arg(&fit)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.starts_with("shufflenet: Predicted latency"),

@@ -22,11 +22,7 @@ fn sweep(args: &[&str]) -> (std::process::Output, Vec<Value>) {
 #[test]
 fn a_family_gives_benchs_records_with_sweep_metadata() {
     let (out, recs) = sweep(&["--families", "merge", "--budget", "60", "--runs", "6"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let header = of_type(&recs, "header");
     assert_eq!(header.len(), 1);
     assert_eq!(
@@ -68,11 +64,7 @@ fn a_family_gives_benchs_records_with_sweep_metadata() {
 #[test]
 fn a_budget_too_small_measures_nothing_and_names_what_it_left_out() {
     let (out, recs) = sweep(&["--families", "shuffle", "--budget", "0.000001"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(of_type(&recs, "model").is_empty());
     let errors = of_type(&recs, "error");
     assert_eq!(errors.len(), 1, "{recs:?}");

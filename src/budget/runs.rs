@@ -197,39 +197,20 @@ mod tests {
     #[test]
     fn runs_are_the_most_that_fit_between_the_bounds() {
         let e = [est(10, 1), est(10, 2)];
-        // warmup 0: 20 + 3 r ms.
-        assert_eq!(
-            choose_runs(&e, 0, Duration::from_millis(20 + 3 * 17), 5, 100),
-            17
-        );
-        assert_eq!(
-            choose_runs(&e, 0, Duration::from_millis(20 + 3 * 17 + 2), 5, 100),
-            17
-        );
-        assert_eq!(
-            choose_runs(&e, 0, Duration::from_millis(20 + 3 * 18), 5, 100),
-            18
-        );
-        assert_eq!(
-            choose_runs(&e, 0, Duration::from_secs(100), 5, 30),
-            30,
-            "capped at max"
-        );
-        assert_eq!(
-            choose_runs(&e, 0, Duration::from_millis(1), 5, 30),
-            5,
-            "floor at min"
-        );
-        // warm-up rounds count: 20 + 3 (5 + r) ms.
-        assert_eq!(
-            choose_runs(&e, 5, Duration::from_millis(20 + 3 * 17), 5, 100),
-            12
-        );
-        assert_eq!(
-            choose_runs(&e, 0, Duration::from_secs(1), 50, 10),
-            10,
-            "min above max"
-        );
+        let ms = Duration::from_millis;
+        // (warm-up, time available, min, max, runs); with no warm-up 20 + 3 r ms, and warm-up
+        // rounds count: 20 + 3 (5 + r) ms.
+        for (warmup, available, min, max, runs, why) in [
+            (0, ms(20 + 3 * 17), 5, 100, 17, "17 rounds exactly"),
+            (0, ms(20 + 3 * 17 + 2), 5, 100, 17, "17 rounds and a little"),
+            (0, ms(20 + 3 * 18), 5, 100, 18, "18 rounds exactly"),
+            (0, Duration::from_secs(100), 5, 30, 30, "capped at max"),
+            (0, ms(1), 5, 30, 5, "floor at min"),
+            (5, ms(20 + 3 * 17), 5, 100, 12, "warm-up rounds count"),
+            (0, Duration::from_secs(1), 50, 10, 10, "min above max"),
+        ] {
+            assert_eq!(choose_runs(&e, warmup, available, min, max), runs, "{why}");
+        }
     }
 
     #[test]

@@ -2,20 +2,27 @@
 //! code out; errors get their context here, at the edge.
 
 use super::common::{Bar, default_stem, pin, say};
-use super::{
-    BenchArgs, Cli, Command, CostArgs, PredictArgs, ProbeArgs, StudyArgs, ValidateArgs, ZooCommand,
+use super::{BenchArgs, Cli, Command, CostArgs, ProbeArgs, ZooCommand};
+#[cfg(feature = "analyze")]
+use super::{PredictArgs, StudyArgs, ValidateArgs};
+#[cfg(feature = "analyze")]
+use crate::analyze::{
+    self,
+    compute::kernels::{KernelCall, rows},
 };
-use crate::analyze;
-use crate::analyze::compute::kernels::{KernelCall, rows};
 use crate::probe;
 use crate::record::{ModelCostRecord, Record};
 use crate::session::{self, Session};
 use crate::settings::Settings;
 use crate::sink::{Sink, Target};
+#[cfg(feature = "analyze")]
 use crate::study;
 use crate::summary;
 use crate::zoo::{self, ZooOptions};
-use anyhow::{Context, Result, bail};
+#[cfg(feature = "analyze")]
+use anyhow::bail;
+use anyhow::{Context, Result};
+#[cfg(feature = "analyze")]
 use std::path::PathBuf;
 
 /// Runs the parsed command; returns the process exit code.
@@ -31,23 +38,29 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             };
             zoo_export(&dir, &names, opts)
         }
+        #[cfg(feature = "analyze")]
         Command::Analyze(args) => {
             let export = args.export.map(|e| match e {
                 super::ExportArg::Parquet => analyze::ExportFormat::Parquet,
             });
             analyze_cmd(args.logs, args.out, args.accuracy, export)
         }
+        #[cfg(feature = "analyze")]
         Command::Predict(args) => predict_cmd(args),
+        #[cfg(feature = "analyze")]
         Command::Validate(args) => validate_cmd(args),
+        #[cfg(feature = "analyze")]
         Command::Study(args) => study_cmd(args, cli.quiet),
         Command::Probe(args) => probe_cmd(args),
         Command::Sweep(args) => super::sweep::sweep_cmd(args),
+        #[cfg(feature = "analyze")]
         Command::LavaRecords { log } => lava_records_cmd(&log),
     }
 }
 
 /// The records of a LAVA job log on stdout; exit 2 when some entries could not be read (the
 /// readable ones are printed all the same).
+#[cfg(feature = "analyze")]
 fn lava_records_cmd(log: &std::path::Path) -> Result<i32> {
     use crate::analyze::load::{lava, read_file};
     use std::io::Write;
@@ -101,6 +114,7 @@ fn bench_cmd(args: BenchArgs) -> Result<i32> {
     Ok(if outcome.errors.is_empty() { 0 } else { 1 })
 }
 
+#[cfg(feature = "analyze")]
 fn study_cmd(args: StudyArgs, quiet: bool) -> Result<i32> {
     let dir = args.out.unwrap_or_else(|| PathBuf::from(default_stem()));
     let log = dir.join("bench.jsonl");
@@ -147,6 +161,7 @@ fn study_cmd(args: StudyArgs, quiet: bool) -> Result<i32> {
 }
 
 /// What `study` is about to do.
+#[cfg(feature = "analyze")]
 fn study_plan(s: &Settings, dir: &std::path::Path) -> String {
     let n = if s.models.is_empty() {
         zoo::all().len()
@@ -211,6 +226,7 @@ fn probe_cmd(args: ProbeArgs) -> Result<i32> {
     Ok(if measured_nothing { 1 } else { 0 })
 }
 
+#[cfg(feature = "analyze")]
 fn analyze_cmd(
     logs: Vec<PathBuf>,
     out_dir: PathBuf,
@@ -230,6 +246,7 @@ fn analyze_cmd(
     Ok(0)
 }
 
+#[cfg(feature = "analyze")]
 fn predict_cmd(args: PredictArgs) -> Result<i32> {
     let settings = args.model.settings();
     let input_shape = settings.input_shape.as_deref();
@@ -276,6 +293,7 @@ fn predict_cmd(args: PredictArgs) -> Result<i32> {
     Ok(0)
 }
 
+#[cfg(feature = "analyze")]
 fn validate_cmd(args: ValidateArgs) -> Result<i32> {
     let out = analyze::validate(&args.fit, &args.logs, args.device.as_deref())?;
     for note in &out.notes {

@@ -51,13 +51,17 @@ pub enum Command {
     #[command(subcommand)]
     Zoo(ZooCommand),
     /// Report from logs: where time goes, why (counters), MACs vs latency, a latency model.
+    #[cfg(feature = "analyze")]
     Analyze(AnalyzeArgs),
     /// Predict a model's latency from its static cost and a fit.json from `analyze`.
+    #[cfg(feature = "analyze")]
     Predict(PredictArgs),
     /// Score a fit.json's latency predictors (kernel model, node model, MACs only) on logged
     /// models it was not fitted on: within ±5%, ±10%, MAPE, Spearman rho.
+    #[cfg(feature = "analyze")]
     Validate(ValidateArgs),
     /// The whole study in one go: bench (default: the zoo), then analyze into one directory.
+    #[cfg(feature = "analyze")]
     Study(StudyArgs),
     /// Design probes: micro-models at matched MACs that differ in one design choice (conv type,
     /// channels, shuffle, merge, kernel size, activation, BatchNorm, spatial size), plus
@@ -68,6 +72,7 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Print the JSON lines (the records) of a LAVA job log (the server's log.yaml, lava-run's
     /// logs.yaml or stderr) on stdout, as the card wrote them; unreadable entries on stderr.
+    #[cfg(feature = "analyze")]
     LavaRecords {
         /// The LAVA job log.
         #[arg(value_name = "LOG")]
@@ -171,6 +176,7 @@ pub struct BenchArgs {
     pub out: Option<String>,
 }
 
+#[cfg(feature = "analyze")]
 #[derive(Args, Debug)]
 pub struct StudyArgs {
     #[command(flatten)]
@@ -192,6 +198,7 @@ pub struct StudyArgs {
     pub accuracy: Option<PathBuf>,
 }
 
+#[cfg(feature = "analyze")]
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
     /// JSON-lines logs written by `hiddencost bench` (several models, devices, runs), serial
@@ -211,11 +218,13 @@ pub struct AnalyzeArgs {
 }
 
 /// Formats of `analyze --export`.
+#[cfg(feature = "analyze")]
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExportArg {
     Parquet,
 }
 
+#[cfg(feature = "analyze")]
 #[derive(Args, Debug)]
 pub struct PredictArgs {
     #[command(flatten)]
@@ -228,6 +237,7 @@ pub struct PredictArgs {
     pub device: Option<String>,
 }
 
+#[cfg(feature = "analyze")]
 #[derive(Args, Debug)]
 pub struct ValidateArgs {
     /// Logs of the models to validate on (`hiddencost bench`), with op and node records.

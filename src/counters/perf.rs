@@ -23,6 +23,7 @@
 //! thread and those threads (the kernel adds the inherited children's counts), still one
 //! `read(2)`.
 
+use super::user::NoUserReads;
 use super::{
     CounterGroup, CounterSet, EventKind, EventSpec, MAX_READ_WORDS, ReadMode, describe_errno,
 };
@@ -161,19 +162,15 @@ impl CounterGroup for PerfGroup {
 }
 
 /// Whether the hardware counters may be read from user space, or why not (for the header).
-pub fn user_reads(reads: ReadMode, inherit: bool) -> Result<(), String> {
+pub fn user_reads(reads: ReadMode, inherit: bool) -> Result<(), NoUserReads> {
     if reads == ReadMode::Syscall {
-        return Err("--counter-reads syscall".into());
+        return Err(NoUserReads::Syscall);
     }
     if !cfg!(target_arch = "aarch64") {
-        return Err("user-space counter reads are implemented for arm64 only".into());
+        return Err(NoUserReads::NotArm64);
     }
     if inherit {
-        return Err(
-            "the counters also count the matmul pool's threads (--threads > 1): only \
-                    read(2) returns the kernel's sum over threads"
-                .into(),
-        );
+        return Err(NoUserReads::Inherit);
     }
     super::user::sysctl_state()
 }
@@ -280,7 +277,7 @@ pub fn open(events: &[EventSpec], inherit: bool, reads: ReadMode) -> CounterSet 
                     }
                 } else {
                     if !chunk.is_empty() {
-                        syscall_reason = allowed.clone().err();
+                        syscall_reason = allowed.as_ref().err().map(|e| e.to_string());
                     }
                     Box::new(g)
                 };

@@ -58,16 +58,33 @@ pub struct PageRead {
 
 /// Whether the kernel allows user-space counter reads (`kernel.perf_user_access` is 1), and
 /// if not, why, in words a user can act on.
-pub fn sysctl_state() -> Result<(), String> {
+pub fn sysctl_state() -> Result<(), NoUserReads> {
     match std::fs::read_to_string(SYSCTL) {
         Ok(text) if text.trim() == "1" => Ok(()),
-        Ok(text) => Err(format!(
-            "kernel.perf_user_access is {} (as root: sysctl kernel.perf_user_access=1; the card's \
-             PID 1 sets it)",
-            text.trim()
-        )),
-        Err(_) => Err("no kernel.perf_user_access here (it needs Linux >= 5.17 on arm64)".into()),
+        Ok(text) => Err(NoUserReads::SysctlOff(text.trim().to_string())),
+        Err(_) => Err(NoUserReads::NoSysctl),
     }
+}
+
+/// Why the hardware counters are read with `read(2)` rather than from user space.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoUserReads {
+    #[error("--counter-reads syscall")]
+    Syscall,
+    #[error("user-space counter reads are implemented for arm64 only")]
+    NotArm64,
+    #[error(
+        "the counters also count the matmul pool's threads (--threads > 1): only read(2) \
+         returns the kernel's sum over threads"
+    )]
+    Inherit,
+    #[error(
+        "kernel.perf_user_access is {0} (as root: sysctl kernel.perf_user_access=1; the card's \
+         PID 1 sets it)"
+    )]
+    SysctlOff(String),
+    #[error("no kernel.perf_user_access here (it needs Linux >= 5.17 on arm64)")]
+    NoSysctl,
 }
 
 /// Reads one event's count and times through its mmap'd `page`, with `pmc(counter)` reading

@@ -113,10 +113,27 @@ fn mount_vfat(device: &str) -> rustix::io::Result<()> {
     mount(device, BOOT_MOUNT, "vfat", MountFlags::NOATIME, None)
 }
 
+/// Why no boot partition was mounted.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum BootError {
+    #[error("mounting the boot partition {device} on {BOOT_MOUNT}: {cause}")]
+    Mount {
+        device: String,
+        cause: rustix::io::Errno,
+    },
+    /// `seen`: what each partition seen gave.
+    #[error(
+        "no boot partition found (a FAT partition with hiddencost.conf) within {wait_s} s; \
+         partitions seen: [{}]",
+        seen.join("; ")
+    )]
+    NotFound { wait_s: u64, seen: Vec<String> },
+}
+
 /// Mounts the boot partition on /boot and returns its device. `auto`: the first FAT partition
 /// that holds a `hiddencost.conf`, waiting up to 10 s for the card to be probed; a device
 /// path: that one (waiting for its node to appear).
-pub(super) fn mount_boot(device: &str) -> Result<String, String> {
+pub(super) fn mount_boot(device: &str) -> Result<String, BootError> {
     const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
     let start = std::time::Instant::now();
     let pause = || std::thread::sleep(std::time::Duration::from_millis(100));
@@ -126,7 +143,10 @@ pub(super) fn mount_boot(device: &str) -> Result<String, String> {
         }
         return mount_vfat(device)
             .map(|()| device.to_string())
-            .map_err(|e| format!("mounting the boot partition {device} on {BOOT_MOUNT}: {e}"));
+            .map_err(|cause| BootError::Mount {
+                device: device.to_string(),
+                cause,
+            });
     }
     // What each partition seen gave: `None` a FAT without hiddencost.conf, or the mount error.
     let mut seen: Vec<(String, Option<String>)> = Vec::new();
@@ -159,12 +179,10 @@ pub(super) fn mount_boot(device: &str) -> Result<String, String> {
                     Some(e) => format!("{dev}: not mountable as vfat ({e})"),
                 })
                 .collect();
-            return Err(format!(
-                "no boot partition found (a FAT partition with hiddencost.conf) within {} s; \
-                 partitions seen: [{}]",
-                WAIT.as_secs(),
-                seen.join("; ")
-            ));
+            return Err(BootError::NotFound {
+                wait_s: WAIT.as_secs(),
+                seen,
+            });
         }
         pause();
     }

@@ -76,7 +76,10 @@ pub enum ModelError {
     },
     /// Refused before tract could panic or the process abort on it (see `preflight`).
     #[error("{model}: {reason}")]
-    Refused { model: String, reason: String },
+    Refused {
+        model: String,
+        reason: preflight::Refusal,
+    },
     #[error("{model}: {what}: {cause:#}")]
     Tract {
         model: String,
@@ -188,7 +191,7 @@ pub fn inference_model(
         let model = model.to_string();
         move |cause: anyhow::Error| ModelError::Tract { model, what, cause }
     };
-    let refused = |reason: String| ModelError::Refused {
+    let refused = |reason: preflight::Refusal| ModelError::Refused {
         model: model.to_string(),
         reason,
     };
@@ -196,22 +199,19 @@ pub fn inference_model(
     preflight::graph(proto, memory_now).map_err(refused)?;
     preflight::tensor_data(proto, model_dir, memory_now).map_err(refused)?;
     // The folder external data is read from (tract checks the locations again).
-    let dir = match model_dir {
-        Some(d) => Some(d.to_str().ok_or_else(|| {
-            refused(format!(
-                "the model's folder {} is not UTF-8, which tract needs to read external data",
-                d.display()
-            ))
-        })?),
-        None => None,
-    };
+    let dir =
+        match model_dir {
+            Some(d) => Some(d.to_str().ok_or_else(|| {
+                refused(preflight::Refusal::FolderNotUtf8(d.display().to_string()))
+            })?),
+            None => None,
+        };
     let parsed = tract_onnx::onnx()
         .parse(proto, dir)
         .map_err(tract("parsing"))?;
     if !parsed.unresolved_inputs.is_empty() {
-        return Err(refused(format!(
-            "inputs that nothing defines: {}",
-            parsed.unresolved_inputs.join(", ")
+        return Err(refused(preflight::Refusal::Unresolved(
+            parsed.unresolved_inputs.join(", "),
         )));
     }
     let mut inf = parsed.model;
@@ -246,10 +246,10 @@ pub fn inference_model(
                     .try_fold(1usize, |a, &d| a.checked_mul(d))
                     .is_none()
                 {
-                    return Err(refused(format!(
-                        "--input-shape {shape:?} of `{}` overflows a 64-bit element count",
-                        inf.node(outlet.node).name
-                    )));
+                    return Err(refused(preflight::Refusal::InputShapeOverflow {
+                        shape: shape.to_vec(),
+                        input: inf.node(outlet.node).name.clone(),
+                    }));
                 }
                 shape.to_vec()
             }

@@ -115,12 +115,29 @@ pub fn assumed_caches() -> [(u8, u64); 2] {
 
 pub use crate::context::mem_available_bytes;
 
+/// Why there is no honest DRAM figure: a working set large enough to exceed the caches would
+/// not fit in the memory bound.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "DRAM bandwidth not measured: a working set of {DRAM_MIN_CACHE_FACTOR} x the largest cache \
+     ({largest_cache} bytes) would take more than 1/{DRAM_MEM_AVAILABLE_DIVISOR} of the \
+     available memory ({})",
+    mem_available.map_or("unknown".into(), |b| format!("{b} bytes"))
+)]
+pub struct NoDramFigure {
+    pub largest_cache: u64,
+    pub mem_available: Option<u64>,
+}
+
 /// DRAM's working set: [`DRAM_CACHE_FACTOR`] x the largest cache, at least
 /// [`DRAM_MIN_BYTES`], at most 1/[`DRAM_MEM_AVAILABLE_DIVISOR`] of the available memory
 /// (and [`DRAM_MIN_BYTES`] when that is unknown), rounded down to 4 KiB. `Err` says why
 /// there is no honest DRAM figure: the bound leaves less than [`DRAM_MIN_CACHE_FACTOR`] x the
 /// largest cache.
-pub fn dram_working_set(largest_cache: u64, mem_available: Option<u64>) -> Result<u64, String> {
+pub fn dram_working_set(
+    largest_cache: u64,
+    mem_available: Option<u64>,
+) -> Result<u64, NoDramFigure> {
     let wanted = largest_cache
         .saturating_mul(DRAM_CACHE_FACTOR)
         .max(DRAM_MIN_BYTES);
@@ -130,12 +147,10 @@ pub fn dram_working_set(largest_cache: u64, mem_available: Option<u64>) -> Resul
     };
     let bytes = wanted.min(bound) & !4095;
     if bytes < largest_cache.saturating_mul(DRAM_MIN_CACHE_FACTOR) {
-        return Err(format!(
-            "DRAM bandwidth not measured: a working set of {DRAM_MIN_CACHE_FACTOR} x the \
-             largest cache ({largest_cache} bytes) would take more than \
-             1/{DRAM_MEM_AVAILABLE_DIVISOR} of the available memory ({})",
-            mem_available.map_or("unknown".into(), |b| format!("{b} bytes"))
-        ));
+        return Err(NoDramFigure {
+            largest_cache,
+            mem_available,
+        });
     }
     Ok(bytes)
 }
@@ -171,7 +186,7 @@ pub fn levels(caches: &[CacheLevel], mem_available: Option<u64>) -> (Vec<Level>,
             });
             (out, None)
         }
-        Err(note) => (out, Some(note)),
+        Err(note) => (out, Some(note.to_string())),
     }
 }
 
@@ -273,7 +288,9 @@ mod tests {
         assert!(dram_working_set(32 << 20, None).is_err());
         assert_eq!(dram_working_set(1 << 20, None), Ok(32 << 20));
         // too little memory to exceed the caches: no DRAM figure, and a note saying why
-        let err = dram_working_set(32 << 20, Some(100 << 20)).unwrap_err();
+        let err = dram_working_set(32 << 20, Some(100 << 20))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not measured"), "{err}");
         let (levels, note) = levels(&[], Some(4 << 20));
         assert_eq!(levels.len(), 2);

@@ -13,6 +13,28 @@ use super::builder::{Conv, GraphBuilder, Value};
 const STAGES: [(usize, usize, usize); 4] = [(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)];
 const EXPANSION: usize = 4;
 
+/// A block's shortcut: `x` itself, or `conv` and a BatchNorm (`{m}.shortcut.0` and `.1`) where
+/// the block changes the stride or the channels (to `wide`).
+fn shortcut(
+    b: &mut GraphBuilder,
+    x: &Value,
+    m: &str,
+    wide: usize,
+    stride: usize,
+    conv: Conv,
+) -> Result<Value, ZooError> {
+    if stride != 1 || x.channels() != wide {
+        b.conv_bn(
+            x,
+            &format!("{m}.shortcut.0"),
+            &format!("{m}.shortcut.1"),
+            conv,
+        )
+    } else {
+        Ok(x.clone())
+    }
+}
+
 /// `BottleNeck(in, out, stride)`, returns the block output.
 fn bottleneck(
     b: &mut GraphBuilder,
@@ -32,17 +54,8 @@ fn bottleneck(
     )?;
     r = b.relu(&r, &rf(5));
     r = b.conv_bn(&r, &rf(6), &rf(7), Conv::new(out * EXPANSION, 1).no_bias())?;
-    let shortcut = if stride != 1 || x.channels() != out * EXPANSION {
-        let conv = Conv::new(out * EXPANSION, 1).stride(stride).no_bias();
-        b.conv_bn(
-            x,
-            &format!("{m}.shortcut.0"),
-            &format!("{m}.shortcut.1"),
-            conv,
-        )?
-    } else {
-        x.clone()
-    };
+    let conv = Conv::new(out * EXPANSION, 1).stride(stride).no_bias();
+    let shortcut = shortcut(b, x, m, out * EXPANSION, stride, conv)?;
     let y = b.add(&r, &shortcut, m)?;
     Ok(b.relu(&y, m)) // nn.ReLU(inplace=True) built inside forward
 }
@@ -75,17 +88,7 @@ fn se_bottleneck(
     stride: usize,
 ) -> Result<Value, ZooError> {
     let wide = out * EXPANSION;
-    let shortcut = if stride != 1 || x.channels() != wide {
-        let conv = Conv::new(wide, 1).stride(stride);
-        b.conv_bn(
-            x,
-            &format!("{m}.shortcut.0"),
-            &format!("{m}.shortcut.1"),
-            conv,
-        )?
-    } else {
-        x.clone()
-    };
+    let shortcut = shortcut(b, x, m, wide, stride, Conv::new(wide, 1).stride(stride))?;
     let res = |i: usize| format!("{m}.residual.{i}");
     let mut r = b.conv_bn(x, &res(0), &res(1), Conv::new(out, 1))?;
     r = b.relu(&r, &res(2));

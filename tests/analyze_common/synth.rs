@@ -28,6 +28,14 @@ pub struct SynthDevice {
 }
 
 impl SynthDevice {
+    /// The same device `factor` times slower: every rate (per MAC, per byte, per op) scaled.
+    pub fn slower(mut self, factor: f64) -> Self {
+        self.ns_per_mac *= factor;
+        self.ns_per_byte *= factor;
+        self.ns_per_op *= factor;
+        self
+    }
+
     pub fn pi4() -> Self {
         SynthDevice {
             device_model: Some("Raspberry Pi 4 Model B Rev 1.4".into()),
@@ -549,13 +557,9 @@ pub fn pi4_dataset() -> hiddencost::analyze::load::Dataset {
 /// Board `i` of a synthetic fleet of Pi 4s: hostname `pi0000`, ..., every rate within ±2% of
 /// [`SynthDevice::pi4`]'s (deterministic in `i`), so the boards differ a little and agree.
 pub fn fleet_board(i: usize) -> SynthDevice {
-    let mut d = SynthDevice::pi4();
-    d.hostname = Some(format!("pi{i:04}"));
     let wobble = ((i as u64).wrapping_mul(2_654_435_761) % 1000) as f64 / 1000.0 - 0.5;
-    let k = 1.0 + 0.04 * wobble;
-    d.ns_per_mac *= k;
-    d.ns_per_byte *= k;
-    d.ns_per_op *= k;
+    let mut d = SynthDevice::pi4().slower(1.0 + 0.04 * wobble);
+    d.hostname = Some(format!("pi{i:04}"));
     d
 }
 

@@ -73,20 +73,30 @@ pub fn mkfifo(dir: &std::path::Path) -> String {
     fifo.to_str().unwrap().to_string()
 }
 
-/// The records a successful run printed on stdout; a failed run fails the test with its stderr.
-pub fn succeeded(out: &std::process::Output) -> Vec<Value> {
+/// A failed run fails the test with its stderr.
+pub fn assert_ok(out: &std::process::Output) {
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The records a successful run printed on stdout; a failed run fails the test with its stderr.
+pub fn succeeded(out: &std::process::Output) -> Vec<Value> {
+    assert_ok(out);
     records(&String::from_utf8_lossy(&out.stdout))
 }
 
 /// `hiddencost bench ARGS` with one timed run, no warm-up and fake counters, records on
 /// stdout: the records of a run that must succeed.
 pub fn bench_once(args: &[&str]) -> Vec<Value> {
-    let out = hiddencost()
+    succeeded(&bench_once_output(args))
+}
+
+/// What [`bench_once`] runs, its output as it is (the run's bytes on stdout).
+pub fn bench_once_output(args: &[&str]) -> std::process::Output {
+    hiddencost()
         .arg("bench")
         .args(args)
         .args([
@@ -99,9 +109,53 @@ pub fn bench_once(args: &[&str]) -> Vec<Value> {
             "-",
         ])
         .output()
+        .unwrap()
+}
+
+/// `hiddencost bench ARGS --out LOG`, which must succeed within [`CASE_TIMEOUT`].
+pub fn bench_into(log: &std::path::Path, args: &[&str]) {
+    let out = hiddencost()
+        .timeout(CASE_TIMEOUT)
+        .arg("bench")
+        .args(args)
+        .arg("--out")
+        .arg(log)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+}
+
+/// `hiddencost analyze LOGS --out DIR`, which must succeed: what it printed on stdout.
+pub fn analyze_into(logs: &[&std::path::Path], dir: &std::path::Path) -> String {
+    let out = hiddencost()
+        .arg("analyze")
+        .args(logs)
+        .arg("--out")
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `hiddencost cost MODEL --json` of a fixture: its records (the run must succeed).
+pub fn cost_json(fixture: &str) -> Vec<Value> {
+    let out = hiddencost()
+        .args(["cost", &model(fixture), "--json"])
+        .output()
         .unwrap();
     succeeded(&out)
 }
+
+/// The fixtures of `models/` that every op-to-source mapping check covers.
+pub const MAPPED_FIXTURES: [&str; 6] = [
+    "tiny_cnn.onnx",
+    "shuffle.onnx",
+    "siblings.onnx",
+    "fire.onnx",
+    "exported.onnx",
+    "normalize.onnx",
+];
 
 /// Parses every line of `text` as JSON; panics (test failure) on a bad line.
 pub fn records(text: &str) -> Vec<Value> {

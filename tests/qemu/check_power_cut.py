@@ -16,20 +16,12 @@ Prints a summary line and exits non-zero on any failed check.
 import json
 import sys
 
+from checks import check, finish, records_in
+
 serial_path, card_path, fsck_status, fsck_path, report_path = sys.argv[1:6]
-failures = []
 
 
-def check(ok, what):
-    if not ok:
-        failures.append(what)
-
-
-def records_of(text):
-    return [json.loads(l) for l in text.splitlines() if l.startswith('{"type":')]
-
-
-serial = records_of(open(serial_path, errors="replace").read())
+serial = records_in(serial_path)
 serial_models = [r["model"] for r in serial if r["type"] == "model"]
 check(len(serial_models) >= 2, f"two models on the serial line before the cut: {serial_models}")
 check(not any(r["type"] == "end" for r in serial), "the cut came before the end record")
@@ -88,7 +80,4 @@ check("no end record" in report, "the report notes the missing end record")
 summary = (f"{card_path}: power cut after {len(serial_models)} models on the serial line: "
            f"{len(card_models)} on the card, {len(card)} records{cut_short}, "
            f"fsck.vfat -n: status {fsck_status}, {unclean}, nothing else")
-if failures:
-    print(summary + "; FAILED: " + "; ".join(failures))
-    sys.exit(1)
-print(summary + "; all checks passed")
+finish(summary)

@@ -34,21 +34,12 @@ In every mode the header carries the machine probe, measured in the guest: a mat
 bandwidth levels ending in DRAM, a dispatch floor; the summary line prints its figures.
 Prints a summary line and exits non-zero on any failed check.
 """
-import json
 import sys
+
+from checks import check, finish, records_in, records_of
 
 path, mode = sys.argv[1], sys.argv[2]
 arg = sys.argv[3] if len(sys.argv) > 3 else None
-failures = []
-
-
-def check(ok, what):
-    if not ok:
-        failures.append(what)
-
-
-def records_of(text):
-    return [json.loads(l) for l in text.splitlines() if l.startswith('{"type":')]
 
 
 text = open(path, errors="replace").read()
@@ -126,8 +117,8 @@ if header:
         check(0 < elapsed_s <= budget_s * 1.1, f"the sweep within its budget: {elapsed_s:.1f} s")
     if mode == "card":
         check(not any("boot partition" in n for n in notes), f"the card found: {notes}")
-        probes = [m for m in models if m["metadata"].get("sweep.kind")]
-        networks = [m for m in models if not m["metadata"].get("sweep.kind")]
+        probes = [m for m in models if m.get("metadata", {}).get("sweep.kind")]
+        networks = [m for m in models if not m.get("metadata", {}).get("sweep.kind")]
         check(len(probes) >= 1, "design probes measured within the default sweep budget")
         check(models[:len(probes)] == probes, "the design probes before the models")
         optimized = [m for m in networks if m["optimize"] != "none"]
@@ -140,13 +131,13 @@ if header:
         print(f"  card's study: {len(probes)} design probes, {len(optimized)} models, "
               f"{len(eager)} eager, in {end.get('elapsed_ns', 0) / 1e9:.1f} s")
         check(header["options"]["runs"] == 3, "hiddencost.conf on the card wins over cmdline.txt")
-        on_card = records_of(open(arg, errors="replace").read())
+        on_card = records_in(arg)
         check(on_card == records, f"the card's log equals the serial log "
               f"({len(on_card)} vs {len(records)} records)")
     if mode == "icount":
         check(events["instructions"]["available"], "instructions available under -icount")
         counted("instructions")
-        other = [r for r in records_of(open(arg, errors="replace").read()) if r["type"] == "op"]
+        other = [r for r in records_in(arg) if r["type"] == "op"]
         check(len(other) == len(ops), "the same ops in both boots")
         differ = [(a["node"], a["counters"]["instructions"], b["counters"]["instructions"])
                   for a, b in zip(ops, other)
@@ -167,7 +158,7 @@ if header:
               "syscall" in (access.get("syscall_reason") or ""),
               f"hiddencost.counter_reads=syscall applied: {access}")
         counted("instructions")
-        user_recs = records_of(open(arg, errors="replace").read())
+        user_recs = records_in(arg)
         other = [r for r in user_recs if r["type"] == "op"]
         check([o["node"] for o in other] == [o["node"] for o in ops], "the same ops in both boots")
         diffs = sorted(abs(a["counters"]["instructions"]["median"] - b["counters"]["instructions"]["median"])
@@ -225,7 +216,4 @@ figures = probed(header.get("machine")) if header else None
 summary = f"{path}: {mode}: {len(records)} records ({len(ops)} ops, {len(models)} models)"
 if figures:
     summary += f"\n  machine: {figures}"
-if failures:
-    print(summary + "; FAILED: " + "; ".join(failures))
-    sys.exit(1)
-print(summary + "; all checks passed")
+finish(summary)

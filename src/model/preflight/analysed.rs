@@ -35,19 +35,16 @@ pub fn shapes(
     proto: &pb::ModelProto,
     inf: &InferenceModel,
     memory_bytes: Option<u64>,
-) -> Result<(), String> {
+) -> Result<(), Refusal> {
     let mut sizes: HashMap<OutletId, u64> = HashMap::new();
     for node in inf.nodes() {
         let at = || format!("node `{}` ({})", node.name, node.op.name());
         let mut outputs = 0u64;
         let mut largest: Option<(u64, TVec<usize>)> = None;
         for (slot, o) in node.outputs.iter().enumerate() {
-            let Some((b, dims)) = fact_bytes(&o.fact).map_err(|dims| {
-                format!(
-                    "{}: {} elements overflow a 64-bit count",
-                    at(),
-                    dims_text(&dims)
-                )
+            let Some((b, dims)) = fact_bytes(&o.fact).map_err(|dims| Refusal::Overflow {
+                what: at(),
+                dims: dims_text(&dims),
             })?
             else {
                 continue;
@@ -67,15 +64,13 @@ pub fn shapes(
         if let (Some(avail), Some((b, dims))) = (memory_bytes, largest)
             && needed > avail
         {
-            return Err(format!(
-                "{} makes a tensor of {} ({}) and needs {} with its inputs, more than the {} of \
-                 memory available",
-                at(),
-                dims_text(&dims),
-                bytes_text(b),
-                bytes_text(needed),
-                bytes_text(avail)
-            ));
+            return Err(Refusal::NodeTooLarge {
+                at: at(),
+                dims: dims_text(&dims),
+                bytes: b,
+                needed,
+                available: avail,
+            });
         }
     }
     spans(proto, inf)
@@ -103,8 +98,9 @@ fn windowed<'a>(
 
 /// A dilated kernel spans `(k - 1) x d + 1` input positions; more than the padded input leaves
 /// no output position (tract then runs it on nonsense or fails deep inside).
-fn spans(proto: &pb::ModelProto, inf: &InferenceModel) -> Result<(), String> {
+fn spans(proto: &pb::ModelProto, inf: &InferenceModel) -> Result<(), Refusal> {
     for (n, node, name) in windowed(proto, inf) {
+        let at = || format!("node `{name}` ({})", n.op_type);
         if n.op_type == "ConvTranspose"
             || attr(n, "auto_pad").is_some_and(|a| !a.s.is_empty() && a.s != b"NOTSET")
         {
@@ -131,12 +127,14 @@ fn spans(proto: &pb::ModelProto, inf: &InferenceModel) -> Result<(), String> {
                 .saturating_add(pads.get(axis + spatial).copied().unwrap_or(0));
             let span = (k - 1).saturating_mul(d).saturating_add(1);
             if span > padded {
-                return Err(format!(
-                    "node `{name}` ({}): its kernel of {k} with dilation {d} spans {span} \
-                     positions on axis {}, more than its input's {padded} (padded): no output",
-                    n.op_type,
-                    axis + 2
-                ));
+                return Err(Refusal::NoOutput {
+                    at: at(),
+                    kernel: k,
+                    dilation: d,
+                    span,
+                    axis: axis + 2,
+                    padded,
+                });
             }
         }
         // Work: every output position reads a whole window (times the channels per group
@@ -151,15 +149,14 @@ fn spans(proto: &pb::ModelProto, inf: &InferenceModel) -> Result<(), String> {
                 .chain([per_group as u64])
                 .fold(1u64, |a, d| a.saturating_mul(d));
             if work > MAX_WINDOW_WORK {
-                return Err(format!(
-                    "node `{name}` ({}): its {} windows of {} over {} outputs are {work:.1e} \
-                     multiply-accumulates or comparisons, more than {MAX_WINDOW_WORK:.0e}, \
-                     which no real model needs (VGG16 at 224x224 is 1.5e10 MACs in all)",
-                    n.op_type,
-                    kernel.len(),
-                    dims_text(&kernel),
-                    dims_text(&outputs),
-                ));
+                return Err(Refusal::TooMuchWork {
+                    at: at(),
+                    windows: kernel.len(),
+                    kernel: dims_text(&kernel),
+                    outputs: dims_text(&outputs),
+                    work,
+                    limit: MAX_WINDOW_WORK,
+                });
             }
         }
     }
@@ -171,7 +168,7 @@ fn spans(proto: &pb::ModelProto, inf: &InferenceModel) -> Result<(), String> {
 const MAX_WINDOW_WORK: u64 = 10_000_000_000_000;
 
 /// What the facts tract reached before its shape inference failed say about the model.
-pub fn diagnose(proto: &pb::ModelProto, inf: &InferenceModel) -> Option<String> {
+pub fn diagnose(proto: &pb::ModelProto, inf: &InferenceModel) -> Option<Refusal> {
     for (n, node, name) in windowed(proto, inf) {
         let Some(w_ix) = weight_input(&n.op_type) else {
             continue;
@@ -185,12 +182,13 @@ pub fn diagnose(proto: &pb::ModelProto, inf: &InferenceModel) -> Option<String> 
         };
         let group = int(n, "group").unwrap_or(1);
         if group.checked_mul(per_group) != Some(channels) {
-            return Some(format!(
-                "node `{name}` ({}): group {group} x the weight's {per_group} channels per \
-                 group need {} input channels, and its input has {channels} input channels",
-                n.op_type,
-                group.saturating_mul(per_group)
-            ));
+            return Some(Refusal::GroupChannels {
+                at: format!("node `{name}` ({})", n.op_type),
+                group,
+                per_group,
+                needed: group.saturating_mul(per_group),
+                channels,
+            });
         }
     }
     spans(proto, inf).err()

@@ -35,7 +35,7 @@ pub fn tensor_data(
     proto: &pb::ModelProto,
     model_dir: Option<&std::path::Path>,
     memory_bytes: Option<u64>,
-) -> Result<(), String> {
+) -> Result<(), Refusal> {
     let Some(g) = proto.graph.as_ref() else {
         return Ok(());
     };
@@ -59,23 +59,24 @@ pub fn tensor_data(
             .and_then(|(e, b)| e.checked_mul(b));
         if !t.raw_data.is_empty() {
             if let Some(needed) = needed.filter(|&n| n != t.raw_data.len() as u64) {
-                return Err(format!(
-                    "tensor `{name}` holds {} bytes, its dims {} need {needed}",
-                    t.raw_data.len(),
-                    dims_text(&t.dims)
-                ));
+                return Err(Refusal::DataSize {
+                    name: name.to_string(),
+                    held: t.raw_data.len(),
+                    dims: dims_text(&t.dims),
+                    needed,
+                });
             }
             continue;
         }
         if !is_external(t) {
             continue;
         }
-        let at = |why: String| format!("tensor `{name}`: external data {why}");
-        let dir = model_dir.ok_or_else(|| {
-            at("needs the model's folder, and this model was built in memory".into())
-        })?;
-        let location =
-            external_key(t, "location").ok_or_else(|| at("without a location".into()))?;
+        let at = |why: ExternalData| Refusal::External {
+            name: name.to_string(),
+            why,
+        };
+        let dir = model_dir.ok_or_else(|| at(ExternalData::NoFolder))?;
+        let location = external_key(t, "location").ok_or_else(|| at(ExternalData::NoLocation))?;
         let relative = std::path::Path::new(location);
         if location.is_empty()
             || !relative.components().all(|c| {
@@ -85,34 +86,37 @@ pub fn tensor_data(
                 )
             })
         {
-            return Err(at(format!(
-                "at `{location}`: refused, it must be a relative path inside the model's folder"
-            )));
+            return Err(at(ExternalData::NotInside(location.to_string())));
         }
         let dir = if dir.as_os_str().is_empty() {
             std::path::Path::new(".")
         } else {
             dir
         };
-        let open_err = |e: std::io::Error| at(format!("at `{location}`: cannot read it: {e}"));
+        let open_err = |cause: std::io::Error| {
+            at(ExternalData::Unreadable {
+                location: location.to_string(),
+                cause,
+            })
+        };
         let root = dir.canonicalize().map_err(open_err)?;
         let path = root.join(relative).canonicalize().map_err(open_err)?;
         if !path.starts_with(&root) {
-            return Err(at(format!(
-                "at `{location}`: refused, a link takes it out of the model's folder"
-            )));
+            return Err(at(ExternalData::LinkOutside(location.to_string())));
         }
         let meta = std::fs::metadata(&path).map_err(open_err)?;
         if !meta.is_file() {
-            return Err(at(format!(
-                "at `{location}` is not a regular file (a FIFO, a device or a directory)"
-            )));
+            return Err(at(ExternalData::NotRegular(location.to_string())));
         }
-        let number = |key: &str| -> Result<Option<u64>, String> {
+        let number = |key: &'static str| -> Result<Option<u64>, Refusal> {
             external_key(t, key)
                 .map(|v| {
-                    v.parse::<u64>()
-                        .map_err(|_| at(format!("has a bad {key} `{v}`")))
+                    v.parse::<u64>().map_err(|_| {
+                        at(ExternalData::BadNumber {
+                            key,
+                            value: v.to_string(),
+                        })
+                    })
                 })
                 .transpose()
         };
@@ -121,28 +125,31 @@ pub fn tensor_data(
         let size = meta.len();
         let end = offset.saturating_add(length.unwrap_or(0));
         if offset > size || end > size {
-            return Err(at(format!(
-                "at `{location}`: offset {offset} and length {} run past the file's {size} bytes",
-                length.unwrap_or(0)
-            )));
+            return Err(at(ExternalData::PastEnd {
+                location: location.to_string(),
+                offset,
+                length: length.unwrap_or(0),
+                size,
+            }));
         }
         let held = length.unwrap_or(size - offset);
         if let Some(needed) = needed
             && (held < needed || (length.is_some() && held != needed))
         {
-            return Err(at(format!(
-                "at `{location}` holds {held} bytes, its dims {} need {needed}",
-                dims_text(&t.dims)
-            )));
+            return Err(at(ExternalData::Size {
+                location: location.to_string(),
+                held,
+                dims: dims_text(&t.dims),
+                needed,
+            }));
         }
         external_bytes = external_bytes.saturating_add(needed.unwrap_or(held));
     }
     if let Some(avail) = memory_bytes.filter(|&a| external_bytes > a) {
-        return Err(format!(
-            "its external data is {}, more than the {} of memory available",
-            bytes_text(external_bytes),
-            bytes_text(avail)
-        ));
+        return Err(Refusal::ExternalTooLarge {
+            bytes: external_bytes,
+            available: avail,
+        });
     }
     Ok(())
 }

@@ -17,16 +17,18 @@
 //!   regular files inside the model's own folder, of the size the dims need, fitting in memory
 //!   (tract reads them; it also refuses locations that leave the folder).
 //!
-//! Each returns the reason as one sentence; the caller names the model.
+//! Each returns the reason as a [`Refusal`] (one sentence); the caller names the model.
 //! [`graph`] is here, [`tensor_data`] in `data`, [`shapes`] and [`diagnose`] in `analysed`.
 
 mod analysed;
 mod data;
+mod refusal;
 
 use super::sources::onnx_node_name;
 use crate::cost::{attr_int as int, attr_ints as ints};
 pub use analysed::{diagnose, shapes};
 pub use data::tensor_data;
+pub use refusal::{ExternalData, Refusal, WindowAttribute};
 use std::collections::{HashMap, HashSet};
 use tract_hir::internal::*;
 use tract_onnx::pb;
@@ -56,11 +58,11 @@ fn weight_input(op: &str) -> Option<usize> {
 
 /// An input with a dimension of 0 holds nothing to measure, and tract then evaluates every op
 /// on it while loading, iterating over its other dimensions however large.
-pub fn empty_input(name: &str, dims: &[i64]) -> String {
-    format!(
-        "input `{name}` of shape {} is empty (a dimension of 0): nothing to measure",
-        dims_text(dims)
-    )
+pub fn empty_input(name: &str, dims: &[i64]) -> Refusal {
+    Refusal::EmptyInput {
+        name: name.to_string(),
+        dims: dims_text(dims),
+    }
 }
 
 /// Fewest dimensions the data input (input 0) of an op must have (tract indexes the channel
@@ -222,16 +224,16 @@ fn int64_values(t: &pb::TensorProto) -> Option<Vec<i64>> {
     )
 }
 
-fn overflow(what: String, dims: &[i64]) -> String {
-    format!(
-        "{what}: {} elements overflow a 64-bit count",
-        dims_text(dims)
-    )
+fn overflow(what: String, dims: &[i64]) -> Refusal {
+    Refusal::Overflow {
+        what,
+        dims: dims_text(dims),
+    }
 }
 
 /// Checks on the protobuf alone. `memory_bytes` is what the machine has available (`None`:
 /// unknown, no size is refused).
-pub fn graph(proto: &pb::ModelProto, memory_bytes: Option<u64>) -> Result<(), String> {
+pub fn graph(proto: &pb::ModelProto, memory_bytes: Option<u64>) -> Result<(), Refusal> {
     let Some(g) = proto.graph.as_ref() else {
         return Ok(());
     };
@@ -239,11 +241,10 @@ pub fn graph(proto: &pb::ModelProto, memory_bytes: Option<u64>) -> Result<(), St
         g.initializer.iter().map(|t| (t.name.as_str(), t)).collect();
     for t in &g.initializer {
         if t.dims.iter().any(|&d| d < 0) {
-            return Err(format!(
-                "initializer `{}` has a negative dimension: {}",
-                t.name,
-                dims_text(&t.dims)
-            ));
+            return Err(Refusal::NegativeDimension {
+                name: t.name.clone(),
+                dims: dims_text(&t.dims),
+            });
         }
         elements(t.dims.iter().map(|&d| d as u64))
             .and_then(|n| n.checked_mul(elem_bytes(t.data_type)))
@@ -277,10 +278,7 @@ pub fn graph(proto: &pb::ModelProto, memory_bytes: Option<u64>) -> Result<(), St
     }
     for o in &g.output {
         if !defined.contains(o.name.as_str()) {
-            return Err(format!(
-                "graph output `{}` is produced by no node, input or initializer",
-                o.name
-            ));
+            return Err(Refusal::DanglingOutput(o.name.clone()));
         }
     }
     for (ix, n) in g.node.iter().enumerate() {
@@ -291,22 +289,23 @@ pub fn graph(proto: &pb::ModelProto, memory_bytes: Option<u64>) -> Result<(), St
             .iter()
             .find(|i| !i.is_empty() && !defined.contains(i.as_str()))
         {
-            return Err(format!(
-                "{} reads `{missing}`, which no node, input or initializer produces",
-                at()
-            ));
+            return Err(Refusal::DanglingInput {
+                at: at(),
+                missing: missing.clone(),
+            });
         }
         if WINDOWED.contains(&n.op_type.as_str()) {
-            window_attributes(n, &initializers).map_err(|why| format!("{}: {why}", at()))?;
+            window_attributes(n, &initializers).map_err(|why| Refusal::Window { at: at(), why })?;
         }
         if let Some(least) = least_rank(&n.op_type)
             && let Some(&rank) = n.input.first().and_then(|i| ranks.get(i.as_str()))
             && rank < least
         {
-            return Err(format!(
-                "{}: its input has {rank} dimension(s), it needs at least {least}",
-                at()
-            ));
+            return Err(Refusal::Rank {
+                at: at(),
+                rank,
+                least,
+            });
         }
         if n.op_type == "Transpose"
             && let Some(perm) = ints(n, "perm")
@@ -314,10 +313,7 @@ pub fn graph(proto: &pb::ModelProto, memory_bytes: Option<u64>) -> Result<(), St
             let mut sorted = perm.clone();
             sorted.sort_unstable();
             if !sorted.iter().copied().eq(0..perm.len() as i64) {
-                return Err(format!(
-                    "{}: perm {perm:?} is not a permutation of the axes",
-                    at()
-                ));
+                return Err(Refusal::Permutation { at: at(), perm });
             }
         }
         if let Some((input, what)) = non_negative_input(&n.op_type)
@@ -328,21 +324,21 @@ pub fn graph(proto: &pb::ModelProto, memory_bytes: Option<u64>) -> Result<(), St
                 .and_then(|t| int64_values(t))
                 .filter(|v| v.iter().any(|&x| x < 0))
         {
-            return Err(format!(
-                "{}: {what} {values:?}: every value must be at least 0",
-                at()
-            ));
+            return Err(Refusal::NegativeValues {
+                at: at(),
+                what,
+                values,
+            });
         }
         if let Some(bytes) = constant_shaped_output(n, &constants) {
             let bytes = bytes.map_err(|dims| overflow(at(), &dims))?;
             if let Some(avail) = memory_bytes.filter(|&a| bytes.0 > a) {
-                return Err(format!(
-                    "{} makes a tensor of {} ({}), more than the {} of memory available",
-                    at(),
-                    dims_text(&bytes.1),
-                    bytes_text(bytes.0),
-                    bytes_text(avail)
-                ));
+                return Err(Refusal::ConstantTooLarge {
+                    at: at(),
+                    dims: dims_text(&bytes.1),
+                    bytes: bytes.0,
+                    available: avail,
+                });
             }
         }
     }
@@ -376,7 +372,7 @@ fn static_dims(v: &pb::ValueInfoProto) -> Vec<i64> {
 fn window_attributes(
     n: &pb::NodeProto,
     initializers: &HashMap<&str, &pb::TensorProto>,
-) -> Result<(), String> {
+) -> Result<(), WindowAttribute> {
     for (name, least) in [
         ("strides", 1),
         ("dilations", 1),
@@ -384,14 +380,16 @@ fn window_attributes(
         ("pads", 0),
     ] {
         if let Some(values) = ints(n, name).filter(|v| v.iter().any(|&x| x < least)) {
-            return Err(format!(
-                "{name} {values:?}: every value must be at least {least}"
-            ));
+            return Err(WindowAttribute::TooSmall {
+                name,
+                values,
+                least,
+            });
         }
     }
     let group = int(n, "group").unwrap_or(1);
     if group < 1 {
-        return Err(format!("group {group}: must be at least 1"));
+        return Err(WindowAttribute::GroupBelowOne(group));
     }
     let weight = weight_input(&n.op_type)
         .and_then(|i| n.input.get(i))
@@ -399,9 +397,10 @@ fn window_attributes(
     if let Some(&out_channels) = weight.and_then(|w| w.dims.first())
         && out_channels % group != 0
     {
-        return Err(format!(
-            "group {group} does not divide the weight's {out_channels} output channels"
-        ));
+        return Err(WindowAttribute::GroupDivides {
+            group,
+            out_channels,
+        });
     }
     let kernel = ints(n, "kernel_shape")
         .or_else(|| weight.map(|w| w.dims.iter().skip(2).copied().collect()))
@@ -416,9 +415,10 @@ fn window_attributes(
             .and_then(|s| s.checked_add(1))
             .is_none()
         {
-            return Err(format!(
-                "dilations {dilations:?}: a kernel of {k} spans more than 2^63"
-            ));
+            return Err(WindowAttribute::Span {
+                dilations,
+                kernel: *k,
+            });
         }
     }
     Ok(())

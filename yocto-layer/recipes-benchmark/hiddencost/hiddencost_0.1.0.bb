@@ -38,4 +38,8 @@ export CARGO_PROFILE_RELEASE_STRIP = "false"
 export CARGO_PROFILE_RELEASE_LTO = "fat"
 export CARGO_PROFILE_RELEASE_CODEGEN_UNITS = "1"
 
+# The card runs no analysis: the package alone (not the workspace's analysis crate), without
+# its default `analyze` feature.
+CARGO_BUILD_FLAGS:append = " --package hiddencost --no-default-features"
+
 # cargo_do_install installs the one binary, ${bindir}/hiddencost.
