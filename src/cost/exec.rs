@@ -257,7 +257,3 @@ pub fn source_for(exec_name: &str, by_name: &HashMap<&str, usize>) -> Option<usi
         .rmatch_indices(['.', '-'])
         .find_map(|(at, _)| by_name.get(&exec_name[..at]).copied())
 }
-
-#[cfg(test)]
-#[path = "exec_tests.rs"]
-mod tests;

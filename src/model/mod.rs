@@ -456,3 +456,7 @@ pub fn load(
 
 #[cfg(test)]
 mod tests;
+
+// The bytes `cost::exec` gives executed ops, tested here on loaded models (model is above cost).
+#[cfg(test)]
+mod bytes_tests;

@@ -1,5 +1,6 @@
-//! The bytes executed ops move, on one-node ONNX graphs as tract runs them at `--optimize full`:
-//! packed constant operands held by the kernel, and the im2col and packing scratch.
+//! The bytes executed ops move (`cost::exec`), on one-node ONNX graphs as tract runs them at
+//! `--optimize full`: packed constant operands held by the kernel, and the im2col and packing
+//! scratch.
 
 use crate::model::{self, LoadedModel, ModelSource, Optimize};
 use crate::zoo::proto::{attr_int, attr_ints, tensor_f32_le, value_info_f32 as value_info};
