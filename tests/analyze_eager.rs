@@ -1,13 +1,17 @@
 //! Eager against optimized: three hand-built models, each measured optimized (BatchNorm
 //! folded, the ReLU fused into the conv's matmul, the Reshape removed) and eager (every node
-//! its own op), in one log as `study` writes it. The comparison's values are exact.
+//! its own op), in one log as `study` writes it. The comparison's values are exact, the
+//! Finding and the report section are snapshots, the CSVs are written; a log without eager
+//! runs gets neither section nor Finding nor CSV.
 
 mod analyze_common;
 
+use analyze_common::assert_snapshot;
 use analyze_common::synth::{SynthDevice, SynthModel, synth_log, to_jsonl};
-use hiddencost::analyze::Analysis;
 use hiddencost::analyze::compute::eager::{BothWays, CategoryPair, SourceFate, Time};
 use hiddencost::analyze::load::load_logs;
+use hiddencost::analyze::render::{eager, markdown, report};
+use hiddencost::analyze::{Analysis, AnalyzeOptions, analyze};
 use hiddencost::record::*;
 
 /// (model, k): the model's MACs and op times scale with k.
@@ -342,4 +346,62 @@ fn comparison_values_are_exact() {
             ("tensor".to_string(), 3, 350_000),
         ]
     );
+}
+
+#[test]
+fn finding_and_section_read_as_snapshots() {
+    let (data, a) = analysis(true);
+    let finding = eager::finding(a.findings[0].eager.as_ref().unwrap()).plain();
+    let doc = report::report(&a, &data, &[], &[]);
+    let md = markdown::render(&doc);
+    let start = md
+        .find(&format!("## {}", eager::H_EAGER))
+        .expect("the section");
+    let end = md[start..]
+        .find("\n## ")
+        .map_or(md.len(), |e| start + e + 1);
+    assert_snapshot(
+        "analyze_eager.md",
+        &format!("Finding:\n{finding}\n\n{}", &md[start..end]),
+    );
+    // The Finding is in the report's Findings, before the sections.
+    let at = md
+        .find("the graph optimizations remove 5.250 ms (93.8%) of the 5.600 ms")
+        .expect("the Finding in report.md");
+    assert!(at < md.find("## Devices").unwrap());
+}
+
+#[test]
+fn analyze_writes_eager_csv_only_with_eager_runs() {
+    for with_eager in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("study.jsonl");
+        std::fs::write(&log, study_log(with_eager)).unwrap();
+        let out = dir.path().join("report");
+        analyze(&AnalyzeOptions {
+            logs: vec![log],
+            out_dir: out.clone(),
+            accuracy_csv: None,
+        })
+        .unwrap();
+        let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+        let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+        for csv in ["eager.csv", "eager_categories.csv", "eager_sources.csv"] {
+            assert_eq!(out.join(csv).exists(), with_eager, "{csv}");
+        }
+        assert_eq!(md.contains(eager::H_EAGER), with_eager);
+        assert_eq!(html.contains("Eager against optimized"), with_eager);
+        assert_eq!(md.contains("Eager against optimized."), with_eager);
+        if with_eager {
+            let csv = std::fs::read_to_string(out.join("eager.csv")).unwrap();
+            let rows = analyze_common::csv_rows(&csv);
+            let models: Vec<&str> = rows.iter().map(|r| r["model"].as_str()).collect();
+            assert_eq!(models, ["one", "two", "four"], "no total row in the CSV");
+            assert_eq!(rows[1]["removed_hidden_ns"], "1500000");
+            let csv = std::fs::read_to_string(out.join("eager_sources.csv")).unwrap();
+            let rows = analyze_common::csv_rows(&csv);
+            assert_eq!(rows[0]["source_op"], "BatchNormalization");
+            assert_eq!(rows[0]["eager_ns"], "3500000");
+        }
+    }
 }
