@@ -378,12 +378,17 @@ fn analyze_writes_eager_csv_only_with_eager_runs() {
         let log = dir.path().join("study.jsonl");
         std::fs::write(&log, study_log(with_eager)).unwrap();
         let out = dir.path().join("report");
-        analyze(&AnalyzeOptions {
+        let summary = analyze(&AnalyzeOptions {
             logs: vec![log],
             out_dir: out.clone(),
             accuracy_csv: None,
         })
         .unwrap();
+        assert_eq!(
+            summary.terminal.contains("Eager against optimized ("),
+            with_eager,
+            "the terminal's table"
+        );
         let md = std::fs::read_to_string(out.join("report.md")).unwrap();
         let html = std::fs::read_to_string(out.join("report.html")).unwrap();
         for csv in ["eager.csv", "eager_categories.csv", "eager_sources.csv"] {

@@ -105,6 +105,13 @@ pub fn terminal(a: &Analysis, data: &Dataset) -> String {
             sections::devices_table(data),
         );
     }
+    if !a.eager.is_empty() {
+        section(
+            "Eager against optimized (hidden = time in zero-MAC ops; removed = eager hidden - \
+             optimized hidden)",
+            eager::models_table(a, data, true),
+        );
+    }
     if let Some(t) = fleet::terminal_table(a) {
         section("Fleet: per model and board class (median across boards)", t);
     }
