@@ -117,6 +117,25 @@ fn study_then_predict() {
     assert!(!stdout.contains("design probes: "), "{stdout}");
     let report = std::fs::read_to_string(dir.path().join("report/report.md")).unwrap();
     assert!(report.contains("mobilenet") && report.contains("shufflenetv2"));
+    // The eager twins: their section, and every model in eager.csv; tract folds or fuses
+    // BatchNormalizations that eager runs as ops of their own, which cost time there.
+    assert!(
+        report.contains("## 10. Eager against optimized"),
+        "{report}"
+    );
+    let eager = std::fs::read_to_string(dir.path().join("report/eager.csv")).unwrap();
+    assert_eq!(eager.lines().count(), 5, "a header and 4 models: {eager}");
+    let sources = std::fs::read_to_string(dir.path().join("report/eager_sources.csv")).unwrap();
+    let bn = sources
+        .lines()
+        .find(|l| l.contains(",BatchNormalization,"))
+        .unwrap_or_else(|| panic!("{sources}"));
+    let cells: Vec<&str> = bn.split(',').collect();
+    let count = |i: usize| cells[i].parse::<u64>().unwrap();
+    assert!(
+        count(4) + count(5) > 0 && count(6) > 0,
+        "merged, no op, eager ns: {bn}"
+    );
     let fit = dir.path().join("report/fit.json");
     let out = hiddencost()
         .args(["predict", "zoo:shufflenet", "--fit"])

@@ -8,6 +8,7 @@
 pub use super::answer::{Answer, Why};
 use super::bounds::{LimiterName, ModelBounds, NoRoofs};
 use super::correlate::{Correlation, Dominance, PAIRS, Point};
+use super::eager::{EagerDevice, EagerFinding};
 use super::facts::{self, RunResults, gmacs};
 use super::metrics::ModelMetrics;
 use super::stats::{pearson, spearman};
@@ -36,6 +37,9 @@ pub struct DeviceFindings {
     pub rq2: Answer<Rq2>,
     pub rq3: Answer<Rq3>,
     pub rq4: Answer<Rq4>,
+    /// The models measured eager too (`None`: no eager twin on this device; not a question of
+    /// the study, so no "cannot say").
+    pub eager: Option<EagerFinding>,
 }
 
 /// RQ4 on one device, from its design probes (`hiddencost sweep`): the design choices that
@@ -171,6 +175,7 @@ pub struct Parts<'a> {
     pub bounds: &'a [Result<ModelBounds, NoRoofs>],
     pub correlations: &'a [Correlation],
     pub sweep: &'a SweepAnalysis,
+    pub eager: &'a [EagerDevice],
 }
 
 impl<'a> Parts<'a> {
@@ -227,6 +232,11 @@ pub fn device_findings(p: &Parts, device: usize) -> DeviceFindings {
         rq2: rq2(p, device),
         rq3: rq3(p, device),
         rq4: rq4(p.sweep, device),
+        eager: p
+            .eager
+            .iter()
+            .find(|e| e.device == device)
+            .map(|e| e.finding(TOP)),
     }
 }
 

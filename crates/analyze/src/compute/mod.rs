@@ -4,13 +4,15 @@
 //! Code map: [`metrics`] turns op records into shares and counter ratios; [`bounds`] gives
 //! every op a lower bound from its run's machine roofs; [`correlate`] is the study's Figure 2;
 //! [`fit`] the latency models ([`kernels`] the kernel-level one, [`holdout`] their validation
-//! on models they never saw); [`sweep`] the design probes' ratios and advice (RQ4); [`fleet`]
-//! summarises many boards per model and finds the outliers; [`findings`] answers the study's
-//! questions from all of these; [`stats`] holds the numerics.
+//! on models they never saw); [`sweep`] the design probes' ratios and advice (RQ4); [`eager`]
+//! the models measured eager against optimized; [`fleet`] summarises many boards per model and
+//! finds the outliers; [`findings`] answers the study's questions from all of these; [`stats`]
+//! holds the numerics.
 
 pub mod answer;
 pub mod bounds;
 pub mod correlate;
+pub mod eager;
 pub mod facts;
 pub mod findings;
 pub mod fit;
@@ -47,6 +49,9 @@ pub struct Analysis {
     pub sweep: SweepAnalysis,
     /// One per device, in `Dataset::devices` order.
     pub findings: Vec<DeviceFindings>,
+    /// Per device with models measured eager too (`Dataset::eager`): eager against optimized
+    /// (empty without eager runs).
+    pub eager: Vec<eager::EagerDevice>,
     /// The same models over many boards (`None` unless a board class has two or more).
     pub fleet: Option<fleet::Fleet>,
 }
@@ -66,12 +71,14 @@ impl Analysis {
         let (fit, fit_left_out) = fit::fit_all(data);
         let correlations = correlate::correlations(data);
         let sweep = sweep::compute(data);
+        let eager = eager::compare(data, &metrics);
         let parts = findings::Parts {
             data,
             metrics: &metrics,
             bounds: &bounds,
             correlations: &correlations,
             sweep: &sweep,
+            eager: &eager,
         };
         let findings = (0..data.devices.len())
             .map(|d| findings::device_findings(&parts, d))
@@ -83,6 +90,7 @@ impl Analysis {
             fit,
             fit_left_out,
             sweep,
+            eager,
             findings,
             fleet: fleet::fleet(data),
         }

@@ -34,6 +34,9 @@ fn millions(macs: u64) -> String {
 pub fn device_items(f: &DeviceFindings, data: &Dataset) -> Vec<Text> {
     let mut items = vec![rq1(&f.rq1), rq2(&f.rq2), rq3(&f.rq3)];
     items.push(rq4(&f.rq4));
+    if let Some(e) = &f.eager {
+        items.push(super::eager::finding(e));
+    }
     if !f.warned_models.is_empty() {
         items.push(
             Text::new()

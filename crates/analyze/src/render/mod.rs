@@ -2,12 +2,12 @@
 //! report.html (one [`doc::Doc`] from [`report`], two backends), CSV tables ([`sections`]), SVG
 //! charts ([`figures`] and [`rq4`] describe them as [`chart::Chart`]s, [`chart::draw`] draws
 //! them), the design probes' section, table and charts ([`rq4`]), fit.json, Chrome traces
-//! ([`trace`]), the fleet section ([`fleet`]), the Parquet export ([`export`]) and the terminal
-//! summary. All output is
-//! deterministic for a given input.
+//! ([`trace`]), the fleet section ([`fleet`]), the eager section ([`eager`]), the Parquet
+//! export ([`export`]) and the terminal summary. All output is deterministic for a given input.
 
 pub mod chart;
 pub mod doc;
+pub mod eager;
 pub mod export;
 pub mod figures;
 pub mod findings;
@@ -105,6 +105,13 @@ pub fn terminal(a: &Analysis, data: &Dataset) -> String {
             sections::devices_table(data),
         );
     }
+    if !a.eager.is_empty() {
+        section(
+            "Eager against optimized (hidden = time in zero-MAC ops; removed = eager hidden - \
+             optimized hidden)",
+            eager::models_table(a, data, true),
+        );
+    }
     if let Some(t) = fleet::terminal_table(a) {
         section("Fleet: per model and board class (median across boards)", t);
     }
@@ -144,7 +151,11 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
         ("devices.csv", sections::devices_table(data)),
         ("sweep.csv", rq4::variants_csv(a, data)),
     ];
-    for (name, table) in csvs.into_iter().chain(fleet::csv_files(a, data)) {
+    for (name, table) in csvs
+        .into_iter()
+        .chain(fleet::csv_files(a, data))
+        .chain(eager::csv_files(a, data))
+    {
         written.push(write_file(dir, name, table.to_csv().as_bytes())?);
     }
     phase.done("CSV tables");

@@ -275,6 +275,7 @@ pub fn report(a: &Analysis, data: &Dataset, svgs: &[String], traces: &[String]) 
         chart(&mut doc, "devices.svg");
     }
     super::fleet::section(&mut doc, a, data);
+    super::eager::section(&mut doc, a, data);
     skipped(&mut doc, data);
     doc
 }
