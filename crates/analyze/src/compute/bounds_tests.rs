@@ -256,7 +256,10 @@ fn packed_constants_and_scratch_are_traffic() {
     );
     let b = r.bound("OptMatMul", &gemv, 70e6);
     // 64 MiB is beyond every cache: read from DRAM at 1 GB/s, 67.2 ms against 1.7 ms of MACs.
-    assert_eq!(r.limiter_name(b.limiter), LimiterName::Memory("DRAM".into()));
+    assert_eq!(
+        r.limiter_name(b.limiter),
+        LimiterName::Memory("DRAM".into())
+    );
     assert!((b.memory_ns - 67_207_184.0).abs() < 1e-3);
     assert!((b.compute_ns - 1_677_721.6).abs() < 1e-3);
     // Without its packed weights (a version 1 record) the same op looked compute-bound.
@@ -288,6 +291,9 @@ fn packed_constants_and_scratch_are_traffic() {
         ..Cost::default()
     };
     let b = r.bound("Im2col", &im2col, 1e7);
-    assert_eq!(r.limiter_name(b.limiter), LimiterName::Memory("DRAM".into()));
+    assert_eq!(
+        r.limiter_name(b.limiter),
+        LimiterName::Memory("DRAM".into())
+    );
     assert!((b.memory_ns - 8e6).abs() < 1e-3);
 }
