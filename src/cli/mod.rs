@@ -403,6 +403,7 @@ fn parse_positive_seconds(s: &str) -> Result<Seconds, crate::settings::SettingEr
     parse::positive_probe_budget(s).map(Seconds)
 }
 
+#[cfg(feature = "analyze")]
 fn parse_sweep_budget(s: &str) -> Result<Seconds, crate::settings::SettingError> {
     parse::sweep_budget(s).map(Seconds::from)
 }
