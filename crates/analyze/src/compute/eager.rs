@@ -41,11 +41,11 @@ impl Side {
     }
 
     fn add(&mut self, o: &Side) {
-        self.latency_ns += o.latency_ns;
-        self.op_ns += o.op_ns;
-        self.hidden_ns += o.hidden_ns;
-        self.ops += o.ops;
-        self.macs += o.macs;
+        self.latency_ns = self.latency_ns.saturating_add(o.latency_ns);
+        self.op_ns = self.op_ns.saturating_add(o.op_ns);
+        self.hidden_ns = self.hidden_ns.saturating_add(o.hidden_ns);
+        self.ops = self.ops.saturating_add(o.ops);
+        self.macs = self.macs.saturating_add(o.macs);
     }
 
     /// Hidden time over op time.
@@ -61,7 +61,8 @@ impl Side {
 
 /// Eager hidden time minus optimized hidden time (negative: the optimized run has more).
 pub fn removed_ns(optimized: &Side, eager: &Side) -> i64 {
-    eager.hidden_ns as i64 - optimized.hidden_ns as i64
+    (eager.hidden_ns as i128 - optimized.hidden_ns as i128)
+        .clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
 
 /// [`removed_ns`] as a share of the eager hidden time (0 without eager hidden time).
