@@ -82,7 +82,7 @@ fn writes_every_output_file() {
         "## 2. Where the time goes",
         "## 3. Why",
         "## 4. Figure 2",
-        "## 5. A latency model",
+        "## 5. Latency models against MACs alone",
         "## 6. Design choices at equal MACs (RQ4)",
         "## 7. Traces",
         "## 8. Devices compared",

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 
 #[path = "fit_file.rs"]
 mod file;
-pub use file::{DeviceFit, FeatureDef, FitFile, HeldOut, Score, Validation};
+pub use file::{DeviceFit, FeatureDef, FitFile, HeldOut, Predictor, Score, Validation};
 #[path = "fit_sums.rs"]
 mod sums;
 use sums::{Sums, category_index};
@@ -215,30 +215,48 @@ fn score(predicted: &[f64], measured: &[f64]) -> Score {
 /// from `all`, the sums over every run, without the run's own).
 fn validate(
     runs: &[&ModelRun],
+    probes: &[TrainingModel],
+    knees: kernels::CacheKnees,
     categories: &BTreeMap<&str, usize>,
     all: &Sums,
 ) -> Option<Validation> {
     if runs.len() < 3 {
         return None;
     }
+    let trained: Vec<TrainingModel> = runs.iter().map(|r| training_model(r)).collect();
     let mut per_model = Vec::new();
-    for run in runs {
+    for (ix, run) in runs.iter().enumerate() {
         let train = all.without(&Sums::of_run(run, categories));
+        // The kernel model of this fold: the probes and every other model.
+        let others: Vec<TrainingModel> = trained
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != ix)
+            .map(|(_, t)| t.clone())
+            .chain(probes.iter().cloned())
+            .collect();
+        let kernel_model_ns = kernels::fit(&others, knees).and_then(|k| {
+            let calls: Vec<KernelCall> = run.ops.iter().map(KernelCall::of).collect();
+            (!calls.is_empty()).then(|| k.predict(&calls).latency_ns)
+        });
         per_model.push(HeldOut {
             model: run.model.model.clone(),
             measured_ns: run.model.latency_ns.median as f64,
             node_model_ns: train.node_model(categories).latency_ns(&run.nodes),
             macs_only_ns: train.macs_only().latency_ns(run.model.cost.macs),
+            kernel_model_ns,
         });
     }
     let measured: Vec<f64> = per_model.iter().map(|h| h.measured_ns).collect();
     let node: Vec<f64> = per_model.iter().map(|h| h.node_model_ns).collect();
     let macs: Vec<f64> = per_model.iter().map(|h| h.macs_only_ns).collect();
+    let kernel: Option<Vec<f64>> = per_model.iter().map(|h| h.kernel_model_ns).collect();
     Some(Validation {
         method: "leave-one-model-out".into(),
         models: runs.len(),
         node_model: score(&node, &measured),
         macs_only: score(&macs, &measured),
+        kernel_model: kernel.map(|k| score(&k, &measured)),
         per_model,
     })
 }
@@ -279,18 +297,21 @@ pub fn fit_all(data: &Dataset) -> (FitFile, Vec<LeftOut>) {
             all.add(&Sums::of_run(run, &categories));
         }
         let node = all.node_model(&categories);
-        let probes = data
+        let probes: Vec<TrainingModel> = data
             .probes
             .iter()
-            .filter(|r| has_models && r.device == ix && !r.ops.is_empty());
+            .filter(|r| has_models && r.device == ix && !r.ops.is_empty())
+            .map(training_model)
+            .collect();
+        let knees = kernels::CacheKnees::of(&runs[0].header);
         let kernel_model = kernels::fit(
             &runs
                 .iter()
                 .copied()
-                .chain(probes)
                 .map(training_model)
+                .chain(probes.iter().cloned())
                 .collect::<Vec<_>>(),
-            kernels::CacheKnees::of(&runs[0].header),
+            knees,
         );
         devices.push(DeviceFit {
             device: device.label.clone(),
@@ -310,7 +331,7 @@ pub fn fit_all(data: &Dataset) -> (FitFile, Vec<LeftOut>) {
             default: node.default,
             scale: node.scale,
             macs_only: all.macs_only(),
-            validation: validate(&runs, &categories, &all),
+            validation: validate(&runs, &probes, knees, &categories, &all),
             kernel_model,
         });
     }

@@ -20,6 +20,10 @@ pub struct HeldOut {
     pub measured_ns: f64,
     pub node_model_ns: f64,
     pub macs_only_ns: f64,
+    /// The kernel model fitted without this model (the device's design probes and its other
+    /// models), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_model_ns: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,7 +32,34 @@ pub struct Validation {
     pub models: usize,
     pub node_model: Score,
     pub macs_only: Score,
+    /// `None` when no fold had a kernel model (no op records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_model: Option<Score>,
     pub per_model: Vec<HeldOut>,
+}
+
+/// The latency predictors a validation scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Predictor {
+    Kernel,
+    Node,
+    MacsOnly,
+}
+
+impl Validation {
+    /// The predictors scored, best (lowest MAPE) first; MACs only wins ties, being the
+    /// simplest.
+    pub fn ranked(&self) -> Vec<(Predictor, Score)> {
+        let mut all = vec![
+            (Predictor::MacsOnly, self.macs_only),
+            (Predictor::Node, self.node_model),
+        ];
+        if let Some(k) = self.kernel_model {
+            all.push((Predictor::Kernel, k));
+        }
+        all.sort_by(|a, b| a.1.mape_pct.total_cmp(&b.1.mape_pct));
+        all
+    }
 }
 
 /// Everything needed to predict on one device.

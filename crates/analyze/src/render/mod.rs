@@ -96,7 +96,7 @@ pub fn terminal(a: &Analysis, data: &Dataset) -> String {
         sections::correlation_table(a, data),
     );
     section(
-        "Latency model vs MACs-only, leave-one-model-out",
+        "Latency models vs MACs-only, leave-one-model-out",
         sections::fit_summary_table(a),
     );
     if data.devices.len() > 1 && data.devices.len() <= report::MAX_COMPARED_DEVICES {

@@ -84,12 +84,15 @@ without machine roofs shows the best observed rates instead, labelled as such.";
 const FIG2: &str = "Pearson r (linear) and Spearman rho (rank) across the models of each \
 device. A note names the model whose removal flips the sign of r or moves it by more than";
 
-const FIT: &str = "Each device: per-category non-negative least squares on source-node features \
-(MACs, bytes read, bytes written, weight bytes, 1 per node), scaled to end-to-end latency; \
-against `latency = a * MACs + b`. Validated leave-one-model-out: each model is predicted by a \
-fit on the other models of its device. Which of the two predicts better is in the table: on \
-models unlike the training ones neither is reliable. `fit.json` holds the coefficients fitted \
-on all models: `hiddencost predict MODEL --fit fit.json`.";
+const FIT: &str = "Each device: up to three latency predictors, each validated leave-one-model-out \
+(every model predicted by a fit on the other models of its device; the kernel model's fit also \
+takes the device's design probes): the \
+kernel model (per executed kernel type, from the op records: what tract runs after its fusion), \
+the node model (per-category non-negative least squares on source-node features: MACs, bytes \
+read, bytes written, weight bytes, 1 per node, scaled to end-to-end latency) and MACs alone \
+(`latency = a * MACs + b`). The one that validates best leads; one that loses to MACs alone is \
+not a latency model worth using on these models. `fit.json` holds them fitted on all models: \
+`hiddencost predict MODEL --fit fit.json`.";
 
 const TRACES: &str = "One inference per model, ops back to back in execution order with median \
 times and counters as args; open in ui.perfetto.dev.";
@@ -150,6 +153,40 @@ pub fn findings(doc: &mut Doc, a: &Analysis, data: &Dataset) {
         }
         doc.list(findings::device_items(f, data));
     }
+}
+
+/// Per validated device, the predictor that validates best, and what MACs alone gives.
+fn fit_leads(a: &Analysis) -> Vec<Text> {
+    a.fit
+        .devices
+        .iter()
+        .filter_map(|d| {
+            let v = d.validation.as_ref()?;
+            let ranked = v.ranked();
+            let (best, score) = ranked[0];
+            let words = if best == crate::compute::fit::Predictor::MacsOnly {
+                format!(
+                    "{}: MACs alone validates best (MAPE {:.1}%, {}/{} within ±10%): no cost model \
+                     here beats it on these models",
+                    d.device, score.mape_pct, score.within_10pct, v.models
+                )
+            } else {
+                format!(
+                    "{}: the {} validates best (MAPE {:.1}%, {}/{} within ±10%), against MACs \
+                     alone's {:.1}% ({}/{})",
+                    d.device,
+                    sections::predictor_name(best),
+                    score.mape_pct,
+                    score.within_10pct,
+                    v.models,
+                    v.macs_only.mape_pct,
+                    v.macs_only.within_10pct,
+                    v.models
+                )
+            };
+            Some(Text::new().t(words))
+        })
+        .collect()
 }
 
 /// The whole report; `svgs` and `traces` are the file names written next to it.
@@ -231,7 +268,8 @@ pub fn report(a: &Analysis, data: &Dataset, svgs: &[String], traces: &[String]) 
     }
 
     doc.heading(2, H_FIT);
-    doc.para(format!("{FIT} {}", a.fit.node_model));
+    doc.para(format!("{FIT} Node model: {}", a.fit.node_model));
+    doc.list(fit_leads(a));
     doc.table(sections::fit_summary_table(a));
     doc.heading(3, "Per model (held out)");
     doc.table(sections::fit_models_table(a));

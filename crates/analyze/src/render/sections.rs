@@ -6,6 +6,7 @@
 use super::table::{Table, ms, or_na, pct};
 use crate::compute::bounds::ModelBounds;
 use crate::compute::correlate::{Correlation, PAIRS};
+use crate::compute::fit::{Predictor, Score};
 use crate::compute::metrics::ModelMetrics;
 use crate::compute::metrics::fraction;
 use crate::compute::{
@@ -290,26 +291,58 @@ pub fn devices_table(data: &Dataset) -> Table {
     t
 }
 
-/// Per device: models, and (MAPE, within ±10%) of the node model and the MACs-only model.
+/// The words of a latency predictor.
+pub fn predictor_name(p: Predictor) -> &'static str {
+    match p {
+        Predictor::Kernel => "kernel model",
+        Predictor::Node => "node model",
+        Predictor::MacsOnly => "MACs only",
+    }
+}
+
+/// Whether any device's validation scored the kernel model.
+fn has_kernel_validation(a: &Analysis) -> bool {
+    a.fit.devices.iter().any(|d| {
+        d.validation
+            .as_ref()
+            .is_some_and(|v| v.kernel_model.is_some())
+    })
+}
+
+/// Per device: models, the predictor that validates best, and (MAPE, within ±10%) of the
+/// kernel model (when scored), the node model and the MACs-only model.
 pub fn fit_summary_table(a: &Analysis) -> Table {
-    let mut t = Table::new(&[
-        "device",
-        "models",
+    let kernel = has_kernel_validation(a);
+    let mut headers = vec!["device", "models"];
+    if kernel {
+        headers.extend(["best", "kernel model MAPE", "kernel within ±10%"]);
+    }
+    headers.extend([
         "node model MAPE",
         "node within ±10%",
         "MACs-only MAPE",
         "MACs-only within ±10%",
     ]);
+    let mut t = Table::new(&headers);
     for d in &a.fit.devices {
         match &d.validation {
-            Some(v) => t.row(vec![
-                d.device.clone(),
-                v.models.to_string(),
-                format!("{:.1}%", v.node_model.mape_pct),
-                format!("{}/{}", v.node_model.within_10pct, v.models),
-                format!("{:.1}%", v.macs_only.mape_pct),
-                format!("{}/{}", v.macs_only.within_10pct, v.models),
-            ]),
+            Some(v) => {
+                let score = |s: Option<Score>| match s {
+                    Some(s) => [
+                        format!("{:.1}%", s.mape_pct),
+                        format!("{}/{}", s.within_10pct, v.models),
+                    ],
+                    None => ["n/a".to_string(), "n/a".to_string()],
+                };
+                let mut row = vec![d.device.clone(), v.models.to_string()];
+                if kernel {
+                    row.push(predictor_name(v.ranked()[0].0).to_string());
+                    row.extend(score(v.kernel_model));
+                }
+                row.extend(score(Some(v.node_model)));
+                row.extend(score(Some(v.macs_only)));
+                t.row(row);
+            }
             None => t.row(vec![
                 d.device.clone(),
                 d.models.len().to_string(),
@@ -320,17 +353,20 @@ pub fn fit_summary_table(a: &Analysis) -> Table {
     t
 }
 
-/// Per held-out model: measured vs both predictions.
+/// Per held-out model: measured against each prediction.
 pub fn fit_models_table(a: &Analysis) -> Table {
-    let mut t = Table::new(&[
-        "device",
-        "model",
-        "measured ms",
+    let kernel = has_kernel_validation(a);
+    let mut headers = vec!["device", "model", "measured ms"];
+    if kernel {
+        headers.extend(["kernel model ms", "kernel error"]);
+    }
+    headers.extend([
         "node model ms",
         "node error",
         "MACs-only ms",
         "MACs-only error",
     ]);
+    let mut t = Table::new(&headers);
     let err = |p: f64, m: f64| {
         if m > 0.0 {
             format!("{:+.1}%", (p - m) / m * 100.0)
@@ -340,15 +376,20 @@ pub fn fit_models_table(a: &Analysis) -> Table {
     };
     for d in &a.fit.devices {
         for h in d.validation.iter().flat_map(|v| &v.per_model) {
-            t.row(vec![
-                d.device.clone(),
-                h.model.clone(),
-                ms(h.measured_ns),
+            let mut row = vec![d.device.clone(), h.model.clone(), ms(h.measured_ns)];
+            if kernel {
+                match h.kernel_model_ns {
+                    Some(k) => row.extend([ms(k), err(k, h.measured_ns)]),
+                    None => row.extend(["n/a".to_string(), "n/a".to_string()]),
+                }
+            }
+            row.extend([
                 ms(h.node_model_ns),
                 err(h.node_model_ns, h.measured_ns),
                 ms(h.macs_only_ns),
                 err(h.macs_only_ns, h.measured_ns),
             ]);
+            t.row(row);
         }
     }
     t
