@@ -163,11 +163,7 @@ mod tests {
 
     #[test]
     fn one_session_holds_the_design_probes_the_models_and_the_models_eager() {
-        let merge: Vec<Variant> = sweep::select("merge")
-            .unwrap()
-            .into_iter()
-            .flat_map(|f| f.variants)
-            .collect();
+        let merge = merge_variants();
         let (done, records) = study(&settings(), &merge);
         assert_eq!(
             kinds(&records),
@@ -192,17 +188,22 @@ mod tests {
         assert_eq!(done.eager.map(|e| e.models.len()), Some(1));
     }
 
+    /// The two variants of the `merge` family: the smallest sweep there is.
+    fn merge_variants() -> Vec<Variant> {
+        sweep::select("merge")
+            .unwrap()
+            .into_iter()
+            .flat_map(|f| f.variants)
+            .collect()
+    }
+
     fn model_label() -> &'static str {
         concat!(env!("CARGO_MANIFEST_DIR"), "/models/tiny_cnn.onnx")
     }
 
     #[test]
     fn no_sweep_budget_no_eager_and_an_eager_main_run_leave_their_part_out() {
-        let merge: Vec<Variant> = sweep::select("merge")
-            .unwrap()
-            .into_iter()
-            .flat_map(|f| f.variants)
-            .collect();
+        let merge = merge_variants();
         let mut s = settings();
         s.sweep_budget = None;
         s.eager = false;

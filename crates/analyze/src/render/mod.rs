@@ -11,6 +11,7 @@ pub mod eager;
 pub mod export;
 pub mod figures;
 pub mod findings;
+pub mod fit;
 pub mod fleet;
 pub mod html;
 pub mod markdown;
@@ -97,7 +98,7 @@ pub fn terminal(a: &Analysis, data: &Dataset) -> String {
     );
     section(
         "Latency models vs MACs-only, leave-one-model-out",
-        sections::fit_summary_table(a),
+        fit::fit_summary_table(a),
     );
     if data.devices.len() > 1 && data.devices.len() <= report::MAX_COMPARED_DEVICES {
         section(
@@ -147,7 +148,7 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
         ("shares.csv", sections::shares_csv(a, data)),
         ("counters.csv", why::why_csv(a, data)),
         ("correlations.csv", sections::correlations_csv(a, data)),
-        ("fit_validation.csv", sections::fit_models_table(a)),
+        ("fit_validation.csv", fit::fit_models_table(a)),
         ("devices.csv", sections::devices_table(data)),
         ("sweep.csv", rq4::variants_csv(a, data)),
     ];

@@ -4,6 +4,7 @@
 
 use super::doc::{Doc, Text};
 use super::findings;
+use super::fit;
 use super::outline::*;
 use super::rq4;
 use super::sections;
@@ -175,7 +176,7 @@ fn fit_leads(a: &Analysis) -> Vec<Text> {
                     "{}: the {} validates best (MAPE {:.1}%, {}/{} within ±10%), against MACs \
                      alone's {:.1}% ({}/{})",
                     d.device,
-                    sections::predictor_name(best),
+                    fit::predictor_name(best),
                     score.mape_pct,
                     score.within_10pct,
                     v.models,
@@ -270,11 +271,11 @@ pub fn report(a: &Analysis, data: &Dataset, svgs: &[String], traces: &[String]) 
     doc.heading(2, H_FIT);
     doc.para(format!("{FIT} Node model: {}", a.fit.node_model));
     doc.list(fit_leads(a));
-    doc.table(sections::fit_summary_table(a));
+    doc.table(fit::fit_summary_table(a));
     doc.heading(3, "Per model (held out)");
-    doc.table(sections::fit_models_table(a));
+    doc.table(fit::fit_models_table(a));
     doc.heading(3, "Coefficients");
-    doc.table(sections::coefficients_table(a));
+    doc.table(fit::coefficients_table(a));
     doc.list(
         a.fit_left_out
             .iter()
