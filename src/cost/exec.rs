@@ -5,7 +5,6 @@
 
 use super::attrib::{self, Flow};
 use super::{ExecNode, SourceNode, TensorInfo, moved};
-use crate::record::Cost;
 use std::collections::HashMap;
 use tract_core::internal::*;
 use tract_core::ops::matmul::optimized::{MatMulOperand, OptMatMul, ProtoFusedSpec};
@@ -199,6 +198,8 @@ pub fn exec_nodes(
             .collect();
         let source = source_for(&node.name, by_name);
         let op = node.op().name().to_string();
+        let mut cost = moved(&inputs, &outputs);
+        cost.packed_const_bytes += baked_const_bytes(node);
         let category = exec_category(&op, source.map(|s| sources[s].category));
         fma.push(if attrib::is_matmul_like(&op) {
             fma_count(model, node)
@@ -214,11 +215,7 @@ pub fn exec_nodes(
             fused: Vec::new(),
             input_shapes: inputs.iter().map(|t| t.shape.clone()).collect(),
             output_shapes: outputs.iter().map(|t| t.shape.clone()).collect(),
-            cost: Cost {
-                packed_const_bytes: moved(&inputs, &outputs).packed_const_bytes
-                    + baked_const_bytes(node),
-                ..moved(&inputs, &outputs)
-            },
+            cost,
         });
     }
     let by_id: HashMap<usize, usize> = out

@@ -3,10 +3,10 @@
 //! scratch.
 
 use crate::model::{self, LoadedModel, ModelSource, Optimize};
-use crate::zoo::proto::{attr_int, attr_ints, tensor_f32_le, value_info_f32 as value_info};
+use crate::zoo::proto::{self, attr_int, attr_ints, tensor_f32_le, value_info_f32 as value_info};
 use crate::zoo::rng::Rng;
 use std::sync::Arc;
-use tract_onnx::pb::{GraphProto, ModelProto, NodeProto, OperatorSetIdProto};
+use tract_onnx::pb::{GraphProto, NodeProto};
 
 /// One ONNX node `op(x, w[, b]) -> y` with seeded constant weights.
 fn one_node(
@@ -44,15 +44,7 @@ fn one_node(
         output: vec![value_info("y", y)],
         ..Default::default()
     };
-    let proto = ModelProto {
-        ir_version: 7,
-        opset_import: vec![OperatorSetIdProto {
-            domain: String::new(),
-            version: 13,
-        }],
-        graph: Some(graph),
-        ..Default::default()
-    };
+    let proto = proto::model(graph, "hiddencost test");
     let src = ModelSource::Bytes {
         name: op.into(),
         source: format!("test:{op}"),

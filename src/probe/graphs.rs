@@ -3,22 +3,13 @@
 //! side, and one Relu on a single element.
 
 use crate::model::ModelSource;
-use crate::zoo::proto::{tensor_f32_le, value_info_f32 as value_info};
+use crate::zoo::proto::{self, tensor_f32_le, value_info_f32 as value_info};
 use crate::zoo::rng::Rng;
 use std::sync::Arc;
-use tract_onnx::pb::{GraphProto, ModelProto, NodeProto, OperatorSetIdProto};
+use tract_onnx::pb::{GraphProto, NodeProto};
 
 fn model(name: &str, graph: GraphProto) -> ModelSource {
-    let proto = ModelProto {
-        ir_version: 7,
-        opset_import: vec![OperatorSetIdProto {
-            domain: String::new(),
-            version: 13,
-        }],
-        producer_name: "hiddencost probe".into(),
-        graph: Some(graph),
-        ..Default::default()
-    };
+    let proto = proto::model(graph, "hiddencost probe");
     ModelSource::Bytes {
         name: name.into(),
         source: format!("probe:{name}"),

@@ -39,8 +39,7 @@ use super::{ZooError, ZooOptions, ZooStats};
 use moments::Moments;
 use std::collections::{HashMap, HashSet};
 use tract_onnx::pb::{
-    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto,
-    TensorProto,
+    AttributeProto, GraphProto, ModelProto, NodeProto, StringStringEntryProto, TensorProto,
 };
 
 /// BatchNorm2d's default epsilon.
@@ -301,15 +300,8 @@ impl GraphBuilder {
             ..Default::default()
         };
         let proto = ModelProto {
-            ir_version: 7,
-            opset_import: vec![OperatorSetIdProto {
-                domain: String::new(),
-                version: 13,
-            }],
-            producer_name: "hiddencost".to_string(),
             producer_version: env!("CARGO_PKG_VERSION").to_string(),
             doc_string: doc.to_string(),
-            graph: Some(graph),
             metadata_props: vec![
                 meta("hiddencost.zoo.name", graph_name.to_string()),
                 meta("hiddencost.zoo.seed", self.opts.seed.to_string()),
@@ -319,7 +311,7 @@ impl GraphBuilder {
                     "random weights: for speed, not accuracy".to_string(),
                 ),
             ],
-            ..Default::default()
+            ..super::proto::model(graph, "hiddencost")
         };
         Ok((proto, self.stats))
     }

@@ -1,6 +1,6 @@
 //! Small constructors for the ONNX protobuf messages (the prost types tract-onnx generates).
 //!
-//! Only what the zoo emits: float and int64 tensors stored as little-endian `raw_data` (as
+//! Only what the zoo (and the probe's graphs) emit: a model at IR version 7 and opset 13, float and int64 tensors stored as little-endian `raw_data` (as
 //! `torch.onnx.export` stores them), int/ints/float/tensor attributes, and float value infos with
 //! a static shape.
 
@@ -8,7 +8,10 @@ use tract_onnx::pb::attribute_proto::AttributeType;
 use tract_onnx::pb::tensor_proto::DataType;
 use tract_onnx::pb::tensor_shape_proto::{Dimension, dimension};
 use tract_onnx::pb::type_proto::{Tensor as TensorType, Value as TypeValue};
-use tract_onnx::pb::{AttributeProto, TensorProto, TensorShapeProto, TypeProto, ValueInfoProto};
+use tract_onnx::pb::{
+    AttributeProto, GraphProto, ModelProto, OperatorSetIdProto, TensorProto, TensorShapeProto,
+    TypeProto, ValueInfoProto,
+};
 
 /// A float32 tensor named `name`.
 pub(crate) fn tensor_f32(name: &str, dims: &[usize], data: &[f32]) -> TensorProto {
@@ -107,6 +110,21 @@ pub(crate) fn value_info_f32(name: &str, shape: &[usize]) -> ValueInfoProto {
             })),
             ..Default::default()
         }),
+        ..Default::default()
+    }
+}
+
+/// `graph` as a model at IR version 7 and opset 13 (the default domain), the versions every
+/// graph we build targets, by `producer`.
+pub(crate) fn model(graph: GraphProto, producer: &str) -> ModelProto {
+    ModelProto {
+        ir_version: 7,
+        opset_import: vec![OperatorSetIdProto {
+            domain: String::new(),
+            version: 13,
+        }],
+        producer_name: producer.to_string(),
+        graph: Some(graph),
         ..Default::default()
     }
 }
