@@ -10,6 +10,7 @@ pub mod init;
 pub mod model;
 pub mod noise;
 pub mod probe;
+pub mod rewrite;
 pub mod runner;
 pub mod session;
 pub mod settings;

@@ -10,7 +10,7 @@ use crate::runner::Schedule;
 use std::time::Duration;
 
 /// Every key [`Settings::set`] takes, in the order the README's settings table lists them.
-pub const KEYS: [&str; 16] = [
+pub const KEYS: [&str; 17] = [
     "models",
     "input_shape",
     "seed",
@@ -27,6 +27,7 @@ pub const KEYS: [&str; 16] = [
     "probe_budget",
     "sweep_budget",
     "eager",
+    "rewrites",
 ];
 
 /// Most untimed warm-up runs per model: enough to reach any steady state, bounded so that a
@@ -77,6 +78,10 @@ pub struct Settings {
     /// `study` and the card's default run also measure the models eager (`--optimize none`),
     /// after the models at `optimize`.
     pub eager: bool,
+    /// `study` and the card's default run also measure each model's rewrites (`rewrite`: ReLU
+    /// for other activations, max for average pooling, BatchNorm folded, channel shuffle
+    /// removed), each beside the model as it is, after the models.
+    pub rewrites: bool,
 }
 
 impl Default for Settings {
@@ -98,6 +103,7 @@ impl Default for Settings {
             probe_budget: Some(Duration::from_secs(3)),
             sweep_budget: Some(Duration::from_secs(60)),
             eager: true,
+            rewrites: true,
         }
     }
 }
@@ -150,6 +156,7 @@ impl Settings {
             "probe_budget" => self.probe_budget = parse::probe_budget(value)?,
             "sweep_budget" => self.sweep_budget = parse::sweep_budget(value)?,
             "eager" => self.eager = parse::flag(value)?,
+            "rewrites" => self.rewrites = parse::flag(value)?,
             _ => return Err(SettingError::UnknownKey(key.to_string())),
         }
         Ok(())
@@ -312,6 +319,7 @@ mod tests {
             ("probe_budget", "0"),
             ("sweep_budget", "30"),
             ("eager", "no"),
+            ("rewrites", "no"),
         ];
         assert_eq!(samples.map(|(k, _)| k), KEYS);
         let mut s = Settings::default();
@@ -331,6 +339,7 @@ mod tests {
         assert_eq!(s.probe_budget, None, "0 skips the probe");
         assert_eq!(s.sweep_budget, Some(Duration::from_secs(30)));
         assert!(!s.eager);
+        assert!(!s.rewrites);
         assert_eq!(s.set("sweep_budget", "0"), Ok(()));
         assert_eq!(s.sweep_budget, None, "0 runs no sweep");
         assert_eq!(
@@ -345,7 +354,7 @@ mod tests {
         assert_eq!((s.warmup, s.runs, s.threads), (5, 20, 1));
         assert_eq!(s.probe_budget, Some(Duration::from_secs(3)));
         assert_eq!(s.sweep_budget, Some(Duration::from_secs(60)));
-        assert!(s.eager);
+        assert!(s.eager && s.rewrites);
         assert_eq!(
             s.events,
             counters::parse_events(counters::DEFAULT_EVENTS).unwrap()

@@ -1,12 +1,12 @@
 //! The main job's measurement, in one session and one log: the machine probe, the design
-//! probes (the sweep) within their budget, the models at the settings' optimize level, then the
-//! same models eager (`--optimize none`: each ONNX node on its own, as the paper's PyTorch ran
+//! probes (the sweep) within their budget, the models at the settings' optimize level, each
+//! model's rewrites (`rewrite`: what a design change saves, measured), then the same models eager (`--optimize none`: each ONNX node on its own, as the paper's PyTorch ran
 //! them). One analysis of that log answers RQ1-RQ4 and says what tract's graph optimizations
 //! removed. `study` and the card's default run measure through it.
 
 use crate::budget::Monotonic;
 use crate::model::Optimize;
-use crate::session::{AllJobs, Job, Outcome, Progress, Session};
+use crate::session::{AllJobs, Job, Outcome, Pass, Progress, Session, rewrite_jobs};
 use crate::settings::Settings;
 use crate::sink::{Sink, SinkError};
 use crate::sweep::{
@@ -20,6 +20,8 @@ pub struct StudyOutcome {
     /// The design probes; `None` without a sweep budget.
     pub sweep: Option<SweepOutcome>,
     pub models: Outcome,
+    /// The models' rewrites, each group beside its model as it is; `None` when not asked for.
+    pub rewrites: Option<Outcome>,
     /// The models eager; `None` when not asked for, or when the models already ran eager.
     pub eager: Option<Outcome>,
 }
@@ -28,10 +30,15 @@ impl StudyOutcome {
     /// Whether any model or design probe failed.
     pub fn failed(&self) -> bool {
         let sweep = self.sweep.as_ref().map(|s| &s.outcome);
-        [Some(&self.models), sweep, self.eager.as_ref()]
-            .into_iter()
-            .flatten()
-            .any(|o| !o.errors.is_empty())
+        [
+            Some(&self.models),
+            sweep,
+            self.rewrites.as_ref(),
+            self.eager.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|o| !o.errors.is_empty())
     }
 }
 
@@ -41,8 +48,8 @@ pub fn variants() -> Vec<Variant> {
 }
 
 /// Measures a study of `jobs` into `sink`: the probe (`probe_budget`), the sweep's `variants`
-/// (within `sweep_budget`), the jobs, then the jobs eager (`eager`, unless `optimize` is
-/// already none); the run's `notes` after the header. Only a sink failure is an `Err`.
+/// (within `sweep_budget`), the jobs, their rewrites (`rewrites`), then the jobs eager
+/// (`eager`, unless `optimize` is already none); the run's `notes` after the header. Only a sink failure is an `Err`.
 pub fn run(
     settings: &Settings,
     jobs: Vec<Job>,
@@ -72,19 +79,28 @@ pub fn run(
         None => None,
     };
     let eager_jobs = (settings.eager && settings.optimize != Optimize::None).then(|| jobs.clone());
-    let mut plan = AllJobs {
-        jobs,
-        settings,
-        eager: false,
+    let given = jobs.clone();
+    let models = session.run(
+        &mut AllJobs::new(jobs, settings, Pass::Models),
+        sink,
+        progress,
+    )?;
+    let rewrites = match settings.rewrites {
+        true => {
+            // Only the models that ran: a model that failed fails its rewrites the same way.
+            let ran: Vec<Job> = given
+                .into_iter()
+                .filter(|j| models.models.iter().any(|m| m.model == j.source.name()))
+                .collect();
+            let jobs = rewrite_jobs(&ran);
+            let mut plan = AllJobs::new(jobs, settings, Pass::Rewrites);
+            Some(session.run(&mut plan, sink, progress)?)
+        }
+        false => None,
     };
-    let models = session.run(&mut plan, sink, progress)?;
     let eager = match eager_jobs {
         Some(jobs) => {
-            let mut plan = AllJobs {
-                jobs,
-                settings,
-                eager: true,
-            };
+            let mut plan = AllJobs::new(jobs, settings, Pass::Eager);
             Some(session.run(&mut plan, sink, progress)?)
         }
         None => None,
@@ -93,6 +109,7 @@ pub fn run(
     Ok(StudyOutcome {
         sweep,
         models,
+        rewrites,
         eager,
     })
 }
@@ -155,6 +172,9 @@ mod tests {
                 Record::Model(m) if m.metadata.sweep.is_some() => {
                     Some(format!("probe {}", m.model))
                 }
+                Record::Model(m) if m.metadata.rewrite.is_some() => {
+                    Some(format!("rewrite {}", m.model))
+                }
                 Record::Model(m) => Some(format!("{} {}", m.optimize, m.model)),
                 _ => None,
             })
@@ -162,7 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn one_session_holds_the_design_probes_the_models_and_the_models_eager() {
+    fn one_session_holds_the_design_probes_the_models_their_rewrites_and_the_models_eager() {
         let merge = merge_variants();
         let (done, records) = study(&settings(), &merge);
         assert_eq!(
@@ -171,11 +191,36 @@ mod tests {
                 "probe merge.add",
                 "probe merge.concat",
                 "full tiny_cnn",
+                "rewrite tiny_cnn+as-is",
+                "rewrite tiny_cnn+relu",
+                "rewrite tiny_cnn+max-pool",
+                "rewrite tiny_cnn+fold-bn",
                 "none tiny_cnn"
             ]
         );
         assert!(matches!(records.first(), Some(Record::Header(_))));
-        assert!(matches!(records.last(), Some(Record::End(e)) if e.models_ok == 4));
+        assert!(matches!(records.last(), Some(Record::End(e)) if e.models_ok == 8));
+        // Each rewrite says what it rewrote and where; the as-is run changes nothing.
+        let rewrites: Vec<(String, String, u64)> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Model(m) => m.metadata.rewrite.as_ref(),
+                _ => None,
+            })
+            .map(|r| (r.rewrite.clone(), r.of.clone(), r.places))
+            .collect();
+        let of = |r: &str, n: u64| (r.to_string(), "tiny_cnn".to_string(), n);
+        // tiny_cnn (models/make_fixtures.py): a Clip(0, 6) after the residual Add, one
+        // GlobalAveragePool, one BatchNorm after the stem conv.
+        assert_eq!(
+            rewrites,
+            [
+                of("as-is", 0),
+                of("relu", 1),
+                of("max-pool", 1),
+                of("fold-bn", 1)
+            ]
+        );
         let Some(Record::Header(h)) = records.first() else {
             unreachable!()
         };
@@ -185,6 +230,7 @@ mod tests {
         );
         assert!(!done.failed());
         assert_eq!(done.sweep.map(|s| s.outcome.models.len()), Some(2));
+        assert_eq!(done.rewrites.map(|e| e.models.len()), Some(4));
         assert_eq!(done.eager.map(|e| e.models.len()), Some(1));
     }
 
@@ -202,17 +248,18 @@ mod tests {
     }
 
     #[test]
-    fn no_sweep_budget_no_eager_and_an_eager_main_run_leave_their_part_out() {
+    fn no_sweep_budget_no_rewrites_no_eager_and_an_eager_main_run_leave_their_part_out() {
         let merge = merge_variants();
         let mut s = settings();
         s.sweep_budget = None;
         s.eager = false;
+        s.rewrites = false;
         assert_eq!(kinds(&study(&s, &merge).1), ["full tiny_cnn"]);
         // Already eager: measuring it eager again would say nothing new.
         s.eager = true;
         s.optimize = Optimize::None;
         let (done, records) = study(&s, &merge);
         assert_eq!(kinds(&records), ["none tiny_cnn"]);
-        assert!(done.sweep.is_none() && done.eager.is_none());
+        assert!(done.sweep.is_none() && done.rewrites.is_none() && done.eager.is_none());
     }
 }

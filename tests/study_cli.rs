@@ -41,7 +41,8 @@ fn analyze_needs_a_log_and_says_so() {
     );
 }
 
-/// The main job end to end on small models: the probe, the models, the models eager, all in
+/// The main job end to end on small models: the probe, the models, their rewrites, the models
+/// eager, all in
 /// DIR/bench.jsonl (no design probes: `--sweep-budget 0`; src/study.rs tests them in the same
 /// session); analyze into DIR/report, then predict a third model from the fit alone.
 #[test]
@@ -72,7 +73,9 @@ fn study_then_predict() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let plan = format!(
         "study: probe this machine (up to 3 s), then benchmark 4 model(s) (1 warm-up and 2 \
-         timed runs, clean and per-op, interleaved), then benchmark them again eager (--optimize none), then write the report to {}",
+         timed runs, clean and per-op, interleaved), then benchmark each model's rewrites, \
+         each beside the model as it is, then benchmark them again eager (--optimize none), \
+         then write the report to {}",
         dir.path().join("report").display()
     );
     assert_eq!(stderr.lines().next(), Some(plan.as_str()), "{stderr}");
@@ -81,14 +84,25 @@ fn study_then_predict() {
     assert_eq!(of_type(&recs, "header").len(), 1, "one session, one header");
     assert_eq!(of_type(&recs, "end").len(), 1);
     let models = of_type(&recs, "model");
-    let networks: Vec<_> = models
+    assert!(
+        models
+            .iter()
+            .all(|m| m["metadata"].get("sweep.kind").is_none()),
+        "a sweep budget of 0 runs no design probe"
+    );
+    let (rewrites, networks): (Vec<&serde_json::Value>, Vec<&serde_json::Value>) = models
         .iter()
-        .filter(|m| m["metadata"].get("sweep.kind").is_none())
+        .partition(|m| m["metadata"].get("rewrite").is_some());
+    // Each model has a place to change: an as-is run and its rewrites, between the models and
+    // the models eager.
+    let as_is: Vec<&str> = rewrites
+        .iter()
+        .filter(|m| m["metadata"]["rewrite"] == "as-is")
+        .map(|m| m["metadata"]["rewrite.of"].as_str().unwrap())
         .collect();
     assert_eq!(
-        networks.len(),
-        models.len(),
-        "a sweep budget of 0 runs no design probe"
+        as_is,
+        ["mobilenet", "shufflenetv2", "mobilenetv2", "tiny_cnn"]
     );
     // The models, then the same four eager, in that order.
     let levels: Vec<&str> = networks
@@ -103,7 +117,7 @@ fn study_then_predict() {
             .copied()
             .collect::<Vec<_>>()
     );
-    let names = |ms: &[&&serde_json::Value]| -> Vec<String> {
+    let names = |ms: &[&serde_json::Value]| -> Vec<String> {
         ms.iter()
             .map(|m| m["model"].as_str().unwrap().to_string())
             .collect()
@@ -154,4 +168,65 @@ fn study_then_predict() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// `advise`: the study on the user's models, then what to change in each, ranked, on stdout;
+/// the same list in the report's section and advise.csv.
+#[test]
+fn advise_ranks_each_models_measured_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hiddencost()
+        .args(["advise", "zoo:shufflenetv2", &model("tiny_cnn.onnx")])
+        .args([
+            "--runs",
+            "3",
+            "--warmup",
+            "1",
+            "--sweep-budget",
+            "0",
+            "--no-eager",
+        ])
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let at = |prefix: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix}: {stdout}"))
+    };
+    // Each model, then its changes ranked 1, 2, ...: ShuffleNetV2 has three, tiny_cnn three.
+    let (shufflenet, tiny) = (at("shufflenetv2 on "), at("tiny_cnn on "));
+    for (start, n) in [(shufflenet, 3), (tiny, 3)] {
+        for rank in 1..=n {
+            let line = lines[start + 1 + 2 * (rank - 1)];
+            assert!(line.starts_with(&format!("  {rank}. ")), "{line}: {stdout}");
+        }
+    }
+    assert!(
+        stdout.contains("channel shuffle removed (16 places)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Accuracy is not measured"), "{stdout}");
+    assert!(
+        !stdout.contains("Where the time goes"),
+        "the advice, not the summary: {stdout}"
+    );
+    let csv = std::fs::read_to_string(dir.path().join("report/advise.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 7, "a header and 6 changes: {csv}");
+    let report = std::fs::read_to_string(dir.path().join("report/report.md")).unwrap();
+    assert!(report.contains("## 11. What to change"), "{report}");
+    let findings = report
+        .split("\n## ")
+        .find(|s| s.starts_with("Findings"))
+        .unwrap();
+    let first = findings.lines().find(|l| l.starts_with("- ")).unwrap();
+    assert!(
+        first.starts_with("- **What to change.** 6 rewrite(s) of 2 model(s)"),
+        "{first}"
+    );
 }

@@ -50,7 +50,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         #[cfg(feature = "analyze")]
         Command::Validate(args) => validate_cmd(args),
         #[cfg(feature = "analyze")]
-        Command::Study(args) => study_cmd(args, cli.quiet),
+        Command::Study(args) => study_cmd(args, cli.quiet, Say::Summary),
+        #[cfg(feature = "analyze")]
+        Command::Advise(args) => study_cmd(args, cli.quiet, Say::Advice),
         Command::Probe(args) => probe_cmd(args),
         Command::Sweep(args) => super::sweep::sweep_cmd(args),
         #[cfg(feature = "analyze")]
@@ -115,12 +117,13 @@ fn bench_cmd(args: BenchArgs) -> Result<i32> {
 }
 
 #[cfg(feature = "analyze")]
-fn study_cmd(args: StudyArgs, quiet: bool) -> Result<i32> {
+fn study_cmd(args: StudyArgs, quiet: bool, said: Say) -> Result<i32> {
     let dir = args.out.unwrap_or_else(|| PathBuf::from(default_stem()));
     let log = dir.join("bench.jsonl");
     let mut settings = args.measure.settings();
     settings.sweep_budget = (!args.sweep_budget.0.is_zero()).then_some(args.sweep_budget.0);
     settings.eager = !args.no_eager;
+    settings.rewrites = !args.no_rewrites;
     if !quiet {
         eprintln!("{}", study_plan(&settings, &dir));
     }
@@ -143,6 +146,13 @@ fn study_cmd(args: StudyArgs, quiet: bool) -> Result<i32> {
             sweep.skipped.len()
         ))?;
     }
+    if let Some(rewrites) = &done.rewrites {
+        say(&format!(
+            "rewrites: {} measured (each model's as-is run included), {} failed\n",
+            rewrites.models.len(),
+            rewrites.errors.len()
+        ))?;
+    }
     if let Some(eager) = &done.eager {
         say(&format!(
             "eager (--optimize none): {} model(s) measured, {} failed\n",
@@ -156,8 +166,38 @@ fn study_cmd(args: StudyArgs, quiet: bool) -> Result<i32> {
             log.display()
         );
     }
-    analyze_cmd(vec![log], dir.join("report"), args.accuracy, None)?;
+    let report = dir.join("report");
+    let summary = analyze::analyze_with(
+        &analyze::AnalyzeOptions {
+            logs: vec![log],
+            out_dir: report.clone(),
+            accuracy_csv: args.accuracy,
+        },
+        None,
+    )?;
+    let text = match said {
+        Say::Summary => summary.to_string(),
+        Say::Advice if summary.advice.is_empty() => {
+            "Nothing to change was found: no model has a place any rewrite changes (an \
+             activation other than ReLU, average pooling, a BatchNorm after a conv, a channel \
+             shuffle), or none could be measured.\n"
+                .to_string()
+        }
+        Say::Advice => summary.advice.clone(),
+    };
+    say(&format!(
+        "{text}\nreport: {}\n",
+        report.join("report.md").display()
+    ))?;
     Ok(if done.failed() { 1 } else { 0 })
+}
+
+/// What `study` prints once analysed: the summary's tables, or (`advise`) what to change.
+#[cfg(feature = "analyze")]
+#[derive(Debug, Clone, Copy)]
+enum Say {
+    Summary,
+    Advice,
 }
 
 /// What `study` is about to do.
@@ -187,6 +227,9 @@ fn study_plan(s: &Settings, dir: &std::path::Path) -> String {
         s.runs,
         s.schedule.as_str()
     ));
+    if s.rewrites {
+        steps.push("benchmark each model's rewrites, each beside the model as it is".into());
+    }
     if s.eager && s.optimize != crate::model::Optimize::None {
         steps.push("benchmark them again eager (--optimize none)".into());
     }

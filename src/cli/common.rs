@@ -75,6 +75,7 @@ impl Progress for Bar {
             Phase::Pilots { .. } => "pilot ",
             Phase::Variants { .. } => "design probe ",
             Phase::Eager { .. } => "eager ",
+            Phase::Rewrites { .. } => "rewrite ",
             Phase::Probe { .. } | Phase::Models { .. } => "",
         };
         match phase.jobs() {

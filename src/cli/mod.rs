@@ -63,6 +63,11 @@ pub enum Command {
     /// The whole study in one go: bench (default: the zoo), then analyze into one directory.
     #[cfg(feature = "analyze")]
     Study(StudyArgs),
+    /// What to change in your models: `study` on them, then each model's rewrites (activation to
+    /// ReLU, average to max pooling, BatchNorm folded, channel shuffle removed) ranked by the
+    /// time each saved on this machine, with the evidence. Accuracy is not measured.
+    #[cfg(feature = "analyze")]
+    Advise(StudyArgs),
     /// Design probes: micro-models at matched MACs that differ in one design choice (conv type,
     /// channels, shuffle, merge, kernel size, activation, BatchNorm, spatial size), plus
     /// single-kernel probes, measured like `bench` within a time budget.
@@ -189,6 +194,10 @@ pub struct StudyArgs {
     /// own, as the paper's PyTorch ran them), which shows what tract's fusion removes.
     #[arg(long)]
     pub no_eager: bool,
+    /// Do not measure each model's rewrites (activation to ReLU, average to max pooling,
+    /// BatchNorm folded, channel shuffle removed), which say what each change saves.
+    #[arg(long)]
+    pub no_rewrites: bool,
     /// Directory for the log (bench.jsonl) and the report (report/). Default: a new directory
     /// under results/.
     #[arg(long, value_name = "DIR")]

@@ -64,9 +64,9 @@ fn console(line: &str) {
     let _ = writeln!(std::io::stderr(), "hiddencost: {line}");
 }
 
-/// Progress on the console: a line as each model (or sweep variant, `variant i/n`) starts, and
-/// the LAVA result line as it ends (an eager model's name ends in `-eager`); pilots and the
-/// probe say nothing.
+/// Progress on the console: a line as each model (or sweep variant, `variant i/n`; rewrite,
+/// `rewrite i/n`) starts, and the LAVA result line as it ends (an eager model's name ends in
+/// `-eager`, a rewrite's in `_` and the rewrite); pilots and the probe say nothing.
 #[derive(Default)]
 struct Console {
     /// The phase under way.
@@ -85,6 +85,9 @@ impl Progress for Console {
             }
             Some(Phase::Models { .. }) => format!("model {} {name}", index + 1),
             Some(Phase::Eager { models }) => format!("eager {}/{models} {name}", index + 1),
+            Some(Phase::Rewrites { models }) => {
+                format!("rewrite {}/{models} {name}", index + 1)
+            }
             Some(Phase::Probe { .. } | Phase::Pilots { .. }) | None => return,
         };
         console(&line);
@@ -92,7 +95,9 @@ impl Progress for Console {
 
     fn done(&mut self, _index: usize, name: &str, result: Result<&ModelRecord, &ErrorRecord>) {
         let line = match self.phase {
-            Some(Phase::Variants { .. } | Phase::Models { .. }) => result_line(name, result),
+            Some(Phase::Variants { .. } | Phase::Models { .. } | Phase::Rewrites { .. }) => {
+                result_line(name, result)
+            }
             Some(Phase::Eager { .. }) => result_line(&format!("{name}-eager"), result),
             Some(Phase::Probe { .. } | Phase::Pilots { .. }) | None => return,
         };
@@ -180,6 +185,13 @@ fn run(cfg_notes: &mut Vec<String>) -> anyhow::Result<bool> {
             sweep.runs,
             sweep.outcome.errors.len(),
             sweep.skipped.len()
+        ));
+    }
+    if let Some(rewrites) = &done.rewrites {
+        console(&format!(
+            "{} rewrite(s) measured (as-is runs included), {} failed",
+            rewrites.models.len(),
+            rewrites.errors.len()
         ));
     }
     if let Some(eager) = &done.eager {

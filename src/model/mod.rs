@@ -14,6 +14,7 @@ pub use sources::source_nodes;
 pub use crate::cost::ExecNode;
 use crate::cost::{self, SourceNode};
 use crate::record::Cost;
+use crate::rewrite::Rewrite;
 use prost::Message;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -80,6 +81,11 @@ pub enum ModelError {
         model: String,
         reason: preflight::Refusal,
     },
+    #[error("{model}: the rewrite `{rewrite}` finds nothing to change in this graph")]
+    NothingToRewrite {
+        model: String,
+        rewrite: &'static str,
+    },
     #[error("{model}: {what}: {cause:#}")]
     Tract {
         model: String,
@@ -98,6 +104,11 @@ pub enum ModelSource {
         source: String,
         bytes: Arc<Vec<u8>>,
     },
+    /// Another source with one rewrite of its graph (`resnet50+fold-bn`), applied when read.
+    Rewritten {
+        base: Box<ModelSource>,
+        rewrite: Rewrite,
+    },
 }
 
 impl ModelSource {
@@ -109,6 +120,9 @@ impl ModelSource {
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             ModelSource::Bytes { name, .. } => name.clone(),
+            ModelSource::Rewritten { base, rewrite } => {
+                format!("{}+{}", base.name(), rewrite.as_str())
+            }
         }
     }
 
@@ -117,6 +131,18 @@ impl ModelSource {
         match self {
             ModelSource::Path(p) => p.display().to_string(),
             ModelSource::Bytes { source, .. } => source.clone(),
+            ModelSource::Rewritten { base, rewrite } => {
+                format!("{}+{}", base.label(), rewrite.as_str())
+            }
+        }
+    }
+
+    /// The folder a model file's external data is read from (`None`: built in memory).
+    fn folder(&self) -> Option<&std::path::Path> {
+        match self {
+            ModelSource::Path(p) => Some(p.parent().unwrap_or(std::path::Path::new(""))),
+            ModelSource::Bytes { .. } => None,
+            ModelSource::Rewritten { base, .. } => base.folder(),
         }
     }
 }
@@ -156,6 +182,16 @@ pub fn read_proto(src: &ModelSource) -> Result<pb::ModelProto, ModelError> {
             pb::ModelProto::decode(bytes.as_slice())
         }
         ModelSource::Bytes { bytes, .. } => pb::ModelProto::decode(bytes.as_slice()),
+        ModelSource::Rewritten { base, rewrite } => {
+            let mut proto = read_proto(base)?;
+            if *rewrite != Rewrite::AsIs && crate::rewrite::apply(&mut proto, *rewrite) == 0 {
+                return Err(ModelError::NothingToRewrite {
+                    model: label,
+                    rewrite: rewrite.as_str(),
+                });
+            }
+            return Ok(proto);
+        }
     };
     let proto = decoded.map_err(|cause| ModelError::Decode {
         path: label.clone(),
@@ -340,10 +376,7 @@ fn analysed(
 ) -> Result<(InferenceModel, StaticModel), ModelError> {
     let label = src.label();
     let proto = read_proto(src)?;
-    let dir = match src {
-        ModelSource::Path(p) => Some(p.parent().unwrap_or(std::path::Path::new(""))),
-        ModelSource::Bytes { .. } => None,
-    };
+    let dir = src.folder();
     let inf = inference_model(&proto, &label, dir, input_shape, memory_bytes)?;
     let sources = source_nodes(&proto, &inf)?;
     let facts = |outlets: TractResult<&[OutletId]>| -> Vec<Vec<usize>> {
@@ -460,3 +493,6 @@ mod tests;
 // The bytes `cost::exec` gives executed ops, tested here on loaded models (model is above cost).
 #[cfg(test)]
 mod bytes_tests;
+
+#[cfg(test)]
+mod rewrite_tests;

@@ -2,13 +2,14 @@
 //! `zoo:NAME` is built in memory and loaded exactly as a file would be.
 
 use crate::model::ModelSource;
+use crate::rewrite::{self, Rewrite};
 use crate::settings::Settings;
 use crate::zoo::{self, ZooError, ZooOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use crate::record::Metadata;
-use crate::record::ZooMetadata;
+use crate::record::{RewriteMetadata, ZooMetadata};
 
 /// One model to measure.
 #[derive(Debug, Clone)]
@@ -48,6 +49,16 @@ impl Job {
             metadata: Err(reason),
         }
     }
+}
+
+/// The labels of `jobs`, the first few of a long list and how many more.
+pub fn some_labels(jobs: &[Job]) -> String {
+    const SHOWN: usize = 8;
+    let mut names: Vec<String> = jobs.iter().take(SHOWN).map(|j| j.source.label()).collect();
+    if jobs.len() > SHOWN {
+        names.push(format!("and {} more", jobs.len() - SHOWN));
+    }
+    names.join(", ")
 }
 
 /// Builds zoo model `name` in memory: a source that goes through the same loading path as a
@@ -106,4 +117,42 @@ pub fn resolve(args: &[String], opts: &ZooOptions) -> Vec<Job> {
             None => Job::path(arg),
         })
         .collect()
+}
+
+/// The rewrite jobs of `jobs` (`study`'s rewrites): for each model with a place a rewrite
+/// changes, the model as it is ([`Rewrite::AsIs`]), then each rewrite that changes it, in
+/// [`Rewrite::CHANGES`] order. A model that cannot be read gets none (its own job says why).
+pub fn rewrite_jobs(jobs: &[Job]) -> Vec<Job> {
+    let mut out = Vec::new();
+    for job in jobs {
+        let Ok(metadata) = &job.metadata else {
+            continue;
+        };
+        let Ok(proto) = crate::model::read_proto(&job.source) else {
+            continue;
+        };
+        let sites = rewrite::sites(&proto);
+        drop(proto);
+        if sites.is_empty() {
+            continue;
+        }
+        let of = job.source.name();
+        for (rewrite, places) in std::iter::once((Rewrite::AsIs, 0)).chain(sites) {
+            out.push(Job {
+                source: ModelSource::Rewritten {
+                    base: Box::new(job.source.clone()),
+                    rewrite,
+                },
+                metadata: Ok(Metadata {
+                    rewrite: Some(RewriteMetadata {
+                        rewrite: rewrite.as_str().to_string(),
+                        of: of.clone(),
+                        places: places as u64,
+                    }),
+                    ..metadata.clone()
+                }),
+            });
+        }
+    }
+    out
 }

@@ -13,7 +13,9 @@ mod jobs;
 mod measure;
 
 pub use crate::runner::RunConfig;
-pub use jobs::{Job, JobError, Metadata, of_settings, resolve, zoo_source};
+pub use jobs::{
+    Job, JobError, Metadata, of_settings, resolve, rewrite_jobs, some_labels, zoo_source,
+};
 pub use measure::MeasureError;
 
 use crate::context;
@@ -47,6 +49,8 @@ pub enum Phase {
     Models { models: usize },
     /// The models again, each ONNX node on its own (`--optimize none`).
     Eager { models: usize },
+    /// Rewrites of the models' graphs, each group beside its model as it is (`rewrite`).
+    Rewrites { models: usize },
 }
 
 impl Phase {
@@ -57,7 +61,8 @@ impl Phase {
             Phase::Pilots { models }
             | Phase::Variants { variants: models }
             | Phase::Models { models }
-            | Phase::Eager { models } => Some(models),
+            | Phase::Eager { models }
+            | Phase::Rewrites { models } => Some(models),
         }
     }
 }
@@ -104,22 +109,32 @@ pub trait Plan {
     }
 }
 
-/// The labels of `jobs`, the first few of a long list and how many more.
-pub fn some_labels(jobs: &[Job]) -> String {
-    const SHOWN: usize = 8;
-    let mut names: Vec<String> = jobs.iter().take(SHOWN).map(|j| j.source.label()).collect();
-    if jobs.len() > SHOWN {
-        names.push(format!("and {} more", jobs.len() - SHOWN));
-    }
-    names.join(", ")
+/// Which measurement of the models a plan of [`AllJobs`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// The models as given, at the settings' optimize level: what `bench` runs.
+    Models,
+    /// Each model's ONNX nodes on their own (`--optimize none`), as the paper's PyTorch ran them.
+    Eager,
+    /// Rewrites of the models' graphs, each group after its model as it is (`rewrite`).
+    Rewrites,
 }
 
-/// Every job at the settings' runs: what `bench` runs; with `eager`, each model's ONNX nodes
-/// on their own (`--optimize none`), as the paper's PyTorch ran them.
+/// Every job at the settings' runs, as one [`Pass`].
 pub struct AllJobs<'a> {
     pub jobs: Vec<Job>,
     pub settings: &'a Settings,
-    pub eager: bool,
+    pub pass: Pass,
+}
+
+impl<'a> AllJobs<'a> {
+    pub fn new(jobs: Vec<Job>, settings: &'a Settings, pass: Pass) -> AllJobs<'a> {
+        AllJobs {
+            jobs,
+            settings,
+            pass,
+        }
+    }
 }
 
 impl Plan for AllJobs<'_> {
@@ -135,14 +150,14 @@ impl Plan for AllJobs<'_> {
     }
     fn phase(&self) -> Phase {
         let models = self.jobs.len();
-        if self.eager {
-            Phase::Eager { models }
-        } else {
-            Phase::Models { models }
+        match self.pass {
+            Pass::Models => Phase::Models { models },
+            Pass::Eager => Phase::Eager { models },
+            Pass::Rewrites => Phase::Rewrites { models },
         }
     }
     fn optimize(&self) -> Option<Optimize> {
-        self.eager.then_some(Optimize::None)
+        (self.pass == Pass::Eager).then_some(Optimize::None)
     }
 }
 
@@ -368,11 +383,7 @@ pub fn bench(
         .map(|budget| session.probe(budget, progress));
     let labels = jobs.iter().map(|j| j.source.label()).collect();
     session.start(sink, labels, machine, notes)?;
-    let mut plan = AllJobs {
-        jobs,
-        settings,
-        eager: false,
-    };
+    let mut plan = AllJobs::new(jobs, settings, Pass::Models);
     let outcome = session.run(&mut plan, sink, progress)?;
     session.finish(sink)?;
     Ok(outcome)

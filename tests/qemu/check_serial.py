@@ -15,7 +15,8 @@ MODE `card` (ARG: the results file copied off the card): a boot with the card im
 `tiny_cnn.onnx` in its models/ and `runs = 3` in its hiddencost.conf, and no other setting than
 the models, runs and probe budget: the card's default run is the study, so design probes come
 first (some measured within the default sweep budget), then the models with the card's model
-after the command line's, then the same models eager (`optimize` none) in the same order; its
+after the command line's, then their rewrites (each model's as-is run first), then the same
+models eager (`optimize` none) in the same order; its
 setting applied; the results file on the card holds exactly the records of the serial line.
 MODE `icount` (ARG: the log of a second, identical boot): -icount runs: `instructions` counted
 per op, read from user space (`counter_access`: the hardware pass `user`, the software events in
@@ -117,19 +118,25 @@ if header:
         check(0 < elapsed_s <= budget_s * 1.1, f"the sweep within its budget: {elapsed_s:.1f} s")
     if mode == "card":
         check(not any("boot partition" in n for n in notes), f"the card found: {notes}")
-        probes = [m for m in models if m.get("metadata", {}).get("sweep.kind")]
-        networks = [m for m in models if not m.get("metadata", {}).get("sweep.kind")]
+        meta = lambda m: m.get("metadata", {})
+        probes = [m for m in models if meta(m).get("sweep.kind")]
+        rewrites = [m for m in models if meta(m).get("rewrite")]
+        networks = [m for m in models if m not in probes and m not in rewrites]
         check(len(probes) >= 1, "design probes measured within the default sweep budget")
-        check(models[:len(probes)] == probes, "the design probes before the models")
         optimized = [m for m in networks if m["optimize"] != "none"]
         eager = [m for m in networks if m["optimize"] == "none"]
-        check(networks == optimized + eager, "the models, then the models eager")
+        check(models == probes + optimized + rewrites + eager,
+              "the design probes, the models, their rewrites, then the models eager")
         sources = [m["source"] for m in optimized]
         check(sources[-1:] == ["/boot/models/tiny_cnn.onnx"], f"the card's model last: {sources}")
         check([m["source"] for m in eager] == sources, f"each model again eager: {eager}")
+        # Every model has a place to change: its as-is run opens its rewrites, in model order.
+        as_is = [meta(m)["rewrite.of"] for m in rewrites if meta(m)["rewrite"] == "as-is"]
+        check(as_is == [m["model"] for m in optimized], f"each model's rewrites: {as_is}")
         end = records[-1] if records else {}
         print(f"  card's study: {len(probes)} design probes, {len(optimized)} models, "
-              f"{len(eager)} eager, in {end.get('elapsed_ns', 0) / 1e9:.1f} s")
+              f"{len(rewrites)} rewrite runs, {len(eager)} eager, in "
+              f"{end.get('elapsed_ns', 0) / 1e9:.1f} s")
         check(header["options"]["runs"] == 3, "hiddencost.conf on the card wins over cmdline.txt")
         on_card = records_in(arg)
         check(on_card == records, f"the card's log equals the serial log "

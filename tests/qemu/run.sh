@@ -54,7 +54,7 @@ boot() { # MACHINE LOG [qemu.sh options] -- [kernel command line words]
 }
 
 echo "-- -M virt with the card image (a model and a setting dropped on it, as a user would): the"
-echo "   card's default run, the study (design probes within the default sweep budget, models, eager)"
+echo "   card's default run, the study (design probes within the default sweep budget, models, rewrites, eager)"
 cp "$dir/hiddencost.img" "$work/card.img"
 export MTOOLS_SKIP_CHECK=1
 offset=$(( $(sfdisk --dump "$work/card.img" | awk -F'[=,]' '/start=/ {gsub(/ /,""); print $2}') * 512 ))
@@ -83,7 +83,7 @@ echo "-- -M virt with a card, power cut in the middle of the run"
 cp "$dir/hiddencost.img" "$work/cut.img"
 bash image/qemu.sh virt --dir "$dir" --card "$work/cut.img" --log "$work/cut.log.serial" --timeout 600 \
     --power-cut-after 2 -- hiddencost.models=zoo:shufflenetv2,zoo:mobilenet,zoo:shufflenet,zoo:squeezenet \
-    hiddencost.runs=2 hiddencost.warmup=1 hiddencost.probe_budget=0 hiddencost.sweep_budget=0 hiddencost.eager=0 > "$work/cut.log" 2>&1 \
+    hiddencost.runs=2 hiddencost.warmup=1 hiddencost.probe_budget=0 hiddencost.sweep_budget=0 hiddencost.eager=0 hiddencost.rewrites=0 > "$work/cut.log" 2>&1 \
     || { echo "QEMU run failed:"; tail -20 "$work/cut.log"; exit 1; }
 grep '^qemu.sh: power cut' "$work/cut.log"
 read -r part_start part_size < <(sfdisk --dump "$work/cut.img" |
@@ -100,7 +100,7 @@ python3 "$here/check_power_cut.py" "$work/cut.log" "$work/cut-card.jsonl" "$fsck
 
 echo "-- -M virt without a card"
 boot virt "$work/virt.log" -- hiddencost.models=zoo:shufflenetv2 hiddencost.runs=2 hiddencost.warmup=1 \
-    hiddencost.sweep_budget=0 hiddencost.eager=0
+    hiddencost.sweep_budget=0 hiddencost.eager=0 hiddencost.rewrites=0
 python3 "$here/check_serial.py" "$work/virt.log" virt
 
 echo "-- -M virt, the sweep as PID 1"
@@ -116,12 +116,12 @@ grep -q '^#### Family batchnorm' "$work/sweep-report/report.md"
 echo "-- -M virt -icount, twice"
 for i in 1 2; do
     boot virt "$work/icount$i.log" --icount 3 -- hiddencost.boot=none hiddencost.models=zoo:shufflenetv2 \
-        hiddencost.runs=2 hiddencost.warmup=1 hiddencost.events=cycles,instructions hiddencost.sweep_budget=0 hiddencost.eager=0
+        hiddencost.runs=2 hiddencost.warmup=1 hiddencost.events=cycles,instructions hiddencost.sweep_budget=0 hiddencost.eager=0 hiddencost.rewrites=0
 done
 python3 "$here/check_serial.py" "$work/icount1.log" icount "$work/icount2.log"
 boot virt "$work/icount-syscall.log" --icount 3 -- hiddencost.boot=none hiddencost.models=zoo:shufflenetv2 \
     hiddencost.runs=2 hiddencost.warmup=1 hiddencost.events=cycles,instructions \
-    hiddencost.counter_reads=syscall hiddencost.sweep_budget=0 hiddencost.eager=0
+    hiddencost.counter_reads=syscall hiddencost.sweep_budget=0 hiddencost.eager=0 hiddencost.rewrites=0
 python3 "$here/check_serial.py" "$work/icount-syscall.log" icount-syscall "$work/icount1.log"
 
 echo "-- -M raspi4b"
@@ -131,7 +131,7 @@ echo "-- -M raspi4b"
 # 30 s since a CI run of 2026-12-03 where the four-thread matmul figure alone overran 15 s
 # (24.4 s in all, no bandwidth level); a rerun the same hour took 14.9 s.
 boot raspi4b "$work/raspi4b.log" -- hiddencost.boot=none hiddencost.models=zoo:shufflenetv2 \
-    hiddencost.runs=2 hiddencost.warmup=1 hiddencost.threads=4 hiddencost.probe_budget=30 hiddencost.sweep_budget=0 hiddencost.eager=0
+    hiddencost.runs=2 hiddencost.warmup=1 hiddencost.threads=4 hiddencost.probe_budget=30 hiddencost.sweep_budget=0 hiddencost.eager=0 hiddencost.rewrites=0
 python3 "$here/check_serial.py" "$work/raspi4b.log" raspi4b
 
 echo "-- LAVA: the job files, then the QEMU job through lava-run"

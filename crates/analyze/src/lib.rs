@@ -54,6 +54,9 @@ pub struct AnalyzeOptions {
 pub struct AnalyzeSummary {
     /// Key tables as plain text, ready for the terminal.
     pub terminal: String,
+    /// What to change in each model, from its measured rewrites, as plain text (empty without
+    /// rewrites).
+    pub advice: String,
     /// Every skipped line or model, with file:line and why.
     pub skipped: Vec<SkipNote>,
     /// Files written into the output directory, in writing order.
@@ -119,6 +122,7 @@ pub fn analyze_with(
     }
     Ok(AnalyzeSummary {
         terminal: render::terminal(&analysis, &data),
+        advice: render::advise::terminal(&analysis, &data),
         skipped: data.notes.clone(),
         files_written,
     })

@@ -22,7 +22,7 @@ mod metadata;
 pub mod table;
 pub mod units;
 pub use machine::{BandwidthProbe, CacheLevel, CounterReadProbe, Machine, MatmulProbe, Spread};
-pub use metadata::{Metadata, ProbeKind, SweepMetadata, ZooMetadata};
+pub use metadata::{Metadata, ProbeKind, RewriteMetadata, SweepMetadata, ZooMetadata};
 
 /// Version of the record schema written in every header.
 pub const SCHEMA_VERSION: u32 = 2;

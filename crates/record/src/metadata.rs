@@ -22,6 +22,9 @@ pub struct Metadata {
     /// A design probe of `hiddencost sweep`.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<SweepMetadata>,
+    /// A model measured with one rewrite of its graph (`study`, `advise`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub rewrite: Option<RewriteMetadata>,
     /// Seed of the generated weights (zoo models and design probes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
@@ -36,6 +39,7 @@ impl Metadata {
             && self.top1_error.is_none()
             && self.top5_error.is_none()
             && self.sweep.is_none()
+            && self.rewrite.is_none()
             && self.seed.is_none()
             && self.other.is_empty()
     }
@@ -108,6 +112,22 @@ pub struct SweepMetadata {
     /// The ONNX op a kernel probe is about, e.g. `Resize` (kernel probes only).
     #[serde(rename = "sweep.op", default, skip_serializing_if = "Option::is_none")]
     pub op: Option<String>,
+}
+
+/// A model measured with one rewrite of its graph, beside the model as it is (docs/records.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(JsonSchema))]
+pub struct RewriteMetadata {
+    /// The rewrite: `as-is` (the model measured again beside its rewrites, the reference each
+    /// saving is taken against), `relu`, `max-pool`, `fold-bn` or `no-shuffle`.
+    #[serde(rename = "rewrite")]
+    pub rewrite: String,
+    /// The `model` name of the model it rewrites.
+    #[serde(rename = "rewrite.of")]
+    pub of: String,
+    /// How many places of the graph it changed (0 for `as-is`).
+    #[serde(rename = "rewrite.places")]
+    pub places: u64,
 }
 
 #[cfg(test)]

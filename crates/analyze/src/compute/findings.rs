@@ -5,6 +5,7 @@
 //! machine roofs, no design probes), the answer is [`Answer::CannotSay`] with the reason,
 //! never a number.
 
+use super::advise::{Change, ModelAdvice, Verdict as ChangeVerdict};
 pub use super::answer::{Answer, Why};
 use super::bounds::{LimiterName, ModelBounds, NoRoofs};
 use super::correlate::{Correlation, Dominance, PAIRS, Point};
@@ -44,6 +45,22 @@ pub struct DeviceFindings {
     /// The models measured eager too (`None`: no eager twin on this device; not a question of
     /// the study, so no "cannot say").
     pub eager: Option<EagerFinding>,
+    /// The models' rewrites measured on this device (`None`: none were).
+    pub changes: Option<ChangesFinding>,
+}
+
+/// What the measured rewrites of one device's models say, the largest saving first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangesFinding {
+    /// Models with rewrites measured, and the rewrites measured.
+    pub models: usize,
+    pub changes: usize,
+    pub faster: usize,
+    pub slower: usize,
+    /// The largest savings beyond their noise, at most [`TOP`], largest first: (model, change).
+    pub largest: Vec<(String, Change)>,
+    /// Rewrites measured on some model and faster beyond the noise on none.
+    pub never_faster: Vec<String>,
 }
 
 /// RQ4 on one device, from its design probes (`hiddencost sweep`): the design choices that
@@ -180,6 +197,7 @@ pub struct Parts<'a> {
     pub correlations: &'a [Correlation],
     pub sweep: &'a SweepAnalysis,
     pub eager: &'a [EagerDevice],
+    pub advice: &'a [ModelAdvice],
 }
 
 impl<'a> Parts<'a> {
@@ -241,7 +259,40 @@ pub fn device_findings(p: &Parts, device: usize) -> DeviceFindings {
             .iter()
             .find(|e| e.device == device)
             .map(|e| e.finding(TOP)),
+        changes: changes(p.advice, device),
     }
+}
+
+fn changes(advice: &[ModelAdvice], device: usize) -> Option<ChangesFinding> {
+    let mine: Vec<&ModelAdvice> = advice.iter().filter(|a| a.device == device).collect();
+    if mine.is_empty() {
+        return None;
+    }
+    let all = || {
+        mine.iter()
+            .flat_map(|a| a.changes.iter().map(|c| (&a.model, c)))
+    };
+    let mut faster: Vec<(String, Change)> = all()
+        .filter(|(_, c)| c.verdict == ChangeVerdict::Faster)
+        .map(|(m, c)| (m.clone(), c.clone()))
+        .collect();
+    faster.sort_by_key(|(_, c)| std::cmp::Reverse(c.saved_ns));
+    let count = |v: ChangeVerdict| all().filter(|(_, c)| c.verdict == v).count();
+    let mut never_faster: Vec<String> = Vec::new();
+    for (_, c) in all() {
+        if !never_faster.contains(&c.rewrite) && !faster.iter().any(|(_, f)| f.rewrite == c.rewrite)
+        {
+            never_faster.push(c.rewrite.clone());
+        }
+    }
+    Some(ChangesFinding {
+        models: mine.len(),
+        changes: all().count(),
+        faster: faster.len(),
+        slower: count(ChangeVerdict::Slower),
+        largest: faster.into_iter().take(TOP).collect(),
+        never_faster,
+    })
 }
 
 fn rq4(sweep: &SweepAnalysis, device: usize) -> Answer<Rq4> {

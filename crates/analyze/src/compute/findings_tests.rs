@@ -18,6 +18,7 @@ fn family(device: usize, name: &str, has_baseline: bool, variants: usize) -> Swe
         ratio: None,
         ns_per_mac_ratio: None,
         noise: None,
+        relative_se: None,
     };
     SweepFamily {
         device,

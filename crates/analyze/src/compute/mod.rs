@@ -5,10 +5,12 @@
 //! every op a lower bound from its run's machine roofs; [`correlate`] is the study's Figure 2;
 //! [`fit`] the latency models ([`kernels`] the kernel-level one, [`holdout`] their validation
 //! on models they never saw); [`sweep`] the design probes' ratios and advice (RQ4); [`eager`]
-//! the models measured eager against optimized; [`fleet`] summarises many boards per model and
+//! the models measured eager against optimized; [`advise`] each model's measured rewrites;
+//! [`fleet`] summarises many boards per model and
 //! finds the outliers; [`findings`] answers the study's questions from all of these; [`stats`]
 //! holds the numerics.
 
+pub mod advise;
 pub mod answer;
 pub mod bounds;
 pub mod correlate;
@@ -52,6 +54,8 @@ pub struct Analysis {
     /// Per device with models measured eager too (`Dataset::eager`): eager against optimized
     /// (empty without eager runs).
     pub eager: Vec<eager::EagerDevice>,
+    /// Per model with rewrites (`Dataset::rewrites`): its changes, measured and ranked.
+    pub advice: Vec<advise::ModelAdvice>,
     /// The same models over many boards (`None` unless a board class has two or more).
     pub fleet: Option<fleet::Fleet>,
 }
@@ -72,6 +76,7 @@ impl Analysis {
         let correlations = correlate::correlations(data);
         let sweep = sweep::compute(data);
         let eager = eager::compare(data, &metrics);
+        let advice = advise::compute(data, &bounds, &sweep, &fit);
         let parts = findings::Parts {
             data,
             metrics: &metrics,
@@ -79,6 +84,7 @@ impl Analysis {
             correlations: &correlations,
             sweep: &sweep,
             eager: &eager,
+            advice: &advice,
         };
         let findings = (0..data.devices.len())
             .map(|d| findings::device_findings(&parts, d))
@@ -91,6 +97,7 @@ impl Analysis {
             fit_left_out,
             sweep,
             eager,
+            advice,
             findings,
             fleet: fleet::fleet(data),
         }

@@ -19,7 +19,7 @@ const MEDIAN_SE: f64 = 1.2533;
 /// The 90th percentile of a normal sample lies this many standard deviations above its median.
 const P90_SIGMAS: f64 = 1.2816;
 /// Noise bands are this many standard errors wide.
-const NOISE_SIGMAS: f64 = 2.0;
+pub const NOISE_SIGMAS: f64 = 2.0;
 
 /// One measured variant.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +42,8 @@ pub struct SweepVariant {
     pub ns_per_mac_ratio: Option<f64>,
     /// Relative noise of `ratio` (see the module header).
     pub noise: Option<f64>,
+    /// Relative standard error of the variant's median.
+    pub relative_se: Option<f64>,
 }
 
 /// One design family measured on one device.
@@ -80,7 +82,8 @@ pub struct SweepAnalysis {
     pub costs: Vec<Advice>,
 }
 
-fn relative_se(run: &ModelRun) -> Option<f64> {
+/// Relative standard error of a run's clean median (see the module header).
+pub fn relative_se(run: &ModelRun) -> Option<f64> {
     let l = &run.model.latency_ns;
     let n = run.model.runs.max(1) as f64;
     let sigma = l.p90.saturating_sub(l.median) as f64 / P90_SIGMAS;
@@ -110,6 +113,7 @@ fn variant_of(ix: usize, run: &ModelRun) -> SweepVariant {
         ratio: None,
         ns_per_mac_ratio: None,
         noise: None,
+        relative_se: relative_se(run),
     }
 }
 

@@ -62,6 +62,10 @@ pub struct Dataset {
     /// they show what the runtime's graph optimizations removed without entering the models'
     /// shares, correlations and fits.
     pub eager: Vec<ModelRun>,
+    /// The models' rewrites (`rewrite`: one design change of a model's graph), each group with
+    /// its model measured again as it is (`as-is`), in log order: kept apart so that they say
+    /// what each change saves without entering the models' shares, correlations and fits.
+    pub rewrites: Vec<ModelRun>,
     pub failed: Vec<FailedModel>,
     pub notes: Vec<SkipNote>,
     /// From `--accuracy`, by model name (overrides the records' metadata).

@@ -125,6 +125,10 @@ pub fn load_logs(paths: &[PathBuf]) -> Result<Dataset, AnalyzeError> {
         .into_iter()
         .partition(|r| r.is_probe());
     data.probes = probes;
+    let (rewrites, models): (Vec<ModelRun>, Vec<ModelRun>) = models
+        .into_iter()
+        .partition(|r| r.model.metadata.rewrite.is_some());
+    data.rewrites = rewrites;
     let eager = eager_runs(&models);
     let mut ix = 0;
     let (eager, models) = models.into_iter().partition(|_| {

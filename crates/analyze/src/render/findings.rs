@@ -32,7 +32,9 @@ fn millions(macs: u64) -> String {
 
 /// The items of one device's findings, in question order.
 pub fn device_items(f: &DeviceFindings, data: &Dataset) -> Vec<Text> {
-    let mut items = vec![rq1(&f.rq1), rq2(&f.rq2), rq3(&f.rq3)];
+    // The largest measured saving leads: it is what a user acts on.
+    let mut items: Vec<Text> = f.changes.iter().map(super::advise::finding).collect();
+    items.extend([rq1(&f.rq1), rq2(&f.rq2), rq3(&f.rq3)]);
     items.push(rq4(&f.rq4));
     if let Some(e) = &f.eager {
         items.push(super::eager::finding(e));

@@ -5,6 +5,7 @@
 //! ([`trace`]), the fleet section ([`fleet`]), the eager section ([`eager`]), the Parquet
 //! export ([`export`]) and the terminal summary. All output is deterministic for a given input.
 
+pub mod advise;
 pub mod chart;
 pub mod doc;
 pub mod eager;
@@ -68,6 +69,13 @@ pub fn terminal(a: &Analysis, data: &Dataset) -> String {
         }
     }
     s.push('\n');
+    let advice = advise::terminal(a, data);
+    if !advice.is_empty() {
+        let _ = write!(
+            s,
+            "What to change (each model's rewrites, measured)\n{advice}\n"
+        );
+    }
     let mut section = |title: &str, t: Table| {
         let _ = write!(s, "{title}\n{}\n", t.to_text());
     };
@@ -156,6 +164,7 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
         .into_iter()
         .chain(fleet::csv_files(a, data))
         .chain(eager::csv_files(a, data))
+        .chain(advise::csv_files(a, data))
     {
         written.push(write_file(dir, name, table.to_csv().as_bytes())?);
     }

@@ -315,6 +315,7 @@ pub fn report(a: &Analysis, data: &Dataset, svgs: &[String], traces: &[String]) 
     }
     super::fleet::section(&mut doc, a, data);
     super::eager::section(&mut doc, a, data);
+    super::advise::section(&mut doc, a, data);
     skipped(&mut doc, data);
     doc
 }
