@@ -193,7 +193,7 @@ mod tests {
                 "full tiny_cnn",
                 "rewrite tiny_cnn+as-is",
                 "rewrite tiny_cnn+relu",
-                "rewrite tiny_cnn+max-pool",
+                "rewrite tiny_cnn+global-max-pool",
                 "rewrite tiny_cnn+fold-bn",
                 "none tiny_cnn"
             ]
@@ -217,7 +217,7 @@ mod tests {
             [
                 of("as-is", 0),
                 of("relu", 1),
-                of("max-pool", 1),
+                of("global-max-pool", 1),
                 of("fold-bn", 1)
             ]
         );

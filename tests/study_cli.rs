@@ -229,4 +229,13 @@ fn advise_ranks_each_models_measured_changes() {
         first.starts_with("- **What to change.** 6 rewrite(s) of 2 model(s)"),
         "{first}"
     );
+    // Run again into the same directory, it refuses rather than mix two studies in one log.
+    let again = hiddencost()
+        .args(["advise", &model("tiny_cnn.onnx"), "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("already holds a study's log"), "{stderr}");
 }

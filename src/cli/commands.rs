@@ -120,6 +120,13 @@ fn bench_cmd(args: BenchArgs) -> Result<i32> {
 fn study_cmd(args: StudyArgs, quiet: bool, said: Say) -> Result<i32> {
     let dir = args.out.unwrap_or_else(|| PathBuf::from(default_stem()));
     let log = dir.join("bench.jsonl");
+    // Appended to, an earlier study's log would be analysed with this one's as one study.
+    if log.exists() {
+        bail!(
+            "{} already holds a study's log; give --out a new directory (or move that one away)",
+            dir.display()
+        );
+    }
     let mut settings = args.measure.settings();
     settings.sweep_budget = (!args.sweep_budget.0.is_zero()).then_some(args.sweep_budget.0);
     settings.eager = !args.no_eager;

@@ -23,9 +23,12 @@ pub enum Rewrite {
     /// CELU, Softplus, Mish, GELU, HardSwish, PReLU, and `x * sigmoid(x)` (SiLU, Swish) or
     /// `x * hardsigmoid(x)` (HardSwish as exported below opset 14).
     Relu,
-    /// Average pooling becomes max pooling: `AveragePool`, `GlobalAveragePool`, and
-    /// `ReduceMean` over the two spatial axes (adaptive average pooling's export).
+    /// Windowed average pooling becomes max pooling: `AveragePool` to `MaxPool`.
     MaxPool,
+    /// Global average pooling becomes global max pooling: `GlobalAveragePool`, and
+    /// `ReduceMean` over the two spatial axes (adaptive average pooling's export). Kept apart
+    /// from [`Rewrite::MaxPool`]: a runtime's global and windowed pools are different kernels.
+    GlobalMaxPool,
     /// Each BatchNorm right after a conv is folded into the conv's weights and bias, as
     /// `torch.onnx.export` does in eval mode: the same function, one node fewer.
     FoldBn,
@@ -36,9 +39,10 @@ pub enum Rewrite {
 
 impl Rewrite {
     /// The rewrites that change a graph, in the order they are measured.
-    pub const CHANGES: [Rewrite; 4] = [
+    pub const CHANGES: [Rewrite; 5] = [
         Rewrite::Relu,
         Rewrite::MaxPool,
+        Rewrite::GlobalMaxPool,
         Rewrite::FoldBn,
         Rewrite::NoShuffle,
     ];
@@ -49,6 +53,7 @@ impl Rewrite {
             Rewrite::AsIs => "as-is",
             Rewrite::Relu => "relu",
             Rewrite::MaxPool => "max-pool",
+            Rewrite::GlobalMaxPool => "global-max-pool",
             Rewrite::FoldBn => "fold-bn",
             Rewrite::NoShuffle => "no-shuffle",
         }
@@ -115,7 +120,8 @@ fn edits(g: &GraphProto, rewrite: Rewrite, compute: bool) -> Edits {
     match rewrite {
         Rewrite::AsIs => Edits::default(),
         Rewrite::Relu => relu(g),
-        Rewrite::MaxPool => max_pool(g),
+        Rewrite::MaxPool => max_pool(g, false),
+        Rewrite::GlobalMaxPool => max_pool(g, true),
         Rewrite::FoldBn => fold_bn(g, compute),
         Rewrite::NoShuffle => no_shuffle(g),
     }
@@ -207,13 +213,14 @@ fn spatial_mean(g: &GraphProto, n: &NodeProto) -> bool {
     axes == [2, 3] || axes == [-2, -1]
 }
 
-fn max_pool(g: &GraphProto) -> Edits {
+/// Average pools to max pools: the windowed ones, or (`global`) the global ones.
+fn max_pool(g: &GraphProto, global: bool) -> Edits {
     let mut e = Edits::default();
     for (ix, n) in g.node.iter().enumerate() {
-        let to = match n.op_type.as_str() {
-            "AveragePool" => "MaxPool",
-            "GlobalAveragePool" => "GlobalMaxPool",
-            "ReduceMean" if spatial_mean(g, n) => "ReduceMax",
+        let to = match (n.op_type.as_str(), global) {
+            ("AveragePool", false) => "MaxPool",
+            ("GlobalAveragePool", true) => "GlobalMaxPool",
+            ("ReduceMean", true) if spatial_mean(g, n) => "ReduceMax",
             _ => continue,
         };
         let mut m = node_like(n, to, n.input.clone());

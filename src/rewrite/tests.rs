@@ -12,51 +12,40 @@ fn count(proto: &ModelProto, op: &str) -> usize {
 }
 
 /// The places each rewrite changes in each zoo network, from the networks' definitions
-/// (docs/zoo.md): every BatchNorm follows its conv; the pools are the heads', Inception's and
-/// ShuffleNet's branch pools and SE-ResNet's squeezes; only MobileNetV2 has an activation
+/// (docs/zoo.md): every BatchNorm follows its conv; the windowed average pools are Inception's
+/// and ShuffleNet's branch pools (and InceptionV4's head), the global ones the heads' and
+/// SE-ResNet's squeezes; only MobileNetV2 has an activation
 /// other than ReLU (ReLU6); both ShuffleNets shuffle once per unit, 16 units.
 #[test]
 fn each_zoo_network_has_the_places_its_definition_says() {
+    use Rewrite::*;
     let expected: [(&str, &[(Rewrite, usize)]); 10] = [
-        ("vgg16", &[(Rewrite::FoldBn, 13)]),
+        ("vgg16", &[(FoldBn, 13)]),
         (
             "inceptionv3",
-            &[(Rewrite::MaxPool, 11), (Rewrite::FoldBn, 94)],
+            &[(MaxPool, 10), (GlobalMaxPool, 1), (FoldBn, 94)],
         ),
-        (
-            "inceptionv4",
-            &[(Rewrite::MaxPool, 15), (Rewrite::FoldBn, 149)],
-        ),
-        ("resnet50", &[(Rewrite::MaxPool, 1), (Rewrite::FoldBn, 53)]),
-        (
-            "seresnet50",
-            &[(Rewrite::MaxPool, 17), (Rewrite::FoldBn, 53)],
-        ),
-        ("xception", &[(Rewrite::MaxPool, 1), (Rewrite::FoldBn, 40)]),
-        ("mobilenet", &[(Rewrite::MaxPool, 1), (Rewrite::FoldBn, 27)]),
+        ("inceptionv4", &[(MaxPool, 15), (FoldBn, 149)]),
+        ("resnet50", &[(GlobalMaxPool, 1), (FoldBn, 53)]),
+        ("seresnet50", &[(GlobalMaxPool, 17), (FoldBn, 53)]),
+        ("xception", &[(GlobalMaxPool, 1), (FoldBn, 40)]),
+        ("mobilenet", &[(GlobalMaxPool, 1), (FoldBn, 27)]),
         (
             "mobilenetv2",
-            &[
-                (Rewrite::Relu, 36),
-                (Rewrite::MaxPool, 1),
-                (Rewrite::FoldBn, 53),
-            ],
+            &[(Relu, 36), (GlobalMaxPool, 1), (FoldBn, 53)],
         ),
         (
             "shufflenet",
             &[
-                (Rewrite::MaxPool, 4),
-                (Rewrite::FoldBn, 49),
-                (Rewrite::NoShuffle, 16),
+                (MaxPool, 3),
+                (GlobalMaxPool, 1),
+                (FoldBn, 49),
+                (NoShuffle, 16),
             ],
         ),
         (
             "shufflenetv2",
-            &[
-                (Rewrite::MaxPool, 1),
-                (Rewrite::FoldBn, 56),
-                (Rewrite::NoShuffle, 16),
-            ],
+            &[(GlobalMaxPool, 1), (FoldBn, 56), (NoShuffle, 16)],
         ),
     ];
     for (name, places) in expected {
@@ -81,9 +70,13 @@ fn rewritten_graphs_hold_the_new_ops_and_drop_what_nothing_reads() {
     );
 
     let mut p = base.clone();
-    assert_eq!(apply(&mut p, Rewrite::MaxPool), 4);
-    assert_eq!(count(&p, "AveragePool") + count(&p, "GlobalAveragePool"), 0);
-    assert_eq!((count(&p, "MaxPool"), count(&p, "GlobalMaxPool")), (3, 1));
+    assert_eq!(apply(&mut p, Rewrite::MaxPool), 3);
+    assert_eq!((count(&p, "AveragePool"), count(&p, "MaxPool")), (0, 3));
+    assert_eq!(apply(&mut p, Rewrite::GlobalMaxPool), 1);
+    assert_eq!(
+        (count(&p, "GlobalAveragePool"), count(&p, "GlobalMaxPool")),
+        (0, 1)
+    );
 
     let mut p = base.clone();
     let initializers = base.graph.as_ref().unwrap().initializer.len();

@@ -99,7 +99,7 @@ impl ModelAdvice {
 pub fn target_of(rewrite: &str) -> Option<(&'static str, Option<(&'static str, &'static str)>)> {
     Some(match rewrite {
         "relu" => ("activation", Some(("activation", "relu"))),
-        "max-pool" => ("pool", None),
+        "max-pool" | "global-max-pool" => ("pool", None),
         "fold-bn" => ("batchnorm", Some(("batchnorm", "folded"))),
         "no-shuffle" => ("tensor", Some(("shuffle", "no_shuffle"))),
         _ => return None,

@@ -31,7 +31,8 @@ saves.";
 pub fn rewrite_words(rewrite: &str) -> &str {
     match rewrite {
         "relu" => "every other activation to ReLU",
-        "max-pool" => "average pooling to max pooling",
+        "max-pool" => "windowed average pooling to max pooling",
+        "global-max-pool" => "global average pooling to global max pooling",
         "fold-bn" => "BatchNorm folded into the conv before it",
         "no-shuffle" => "channel shuffle removed",
         other => other,
@@ -195,10 +196,16 @@ pub fn section(doc: &mut Doc, a: &Analysis, data: &Dataset) {
     doc.heading(2, H_ADVICE);
     doc.para(TEXT);
     doc.list(
-        ["relu", "max-pool", "fold-bn", "no-shuffle"]
-            .into_iter()
-            .map(|r| Text::new().code(r).t(format!(": {}", rewrite_words(r))))
-            .collect(),
+        [
+            "relu",
+            "max-pool",
+            "global-max-pool",
+            "fold-bn",
+            "no-shuffle",
+        ]
+        .into_iter()
+        .map(|r| Text::new().code(r).t(format!(": {}", rewrite_words(r))))
+        .collect(),
     );
     doc.table(changes_table(a, data, true));
 }
