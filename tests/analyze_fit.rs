@@ -4,7 +4,8 @@
 mod analyze_common;
 
 use analyze_common::synth::pi4_dataset as pi_dataset;
-use hiddencost::analyze::compute::fit::{fit_all, fit_macs_only};
+use hiddencost::analyze::compute::fit::{FitFile, Score, fit_all, fit_macs_only};
+use hiddencost::analyze::compute::kernels::KernelCall;
 use hiddencost::analyze::load::ModelRun;
 use hiddencost::analyze::predict::parse_cost_output;
 use hiddencost::analyze::{AnalyzeError, predict};
@@ -178,42 +179,155 @@ fn cost_output_of_two_models_is_refused() {
     ));
 }
 
-#[test]
-fn predict_says_the_mape_is_the_devices_and_gives_a_fitted_models_own_error() {
+/// The pi dataset's fit written to DIR/fit.json after `edit`, and the text `predict` prints for
+/// `nodes` (with `kernels` when given).
+fn predict_text(
+    data: &hiddencost::analyze::load::Dataset,
+    nodes: &[hiddencost::record::NodeRecord],
+    kernels: Option<&[KernelCall]>,
+    edit: impl FnOnce(&mut FitFile),
+) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let data = pi_dataset();
-    let (fit, _) = fit_all(&data);
+    let (mut fit, _) = fit_all(data);
+    edit(&mut fit);
     let path = dir.path().join("fit.json");
     std::fs::write(&path, serde_json::to_string(&fit).unwrap()).unwrap();
-    let v = fit.devices[0].validation.as_ref().unwrap();
-    let held = &v.per_model[0];
-    let run = data
-        .runs
-        .iter()
-        .find(|r| r.model.model == held.model)
-        .unwrap();
-    let text = predict(&run.nodes, &path).unwrap().to_string();
-    let device_line = format!(
-        "Node model's leave-one-model-out MAPE on rpi4b: {:.1}% over the {} models it was \
-         fitted on (a device-wide figure, not this model's error)",
-        v.node_model.mape_pct,
-        data.runs.len()
-    );
-    let own = 100.0 * (held.node_model_ns - held.measured_ns) / held.measured_ns;
-    let own_line = format!(
-        "This model is one of them: held out of the fit, it was predicted {own:+.1}% off its \
-         measured latency"
-    );
+    predict::predict_kernels(nodes, kernels, &path, None)
+        .unwrap()
+        .to_string()
+}
+
+/// Sets a validation's three scores (MAPE %, models within ±10%).
+fn scores(fit: &mut FitFile, kernel: Option<(f64, usize)>, node: (f64, usize), macs: (f64, usize)) {
+    let v = fit.devices[0].validation.as_mut().unwrap();
+    let s = |(mape_pct, within_10pct)| Score {
+        mape_pct,
+        within_10pct,
+    };
+    v.kernel_model = kernel.map(s);
+    v.node_model = s(node);
+    v.macs_only = s(macs);
+}
+
+#[test]
+fn predict_leads_with_the_predictor_that_validates_best_and_scores_them_all() {
+    let data = pi_dataset();
+    let run = &data.runs[0];
+    assert_eq!(run.model.model, "net0");
+    // As fitted: the node model validates best (the synthetic nodes follow its form exactly);
+    // no kernels given, so the kernel model is scored but predicts nothing here.
+    let text = predict_text(&data, &run.nodes, None, |_| {});
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[2], device_line, "{text}");
-    assert_eq!(lines[3], own_line, "{text}");
-    assert!(!text.contains("MAPE of this model"), "{text}");
-    // A model the fit has not seen gets the device figure only.
+    assert_eq!(
+        lines[..7],
+        [
+            "Predicted latency on rpi4b (node model): 8.893 ms (16 source nodes, 37.76 MMACs)",
+            "Leave-one-model-out on rpi4b, best first: MAPE and models within ±10% over the 10 \
+             models the fit holds (device-wide figures, not this model's error)",
+            "predictor     predicted ms   MAPE  within ±10%  this model held out",
+            "------------  ------------  -----  -----------  -------------------",
+            "node model           8.893   0.0%        10/10                -0.0%",
+            "kernel model           n/a   6.1%         7/10                +7.4%",
+            "MACs only           13.119  47.5%         2/10               +71.5%",
+        ],
+        "{text}"
+    );
+    assert_eq!(
+        lines[7],
+        "This model is one of them: its last column is its own error when the fit left it out"
+    );
+    assert!(
+        text.ends_with("No kernel-model prediction: no executed kernels given\n"),
+        "{text}"
+    );
+
+    // MACs alone validates best: it is the prediction, and the report says so.
+    let text = predict_text(&data, &run.nodes, None, |f| {
+        scores(f, Some((8.0, 7)), (12.5, 6), (5.0, 9))
+    });
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[..8],
+        [
+            "Predicted latency on rpi4b (MACs only): 13.119 ms (16 source nodes, 37.76 MMACs)",
+            "MACs alone validates best on rpi4b: no cost model in this fit beats it on the models \
+             it was fitted on, so it is the prediction; the models below are baselines to read, \
+             not to trust more",
+            "Leave-one-model-out on rpi4b, best first: MAPE and models within ±10% over the 10 \
+             models the fit holds (device-wide figures, not this model's error)",
+            "predictor     predicted ms   MAPE  within ±10%  this model held out",
+            "------------  ------------  -----  -----------  -------------------",
+            "MACs only           13.119   5.0%         9/10               +71.5%",
+            "kernel model           n/a   8.0%         7/10                +7.4%",
+            "node model           8.893  12.5%         6/10                -0.0%",
+        ],
+        "{text}"
+    );
+    // A tie goes to MACs only, the simplest.
+    let text = predict_text(&data, &run.nodes, None, |f| {
+        scores(f, None, (5.0, 9), (5.0, 9))
+    });
+    assert!(
+        text.starts_with("Predicted latency on rpi4b (MACs only): 13.119 ms"),
+        "{text}"
+    );
+
+    // The kernel model validates best but has no kernels here: the next best leads.
+    let text = predict_text(&data, &run.nodes, None, |f| {
+        scores(f, Some((1.0, 10)), (2.0, 10), (3.0, 10))
+    });
+    assert!(
+        text.starts_with("Predicted latency on rpi4b (node model): 8.893 ms"),
+        "{text}"
+    );
+
+    // With the model's executed kernels, the kernel model leads when it validates best.
+    let kernels: Vec<KernelCall> = run.ops.iter().map(KernelCall::of).collect();
+    let text = predict_text(&data, &run.nodes, Some(&kernels), |f| {
+        scores(f, Some((1.0, 10)), (2.0, 10), (3.0, 10))
+    });
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "Predicted latency on rpi4b (kernel model): 8.893 ms (21 executed kernels, 16 source \
+         nodes, 37.76 MMACs)",
+        "{text}"
+    );
+    assert_eq!(
+        lines[4], "kernel model         8.893  1.0%        10/10                +7.4%",
+        "{text}"
+    );
+    assert!(text.contains("Kernel model by kernel type:"), "{text}");
+
+    // A model the fit has not seen: the device figures, no column of its own.
     let mut other = run.nodes.to_vec();
     for n in &mut other {
         n.model = "never_fitted".into();
     }
-    let text = predict(&other, &path).unwrap().to_string();
-    assert!(text.contains(&device_line), "{text}");
+    let text = predict_text(&data, &other, None, |_| {});
+    assert_eq!(
+        text.lines().nth(2),
+        Some("predictor     predicted ms   MAPE  within ±10%"),
+        "{text}"
+    );
     assert!(!text.contains("This model is one of them"), "{text}");
+
+    // A fit without the kernel model's score (older files) ranks the two it has; an
+    // unvalidated fit says so and ranks nothing.
+    let text = predict_text(&data, &run.nodes, None, |f| {
+        scores(f, None, (12.5, 6), (5.0, 9))
+    });
+    assert!(!text.contains("kernel model  "), "{text}");
+    let text = predict_text(&data, &run.nodes, None, |f| f.devices[0].validation = None);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "Predicted latency on rpi4b (node model): 8.893 ms (16 source nodes, 37.76 MMACs)",
+            "Not validated: the fit has fewer than 3 models on rpi4b, so no figure says which \
+             predictor to trust",
+            "predictor     predicted ms",
+        ],
+        "{text}"
+    );
 }

@@ -274,10 +274,10 @@ fn node_model_beats_macs_only_and_predicts_from_cost_output() {
     assert!((per_cat - p.latency_ns).abs() < 1e-6 * p.latency_ns);
     let text = p.to_string();
     assert!(
-        text.starts_with("Predicted latency on rpi4b: 20.4"),
+        text.starts_with("Predicted latency on rpi4b (node model): 20.4"),
         "{text}"
     );
-    assert!(text.contains("MACs-only model would say"));
+    assert!(text.contains("\nMACs only  "), "{text}");
     let unknown = predict_device(&nodes, &out.join("fit.json"), Some("pi5"))
         .unwrap_err()
         .to_string();

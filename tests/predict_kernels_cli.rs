@@ -103,25 +103,66 @@ fn sweep_fit_validate_and_predict_through_the_kernel_model() {
     // predict: the fixture's executed kernels through the kernel model.
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/tiny_cnn.onnx");
     let p = run_ok(&["predict", "--fit"], &[&fit_path, &fixture]);
-    assert!(p.contains("(kernel model)"), "{p}");
+    // It leads with the predictor whose leave-one-model-out MAPE (over the sweep's models) is
+    // lowest, and scores all three.
+    let v = &fit["devices"][0]["validation"];
+    let mape = |key: &str| v[key]["mape_pct"].as_f64().unwrap();
+    let mut ranked = [
+        ("MACs only", mape("macs_only")),
+        ("node model", mape("node_model")),
+        ("kernel model", mape("kernel_model")),
+    ];
+    ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
+    assert!(
+        p.starts_with(&format!(
+            "tiny_cnn: Predicted latency on {} ({}): ",
+            fit["devices"][0]["device"].as_str().unwrap(),
+            ranked[0].0
+        )),
+        "{ranked:?}: {p}"
+    );
+    for (name, m) in ranked {
+        assert!(p.contains(&format!("{m:.1}%")), "{name}: {p}");
+    }
+    assert!(p.contains("Kernel model by kernel type:"), "{p}");
     assert!(p.contains("OptMatMul"), "{p}");
-    assert!(p.contains("Node model would say"), "{p}");
+    assert!(p.contains("Node model by category:"), "{p}");
 
     // A version 2 fit (linear kernel fits, no nearest calls) is still read, and predicts
     // from its coefficients.
     let v2_path = older_fit(&fit, 2, "/devices/0/kernel_model", "nearest", dir.path());
     let p2 = run_ok(&["predict", "--fit"], &[&v2_path, &fixture]);
-    assert!(p2.contains("(kernel model)"), "{p2}");
+    assert!(p2.contains("Kernel model by kernel type:"), "{p2}");
     assert_ne!(
         p2, p,
         "without the nearest calls the prediction is the linear fits'"
     );
 
     // A version 1 fit (no kernel model) is still read: node model only, and it says why.
-    let v1_path = older_fit(&fit, 1, "/devices/0", "kernel_model", dir.path());
+    // Version 1 files had no kernel model, nor its score in the validation.
+    let mut v1 = fit.clone();
+    v1["devices"][0]["validation"]
+        .as_object_mut()
+        .unwrap()
+        .remove("kernel_model");
+    for m in v1["devices"][0]["validation"]["per_model"]
+        .as_array_mut()
+        .unwrap()
+    {
+        m.as_object_mut().unwrap().remove("kernel_model_ns");
+    }
+    let v1_path = older_fit(&v1, 1, "/devices/0", "kernel_model", dir.path());
     let p = run_ok(&["predict", "--fit"], &[&v1_path, &fixture]);
     assert!(
         p.contains("No kernel-model prediction: the fit has no kernel model"),
+        "{p}"
+    );
+    assert!(
+        !p.contains("kernel model  "),
+        "no kernel row without its score: {p}"
+    );
+    assert!(
+        p.contains("node model  ") && p.contains("MACs only  "),
         "{p}"
     );
 

@@ -134,6 +134,53 @@ pub enum Kernel {
     GlobalAvgPool,
     /// `nn.Linear(c, out)` on [1, c] (`Gemm`); `Size` is read as in = c.
     Linear { out: usize },
+    /// `x[:, :c/2]` (channels, ShuffleNetV2's split) or `x[:, :, :h/2]` (rows).
+    Slice { spatial: bool },
+    /// `Concat` on channels of x and `inputs - 1` ReLUs of it (Inception's 4-way merge).
+    ConcatOf { inputs: usize },
+    /// A permutation of [1, c, h, w]'s axes (`Transpose`).
+    Permute([usize; 4]),
+    /// ShuffleNet's channel shuffle in `groups`: `Reshape`, `Transpose`, `Reshape`.
+    Shuffle { groups: usize },
+    /// `ReduceMean` or `ReduceSum` over the spatial axes or the channel axis, dims kept.
+    Reduce { mean: bool, spatial: bool },
+    /// An element-wise chain.
+    Eltwise(Elt),
+    /// `Softmax` over the last axis of [1, heads, rows, cols] (`Size`: heads = c).
+    Softmax,
+    /// LayerNorm, or RmsNorm, over the last axis of [1, tokens, features] written out as
+    /// opset-13 exports write it; `Size` is read as tokens = h, features = c.
+    Norm { rms: bool },
+    /// GELU, erf form, on [1, tokens, features] (`Size` as for `Norm`).
+    Gelu,
+    /// `Einsum("bhqd,bhkd->bhqk")` (attention scores) of [1, heads, tokens, d] and a ReLU of
+    /// it; `Size` is read as heads = c, tokens = h, d = w.
+    EinSum,
+}
+
+/// The element-wise chains of the kernel probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Elt {
+    /// `Sigmoid(x)`.
+    Sigmoid,
+    /// `x * Sigmoid(x)` (SiLU written out).
+    Silu,
+    /// `x * relu(x) + x`.
+    MulAdd,
+    /// `relu(x * scale + shift)` with per-channel constants: a BatchNorm tract does not fold,
+    /// and its ReLU.
+    ScaleShiftRelu,
+}
+
+impl Elt {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Elt::Sigmoid => "sigmoid",
+            Elt::Silu => "silu",
+            Elt::MulAdd => "muladd",
+            Elt::ScaleShiftRelu => "scaleshiftrelu",
+        }
+    }
 }
 
 /// Output size of a window over `size` (PyTorch's rule, floor mode).
@@ -159,6 +206,17 @@ impl Kernel {
             Kernel::Reshape => "Reshape",
             Kernel::Resize => "Resize",
             Kernel::MatMul => "MatMul",
+            Kernel::Slice { .. } => "Slice",
+            Kernel::ConcatOf { .. } => "Concat",
+            Kernel::Permute(_) | Kernel::Shuffle { .. } => "Transpose",
+            Kernel::Reduce { mean: true, .. } => "ReduceMean",
+            Kernel::Reduce { mean: false, .. } => "ReduceSum",
+            Kernel::Eltwise(Elt::Sigmoid | Elt::Silu) => "Sigmoid",
+            Kernel::Eltwise(Elt::MulAdd | Elt::ScaleShiftRelu) => "Mul",
+            Kernel::Softmax => "Softmax",
+            Kernel::Norm { .. } => "ReduceMean",
+            Kernel::Gelu => "Erf",
+            Kernel::EinSum => "Einsum",
         }
     }
 }
@@ -171,6 +229,7 @@ impl Block {
         match self {
             Block::Kernel(Kernel::MatMul) => vec![1, s.h, s.c],
             Block::Kernel(Kernel::Linear { .. }) => vec![1, s.c],
+            Block::Kernel(Kernel::Norm { .. } | Kernel::Gelu) => vec![1, s.h, s.c],
             _ => vec![1, s.c, s.h, s.w],
         }
     }
@@ -193,6 +252,22 @@ impl Block {
                         && window(s.w, k, stride, pad).is_some()
                 }
                 Block::Kernel(Kernel::Linear { out }) => out > 0,
+                Block::Kernel(Kernel::Slice { spatial }) => {
+                    if spatial {
+                        s.h >= 2
+                    } else {
+                        s.c >= 2
+                    }
+                }
+                Block::Kernel(Kernel::ConcatOf { inputs }) => inputs >= 2,
+                Block::Kernel(Kernel::Permute(p)) => {
+                    let mut sorted = p;
+                    sorted.sort_unstable();
+                    sorted == [0, 1, 2, 3]
+                }
+                Block::Kernel(Kernel::Shuffle { groups }) => {
+                    groups > 1 && s.c.is_multiple_of(groups)
+                }
                 _ => true,
             }
     }
@@ -266,7 +341,10 @@ impl Block {
                     b.add(&l, &r, "block.merge")
                 }
             }
-            Block::Kernel(kernel) => build_kernel(b, x, kernel, s),
+            Block::Kernel(kernel) => match build_kernel(b, x, kernel, s) {
+                Some(built) => built,
+                None => super::kernel_graphs::build(b, x, kernel, s),
+            },
         }
     }
 }
@@ -283,9 +361,10 @@ fn activation(b: &mut GraphBuilder, x: &Value, act: Act, m: &str) -> Built {
     }
 }
 
-fn build_kernel(b: &mut GraphBuilder, x: &Value, kernel: Kernel, s: Size) -> Built {
+/// The graphs of the first kernel probes; `None` for those [`super::kernel_graphs`] builds.
+fn build_kernel(b: &mut GraphBuilder, x: &Value, kernel: Kernel, s: Size) -> Option<Built> {
     let m = "probe";
-    match kernel {
+    Some(match kernel {
         Kernel::Conv => b.conv(x, m, Conv::new(s.c, 3).pad(1)),
         Kernel::Depthwise => b.conv(x, m, Conv::new(s.c, 3).pad(1).groups(s.c)),
         Kernel::MaxPool => b.max_pool(x, m, 2, 2, 0),
@@ -307,8 +386,8 @@ fn build_kernel(b: &mut GraphBuilder, x: &Value, kernel: Kernel, s: Size) -> Bui
                 .pad2(u.kh / 2, u.kw / 2)
                 .groups(u.groups)
                 .no_bias();
-            let y = b.conv_bn(x, m, "probe.bn", conv)?;
-            Ok(b.relu(&y, "probe.relu"))
+            b.conv_bn(x, m, "probe.bn", conv)
+                .map(|y| b.relu(&y, "probe.relu"))
         }
         Kernel::Pool {
             max: true,
@@ -324,5 +403,6 @@ fn build_kernel(b: &mut GraphBuilder, x: &Value, kernel: Kernel, s: Size) -> Bui
         } => b.avg_pool(x, m, k, stride, pad),
         Kernel::GlobalAvgPool => b.global_avg_pool(x, m, true),
         Kernel::Linear { out } => b.linear(x, out, m),
-    }
+        _ => return None,
+    })
 }

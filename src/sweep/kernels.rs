@@ -5,6 +5,10 @@
 use super::blocks::{Block, Kernel, Size, Unit};
 use super::draft::{Draft, Free};
 
+#[path = "kernels_more.rs"]
+mod more;
+pub use more::more_kernels;
+
 /// The single-kernel probes: each op alone at a few sampled shapes.
 pub(super) fn kernels() -> Draft {
     let sq = |c: usize, hw: usize| Size { c, h: hw, w: hw };
@@ -64,7 +68,7 @@ pub(super) fn kernels() -> Draft {
             variants.push((label, choice, Block::Kernel(kernel), s, Free::Nothing));
         }
     }
-    for (kernel, s) in sampled_kernels() {
+    for (kernel, s) in sampled_kernels().into_iter().chain(more_kernels()) {
         variants.push((
             sampled_label(kernel, s),
             sampled_choice(kernel, s),
@@ -82,29 +86,29 @@ pub(super) fn kernels() -> Draft {
 
 /// Spatial sizes the zoo's CIFAR networks run their layers at (32x32 input; Inception's
 /// valid-padded stages at 30, 14 and 6).
-const SPATIAL: [usize; 8] = [32, 30, 16, 14, 8, 6, 4, 2];
+pub(super) const SPATIAL: [usize; 8] = [32, 30, 16, 14, 8, 6, 4, 2];
 /// Channel counts of the zoo's layers, from a stem's 16 to ResNet-50's 2048.
-const CHANNELS: [usize; 16] = [
+pub(super) const CHANNELS: [usize; 16] = [
     16, 24, 32, 48, 64, 96, 128, 160, 192, 256, 384, 512, 728, 1024, 1536, 2048,
 ];
 /// A sampled probe above this many MACs would spend the budget on one shape.
-const MAX_PROBE_MACS: u64 = 160_000_000;
+pub(super) const MAX_PROBE_MACS: u64 = 160_000_000;
 /// Nor below this: too little work to tell a kernel's rate from its dispatch.
-const MIN_PROBE_MACS: u64 = 20_000;
+pub(super) const MIN_PROBE_MACS: u64 = 20_000;
 
 /// A small deterministic generator (64-bit LCG, Knuth's constants): the probes' shapes are the
 /// same on every board, so logs of different boards sample the same kernels.
-struct Lcg(u64);
+pub(super) struct Lcg(pub(super) u64);
 
 impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         self.0 = self
             .0
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
         ((self.0 >> 33) % n.max(1) as u64) as usize
     }
-    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
+    pub(super) fn pick<T: Copy>(&mut self, from: &[T]) -> T {
         from[self.below(from.len())]
     }
 }
@@ -266,6 +270,38 @@ fn sampled_label(k: Kernel, s: Size) -> String {
         ),
         Kernel::GlobalAvgPool => format!("gap_c{}_{}x{}", s.c, s.h, s.w),
         Kernel::Linear { out } => format!("linear_{}_{out}", s.c),
+        Kernel::MatMul => format!("matmul_m{}_k{}_n{}", s.h, s.c, s.w),
+        Kernel::Slice { spatial } => format!(
+            "slice_{}_c{}_{}x{}",
+            if spatial { "rows" } else { "channels" },
+            s.c,
+            s.h,
+            s.w
+        ),
+        Kernel::ConcatOf { inputs } => format!("concat{inputs}_c{}_{}x{}", s.c, s.h, s.w),
+        Kernel::Permute(p) => format!(
+            "permute_{}{}{}{}_c{}_{}x{}",
+            p[0], p[1], p[2], p[3], s.c, s.h, s.w
+        ),
+        Kernel::Shuffle { groups } => format!("shuffle_g{groups}_c{}_{}x{}", s.c, s.h, s.w),
+        Kernel::Reduce { mean, spatial } => format!(
+            "reduce{}_{}_c{}_{}x{}",
+            if mean { "mean" } else { "sum" },
+            if spatial { "spatial" } else { "channels" },
+            s.c,
+            s.h,
+            s.w
+        ),
+        Kernel::Eltwise(e) => format!("{}_c{}_{}x{}", e.as_str(), s.c, s.h, s.w),
+        Kernel::Softmax => format!("softmax_h{}_{}x{}", s.c, s.h, s.w),
+        Kernel::Norm { rms } => format!(
+            "{}_t{}_d{}",
+            if rms { "rmsnorm" } else { "layernorm" },
+            s.h,
+            s.c
+        ),
+        Kernel::Gelu => format!("gelu_t{}_d{}", s.h, s.c),
+        Kernel::EinSum => format!("einsum_h{}_t{}_d{}", s.c, s.h, s.w),
         other => format!("{}_c{}_{}x{}", other.op_type(), s.c, s.h, s.w),
     }
 }
@@ -285,6 +321,23 @@ fn sampled_choice(k: Kernel, s: Size) -> String {
             s.c,
             s.h,
             s.w
+        ),
+        Kernel::MatMul => format!("MatMul [1, {}, {}] x [{}, {}]", s.h, s.c, s.c, s.w),
+        Kernel::Norm { rms } => format!(
+            "{} over the last axis of [1, {}, {}], written out as opset 13 exports do",
+            if rms { "RmsNorm" } else { "LayerNorm" },
+            s.h,
+            s.c
+        ),
+        Kernel::Gelu => format!("GELU (erf form) on [1, {}, {}]", s.h, s.c),
+        Kernel::EinSum => format!(
+            "Einsum bhqd,bhkd->bhqk of [1, {}, {}, {}] and a ReLU of it",
+            s.c, s.h, s.w
+        ),
+        Kernel::Permute(p) => format!("Transpose {p:?} of [1, {}, {}, {}]", s.c, s.h, s.w),
+        Kernel::Shuffle { groups } => format!(
+            "channel shuffle in {groups} groups of [1, {}, {}, {}] (Reshape, Transpose, Reshape)",
+            s.c, s.h, s.w
         ),
         other => format!("{} on [1, {}, {}, {}]", other.op_type(), s.c, s.h, s.w),
     }

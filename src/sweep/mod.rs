@@ -11,6 +11,7 @@
 pub mod blocks;
 mod draft;
 pub mod families;
+mod kernel_graphs;
 mod kernels;
 pub mod run;
 
@@ -78,6 +79,12 @@ impl Variant {
         let mut out = match self.block {
             Block::Kernel(blocks::Kernel::MatMul) => format!("m={} k={} n={}", s.h, s.c, s.w),
             Block::Kernel(blocks::Kernel::Linear { out }) => format!("in={} out={out}", s.c),
+            Block::Kernel(blocks::Kernel::Norm { .. } | blocks::Kernel::Gelu) => {
+                format!("tokens={} features={}", s.h, s.c)
+            }
+            Block::Kernel(blocks::Kernel::EinSum) => {
+                format!("heads={} tokens={} d={}", s.c, s.h, s.w)
+            }
             _ => format!("c={} h={} w={}", s.c, s.h, s.w),
         };
         match self.block {

@@ -321,3 +321,171 @@ fn sampled_kernel_probes_cover_the_zoos_shapes_and_are_deterministic() {
         assert!(sampled.iter().any(|(k, _)| *k == want), "no {want:?}");
     }
 }
+
+#[test]
+fn more_kernel_probes_cover_the_zoos_other_ops_and_are_deterministic() {
+    use super::blocks::{Elt, Kernel, Unit};
+    use super::kernels::more_kernels;
+    let more = more_kernels();
+    assert_eq!(more, more_kernels(), "same probes on every board");
+    assert_eq!(more.len(), 190);
+    let count = |f: &dyn Fn(&Kernel) -> bool| more.iter().filter(|(k, _)| f(k)).count();
+    // At least 10 of each (the kernel model's minimum for a fit of its own), by the tract op
+    // they run as (docs/analysis.md): Concat, Slice, MoveAxis, Reduce<Sum>, OptSumPool,
+    // OptAddUnicast, Sigmoid, Silu, Softmax, GeluExact, RmsNorm.
+    assert_eq!(count(&|k| matches!(k, Kernel::ConcatOf { .. })), 14);
+    assert_eq!(count(&|k| matches!(k, Kernel::Slice { .. })), 12);
+    assert_eq!(
+        count(&|k| matches!(k, Kernel::Permute(_) | Kernel::Shuffle { .. })),
+        17
+    );
+    assert_eq!(count(&|k| matches!(k, Kernel::Reduce { .. })), 15);
+    assert_eq!(count(&|k| matches!(k, Kernel::Pool { max: false, .. })), 10);
+    assert_eq!(count(&|k| *k == Kernel::Add), 10);
+    assert_eq!(count(&|k| *k == Kernel::Eltwise(Elt::Sigmoid)), 10);
+    assert_eq!(count(&|k| *k == Kernel::Eltwise(Elt::Silu)), 10);
+    assert_eq!(count(&|k| *k == Kernel::Softmax), 10);
+    assert_eq!(count(&|k| *k == Kernel::Gelu), 10);
+    assert_eq!(count(&|k| matches!(k, Kernel::Norm { .. })), 16);
+    assert_eq!(count(&|k| *k == Kernel::EinSum), 10);
+    // Depthwise units per kernel size and stride.
+    let dw = |kk: usize, stride: usize| {
+        count(
+            &|k| matches!(k, Kernel::ConvUnit(u) if u.kh == kk && u.stride == stride && u.groups == u.out),
+        )
+    };
+    assert_eq!(
+        [dw(3, 1), dw(3, 2), dw(5, 1), dw(5, 2), dw(7, 1), dw(7, 2)],
+        [3, 3, 4, 4, 4, 4]
+    );
+    // The first depthwise 7x7: 160 channels at 14x14, 14 x 14 x 160 x 49 MACs.
+    let (k, s) = more
+        .iter()
+        .find(|(k, _)| matches!(k, Kernel::ConvUnit(u) if u.kh == 7))
+        .unwrap();
+    assert_eq!(
+        (*k, *s),
+        (
+            Kernel::ConvUnit(Unit {
+                out: 160,
+                kh: 7,
+                kw: 7,
+                stride: 1,
+                groups: 160
+            }),
+            Size {
+                c: 160,
+                h: 14,
+                w: 14
+            }
+        )
+    );
+    assert_eq!(Block::Kernel(*k).macs(*s), 1_536_640);
+    // GEMVs at m = 1: weights of 4 to 64 MiB, the largest twice the 32 MiB last cache here.
+    let gemv: Vec<(usize, usize, u64)> = more
+        .iter()
+        .filter(|(k, _)| *k == Kernel::MatMul)
+        .map(|(k, s)| (s.c, s.w, Block::Kernel(*k).macs(*s)))
+        .collect();
+    assert_eq!(
+        gemv,
+        [
+            (1024, 1024, 1_048_576),
+            (2048, 2048, 4_194_304),
+            (1024, 4096, 4_194_304),
+            (4096, 1024, 4_194_304),
+            (2048, 4096, 8_388_608),
+            (4096, 4096, 16_777_216)
+        ]
+    );
+    assert!(more.iter().all(|(k, s)| *k != Kernel::MatMul || s.h == 1));
+    // No probe is also one of the sampled kernels.
+    let sampled = super::families::sampled_kernels();
+    assert!(more.iter().all(|p| !sampled.contains(p)));
+}
+
+#[test]
+fn more_kernel_probes_are_written_as_exports_write_them() {
+    use super::blocks::{Elt, Kernel};
+    let probe = |k: Kernel, s: Size| {
+        let v = Variant {
+            family: "kernels",
+            name: "p".into(),
+            choice: String::new(),
+            baseline: false,
+            block: Block::Kernel(k),
+            size: s,
+            macs: Block::Kernel(k).macs(s),
+            macs_target: None,
+        };
+        let ops = op_types(&v);
+        let out = model::load_static(&source(&v, 0).unwrap().0, None)
+            .unwrap_or_else(|e| panic!("{k:?}: {e}"));
+        (ops, out.totals.macs)
+    };
+    let sq = Size { c: 48, h: 8, w: 8 };
+    let tokens = Size { c: 64, h: 16, w: 1 };
+    let cases: [(Kernel, Size, &[&str]); 10] = [
+        (Kernel::Slice { spatial: false }, sq, &["Slice"]),
+        (
+            Kernel::ConcatOf { inputs: 4 },
+            sq,
+            &["Relu", "Relu", "Relu", "Concat"],
+        ),
+        (
+            Kernel::Shuffle { groups: 3 },
+            sq,
+            &["Reshape", "Transpose", "Reshape"],
+        ),
+        (
+            Kernel::Reduce {
+                mean: false,
+                spatial: true,
+            },
+            sq,
+            &["ReduceSum"],
+        ),
+        (Kernel::Eltwise(Elt::Silu), sq, &["Sigmoid", "Mul"]),
+        (
+            Kernel::Eltwise(Elt::ScaleShiftRelu),
+            sq,
+            &["Mul", "Add", "Relu"],
+        ),
+        (
+            Kernel::Norm { rms: false },
+            tokens,
+            &[
+                "ReduceMean",
+                "Sub",
+                "Pow",
+                "ReduceMean",
+                "Add",
+                "Sqrt",
+                "Div",
+                "Mul",
+                "Add",
+            ],
+        ),
+        (
+            Kernel::Norm { rms: true },
+            tokens,
+            &["Pow", "ReduceMean", "Add", "Sqrt", "Div", "Mul"],
+        ),
+        (Kernel::Gelu, tokens, &["Div", "Erf", "Add", "Mul", "Mul"]),
+        (
+            Kernel::EinSum,
+            Size { c: 4, h: 16, w: 32 },
+            &["Relu", "Einsum"],
+        ),
+    ];
+    for (k, s, want) in cases {
+        let (ops, macs) = probe(k, s);
+        assert_eq!(ops, want, "{k:?}");
+        // None of these has MACs by the cost module (Einsum's are tract's, on its OptMatMul).
+        assert_eq!(macs, 0, "{k:?}");
+    }
+    assert_eq!(
+        Block::Kernel(Kernel::Norm { rms: false }).input_shape(tokens),
+        [1, 16, 64]
+    );
+}

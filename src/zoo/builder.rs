@@ -29,6 +29,7 @@
 mod conv;
 mod moments;
 mod ops;
+mod tensor_ops;
 
 pub(crate) use conv::Conv;
 use conv::Data;

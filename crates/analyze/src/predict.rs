@@ -6,17 +6,18 @@
 //! (`hiddencost validate`).
 
 use crate::compute::fit::{
-    DeviceFit, FIT_FORMAT, FIT_VERSION, FIT_VERSIONS_READ, FitFile, NodeModel,
+    DeviceFit, FIT_FORMAT, FIT_VERSION, FIT_VERSIONS_READ, FitFile, NodeModel, Predictor, Score,
 };
 use crate::compute::holdout::{self, Holdout};
-use crate::compute::kernels::{KernelCall, KernelPrediction, Via};
+use crate::compute::kernels::{KernelCall, KernelPrediction};
 use crate::error::AnalyzeError;
 use crate::load::{self, SkipNote, read_file};
 use crate::record::{NodeRecord, Record};
-use crate::render::table::{self as tables, Table};
 use crate::render::{markdown, validation};
-use std::fmt;
 use std::path::{Path, PathBuf};
+
+#[path = "predict_text.rs"]
+mod text;
 
 /// A predicted latency for one model on one device.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,121 +32,21 @@ pub struct Prediction {
     pub macs: u64,
     /// Categories the device fit has no coefficients for (the pooled default was used).
     pub defaulted_categories: Vec<String>,
-    /// Leave-one-model-out MAPE of the node model over the device's fitted models, when
-    /// validated: a device-wide figure, not this model's error.
-    pub validation_mape_pct: Option<f64>,
-    /// How many models that MAPE is over.
+    /// Each predictor's leave-one-model-out score over the device's fitted models, best (lowest
+    /// MAPE) first, MACs only first among equals: device-wide figures, not this model's error.
+    /// Empty when the fit is not validated (fewer than 3 models).
+    pub validation: Vec<(Predictor, Score)>,
+    /// How many models those scores are over.
     pub validation_models: usize,
-    /// This model's own held-out error in percent ((predicted - measured) / measured), when it
-    /// is one of the fitted models.
-    pub held_out_error_pct: Option<f64>,
+    /// This model's own held-out error per predictor in percent ((predicted - measured) /
+    /// measured), in `validation`'s order, when it is one of the fitted models.
+    pub held_out_error_pct: Vec<(Predictor, f64)>,
     /// The kernel model's prediction, when the fit has a kernel model and the executed kernels
-    /// were given: then it is the headline (`latency_ns` stays the node model's).
+    /// were given (`latency_ns` stays the node model's; [`Prediction::headline`] says which
+    /// one leads).
     pub kernel: Option<KernelPrediction>,
     /// Why there is no kernel prediction.
     pub kernel_missing: Option<String>,
-}
-
-impl fmt::Display for Prediction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(k) = &self.kernel {
-            writeln!(
-                f,
-                "Predicted latency on {} (kernel model): {} ms ({} executed kernels, {} source \
-                 nodes, {} MMACs)",
-                self.device,
-                tables::ms(k.latency_ns),
-                k.executed_ops,
-                self.nodes,
-                tables::millions(self.macs)
-            )?;
-            let share = |ns: f64| {
-                tables::pct(if k.latency_ns > 0.0 {
-                    ns / k.latency_ns
-                } else {
-                    0.0
-                })
-            };
-            let mut t = Table::new(&["kernel", "calls", "predicted ms", "share", "coefficients"]);
-            for s in &k.shares {
-                let via = match &s.via {
-                    Via::Kernel => "its own".to_string(),
-                    Via::Category(c) => format!("category {c} (type unseen in training)"),
-                    Via::Pooled => "pooled (type and category unseen in training)".to_string(),
-                };
-                t.row(vec![
-                    s.kernel.clone(),
-                    s.calls.to_string(),
-                    tables::ms(s.ns),
-                    share(s.ns),
-                    via,
-                ]);
-            }
-            t.row(vec![
-                "(dispatch, per inference)".into(),
-                k.executed_ops.to_string(),
-                tables::ms(k.overhead_ns),
-                share(k.overhead_ns),
-                "end_to_end".into(),
-            ]);
-            f.write_str(&t.to_text())?;
-            writeln!(
-                f,
-                "Node model would say: {} ms",
-                tables::ms(self.latency_ns)
-            )?;
-        } else {
-            writeln!(
-                f,
-                "Predicted latency on {}: {} ms ({} source nodes, {} MMACs; node model)",
-                self.device,
-                tables::ms(self.latency_ns),
-                self.nodes,
-                tables::millions(self.macs)
-            )?;
-        }
-        writeln!(
-            f,
-            "MACs-only model would say: {} ms",
-            tables::ms(self.macs_only_latency_ns)
-        )?;
-        if let Some(m) = self.validation_mape_pct {
-            writeln!(
-                f,
-                "Node model's leave-one-model-out MAPE on {}: {m:.1}% over the {} models it \
-                 was fitted on (a device-wide figure, not this model's error)",
-                self.device, self.validation_models
-            )?;
-        }
-        if let Some(e) = self.held_out_error_pct {
-            writeln!(
-                f,
-                "This model is one of them: held out of the fit, it was predicted {e:+.1}% off \
-                 its measured latency"
-            )?;
-        }
-        let mut t = Table::new(&["category", "node model ms", "share"]);
-        for (c, ns) in &self.per_category {
-            let share = if self.latency_ns > 0.0 {
-                ns / self.latency_ns
-            } else {
-                0.0
-            };
-            t.row(vec![c.clone(), tables::ms(*ns), tables::pct(share)]);
-        }
-        f.write_str(&t.to_text())?;
-        if !self.defaulted_categories.is_empty() {
-            writeln!(
-                f,
-                "no coefficients for {} on this device: used the all-nodes default",
-                self.defaulted_categories.join(", ")
-            )?;
-        }
-        if let Some(why) = &self.kernel_missing {
-            writeln!(f, "No kernel-model prediction: {why}")?;
-        }
-        Ok(())
-    }
 }
 
 /// Predicts from `fit_json`, which must hold exactly one device.
@@ -259,16 +160,66 @@ pub fn predict_with(nodes: &[NodeRecord], fit: &DeviceFit) -> Result<Prediction,
             .into_iter()
             .filter(|c| !fit.categories.contains_key(c))
             .collect(),
-        validation_mape_pct: fit.validation.as_ref().map(|v| v.node_model.mape_pct),
+        validation: fit.validation.as_ref().map_or(Vec::new(), |v| v.ranked()),
         validation_models: fit.validation.as_ref().map_or(0, |v| v.models),
-        held_out_error_pct: fit.validation.as_ref().and_then(|v| {
-            let name = &nodes.first()?.model;
-            let h = v.per_model.iter().find(|h| &h.model == name)?;
-            (h.measured_ns > 0.0).then(|| 100.0 * (h.node_model_ns - h.measured_ns) / h.measured_ns)
-        }),
+        held_out_error_pct: held_out_errors(fit, &nodes[0].model),
         kernel: None,
         kernel_missing: None,
     })
+}
+
+/// `model`'s own held-out error per predictor (percent, in the validation's ranked order),
+/// when it is one of the fit's validated models.
+fn held_out_errors(fit: &DeviceFit, model: &str) -> Vec<(Predictor, f64)> {
+    let Some(v) = fit.validation.as_ref() else {
+        return Vec::new();
+    };
+    let Some(h) = v.per_model.iter().find(|h| h.model == model) else {
+        return Vec::new();
+    };
+    if h.measured_ns <= 0.0 {
+        return Vec::new();
+    }
+    v.ranked()
+        .into_iter()
+        .filter_map(|(p, _)| {
+            let ns = match p {
+                Predictor::Kernel => h.kernel_model_ns?,
+                Predictor::Node => h.node_model_ns,
+                Predictor::MacsOnly => h.macs_only_ns,
+            };
+            Some((p, 100.0 * (ns - h.measured_ns) / h.measured_ns))
+        })
+        .collect()
+}
+
+impl Prediction {
+    /// What `p` predicts for this model (`None`: the kernel model without its kernels).
+    pub fn latency_ns_of(&self, p: Predictor) -> Option<f64> {
+        match p {
+            Predictor::Kernel => self.kernel.as_ref().map(|k| k.latency_ns),
+            Predictor::Node => Some(self.latency_ns),
+            Predictor::MacsOnly => Some(self.macs_only_latency_ns),
+        }
+    }
+
+    /// The predictor that leads: the best-validated one that can predict this model (the
+    /// kernel model needs its executed kernels), so never one that loses to MACs only; with
+    /// no validation, the kernel model when it predicts, else the node model.
+    pub fn headline(&self) -> Predictor {
+        let available = |p: &Predictor| self.latency_ns_of(*p).is_some();
+        match self.validation.iter().map(|(p, _)| *p).find(available) {
+            Some(p) => p,
+            None if self.kernel.is_some() => Predictor::Kernel,
+            None => Predictor::Node,
+        }
+    }
+
+    /// The headline predictor's latency.
+    pub fn headline_latency_ns(&self) -> f64 {
+        self.latency_ns_of(self.headline())
+            .unwrap_or(self.latency_ns)
+    }
 }
 
 /// What `hiddencost validate` produces.
