@@ -195,11 +195,12 @@ mod tests {
                 "rewrite tiny_cnn+relu",
                 "rewrite tiny_cnn+global-max-pool",
                 "rewrite tiny_cnn+fold-bn",
+                "rewrite tiny_cnn+as-is-after",
                 "none tiny_cnn"
             ]
         );
         assert!(matches!(records.first(), Some(Record::Header(_))));
-        assert!(matches!(records.last(), Some(Record::End(e)) if e.models_ok == 8));
+        assert!(matches!(records.last(), Some(Record::End(e)) if e.models_ok == 9));
         // Each rewrite says what it rewrote and where; the as-is run changes nothing.
         let rewrites: Vec<(String, String, u64)> = records
             .iter()
@@ -218,7 +219,8 @@ mod tests {
                 of("as-is", 0),
                 of("relu", 1),
                 of("global-max-pool", 1),
-                of("fold-bn", 1)
+                of("fold-bn", 1),
+                of("as-is-after", 0)
             ]
         );
         let Some(Record::Header(h)) = records.first() else {
@@ -230,7 +232,7 @@ mod tests {
         );
         assert!(!done.failed());
         assert_eq!(done.sweep.map(|s| s.outcome.models.len()), Some(2));
-        assert_eq!(done.rewrites.map(|e| e.models.len()), Some(4));
+        assert_eq!(done.rewrites.map(|e| e.models.len()), Some(5));
         assert_eq!(done.eager.map(|e| e.models.len()), Some(1));
     }
 

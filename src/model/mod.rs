@@ -184,7 +184,7 @@ pub fn read_proto(src: &ModelSource) -> Result<pb::ModelProto, ModelError> {
         ModelSource::Bytes { bytes, .. } => pb::ModelProto::decode(bytes.as_slice()),
         ModelSource::Rewritten { base, rewrite } => {
             let mut proto = read_proto(base)?;
-            if *rewrite != Rewrite::AsIs && crate::rewrite::apply(&mut proto, *rewrite) == 0 {
+            if rewrite.changes() && crate::rewrite::apply(&mut proto, *rewrite) == 0 {
                 return Err(ModelError::NothingToRewrite {
                     model: label,
                     rewrite: rewrite.as_str(),

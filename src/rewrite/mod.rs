@@ -16,9 +16,12 @@ use tract_onnx::pb::{GraphProto, ModelProto, NodeProto, TensorProto};
 /// One rewrite of a model's graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rewrite {
-    /// No change: the model measured again beside its rewrites, so that each saving is taken
-    /// against a run of the same moment.
+    /// No change: the model measured again just before its rewrites, so that each saving is
+    /// taken against a run of the same moment.
     AsIs,
+    /// No change, just after the rewrites: with [`Rewrite::AsIs`] it brackets them, so that a
+    /// drift of the machine while they ran shows (and is taken out).
+    AsIsAfter,
     /// Every activation it knows becomes a ReLU: ReLU6 (`Clip` from 0), LeakyReLU, ELU, SELU,
     /// CELU, Softplus, Mish, GELU, HardSwish, PReLU, and `x * sigmoid(x)` (SiLU, Swish) or
     /// `x * hardsigmoid(x)` (HardSwish as exported below opset 14).
@@ -51,6 +54,7 @@ impl Rewrite {
     pub fn as_str(self) -> &'static str {
         match self {
             Rewrite::AsIs => "as-is",
+            Rewrite::AsIsAfter => "as-is-after",
             Rewrite::Relu => "relu",
             Rewrite::MaxPool => "max-pool",
             Rewrite::GlobalMaxPool => "global-max-pool",
@@ -59,8 +63,13 @@ impl Rewrite {
         }
     }
 
+    /// Whether it changes the graph (the as-is runs do not).
+    pub fn changes(self) -> bool {
+        !matches!(self, Rewrite::AsIs | Rewrite::AsIsAfter)
+    }
+
     pub fn parse(name: &str) -> Option<Rewrite> {
-        [Rewrite::AsIs]
+        [Rewrite::AsIs, Rewrite::AsIsAfter]
             .into_iter()
             .chain(Rewrite::CHANGES)
             .find(|r| r.as_str() == name)
@@ -118,7 +127,7 @@ impl Edits {
 /// only the places are counted).
 fn edits(g: &GraphProto, rewrite: Rewrite, compute: bool) -> Edits {
     match rewrite {
-        Rewrite::AsIs => Edits::default(),
+        Rewrite::AsIs | Rewrite::AsIsAfter => Edits::default(),
         Rewrite::Relu => relu(g),
         Rewrite::MaxPool => max_pool(g, false),
         Rewrite::GlobalMaxPool => max_pool(g, true),

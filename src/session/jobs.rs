@@ -121,7 +121,7 @@ pub fn resolve(args: &[String], opts: &ZooOptions) -> Vec<Job> {
 
 /// The rewrite jobs of `jobs` (`study`'s rewrites): for each model with a place a rewrite
 /// changes, the model as it is ([`Rewrite::AsIs`]), then each rewrite that changes it, in
-/// [`Rewrite::CHANGES`] order. A model that cannot be read gets none (its own job says why).
+/// [`Rewrite::CHANGES`] order, then the model as it is again ([`Rewrite::AsIsAfter`]). A model that cannot be read gets none (its own job says why).
 pub fn rewrite_jobs(jobs: &[Job]) -> Vec<Job> {
     let mut out = Vec::new();
     for job in jobs {
@@ -137,7 +137,10 @@ pub fn rewrite_jobs(jobs: &[Job]) -> Vec<Job> {
             continue;
         }
         let of = job.source.name();
-        for (rewrite, places) in std::iter::once((Rewrite::AsIs, 0)).chain(sites) {
+        let group = std::iter::once((Rewrite::AsIs, 0))
+            .chain(sites)
+            .chain([(Rewrite::AsIsAfter, 0)]);
+        for (rewrite, places) in group {
             out.push(Job {
                 source: ModelSource::Rewritten {
                     base: Box::new(job.source.clone()),

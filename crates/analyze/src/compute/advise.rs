@@ -5,8 +5,11 @@
 //! their bound, the design probe that measured the same choice at equal MACs, and the kernel
 //! model's what-if for the changed ops. Values only: the report words them.
 //!
-//! Noise: the as-is run and the rewrite's run are two medians; their ratio's noise is taken as
-//! for the design probes ([`sweep::relative_se`]): two standard errors of the ratio. A saving
+//! Reference: the model is measured as it is just before its rewrites and again just after
+//! them; each rewrite is compared with the as-is latency interpolated to its place between the
+//! two, so that a steady drift of the machine during the group does not count as a saving.
+//! Noise: two standard errors of the ratio of the two medians, as for the design probes
+//! ([`sweep::relative_se`]), plus the drift between the two as-is runs (relative): a saving
 //! within it is no saving.
 
 use super::bounds::{BoundAgg, ModelBounds, NoRoofs};
@@ -19,6 +22,8 @@ use std::collections::BTreeSet;
 
 /// The rewrite that names a model measured as it is beside its rewrites.
 pub const AS_IS: &str = "as-is";
+/// The rewrite that names the same model measured again after its rewrites.
+pub const AS_IS_AFTER: &str = "as-is-after";
 /// Most op categories a change lists as its evidence (those whose time moved most).
 const CATEGORIES_SHOWN: usize = 3;
 
@@ -58,14 +63,18 @@ pub struct Change {
     pub rewrite: String,
     /// Places of the graph the rewrite changed.
     pub places: u64,
+    /// The as-is latency at the rewrite's moment: interpolated between the as-is runs before
+    /// and after the group by the rewrite's place in it (the run before, without one after).
     pub as_is_ns: u64,
     pub rewritten_ns: u64,
     /// As-is latency minus the rewrite's (positive: the rewrite is faster).
     pub saved_ns: i64,
     /// `saved_ns` over the as-is latency.
     pub saving: f64,
-    /// Relative noise of the latency ratio (see the module header).
+    /// Relative noise of the saving (see the module header), the drift included.
     pub noise: Option<f64>,
+    /// How far the as-is runs before and after the group differ, relative to the first.
+    pub drift: Option<f64>,
     pub verdict: Verdict,
     /// The categories whose time moved most, largest move first.
     pub categories: Vec<CategoryMove>,
@@ -82,8 +91,9 @@ pub struct Change {
 pub struct ModelAdvice {
     pub device: usize,
     pub model: String,
-    /// Index into `Dataset::rewrites` of the as-is run.
+    /// Index into `Dataset::rewrites` of the as-is run, and of the as-is run after the group.
     pub as_is: usize,
+    pub as_is_after: Option<usize>,
     pub changes: Vec<Change>,
 }
 
@@ -106,6 +116,16 @@ pub fn target_of(rewrite: &str) -> Option<(&'static str, Option<(&'static str, &
     })
 }
 
+/// One model's rewrites in the log: its as-is run, its changes in log order, the as-is run
+/// after them (absent in a log cut short).
+struct Group {
+    device: usize,
+    model: String,
+    as_is: usize,
+    changes: Vec<usize>,
+    after: Option<usize>,
+}
+
 /// Every model with rewrites, per device in log order, each change measured and ranked.
 pub fn compute(
     data: &Dataset,
@@ -113,33 +133,80 @@ pub fn compute(
     sweep: &SweepAnalysis,
     fit: &FitFile,
 ) -> Vec<ModelAdvice> {
-    let mut out: Vec<ModelAdvice> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     for (ix, run) in data.rewrites.iter().enumerate() {
         let Some(rw) = run.model.metadata.rewrite.as_ref() else {
             continue;
         };
         if rw.rewrite == AS_IS {
-            out.push(ModelAdvice {
+            groups.push(Group {
                 device: run.device,
                 model: rw.of.clone(),
                 as_is: ix,
                 changes: Vec::new(),
+                after: None,
             });
             continue;
         }
-        // The as-is run of this group: the last one before it, of the same model and device.
-        let Some(advice) = out
+        let open = groups
             .iter_mut()
             .rev()
-            .find(|a| a.device == run.device && a.model == rw.of)
-        else {
+            .find(|g| g.device == run.device && g.model == rw.of && g.after.is_none());
+        match (open, rw.rewrite.as_str()) {
+            (Some(g), AS_IS_AFTER) => g.after = Some(ix),
+            (Some(g), _) => g.changes.push(ix),
+            (None, _) => {}
+        }
+    }
+    let mut out: Vec<ModelAdvice> = groups
+        .into_iter()
+        .map(|g| advice(data, bounds, sweep, fit, g))
+        .collect();
+    out.retain(|a| !a.changes.is_empty());
+    out
+}
+
+/// One group's changes, each against the as-is latency of its moment: interpolated between the
+/// runs before and after the group by its place in it.
+fn advice(
+    data: &Dataset,
+    bounds: &[Result<ModelBounds, NoRoofs>],
+    sweep: &SweepAnalysis,
+    fit: &FitFile,
+    g: Group,
+) -> ModelAdvice {
+    let as_is = &data.rewrites[g.as_is];
+    let before = as_is.model.latency_ns.median as f64;
+    let after = g
+        .after
+        .map(|a| data.rewrites[a].model.latency_ns.median as f64);
+    let drift = after.map(|a| {
+        if before > 0.0 {
+            (a - before).abs() / before
+        } else {
+            0.0
+        }
+    });
+    let base = data
+        .runs
+        .iter()
+        .position(|r| r.device == g.device && r.model.model == g.model);
+    let kernel = fit
+        .devices
+        .iter()
+        .find(|d| d.device == data.devices[g.device].label)
+        .and_then(|d| d.kernel_model.as_ref());
+    let steps = g.changes.len() as f64 + 1.0;
+    let mut changes: Vec<Change> = Vec::new();
+    for (i, &ix) in g.changes.iter().enumerate() {
+        let run = &data.rewrites[ix];
+        let Some(rw) = run.model.metadata.rewrite.as_ref() else {
             continue;
         };
-        let as_is = &data.rewrites[advice.as_is];
-        let base = data
-            .runs
-            .iter()
-            .position(|r| r.device == run.device && r.model.model == rw.of);
+        let reference = match after {
+            Some(a) => before + (a - before) * (i as f64 + 1.0) / steps,
+            None => before,
+        };
         let target = target_of(&rw.rewrite);
         let target_bound = match (base.map(|b| &bounds[b]), target) {
             (Some(Ok(b)), Some((category, _))) => b
@@ -150,14 +217,7 @@ pub fn compute(
         };
         let probe = target
             .and_then(|(_, family)| family)
-            .and_then(|(family, alternative)| {
-                probe_evidence(sweep, run.device, family, alternative)
-            });
-        let kernel = fit
-            .devices
-            .iter()
-            .find(|d| d.device == data.devices[run.device].label)
-            .and_then(|d| d.kernel_model.as_ref());
+            .and_then(|(family, alternative)| probe_evidence(sweep, g.device, family, alternative));
         let predicted_saved_ns = kernel.map(|k| {
             let predict = |r: &ModelRun| {
                 let calls: Vec<KernelCall> = r.ops.iter().map(KernelCall::of).collect();
@@ -165,45 +225,42 @@ pub fn compute(
             };
             predict(as_is) - predict(run)
         });
-        advice.changes.push(change(
-            ix,
-            run,
-            as_is,
-            rw.rewrite.clone(),
-            rw.places,
-            target_bound,
+        changes.push(Change {
+            run: ix,
+            rewrite: rw.rewrite.clone(),
+            places: rw.places,
+            categories: moves(as_is, run),
+            target: target_bound,
             probe,
             predicted_saved_ns,
-        ));
+            ..measured(as_is, run, reference.round() as u64, drift)
+        });
     }
-    for a in &mut out {
-        a.changes.sort_by_key(|c| std::cmp::Reverse(c.saved_ns));
+    changes.sort_by_key(|c| std::cmp::Reverse(c.saved_ns));
+    ModelAdvice {
+        device: g.device,
+        model: g.model,
+        as_is: g.as_is,
+        as_is_after: g.after,
+        changes,
     }
-    out.retain(|a| !a.changes.is_empty());
-    out
 }
 
-#[allow(clippy::too_many_arguments)]
-fn change(
-    ix: usize,
-    run: &ModelRun,
-    as_is: &ModelRun,
-    rewrite: String,
-    places: u64,
-    target: Option<(String, BoundAgg)>,
-    probe: Option<ProbeEvidence>,
-    predicted_saved_ns: Option<f64>,
-) -> Change {
-    let (before, after) = (as_is.model.latency_ns.median, run.model.latency_ns.median);
+/// A change's latency against `reference_ns` (the as-is latency of its moment), with its noise:
+/// the medians' own, plus the `drift` between the as-is runs around it.
+fn measured(as_is: &ModelRun, run: &ModelRun, reference_ns: u64, drift: Option<f64>) -> Change {
+    let after = run.model.latency_ns.median;
     let saved_ns =
-        (before as i128 - after as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
-    let saving = if before > 0 {
-        saved_ns as f64 / before as f64
+        (reference_ns as i128 - after as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+    let saving = if reference_ns > 0 {
+        saved_ns as f64 / reference_ns as f64
     } else {
         0.0
     };
     let noise = match (sweep::relative_se(as_is), sweep::relative_se(run)) {
-        (Some(a), Some(b)) => Some(sweep::NOISE_SIGMAS * (a * a + b * b).sqrt()),
+        (Some(a), Some(b)) => {
+            Some(sweep::NOISE_SIGMAS * (a * a + b * b).sqrt() + drift.unwrap_or(0.0))
+        }
         _ => None,
     };
     let verdict = match noise {
@@ -212,19 +269,20 @@ fn change(
         _ => Verdict::Same,
     };
     Change {
-        run: ix,
-        rewrite,
-        places,
-        as_is_ns: before,
+        run: 0,
+        rewrite: String::new(),
+        places: 0,
+        as_is_ns: reference_ns,
         rewritten_ns: after,
         saved_ns,
         saving,
         noise,
+        drift,
         verdict,
-        categories: moves(as_is, run),
-        target,
-        probe,
-        predicted_saved_ns,
+        categories: Vec::new(),
+        target: None,
+        probe: None,
+        predicted_saved_ns: None,
     }
 }
 

@@ -17,9 +17,11 @@ pub const H_ADVICE: &str = "11. What to change: each model's rewrites, measured"
 
 const TEXT: &str = "Each model with a place to change was rewritten, one change at a \
 time, in its own ONNX graph (every tensor keeps its shape), and each rewrite benchmarked like \
-the model, right after the model measured again as it is (\"as-is\"): \"saved\" is as-is \
-latency minus the rewrite's (clean end-to-end medians), and \"noise\" two standard errors of \
-their ratio (as for the design probes); a saving within it is no saving. Accuracy is not \
+the model, between two more runs of the model as it is (\"as-is\", before and after the \
+group): \"saved\" is the as-is latency at the rewrite's place in the group (interpolated \
+between the two as-is runs) minus the rewrite's (clean end-to-end medians), and \"noise\" two \
+standard errors of their ratio (as for the design probes) plus the drift between the two \
+as-is runs; a saving within it is no saving. Accuracy is not \
 measured: every rewrite but fold-bn changes what the network computes, so a saving here is \
 worth a retraining or a fine-tuning to find out what it costs in accuracy. The evidence: the \
 op categories whose time moved most (as-is -> rewritten), the ops of the category the change \
@@ -117,6 +119,7 @@ pub fn changes_table(a: &Analysis, data: &Dataset, words: bool) -> Table {
         Column::new("saved_ns", "saved ms", Float, Unit::Ns, Read::MsOfNs),
         Column::new("saving", "saved", Float, Unit::Fraction, Read::Pct),
         Column::new("noise", "noise ±", Float, Unit::Fraction, Read::Pct),
+        raw(Column::new("drift", "", Float, Unit::Fraction, Read::Pct)),
         Column::new("verdict", "verdict", TextKind, Unit::None, Read::Plain),
         raw(Column::new(
             "predicted_saved_ns",
@@ -165,6 +168,7 @@ pub fn changes_table(a: &Analysis, data: &Dataset, words: bool) -> Table {
                 Cell::Float(Some(c.saved_ns as f64)),
                 Cell::Float(Some(c.saving)),
                 Cell::Float(c.noise),
+                Cell::Float(c.drift),
                 Cell::text(verdict(c.verdict)),
                 Cell::Float(c.predicted_saved_ns),
                 category,
