@@ -341,10 +341,7 @@ impl Block {
                     b.add(&l, &r, "block.merge")
                 }
             }
-            Block::Kernel(kernel) => match build_kernel(b, x, kernel, s) {
-                Some(built) => built,
-                None => super::kernel_graphs::build(b, x, kernel, s),
-            },
+            Block::Kernel(kernel) => build_kernel(b, x, kernel, s),
         }
     }
 }
@@ -361,10 +358,10 @@ fn activation(b: &mut GraphBuilder, x: &Value, act: Act, m: &str) -> Built {
     }
 }
 
-/// The graphs of the first kernel probes; `None` for those [`super::kernel_graphs`] builds.
-fn build_kernel(b: &mut GraphBuilder, x: &Value, kernel: Kernel, s: Size) -> Option<Built> {
+/// The graphs of the first kernel probes (`kernel_graphs` builds the others).
+fn build_kernel(b: &mut GraphBuilder, x: &Value, kernel: Kernel, s: Size) -> Built {
     let m = "probe";
-    Some(match kernel {
+    match kernel {
         Kernel::Conv => b.conv(x, m, Conv::new(s.c, 3).pad(1)),
         Kernel::Depthwise => b.conv(x, m, Conv::new(s.c, 3).pad(1).groups(s.c)),
         Kernel::MaxPool => b.max_pool(x, m, 2, 2, 0),
@@ -403,6 +400,6 @@ fn build_kernel(b: &mut GraphBuilder, x: &Value, kernel: Kernel, s: Size) -> Opt
         } => b.avg_pool(x, m, k, stride, pad),
         Kernel::GlobalAvgPool => b.global_avg_pool(x, m, true),
         Kernel::Linear { out } => b.linear(x, out, m),
-        _ => return None,
-    })
+        other => Err(b.error(m, format!("{other:?} is built by kernel_graphs"))),
+    }
 }

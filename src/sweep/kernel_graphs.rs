@@ -10,6 +10,23 @@ use crate::zoo::builder::{GraphBuilder, Value};
 
 type Built = Result<Value, ZooError>;
 
+/// Whether [`build`] builds `kernel` (else [`super::blocks`] does).
+pub(super) fn builds(kernel: Kernel) -> bool {
+    matches!(
+        kernel,
+        Kernel::Slice { .. }
+            | Kernel::ConcatOf { .. }
+            | Kernel::Permute(_)
+            | Kernel::Shuffle { .. }
+            | Kernel::Reduce { .. }
+            | Kernel::Eltwise(_)
+            | Kernel::Softmax
+            | Kernel::Norm { .. }
+            | Kernel::Gelu
+            | Kernel::EinSum
+    )
+}
+
 pub(super) fn build(b: &mut GraphBuilder, x: &Value, kernel: Kernel, s: Size) -> Built {
     let m = "probe";
     match kernel {

@@ -149,7 +149,12 @@ pub fn build(v: &Variant, seed: u64) -> Result<ModelProto, ZooError> {
     let opts = ZooOptions { seed, fold_bn };
     let mut b = GraphBuilder::with_input_shape(v.family, &opts, &v.block.input_shape(v.size));
     let x = b.input();
-    let y = v.block.build(&mut b, &x, v.size)?;
+    let y = match v.block {
+        Block::Kernel(k) if kernel_graphs::builds(k) => {
+            kernel_graphs::build(&mut b, &x, k, v.size)?
+        }
+        block => block.build(&mut b, &x, v.size)?,
+    };
     let doc = format!(
         "hiddencost sweep `{}`, variant `{}`: {} ({}), seeded random weights (for speed, not \
          accuracy)",
