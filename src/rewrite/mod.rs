@@ -67,13 +67,6 @@ impl Rewrite {
     pub fn changes(self) -> bool {
         !matches!(self, Rewrite::AsIs | Rewrite::AsIsAfter)
     }
-
-    pub fn parse(name: &str) -> Option<Rewrite> {
-        [Rewrite::AsIs, Rewrite::AsIsAfter]
-            .into_iter()
-            .chain(Rewrite::CHANGES)
-            .find(|r| r.as_str() == name)
-    }
 }
 
 /// Every rewrite that changes `proto`, and how many places it changes.

@@ -85,7 +85,8 @@ bash image/qemu.sh virt --dir "$dir" --card "$work/cut.img" --log "$work/cut.log
     --power-cut-after 2 -- hiddencost.models=zoo:shufflenetv2,zoo:mobilenet,zoo:shufflenet,zoo:squeezenet \
     hiddencost.runs=2 hiddencost.warmup=1 hiddencost.probe_budget=0 hiddencost.sweep_budget=0 hiddencost.eager=0 hiddencost.rewrites=0 > "$work/cut.log" 2>&1 \
     || { echo "QEMU run failed:"; tail -20 "$work/cut.log"; exit 1; }
-grep '^qemu.sh: power cut' "$work/cut.log"
+grep '^qemu.sh: power cut' "$work/cut.log" \
+    || { echo "QEMU ran to its end without the power cut:"; tail -20 "$work/cut.log"; exit 1; }
 read -r part_start part_size < <(sfdisk --dump "$work/cut.img" |
     awk -F'[=,]' '/start=/ {gsub(/ /,""); print $2, $4; exit}')
 dd if="$work/cut.img" of="$work/cut-part.img" bs=512 skip="$part_start" count="$part_size" status=none

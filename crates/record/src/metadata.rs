@@ -118,14 +118,15 @@ pub struct SweepMetadata {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(JsonSchema))]
 pub struct RewriteMetadata {
-    /// The rewrite: `as-is` (the model measured again beside its rewrites, the reference each
-    /// saving is taken against), `relu`, `max-pool`, `fold-bn` or `no-shuffle`.
+    /// The rewrite: `as-is` and `as-is-after` (the model measured again before and after its
+    /// rewrites, the reference their savings are taken against), `relu`, `max-pool`,
+    /// `global-max-pool`, `fold-bn` or `no-shuffle`.
     #[serde(rename = "rewrite")]
     pub rewrite: String,
     /// The `model` name of the model it rewrites.
     #[serde(rename = "rewrite.of")]
     pub of: String,
-    /// How many places of the graph it changed (0 for `as-is`).
+    /// How many places of the graph it changed (0 for the as-is runs).
     #[serde(rename = "rewrite.places")]
     pub places: u64,
 }
