@@ -25,6 +25,19 @@ pub enum AnalyzeError {
         cause: std::io::Error,
     },
     #[error(
+        "{path} is one of the inputs ({input}), and `analyze` never writes over its input: \
+         choose another --out, or move the input out of it"
+    )]
+    OutputIsInput { path: PathBuf, input: PathBuf },
+    #[error(
+        "{path} exists and no earlier `analyze` wrote it (its folder's {manifest} does not list \
+         it), so it is left as it is: move or delete it, or choose another --out"
+    )]
+    NotOurs {
+        path: PathBuf,
+        manifest: &'static str,
+    },
+    #[error(
         "{path}: not a hiddencost fit file ({reason}); make one with `hiddencost analyze LOG \
          --out DIR` and pass DIR/fit.json"
     )]

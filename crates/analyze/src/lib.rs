@@ -109,7 +109,15 @@ pub fn analyze_with(
     let t = std::time::Instant::now();
     let analysis = Analysis::compute(&data);
     log::debug!("analyze: compute {:.2} s", t.elapsed().as_secs_f64());
-    let mut files_written = render::write_all(&analysis, &data, &opts.out_dir)?;
+    let inputs: Vec<&std::path::Path> = opts
+        .logs
+        .iter()
+        .chain(&opts.accuracy_csv)
+        .map(PathBuf::as_path)
+        .collect();
+    let mut out = render::outdir::OutDir::open(&opts.out_dir, &inputs)?;
+    let more = export.map_or(&[][..], render::export::file_names);
+    let mut files_written = render::write_all(&analysis, &data, &mut out, more)?;
     if let Some(format) = export {
         let t = std::time::Instant::now();
         files_written.extend(render::export::write(
