@@ -30,7 +30,7 @@ pub use hiddencost_record as record;
 use hiddencost_record::{table, units};
 
 pub use compute::Analysis;
-pub use error::AnalyzeError;
+pub use error::{AnalyzeError, FitGap};
 pub use load::SkipNote;
 pub use predict::{
     Prediction, ValidationOutput, predict, predict_device, predict_kernels, read_cost_output,
@@ -61,11 +61,16 @@ pub struct AnalyzeSummary {
     pub skipped: Vec<SkipNote>,
     /// Files written into the output directory, in writing order.
     pub files_written: Vec<PathBuf>,
+    /// Why the fit.json written cannot predict (empty when it can).
+    pub fit_gaps: Vec<FitGap>,
 }
 
 impl fmt::Display for AnalyzeSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.terminal)?;
+        for gap in &self.fit_gaps {
+            writeln!(f, "\nLatency model: {gap}")?;
+        }
         if !self.skipped.is_empty() {
             writeln!(f, "\nSkipped ({}):", self.skipped.len())?;
             for note in &self.skipped {
@@ -133,5 +138,6 @@ pub fn analyze_with(
         advice: render::advise::terminal(&analysis, &data),
         skipped: data.notes.clone(),
         files_written,
+        fit_gaps: predict::fit_gaps(&analysis, &data),
     })
 }
