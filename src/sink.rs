@@ -10,6 +10,11 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_BAUD: u32 = 115_200;
+/// Slowest serial line taken: below it a study's log takes hours to cross (at 9600 baud, 960
+/// bytes a second); 0 would hang up the line.
+pub const MIN_BAUD: u32 = 9_600;
+/// Fastest serial line taken: the fastest rate Linux's termios names (B4000000).
+pub const MAX_BAUD: u32 = 4_000_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -22,6 +27,11 @@ pub enum Target {
 pub enum SinkError {
     #[error("bad --out `{0}`: use a file path, `-` for stdout, or serial:/dev/ttyX[@baud]")]
     BadTarget(String),
+    #[error(
+        "bad --out `{target}`: baud rate `{baud}` is not from {MIN_BAUD} to {MAX_BAUD} (0 hangs \
+         up the line, slower lines take hours per log); the default is {DEFAULT_BAUD}"
+    )]
+    BadBaud { target: String, baud: String },
     #[error("cannot open output {target}: {cause}")]
     Open {
         target: String,
@@ -59,7 +69,15 @@ impl Target {
         }
         if let Some(rest) = s.strip_prefix("serial:") {
             let (device, baud) = match rest.rsplit_once('@') {
-                Some((d, b)) => (d, b.parse().map_err(|_| SinkError::BadTarget(s.into()))?),
+                Some((d, b)) => match b.parse::<u32>() {
+                    Ok(baud) if (MIN_BAUD..=MAX_BAUD).contains(&baud) => (d, baud),
+                    _ => {
+                        return Err(SinkError::BadBaud {
+                            target: s.into(),
+                            baud: b.into(),
+                        });
+                    }
+                },
                 None => (rest, DEFAULT_BAUD),
             };
             if device.is_empty() {
@@ -339,6 +357,14 @@ mod tests {
             }
         );
         assert!(Target::parse("serial:/dev/x@fast").is_err());
+        for baud in ["0", "1", "9599", "4000001", "4294967295", "99999999999"] {
+            let e = Target::parse(&format!("serial:/dev/ttyS0@{baud}")).unwrap_err();
+            assert!(matches!(e, SinkError::BadBaud { .. }), "{baud}: {e}");
+            assert!(e.to_string().contains("from 9600 to 4000000"), "{e}");
+        }
+        for baud in [MIN_BAUD, MAX_BAUD] {
+            assert!(Target::parse(&format!("serial:/dev/ttyS0@{baud}")).is_ok());
+        }
         assert!(Target::parse("serial:").is_err());
         assert_eq!(
             Target::parse("r/a.jsonl").unwrap(),

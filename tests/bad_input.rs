@@ -152,6 +152,12 @@ fn bad_arguments_are_usage_errors() {
     for args in [
         vec!["bench", "x.onnx", "--input-shape", "1,a,3"],
         vec!["bench", "x.onnx", "--runs", "0"],
+        vec!["bench", "x.onnx", "--runs", "9223372036854775807"],
+        vec!["bench", "x.onnx", "--warmup", "9223372036854775807"],
+        vec!["bench", "x.onnx", "--cpu", "4294967295"],
+        vec!["bench", "x.onnx", "--out", "serial:/dev/ttyS0@0"],
+        vec!["bench", "x.onnx", "--out", "serial:/dev/ttyS0@1"],
+        vec!["bench", "x.onnx", "--out", "serial:/dev/ttyS0@4294967295"],
         vec!["bench", "x.onnx", "--threads", "0"],
         vec!["bench", "x.onnx", "--threads", "two"],
         vec!["bench", "x.onnx", "--threads", "257"],
@@ -172,6 +178,42 @@ fn bad_arguments_are_usage_errors() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(!stderr.trim().is_empty(), "{args:?} says why");
+    }
+}
+
+#[test]
+fn settings_that_cannot_finish_or_work_are_refused_with_their_limit() {
+    for (args, says) in [
+        (
+            vec!["--warmup", "9223372036854775807"],
+            "a number of warm-up runs from 0 to 10000",
+        ),
+        (
+            vec!["--runs", "9223372036854775807"],
+            "a number of runs from 1 to 100000",
+        ),
+        (vec!["--cpu", "4294967295"], "a CPU number from 0 to 1023"),
+        (
+            vec!["--out", "serial:/dev/ttyS0@0"],
+            "baud rate `0` is not from 9600 to 4000000 (0 hangs up the line",
+        ),
+        (
+            vec!["--out", "serial:/dev/ttyS0@1"],
+            "baud rate `1` is not from 9600",
+        ),
+        (
+            vec!["--out", "serial:/dev/ttyS0@4294967295"],
+            "baud rate `4294967295` is not from 9600 to 4000000",
+        ),
+    ] {
+        let out = hiddencost()
+            .args(["bench", "x.onnx"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: a usage error");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
 }
 
