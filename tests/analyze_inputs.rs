@@ -69,3 +69,59 @@ fn a_file_analyze_did_not_write_is_kept_and_named() {
         assert_eq!(code, Some(0), "{stderr}");
     }
 }
+
+#[test]
+fn compressed_logs_and_a_pipe_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = golden("fake.jsonl");
+    let gz = dir.path().join("fake.jsonl.gz");
+    let zst = dir.path().join("fake.jsonl.zst");
+    let text = std::fs::read(&plain).unwrap();
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gzip, &text).unwrap();
+    std::fs::write(&gz, gzip.finish().unwrap()).unwrap();
+    let zstd =
+        ruzstd::encoding::compress_to_vec(&text[..], ruzstd::encoding::CompressionLevel::Fastest);
+    std::fs::write(&zst, zstd).unwrap();
+    let (code, stdout, stderr) = analyze(&[&gz, &zst], &dir.path().join("out"));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("measured again"),
+        "both read as the same log: {stdout}"
+    );
+    // A pipe, as `analyze <(zcat log.jsonl.gz)` gives one: /dev/stdin here.
+    let out = hiddencost()
+        .timeout(CASE_TIMEOUT)
+        .args(["analyze", "/dev/stdin", "--out"])
+        .arg(dir.path().join("piped"))
+        .pipe_stdin(&gz)
+        .unwrap()
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let models = std::fs::read_to_string(dir.path().join("piped/models.csv")).unwrap();
+    assert!(models.contains("tiny_cnn"), "{models}");
+}
+
+#[test]
+fn a_log_with_nothing_usable_shows_the_first_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("bad.jsonl");
+    std::fs::write(&log, "{\"type\":\"node\"}\n{\"type\":\"op\"}\n").unwrap();
+    let (code, _, stderr) = analyze(&[&log], &dir.path().join("out"));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("What was skipped (2 of 2 note(s)):"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("bad.jsonl:1: invalid `node` record"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("notes above"), "{stderr}");
+}

@@ -96,14 +96,17 @@ fn a_fifo_is_not_a_model() {
     survives(
         &mkfifo(dir.path()),
         &[],
-        &["cannot read", "not a regular file"],
+        &["cannot read", "a FIFO (named pipe), not a regular file"],
     );
 }
 
 #[test]
 fn a_fifo_is_not_an_output() {
     let dir = tempfile::tempdir().unwrap();
-    output_fails(&mkfifo(dir.path()), &["is not a regular file"]);
+    output_fails(
+        &mkfifo(dir.path()),
+        &["is a FIFO (named pipe), not a regular file"],
+    );
 }
 
 #[test]
@@ -126,8 +129,9 @@ fn records_are_never_appended_to_another_file() {
 }
 
 #[test]
-fn analyze_refuses_a_fifo() {
+fn analyze_reads_a_pipe_without_waiting_and_names_what_it_refuses() {
     let dir = tempfile::tempdir().unwrap();
+    // A named pipe no program writes to: read as empty at once, not waited on.
     let out = hiddencost()
         .timeout(CASE_TIMEOUT)
         .args(["analyze", &mkfifo(dir.path()), "--out"])
@@ -136,7 +140,44 @@ fn analyze_refuses_a_fifo() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("not a regular file"), "{stderr}");
+    assert!(stderr.contains("no usable model measurement"), "{stderr}");
+    for (path, says) in [
+        (
+            dir.path().to_str().unwrap(),
+            "a directory, not a regular file or a pipe",
+        ),
+        ("/dev/null", "a character device"),
+    ] {
+        let out = hiddencost()
+            .args(["analyze", path, "--out"])
+            .arg(dir.path().join("report"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{path}: {stderr}");
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("hiddencost"))
+        .args([
+            "cost",
+            &model("tiny_cnn.onnx"),
+            &model("shuffle.onnx"),
+            "--json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the first record (`| head -0`).
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    assert!(stderr.is_empty(), "quiet: {stderr}");
 }
 
 #[test]

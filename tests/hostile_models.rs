@@ -339,7 +339,11 @@ fn external_data_that_is_a_fifo_or_too_short_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     mkfifo(dir.path());
     let m = write(&dir, "fifo.onnx", &conv_external("fifo"));
-    survives(&m, &[], &["tensor `w`", "not a regular file"]);
+    survives(
+        &m,
+        &[],
+        &["tensor `w`", "is a FIFO (named pipe), not a regular file"],
+    );
     std::fs::write(dir.path().join("short.bin"), &weights()[..400]).unwrap();
     let m = write(&dir, "short.onnx", &conv_external("short.bin"));
     survives(&m, &[], &["tensor `w`", "past the file's 400 bytes"]);

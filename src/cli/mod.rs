@@ -6,6 +6,7 @@ mod commands;
 mod common;
 mod sweep;
 pub use commands::dispatch;
+pub use common::is_broken_pipe;
 pub use sweep::SweepArgs;
 
 use crate::counters::{self, EventSpec, ReadMode};

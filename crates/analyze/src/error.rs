@@ -15,10 +15,10 @@ pub enum AnalyzeError {
         cause: std::io::Error,
     },
     #[error(
-        "no usable model measurement in {files} log(s){why}; a log needs a header line and, per \
-         model, a `model` record (re-run `hiddencost bench`, or check the notes above)"
+        "no usable model measurement in {files} log(s); a log needs a header line and, per \
+         model, a `model` record (re-run `hiddencost bench`){notes}"
     )]
-    NoModels { files: usize, why: String },
+    NoModels { files: usize, notes: String },
     #[error("cannot write {path}: {cause}; check that --out names a writable directory")]
     Write {
         path: PathBuf,

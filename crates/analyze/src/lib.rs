@@ -102,14 +102,7 @@ pub fn analyze_with(
     let data = load::load_dataset(&opts.logs, opts.accuracy_csv.as_deref())?;
     log::debug!("analyze: load {:.2} s", t.elapsed().as_secs_f64());
     if data.is_empty() {
-        let why = match data.notes.first() {
-            Some(first) => format!(" ({} note(s); first: {first})", data.notes.len()),
-            None => String::new(),
-        };
-        return Err(AnalyzeError::NoModels {
-            files: opts.logs.len(),
-            why,
-        });
+        return Err(load::no_models(opts.logs.len(), &data.notes));
     }
     let t = std::time::Instant::now();
     let analysis = Analysis::compute(&data);

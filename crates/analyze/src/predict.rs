@@ -275,10 +275,7 @@ pub fn validate(
     let chosen = choose_device(&fit, fit_json, device)?;
     let data = load::load_dataset(logs, None)?;
     if data.is_empty() {
-        return Err(AnalyzeError::NoModels {
-            files: logs.len(),
-            why: String::new(),
-        });
+        return Err(load::no_models(logs.len(), &data.notes));
     }
     let h = holdout::holdout(chosen, &data);
     Ok(ValidationOutput {

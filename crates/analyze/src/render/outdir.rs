@@ -69,6 +69,15 @@ impl OutDir {
             let Ok(meta) = std::fs::metadata(&path) else {
                 continue;
             };
+            if !meta.is_file() {
+                return Err(AnalyzeError::Write {
+                    path,
+                    cause: std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "it exists and is not a regular file (analyze writes regular files only)",
+                    ),
+                });
+            }
             let id = (meta.dev(), meta.ino());
             if let Some((input, _)) = self.inputs.iter().find(|(_, i)| *i == id) {
                 return Err(AnalyzeError::OutputIsInput {
