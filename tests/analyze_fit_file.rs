@@ -130,7 +130,10 @@ fn a_prediction_that_is_no_latency_is_an_error() {
     })
     .unwrap_err();
     assert!(matches!(huge, AnalyzeError::BadPrediction { .. }), "{huge}");
-    // A negative scale is refused by name.
+    // A negative scale is refused by name, by predict and validate alike.
     let negative = predict_with(&|f| f.devices[0].scale = -1.0).unwrap_err();
     assert!(negative.to_string().contains("scale -1"), "{negative}");
+    let e = validate(&edited, &[golden("fake.jsonl")], None).unwrap_err();
+    assert!(matches!(e, AnalyzeError::NotFitted { .. }), "{e}");
+    assert!(e.to_string().contains("scale -1"), "{e}");
 }

@@ -273,6 +273,10 @@ pub fn validate(
     }
     let fit = read_fit(fit_json)?;
     let chosen = choose_device(&fit, fit_json, device)?;
+    chosen.check().map_err(|e| AnalyzeError::NotFitted {
+        device: chosen.device.clone(),
+        reason: e.to_string(),
+    })?;
     let data = load::load_dataset(logs, None)?;
     if data.is_empty() {
         return Err(load::no_models(logs.len(), &data.notes));
