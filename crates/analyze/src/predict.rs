@@ -357,10 +357,11 @@ pub fn fit_gaps(a: &Analysis, data: &Dataset) -> Vec<FitGap> {
             });
             continue;
         }
+        let fitted: std::collections::HashSet<&str> = d.models.iter().map(String::as_str).collect();
         let own = data
             .runs
             .iter()
-            .filter(|r| d.models.contains(&r.model.model));
+            .filter(|r| fitted.contains(r.model.model.as_str()));
         for run in own.filter(|r| !r.nodes.is_empty()) {
             if let Err(AnalyzeError::BadPrediction {
                 predictor,
