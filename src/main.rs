@@ -26,6 +26,9 @@ fn main() {
         .init();
     let code = match cli::dispatch(cli) {
         Ok(code) => code,
+        // The reader of stdout went away (`| head`): quiet, with the status a shell gives a
+        // tool that SIGPIPE ended (128 + 13).
+        Err(e) if cli::is_broken_pipe(&e) => 141,
         Err(e) => {
             eprintln!("Error: {e:#}");
             1

@@ -33,6 +33,11 @@ pub const KEYS: [&str; 17] = [
 /// Most untimed warm-up runs per model: enough to reach any steady state, bounded so that a
 /// typo cannot start a run that never ends.
 pub const MAX_WARMUP: usize = 10_000;
+/// Most timed runs per pass: bounded so that a typo cannot start a run that never ends (fewer
+/// are refused when their samples do not fit in memory).
+pub const MAX_RUNS: usize = 100_000;
+/// Highest CPU number `--cpu` pins to (the kernel's affinity mask holds 1024).
+pub const MAX_CPU: usize = rustix::thread::CpuSet::MAX_CPU - 1;
 /// Most threads of tract's matmul pool.
 pub const MAX_THREADS: usize = 256;
 /// Longest machine probe: a probe is meant to take seconds.
@@ -150,7 +155,7 @@ impl Settings {
             "schedule" => self.schedule = parse::schedule(value)?,
             "events" => self.events = parse::events(value)?,
             "counter_reads" => self.counter_reads = parse::counter_reads(value)?,
-            "cpu" => self.cpu = Some(parse::number(value, "a CPU number")?),
+            "cpu" => self.cpu = Some(parse::cpu(value)?),
             "threads" => self.threads = parse::threads(value)?,
             "fake_counters" => self.fake_counters = parse::flag(value)?,
             "probe_budget" => self.probe_budget = parse::probe_budget(value)?,
@@ -241,10 +246,17 @@ pub mod parse {
 
     pub fn runs(value: &str) -> Result<usize, SettingError> {
         match value.trim().parse::<usize>() {
-            // No upper bound here: the runner checks the sample buffers that many runs need
-            // against the memory available, and names it.
-            Ok(n) if n >= 1 => Ok(n),
-            _ => Err(bad(value, "a number of runs, 1 or more")),
+            // The runner also checks the sample buffers that many runs need against the
+            // memory available, and names it.
+            Ok(n) if (1..=MAX_RUNS).contains(&n) => Ok(n),
+            _ => Err(bad(value, "a number of runs from 1 to 100000")),
+        }
+    }
+
+    pub fn cpu(value: &str) -> Result<usize, SettingError> {
+        match value.trim().parse::<usize>() {
+            Ok(n) if n <= MAX_CPU => Ok(n),
+            _ => Err(bad(value, "a CPU number from 0 to 1023")),
         }
     }
 
@@ -366,7 +378,15 @@ mod tests {
     fn values_out_of_bounds_are_refused_and_change_nothing() {
         let mut s = Settings::default();
         for (key, value, says) in [
-            ("runs", "0", "1 or more"),
+            ("runs", "0", "from 1 to 100000"),
+            ("runs", "9223372036854775807", "from 1 to 100000"),
+            ("runs", "100001", "from 1 to 100000"),
+            ("warmup", "10001", "from 0 to 10000"),
+            ("cpu", "1024", "from 0 to 1023"),
+            ("cpu", "-1", "from 0 to 1023"),
+            ("seed", "18446744073709551616", "0 to 2^64 - 1"),
+            ("sweep_budget", "inf", "from 0 to 86400"),
+            ("sweep_budget", "86401", "from 0 to 86400"),
             ("warmup", "9223372036854775807", "from 0 to 10000"),
             ("threads", "0", "from 1 to 256"),
             ("threads", "257", "from 1 to 256"),
@@ -382,6 +402,10 @@ mod tests {
             assert!(e.contains(says) && e.contains(value), "{key}={value}: {e}");
         }
         assert_eq!(s, Settings::default());
+        // The limits themselves are taken; the messages say them.
+        assert_eq!(parse::runs("100000"), Ok(MAX_RUNS));
+        assert_eq!(parse::warmup("10000"), Ok(MAX_WARMUP));
+        assert_eq!(parse::cpu("1023"), Ok(MAX_CPU));
         assert!(matches!(
             s.set("events", "cycels"),
             Err(SettingError::Events(_))

@@ -10,6 +10,11 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_BAUD: u32 = 115_200;
+/// Slowest serial line taken: below it a study's log takes hours to cross (at 9600 baud, 960
+/// bytes a second); 0 would hang up the line.
+pub const MIN_BAUD: u32 = 9_600;
+/// Fastest serial line taken: the fastest rate Linux's termios names (B4000000).
+pub const MAX_BAUD: u32 = 4_000_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -22,6 +27,11 @@ pub enum Target {
 pub enum SinkError {
     #[error("bad --out `{0}`: use a file path, `-` for stdout, or serial:/dev/ttyX[@baud]")]
     BadTarget(String),
+    #[error(
+        "bad --out `{target}`: baud rate `{baud}` is not from {MIN_BAUD} to {MAX_BAUD} (0 hangs \
+         up the line, slower lines take hours per log); the default is {DEFAULT_BAUD}"
+    )]
+    BadBaud { target: String, baud: String },
     #[error("cannot open output {target}: {cause}")]
     Open {
         target: String,
@@ -34,16 +44,17 @@ pub enum SinkError {
         cause: std::io::Error,
     },
     #[error(
-        "--out {target} is not a regular file (a FIFO, a block device, a socket or a \
-         directory): give a file path, `-` for stdout, or serial:/dev/ttyX[@baud] for a serial \
-         port"
+        "--out {target} is {kind}, not a regular file: give a file path, `-` for stdout, or \
+         serial:/dev/ttyX[@baud] for a serial port"
     )]
-    NotAFile { target: String },
+    NotAFile { target: String, kind: &'static str },
     #[error(
         "--out {target} exists and is not a hiddencost log (it does not start with a header \
          record): records are appended to a log, never to another file; give a new path"
     )]
     NotALog { target: String },
+    #[error("the reader of {target} closed it (broken pipe): no more records reach it")]
+    BrokenPipe { target: String },
     #[error("writing to {target} failed: {cause} (disk full, or device unplugged?)")]
     Write {
         target: String,
@@ -59,7 +70,15 @@ impl Target {
         }
         if let Some(rest) = s.strip_prefix("serial:") {
             let (device, baud) = match rest.rsplit_once('@') {
-                Some((d, b)) => (d, b.parse().map_err(|_| SinkError::BadTarget(s.into()))?),
+                Some((d, b)) => match b.parse::<u32>() {
+                    Ok(baud) if (MIN_BAUD..=MAX_BAUD).contains(&baud) => (d, baud),
+                    _ => {
+                        return Err(SinkError::BadBaud {
+                            target: s.into(),
+                            baud: b.into(),
+                        });
+                    }
+                },
                 None => (rest, DEFAULT_BAUD),
             };
             if device.is_empty() {
@@ -164,6 +183,21 @@ const LOG_START: &[u8] = br#"{"type":"header""#;
 /// regular file that is empty or starts like a log (or like the start of one, cut short):
 /// opening a FIFO would block, writing a block device would overwrite a disk, and appending to
 /// another file would spoil it without a word.
+/// What a file that is not a regular one is, for refusals that name it.
+pub fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    match () {
+        _ if t.is_file() => "a regular file",
+        _ if t.is_dir() => "a directory",
+        _ if t.is_fifo() => "a FIFO (named pipe)",
+        _ if t.is_block_device() => "a block device",
+        _ if t.is_char_device() => "a character device",
+        _ if t.is_socket() => "a socket",
+        _ => "neither a file nor a directory",
+    }
+}
+
 fn check_appendable(path: &Path, label: &str) -> Result<(), SinkError> {
     use std::os::unix::fs::FileTypeExt;
     let meta = match std::fs::metadata(path) {
@@ -182,6 +216,7 @@ fn check_appendable(path: &Path, label: &str) -> Result<(), SinkError> {
     if !meta.is_file() {
         return Err(SinkError::NotAFile {
             target: label.into(),
+            kind: file_kind(&meta),
         });
     }
     let mut start = Vec::with_capacity(LOG_START.len());
@@ -275,24 +310,33 @@ impl Sink {
             .join(" + ")
     }
 
-    /// Runs `op` on every output, dropping those that fail; errs when none is left.
+    /// Runs `op` on every output, dropping those that fail (said, while others are left);
+    /// errs when none is left.
     fn each(&mut self, op: impl Fn(&mut Output) -> std::io::Result<()>) -> Result<(), SinkError> {
-        let mut last = None;
+        let mut failed = Vec::new();
         self.outputs.retain_mut(|o| match op(o) {
             Ok(()) => true,
             Err(cause) => {
-                let err = SinkError::Write {
-                    target: o.label.clone(),
-                    cause,
-                };
-                log::error!("{err}; going on without it");
-                last = Some(err);
+                let target = o.label.clone();
+                failed.push(if cause.kind() == std::io::ErrorKind::BrokenPipe {
+                    SinkError::BrokenPipe { target }
+                } else {
+                    SinkError::Write { target, cause }
+                });
                 false
             }
         });
+        let last = if self.outputs.is_empty() {
+            failed.pop()
+        } else {
+            None
+        };
+        for err in &failed {
+            log::error!("{err}; going on without it");
+        }
         match last {
-            Some(err) if self.outputs.is_empty() => Err(err),
-            _ => Ok(()),
+            Some(err) => Err(err),
+            None => Ok(()),
         }
     }
 
@@ -339,6 +383,14 @@ mod tests {
             }
         );
         assert!(Target::parse("serial:/dev/x@fast").is_err());
+        for baud in ["0", "1", "9599", "4000001", "4294967295", "99999999999"] {
+            let e = Target::parse(&format!("serial:/dev/ttyS0@{baud}")).unwrap_err();
+            assert!(matches!(e, SinkError::BadBaud { .. }), "{baud}: {e}");
+            assert!(e.to_string().contains("from 9600 to 4000000"), "{e}");
+        }
+        for baud in [MIN_BAUD, MAX_BAUD] {
+            assert!(Target::parse(&format!("serial:/dev/ttyS0@{baud}")).is_ok());
+        }
         assert!(Target::parse("serial:").is_err());
         assert_eq!(
             Target::parse("r/a.jsonl").unwrap(),
@@ -359,6 +411,21 @@ mod tests {
             err.contains("/dev/full") && err.contains("No space"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_closed_pipe_is_named_as_one() {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut sink = Sink::from_writer(Box::new(writer), "stdout");
+        let rec = Record::Error(ErrorRecord {
+            model: "m".into(),
+            message: "x".into(),
+        });
+        let err = sink.write(&rec).unwrap_err();
+        assert!(matches!(err, SinkError::BrokenPipe { .. }), "{err}");
+        assert!(err.to_string().contains("broken pipe"), "{err}");
+        assert!(!err.to_string().contains("disk full"), "{err}");
     }
 
     #[test]

@@ -96,14 +96,17 @@ fn a_fifo_is_not_a_model() {
     survives(
         &mkfifo(dir.path()),
         &[],
-        &["cannot read", "not a regular file"],
+        &["cannot read", "a FIFO (named pipe), not a regular file"],
     );
 }
 
 #[test]
 fn a_fifo_is_not_an_output() {
     let dir = tempfile::tempdir().unwrap();
-    output_fails(&mkfifo(dir.path()), &["is not a regular file"]);
+    output_fails(
+        &mkfifo(dir.path()),
+        &["is a FIFO (named pipe), not a regular file"],
+    );
 }
 
 #[test]
@@ -126,8 +129,9 @@ fn records_are_never_appended_to_another_file() {
 }
 
 #[test]
-fn analyze_refuses_a_fifo() {
+fn analyze_reads_a_pipe_without_waiting_and_names_what_it_refuses() {
     let dir = tempfile::tempdir().unwrap();
+    // A named pipe no program writes to: read as empty at once, not waited on.
     let out = hiddencost()
         .timeout(CASE_TIMEOUT)
         .args(["analyze", &mkfifo(dir.path()), "--out"])
@@ -136,7 +140,44 @@ fn analyze_refuses_a_fifo() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("not a regular file"), "{stderr}");
+    assert!(stderr.contains("no usable model measurement"), "{stderr}");
+    for (path, says) in [
+        (
+            dir.path().to_str().unwrap(),
+            "a directory, not a regular file or a pipe",
+        ),
+        ("/dev/null", "a character device"),
+    ] {
+        let out = hiddencost()
+            .args(["analyze", path, "--out"])
+            .arg(dir.path().join("report"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{path}: {stderr}");
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("hiddencost"))
+        .args([
+            "cost",
+            &model("tiny_cnn.onnx"),
+            &model("shuffle.onnx"),
+            "--json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the first record (`| head -0`).
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    assert!(stderr.is_empty(), "quiet: {stderr}");
 }
 
 #[test]
@@ -152,6 +193,12 @@ fn bad_arguments_are_usage_errors() {
     for args in [
         vec!["bench", "x.onnx", "--input-shape", "1,a,3"],
         vec!["bench", "x.onnx", "--runs", "0"],
+        vec!["bench", "x.onnx", "--runs", "9223372036854775807"],
+        vec!["bench", "x.onnx", "--warmup", "9223372036854775807"],
+        vec!["bench", "x.onnx", "--cpu", "4294967295"],
+        vec!["bench", "x.onnx", "--out", "serial:/dev/ttyS0@0"],
+        vec!["bench", "x.onnx", "--out", "serial:/dev/ttyS0@1"],
+        vec!["bench", "x.onnx", "--out", "serial:/dev/ttyS0@4294967295"],
         vec!["bench", "x.onnx", "--threads", "0"],
         vec!["bench", "x.onnx", "--threads", "two"],
         vec!["bench", "x.onnx", "--threads", "257"],
@@ -172,6 +219,42 @@ fn bad_arguments_are_usage_errors() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(!stderr.trim().is_empty(), "{args:?} says why");
+    }
+}
+
+#[test]
+fn settings_that_cannot_finish_or_work_are_refused_with_their_limit() {
+    for (args, says) in [
+        (
+            vec!["--warmup", "9223372036854775807"],
+            "a number of warm-up runs from 0 to 10000",
+        ),
+        (
+            vec!["--runs", "9223372036854775807"],
+            "a number of runs from 1 to 100000",
+        ),
+        (vec!["--cpu", "4294967295"], "a CPU number from 0 to 1023"),
+        (
+            vec!["--out", "serial:/dev/ttyS0@0"],
+            "baud rate `0` is not from 9600 to 4000000 (0 hangs up the line",
+        ),
+        (
+            vec!["--out", "serial:/dev/ttyS0@1"],
+            "baud rate `1` is not from 9600",
+        ),
+        (
+            vec!["--out", "serial:/dev/ttyS0@4294967295"],
+            "baud rate `4294967295` is not from 9600 to 4000000",
+        ),
+    ] {
+        let out = hiddencost()
+            .args(["bench", "x.onnx"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: a usage error");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
 }
 

@@ -359,19 +359,20 @@ fn cpu_pinning_is_applied_and_recorded() {
         "0",
     ]);
     assert_eq!(recs[0]["options"]["cpu"], 0);
-    let out = hiddencost()
-        .args([
-            "bench",
-            &model("shuffle.onnx"),
-            "--cpu",
-            "4096",
-            "--out",
-            "-",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot pin to CPU 4096"));
+    // Beyond the kernel's affinity mask: a usage error with the limit; within it but absent:
+    // the pin fails.
+    for (cpu, code, says) in [
+        ("4096", 2, "a CPU number from 0 to 1023"),
+        ("1000", 1, "cannot pin to CPU 1000"),
+    ] {
+        let out = hiddencost()
+            .args(["bench", &model("shuffle.onnx"), "--cpu", cpu, "--out", "-"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "--cpu {cpu}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "--cpu {cpu}: {stderr}");
+    }
 }
 
 #[test]

@@ -204,7 +204,21 @@ fn a_resize_to_terabytes_is_refused_before_allocation() {
 /// Benchmarks `models` with `extra` flags: exit status 1 (not an abort), no panic, an `end`
 /// record, and every error record containing every needle.
 fn every_model_fails(models: &[String], extra: &[&str], expect: &[&str]) {
-    let out = hiddencost()
+    every_model_fails_in(None, models, extra, expect)
+}
+
+/// [`every_model_fails`] with the memory available capped at `memory_bytes`.
+fn every_model_fails_in(
+    memory_bytes: Option<u64>,
+    models: &[String],
+    extra: &[&str],
+    expect: &[&str],
+) {
+    let mut cmd = hiddencost();
+    if let Some(bytes) = memory_bytes {
+        cmd.env("HIDDENCOST_MEMORY_BYTES", bytes.to_string());
+    }
+    let out = cmd
         .timeout(CASE_TIMEOUT)
         .arg("bench")
         .args(models)
@@ -238,10 +252,12 @@ fn a_120_gb_input_shape_is_refused_before_allocation() {
 
 #[test]
 fn runs_whose_samples_do_not_fit_in_memory_are_refused() {
-    every_model_fails(
+    // The most runs `--runs` takes, on a board with 64 MiB to spare.
+    every_model_fails_in(
+        Some(64 << 20),
         &[model("tiny_cnn.onnx"), model("shuffle.onnx")],
-        &["--runs", "1099511627776"],
-        &["--runs 1099511627776", "memory"],
+        &["--runs", "100000"],
+        &["--runs 100000", "memory", "use fewer runs"],
     );
 }
 
@@ -323,7 +339,11 @@ fn external_data_that_is_a_fifo_or_too_short_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     mkfifo(dir.path());
     let m = write(&dir, "fifo.onnx", &conv_external("fifo"));
-    survives(&m, &[], &["tensor `w`", "not a regular file"]);
+    survives(
+        &m,
+        &[],
+        &["tensor `w`", "is a FIFO (named pipe), not a regular file"],
+    );
     std::fs::write(dir.path().join("short.bin"), &weights()[..400]).unwrap();
     let m = write(&dir, "short.onnx", &conv_external("short.bin"));
     survives(&m, &[], &["tensor `w`", "past the file's 400 bytes"]);

@@ -23,6 +23,19 @@ pub(super) fn say(text: &str) -> Result<()> {
     }
 }
 
+/// Whether `e` is a closed pipe on the output (`hiddencost bench --out - | head`): the reader
+/// is done, so the command ends quietly, as command-line tools do.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<crate::sink::SinkError>(),
+            Some(crate::sink::SinkError::BrokenPipe { .. })
+        ) || cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// Pins the process to `cpu` (`--cpu`), warning that a matmul pool then shares it.
 pub(super) fn pin(cpu: Option<usize>, threads: usize) -> Result<()> {
     let Some(cpu) = cpu else {

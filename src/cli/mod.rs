@@ -6,6 +6,7 @@ mod commands;
 mod common;
 mod sweep;
 pub use commands::dispatch;
+pub use common::is_broken_pipe;
 pub use sweep::SweepArgs;
 
 use crate::counters::{self, EventSpec, ReadMode};
@@ -177,7 +178,7 @@ pub struct BenchArgs {
     pub measure: MeasureArgs,
     /// Where records go: FILE, `-` (stdout), or serial:/dev/ttyX[@baud]. Default: a new file
     /// under results/.
-    #[arg(long, value_name = "TARGET")]
+    #[arg(long, value_name = "TARGET", value_parser = parse_out)]
     pub out: Option<String>,
 }
 
@@ -328,7 +329,7 @@ pub struct CounterArgs {
     #[arg(long, value_enum, default_value_t = defaults().counter_reads.into())]
     pub counter_reads: CounterReadsArg,
     /// Pin the run to this CPU.
-    #[arg(long)]
+    #[arg(long, value_parser = parse::cpu)]
     pub cpu: Option<usize>,
     /// Threads for tract's matrix products (a pool beside the calling thread when above 1; the
     /// counters then also count the pool's threads).
@@ -415,6 +416,12 @@ fn parse_positive_seconds(s: &str) -> Result<Seconds, crate::settings::SettingEr
 #[cfg(feature = "analyze")]
 fn parse_sweep_budget(s: &str) -> Result<Seconds, crate::settings::SettingError> {
     parse::sweep_budget(s).map(Seconds::from)
+}
+
+/// `--out` checked as [`crate::sink::Target::parse`] reads it (a bad baud rate is a usage
+/// error), kept as written.
+fn parse_out(s: &str) -> Result<String, crate::sink::SinkError> {
+    crate::sink::Target::parse(s).map(|_| s.to_string())
 }
 
 fn parse_positive_sweep_budget(s: &str) -> Result<Seconds, crate::settings::SettingError> {

@@ -2,7 +2,7 @@
 //! `--list` of them).
 
 use super::common::{Bar, default_stem, pin, say};
-use super::{RunArgs, Seconds, defaults, parse_positive_sweep_budget};
+use super::{RunArgs, Seconds, defaults, parse_out, parse_positive_sweep_budget};
 use crate::settings::Settings;
 use crate::sink::{Sink, Target};
 use crate::summary;
@@ -25,7 +25,7 @@ pub struct SweepArgs {
     pub budget: Seconds,
     /// Where records go: FILE, `-` (stdout), or serial:/dev/ttyX[@baud]. Default: a new file
     /// under results/.
-    #[arg(long, value_name = "TARGET")]
+    #[arg(long, value_name = "TARGET", value_parser = parse_out)]
     pub out: Option<String>,
     /// Seed of the micro-models' weights.
     #[arg(long, default_value_t = defaults().seed)]

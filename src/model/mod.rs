@@ -173,9 +173,11 @@ pub fn read_proto(src: &ModelSource) -> Result<pb::ModelProto, ModelError> {
             // A FIFO or a device would block the read (forever, for a FIFO nobody writes).
             let meta = std::fs::metadata(p).map_err(read_err)?;
             if !meta.is_file() {
+                let kind = crate::sink::file_kind(&meta);
+                let what = format!("{kind}, not a regular file");
                 return Err(read_err(std::io::Error::new(
                     std::io::ErrorKind::InvalidInput,
-                    "not a regular file (a FIFO, a device or a directory)",
+                    what,
                 )));
             }
             let bytes = std::fs::read(p).map_err(read_err)?;

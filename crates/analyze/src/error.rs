@@ -15,14 +15,28 @@ pub enum AnalyzeError {
         cause: std::io::Error,
     },
     #[error(
-        "no usable model measurement in {files} log(s){why}; a log needs a header line and, per \
-         model, a `model` record (re-run `hiddencost bench`, or check the notes above)"
+        "no usable model measurement in {files} log(s); a log needs a header line and, per \
+         model, a `model` record (re-run `hiddencost bench`){notes}"
     )]
-    NoModels { files: usize, why: String },
+    NoModels { files: usize, notes: String },
     #[error("cannot write {path}: {cause}; check that --out names a writable directory")]
     Write {
         path: PathBuf,
         cause: std::io::Error,
+    },
+    #[error(
+        "{path} is one of the inputs ({input}), and `analyze` never writes over its input: \
+         choose another --out, or move the input out of it"
+    )]
+    OutputIsInput { path: PathBuf, input: PathBuf },
+    #[error(
+        "{path} exists and no earlier `analyze` wrote it (its folder's {manifest} does not list \
+         it), so it is left as it is: move or delete it (an older hiddencost's outputs are not \
+         listed: delete them once), or choose another --out"
+    )]
+    NotOurs {
+        path: PathBuf,
+        manifest: &'static str,
     },
     #[error(
         "{path}: not a hiddencost fit file ({reason}); make one with `hiddencost analyze LOG \
@@ -44,6 +58,22 @@ pub enum AnalyzeError {
     #[error("device `{device}` has no usable latency model: {reason}")]
     NotFitted { device: String, reason: String },
     #[error(
+        "{path} holds no device to predict on: the logs `analyze` fitted it from had no model \
+         with node records and a positive clean latency (its report lists the models left \
+         out); analyze logs with measured models (`hiddencost bench MODEL --out LOG`)"
+    )]
+    EmptyFit { path: PathBuf },
+    #[error(
+        "device `{device}`: the {predictor} predicts {latency_ns} ns for this model, which no \
+         latency can be: its coefficients do not fit this model; refit with `hiddencost \
+         analyze` from logs that hold models like it"
+    )]
+    BadPrediction {
+        device: String,
+        predictor: &'static str,
+        latency_ns: f64,
+    },
+    #[error(
         "--export {format}: this hiddencost was built without the `{feature}` feature; rebuild \
          with `cargo build --release --features {feature}` (or `cargo run --release --features \
          {feature} -- analyze ...`)"
@@ -59,6 +89,12 @@ pub enum AnalyzeError {
 /// What makes a fit file's latency model unusable (a hand-edited fit.json may be).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum BadFit {
+    #[error("scale {0} is not a finite positive number")]
+    Scale(f64),
+    #[error("node-model coefficients of `{0}` are not finite non-negative numbers")]
+    NodeCoefficients(String),
+    #[error("MACs-only coefficients are not finite non-negative numbers")]
+    MacsOnly,
     #[error("kernel coefficients of `{0}` are not finite non-negative numbers")]
     Coefficients(String),
     #[error("end_to_end coefficients are not finite non-negative numbers")]
@@ -70,4 +106,28 @@ pub enum BadFit {
          non-negative number"
     )]
     NearestCalls { kernel: String, max: usize },
+}
+
+/// Why a fit.json that `analyze` writes cannot predict, said when it is written.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FitGap {
+    #[error(
+        "fit.json holds no device, so `predict` and `validate` cannot use it: no model had node \
+         records and a positive clean latency ({left_out})"
+    )]
+    NoDevice { left_out: String },
+    #[error("fit.json, device `{device}`: {cause}; `predict` refuses it")]
+    Unusable { device: String, cause: BadFit },
+    #[error(
+        "fit.json, device `{device}`: the {predictor} predicts {latency_ns} ns for `{model}`, \
+         one of the models it was fitted on; `predict` refuses such a prediction"
+    )]
+    NoLatency {
+        device: String,
+        predictor: &'static str,
+        model: String,
+        latency_ns: f64,
+    },
+    #[error("fit.json cannot be read back ({reason}); `predict` refuses it")]
+    Unreadable { reason: String },
 }

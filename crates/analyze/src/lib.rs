@@ -30,7 +30,7 @@ pub use hiddencost_record as record;
 use hiddencost_record::{table, units};
 
 pub use compute::Analysis;
-pub use error::AnalyzeError;
+pub use error::{AnalyzeError, FitGap};
 pub use load::SkipNote;
 pub use predict::{
     Prediction, ValidationOutput, predict, predict_device, predict_kernels, read_cost_output,
@@ -61,11 +61,16 @@ pub struct AnalyzeSummary {
     pub skipped: Vec<SkipNote>,
     /// Files written into the output directory, in writing order.
     pub files_written: Vec<PathBuf>,
+    /// Why the fit.json written cannot predict (empty when it can).
+    pub fit_gaps: Vec<FitGap>,
 }
 
 impl fmt::Display for AnalyzeSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.terminal)?;
+        for gap in &self.fit_gaps {
+            writeln!(f, "\nLatency model: {gap}")?;
+        }
         if !self.skipped.is_empty() {
             writeln!(f, "\nSkipped ({}):", self.skipped.len())?;
             for note in &self.skipped {
@@ -97,19 +102,20 @@ pub fn analyze_with(
     let data = load::load_dataset(&opts.logs, opts.accuracy_csv.as_deref())?;
     log::debug!("analyze: load {:.2} s", t.elapsed().as_secs_f64());
     if data.is_empty() {
-        let why = match data.notes.first() {
-            Some(first) => format!(" ({} note(s); first: {first})", data.notes.len()),
-            None => String::new(),
-        };
-        return Err(AnalyzeError::NoModels {
-            files: opts.logs.len(),
-            why,
-        });
+        return Err(load::no_models(opts.logs.len(), &data.notes));
     }
     let t = std::time::Instant::now();
     let analysis = Analysis::compute(&data);
     log::debug!("analyze: compute {:.2} s", t.elapsed().as_secs_f64());
-    let mut files_written = render::write_all(&analysis, &data, &opts.out_dir)?;
+    let inputs: Vec<&std::path::Path> = opts
+        .logs
+        .iter()
+        .chain(&opts.accuracy_csv)
+        .map(PathBuf::as_path)
+        .collect();
+    let mut out = render::outdir::OutDir::open(&opts.out_dir, &inputs)?;
+    let more = export.map_or(&[][..], render::export::file_names);
+    let mut files_written = render::write_all(&analysis, &data, &mut out, more)?;
     if let Some(format) = export {
         let t = std::time::Instant::now();
         files_written.extend(render::export::write(
@@ -125,5 +131,6 @@ pub fn analyze_with(
         advice: render::advise::terminal(&analysis, &data),
         skipped: data.notes.clone(),
         files_written,
+        fit_gaps: predict::fit_gaps(&analysis, &data),
     })
 }

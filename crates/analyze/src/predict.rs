@@ -5,13 +5,14 @@
 //! baseline would say. [`validate`] scores a fit's predictors on logged models
 //! (`hiddencost validate`).
 
+use crate::compute::Analysis;
 use crate::compute::fit::{
     DeviceFit, FIT_FORMAT, FIT_VERSION, FIT_VERSIONS_READ, FitFile, NodeModel, Predictor, Score,
 };
 use crate::compute::holdout::{self, Holdout};
 use crate::compute::kernels::{KernelCall, KernelPrediction};
-use crate::error::AnalyzeError;
-use crate::load::{self, SkipNote, read_file};
+use crate::error::{AnalyzeError, FitGap};
+use crate::load::{self, Dataset, SkipNote, read_file};
 use crate::record::{NodeRecord, Record};
 use crate::render::{markdown, validation};
 use std::path::{Path, PathBuf};
@@ -77,7 +78,17 @@ pub fn predict_kernels(
     let chosen = choose_device(&fit, fit_json, device)?;
     let mut p = predict_with(nodes, chosen)?;
     match (&chosen.kernel_model, kernels) {
-        (Some(model), Some(calls)) if !calls.is_empty() => p.kernel = Some(model.predict(calls)),
+        (Some(model), Some(calls)) if !calls.is_empty() => {
+            let k = model.predict(calls);
+            if is_latency(k.latency_ns) {
+                p.kernel = Some(k);
+            } else {
+                p.kernel_missing = Some(format!(
+                    "the kernel model predicts {} ns, which no latency can be",
+                    k.latency_ns
+                ));
+            }
+        }
         (Some(_), _) => p.kernel_missing = Some("no executed kernels given".into()),
         (None, _) => {
             p.kernel_missing = Some(
@@ -102,6 +113,11 @@ fn choose_device<'a>(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    if fit.devices.is_empty() {
+        return Err(AnalyzeError::EmptyFit {
+            path: fit_json.into(),
+        });
+    }
     let chosen = match device {
         Some(label) => fit
             .devices
@@ -112,12 +128,6 @@ fn choose_device<'a>(
                 available: available(),
             })?,
         None if fit.devices.len() == 1 => &fit.devices[0],
-        None if fit.devices.is_empty() => {
-            return Err(AnalyzeError::FitFormat {
-                path: fit_json.into(),
-                reason: "it has no device".into(),
-            });
-        }
         None => {
             return Err(AnalyzeError::AmbiguousDevice {
                 available: available(),
@@ -127,17 +137,21 @@ fn choose_device<'a>(
     Ok(chosen)
 }
 
-/// Predicts with one device's fit.
+/// Whether `ns` can be a latency: finite and positive.
+fn is_latency(ns: f64) -> bool {
+    ns.is_finite() && ns > 0.0
+}
+
+/// Predicts with one device's fit; a node-model or MACs-only prediction that is no latency
+/// (not finite, or not positive) is an error.
 pub fn predict_with(nodes: &[NodeRecord], fit: &DeviceFit) -> Result<Prediction, AnalyzeError> {
     if nodes.is_empty() {
         return Err(AnalyzeError::NoNodes);
     }
-    if !(fit.scale.is_finite() && fit.scale >= 0.0) {
-        return Err(AnalyzeError::NotFitted {
-            device: fit.device.clone(),
-            reason: format!("scale {} is not a finite non-negative number", fit.scale),
-        });
-    }
+    fit.check().map_err(|e| AnalyzeError::NotFitted {
+        device: fit.device.clone(),
+        reason: e.to_string(),
+    })?;
     let model = NodeModel {
         categories: fit.categories.clone(),
         default: fit.default,
@@ -146,6 +160,18 @@ pub fn predict_with(nodes: &[NodeRecord], fit: &DeviceFit) -> Result<Prediction,
     let per_category = model.per_category_ns(nodes);
     let ordered = crate::compute::metrics::ordered_keys(per_category.keys());
     let macs: u64 = nodes.iter().map(|n| n.cost.macs).sum();
+    for (predictor, ns) in [
+        ("node model", model.latency_ns(nodes)),
+        ("MACs-only baseline", fit.macs_only.latency_ns(macs)),
+    ] {
+        if !is_latency(ns) {
+            return Err(AnalyzeError::BadPrediction {
+                device: fit.device.clone(),
+                predictor,
+                latency_ns: ns,
+            });
+        }
+    }
     Ok(Prediction {
         device: fit.device.clone(),
         latency_ns: model.latency_ns(nodes),
@@ -247,12 +273,13 @@ pub fn validate(
     }
     let fit = read_fit(fit_json)?;
     let chosen = choose_device(&fit, fit_json, device)?;
+    chosen.check().map_err(|e| AnalyzeError::NotFitted {
+        device: chosen.device.clone(),
+        reason: e.to_string(),
+    })?;
     let data = load::load_dataset(logs, None)?;
     if data.is_empty() {
-        return Err(AnalyzeError::NoModels {
-            files: logs.len(),
-            why: String::new(),
-        });
+        return Err(load::no_models(logs.len(), &data.notes));
     }
     let h = holdout::holdout(chosen, &data);
     Ok(ValidationOutput {
@@ -291,6 +318,68 @@ pub fn read_fit(path: &Path) -> Result<FitFile, AnalyzeError> {
         }
     }
     Ok(fit)
+}
+
+/// Why the fit `analyze` is about to write cannot predict, if it cannot: no device, a device
+/// whose figures are unusable or that predicts no latency for one of its own models, or a
+/// file that does not read back as `predict` reads it.
+pub fn fit_gaps(a: &Analysis, data: &Dataset) -> Vec<FitGap> {
+    if a.fit.devices.is_empty() {
+        let left_out: Vec<String> = a
+            .fit_left_out
+            .iter()
+            .take(3)
+            .map(|l| format!("`{}`: {}", l.model, l.why))
+            .collect();
+        let more = a.fit_left_out.len().saturating_sub(left_out.len());
+        let mut left_out = left_out.join("; ");
+        if more > 0 {
+            left_out += &format!("; {more} more");
+        }
+        if left_out.is_empty() {
+            left_out = "no model in the logs".into();
+        }
+        return vec![FitGap::NoDevice { left_out }];
+    }
+    let mut gaps = Vec::new();
+    if let Err(e) =
+        serde_json::to_string(&a.fit).and_then(|text| serde_json::from_str::<FitFile>(&text))
+    {
+        gaps.push(FitGap::Unreadable {
+            reason: e.to_string(),
+        });
+    }
+    for d in &a.fit.devices {
+        if let Err(cause) = d.check() {
+            gaps.push(FitGap::Unusable {
+                device: d.device.clone(),
+                cause,
+            });
+            continue;
+        }
+        let fitted: std::collections::HashSet<&str> = d.models.iter().map(String::as_str).collect();
+        let own = data
+            .runs
+            .iter()
+            .filter(|r| fitted.contains(r.model.model.as_str()));
+        for run in own.filter(|r| !r.nodes.is_empty()) {
+            if let Err(AnalyzeError::BadPrediction {
+                predictor,
+                latency_ns,
+                ..
+            }) = predict_with(&run.nodes, d)
+            {
+                gaps.push(FitGap::NoLatency {
+                    device: d.device.clone(),
+                    predictor,
+                    model: run.model.model.clone(),
+                    latency_ns,
+                });
+                break;
+            }
+        }
+    }
+    gaps
 }
 
 /// Node records from `hiddencost cost MODEL --json` output (or a bench log of one model);

@@ -106,7 +106,10 @@ pub fn tensor_data(
         }
         let meta = std::fs::metadata(&path).map_err(open_err)?;
         if !meta.is_file() {
-            return Err(at(ExternalData::NotRegular(location.to_string())));
+            return Err(at(ExternalData::NotRegular {
+                location: location.to_string(),
+                kind: crate::sink::file_kind(&meta),
+            }));
         }
         let number = |key: &'static str| -> Result<Option<u64>, Refusal> {
             external_key(t, key)

@@ -151,8 +151,11 @@ pub enum ExternalData {
     },
     #[error("at `{0}`: refused, a link takes it out of the model's folder")]
     LinkOutside(String),
-    #[error("at `{0}` is not a regular file (a FIFO, a device or a directory)")]
-    NotRegular(String),
+    #[error("at `{location}` is {kind}, not a regular file")]
+    NotRegular {
+        location: String,
+        kind: &'static str,
+    },
     #[error("has a bad {key} `{value}`")]
     BadNumber { key: &'static str, value: String },
     #[error(

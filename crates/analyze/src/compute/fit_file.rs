@@ -3,12 +3,15 @@
 
 use super::{Coefficients, MacsOnly};
 use crate::compute::kernels::KernelModel;
+use crate::compute::stats::f64_or_null;
+use crate::error::BadFit;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Error summary of one latency model over the held-out models.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Score {
+    #[serde(deserialize_with = "f64_or_null")]
     pub mape_pct: f64,
     pub within_10pct: usize,
 }
@@ -18,7 +21,9 @@ pub struct Score {
 pub struct HeldOut {
     pub model: String,
     pub measured_ns: f64,
+    #[serde(deserialize_with = "f64_or_null")]
     pub node_model_ns: f64,
+    #[serde(deserialize_with = "f64_or_null")]
     pub macs_only_ns: f64,
     /// The kernel model fitted without this model (the device's design probes and its other
     /// models), when there is one.
@@ -82,6 +87,34 @@ pub struct DeviceFit {
     /// logs have no op records).
     #[serde(default)]
     pub kernel_model: Option<KernelModel>,
+}
+
+impl DeviceFit {
+    /// Whether every figure the node model and MACs only predict with is a finite
+    /// non-negative number (the scale positive), and the kernel model's too.
+    pub fn check(&self) -> Result<(), BadFit> {
+        if !(self.scale.is_finite() && self.scale > 0.0) {
+            return Err(BadFit::Scale(self.scale));
+        }
+        let usable = |c: &Coefficients| c.as_array().iter().all(|v| v.is_finite() && *v >= 0.0);
+        if let Some((name, _)) = self.categories.iter().find(|(_, c)| !usable(c)) {
+            return Err(BadFit::NodeCoefficients(name.clone()));
+        }
+        if !usable(&self.default) {
+            return Err(BadFit::NodeCoefficients("default".into()));
+        }
+        let m = &self.macs_only;
+        if ![m.ns_per_mac, m.intercept_ns]
+            .iter()
+            .all(|v| v.is_finite() && *v >= 0.0)
+        {
+            return Err(BadFit::MacsOnly);
+        }
+        match &self.kernel_model {
+            Some(k) => k.check(),
+            None => Ok(()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -224,6 +224,7 @@ pub struct KernelCoefficients {
     pub samples: usize,
     /// Mean absolute relative error over those calls, percent (how well the linear form fits
     /// the kernel on its own training data; not a held-out figure).
+    #[serde(deserialize_with = "super::stats::f64_or_null")]
     pub train_mape_pct: f64,
 }
 

@@ -95,6 +95,12 @@ pub fn leave_one_out_pearson(xs: &[f64], ys: &[f64]) -> Vec<Option<f64>> {
         .collect()
 }
 
+/// A figure that may be missing, such as an error over no point: JSON `null` (what serde_json
+/// writes for NaN) read as NaN.
+pub(crate) fn f64_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(<Option<f64> as serde::Deserialize>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
 /// Mean absolute percentage error of `predicted` against `actual` (points with actual 0 are
 /// left out); `None` when no point is left.
 pub fn mape_pct(predicted: &[f64], actual: &[f64]) -> Option<f64> {

@@ -46,6 +46,22 @@ pub fn load_dataset(
     Ok(data)
 }
 
+/// Notes printed with [`AnalyzeError::NoModels`]: enough to see why, few enough to read.
+const NO_MODELS_NOTES: usize = 5;
+
+/// [`AnalyzeError::NoModels`] for `files` logs, with the first of their skip notes.
+pub fn no_models(files: usize, notes: &[SkipNote]) -> AnalyzeError {
+    let mut text = String::new();
+    if !notes.is_empty() {
+        let shown = notes.len().min(NO_MODELS_NOTES);
+        text = format!(". What was skipped ({shown} of {} note(s)):", notes.len());
+        for note in &notes[..shown] {
+            text += &format!("\n  {note}");
+        }
+    }
+    AnalyzeError::NoModels { files, notes: text }
+}
+
 /// Threads that parse logs beside the one that reads their records in order.
 const MAX_PARSERS: usize = 4;
 

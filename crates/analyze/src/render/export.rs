@@ -327,7 +327,15 @@ pub fn check_available(format: ExportFormat) -> Result<(), AnalyzeError> {
     }
 }
 
-/// Writes ops.parquet, models.parquet and runs.parquet into `dir`; returns their paths.
+/// The files [`write`] writes.
+pub fn file_names(format: ExportFormat) -> &'static [&'static str] {
+    match format {
+        ExportFormat::Parquet => &["runs.parquet", "models.parquet", "ops.parquet"],
+    }
+}
+
+/// Writes ops.parquet, models.parquet and runs.parquet into `dir` (claimed by the caller);
+/// returns their paths.
 pub fn write(
     format: ExportFormat,
     a: &Analysis,
@@ -335,10 +343,6 @@ pub fn write(
     dir: &Path,
 ) -> Result<Vec<PathBuf>, AnalyzeError> {
     check_available(format)?;
-    std::fs::create_dir_all(dir).map_err(|cause| AnalyzeError::Write {
-        path: dir.to_path_buf(),
-        cause,
-    })?;
     write_parquet(a, data, dir)
 }
 

@@ -18,6 +18,7 @@ pub mod html;
 pub mod markdown;
 pub mod names;
 pub mod ops;
+pub mod outdir;
 pub mod outline;
 pub mod reasons;
 pub mod report;
@@ -28,26 +29,13 @@ pub mod trace;
 pub mod validation;
 pub mod why;
 
+use self::outdir::OutDir;
 use self::table::Table;
 use crate::compute::{Analysis, View, latency_by_device};
 use crate::error::AnalyzeError;
 use crate::load::Dataset;
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
-
-/// Creates `dir` (and parents) and writes `bytes` to `dir/name`, returning the path.
-pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, AnalyzeError> {
-    std::fs::create_dir_all(dir).map_err(|cause| AnalyzeError::Write {
-        path: dir.to_path_buf(),
-        cause,
-    })?;
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).map_err(|cause| AnalyzeError::Write {
-        path: path.clone(),
-        cause,
-    })?;
-    Ok(path)
-}
+use std::path::PathBuf;
 
 /// The findings and the key tables, as printed on the terminal.
 pub fn terminal(a: &Analysis, data: &Dataset) -> String {
@@ -127,31 +115,18 @@ pub fn terminal(a: &Analysis, data: &Dataset) -> String {
     s
 }
 
-/// Creates `dir` and writes `dir/name` through a buffered writer handed to `write`, returning
-/// the path: for files too large to build in memory first.
-pub fn write_streamed(
-    dir: &Path,
-    name: &str,
-    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
-) -> Result<PathBuf, AnalyzeError> {
-    use std::io::Write as _;
-    let path = write_file(dir, name, b"")?;
-    let fail = |cause| AnalyzeError::Write {
-        path: path.clone(),
-        cause,
-    };
-    let file = std::fs::File::create(&path).map_err(fail)?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    write(&mut out).map_err(fail)?;
-    out.flush().map_err(fail)?;
-    Ok(path)
-}
-
-/// Writes every output file into `dir`; returns their paths in writing order.
-pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf>, AnalyzeError> {
+/// Writes every output file into `out`, after claiming them all with `more` (files a caller
+/// writes next, such as the export's) so that nothing is written when one may not be; returns
+/// their paths in writing order.
+pub fn write_all(
+    a: &Analysis,
+    data: &Dataset,
+    out: &mut OutDir,
+    more: &[&str],
+) -> Result<Vec<PathBuf>, AnalyzeError> {
     let mut written = Vec::new();
     let mut phase = Phase::start();
-    let csvs = [
+    let csvs: Vec<(&str, Table)> = [
         ("models.csv", sections::models_table(a, data)),
         ("shares.csv", sections::shares_csv(a, data)),
         ("counters.csv", why::why_csv(a, data)),
@@ -159,57 +134,53 @@ pub fn write_all(a: &Analysis, data: &Dataset, dir: &Path) -> Result<Vec<PathBuf
         ("fit_validation.csv", fit::fit_models_table(a)),
         ("devices.csv", sections::devices_table(data)),
         ("sweep.csv", rq4::variants_csv(a, data)),
-    ];
-    for (name, table) in csvs
-        .into_iter()
-        .chain(fleet::csv_files(a, data))
-        .chain(eager::csv_files(a, data))
-        .chain(advise::csv_files(a, data))
-    {
-        written.push(write_file(dir, name, table.to_csv().as_bytes())?);
-    }
-    phase.done("CSV tables");
-    written.push(write_streamed(dir, "ops.csv", |w| {
-        ops::write_csv(a, data, w)
-    })?);
-    phase.done("ops.csv");
+    ]
+    .into_iter()
+    .chain(fleet::csv_files(a, data))
+    .chain(eager::csv_files(a, data))
+    .chain(advise::csv_files(a, data))
+    .collect();
     let mut svgs = figures::svg_files(a, data);
     svgs.extend(rq4::svg_files(a, data));
+    let models = latency_by_device(data);
+    let trace_names: Vec<String> = models.iter().map(|(m, _)| trace::file_name(m)).collect();
+    let fixed = ["ops.csv", "fit.json", "report.md", "report.html"];
+    out.claim(
+        csvs.iter()
+            .map(|(n, _)| *n)
+            .chain(svgs.iter().map(|(n, _)| n.as_str()))
+            .chain(trace_names.iter().map(String::as_str))
+            .chain(fixed)
+            .chain(more.iter().copied()),
+    )?;
+    for (name, table) in &csvs {
+        written.push(out.write(name, table.to_csv().as_bytes())?);
+    }
+    phase.done("CSV tables");
+    written.push(out.write_streamed("ops.csv", |w| ops::write_csv(a, data, w))?);
+    phase.done("ops.csv");
     for (name, body) in &svgs {
-        written.push(write_file(dir, name, body.as_bytes())?);
+        written.push(out.write(name, body.as_bytes())?);
     }
     phase.done("SVG charts");
     let fit_json =
         serde_json::to_string_pretty(&a.fit).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    written.push(write_file(dir, "fit.json", fit_json.as_bytes())?);
-    let mut trace_names = Vec::new();
+    written.push(out.write("fit.json", fit_json.as_bytes())?);
     let mut runs_of: std::collections::HashMap<&str, Vec<&crate::load::ModelRun>> =
         Default::default();
     for r in &data.runs {
         runs_of.entry(r.model.model.as_str()).or_default().push(r);
     }
-    for (model, _) in latency_by_device(data) {
+    for ((model, _), name) in models.iter().zip(&trace_names) {
         let runs = runs_of.remove(model.as_str()).unwrap_or_default();
-        let name = trace::file_name(&model);
-        written.push(write_streamed(dir, &name, |w| {
-            trace::write_chrome_trace(data, &runs, w)
-        })?);
-        trace_names.push(name);
+        written.push(out.write_streamed(name, |w| trace::write_chrome_trace(data, &runs, w))?);
     }
     phase.done("traces");
     let svg_names: Vec<String> = svgs.iter().map(|(n, _)| n.clone()).collect();
     let doc = report::report(a, data, &svg_names, &trace_names);
-    written.push(write_file(
-        dir,
-        "report.md",
-        markdown::render(&doc).as_bytes(),
-    )?);
+    written.push(out.write("report.md", markdown::render(&doc).as_bytes())?);
     phase.done("report.md");
-    written.push(write_file(
-        dir,
-        "report.html",
-        html::render(&doc, &svgs).as_bytes(),
-    )?);
+    written.push(out.write("report.html", html::render(&doc, &svgs).as_bytes())?);
     phase.done("report.html");
     Ok(written)
 }

@@ -1,0 +1,127 @@
+//! `analyze` and its files: it never writes over its input or a file it did not write, and it
+//! reads logs the ways Unix hands them over.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+
+fn golden(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
+}
+
+/// `hiddencost analyze ARGS... --out DIR`: exit code, stdout and stderr.
+fn analyze(args: &[&Path], dir: &Path) -> (Option<i32>, String, String) {
+    let out = hiddencost()
+        .timeout(CASE_TIMEOUT)
+        .arg("analyze")
+        .args(args)
+        .arg("--out")
+        .arg(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_log_named_like_an_output_is_never_written_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    std::fs::create_dir(&out).unwrap();
+    let log = out.join("fit.json");
+    let original = std::fs::read(golden("fake.jsonl")).unwrap();
+    std::fs::write(&log, &original).unwrap();
+    let (code, _, stderr) = analyze(&[&log], &out);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("fit.json is one of the inputs"), "{stderr}");
+    assert_eq!(std::fs::read(&log).unwrap(), original, "the log is intact");
+    assert!(
+        !out.join("report.md").exists(),
+        "nothing written once refused"
+    );
+}
+
+#[test]
+fn a_file_analyze_did_not_write_is_kept_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("report.md"), "my notes\n").unwrap();
+    let (code, _, stderr) = analyze(&[&golden("fake.jsonl")], &out);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("report.md exists and no earlier `analyze` wrote it"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("report.md")).unwrap(),
+        "my notes\n"
+    );
+    // Its own output from an earlier run is written over.
+    let fresh = dir.path().join("fresh");
+    for _ in 0..2 {
+        let (code, _, stderr) = analyze(&[&golden("fake.jsonl")], &fresh);
+        assert_eq!(code, Some(0), "{stderr}");
+    }
+}
+
+#[test]
+fn compressed_logs_and_a_pipe_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = golden("fake.jsonl");
+    let gz = dir.path().join("fake.jsonl.gz");
+    let zst = dir.path().join("fake.jsonl.zst");
+    let text = std::fs::read(&plain).unwrap();
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gzip, &text).unwrap();
+    std::fs::write(&gz, gzip.finish().unwrap()).unwrap();
+    let zstd =
+        ruzstd::encoding::compress_to_vec(&text[..], ruzstd::encoding::CompressionLevel::Fastest);
+    std::fs::write(&zst, zstd).unwrap();
+    let (code, stdout, stderr) = analyze(&[&gz, &zst], &dir.path().join("out"));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("measured again"),
+        "both read as the same log: {stdout}"
+    );
+    // A pipe, as `analyze <(zcat log.jsonl.gz)` gives one: /dev/stdin here.
+    let out = hiddencost()
+        .timeout(CASE_TIMEOUT)
+        .args(["analyze", "/dev/stdin", "--out"])
+        .arg(dir.path().join("piped"))
+        .pipe_stdin(&gz)
+        .unwrap()
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let models = std::fs::read_to_string(dir.path().join("piped/models.csv")).unwrap();
+    assert!(models.contains("tiny_cnn"), "{models}");
+}
+
+#[test]
+fn a_log_with_nothing_usable_shows_the_first_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("bad.jsonl");
+    std::fs::write(&log, "{\"type\":\"node\"}\n{\"type\":\"op\"}\n").unwrap();
+    let (code, _, stderr) = analyze(&[&log], &dir.path().join("out"));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("What was skipped (2 of 2 note(s)):"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("bad.jsonl:1: invalid `node` record"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("notes above"), "{stderr}");
+}
