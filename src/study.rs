@@ -1,8 +1,9 @@
 //! The main job's measurement, in one session and one log: the machine probe, the design
 //! probes (the sweep) within their budget, the models at the settings' optimize level, each
-//! model's rewrites (`rewrite`: what a design change saves, measured), then the same models eager (`--optimize none`: each ONNX node on its own, as the paper's PyTorch ran
-//! them). One analysis of that log answers RQ1-RQ4 and says what tract's graph optimizations
-//! removed. `study` and the card's default run measure through it.
+//! model's rewrites (`rewrite`: what a design change saves, measured), then the same models
+//! eager (`--optimize none`: each ONNX node on its own, as the paper's PyTorch ran them). One
+//! analysis of that log answers RQ1-RQ4, says what tract's graph optimizations removed and what
+//! each change saves. `study`, `advise` and the card's default run measure through it.
 
 use crate::budget::Monotonic;
 use crate::model::Optimize;
@@ -49,7 +50,8 @@ pub fn variants() -> Vec<Variant> {
 
 /// Measures a study of `jobs` into `sink`: the probe (`probe_budget`), the sweep's `variants`
 /// (within `sweep_budget`), the jobs, their rewrites (`rewrites`), then the jobs eager
-/// (`eager`, unless `optimize` is already none); the run's `notes` after the header. Only a sink failure is an `Err`.
+/// (`eager`, unless `optimize` is already none); the run's `notes` after the header. Only a
+/// sink failure is an `Err`.
 pub fn run(
     settings: &Settings,
     jobs: Vec<Job>,

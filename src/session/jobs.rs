@@ -121,7 +121,8 @@ pub fn resolve(args: &[String], opts: &ZooOptions) -> Vec<Job> {
 
 /// The rewrite jobs of `jobs` (`study`'s rewrites): for each model with a place a rewrite
 /// changes, the model as it is ([`Rewrite::AsIs`]), then each rewrite that changes it, in
-/// [`Rewrite::CHANGES`] order, then the model as it is again ([`Rewrite::AsIsAfter`]). A model that cannot be read gets none (its own job says why).
+/// [`Rewrite::CHANGES`] order, then the model as it is again ([`Rewrite::AsIsAfter`]). A model
+/// that cannot be read gets none (its own job says why).
 pub fn rewrite_jobs(jobs: &[Job]) -> Vec<Job> {
     let mut out = Vec::new();
     for job in jobs {
