@@ -99,6 +99,11 @@ impl Column {
         }
     }
 
+    /// Integer nanoseconds, read as milliseconds.
+    pub fn ns(name: &str, label: &str) -> Column {
+        Column::new(name, label, Kind::Int, Unit::Ns, Read::MsOfNs)
+    }
+
     /// A column of the raw outputs only, its unit in its name.
     pub fn raw(name: &str, kind: Kind) -> Column {
         Column::new(name, "", kind, Unit::None, Read::Plain).raw_only()

@@ -257,12 +257,8 @@ fn measured(as_is: &ModelRun, run: &ModelRun, reference_ns: u64, drift: Option<f
     } else {
         0.0
     };
-    let noise = match (sweep::relative_se(as_is), sweep::relative_se(run)) {
-        (Some(a), Some(b)) => {
-            Some(sweep::NOISE_SIGMAS * (a * a + b * b).sqrt() + drift.unwrap_or(0.0))
-        }
-        _ => None,
-    };
+    let noise = sweep::ratio_noise(sweep::relative_se(as_is), sweep::relative_se(run))
+        .map(|n| n + drift.unwrap_or(0.0));
     let verdict = match noise {
         Some(n) if saving > n => Verdict::Faster,
         Some(n) if saving < -n => Verdict::Slower,
@@ -322,16 +318,12 @@ fn probe_evidence(
     if alt.median_ns == 0 {
         return None;
     }
-    let alt_se = alt.relative_se;
     let others = f
         .variants
         .iter()
         .filter(|v| v.variant != alternative)
         .map(|v| {
-            let noise = match (alt_se, v.relative_se) {
-                (Some(a), Some(b)) => Some(sweep::NOISE_SIGMAS * (a * a + b * b).sqrt()),
-                _ => None,
-            };
+            let noise = sweep::ratio_noise(alt.relative_se, v.relative_se);
             (
                 v.variant.clone(),
                 v.median_ns as f64 / alt.median_ns as f64,

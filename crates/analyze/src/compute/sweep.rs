@@ -82,6 +82,12 @@ pub struct SweepAnalysis {
     pub costs: Vec<Advice>,
 }
 
+/// The noise of the ratio of two medians from their relative standard errors: two standard
+/// errors of the ratio (see the module header); `None` when either is unknown.
+pub fn ratio_noise(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    Some(NOISE_SIGMAS * (a? * a? + b? * b?).sqrt())
+}
+
 /// Relative standard error of a run's clean median (see the module header).
 pub fn relative_se(run: &ModelRun) -> Option<f64> {
     let l = &run.model.latency_ns;
@@ -149,7 +155,6 @@ pub fn compute(data: &Dataset) -> SweepAnalysis {
         let has_baseline = variants.first().is_some_and(|v| v.baseline);
         if has_baseline {
             let base = variants[0].clone();
-            let base_se = relative_se(&data.probes[base.run]);
             for v in &mut variants {
                 if base.median_ns > 0 {
                     v.ratio = Some(v.median_ns as f64 / base.median_ns as f64);
@@ -158,10 +163,7 @@ pub fn compute(data: &Dataset) -> SweepAnalysis {
                     (Some(a), Some(b)) if b > 0.0 => Some(a / b),
                     _ => None,
                 };
-                v.noise = match (relative_se(&data.probes[v.run]), base_se) {
-                    (Some(a), Some(b)) => Some(NOISE_SIGMAS * (a * a + b * b).sqrt()),
-                    _ => None,
-                };
+                v.noise = ratio_noise(v.relative_se, base.relative_se);
             }
             for v in variants.iter().skip(1) {
                 let (Some(ratio), Some(noise)) = (v.ratio, v.noise) else {

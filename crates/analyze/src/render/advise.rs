@@ -101,10 +101,6 @@ pub fn evidence(c: &Change) -> String {
     parts.join("; ")
 }
 
-fn ns_col(name: &str, label: &str) -> Column {
-    Column::new(name, label, Int, Unit::Ns, Read::MsOfNs)
-}
-
 /// One row per change, each model's largest saving first; with `evidence` a column of it in
 /// words (the report's table), else raw columns (advise.csv).
 pub fn changes_table(a: &Analysis, data: &Dataset, words: bool) -> Table {
@@ -114,8 +110,8 @@ pub fn changes_table(a: &Analysis, data: &Dataset, words: bool) -> Table {
         Column::text("model"),
         Column::new("rewrite", "change", TextKind, Unit::None, Read::Plain),
         Column::new("places", "places", Int, Unit::Count, Read::Plain),
-        ns_col("as_is_ns", "as-is ms"),
-        ns_col("rewritten_ns", "rewritten ms"),
+        Column::ns("as_is_ns", "as-is ms"),
+        Column::ns("rewritten_ns", "rewritten ms"),
         Column::new("saved_ns", "saved ms", Float, Unit::Ns, Read::MsOfNs),
         Column::new("saving", "saved", Float, Unit::Fraction, Read::Pct),
         Column::new("noise", "noise ±", Float, Unit::Fraction, Read::Pct),
@@ -129,7 +125,7 @@ pub fn changes_table(a: &Analysis, data: &Dataset, words: bool) -> Table {
             Read::MsOfNs,
         )),
         raw(Column::text("target_category")),
-        raw(ns_col("target_ns", "")),
+        raw(Column::ns("target_ns", "")),
         raw(Column::new(
             "target_bound_ns",
             "",

@@ -52,10 +52,6 @@ fn spread_text(b: &Option<BothWays>) -> String {
     )
 }
 
-fn ns_col(name: &str, label: &str) -> Column {
-    Column::new(name, label, Int, Unit::Ns, Read::MsOfNs)
-}
-
 fn share_col(name: &str, label: &str) -> Column {
     Column::new(name, label, Float, Unit::Fraction, Read::Pct)
 }
@@ -68,8 +64,8 @@ pub fn models_table(a: &Analysis, data: &Dataset, totals: bool) -> Table {
     let mut t = Table::typed(vec![
         Column::text("device"),
         Column::text("model"),
-        ns_col("latency_optimized_ns", "latency opt ms"),
-        ns_col("latency_eager_ns", "latency eager ms"),
+        Column::ns("latency_optimized_ns", "latency opt ms"),
+        Column::ns("latency_eager_ns", "latency eager ms"),
         Column::new(
             "eager_over_optimized",
             "eager/opt",
@@ -77,13 +73,13 @@ pub fn models_table(a: &Analysis, data: &Dataset, totals: bool) -> Table {
             Unit::Ratio,
             Read::Times,
         ),
-        raw(ns_col("op_optimized_ns", "")),
-        raw(ns_col("op_eager_ns", "")),
+        raw(Column::ns("op_optimized_ns", "")),
+        raw(Column::ns("op_eager_ns", "")),
         Column::new("ops_optimized", "ops opt", Int, Unit::Count, Read::Plain),
         Column::new("ops_eager", "ops eager", Int, Unit::Count, Read::Plain),
-        ns_col("hidden_optimized_ns", "hidden opt ms"),
+        Column::ns("hidden_optimized_ns", "hidden opt ms"),
         share_col("hidden_share_optimized", "hidden opt"),
-        ns_col("hidden_eager_ns", "hidden eager ms"),
+        Column::ns("hidden_eager_ns", "hidden eager ms"),
         share_col("hidden_share_eager", "hidden eager"),
         Column::new(
             "removed_hidden_ns",
@@ -139,8 +135,8 @@ pub fn categories_table(a: &Analysis, data: &Dataset) -> Table {
         Column::text("category"),
         Column::new("ops_optimized", "ops opt", Int, Unit::Count, Read::Plain),
         Column::new("ops_eager", "ops eager", Int, Unit::Count, Read::Plain),
-        ns_col("time_optimized_ns", "opt ms"),
-        ns_col("time_eager_ns", "eager ms"),
+        Column::ns("time_optimized_ns", "opt ms"),
+        Column::ns("time_eager_ns", "eager ms"),
         share_col("share_optimized", "share opt"),
         share_col("share_eager", "share eager"),
     ]);
@@ -174,8 +170,8 @@ pub fn fates_table(a: &Analysis, data: &Dataset) -> Table {
         Column::new("nodes", "nodes eager", Int, Unit::Count, Read::Plain),
         Column::new("merged", "merged", Int, Unit::Count, Read::Plain),
         Column::new("removed", "no op", Int, Unit::Count, Read::Plain),
-        ns_col("eager_ns", "eager ms"),
-        ns_col("eager_hidden_ns", "of it zero-MAC ms"),
+        Column::ns("eager_ns", "eager ms"),
+        Column::ns("eager_hidden_ns", "of it zero-MAC ms"),
     ]);
     for dev in &a.eager {
         let label = &data.devices[dev.device].label;

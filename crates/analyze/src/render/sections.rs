@@ -52,7 +52,7 @@ pub fn models_table(a: &Analysis, data: &Dataset) -> Table {
     let raw = |name: &str, kind: Kind, unit: Unit| {
         Column::new(name, name, kind, unit, Read::Plain).raw_only()
     };
-    let ns = |name: &str, label: &str| Column::new(name, label, Int, Unit::Ns, Read::MsOfNs);
+    let ns = Column::ns;
     let count = |name: &str, label: &str| Column::new(name, label, Int, Unit::Count, Read::Si);
     let share =
         |name: &str, label: &str| Column::new(name, label, Float, Unit::Fraction, Read::Pct);
