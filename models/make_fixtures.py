@@ -411,6 +411,124 @@ def qkv():
                              producer_name="hiddencost-fixtures", ir_version=8)
 
 
+def int8(name, *shape):
+    return numpy_helper.from_array(rng.integers(-127, 128, size=shape, dtype=np.int8), name)
+
+
+def array(name, values, dtype):
+    return numpy_helper.from_array(np.array(values, dtype=dtype), name)
+
+
+def quantized(name, nodes, inits):
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 8, 8, 8])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 10])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
+def qdq():
+    """onnxruntime's QDQ format: float ops between QuantizeLinear/DequantizeLinear pairs, int8
+    weights (per output channel) and an int32 bias each behind a DequantizeLinear.
+
+    Input 1x8x8x8: Q/DQ, conv 3x3 8->16 (pad 1), ReLU, Q/DQ, GlobalAveragePool, Flatten,
+    MatMul 16->10 with a per-tensor int8 weight, float bias Add. 1,338 params (1,152 + 16 conv,
+    160 + 10 linear), 73,888 MACs, none of them on integers: the convs compute in float.
+    """
+    nodes = [
+        helper.make_node("QuantizeLinear", ["input", "x.s", "x.z"], ["xq"], name="in/q"),
+        helper.make_node("DequantizeLinear", ["xq", "x.s", "x.z"], ["xd"], name="in/dq"),
+        helper.make_node("DequantizeLinear", ["c.wq", "c.ws", "c.wz"], ["c.w"], name="c/w/dq",
+                         axis=0),
+        helper.make_node("DequantizeLinear", ["c.bq", "c.bs", "c.bz"], ["c.b"], name="c/b/dq",
+                         axis=0),
+        helper.make_node("Conv", ["xd", "c.w", "c.b"], ["c"], name="conv",
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        helper.make_node("QuantizeLinear", ["r", "x.s", "x.z"], ["rq"], name="r/q"),
+        helper.make_node("DequantizeLinear", ["rq", "x.s", "x.z"], ["rd"], name="r/dq"),
+        helper.make_node("GlobalAveragePool", ["rd"], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["flat"], name="flatten"),
+        helper.make_node("DequantizeLinear", ["f.wq", "f.ws", "f.wz"], ["f.w"], name="fc/w/dq"),
+        helper.make_node("MatMul", ["flat", "f.w"], ["mm"], name="fc"),
+        helper.make_node("Add", ["mm", "f.b"], ["output"], name="fc/bias"),
+    ]
+    inits = [
+        array("x.s", 0.05, np.float32), array("x.z", 0, np.int8),
+        int8("c.wq", 16, 8, 3, 3),
+        array("c.ws", rng.random(16) * 0.01 + 0.001, np.float32),
+        array("c.wz", np.zeros(16), np.int8),
+        array("c.bq", rng.integers(-1000, 1000, size=16), np.int32),
+        array("c.bs", rng.random(16) * 1e-4, np.float32), array("c.bz", np.zeros(16), np.int32),
+        int8("f.wq", 16, 10), array("f.ws", 0.01, np.float32), array("f.wz", 0, np.int8),
+        init("f.b", 10),
+    ]
+    return quantized("qdq", nodes, inits)
+
+
+def qoperator():
+    """onnxruntime's QOperator format with standard ops only: QuantizeLinear (uint8), a
+    QLinearConv 3x3 8->16 (int8 weights per channel, int32 bias), Reshape to 1x1024, a
+    QLinearMatMul 1024->10, DequantizeLinear. 11,408 params, 83,968 MACs, all on 8-bit integers.
+    """
+    nodes = [
+        helper.make_node("QuantizeLinear", ["input", "x.s", "x.z"], ["xq"], name="in/q"),
+        helper.make_node("QLinearConv", ["xq", "x.s", "x.z", "c.wq", "c.ws", "c.wz", "y.s", "y.z",
+                                         "c.bq"], ["c"], name="conv",
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Reshape", ["c", "shape"], ["flat"], name="flatten"),
+        helper.make_node("QLinearMatMul", ["flat", "y.s", "y.z", "f.wq", "f.ws", "f.wz", "o.s",
+                                           "o.z"], ["mm"], name="fc"),
+        helper.make_node("DequantizeLinear", ["mm", "o.s", "o.z"], ["output"], name="out/dq"),
+    ]
+    inits = [
+        array("x.s", 0.05, np.float32), array("x.z", 128, np.uint8),
+        int8("c.wq", 16, 8, 3, 3),
+        array("c.ws", rng.random(16) * 0.01 + 0.001, np.float32),
+        array("c.wz", np.zeros(16), np.int8),
+        array("y.s", 0.1, np.float32), array("y.z", 128, np.uint8),
+        array("c.bq", rng.integers(-1000, 1000, size=16), np.int32),
+        int8("f.wq", 1024, 10), array("f.ws", 0.01, np.float32), array("f.wz", 0, np.int8),
+        array("o.s", 0.2, np.float32), array("o.z", 128, np.uint8),
+        const_i64("shape", [1, 1024]),
+    ]
+    return quantized("qoperator", nodes, inits)
+
+
+def dynamic():
+    """onnxruntime's dynamic quantization: DynamicQuantizeLinear of the activations, a
+    ConvInteger 3x3 8->16 and a MatMulInteger 1024->10 on int8 weights, each followed by its
+    Cast to float and the Mul by x_scale * w_scale. 11,408 params (1,152 + 16 float bias
+    conv, 10,240 linear), 83,968 MACs, all on 8-bit integers.
+    """
+    nodes = [
+        helper.make_node("DynamicQuantizeLinear", ["input"], ["xq", "xs", "xz"], name="in/dql"),
+        helper.make_node("ConvInteger", ["xq", "c.wq", "xz", "c.wz"], ["ci"], name="conv",
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Cast", ["ci"], ["cf"], name="conv/cast", to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["xs", "c.ws"], ["cs"], name="conv/scale"),
+        helper.make_node("Mul", ["cf", "cs"], ["cm"], name="conv/rescale"),
+        helper.make_node("Add", ["cm", "c.b"], ["c"], name="conv/bias"),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        helper.make_node("Reshape", ["r", "shape"], ["flat"], name="flatten"),
+        helper.make_node("DynamicQuantizeLinear", ["flat"], ["fq", "fs", "fz"], name="fc/dql"),
+        helper.make_node("MatMulInteger", ["fq", "f.wq", "fz", "f.wz"], ["mi"], name="fc"),
+        helper.make_node("Cast", ["mi"], ["mf"], name="fc/cast", to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["fs", "f.ws"], ["fsc"], name="fc/scale"),
+        helper.make_node("Mul", ["mf", "fsc"], ["output"], name="fc/rescale"),
+    ]
+    inits = [
+        int8("c.wq", 16, 8, 3, 3), array("c.wz", 0, np.int8), array("c.ws", 0.01, np.float32),
+        init("c.b", 1, 16, 1, 1),
+        int8("f.wq", 1024, 10), array("f.wz", 0, np.int8), array("f.ws", 0.01, np.float32),
+        const_i64("shape", [1, 1024]),
+    ]
+    return quantized("dynamic", nodes, inits)
+
+
 if __name__ == "__main__":
     save(tiny_cnn(1), "tiny_cnn.onnx")
     save(tiny_cnn("N"), "tiny_cnn_dynamic.onnx")
@@ -435,3 +553,6 @@ if __name__ == "__main__":
     save(preact(), "preact.onnx")
     save(subsample(), "subsample.onnx")
     save(qkv(), "qkv.onnx")
+    save(qdq(), "quant_qdq.onnx")
+    save(qoperator(), "quant_qoperator.onnx")
+    save(dynamic(), "quant_dynamic.onnx")

@@ -307,10 +307,11 @@ fn work(out: &[ExecNode], flow: &Flow, ks: &[usize]) -> Vec<u64> {
     }
 }
 
-/// Puts each source's params, MACs, thop MACs and FLOPs on executed nodes: shared among its
+/// Puts each source's params, MACs (and integer MACs), thop MACs and FLOPs on executed nodes: shared among its
 /// kernels by their work, else on its anchor: the derived node that best does the source's work
 /// (any node of its category, then the node bearing the source's exact name, then the last),
-/// else the node it was fused into (`find_fused_batchnorms`).
+/// else the node it was fused into (`find_fused_batchnorms`, or a kernel bearing its name),
+/// else (but a folded BN) the first compute node of a source reading it.
 pub fn assign_costs(out: &mut [ExecNode], flow: &Flow, sources: &[SourceNode]) {
     let kernels = kernel_sets(out, flow, sources);
     for (s, src) in sources.iter().enumerate() {
@@ -318,13 +319,15 @@ pub fn assign_costs(out: &mut [ExecNode], flow: &Flow, sources: &[SourceNode]) {
         let ks = &kernels[s];
         if !ks.is_empty() {
             let w = work(out, flow, ks);
-            let parts = [c.params, c.macs, c.thop_macs, c.flops].map(|t| shares(t, &w));
+            let parts =
+                [c.params, c.macs, c.int8_macs, c.thop_macs, c.flops].map(|t| shares(t, &w));
             for (j, &k) in ks.iter().enumerate() {
                 let e = &mut out[k].cost;
                 e.params += parts[0][j];
                 e.macs += parts[1][j];
-                e.thop_macs += parts[2][j];
-                e.flops += parts[3][j];
+                e.int8_macs += parts[2][j];
+                e.thop_macs += parts[3][j];
+                e.flops += parts[4][j];
             }
             continue;
         }
@@ -334,11 +337,26 @@ pub fn assign_costs(out: &mut [ExecNode], flow: &Flow, sources: &[SourceNode]) {
             .filter(|(_, e)| e.source == Some(s))
             .max_by_key(|(i, e)| (e.category == src.category, e.name == src.name, *i))
             .map(|(i, _)| i)
-            .or_else(|| out.iter().position(|e| e.fused.contains(&s)));
+            .or_else(|| out.iter().position(|e| e.fused.contains(&s)))
+            // A bias Add tract fused into a matmul kernel that now counts as the matmul's.
+            .or_else(|| out.iter().position(|e| e.name == src.name))
+            // Fused away: the first op of a source that reads it (a bias Add in the next ReLU's
+            // OptBinChain(Mul+Add+Max)). Not a BN folded into its conv's weights: no op does
+            // its work at run time.
+            .or_else(|| {
+                (src.category != "batchnorm").then_some(())?;
+                out.iter().position(|e| {
+                    !moves_data(e)
+                        && e.category != "concat"
+                        && e.source
+                            .is_some_and(|r| r != s && sources[r].producers.contains(&s))
+                })
+            });
         if let Some(i) = anchor {
             let e = &mut out[i].cost;
             e.params += c.params;
             e.macs += c.macs;
+            e.int8_macs += c.int8_macs;
             e.thop_macs += c.thop_macs;
             e.flops += c.flops;
         }

@@ -29,7 +29,11 @@ fn ex(name: &str, op: &str, source: Option<usize>, sources: &[SourceNode]) -> Ex
         name: name.into(),
         op: op.into(),
         source,
-        category: super::super::exec_category(op, source.map(|s| sources[s].category)),
+        category: super::super::exec_category(
+            op,
+            source.map(|s| sources[s].category),
+            source.is_some_and(|s| super::super::is_integer_op(&sources[s].op_type)),
+        ),
         fused: vec![],
         input_shapes: vec![],
         output_shapes: vec![vec![1, 4, 36]],

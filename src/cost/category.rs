@@ -12,12 +12,29 @@
 //! - HardSwish written out, `x * clip(x + 3, 0, 6) / 6`: the Add, the Mul by x and the final Div
 //!   (or Mul) by a constant are `activation`.
 //!
+//! - Dynamic quantization's dequantizing tail, `cast(ConvInteger(..)) * (x_scale * w_scale)`:
+//!   a Cast next to a quantized op (reading its output or feeding it), and a Mul reading such a
+//!   Cast or a DynamicQuantizeLinear's scale, are `quantize`.
+//!
 //! Constants are recognised as scalars (one element) without reading their values: the shapes
 //! of these chains are specific enough. A Mul gating x by a sigmoid of something else (an SE
 //! block's channel scaling) is not an activation and stays `other`.
 
 use std::collections::HashMap;
 use tract_onnx::pb;
+
+/// Whether an ONNX op computes on 8-bit integer operands (its MACs are integer MACs).
+pub fn is_integer_op(op_type: &str) -> bool {
+    matches!(
+        op_type,
+        "QLinearConv" | "ConvInteger" | "QLinearMatMul" | "MatMulInteger"
+    )
+}
+
+/// Ops whose neighbouring Casts convert to or from their quantized values.
+fn is_quantized_io(op_type: &str) -> bool {
+    is_integer_op(op_type) || source_category(op_type) == "quantize"
+}
 
 /// Category of an ONNX op type alone.
 pub fn source_category(op_type: &str) -> &'static str {
@@ -33,7 +50,8 @@ pub fn source_category(op_type: &str) -> &'static str {
         "Concat" => "concat",
         "Add" | "Sum" => "add",
         "MaxPool" | "AveragePool" | "GlobalAveragePool" | "GlobalMaxPool" | "LpPool" => "pool",
-        "Gemm" | "MatMul" => "linear",
+        "Gemm" | "MatMul" | "QLinearMatMul" | "MatMulInteger" => "linear",
+        "QuantizeLinear" | "DequantizeLinear" | "DynamicQuantizeLinear" => "quantize",
         "Reshape" | "Transpose" | "Slice" | "Split" | "Pad" | "Flatten" | "Squeeze"
         | "Unsqueeze" | "Gather" | "Identity" | "Shape" | "Expand" | "Tile" | "Cast"
         | "Constant" | "ConstantOfShape" | "DepthToSpace" | "SpaceToDepth" | "Resize"
@@ -156,6 +174,38 @@ pub fn per_node(graph: &pb::GraphProto, first_input_rank: &[Option<usize>]) -> V
         .collect();
     for (ix, n) in g.nodes.iter().enumerate() {
         match n.op_type.as_str() {
+            "Cast" => {
+                let reads_quantized = n.input.first().is_some_and(|i| {
+                    g.producer
+                        .get(i.as_str())
+                        .is_some_and(|&p| is_quantized_io(&g.nodes[p].op_type))
+                });
+                let feeds_quantized = n.output.iter().any(|o| {
+                    g.consumers
+                        .get(o.as_str())
+                        .is_some_and(|cs| cs.iter().any(|&c| is_quantized_io(&g.nodes[c].op_type)))
+                });
+                if reads_quantized || feeds_quantized {
+                    cat[ix] = "quantize";
+                }
+            }
+            "Mul" => {
+                // Nodes come in topological order: a Cast read here is already categorised.
+                let rescales = n.input.iter().any(|i| {
+                    g.producer.get(i.as_str()).is_some_and(|&p| {
+                        let op = g.nodes[p].op_type.as_str();
+                        (op == "Cast" && cat[p] == "quantize")
+                            || (op == "DynamicQuantizeLinear"
+                                && g.nodes[p].output.get(1).is_some_and(|s| s == i))
+                    })
+                });
+                if rescales {
+                    cat[ix] = "quantize";
+                    continue;
+                }
+                activation_patterns(&g, ix, &mut cat);
+            }
+            "Div" => activation_patterns(&g, ix, &mut cat),
             "ReduceMean" | "ReduceMax" => {
                 let rank = first_input_rank.get(ix).copied().flatten().unwrap_or(0);
                 let axes = match n.attribute.iter().find(|a| a.name == "axes") {
@@ -178,57 +228,60 @@ pub fn per_node(graph: &pb::GraphProto, first_input_rank: &[Option<usize>]) -> V
                     cat[ix] = "pool";
                 }
             }
-            "Div" | "Mul" => {
-                let Some(out) = n.output.first().map(String::as_str) else {
-                    continue;
-                };
-                if let Some((_, chain)) = g.hard_sigmoid_chain(out) {
-                    for c in chain {
-                        cat[c] = "activation";
-                    }
-                }
-                let [a, b] = n.input.as_slice() else {
-                    continue;
-                };
-                if n.op_type != "Mul" {
-                    continue;
-                }
-                for (x, gate) in [(a, b), (b, a)] {
-                    let same = |t: &str| t == x.as_str();
-                    // x * sigmoid(x), x * hardsigmoid(x)
-                    if let Some(s) = g.made_by(gate, &["Sigmoid", "HardSigmoid"])
-                        && g.nodes[s].input.first().is_some_and(|i| same(i))
-                    {
-                        cat[ix] = "activation";
-                    }
-                    // x * (clip(x + 3, 0, 6) / 6)
-                    if let Some((root, chain)) = g.hard_sigmoid_chain(gate)
-                        && same(root)
-                    {
-                        cat[ix] = "activation";
-                        for c in chain {
-                            cat[c] = "activation";
-                        }
-                    }
-                    // x * clip(x + 3, 0, 6) / 6
-                    if let Some((root, add)) = g.clip_of_plus_const(gate)
-                        && same(root)
-                    {
-                        cat[ix] = "activation";
-                        cat[add] = "activation";
-                        if let Some([next]) = g.consumers.get(out).map(|c| c.as_slice())
-                            && matches!(g.nodes[*next].op_type.as_str(), "Div" | "Mul")
-                            && g.with_scalar(*next) == Some(out)
-                        {
-                            cat[*next] = "activation";
-                        }
-                    }
-                }
-            }
             _ => {}
         }
     }
     cat
+}
+
+/// The written-out activations a Div or Mul node `ix` ends or belongs to (see the module docs).
+fn activation_patterns(g: &Graph, ix: usize, cat: &mut [&'static str]) {
+    let n = &g.nodes[ix];
+    let Some(out) = n.output.first().map(String::as_str) else {
+        return;
+    };
+    if let Some((_, chain)) = g.hard_sigmoid_chain(out) {
+        for c in chain {
+            cat[c] = "activation";
+        }
+    }
+    let [a, b] = n.input.as_slice() else {
+        return;
+    };
+    if n.op_type != "Mul" {
+        return;
+    }
+    for (x, gate) in [(a, b), (b, a)] {
+        let same = |t: &str| t == x.as_str();
+        // x * sigmoid(x), x * hardsigmoid(x)
+        if let Some(s) = g.made_by(gate, &["Sigmoid", "HardSigmoid"])
+            && g.nodes[s].input.first().is_some_and(|i| same(i))
+        {
+            cat[ix] = "activation";
+        }
+        // x * (clip(x + 3, 0, 6) / 6)
+        if let Some((root, chain)) = g.hard_sigmoid_chain(gate)
+            && same(root)
+        {
+            cat[ix] = "activation";
+            for c in chain {
+                cat[c] = "activation";
+            }
+        }
+        // x * clip(x + 3, 0, 6) / 6
+        if let Some((root, add)) = g.clip_of_plus_const(gate)
+            && same(root)
+        {
+            cat[ix] = "activation";
+            cat[add] = "activation";
+            if let Some([next]) = g.consumers.get(out).map(|c| c.as_slice())
+                && matches!(g.nodes[*next].op_type.as_str(), "Div" | "Mul")
+                && g.with_scalar(*next) == Some(out)
+            {
+                cat[*next] = "activation";
+            }
+        }
+    }
 }
 
 #[cfg(test)]

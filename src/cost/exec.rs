@@ -10,11 +10,31 @@ use tract_core::internal::*;
 use tract_core::ops::matmul::optimized::{MatMulOperand, OptMatMul, ProtoFusedSpec};
 use tract_linalg::mmm::MMMInputValue;
 
-/// Category of an executed tract op: data movement (im2col, packing, reshapes, slices, pads,
-/// copies) is `tensor` and Concat is `concat` whatever the source op; compute ops take the
-/// category of the source op they came from (an OptMatMul from a Conv is `conv`, an
-/// OptBinChain from a BatchNormalization is `batchnorm`).
-pub fn exec_category(op: &str, source_category: Option<&'static str>) -> &'static str {
+/// Category of an executed tract op: tract's quantization ops, and the casts of quantized
+/// sources, are `quantize`; data movement (im2col, packing, reshapes, slices, pads, copies) is
+/// `tensor` and Concat is `concat` whatever the source op; compute ops take the category of the
+/// source op they came from (an OptMatMul from a Conv is `conv`, an OptBinChain from a
+/// BatchNormalization is `batchnorm`), except that an integer conv's or matmul's compute other
+/// than its kernel (zero-point sums and corrections, requantizing scale, rounding and
+/// clamping) is `quantize`. `from_integer_op`: the source is one of [`super::is_integer_op`].
+pub fn exec_category(
+    op: &str,
+    source_category: Option<&'static str>,
+    from_integer_op: bool,
+) -> &'static str {
+    const QUANTIZE_OPS: [&str; 6] = [
+        "QuantizeLinear",
+        "DequantizeLinear",
+        "DynamicQuantizeLinear",
+        "OffsetU8asI8",
+        "OffsetI8asU8",
+        "QSum",
+    ];
+    if QUANTIZE_OPS.iter().any(|q| op.starts_with(q))
+        || (op.starts_with("Cast") && (from_integer_op || source_category == Some("quantize")))
+    {
+        return "quantize";
+    }
     const TENSOR_OPS: [&str; 26] = [
         "Im2col",
         "LazyIm2col",
@@ -48,6 +68,9 @@ pub fn exec_category(op: &str, source_category: Option<&'static str>) -> &'stati
     }
     if op.contains("Concat") {
         return "concat";
+    }
+    if from_integer_op && !attrib::is_matmul_like(op) {
+        return "quantize";
     }
     source_category.unwrap_or("other")
 }
@@ -200,7 +223,11 @@ pub fn exec_nodes(
         let op = node.op().name().to_string();
         let mut cost = moved(&inputs, &outputs);
         cost.packed_const_bytes += baked_const_bytes(node);
-        let category = exec_category(&op, source.map(|s| sources[s].category));
+        let category = exec_category(
+            &op,
+            source.map(|s| sources[s].category),
+            source.is_some_and(|s| super::is_integer_op(&sources[s].op_type)),
+        );
         fma.push(if attrib::is_matmul_like(&op) {
             fma_count(model, node)
         } else {

@@ -2,8 +2,9 @@
 //! category each op falls in. Computed from the ONNX graph with inferred shapes (source view)
 //! and from tract's typed facts (executed view); no run needed.
 //!
-//! MAC rules (per inference): Conv = output elements x (in channels / groups) x kernel elements;
-//! Gemm/MatMul = M x N x K (x batch). thop 0.1.1 rules: conv as above, no bias; BatchNorm =
+//! MAC rules (per inference): Conv (and QLinearConv, ConvInteger) = output elements x (in
+//! channels / groups) x kernel elements; Gemm/MatMul (and QLinearMatMul, MatMulInteger) =
+//! M x N x K (x batch); the quantized ops' MACs are also `int8_macs` when their input is 8-bit. thop 0.1.1 rules: conv as above, no bias; BatchNorm =
 //! 4 x input elements; Linear (Gemm, or MatMul with a constant weight) = in_features x output
 //! elements; AveragePool = output elements; GlobalAveragePool = (input spatial / output spatial
 //! + 1) x output elements; everything else 0. The per-op rules are listed in docs/records.md.
@@ -13,7 +14,7 @@ pub mod category;
 mod exec;
 pub mod params;
 
-pub use category::source_category;
+pub use category::{is_integer_op, source_category};
 
 pub use attrib::is_matmul_like;
 pub use exec::{exec_category, exec_nodes, source_for};
@@ -121,8 +122,13 @@ pub fn node_cost(node: &pb::NodeProto, inputs: &[TensorInfo], outputs: &[TensorI
     let mut c = moved(inputs, outputs);
     let has_bias = input(2).is_some();
     match node.op_type.as_str() {
-        "Conv" => {
-            let w = input(1).map(|t| t.shape.as_slice()).unwrap_or(&[]);
+        "Conv" | "QLinearConv" | "ConvInteger" => {
+            let (w, has_bias) = match node.op_type.as_str() {
+                "QLinearConv" => (input(3), input(8).is_some()),
+                "ConvInteger" => (input(1), false),
+                _ => (input(1), has_bias),
+            };
+            let w = w.map(|t| t.shape.as_slice()).unwrap_or(&[]);
             let kernel: u64 = w.iter().skip(2).map(|&d| d as u64).product();
             c.macs = out_elems * dim(w, 1) * kernel;
             c.thop_macs = c.macs;
@@ -145,12 +151,17 @@ pub fn node_cost(node: &pb::NodeProto, inputs: &[TensorInfo], outputs: &[TensorI
             c.thop_macs = c.macs;
             c.flops = 2 * c.macs + if has_bias { out_elems } else { 0 };
         }
-        "MatMul" => {
+        "MatMul" | "QLinearMatMul" | "MatMulInteger" => {
             let a = input(0).map(|t| t.shape.as_slice()).unwrap_or(&[]);
             let k = a.last().copied().unwrap_or(1) as u64;
             c.macs = out_elems * k;
             // thop counts nn.Linear only: a MatMul with a constant weight.
-            let linear = input(1).is_some_and(|t| t.is_const);
+            let b = if node.op_type == "QLinearMatMul" {
+                3
+            } else {
+                1
+            };
+            let linear = input(b).is_some_and(|t| t.is_const);
             c.thop_macs = if linear { c.macs } else { 0 };
             c.flops = 2 * c.macs;
         }
@@ -197,8 +208,15 @@ pub fn node_cost(node: &pb::NodeProto, inputs: &[TensorInfo], outputs: &[TensorI
         | "HardSigmoid" | "HardSwish" | "Elu" | "Selu" | "Max" | "Min" | "Pow" | "Sqrt" | "Exp"
         | "Erf" | "Gelu" => c.flops = out_elems,
         "Sum" => c.flops = out_elems * (inputs.len().saturating_sub(1) as u64),
+        // Scale (and shift) each element; the dynamic form first finds the range (min, max).
+        "QuantizeLinear" | "DequantizeLinear" => c.flops = out_elems,
+        "DynamicQuantizeLinear" => c.flops = 2 * in_elems,
         "Softmax" | "LogSoftmax" => c.flops = 3 * out_elems,
         _ => {}
+    }
+    let eight_bit = input(0).is_some_and(|t| t.elems > 0 && t.bytes == t.elems);
+    if is_integer_op(&node.op_type) && eight_bit {
+        c.int8_macs = c.macs;
     }
     c
 }
@@ -208,6 +226,7 @@ pub fn sum<'a>(costs: impl Iterator<Item = &'a Cost>) -> Cost {
     costs.fold(Cost::default(), |a, c| Cost {
         params: a.params + c.params,
         macs: a.macs + c.macs,
+        int8_macs: a.int8_macs + c.int8_macs,
         thop_macs: a.thop_macs + c.thop_macs,
         flops: a.flops + c.flops,
         bytes_read: a.bytes_read + c.bytes_read,
@@ -323,12 +342,15 @@ mod tests {
         assert_eq!(source_category("Clip"), "activation");
         assert_eq!(source_category("Split"), "tensor");
         assert_eq!(source_category("Mul"), "other");
-        assert_eq!(exec_category("LazyIm2col", Some("conv")), "tensor");
-        assert_eq!(exec_category("StridedSlice", Some("other")), "tensor");
-        assert_eq!(exec_category("OptMatMul", Some("conv")), "conv");
-        assert_eq!(exec_category("OptMatMul", Some("linear")), "linear");
-        assert_eq!(exec_category("TypedConcat", None), "concat");
-        assert_eq!(exec_category("Mystery", None), "other");
+        assert_eq!(exec_category("LazyIm2col", Some("conv"), false), "tensor");
+        assert_eq!(
+            exec_category("StridedSlice", Some("other"), false),
+            "tensor"
+        );
+        assert_eq!(exec_category("OptMatMul", Some("conv"), false), "conv");
+        assert_eq!(exec_category("OptMatMul", Some("linear"), false), "linear");
+        assert_eq!(exec_category("TypedConcat", None, false), "concat");
+        assert_eq!(exec_category("Mystery", None, false), "other");
         for c in CATEGORIES {
             assert!(CATEGORIES.iter().filter(|x| **x == c).count() == 1);
         }

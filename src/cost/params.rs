@@ -20,9 +20,19 @@
 //! - a `Constant` node's tensor counts only in the weight slot of a conv, Gemm, MatMul, a
 //!   normalization or PRelu (some exporters put weights there); elsewhere it is a literal.
 //!
+//! Quantized graphs count the quantized weights as the float ones they stand for:
+//!
+//! - an integer initializer of rank 1 or more in a quantized op's weight or bias slot
+//!   (QLinearConv's w and B, ConvInteger's w, QLinearMatMul's and MatMulInteger's b) is a
+//!   parameter tensor;
+//! - so is the output of a `DequantizeLinear` of one (QDQ: int8 weights, int32 biases): it is
+//!   counted on the op that consumes it, as an `Identity`'s output is, not on the DequantizeLinear;
+//! - scales and zero points are quantization settings, never counted (a per-channel conv has one
+//!   of each per output channel).
+//!
 //! Limits: a float buffer consumed elsewhere than BN's running stats (an attention mask, a
 //! fixed positional table registered with `register_buffer`) is counted; a learnable scalar
-//! (`nn.Parameter(torch.tensor(1.0))`) and integer (quantized) weights are not; a parameter
+//! (`nn.Parameter(torch.tensor(1.0))`) is not, nor an integer tensor outside the slots above; a parameter
 //! no node consumes (an unused head) is not.
 
 use std::collections::{HashMap, HashSet};
@@ -48,11 +58,33 @@ fn param_elems(t: &pb::TensorProto) -> Option<u64> {
     Some(t.dims.iter().map(|&d| d.max(0) as u64).product())
 }
 
+/// Elements of an integer tensor of rank 1 or more (a quantized weight or bias).
+fn integer_elems(t: &pb::TensorProto) -> Option<u64> {
+    if is_float(t) || t.dims.is_empty() {
+        return None;
+    }
+    Some(t.dims.iter().map(|&d| d.max(0) as u64).product())
+}
+
+/// Whether input `slot` of a quantized `op_type` node holds quantized weights or biases.
+fn quantized_weight_slot(op_type: &str, slot: usize) -> bool {
+    match op_type {
+        "QLinearConv" => slot == 3 || slot == 8,
+        "QLinearMatMul" => slot == 0 || slot == 3,
+        "ConvInteger" | "MatMulInteger" => slot <= 1,
+        _ => false,
+    }
+}
+
 /// Whether input `slot` of an `op_type` node holds a buffer or a setting, never a parameter.
 fn buffer_slot(op_type: &str, slot: usize) -> bool {
     match op_type {
         "BatchNormalization" => slot >= 3,
         "Resize" | "Upsample" | "Pad" | "Clip" => slot >= 1,
+        "QuantizeLinear" | "DequantizeLinear" | "DynamicQuantizeLinear" => slot >= 1,
+        "QLinearConv" | "QLinearMatMul" | "ConvInteger" | "MatMulInteger" => {
+            !quantized_weight_slot(op_type, slot)
+        }
         _ => false,
     }
 }
@@ -80,8 +112,24 @@ pub fn per_node(graph: &pb::GraphProto) -> Vec<u64> {
         .iter()
         .filter_map(|t| param_elems(t).map(|n| (t.name.as_str(), (n, false))))
         .collect();
-    for node in &graph.node {
+    // Integer initializers: parameters only in a quantized weight slot or dequantized.
+    let integers: HashMap<&str, u64> = graph
+        .initializer
+        .iter()
+        .filter_map(|t| integer_elems(t).map(|n| (t.name.as_str(), n)))
+        .collect();
+    // DequantizeLinear nodes whose output stands for the parameter they dequantize.
+    let mut dequantized: HashSet<usize> = HashSet::new();
+    for (ix, node) in graph.node.iter().enumerate() {
         match node.op_type.as_str() {
+            "DequantizeLinear" => {
+                if let (Some(i), Some(o)) = (node.input.first(), node.output.first())
+                    && let Some(&n) = integers.get(i.as_str())
+                {
+                    tensors.insert(o.as_str(), (n, false));
+                    dequantized.insert(ix);
+                }
+            }
             "Constant" => {
                 let value = node.attribute.iter().find(|a| a.name == "value");
                 if let (Some(t), Some(out)) =
@@ -106,13 +154,19 @@ pub fn per_node(graph: &pb::GraphProto) -> Vec<u64> {
     graph
         .node
         .iter()
-        .map(|node| {
-            if node.op_type == "Identity" {
+        .enumerate()
+        .map(|(ix, node)| {
+            if node.op_type == "Identity" || dequantized.contains(&ix) {
                 return 0;
             }
             let mut params = 0;
             for (slot, name) in node.input.iter().enumerate() {
-                let Some(&(elems, from_constant)) = tensors.get(name.as_str()) else {
+                let quantized = quantized_weight_slot(&node.op_type, slot)
+                    .then(|| integers.get(name.as_str()).map(|&n| (n, false)))
+                    .flatten();
+                let Some((elems, from_constant)) =
+                    quantized.or_else(|| tensors.get(name.as_str()).copied())
+                else {
                     continue;
                 };
                 if buffer_slot(&node.op_type, slot)

@@ -33,7 +33,7 @@ pub const SCHEMA_VERSION: u32 = 2;
 pub const MIN_SCHEMA_VERSION: u32 = 1;
 
 /// The op categories of `category` / `source_category`, in report order.
-pub const CATEGORIES: [&str; 9] = [
+pub const CATEGORIES: [&str; 10] = [
     "conv",
     "batchnorm",
     "activation",
@@ -42,6 +42,7 @@ pub const CATEGORIES: [&str; 9] = [
     "pool",
     "linear",
     "tensor",
+    "quantize",
     "other",
 ];
 
@@ -204,8 +205,14 @@ pub struct EventStatus {
 pub struct Cost {
     /// Trainable parameters, as PyTorch counts them (BatchNorm: scale and bias; not running stats).
     pub params: u64,
-    /// Multiply-accumulates of Conv, Gemm and MatMul. Everything else has 0 MACs.
+    /// Multiply-accumulates of Conv, Gemm and MatMul, and of their quantized forms
+    /// (QLinearConv, ConvInteger, QLinearMatMul, MatMulInteger). Everything else has 0 MACs.
     pub macs: u64,
+    /// Of `macs`, those done on 8-bit integer operands: the quantized ops' in the source view,
+    /// integer kernels' in the executed view. A QDQ conv that the runtime runs in f32 after
+    /// dequantizing its weights has 0. 0 in logs written before it existed.
+    #[serde(default)]
+    pub int8_macs: u64,
     /// What thop 0.1.1 would report for the PyTorch module this node came from.
     pub thop_macs: u64,
     /// Floating-point operations: 2 per MAC, plus one per element for bias, elementwise and
