@@ -529,6 +529,38 @@ def dynamic():
     return quantized("dynamic", nodes, inits)
 
 
+def contrib():
+    """onnxruntime's QOperator format with its contrib ops (domain `com.microsoft`), which tract
+    does not run: QuantizeLinear, QLinearConv 3x3 8->16, QLinearAdd (a residual of the conv
+    output with itself), QLinearGlobalAveragePool, DequantizeLinear. Output 1x16x1x1.
+    """
+    ms = "com.microsoft"
+    nodes = [
+        helper.make_node("QuantizeLinear", ["input", "x.s", "x.z"], ["xq"], name="in/q"),
+        helper.make_node("QLinearConv", ["xq", "x.s", "x.z", "c.wq", "c.ws", "c.wz", "y.s", "y.z"],
+                         ["c"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("QLinearAdd", ["c", "y.s", "y.z", "c", "y.s", "y.z", "y.s", "y.z"],
+                         ["a"], name="add", domain=ms),
+        helper.make_node("QLinearGlobalAveragePool", ["a", "y.s", "y.z", "y.s", "y.z"], ["g"],
+                         name="gap", domain=ms, channels_last=0),
+        helper.make_node("DequantizeLinear", ["g", "y.s", "y.z"], ["output"], name="out/dq"),
+    ]
+    inits = [
+        array("x.s", 0.05, np.float32), array("x.z", 128, np.uint8),
+        int8("c.wq", 16, 8, 3, 3), array("c.ws", 0.01, np.float32), array("c.wz", 0, np.int8),
+        array("y.s", 0.1, np.float32), array("y.z", 128, np.uint8),
+    ]
+    graph = helper.make_graph(
+        nodes, "contrib",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 8, 8, 8])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 16, 1, 1])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13),
+                                                   helper.make_opsetid(ms, 1)],
+                             producer_name="hiddencost-fixtures", ir_version=8)
+
+
 if __name__ == "__main__":
     save(tiny_cnn(1), "tiny_cnn.onnx")
     save(tiny_cnn("N"), "tiny_cnn_dynamic.onnx")
@@ -556,3 +588,7 @@ if __name__ == "__main__":
     save(qdq(), "quant_qdq.onnx")
     save(qoperator(), "quant_qoperator.onnx")
     save(dynamic(), "quant_dynamic.onnx")
+    model = contrib()
+    path = os.path.join(HERE, "quant_contrib.onnx")
+    onnx.save(model, path)  # the checker does not know onnxruntime's contrib ops either
+    print(f"wrote quant_contrib.onnx: {os.path.getsize(path)} bytes")

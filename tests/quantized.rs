@@ -197,3 +197,52 @@ fn executed_ops_of_quantized_models_keep_costs_and_quantize_category() {
         }
     }
 }
+
+/// onnxruntime's quantized contrib operators (QOperator format, `com.microsoft`): refused with
+/// what to do instead, and `cost` still gives the ops before them.
+#[test]
+fn contrib_quantized_ops_are_refused_with_the_qdq_way_out_and_cost_shows_the_rest() {
+    let out = hiddencost()
+        .args(["cost", &model("quant_contrib.onnx")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for said in [
+        "`QLinearAdd` (node `add`), `QLinearGlobalAveragePool` (node `gap`)",
+        "all of them are onnxruntime's quantized operators (the QOperator format)",
+        "quant_format=QuantFormat.QDQ",
+        "nodes_to_exclude=[\"add\", \"gap\"]",
+    ] {
+        assert!(stderr.contains(said), "{said} not in {stderr}");
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "not costed (tract cannot run them, or they read what those compute): add, gap, out/dq"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "total of the 2 costed nodes: 1152 params, {CONV_MACS} MACs ({CONV_MACS} on 8-bit integers)"
+        )),
+        "{stdout}"
+    );
+
+    let out = hiddencost()
+        .args(["cost", "--json", &model("quant_contrib.onnx")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let recs = records(&String::from_utf8_lossy(&out.stdout));
+    let nodes: Vec<&str> = of_type(&recs, "node")
+        .iter()
+        .map(|n| n["node"].as_str().unwrap())
+        .collect();
+    assert_eq!(nodes, ["in/q", "conv"]);
+    assert!(
+        of_type(&recs, "model_cost").is_empty(),
+        "a partial total is no model's cost"
+    );
+}

@@ -2,7 +2,7 @@
 //! code out; errors get their context here, at the edge.
 
 use super::common::{Bar, default_stem, pin, say};
-use super::{BenchArgs, Cli, Command, CostArgs, ProbeArgs, ZooCommand};
+use super::{BenchArgs, Cli, Command, ProbeArgs, ZooCommand};
 #[cfg(feature = "analyze")]
 use super::{PredictArgs, StudyArgs, ValidateArgs};
 #[cfg(feature = "analyze")]
@@ -11,7 +11,7 @@ use crate::analyze::{
     compute::kernels::{KernelCall, rows},
 };
 use crate::probe;
-use crate::record::{ModelCostRecord, Record};
+use crate::record::Record;
 use crate::session::{self, Session};
 use crate::settings::Settings;
 use crate::sink::{Sink, Target};
@@ -29,7 +29,7 @@ use std::path::PathBuf;
 pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Bench(args) => bench_cmd(args),
-        Command::Cost(args) => cost_cmd(args),
+        Command::Cost(args) => super::cost::cost_cmd(args),
         Command::Zoo(ZooCommand::List { json }) => zoo_list(json),
         Command::Zoo(ZooCommand::Export { dir, names, zoo }) => {
             let opts = ZooOptions {
@@ -367,62 +367,6 @@ fn validate_cmd(args: ValidateArgs) -> Result<i32> {
     Ok(0)
 }
 
-fn cost_cmd(args: CostArgs) -> Result<i32> {
-    let mut failed = 0;
-    let mut sink = Sink::from_writer(Box::new(std::io::stdout()), "stdout");
-    let settings = args.model.settings();
-    let input_shape = settings.input_shape.as_deref();
-    for job in session::of_settings(&settings) {
-        let loaded = match job.metadata {
-            Err(e) => Err(anyhow::Error::from(e)),
-            Ok(_) => crate::model::load_static(&job.source, input_shape).map_err(Into::into),
-        };
-        let st = match loaded {
-            Ok(st) => st,
-            Err(e) => {
-                log::error!("{e}");
-                failed += 1;
-                continue;
-            }
-        };
-        let nodes = session::node_records(&st.name, &st.sources);
-        if args.json {
-            for n in nodes {
-                sink.write(&Record::Node(n))?;
-            }
-            sink.write(&Record::ModelCost(model_cost(&st)))?;
-        } else {
-            let t = st.totals;
-            say(&format!(
-                "{} ({}), input {:?}\n{}total: {} params, {} MACs, {} thop MACs, {} FLOPs, \
-                 {} bytes read, {} bytes written\n\n",
-                st.name,
-                st.source,
-                st.input_shape,
-                summary::render_cost(&nodes),
-                t.params,
-                t.macs,
-                t.thop_macs,
-                t.flops,
-                t.bytes_read,
-                t.bytes_written
-            ))?;
-        }
-    }
-    Ok(if failed == 0 { 0 } else { 1 })
-}
-
-fn model_cost(st: &crate::model::StaticModel) -> ModelCostRecord {
-    ModelCostRecord {
-        model: st.name.clone(),
-        source: st.source.clone(),
-        input_shape: st.input_shape.clone(),
-        output_shapes: st.output_shapes.clone(),
-        source_nodes: st.sources.len(),
-        cost: st.totals,
-    }
-}
-
 fn zoo_list(json: bool) -> Result<i32> {
     let mut sink = Sink::from_writer(Box::new(std::io::stdout()), "stdout");
     let mut table = format!(
@@ -433,7 +377,7 @@ fn zoo_list(json: bool) -> Result<i32> {
         let (src, meta) = session::zoo_source(info.name, &ZooOptions::default())?;
         let st = crate::model::load_static(&src, None)?;
         if json {
-            sink.write(&Record::ModelCost(model_cost(&st)))?;
+            sink.write(&Record::ModelCost(super::cost::model_cost(&st)))?;
             continue;
         }
         let zoo = meta.zoo.as_ref();

@@ -4,6 +4,7 @@
 
 mod commands;
 mod common;
+mod cost;
 mod sweep;
 pub use commands::dispatch;
 pub use common::is_broken_pipe;

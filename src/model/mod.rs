@@ -4,12 +4,17 @@
 //!
 //! Translate time vs run time: everything here happens once per model, before any measurement.
 
+mod inference;
 mod preflight;
 mod sources;
+mod unsupported;
 
 pub use preflight::bytes_text;
 use sources::shape_of;
+pub use inference::inference_model;
+use inference::inference;
 pub use sources::source_nodes;
+pub use unsupported::{PartialCost, load_static_partial};
 
 pub use crate::cost::ExecNode;
 use crate::cost::{self, SourceNode};
@@ -21,7 +26,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tract_hir::internal::*;
 use tract_onnx::pb;
-use tract_onnx::prelude::{InferenceFact, InferenceModel, InferenceModelExt};
+use tract_onnx::prelude::{InferenceModel, InferenceModelExt};
 
 /// tract version this build links (the crates are pinned with `=` in Cargo.toml).
 pub const TRACT_VERSION: &str = "0.23.9";
@@ -65,8 +70,12 @@ pub enum ModelError {
         path: String,
         cause: prost::DecodeError,
     },
-    #[error("{model}: unsupported ONNX operator(s) for tract {TRACT_VERSION}: {ops}")]
-    Unsupported { model: String, ops: String },
+    #[error("{model}: unsupported ONNX operator(s) for tract {TRACT_VERSION}: {ops}; {hint}")]
+    Unsupported {
+        model: String,
+        ops: String,
+        hint: String,
+    },
     #[error(
         "{model}: input `{input}` has a dynamic shape {shape}; pass --input-shape, e.g. --input-shape 1,3,32,32"
     )]
@@ -212,123 +221,6 @@ pub fn read_proto(src: &ModelSource) -> Result<pb::ModelProto, ModelError> {
         });
     }
     Ok(proto)
-}
-
-/// Parses the ONNX graph and fixes its input shape, then analyses it. Checked before and
-/// after (see `preflight`): `memory_bytes` is what the model's tensors must fit in to run it
-/// (`None`: only counts that overflow are refused, and constant shapes against the memory
-/// the machine has, since tract folds those while loading).
-pub fn inference_model(
-    proto: &pb::ModelProto,
-    model: &str,
-    model_dir: Option<&std::path::Path>,
-    input_shape: Option<&[usize]>,
-    memory_bytes: Option<u64>,
-) -> Result<InferenceModel, ModelError> {
-    let tract = |what: &'static str| {
-        let model = model.to_string();
-        move |cause: anyhow::Error| ModelError::Tract { model, what, cause }
-    };
-    let refused = |reason: preflight::Refusal| ModelError::Refused {
-        model: model.to_string(),
-        reason,
-    };
-    let memory_now = crate::context::memory_available_bytes();
-    preflight::graph(proto, memory_now).map_err(refused)?;
-    preflight::tensor_data(proto, model_dir, memory_now).map_err(refused)?;
-    // The folder external data is read from (tract checks the locations again).
-    let dir =
-        match model_dir {
-            Some(d) => Some(d.to_str().ok_or_else(|| {
-                refused(preflight::Refusal::FolderNotUtf8(d.display().to_string()))
-            })?),
-            None => None,
-        };
-    let parsed = tract_onnx::onnx()
-        .parse(proto, dir)
-        .map_err(tract("parsing"))?;
-    if !parsed.unresolved_inputs.is_empty() {
-        return Err(refused(preflight::Refusal::Unresolved(
-            parsed.unresolved_inputs.join(", "),
-        )));
-    }
-    let mut inf = parsed.model;
-    let unsupported: Vec<String> = inf
-        .nodes()
-        .iter()
-        .filter_map(|n| {
-            n.op_as::<tract_hir::ops::unimpl::UnimplementedOp>()
-                .map(|op| {
-                    let name = op.name();
-                    let op_type = name
-                        .trim_start_matches("Unimplemented(")
-                        .trim_end_matches(')');
-                    format!("`{op_type}` (node `{}`)", n.name)
-                })
-        })
-        .collect();
-    if !unsupported.is_empty() {
-        return Err(ModelError::Unsupported {
-            model: model.into(),
-            ops: unsupported.join(", "),
-        });
-    }
-    let inputs = inf.input_outlets().map_err(tract("inputs"))?.to_vec();
-    for (ix, outlet) in inputs.iter().enumerate() {
-        let fact = inf.outlet_fact(*outlet).map_err(tract("inputs"))?.clone();
-        let dt = fact.datum_type.concretize().unwrap_or(f32::datum_type());
-        let shape: Vec<usize> = match (ix, input_shape) {
-            (0, Some(shape)) => {
-                if shape
-                    .iter()
-                    .try_fold(1usize, |a, &d| a.checked_mul(d))
-                    .is_none()
-                {
-                    return Err(refused(preflight::Refusal::InputShapeOverflow {
-                        shape: shape.to_vec(),
-                        input: inf.node(outlet.node).name.clone(),
-                    }));
-                }
-                shape.to_vec()
-            }
-            _ => match fact.shape.as_concrete_finite().ok().flatten() {
-                Some(s) => s.to_vec(),
-                None => {
-                    return Err(ModelError::DynamicShape {
-                        model: model.into(),
-                        input: inf.node(outlet.node).name.clone(),
-                        shape: format!("{:?}", fact.shape),
-                    });
-                }
-            },
-        };
-        if shape.contains(&0) {
-            let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
-            return Err(refused(preflight::empty_input(
-                &inf.node(outlet.node).name,
-                &dims,
-            )));
-        }
-        inf.set_outlet_fact(*outlet, InferenceFact::dt_shape(dt, shape))
-            .map_err(tract("setting the input shape"))?;
-    }
-    // A failure or a panic deep in tract's rules is explained from the facts it reached.
-    let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inf.analyse(false)));
-    match analysed {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => {
-            return Err(match preflight::diagnose(proto, &inf) {
-                Some(reason) => refused(reason),
-                None => tract("shape inference")(e),
-            });
-        }
-        Err(panic) => match preflight::diagnose(proto, &inf) {
-            Some(reason) => return Err(refused(reason)),
-            None => std::panic::resume_unwind(panic),
-        },
-    }
-    preflight::shapes(proto, &inf, memory_bytes).map_err(refused)?;
-    Ok(inf)
 }
 
 fn typed(inf: InferenceModel, optimize: Optimize) -> TractResult<TypedModel> {
