@@ -344,6 +344,91 @@ fn a_count_no_measurement_can_have_skips_its_record() {
 }
 
 #[test]
+fn real_models_far_beyond_the_zoo_are_kept_and_limits_follow_units() {
+    // A CIFAR ResNet50 at a 4096 x 4096 input: 21 x 10^12 MACs by `hiddencost cost`, and
+    // minutes per run. Kept; a cost above 2^52 or a time above 2^46 ns is not, and the note
+    // names the limit's unit.
+    let dir = tempfile::tempdir().unwrap();
+    let ls = lines(&common::small_log());
+    let op = ls
+        .iter()
+        .position(|l| l.contains("\"type\":\"op\""))
+        .unwrap();
+    let model = ls
+        .iter()
+        .position(|l| l.contains("\"type\":\"model\""))
+        .unwrap();
+    let with = |edit: &dyn Fn(&mut serde_json::Value, &mut serde_json::Value)| {
+        let mut ls = ls.clone();
+        let mut o: serde_json::Value = serde_json::from_str(&ls[op]).unwrap();
+        let mut m: serde_json::Value = serde_json::from_str(&ls[model]).unwrap();
+        edit(&mut o, &mut m);
+        ls[op] = o.to_string();
+        ls[model] = m.to_string();
+        ls.join("\n") + "\n"
+    };
+    let big = with(&|o, m| {
+        o["macs"] = 21_000_000_000_000u64.into();
+        m["macs"] = 21_000_000_000_000u64.into();
+        o["wall_ns"]["median"] = 1_500_000_000_000u64.into(); // 25 minutes, above 2^40 ns
+        m["latency_ns"]["median"] = 1_500_000_000_000u64.into();
+    });
+    let path = write(dir.path(), "big.jsonl", &big);
+    let data = load_logs(std::slice::from_ref(&path)).unwrap();
+    assert_eq!(data.runs.len(), 2);
+    let notes: Vec<String> = data.notes.iter().map(|n| n.to_string()).collect();
+    assert!(
+        !notes
+            .iter()
+            .any(|n| n.contains("more than any measurement")),
+        "{notes:#?}"
+    );
+    drop(hiddencost::analyze::Analysis::compute(&data));
+
+    for (name, edit, said) in [
+        (
+            "macs.jsonl",
+            &(|o: &mut serde_json::Value, _: &mut serde_json::Value| {
+                o["macs"] = ((1u64 << 52) + 1).into()
+            }) as &dyn Fn(&mut serde_json::Value, &mut serde_json::Value),
+            "`macs` is 4503599627370497, more than any measurement can hold (at most 2^52 MACs, \
+             FLOPs, params or bytes)",
+        ),
+        (
+            "ns.jsonl",
+            &|o: &mut serde_json::Value, _: &mut serde_json::Value| {
+                o["wall_ns"]["max"] = ((1u64 << 46) + 1).into()
+            },
+            "`wall_ns.max` is 70368744177665, more than any measurement can hold (at most 2^46 \
+             ns, 19.5 hours)",
+        ),
+    ] {
+        let path = write(dir.path(), name, &with(edit));
+        let data = load_logs(std::slice::from_ref(&path)).unwrap();
+        let notes: Vec<String> = data.notes.iter().map(|n| n.to_string()).collect();
+        assert!(notes.iter().any(|n| n.contains(said)), "{name}: {notes:#?}");
+    }
+    // A model record out of bounds takes its model's node and op records along, said so, and
+    // does not call the measurement cut short.
+    let path = write(
+        dir.path(),
+        "model.jsonl",
+        &with(&|_, m| m["latency_ns"]["p99"] = u64::MAX.into()),
+    );
+    let data = load_logs(std::slice::from_ref(&path)).unwrap();
+    assert_eq!(data.runs.len(), 1);
+    let notes: Vec<String> = data.notes.iter().map(|n| n.to_string()).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("`latency_ns.p99` is 18446744073709551615")
+                && n.contains("the record is skipped, with the model's")),
+        "{notes:#?}"
+    );
+    assert!(!notes.iter().any(|n| n.contains("cut short")), "{notes:#?}");
+}
+
+#[test]
 fn a_version_1_log_loads_with_no_packed_or_scratch_bytes() {
     let text = std::fs::read_to_string(common::golden("real.jsonl")).unwrap();
     assert!(text.starts_with(r#"{"type":"header","schema_version":1,"#));

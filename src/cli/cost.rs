@@ -99,4 +99,3 @@ pub(super) fn model_cost(st: &crate::model::StaticModel) -> ModelCostRecord {
         cost: st.totals,
     }
 }
-

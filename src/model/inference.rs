@@ -120,4 +120,3 @@ pub(super) fn inference(
     preflight::shapes(proto, &inf, memory_bytes).map_err(refused)?;
     Ok(inf)
 }
-

@@ -9,10 +9,10 @@ mod preflight;
 mod sources;
 mod unsupported;
 
+use inference::inference;
+pub use inference::inference_model;
 pub use preflight::bytes_text;
 use sources::shape_of;
-pub use inference::inference_model;
-use inference::inference;
 pub use sources::source_nodes;
 pub use unsupported::{PartialCost, load_static_partial};
 

@@ -368,9 +368,9 @@ fn source_fates(optimized: &ModelRun, eager: &ModelRun, fates: &mut BTreeMap<Str
             ));
             nodes.len() - 1
         });
-        nodes[ix].1 += op.wall_ns.median;
+        nodes[ix].1 = nodes[ix].1.saturating_add(op.wall_ns.median);
         if op.cost.macs == 0 {
-            nodes[ix].2 += op.wall_ns.median;
+            nodes[ix].2 = nodes[ix].2.saturating_add(op.wall_ns.median);
         }
     }
     for (src, ns, hidden_ns, op_type, category) in nodes {

@@ -394,7 +394,7 @@ fn rq2(p: &Parts, device: usize) -> Answer<Rq2> {
     let mut no_roofs = None;
     for (run, _, bounds) in p.of_device(device) {
         for op in &run.ops {
-            op_ns += op.wall_ns.median;
+            op_ns = op_ns.saturating_add(op.wall_ns.median);
             if op.cost.macs == 0 {
                 let ns = op.wall_ns.median as f64;
                 hidden_ns += ns;

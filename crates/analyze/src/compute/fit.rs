@@ -137,7 +137,8 @@ fn node_samples(run: &ModelRun) -> Vec<(&str, &Cost, f64)> {
     let mut ns_by_node: HashMap<&str, u64> = HashMap::new();
     for op in &run.ops {
         if let Some(src) = op.source_node.as_deref() {
-            *ns_by_node.entry(src).or_default() += op.wall_ns.median;
+            let e = ns_by_node.entry(src).or_default();
+            *e = e.saturating_add(op.wall_ns.median);
         }
     }
     run.nodes

@@ -178,9 +178,9 @@ pub struct Agg {
 impl Agg {
     pub fn add(&mut self, op: &Op) {
         self.ops += 1;
-        self.wall_ns += op.wall_ns.median;
-        self.macs += op.cost.macs;
-        self.bytes_moved += op.cost.traffic_bytes();
+        self.wall_ns = self.wall_ns.saturating_add(op.wall_ns.median);
+        self.macs = self.macs.saturating_add(op.cost.macs);
+        self.bytes_moved = self.bytes_moved.saturating_add(op.cost.traffic_bytes());
         for (slot, ratio) in self.sums.iter_mut().zip(RATIOS) {
             if let Some((n, d)) = ratio.sides(op) {
                 slot.0 += n;
@@ -195,9 +195,9 @@ impl Agg {
 
     pub fn merge(&mut self, other: &Agg) {
         self.ops += other.ops;
-        self.wall_ns += other.wall_ns;
-        self.macs += other.macs;
-        self.bytes_moved += other.bytes_moved;
+        self.wall_ns = self.wall_ns.saturating_add(other.wall_ns);
+        self.macs = self.macs.saturating_add(other.macs);
+        self.bytes_moved = self.bytes_moved.saturating_add(other.bytes_moved);
         for (a, b) in self.sums.iter_mut().zip(other.sums) {
             a.0 += b.0;
             a.1 += b.1;
@@ -258,7 +258,7 @@ impl ModelMetrics {
                 let static_macs = node_by_name.get(src).map(|n| n.cost.macs);
                 let entry = source_macs.entry(src).or_insert(static_macs.unwrap_or(0));
                 if static_macs.is_none() {
-                    *entry += op.cost.macs;
+                    *entry = entry.saturating_add(op.cost.macs);
                 }
             }
         }
@@ -278,7 +278,7 @@ impl ModelMetrics {
             add(&mut m.by_op, &op.op, &one);
             add(&mut m.source, &source_category(op, &node_by_name), &one);
             if op.cost.macs == 0 {
-                m.hidden_executed_ns += op.wall_ns.median;
+                m.hidden_executed_ns = m.hidden_executed_ns.saturating_add(op.wall_ns.median);
             }
             let src_macs = op
                 .source_node
@@ -286,7 +286,7 @@ impl ModelMetrics {
                 .and_then(|s| source_macs.get(s))
                 .copied();
             if src_macs.unwrap_or(0) == 0 {
-                m.hidden_source_ns += op.wall_ns.median;
+                m.hidden_source_ns = m.hidden_source_ns.saturating_add(op.wall_ns.median);
             }
             let bns = op
                 .fused_sources

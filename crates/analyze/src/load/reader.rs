@@ -259,7 +259,19 @@ impl<'a> FileReader<'a> {
 
     fn record(&mut self, number: usize, record: Record) {
         if let Some(why) = plausible::implausible(&record) {
-            return self.note(number, format!("{why}: the record is skipped"));
+            // The model's node and op records go with its model record, not "cut short".
+            let dropped = match (&record, &mut self.state) {
+                (Record::Model(m), State::Active(run)) => run.pending.remove(&m.model),
+                _ => None,
+            };
+            let with = dropped.map_or(String::new(), |p| {
+                format!(
+                    ", with the model's {} node and {} op records",
+                    p.nodes.len(),
+                    p.ops.len()
+                )
+            });
+            return self.note(number, format!("{why}: the record is skipped{with}"));
         }
         let State::Active(run) = &mut self.state else {
             return self.note(

@@ -55,7 +55,7 @@ pub fn chrome_trace(data: &Dataset, runs: &[&ModelRun]) -> Value {
                 "tid": 0,
                 "args": Value::Object(args),
             }));
-            ts_ns += op.wall_ns.median;
+            ts_ns = ts_ns.saturating_add(op.wall_ns.median);
         }
     }
     json!({"traceEvents": events, "displayTimeUnit": "ns"})
@@ -151,7 +151,7 @@ pub fn write_chrome_trace(
             write!(w, r#","ph":"X","pid":{pid},"tid":0,"ts":"#)?;
             json_to(w, &(ts_ns as f64 / 1000.0))?;
             w.write_all(b"}")?;
-            ts_ns += op.wall_ns.median;
+            ts_ns = ts_ns.saturating_add(op.wall_ns.median);
         }
     }
     w.write_all(b"]}")
