@@ -78,6 +78,8 @@ pub(super) fn inference(
                         input: inf.node(outlet.node).name.clone(),
                     }));
                 }
+                preflight::input_rank(proto, &inf.node(outlet.node).name, shape)
+                    .map_err(refused)?;
                 shape.to_vec()
             }
             _ => match fact.shape.as_concrete_finite().ok().flatten() {
@@ -109,6 +111,9 @@ pub(super) fn inference(
         Ok(Err(e)) => {
             return Err(match preflight::diagnose(proto, &inf) {
                 Some(reason) => refused(reason),
+                None if input_shape.is_some() && inputs.len() > 1 => {
+                    refused(other_inputs(&inf, &inputs, &e))
+                }
                 None => tract("shape inference")(e),
             });
         }
@@ -119,4 +124,38 @@ pub(super) fn inference(
     }
     preflight::shapes(proto, &inf, memory_bytes).map_err(refused)?;
     Ok(inf)
+}
+
+/// A shape inference failure of a model with several inputs whose first one `--input-shape`
+/// set: which inputs kept which shape, and the node where they met.
+fn other_inputs(
+    inf: &InferenceModel,
+    inputs: &[OutletId],
+    cause: &anyhow::Error,
+) -> preflight::Refusal {
+    let name = |o: &OutletId| inf.node(o.node).name.clone();
+    let others = inputs[1..]
+        .iter()
+        .map(|o| {
+            let shape = inf
+                .outlet_fact(*o)
+                .ok()
+                .and_then(|f| f.shape.as_concrete_finite().ok().flatten())
+                .map_or("unknown".to_string(), |s| format!("{:?}", s.as_slice()));
+            format!("`{}` {shape}", name(o))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    // tract names the node it stopped at: `Failed analyse for node #2 "cat" ...`.
+    let text = format!("{cause:#}");
+    let at = text
+        .split_once("node #")
+        .and_then(|(_, rest)| rest.split('"').nth(1))
+        .map(|n| format!(" at node `{n}`"))
+        .unwrap_or_default();
+    preflight::Refusal::OtherInputs {
+        first: name(&inputs[0]),
+        others,
+        at,
+    }
 }

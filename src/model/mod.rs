@@ -70,6 +70,12 @@ pub enum ModelError {
         path: String,
         cause: prost::DecodeError,
     },
+    #[error(
+        "{path}: nested deeper than the 100 levels the protobuf decoder reads (graphs inside \
+         If, Loop or Scan bodies inside others); the file may be whole, but it cannot be read: \
+         flatten the model's control flow"
+    )]
+    TooDeep { path: String },
     #[error("{model}: unsupported ONNX operator(s) for tract {TRACT_VERSION}: {ops}; {hint}")]
     Unsupported {
         model: String,
@@ -204,9 +210,17 @@ pub fn read_proto(src: &ModelSource) -> Result<pb::ModelProto, ModelError> {
             return Ok(proto);
         }
     };
-    let proto = decoded.map_err(|cause| ModelError::Decode {
-        path: label.clone(),
-        cause,
+    let proto = decoded.map_err(|cause| {
+        if cause.to_string().contains("recursion limit reached") {
+            ModelError::TooDeep {
+                path: label.clone(),
+            }
+        } else {
+            ModelError::Decode {
+                path: label.clone(),
+                cause,
+            }
+        }
     })?;
     if proto
         .graph

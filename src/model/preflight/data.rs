@@ -31,6 +31,17 @@ fn external_key<'a>(t: &'a pb::TensorProto, key: &str) -> Option<&'a str> {
 /// external files: each file is a regular file inside the model's folder (`model_dir`; `None`
 /// for a model built in memory, which has none), holds the bytes the dims need, and all of
 /// them fit in `memory_bytes` (tract reads them into memory).
+/// Values a tensor holds in its typed fields (`float_data`, `int32_data`, ...): one per element
+/// for every type but the complex ones.
+fn typed_values(t: &pb::TensorProto) -> u64 {
+    (t.float_data.len()
+        + t.int32_data.len()
+        + t.int64_data.len()
+        + t.double_data.len()
+        + t.uint64_data.len()
+        + t.string_data.len()) as u64
+}
+
 pub fn tensor_data(
     proto: &pb::ModelProto,
     model_dir: Option<&std::path::Path>,
@@ -69,6 +80,17 @@ pub fn tensor_data(
             continue;
         }
         if !is_external(t) {
+            let held = typed_values(t);
+            let complex = [DataType::Complex64 as i32, DataType::Complex128 as i32];
+            let elems = elements(t.dims.iter().map(|&d| d.max(0) as u64));
+            if let Some(elems) = elems.filter(|&e| e != held && !complex.contains(&t.data_type)) {
+                return Err(Refusal::DataCount {
+                    name: name.to_string(),
+                    held,
+                    dims: dims_text(&t.dims),
+                    needed: elems,
+                });
+            }
             continue;
         }
         let at = |why: ExternalData| Refusal::External {

@@ -22,12 +22,14 @@
 
 mod analysed;
 mod data;
+mod order;
 mod refusal;
 
 use super::sources::onnx_node_name;
 use crate::cost::{attr_int as int, attr_ints as ints};
 pub use analysed::{diagnose, shapes};
 pub use data::tensor_data;
+pub use order::input_rank;
 pub use refusal::{ExternalData, Refusal, WindowAttribute};
 use std::collections::{HashMap, HashSet};
 use tract_hir::internal::*;
@@ -281,6 +283,7 @@ pub fn graph(proto: &pb::ModelProto, memory_bytes: Option<u64>) -> Result<(), Re
             return Err(Refusal::DanglingOutput(o.name.clone()));
         }
     }
+    order::outputs(g)?;
     for (ix, n) in g.node.iter().enumerate() {
         let name = onnx_node_name(ix, n);
         let at = || format!("node `{name}` ({})", n.op_type);
@@ -342,7 +345,7 @@ pub fn graph(proto: &pb::ModelProto, memory_bytes: Option<u64>) -> Result<(), Re
             }
         }
     }
-    Ok(())
+    order::acyclic(g)
 }
 
 /// The static dims of a graph input's type (a symbolic or missing dim counts as 0: an element

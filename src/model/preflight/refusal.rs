@@ -13,6 +13,34 @@ pub enum Refusal {
     Overflow { what: String, dims: String },
     #[error("graph output `{0}` is produced by no node, input or initializer")]
     DanglingOutput(String),
+    #[error("{at} names no output tensor: every ONNX node writes at least one")]
+    NoOutputNames { at: String },
+    #[error(
+        "{at} reads `{through}`, which is computed from its own output: the graph has a cycle, \
+         and an ONNX graph must have none (was it edited by hand?)"
+    )]
+    Cycle { at: String, through: String },
+    #[error(
+        "input `{input}` has {declared} dimension(s), --input-shape {given:?} gives {}: \
+         give {declared}",
+        given.len()
+    )]
+    InputRank {
+        input: String,
+        declared: usize,
+        given: Vec<usize>,
+    },
+    /// `at`: ` at node `NAME`` where the shapes met, or empty.
+    #[error(
+        "--input-shape sets the first input `{first}` only, the others keep their own shapes \
+         ({others}), and the shapes do not fit together{at}: give a first shape that fits \
+         them, or export the model at the shapes you need"
+    )]
+    OtherInputs {
+        first: String,
+        others: String,
+        at: String,
+    },
     /// `at`: the node, as `node `NAME` (OP)`.
     #[error("{at} reads `{missing}`, which no node, input or initializer produces")]
     DanglingInput { at: String, missing: String },
@@ -97,6 +125,13 @@ pub enum Refusal {
     DataSize {
         name: String,
         held: usize,
+        dims: String,
+        needed: u64,
+    },
+    #[error("tensor `{name}` holds {held} values, its dims {dims} need {needed}")]
+    DataCount {
+        name: String,
+        held: u64,
         dims: String,
         needed: u64,
     },

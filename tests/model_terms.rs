@@ -1,0 +1,193 @@
+//! Broken models are described in the model's own terms, with what to do, never in tract's
+//! (issue #30 item 8): a node without outputs, an initializer without data, a cycle, an
+//! `--input-shape` of the wrong rank or for one of several inputs, a file nested deeper than
+//! protobuf decoding goes. Each is an error naming the node, tensor or input (exit 1).
+
+mod common;
+use common::*;
+#[allow(dead_code)] // only a few of the constructors are needed here
+#[path = "../src/zoo/proto.rs"]
+mod proto;
+
+use prost::Message;
+use proto::{attr_int, tensor_f32, value_info_f32};
+use tract_onnx::pb::{
+    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
+    ValueInfoProto,
+};
+
+/// tract's words that must not reach the user for these models.
+const TRACT_WORDS: [&str; 6] = [
+    "Impossible to unify",
+    "Wrong number of outputs",
+    "ShapeError",
+    "Loop detected",
+    "recursion limit",
+    "Can not broadcast",
+];
+
+fn node(op: &str, name: &str, inputs: &[&str], outputs: &[&str]) -> NodeProto {
+    NodeProto {
+        name: name.into(),
+        op_type: op.into(),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: outputs.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+fn graph_bytes(
+    inputs: Vec<ValueInfoProto>,
+    nodes: Vec<NodeProto>,
+    inits: Vec<TensorProto>,
+) -> Vec<u8> {
+    ModelProto {
+        ir_version: 8,
+        opset_import: vec![OperatorSetIdProto {
+            domain: String::new(),
+            version: 13,
+        }],
+        graph: Some(GraphProto {
+            name: "g".into(),
+            node: nodes,
+            initializer: inits,
+            input: inputs,
+            output: vec![ValueInfoProto {
+                name: "y".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+/// `hiddencost cost` of `bytes`: exit 1 and stderr, which says `said` and none of tract's words.
+fn refused(bytes: &[u8], extra: &[&str], said: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.onnx");
+    std::fs::write(&path, bytes).unwrap();
+    let out = hiddencost()
+        .arg("cost")
+        .arg(&path)
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(said), "`{said}` not in {stderr}");
+    for words in TRACT_WORDS {
+        assert!(!stderr.contains(words), "tract's `{words}` in {stderr}");
+    }
+}
+
+fn x(dims: &[usize]) -> Vec<ValueInfoProto> {
+    vec![value_info_f32("x", dims)]
+}
+
+#[test]
+fn a_node_without_output_names_is_named() {
+    let nodes = vec![
+        node("Relu", "r", &["x"], &[""]),
+        node("Relu", "r2", &["x"], &["y"]),
+    ];
+    refused(
+        &graph_bytes(x(&[1, 4]), nodes, vec![]),
+        &[],
+        "node `r` (Relu) names no output tensor: every ONNX node writes at least one",
+    );
+}
+
+#[test]
+fn an_initializer_without_its_data_is_named() {
+    let mut w = tensor_f32("w", &[4, 4, 3, 3], &[]);
+    w.float_data.clear();
+    w.raw_data.clear();
+    let conv = node("Conv", "c", &["x", "w"], &["y"]);
+    refused(
+        &graph_bytes(x(&[1, 4, 8, 8]), vec![conv], vec![w]),
+        &[],
+        "tensor `w` holds 0 values, its dims 4x4x3x3 need 144",
+    );
+}
+
+#[test]
+fn a_cycle_is_named_by_a_node_on_it() {
+    let nodes = vec![
+        node("Relu", "r1", &["z"], &["a"]),
+        node("Add", "add", &["x", "a"], &["z"]),
+        node("Relu", "r2", &["z"], &["y"]),
+    ];
+    let bytes = graph_bytes(x(&[1, 4]), nodes, vec![]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.onnx");
+    std::fs::write(&path, &bytes).unwrap();
+    let out = hiddencost().arg("cost").arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // Either node of the cycle names it, through the tensor it reads from the other.
+    assert!(
+        stderr.contains("node `r1` (Relu) reads `z`, which is computed from its own output")
+            || stderr.contains("node `add` (Add) reads `a`, which is computed from its own output"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the graph has a cycle"), "{stderr}");
+    assert!(!stderr.contains("Loop detected"), "{stderr}");
+}
+
+#[test]
+fn an_input_shape_of_the_wrong_rank_says_the_right_one() {
+    refused(
+        &std::fs::read(common::model("tiny_cnn.onnx")).unwrap(),
+        &["--input-shape", "1,3,8,8,2"],
+        "input `input` has 4 dimension(s), --input-shape [1, 3, 8, 8, 2] gives 5: give 4",
+    );
+}
+
+#[test]
+fn an_input_shape_for_one_of_two_inputs_names_the_other() {
+    let mut cat = node("Concat", "cat", &["x", "b"], &["y"]);
+    cat.attribute.push(attr_int("axis", 0));
+    let inputs = vec![value_info_f32("x", &[1, 4]), value_info_f32("b", &[1, 4])];
+    refused(
+        &graph_bytes(inputs, vec![cat], vec![]),
+        &["--input-shape", "2,3"],
+        "--input-shape sets the first input `x` only, the others keep their own shapes \
+         (`b` [1, 4]), and the shapes do not fit together at node `cat`: give a first shape",
+    );
+}
+
+#[test]
+fn a_file_nested_deeper_than_protobuf_reads_is_not_called_truncated() {
+    // 120 If nodes, each the then-branch of the one above: a whole file.
+    let mut body = GraphProto {
+        name: "leaf".into(),
+        ..Default::default()
+    };
+    for depth in 0..120 {
+        let mut n = node("If", &format!("if{depth}"), &["cond"], &["y"]);
+        n.attribute.push(AttributeProto {
+            name: "then_branch".into(),
+            r#type: 5,
+            g: Some(body),
+            ..Default::default()
+        });
+        body = GraphProto {
+            name: format!("g{depth}"),
+            node: vec![n],
+            ..Default::default()
+        };
+    }
+    let bytes = ModelProto {
+        ir_version: 8,
+        graph: Some(body),
+        ..Default::default()
+    }
+    .encode_to_vec();
+    refused(
+        &bytes,
+        &[],
+        "nested deeper than the 100 levels the protobuf decoder reads",
+    );
+}
