@@ -3,8 +3,10 @@
 //!
 //! Architecture invariant: only this module and `record` know JSON.
 
+mod serial;
+
 use crate::record::Record;
-use rustix::termios::{self, ControlModes, OptionalActions};
+pub use serial::{STALL_LIMIT, SerialPort};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -55,6 +57,12 @@ pub enum SinkError {
     NotALog { target: String },
     #[error("the reader of {target} closed it (broken pipe): no more records reach it")]
     BrokenPipe { target: String },
+    #[error(
+        "{target} took no data for {} s (nobody reads the line, or flow control holds it): \
+         the records from here on are not on it",
+        STALL_LIMIT.as_secs()
+    )]
+    Stalled { target: String },
     #[error("writing to {target} failed: {cause} (disk full, or device unplugged?)")]
     Write {
         target: String,
@@ -121,35 +129,6 @@ pub struct Sink {
     pub records_written: u64,
 }
 
-fn open_serial(device: &Path, baud: u32) -> Result<File, SinkError> {
-    let err = |what| {
-        let device = device.display().to_string();
-        move |cause: std::io::Error| SinkError::Serial {
-            device,
-            what,
-            cause,
-        }
-    };
-    let file = OpenOptions::new()
-        .write(true)
-        .custom_flags(rustix::fs::OFlags::NOCTTY.bits() as i32)
-        .open(device)
-        .map_err(err("open"))?;
-    let mut tio = termios::tcgetattr(&file).map_err(|e| err("not a terminal")(e.into()))?;
-    tio.make_raw();
-    tio.control_modes
-        .remove(ControlModes::CSTOPB | ControlModes::PARENB | ControlModes::CSIZE);
-    tio.control_modes
-        .insert(ControlModes::CS8 | ControlModes::CLOCAL | ControlModes::CREAD);
-    tio.set_speed(baud)
-        .map_err(|e| err("unsupported baud rate")(e.into()))?;
-    termios::tcsetattr(&file, OptionalActions::Now, &tio)
-        .map_err(|e| err("configuring 8N1")(e.into()))?;
-    Ok(file)
-}
-
-use std::os::unix::fs::OpenOptionsExt;
-
 fn open_output(target: &Target) -> Result<Output, SinkError> {
     let label = target.label();
     let open_err = |cause| SinkError::Open {
@@ -171,7 +150,7 @@ fn open_output(target: &Target) -> Result<Output, SinkError> {
             let sync = f.try_clone().map_err(open_err)?;
             (Box::new(f), Some(sync))
         }
-        Target::Serial { device, baud } => (Box::new(open_serial(device, *baud)?), None),
+        Target::Serial { device, baud } => (Box::new(SerialPort::open(device, *baud)?), None),
     };
     Ok(Output { label, out, file })
 }
@@ -318,10 +297,10 @@ impl Sink {
             Ok(()) => true,
             Err(cause) => {
                 let target = o.label.clone();
-                failed.push(if cause.kind() == std::io::ErrorKind::BrokenPipe {
-                    SinkError::BrokenPipe { target }
-                } else {
-                    SinkError::Write { target, cause }
+                failed.push(match cause.kind() {
+                    std::io::ErrorKind::BrokenPipe => SinkError::BrokenPipe { target },
+                    std::io::ErrorKind::TimedOut => SinkError::Stalled { target },
+                    _ => SinkError::Write { target, cause },
                 });
                 false
             }
