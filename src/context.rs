@@ -130,8 +130,8 @@ pub fn peak_rss_bytes() -> Option<u64> {
 pub const MEMORY_CAP_ENV: &str = "HIDDENCOST_MEMORY_BYTES";
 
 /// Memory this process can still allocate, in bytes: `MemAvailable` of /proc/meminfo, or less
-/// when the process's cgroup (v2) limits it (`memory.max` minus `memory.current`) or
-/// [`MEMORY_CAP_ENV`] is set lower; `None` when none is known. What `bench` checks a model's
+/// when the process's cgroup (v2) limits it (`memory.max` minus `memory.current`), its
+/// address-space limit does (RLIMIT_AS minus `VmSize`), or [`MEMORY_CAP_ENV`] is set lower; `None` when none is known. What `bench` checks a model's
 /// tensors and samples against before allocating them: an allocation the kernel cannot back
 /// aborts the process.
 pub fn memory_available_bytes() -> Option<u64> {
@@ -152,10 +152,22 @@ fn system_memory_available_bytes() -> Option<u64> {
         let current = read_trim(dir.join("memory.current"))?;
         cgroup_left_bytes(&max, &current)
     });
-    match (meminfo.as_deref().and_then(mem_available_bytes), cgroup) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+    let address_space = fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            // Under an address-space limit (`ulimit -v`) allocations past it fail however much
+            // memory the machine has free.
+            let limit = rustix::process::getrlimit(rustix::process::Resource::As).current?;
+            Some(limit.saturating_sub(kb_field_bytes(&status, "VmSize")?))
+        });
+    [
+        meminfo.as_deref().and_then(mem_available_bytes),
+        cgroup,
+        address_space,
+    ]
+    .into_iter()
+    .flatten()
+    .min()
 }
 
 /// `MemAvailable` from the text of /proc/meminfo, in bytes.

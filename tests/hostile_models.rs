@@ -362,3 +362,44 @@ fn an_empty_input_is_refused() {
     let bad = write(&dir, "empty.onnx", &bytes);
     survives(&bad, &[], &["`input`", "1073741824x0 is empty"]);
 }
+
+#[test]
+fn an_address_space_limit_is_memory_too() {
+    // Under `ulimit -v` (RLIMIT_AS, as on a board with a small overcommit budget) an Expand to
+    // 8 GB fits the machine's free memory but not the process: refused before tract allocates,
+    // as for too little MemAvailable, never "tract panicked".
+    let dir = tempfile::tempdir().unwrap();
+    let shape = named(tensor_i64(&[2], &[32_768, 65_536]), "shape");
+    let bytes = model_bytes(
+        &[1, 1],
+        vec![node("Expand", &["input", "shape"], "y", vec![])],
+        vec![shape],
+        &["y"],
+    );
+    let bad = write(&dir, "expand8g.onnx", &bytes);
+    let bin = assert_cmd::cargo::cargo_bin("hiddencost");
+    let out = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 2097152 && exec \"$0\" \"$@\""])
+        .arg(&bin)
+        .args([
+            "bench",
+            &bad,
+            "--fake-counters",
+            "--probe-budget",
+            "0",
+            "--out",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let recs = records(&String::from_utf8_lossy(&out.stdout));
+    let errors = of_type(&recs, "error");
+    assert_eq!(errors.len(), 1, "{recs:?}");
+    let message = errors[0]["message"].as_str().unwrap();
+    for needle in ["Expand_0", "32768x65536", "GiB of memory available"] {
+        assert!(message.contains(needle), "`{needle}` not in: {message}");
+    }
+}
