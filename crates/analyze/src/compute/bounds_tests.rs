@@ -44,6 +44,9 @@ fn machine() -> Machine {
         k: 256,
         n: 256,
         macs_per_s: spread_of(rate),
+        operands: Some("f32".into()),
+        kernel_isa: None,
+        dot_product: None,
     };
     Machine {
         matmul: Some(matmul(1, 10e9)),
