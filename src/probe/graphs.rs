@@ -65,7 +65,12 @@ pub fn matmul_int8(m: usize, k: usize, n: usize) -> ModelSource {
     let graph = GraphProto {
         name: "matmul_int8".into(),
         node: vec![
-            node("quantize", "QuantizeLinear", &["a", "a_scale", "a_zero"], "a_q"),
+            node(
+                "quantize",
+                "QuantizeLinear",
+                &["a", "a_scale", "a_zero"],
+                "a_q",
+            ),
             node("matmul", "MatMulInteger", &["a_q", "b"], "c"),
         ],
         initializer: vec![
@@ -134,7 +139,11 @@ mod tests {
         assert_eq!(ops(&mm), ["OptMatMulPack", "OptMatMul"]);
         let q = model::load(&matmul_int8(48, 16, 48), None, Optimize::Full).unwrap();
         assert_eq!(q.info.totals.macs, 48 * 16 * 48);
-        assert_eq!(q.info.totals.int8_macs, 48 * 16 * 48, "MatMulInteger on i8 operands");
+        assert_eq!(
+            q.info.totals.int8_macs,
+            48 * 16 * 48,
+            "MatMulInteger on i8 operands"
+        );
         // The quantization and the packing run as ops of their own: OptMatMul is the kernel.
         assert_eq!(ops(&q), ["QuantizeLinearI8", "OptMatMulPack", "OptMatMul"]);
         let tiny = model::load(&tiny_op(), None, Optimize::Full).unwrap();

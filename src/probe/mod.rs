@@ -221,9 +221,11 @@ pub fn run_with(opts: &ProbeOptions, counters: &mut CounterSet, src: &Sources) -
     };
     let (w, one) = (&mut warnings, Executor::SingleThread);
     let matmul = matmul_on(Operands::F32, one.clone(), 1, &mut b, w);
-    let matmul_threads = (pool.clone()).and_then(|p| matmul_on(Operands::F32, p, opts.threads, &mut b, w));
+    let matmul_threads =
+        (pool.clone()).and_then(|p| matmul_on(Operands::F32, p, opts.threads, &mut b, w));
     let matmul_int8 = matmul_on(Operands::I8, one, 1, &mut b, w);
-    let matmul_int8_threads = pool.and_then(|p| matmul_on(Operands::I8, p, opts.threads, &mut b, w));
+    let matmul_int8_threads =
+        pool.and_then(|p| matmul_on(Operands::I8, p, opts.threads, &mut b, w));
 
     let figure = "dispatch floor";
     let dispatch_floor_ns = warnings
@@ -393,7 +395,10 @@ mod tests {
         let int8 = m.matmul_int8.as_ref().expect("the integer matmul figure");
         assert_eq!(int8.operands.as_deref(), Some("i8"));
         assert_eq!(m.matmul.as_ref().unwrap().operands.as_deref(), Some("f32"));
-        assert!(int8.kernel.contains("i32"), "an i32-accumulating kernel: {int8:?}");
+        assert!(
+            int8.kernel.contains("i32"),
+            "an i32-accumulating kernel: {int8:?}"
+        );
         assert_eq!(int8.dot_product.is_some(), cfg!(target_arch = "aarch64"));
         assert_eq!(m.matmul_int8_threads, None);
         // the fake counters: two groups, each read measured

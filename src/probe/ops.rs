@@ -398,7 +398,15 @@ fn cubes(
         now.saturating_add(larger_ns),
         max_repeats,
     )?;
-    let smaller = cube(operands, smallest, threads, counters, clock, deadline_ns, max_repeats)?;
+    let smaller = cube(
+        operands,
+        smallest,
+        threads,
+        counters,
+        clock,
+        deadline_ns,
+        max_repeats,
+    )?;
     Ok(vec![larger, smaller])
 }
 
