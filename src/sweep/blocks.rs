@@ -156,9 +156,14 @@ pub enum Kernel {
     /// `Einsum("bhqd,bhkd->bhqk")` (attention scores) of [1, heads, tokens, d] and a ReLU of
     /// it; `Size` is read as heads = c, tokens = h, d = w.
     EinSum,
-    /// A `k` x `k` conv c -> c (padding k / 2, no bias) written in `quant`'s form: f32, QDQ,
-    /// QLinearConv or ConvInteger (`GraphBuilder::quant_conv`).
-    QConv { quant: Quant, k: usize },
+    /// A `k` x `k` conv c -> c in `groups` groups (padding k / 2, no bias; `groups` = c is a
+    /// depthwise conv) written in `quant`'s form: f32, QDQ, QLinearConv or ConvInteger
+    /// (`GraphBuilder::quant_conv`).
+    QConv {
+        quant: Quant,
+        k: usize,
+        groups: usize,
+    },
     /// [1, m, k] x [k, n] with a constant weight in `quant`'s form (`Size` as for `MatMul`).
     QMatMul(Quant),
 }
@@ -259,7 +264,9 @@ impl Block {
                         && window(s.w, k, stride, pad).is_some()
                 }
                 Block::Kernel(Kernel::Linear { out }) => out > 0,
-                Block::Kernel(Kernel::QConv { k, .. }) => k % 2 == 1,
+                Block::Kernel(Kernel::QConv { k, groups, .. }) => {
+                    k % 2 == 1 && groups > 0 && s.c.is_multiple_of(groups)
+                }
                 Block::Kernel(Kernel::Slice { spatial }) => {
                     if spatial {
                         s.h >= 2
@@ -297,7 +304,9 @@ impl Block {
             Block::Kernel(Kernel::Conv) => hw * c * c * 9,
             Block::Kernel(Kernel::Depthwise) => hw * c * 9,
             Block::Kernel(Kernel::MatMul | Kernel::QMatMul(_)) => (s.h * s.c * s.w) as u64,
-            Block::Kernel(Kernel::QConv { k, .. }) => hw * c * c * (k * k) as u64,
+            Block::Kernel(Kernel::QConv { k, groups, .. }) => {
+                hw * c * (c / groups.max(1) as u64) * (k * k) as u64
+            }
             Block::Kernel(Kernel::ConvUnit(u)) => u.macs(s),
             Block::Kernel(Kernel::Linear { out }) => c * out as u64,
             Block::Kernel(_) => 0,
@@ -409,7 +418,7 @@ fn build_kernel(b: &mut GraphBuilder, x: &Value, kernel: Kernel, s: Size) -> Bui
         } => b.avg_pool(x, m, k, stride, pad),
         Kernel::GlobalAvgPool => b.global_avg_pool(x, m, true),
         Kernel::Linear { out } => b.linear(x, out, m),
-        Kernel::QConv { quant, k } => b.quant_conv(x, m, s.c, k, quant),
+        Kernel::QConv { quant, k, groups } => b.quant_conv(x, m, (s.c, k, groups), quant),
         Kernel::QMatMul(quant) => b.quant_matmul(x, s.w, m, quant),
         other => Err(b.error(m, format!("{other:?} is built by kernel_graphs"))),
     }

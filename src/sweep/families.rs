@@ -261,7 +261,11 @@ fn int8() -> Draft {
                     "dynamic int8: DynamicQuantizeLinear, ConvInteger, Cast, Mul by the scales"
                 }
             };
-            let block = Block::Kernel(Kernel::QConv { quant, k: 3 });
+            let block = Block::Kernel(Kernel::QConv {
+                quant,
+                k: 3,
+                groups: 1,
+            });
             let name = quant.as_str().to_string();
             (name, choice.to_string(), block, BASE, Free::Nothing)
         })

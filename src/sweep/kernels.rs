@@ -308,8 +308,9 @@ fn sampled_label(k: Kernel, s: Size) -> String {
         ),
         Kernel::Gelu => format!("gelu_t{}_d{}", s.h, s.c),
         Kernel::EinSum => format!("einsum_h{}_t{}_d{}", s.c, s.h, s.w),
-        Kernel::QConv { quant, k } => {
-            format!("qconv_{}_k{k}_c{}_{}x{}", quant.as_str(), s.c, s.h, s.w)
+        Kernel::QConv { quant, k, groups } => {
+            let q = quant.as_str();
+            format!("qconv_{q}_k{k}_g{groups}_c{}_{}x{}", s.c, s.h, s.w)
         }
         Kernel::QMatMul(quant) => {
             format!("qmatmul_{}_m{}_k{}_n{}", quant.as_str(), s.h, s.c, s.w)
@@ -351,8 +352,8 @@ fn sampled_choice(k: Kernel, s: Size) -> String {
             "channel shuffle in {groups} groups of [1, {}, {}, {}] (Reshape, Transpose, Reshape)",
             s.c, s.h, s.w
         ),
-        Kernel::QConv { quant, k } => format!(
-            "Conv {k}x{k} [1, {}, {}, {}] -> {} channels, no bias, as {} ({})",
+        Kernel::QConv { quant, k, groups } => format!(
+            "Conv {k}x{k} groups {groups} [1, {}, {}, {}] -> {} channels, no bias, as {} ({})",
             s.c,
             s.h,
             s.w,

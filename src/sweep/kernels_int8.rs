@@ -8,25 +8,28 @@ use crate::zoo::builder::Quant;
 /// (its f32 one at 47), so 4 M MACs take about 8 ms there.
 pub const MAX_INT8_PROBE_MACS: u64 = 4_000_000;
 
-/// Probes of each conv form and of each matmul form.
-const CONVS_PER_FORM: usize = 8;
+/// Probes per form: dense 1x1 and 3x3 convs, grouped 1x1 convs, depthwise 3x3 convs, matmuls.
+const PER_CONV_KIND: usize = 4;
 const MATMULS_PER_FORM: usize = 5;
 
 /// The kernel probes of the three quantized formats, so that the kernel model has training
-/// calls of the kernels tract runs for them: 1x1 and 3x3 convs c -> c and matmuls (GEMVs with
-/// m = 1 among them, as a classifier is) in QDQ form (QuantizeLinearI8, DequantizeLinearF32
-/// around the f32 kernel), QLinearConv / QLinearMatMul form and ConvInteger / MatMulInteger
-/// form (the integer OptMatMul, OffsetU8asI8, QSum*, DynamicQuantizeLinearU8 and the requantizing
-/// ops), each within [`MIN_PROBE_MACS`]..=[`MAX_INT8_PROBE_MACS`]. Fixed-seed, on a stream of
-/// their own, after the other probes in the sweep.
+/// calls of the kernels tract runs for them: dense 1x1 and 3x3 convs c -> c, grouped 1x1 convs
+/// (ShuffleNet's; tract runs a grouped integer conv with large `Sub`s of the zero points'
+/// sums), depthwise 3x3 convs (tract runs a depthwise integer conv on its integer
+/// `OptMatMul`, not `DepthWiseConv`) and matmuls (GEMVs with m = 1 among them, as a classifier
+/// is) in QDQ form (QuantizeLinearI8, DequantizeLinearF32 around the f32 kernel),
+/// QLinearConv / QLinearMatMul form and ConvInteger / MatMulInteger form (the integer
+/// OptMatMul, OffsetU8asI8, DynamicQuantizeLinearU8 and the requantizing ops), each within
+/// [`MIN_PROBE_MACS`]..=[`MAX_INT8_PROBE_MACS`]. Fixed-seed, on a stream of their own, after
+/// the other probes in the sweep.
 pub fn int8_kernels() -> Vec<(Kernel, Size)> {
     let mut rng = Lcg(0x696e_7438_6b65_726e);
     let mut out: Vec<(Kernel, Size)> = Vec::new();
-    let mut draw = |rng: &mut Lcg, kernel: Kernel, n: usize, size: &dyn Fn(&mut Lcg) -> Size| {
+    let mut draw = |rng: &mut Lcg, n: usize, probe: &dyn Fn(&mut Lcg) -> (Kernel, Size)| {
         let (mut added, mut tries) = (0, 0);
         while added < n && tries < 50 * n {
             tries += 1;
-            let s = size(rng);
+            let (kernel, s) = probe(rng);
             let block = Block::Kernel(kernel);
             let macs = block.macs(s);
             let sized = (MIN_PROBE_MACS..=MAX_INT8_PROBE_MACS).contains(&macs);
@@ -36,29 +39,34 @@ pub fn int8_kernels() -> Vec<(Kernel, Size)> {
             }
         }
     };
-    for quant in [Quant::Qdq, Quant::QLinear, Quant::Integer] {
-        for k in [1, 3] {
-            let square = |rng: &mut Lcg| {
-                let hw = rng.pick(&SPATIAL[..6]);
-                Size {
-                    c: rng.pick(&CHANNELS[..10]),
-                    h: hw,
-                    w: hw,
-                }
-            };
-            draw(
-                &mut rng,
-                Kernel::QConv { quant, k },
-                CONVS_PER_FORM / 2,
-                &square,
-            );
+    let square = |rng: &mut Lcg| {
+        let hw = rng.pick(&SPATIAL[..6]);
+        Size {
+            c: rng.pick(&CHANNELS[..10]),
+            h: hw,
+            w: hw,
         }
+    };
+    for quant in [Quant::Qdq, Quant::QLinear, Quant::Integer] {
+        let conv = |k, groups| Kernel::QConv { quant, k, groups };
+        for k in [1, 3] {
+            draw(&mut rng, PER_CONV_KIND, &|r| (conv(k, 1), square(r)));
+        }
+        let grouped = |r: &mut Lcg| (conv(1, r.pick(&[2, 3, 4, 8])), square(r));
+        draw(&mut rng, PER_CONV_KIND, &grouped);
+        let depthwise = |r: &mut Lcg| {
+            let s = square(r);
+            (conv(3, s.c), s)
+        };
+        draw(&mut rng, PER_CONV_KIND, &depthwise);
         let product = |rng: &mut Lcg| Size {
             c: rng.pick(&[64, 128, 256, 512, 1024, 2048]),
             h: rng.pick(&[1, 1, 16, 64]),
             w: rng.pick(&[10, 100, 128, 256, 512]),
         };
-        draw(&mut rng, Kernel::QMatMul(quant), MATMULS_PER_FORM, &product);
+        draw(&mut rng, MATMULS_PER_FORM, &|r| {
+            (Kernel::QMatMul(quant), product(r))
+        });
     }
     out
 }

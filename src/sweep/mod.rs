@@ -103,8 +103,8 @@ impl Variant {
             Block::Kernel(blocks::Kernel::Pool { k, stride, pad, .. }) => {
                 out += &format!(" k={k} s={stride} p={pad}")
             }
-            Block::Kernel(blocks::Kernel::QConv { quant, k }) => {
-                out += &format!(" k={k} {}", quant.as_str())
+            Block::Kernel(blocks::Kernel::QConv { quant, k, groups }) => {
+                out += &format!(" k={k} g={groups} {}", quant.as_str())
             }
             Block::Kernel(blocks::Kernel::QMatMul(quant)) => out += &format!(" {}", quant.as_str()),
             _ => {}

@@ -60,20 +60,27 @@ fn int8_kernel_probes_are_deterministic_sized_and_cover_every_form() {
     assert_eq!(probes, int8_kernels(), "same probes on every board");
     let count = |f: &dyn Fn(&Kernel) -> bool| probes.iter().filter(|(k, _)| f(k)).count();
     for quant in [Quant::Qdq, Quant::QLinear, Quant::Integer] {
-        for k in [1, 3] {
-            assert_eq!(
-                count(&|p| *p == Kernel::QConv { quant, k }),
-                4,
-                "{quant:?} {k}x{k}"
-            );
-        }
+        let convs = |f: &dyn Fn(usize, usize) -> bool| {
+            count(
+                &|p| matches!(*p, Kernel::QConv { quant: q, k, groups } if q == quant && f(k, groups)),
+            )
+        };
+        assert_eq!(convs(&|k, g| k == 1 && g == 1), 4, "{quant:?} dense 1x1");
+        assert_eq!(convs(&|k, g| k == 3 && g == 1), 4, "{quant:?} dense 3x3");
+        assert_eq!(convs(&|k, g| k == 1 && g > 1), 4, "{quant:?} grouped 1x1");
+        assert_eq!(convs(&|k, g| k == 3 && g > 1), 4, "{quant:?} depthwise 3x3");
         assert_eq!(
             count(&|p| *p == Kernel::QMatMul(quant)),
             5,
             "{quant:?} matmul"
         );
     }
-    assert_eq!(probes.len(), 39);
+    assert_eq!(probes.len(), 63);
+    // Depthwise: one group per channel.
+    assert!(probes.iter().all(|(k, s)| match k {
+        Kernel::QConv { k: 3, groups, .. } => *groups == 1 || *groups == s.c,
+        _ => true,
+    }));
     for (k, s) in &probes {
         let macs = Block::Kernel(*k).macs(*s);
         assert!(
@@ -91,7 +98,7 @@ fn int8_kernel_probes_are_deterministic_sized_and_cover_every_form() {
             )
         })
         .collect();
-    assert_eq!(quantized.len(), 39);
+    assert_eq!(quantized.len(), 63);
     for v in quantized {
         let m = loaded(v);
         assert_eq!(m.info.totals.macs, v.macs, "{}", v.label());

@@ -182,13 +182,13 @@ impl GraphBuilder {
         }
     }
 
-    /// A `k` x `k` convolution c -> `out`, stride 1, padding k / 2, no bias, in `form`.
+    /// A `k` x `k` convolution c -> `out` in `groups` groups, stride 1, padding k / 2, no
+    /// bias, in `form`.
     pub(crate) fn quant_conv(
         &mut self,
         x: &Value,
         module: &str,
-        out: usize,
-        k: usize,
+        (out, k, groups): (usize, usize, usize),
         form: Quant,
     ) -> Built {
         let [_, c, h, w] = x.shape[..] else {
@@ -197,23 +197,26 @@ impl GraphBuilder {
         let (Some(oh), Some(ow)) = (window_out(h, k, 1, k / 2), window_out(w, k, 1, k / 2)) else {
             return Err(self.error(module, format!("{k}x{k} conv of {:?}", x.shape)));
         };
-        if out == 0 || k == 0 {
-            return Err(self.error(module, format!("{k}x{k} conv to {out} channels")));
+        if out == 0 || k == 0 || groups == 0 || c % groups != 0 || out % groups != 0 {
+            let what = format!("{k}x{k} conv of {c} to {out} channels in {groups} groups");
+            return Err(self.error(module, what));
         }
-        let macs = (oh * ow * out * c * k * k) as u64;
-        self.stats.params += (out * c * k * k) as u64;
+        let per_group = c / groups;
+        let macs = (oh * ow * out * per_group * k * k) as u64;
+        self.stats.params += (out * per_group * k * k) as u64;
         self.stats.macs_thop += macs;
         self.stats.macs_graph += macs;
         let p = (k / 2) as i64;
         let attrs = vec![
             attr_ints("dilations", &[1, 1]),
-            attr_int("group", 1),
+            attr_int("group", groups as i64),
             attr_ints("kernel_shape", &[k as i64, k as i64]),
             attr_ints("pads", &[p, p, p, p]),
             attr_ints("strides", &[1, 1]),
         ];
-        let dims = [out, c, k, k];
-        let name = self.quantized(x, module, form, true, (&dims, c * k * k), attrs)?;
+        let dims = [out, per_group, k, k];
+        let fan_in = per_group * k * k;
+        let name = self.quantized(x, module, form, true, (&dims, fan_in), attrs)?;
         Ok(Value {
             name,
             shape: vec![1, out, oh, ow],
