@@ -9,12 +9,14 @@ use crate::zoo::builder::Quant;
 /// 4,194,304 MACs, fits).
 pub const MAX_INT8_PROBE_MACS: u64 = 4_200_000;
 
-/// Probes per form: dense 1x1 and 3x3 convs, grouped 1x1 convs, depthwise 3x3 convs, matmuls.
+/// Probes per form: dense 1x1 and 3x3 convs, deep 1x1 convs, grouped 1x1 convs, depthwise
+/// 3x3 convs, matmuls.
 const PER_CONV_KIND: usize = 4;
 const MATMULS_PER_FORM: usize = 5;
 
 /// The kernel probes of the three quantized formats, so that the kernel model has training
-/// calls of the kernels tract runs for them: dense 1x1 and 3x3 convs c -> c, grouped 1x1 convs
+/// calls of the kernels tract runs for them: dense 1x1 and 3x3 convs c -> c (and 1x1 convs of
+/// 512 to 1024 channels on 4x4 and 2x2, where the integer kernel is slowest), grouped 1x1 convs
 /// (ShuffleNet's; tract runs a grouped integer conv with large `Sub`s of the zero points'
 /// sums), depthwise 3x3 convs (tract runs a depthwise integer conv on its integer
 /// `OptMatMul`, not `DepthWiseConv`) and matmuls (GEMVs with m = 1 among them, as a classifier
@@ -56,6 +58,13 @@ pub fn int8_kernels() -> Vec<(Kernel, Size)> {
         for k in [1, 3] {
             draw(&mut rng, PER_CONV_KIND, &|r| (conv(k, 1), square(r)));
         }
+        // The deep 1x1 convs of a network's last stages: 512 to 1024 channels on 4x4 and 2x2.
+        let deep = |r: &mut Lcg| {
+            let hw = r.pick(&[2, 4]);
+            let c = r.pick(&[512, 728, 1024]);
+            (conv(1, 1), Size { c, h: hw, w: hw })
+        };
+        draw(&mut rng, 3, &deep);
         let grouped = |r: &mut Lcg| (conv(1, r.pick(&[2, 3, 4, 8])), square(r));
         draw(&mut rng, PER_CONV_KIND, &grouped);
         let depthwise = |r: &mut Lcg| {

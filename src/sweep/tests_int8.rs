@@ -65,7 +65,11 @@ fn int8_kernel_probes_are_deterministic_sized_and_cover_every_form() {
                 &|p| matches!(*p, Kernel::QConv { quant: q, k, groups } if q == quant && f(k, groups)),
             )
         };
-        assert_eq!(convs(&|k, g| k == 1 && g == 1), 4, "{quant:?} dense 1x1");
+        assert_eq!(
+            convs(&|k, g| k == 1 && g == 1),
+            7,
+            "{quant:?} dense 1x1, 3 of them deep"
+        );
         assert_eq!(convs(&|k, g| k == 3 && g == 1), 4, "{quant:?} dense 3x3");
         assert_eq!(convs(&|k, g| k == 1 && g > 1), 4, "{quant:?} grouped 1x1");
         assert_eq!(convs(&|k, g| k == 3 && g > 1), 4, "{quant:?} depthwise 3x3");
@@ -75,7 +79,10 @@ fn int8_kernel_probes_are_deterministic_sized_and_cover_every_form() {
             "{quant:?} matmul"
         );
     }
-    assert_eq!(probes.len(), 63);
+    assert_eq!(probes.len(), 72);
+    let deep = |s: &Size| s.c >= 512 && s.h <= 4;
+    // 9 drawn as deep 1x1 convs (3 per form), 7 more of the other kinds land there too
+    assert_eq!(probes.iter().filter(|(_, s)| deep(s)).count(), 16);
     // Depthwise: one group per channel.
     assert!(probes.iter().all(|(k, s)| match k {
         Kernel::QConv { k: 3, groups, .. } => *groups == 1 || *groups == s.c,
@@ -98,7 +105,7 @@ fn int8_kernel_probes_are_deterministic_sized_and_cover_every_form() {
             )
         })
         .collect();
-    assert_eq!(quantized.len(), 63);
+    assert_eq!(quantized.len(), 72);
     for v in quantized {
         let m = loaded(v);
         assert_eq!(m.info.totals.macs, v.macs, "{}", v.label());
