@@ -18,6 +18,38 @@ fn model(name: &str, graph: GraphProto) -> ModelSource {
     }
 }
 
+/// The operands of a matmul probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operands {
+    F32,
+    /// i8 x i8, accumulated in i32.
+    I8,
+}
+
+impl Operands {
+    /// The record's name of the operand type (`MatmulProbe::operands`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operands::F32 => "f32",
+            Operands::I8 => "i8",
+        }
+    }
+
+    pub(super) fn what(self) -> &'static str {
+        match self {
+            Operands::F32 => "matmul probe",
+            Operands::I8 => "int8 matmul probe",
+        }
+    }
+
+    pub(super) fn graph(self, side: usize) -> ModelSource {
+        match self {
+            Operands::F32 => matmul(side, side, side),
+            Operands::I8 => matmul_int8(side, side, side),
+        }
+    }
+}
+
 /// `c[m, n] = a[m, k] x b[k, n]` with `a` the input and `b` a constant initializer, as a
 /// linear layer or a convolution's weights are.
 pub fn matmul(m: usize, k: usize, n: usize) -> ModelSource {

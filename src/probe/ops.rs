@@ -21,6 +21,7 @@
 //! every counter pass; if the slice has no room for the second `measure`, the first one's.
 
 use super::graphs;
+pub use super::graphs::Operands;
 use crate::budget::Clock;
 use crate::budget::figures as budget;
 use crate::counters::CounterSet;
@@ -29,38 +30,6 @@ use crate::record::{MatmulProbe, Spread};
 use crate::runner::{self, RunConfig};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use tract_core::ops::matmul::optimized::OptMatMul;
-
-/// The operands of a matmul probe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operands {
-    F32,
-    /// i8 x i8, accumulated in i32.
-    I8,
-}
-
-impl Operands {
-    /// The record's name of the operand type (`MatmulProbe::operands`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operands::F32 => "f32",
-            Operands::I8 => "i8",
-        }
-    }
-
-    fn what(self) -> &'static str {
-        match self {
-            Operands::F32 => "matmul probe",
-            Operands::I8 => "int8 matmul probe",
-        }
-    }
-
-    fn graph(self, side: usize) -> ModelSource {
-        match self {
-            Operands::F32 => graphs::matmul(side, side, side),
-            Operands::I8 => graphs::matmul_int8(side, side, side),
-        }
-    }
-}
 
 /// Sides of the matmul cube, largest first: multiples of 48, which every common f32 tile
 /// (16x6, 8x8, 12x8, 16x4, 24x8...) divides. The largest is 13.8 M MACs (0.7 MiB of operands);
