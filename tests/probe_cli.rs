@@ -29,8 +29,15 @@ fn ordered(what: &str, s: &Spread) {
 
 fn all_spreads(m: &Machine) -> Vec<(String, Spread)> {
     let mut out = Vec::new();
-    for mm in m.matmul.iter().chain(&m.matmul_threads) {
-        out.push((format!("matmul x{}", mm.threads), mm.macs_per_s));
+    let matmuls = [
+        &m.matmul,
+        &m.matmul_threads,
+        &m.matmul_int8,
+        &m.matmul_int8_threads,
+    ];
+    for mm in matmuls.into_iter().flatten() {
+        let operands = mm.operands.as_deref().unwrap_or("?");
+        out.push((format!("matmul {operands} x{}", mm.threads), mm.macs_per_s));
     }
     for b in &m.bandwidth {
         out.push((format!("{} read", b.level), b.read_bytes_per_s));
@@ -55,6 +62,16 @@ fn json_is_a_machine_record_with_every_part() {
         "a cube on one thread"
     );
     assert_eq!(m.matmul_threads, None, "no pool without --threads");
+    assert_eq!(mm.operands.as_deref(), Some("f32"));
+    let int8 = m.matmul_int8.as_ref().expect("an integer matmul figure");
+    assert_eq!(int8.operands.as_deref(), Some("i8"));
+    assert_eq!((int8.threads, int8.m, int8.k), (1, int8.n, int8.n));
+    assert_ne!(
+        int8.kernel, mm.kernel,
+        "the integer kernel is not the f32 one"
+    );
+    assert!(int8.kernel_isa.is_some() && mm.kernel_isa.is_some());
+    assert_eq!(m.matmul_int8_threads, None, "no pool without --threads");
     assert!(m.bandwidth.len() >= 2, "{:?}", m.bandwidth);
     let last = m.bandwidth.last().unwrap();
     assert_eq!(last.level, "DRAM");
@@ -124,6 +141,13 @@ fn threads_add_the_pool_figure() {
     assert_eq!((one.threads, two.threads), (1, 2));
     assert_eq!(one.kernel, two.kernel, "the same kernel, on more threads");
     ordered("matmul x2", &two.macs_per_s);
+    let (one, two) = (m.matmul_int8, m.matmul_int8_threads);
+    let (one, two) = (
+        one.expect("int8, one thread"),
+        two.expect("int8 on the pool"),
+    );
+    assert_eq!((one.threads, two.threads), (1, 2));
+    assert_eq!(one.kernel, two.kernel);
 }
 
 #[test]

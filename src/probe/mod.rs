@@ -2,7 +2,7 @@
 //! models, for the header's `machine` object (`hiddencost probe` prints them).
 //!
 //! Figures, in order: the peak f32 MAC rate of tract's matmul kernel on one thread and on the
-//! matmul pool ([`ops`]), the dispatch floor of one trivial op ([`ops`]), the cost of one read
+//! matmul pool ([`ops`]), the same for its integer (i8 x i8 -> i32) kernel, the dispatch floor of one trivial op ([`ops`]), the cost of one read
 //! of each counter group, and the sustained read, write and copy bandwidth of each cache
 //! level and of DRAM ([`memory`], levels from [`caches`]). Each figure is repeated within its
 //! share of the budget (`crate::budget::figures`) and recorded with its spread; a figure that varies more
@@ -20,6 +20,7 @@ use crate::budget::figures::{self as budget, Budget, MIN_REPEATS};
 use crate::budget::{Clock, Monotonic};
 use crate::counters::{CounterSet, MAX_GROUP_EVENTS};
 use crate::record::{CounterReadProbe, Machine, NoiseWarning, Spread};
+use ops::Operands;
 use std::path::Path;
 use std::time::Duration;
 use tract_linalg::multithread::{self, Executor};
@@ -43,6 +44,9 @@ pub const READS_PER_SAMPLE: u32 = 64;
 
 /// Shares of the budget, by figure.
 const W_MATMUL: f64 = 2.0;
+/// The integer matmul's share: smaller than the f32 one's, as the integer peak only bounds
+/// quantized ops (and its cube shrinks to fit the slice on a machine where it is slow).
+const W_MATMUL_INT8: f64 = 1.0;
 const W_FLOOR: f64 = 1.0;
 const W_COUNTERS: f64 = 0.5;
 const W_CACHE: f64 = 1.0;
@@ -161,7 +165,7 @@ pub fn run_with(opts: &ProbeOptions, counters: &mut CounterSet, src: &Sources) -
         Executor::SingleThread => None,
         pool => (opts.threads > 1).then_some(pool),
     };
-    let weights = W_MATMUL * (1.0 + pool.is_some() as u8 as f64)
+    let weights = (W_MATMUL + W_MATMUL_INT8) * (1.0 + pool.is_some() as u8 as f64)
         + W_FLOOR
         + if counters.groups.is_empty() {
             0.0
@@ -180,16 +184,26 @@ pub fn run_with(opts: &ProbeOptions, counters: &mut CounterSet, src: &Sources) -
     }
     if opts.threads > 1 && pool.is_none() {
         warnings.add(format!(
-            "no matmul pool of {} threads is running: matmul_threads not measured",
+            "no matmul pool of {} threads is running: matmul_threads and matmul_int8_threads \
+             not measured",
             opts.threads
         ));
     }
 
-    let mut matmul_on = |executor: Executor, threads: usize, b: &mut Budget, w: &mut Warnings| {
-        let figure = format!("matmul on {}", plural(threads, "thread"));
-        let deadline = w.slice(b, W_MATMUL, &figure)?;
+    let mut matmul_on = |operands: Operands,
+                         executor: Executor,
+                         threads: usize,
+                         b: &mut Budget,
+                         w: &mut Warnings| {
+        let (name, weight) = match operands {
+            Operands::F32 => ("matmul", W_MATMUL),
+            Operands::I8 => ("int8 matmul", W_MATMUL_INT8),
+        };
+        let figure = format!("{name} on {}", plural(threads, "thread"));
+        let deadline = w.slice(b, weight, &figure)?;
         let measured = multithread::multithread_tract_scope(executor, || {
-            ops::matmul(threads, counters, src.clock, deadline, MATMUL_MAX_REPEATS)
+            let (c, clock) = (&mut *counters, src.clock);
+            ops::matmul(operands, threads, c, clock, deadline, MATMUL_MAX_REPEATS)
         });
         match measured {
             Ok((mm, note)) => {
@@ -205,8 +219,13 @@ pub fn run_with(opts: &ProbeOptions, counters: &mut CounterSet, src: &Sources) -
             }
         }
     };
-    let matmul = matmul_on(Executor::SingleThread, 1, &mut b, &mut warnings);
-    let matmul_threads = pool.and_then(|p| matmul_on(p, opts.threads, &mut b, &mut warnings));
+    let (w, one) = (&mut warnings, Executor::SingleThread);
+    let matmul = matmul_on(Operands::F32, one.clone(), 1, &mut b, w);
+    let matmul_threads =
+        (pool.clone()).and_then(|p| matmul_on(Operands::F32, p, opts.threads, &mut b, w));
+    let matmul_int8 = matmul_on(Operands::I8, one, 1, &mut b, w);
+    let matmul_int8_threads =
+        pool.and_then(|p| matmul_on(Operands::I8, p, opts.threads, &mut b, w));
 
     let figure = "dispatch floor";
     let dispatch_floor_ns = warnings
@@ -272,6 +291,8 @@ pub fn run_with(opts: &ProbeOptions, counters: &mut CounterSet, src: &Sources) -
         budget_ns: total_ns,
         matmul,
         matmul_threads,
+        matmul_int8,
+        matmul_int8_threads,
         caches: caches_found,
         bandwidth,
         dispatch_floor_ns,
@@ -371,6 +392,15 @@ mod tests {
         assert!(m.warnings.iter().all(|w| w.kind == "probe"));
         assert!(m.matmul.is_some() && m.dispatch_floor_ns.is_some());
         assert_eq!(m.matmul_threads, None);
+        let int8 = m.matmul_int8.as_ref().expect("the integer matmul figure");
+        assert_eq!(int8.operands.as_deref(), Some("i8"));
+        assert_eq!(m.matmul.as_ref().unwrap().operands.as_deref(), Some("f32"));
+        assert!(
+            int8.kernel.contains("i32"),
+            "an i32-accumulating kernel: {int8:?}"
+        );
+        assert_eq!(int8.dot_product.is_some(), cfg!(target_arch = "aarch64"));
+        assert_eq!(m.matmul_int8_threads, None);
         // the fake counters: two groups, each read measured
         let passes: Vec<_> = m.counter_reads.iter().map(|c| c.pass).collect();
         assert_eq!(passes, [0, 1]);
@@ -406,7 +436,7 @@ mod tests {
             .warnings
             .iter()
             .filter(|w| w.message.contains("budget was spent"));
-        assert_eq!(spent.count(), 5, "{:?}", none.warnings);
+        assert_eq!(spent.count(), 6, "{:?}", none.warnings);
         assert_eq!(repeats(&probe(30_000)), 2 * BANDWIDTH_MAX_REPEATS);
     }
 

@@ -8,6 +8,10 @@
 //!   of [`MATMUL_SIDES`] whose measurement fits the figure's slice (judged from a calibration
 //!   run of [`CALIBRATION_SIDE`]; at least 96 when none fits), rounded up to a multiple of the
 //!   selected kernel's tile (mr x nr) if need be, so every tile is full.
+//! - Integer matmul peak: the same cubes on 8-bit integers ([`Operands::I8`]: a QuantizeLinear
+//!   of the input, executed on its own, then MatMulInteger with a constant i8 right-hand side),
+//!   which tract runs as an integer `OptMatMul` on its i8 x i8 -> i32 kernel (on aarch64 the
+//!   SDOT one where the CPU has the dot-product extension).
 //! - Dispatch floor: one Relu on one element: what any op costs at the least through the plan
 //!   and the hook.
 //!
@@ -17,6 +21,7 @@
 //! every counter pass; if the slice has no room for the second `measure`, the first one's.
 
 use super::graphs;
+pub use super::graphs::Operands;
 use crate::budget::Clock;
 use crate::budget::figures as budget;
 use crate::counters::CounterSet;
@@ -203,14 +208,17 @@ fn ops_of(m: &LoadedModel) -> String {
 struct Kernel {
     slot: usize,
     name: String,
+    /// The instruction-set features it needs (`avx2+fma`; `any`).
+    isa: String,
+    /// Whether it needs the aarch64 dot-product extension; `None` on other architectures.
+    dot_product: Option<bool>,
     /// The kernel's tile (mr x nr) and the product's m and n as the kernel sees them.
     tile: (usize, usize),
     mn: (usize, usize),
 }
 
 impl Kernel {
-    fn of(m: &LoadedModel) -> Result<Kernel, OpProbeError> {
-        let what = "matmul probe";
+    fn of(m: &LoadedModel, what: &'static str) -> Result<Kernel, OpProbeError> {
         let no_op = || OpProbeError::NoOp {
             what,
             op: "OptMatMul",
@@ -234,9 +242,14 @@ impl Kernel {
             cause: e.to_string(),
         })?;
         let kernel = op.mmm.get(mode).ok_or_else(no_op)?;
+        let isa = kernel.isa();
+        let dot_product = cfg!(target_arch = "aarch64")
+            .then(|| isa.needs.contains(&tract_linalg::isa::Isa::Aarch64DotProd));
         Ok(Kernel {
             slot,
             name: kernel.name().to_string(),
+            isa: format!("{isa:?}"),
+            dot_product,
             tile: (kernel.mr().max(1), kernel.nr().max(1)),
             mn: (mm, nn),
         })
@@ -257,20 +270,22 @@ impl Kernel {
     }
 }
 
-/// Peak f32 MAC rate of tract's matmul kernel, on the executor in use (the caller picks it):
-/// the cube of [`cubes`] with the better best run. Also returns a note when the cube could
-/// not be made to fill the kernel's tiles.
+/// Peak MAC rate of tract's matmul kernel for `operands`, on the executor in use (the caller
+/// picks it): the cube of [`cubes`] with the better best run. Also returns a note when the
+/// cube could not be made to fill the kernel's tiles.
 pub fn matmul(
+    operands: Operands,
     threads: usize,
     counters: &mut CounterSet,
     clock: &dyn Clock,
     deadline_ns: u64,
     max_repeats: usize,
 ) -> Result<(MatmulProbe, Option<String>), OpProbeError> {
-    let measured = cubes(threads, counters, clock, deadline_ns, max_repeats)?;
+    let what = operands.what();
+    let measured = cubes(operands, threads, counters, clock, deadline_ns, max_repeats)?;
     if let [larger, smaller] = &measured[..] {
         log::debug!(
-            "matmul probe: best {:.3e} MAC/s at {}^3, {:.3e} at {}^3",
+            "{what}: best {:.3e} MAC/s at {}^3, {:.3e} at {}^3",
             larger.0.macs_per_s.max,
             larger.0.m,
             smaller.0.macs_per_s.max,
@@ -278,7 +293,7 @@ pub fn matmul(
         );
     }
     fastest(measured).ok_or(OpProbeError::NoOp {
-        what: "matmul probe",
+        what,
         op: "OptMatMul",
         ops: String::new(),
     })
@@ -299,17 +314,18 @@ fn fastest<T>(measured: Vec<(MatmulProbe, T)>) -> Option<(MatmulProbe, T)> {
 /// from a calibration run), then the smallest side with the rest; only the smallest when
 /// that is the largest that fits.
 fn cubes(
+    operands: Operands,
     threads: usize,
     counters: &mut CounterSet,
     clock: &dyn Clock,
     deadline_ns: u64,
     max_repeats: usize,
 ) -> Result<Vec<(MatmulProbe, Option<String>)>, OpProbeError> {
-    let what = "matmul probe";
+    let what = operands.what();
     // How fast is this machine? One measurement of a small cube says which side fits.
     let small = CALIBRATION_SIDE;
-    let small_model = load(what, &graphs::matmul(small, small, small))?;
-    let small_slot = Kernel::of(&small_model)?.slot;
+    let small_model = load(what, &operands.graph(small))?;
+    let small_slot = Kernel::of(&small_model, what)?.slot;
     let calibration = measure_once(what, &small_model, small_slot, counters, clock, 1)?;
     let now = clock.now_ns();
     let left_ns = deadline_ns.saturating_sub(now);
@@ -324,7 +340,7 @@ fn cubes(
         counters.passes(),
     );
     log::debug!(
-        "matmul probe: {small}^3 took {} ns per inference ({} ns in the matmul), {} ns in all; \
+        "{what}: {small}^3 took {} ns per inference ({} ns in the matmul), {} ns in all; \
          {left_ns} ns left: side {side}",
         calibration.inference_ns,
         calibration.wall.median,
@@ -333,6 +349,7 @@ fn cubes(
     drop(small_model);
     if side == smallest {
         return Ok(vec![cube(
+            operands,
             side,
             threads,
             counters,
@@ -342,6 +359,7 @@ fn cubes(
         )?]);
     }
     let larger = cube(
+        operands,
         side,
         threads,
         counters,
@@ -349,12 +367,21 @@ fn cubes(
         now.saturating_add(larger_ns),
         max_repeats,
     )?;
-    let smaller = cube(smallest, threads, counters, clock, deadline_ns, max_repeats)?;
+    let smaller = cube(
+        operands,
+        smallest,
+        threads,
+        counters,
+        clock,
+        deadline_ns,
+        max_repeats,
+    )?;
     Ok(vec![larger, smaller])
 }
 
 /// One cube of `side`, rounded up to fill the kernel's tiles, measured until `deadline_ns`.
 fn cube(
+    operands: Operands,
     mut side: usize,
     threads: usize,
     counters: &mut CounterSet,
@@ -362,22 +389,22 @@ fn cube(
     deadline_ns: u64,
     max_repeats: usize,
 ) -> Result<(MatmulProbe, Option<String>), OpProbeError> {
-    let what = "matmul probe";
-    let mut loaded = load(what, &graphs::matmul(side, side, side))?;
-    let mut kernel = Kernel::of(&loaded)?;
+    let what = operands.what();
+    let mut loaded = load(what, &operands.graph(side))?;
+    let mut kernel = Kernel::of(&loaded, what)?;
     if !kernel.full() {
         side = side.div_ceil(kernel.side()) * kernel.side();
-        loaded = load(what, &graphs::matmul(side, side, side))?;
-        kernel = Kernel::of(&loaded)?;
+        loaded = load(what, &operands.graph(side))?;
+        kernel = Kernel::of(&loaded, what)?;
     }
     let note = (!kernel.full()).then(|| {
         format!(
-            "matmul probe: {side}^3 does not fill the {}x{} tiles of {}: the peak is underestimated",
+            "{what}: {side}^3 does not fill the {}x{} tiles of {}: the peak is underestimated",
             kernel.tile.0, kernel.tile.1, kernel.name
         )
     });
     log::debug!(
-        "matmul probe: {side}^3 on {} ({}x{} tiles), executed ops {}",
+        "{what}: {side}^3 on {} ({}x{} tiles), executed ops {}",
         kernel.name,
         kernel.tile.0,
         kernel.tile.1,
@@ -408,6 +435,9 @@ fn cube(
                 max: rate(wall.min),
                 repeats: wall.repeats,
             },
+            operands: Some(operands.as_str().into()),
+            kernel_isa: Some(kernel.isa),
+            dot_product: kernel.dot_product,
         },
         note,
     ))

@@ -9,7 +9,7 @@ fn matmul_measures_the_largest_and_the_smallest_cube_and_keeps_the_faster() {
     // fake counters: two passes for the default events
     let mut counters = fake::open(&parse_events(crate::counters::DEFAULT_EVENTS).unwrap());
     let clock = Monotonic::new();
-    let measured = cubes(1, &mut counters, &clock, u64::MAX, 11).unwrap();
+    let measured = cubes(Operands::F32, 1, &mut counters, &clock, u64::MAX, 11).unwrap();
     let sides: Vec<_> = measured.iter().map(|(mm, _)| (mm.m, mm.k, mm.n)).collect();
     assert_eq!(
         sides,
@@ -30,7 +30,7 @@ fn matmul_measures_the_largest_and_the_smallest_cube_and_keeps_the_faster() {
         );
     }
     // which cube wins depends on the machine (either can): the peak is the better best run
-    let (peak, _) = matmul(1, &mut counters, &clock, u64::MAX, 11).unwrap();
+    let (peak, _) = matmul(Operands::F32, 1, &mut counters, &clock, u64::MAX, 11).unwrap();
     assert!([240, 96].contains(&peak.m), "{peak:?}");
     assert_eq!(peak.macs_per_s.repeats, 12);
 }
@@ -49,6 +49,9 @@ fn the_peak_is_the_cube_with_the_best_run() {
             max,
             repeats: 3,
         },
+        operands: None,
+        kernel_isa: None,
+        dot_product: None,
     };
     let pick = |a, b| fastest(vec![(a, ()), (b, ())]).map(|(p, ())| p.m);
     // the best run decides, not the median

@@ -37,21 +37,37 @@ pub fn render(m: &Machine) -> String {
         m.budget_ns as f64 * 1e-9
     );
     let mut matmul = Table::new(&[
-        "matmul f32",
+        "matmul",
         "kernel",
+        "needs",
         "m x k x n",
         "GMAC/s median (min-max) xrepeats",
     ]);
-    let matmuls = [&m.matmul, &m.matmul_threads];
+    let matmuls = [
+        &m.matmul,
+        &m.matmul_threads,
+        &m.matmul_int8,
+        &m.matmul_int8_threads,
+    ];
     for mm in matmuls.iter().filter_map(|x| x.as_ref()) {
+        // An older log's figures are f32; on aarch64 the i8 kernel says whether it uses SDOT.
+        let operands = mm.operands.as_deref().unwrap_or("f32");
+        let needs = mm.kernel_isa.as_deref().unwrap_or("-");
+        let dot = match mm.dot_product {
+            Some(true) => " (SDOT)",
+            Some(false) if operands == "i8" => " (no dotprod)",
+            _ => "",
+        };
         matmul.row(vec![
-            format!("  {}", super::plural(mm.threads, "thread")),
+            format!("  {operands}, {}", super::plural(mm.threads, "thread")),
             mm.kernel.clone(),
+            format!("{needs}{dot}"),
             format!("{}x{}x{}", mm.m, mm.k, mm.n),
             spread(&mm.macs_per_s, 1e-9, 2),
         ]);
     }
-    t += &matmul.to_text_in(&layout(vec![Col::left(24), Col::left(28), Col::right(10)]));
+    let cols = vec![Col::left(16), Col::left(26), Col::left(16), Col::right(11)];
+    t += &matmul.to_text_in(&layout(cols));
     if matmuls.iter().all(|x| x.is_none()) {
         let _ = writeln!(t, "  (not measured: see the warnings)");
     }
@@ -151,6 +167,9 @@ mod tests {
                 k: 240,
                 n: 240,
                 macs_per_s: s,
+                operands: Some("f32".into()),
+                kernel_isa: Some("avx2+fma".into()),
+                dot_product: None,
             }),
             bandwidth: vec![BandwidthProbe {
                 level: "L1".into(),
@@ -161,6 +180,22 @@ mod tests {
                 write_bytes_per_s: s,
                 copy_bytes_per_s: s,
             }],
+            matmul_int8: Some(MatmulProbe {
+                kernel: "arm64simd_mmm_i32_8x8_dot".into(),
+                threads: 1,
+                m: 96,
+                k: 96,
+                n: 96,
+                macs_per_s: Spread {
+                    median: 5e8,
+                    min: 4e8,
+                    max: 6e8,
+                    ..s
+                },
+                operands: Some("i8".into()),
+                kernel_isa: Some("dotprod".into()),
+                dot_product: Some(true),
+            }),
             warnings: vec![NoiseWarning {
                 kind: "probe".into(),
                 message: "L1 read bandwidth varies".into(),
@@ -183,11 +218,14 @@ mod tests {
         }
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(
-            lines[2..4],
+            lines[2..5],
             [
-                "matmul f32               kernel                         m x k x n  \
+                "matmul           kernel                     needs              m x k x n  \
                  GMAC/s median (min-max) xrepeats",
-                "  1 thread               fma_mmm_f32_16x6             240x240x240  2.00 (1.50-2.50) x7",
+                "  f32, 1 thread  fma_mmm_f32_16x6           avx2+fma         240x240x240  \
+                 2.00 (1.50-2.50) x7",
+                "  i8, 1 thread   arm64simd_mmm_i32_8x8_dot  dotprod (SDOT)      96x96x96  \
+                 0.50 (0.40-0.60) x7",
             ]
         );
     }

@@ -8,7 +8,7 @@
 //! as in the networks the families stand for.
 
 use crate::zoo::ZooError;
-use crate::zoo::builder::{Conv, GraphBuilder, Value};
+use crate::zoo::builder::{Conv, GraphBuilder, Quant, Value};
 
 /// Activation after each convolution of a block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +156,16 @@ pub enum Kernel {
     /// `Einsum("bhqd,bhkd->bhqk")` (attention scores) of [1, heads, tokens, d] and a ReLU of
     /// it; `Size` is read as heads = c, tokens = h, d = w.
     EinSum,
+    /// A `k` x `k` conv c -> c in `groups` groups (padding k / 2, no bias; `groups` = c is a
+    /// depthwise conv) written in `quant`'s form: f32, QDQ, QLinearConv or ConvInteger
+    /// (`GraphBuilder::quant_conv`).
+    QConv {
+        quant: Quant,
+        k: usize,
+        groups: usize,
+    },
+    /// [1, m, k] x [k, n] with a constant weight in `quant`'s form (`Size` as for `MatMul`).
+    QMatMul(Quant),
 }
 
 /// The element-wise chains of the kernel probes.
@@ -217,6 +227,8 @@ impl Kernel {
             Kernel::Norm { .. } => "ReduceMean",
             Kernel::Gelu => "Erf",
             Kernel::EinSum => "Einsum",
+            Kernel::QConv { quant, .. } => quant.op_type(true),
+            Kernel::QMatMul(quant) => quant.op_type(false),
         }
     }
 }
@@ -227,7 +239,7 @@ impl Block {
     /// The graph input's shape.
     pub fn input_shape(&self, s: Size) -> Vec<usize> {
         match self {
-            Block::Kernel(Kernel::MatMul) => vec![1, s.h, s.c],
+            Block::Kernel(Kernel::MatMul | Kernel::QMatMul(_)) => vec![1, s.h, s.c],
             Block::Kernel(Kernel::Linear { .. }) => vec![1, s.c],
             Block::Kernel(Kernel::Norm { .. } | Kernel::Gelu) => vec![1, s.h, s.c],
             _ => vec![1, s.c, s.h, s.w],
@@ -252,6 +264,9 @@ impl Block {
                         && window(s.w, k, stride, pad).is_some()
                 }
                 Block::Kernel(Kernel::Linear { out }) => out > 0,
+                Block::Kernel(Kernel::QConv { k, groups, .. }) => {
+                    k % 2 == 1 && groups > 0 && s.c.is_multiple_of(groups)
+                }
                 Block::Kernel(Kernel::Slice { spatial }) => {
                     if spatial {
                         s.h >= 2
@@ -288,7 +303,10 @@ impl Block {
             Block::Merge { .. } => 2 * hw * c * c * 9,
             Block::Kernel(Kernel::Conv) => hw * c * c * 9,
             Block::Kernel(Kernel::Depthwise) => hw * c * 9,
-            Block::Kernel(Kernel::MatMul) => (s.h * s.c * s.w) as u64,
+            Block::Kernel(Kernel::MatMul | Kernel::QMatMul(_)) => (s.h * s.c * s.w) as u64,
+            Block::Kernel(Kernel::QConv { k, groups, .. }) => {
+                hw * c * (c / groups.max(1) as u64) * (k * k) as u64
+            }
             Block::Kernel(Kernel::ConvUnit(u)) => u.macs(s),
             Block::Kernel(Kernel::Linear { out }) => c * out as u64,
             Block::Kernel(_) => 0,
@@ -400,6 +418,8 @@ fn build_kernel(b: &mut GraphBuilder, x: &Value, kernel: Kernel, s: Size) -> Bui
         } => b.avg_pool(x, m, k, stride, pad),
         Kernel::GlobalAvgPool => b.global_avg_pool(x, m, true),
         Kernel::Linear { out } => b.linear(x, out, m),
+        Kernel::QConv { quant, k, groups } => b.quant_conv(x, m, (s.c, k, groups), quant),
+        Kernel::QMatMul(quant) => b.quant_matmul(x, s.w, m, quant),
         other => Err(b.error(m, format!("{other:?} is built by kernel_graphs"))),
     }
 }

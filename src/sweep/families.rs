@@ -2,7 +2,7 @@
 //! search that sizes each variant to its family's MACs; the single-kernel probes are
 //! [`super::kernels`]'.
 
-use super::blocks::{Act, Block, Size};
+use super::blocks::{Act, Block, Kernel, Size};
 use super::draft::{Draft, Free};
 use super::kernels::kernels;
 pub use super::kernels::sampled_kernels;
@@ -30,7 +30,7 @@ const RELU_CONV3: Block = Block::Conv {
 };
 
 /// The families' names, in the sweep's order (design families, then `kernels`).
-pub const NAMES: [&str; 9] = [
+pub const NAMES: [&str; 10] = [
     "conv_type",
     "channels",
     "shuffle",
@@ -39,6 +39,7 @@ pub const NAMES: [&str; 9] = [
     "activation",
     "batchnorm",
     "spatial",
+    "int8",
     "kernels",
 ];
 
@@ -238,9 +239,42 @@ fn drafts() -> Vec<Draft> {
                 })
                 .collect(),
         },
+        int8(),
     ];
     out.push(kernels());
     out
+}
+
+/// The same 3x3 conv (32 -> 32 channels on 16x16, no bias: the baseline's MACs) in f32 and
+/// in onnxruntime's three int8 formats: what int8 buys on this runtime at equal MACs, and
+/// where its time goes (Q/DQ ops, the integer kernel, requantization).
+fn int8() -> Draft {
+    use crate::zoo::builder::Quant;
+    let variants = Quant::ALL
+        .into_iter()
+        .map(|quant| {
+            let choice = match quant {
+                Quant::F32 => "float Conv",
+                Quant::Qdq => "QDQ int8: QuantizeLinear/DequantizeLinear around a float Conv",
+                Quant::QLinear => "QOperator int8: QuantizeLinear, QLinearConv, DequantizeLinear",
+                Quant::Integer => {
+                    "dynamic int8: DynamicQuantizeLinear, ConvInteger, Cast, Mul by the scales"
+                }
+            };
+            let block = Block::Kernel(Kernel::QConv {
+                quant,
+                k: 3,
+                groups: 1,
+            });
+            let name = quant.as_str().to_string();
+            (name, choice.to_string(), block, BASE, Free::Nothing)
+        })
+        .collect();
+    Draft {
+        name: "int8",
+        question: "what int8 quantization buys at equal MACs, in each format tract runs",
+        variants,
+    }
 }
 
 /// Relative difference of `macs` from `target`.

@@ -8,6 +8,11 @@ use super::draft::{Draft, Free};
 #[path = "kernels_more.rs"]
 mod more;
 pub use more::more_kernels;
+#[path = "kernels_int8.rs"]
+mod int8;
+#[cfg(test)]
+pub use int8::MAX_INT8_PROBE_MACS;
+pub use int8::int8_kernels;
 
 /// The single-kernel probes: each op alone at a few sampled shapes.
 pub(super) fn kernels() -> Draft {
@@ -68,7 +73,8 @@ pub(super) fn kernels() -> Draft {
             variants.push((label, choice, Block::Kernel(kernel), s, Free::Nothing));
         }
     }
-    for (kernel, s) in sampled_kernels().into_iter().chain(more_kernels()) {
+    let sampled = sampled_kernels().into_iter().chain(more_kernels());
+    for (kernel, s) in sampled.chain(int8_kernels()) {
         variants.push((
             sampled_label(kernel, s),
             sampled_choice(kernel, s),
@@ -302,6 +308,13 @@ fn sampled_label(k: Kernel, s: Size) -> String {
         ),
         Kernel::Gelu => format!("gelu_t{}_d{}", s.h, s.c),
         Kernel::EinSum => format!("einsum_h{}_t{}_d{}", s.c, s.h, s.w),
+        Kernel::QConv { quant, k, groups } => {
+            let q = quant.as_str();
+            format!("qconv_{q}_k{k}_g{groups}_c{}_{}x{}", s.c, s.h, s.w)
+        }
+        Kernel::QMatMul(quant) => {
+            format!("qmatmul_{}_m{}_k{}_n{}", quant.as_str(), s.h, s.c, s.w)
+        }
         other => format!("{}_c{}_{}x{}", other.op_type(), s.c, s.h, s.w),
     }
 }
@@ -339,6 +352,37 @@ fn sampled_choice(k: Kernel, s: Size) -> String {
             "channel shuffle in {groups} groups of [1, {}, {}, {}] (Reshape, Transpose, Reshape)",
             s.c, s.h, s.w
         ),
+        Kernel::QConv { quant, k, groups } => format!(
+            "Conv {k}x{k} groups {groups} [1, {}, {}, {}] -> {} channels, no bias, as {} ({})",
+            s.c,
+            s.h,
+            s.w,
+            s.c,
+            k_op(quant, true),
+            quant.as_str()
+        ),
+        Kernel::QMatMul(quant) => format!(
+            "MatMul [1, {}, {}] x [{}, {}] as {} ({})",
+            s.h,
+            s.c,
+            s.c,
+            s.w,
+            k_op(quant, false),
+            quant.as_str()
+        ),
         other => format!("{} on [1, {}, {}, {}]", other.op_type(), s.c, s.h, s.w),
+    }
+}
+
+/// What a quantized form runs, in words.
+fn k_op(quant: crate::zoo::builder::Quant, conv: bool) -> &'static str {
+    use crate::zoo::builder::Quant;
+    match (quant, conv) {
+        (Quant::F32, _) => "float",
+        (Quant::Qdq, _) => "QuantizeLinear/DequantizeLinear around the float op",
+        (Quant::QLinear, true) => "QLinearConv",
+        (Quant::QLinear, false) => "QLinearMatMul",
+        (Quant::Integer, true) => "DynamicQuantizeLinear, ConvInteger, Cast, Mul",
+        (Quant::Integer, false) => "DynamicQuantizeLinear, MatMulInteger, Cast, Mul",
     }
 }

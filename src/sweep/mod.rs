@@ -17,6 +17,8 @@ pub mod run;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_int8;
 
 use crate::model::ModelSource;
 use crate::record::SweepMetadata;
@@ -77,7 +79,9 @@ impl Variant {
     pub fn params(&self) -> String {
         let s = self.size;
         let mut out = match self.block {
-            Block::Kernel(blocks::Kernel::MatMul) => format!("m={} k={} n={}", s.h, s.c, s.w),
+            Block::Kernel(blocks::Kernel::MatMul | blocks::Kernel::QMatMul(_)) => {
+                format!("m={} k={} n={}", s.h, s.c, s.w)
+            }
             Block::Kernel(blocks::Kernel::Linear { out }) => format!("in={} out={out}", s.c),
             Block::Kernel(blocks::Kernel::Norm { .. } | blocks::Kernel::Gelu) => {
                 format!("tokens={} features={}", s.h, s.c)
@@ -99,6 +103,10 @@ impl Variant {
             Block::Kernel(blocks::Kernel::Pool { k, stride, pad, .. }) => {
                 out += &format!(" k={k} s={stride} p={pad}")
             }
+            Block::Kernel(blocks::Kernel::QConv { quant, k, groups }) => {
+                out += &format!(" k={k} g={groups} {}", quant.as_str())
+            }
+            Block::Kernel(blocks::Kernel::QMatMul(quant)) => out += &format!(" {}", quant.as_str()),
             _ => {}
         }
         out

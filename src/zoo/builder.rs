@@ -29,10 +29,12 @@
 mod conv;
 mod moments;
 mod ops;
+mod quant;
 mod tensor_ops;
 
 pub(crate) use conv::Conv;
 use conv::Data;
+pub use quant::Quant;
 
 use super::proto::{attr_tensor, tensor_f32, tensor_f32_le, tensor_i64, value_info_f32};
 use super::rng::Rng;

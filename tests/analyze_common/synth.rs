@@ -221,8 +221,13 @@ pub fn synth_machine(device: &SynthDevice) -> Machine {
             k: 256,
             n: 256,
             macs_per_s: repeated(1e9 / device.ns_per_mac),
+            operands: Some("f32".into()),
+            kernel_isa: None,
+            dot_product: None,
         }),
         matmul_threads: None,
+        matmul_int8: None,
+        matmul_int8_threads: None,
         caches: vec![CacheLevel {
             level: 1,
             kind: "Data".into(),

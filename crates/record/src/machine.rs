@@ -27,6 +27,14 @@ pub struct Machine {
     pub matmul: Option<MatmulProbe>,
     /// The same on the matmul pool, when the run uses `--threads N` (N > 1).
     pub matmul_threads: Option<MatmulProbe>,
+    /// Peak integer MAC rate (i8 x i8 accumulated in i32) of the kernel tract selects for an
+    /// integer matmul (MatMulInteger, ConvInteger, QLinearConv...) on one thread: the roof of
+    /// ops with `int8_macs`. Absent in older logs (their int8 ops have no compute bound).
+    #[serde(default)]
+    pub matmul_int8: Option<MatmulProbe>,
+    /// The same on the matmul pool, when the run uses `--threads N` (N > 1).
+    #[serde(default)]
+    pub matmul_int8_threads: Option<MatmulProbe>,
     /// Data and unified caches of CPU 0, from sysfs (empty where sysfs does not say).
     pub caches: Vec<CacheLevel>,
     /// Sustained bandwidth per memory level, smallest working set first (L1, L2, L3 where
@@ -61,8 +69,22 @@ pub struct MatmulProbe {
     pub m: usize,
     pub k: usize,
     pub n: usize,
-    /// f32 multiply-accumulates per second of the matmul op alone.
+    /// Multiply-accumulates per second of the matmul op alone, on the operands `operands`.
     pub macs_per_s: Spread,
+    /// The operands' element type: `f32`, or `i8` (i8 x i8 accumulated in i32). Absent in
+    /// older logs, whose only matmul figures are f32.
+    #[serde(default)]
+    pub operands: Option<String>,
+    /// Instruction-set features the kernel needs, as tract declares them, joined by `+`
+    /// (`avx2+fma`, `dotprod`; `any` for a kernel that runs anywhere its architecture does).
+    /// Absent in older logs.
+    #[serde(default)]
+    pub kernel_isa: Option<String>,
+    /// On aarch64, whether the kernel uses the dot-product extension (SDOT, FEAT_DotProd,
+    /// `asimddp` in /proc/cpuinfo): tract's i8 kernel is the SDOT one where the CPU has it,
+    /// the SMLAL 8x8 one otherwise. `null` on other architectures and in older logs.
+    #[serde(default)]
+    pub dot_product: Option<bool>,
 }
 
 /// One cache level as sysfs describes it.

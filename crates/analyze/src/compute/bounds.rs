@@ -8,7 +8,7 @@
 //! of panels it gathers itself (a lazy im2col's: the smaller of its scratch read and written):
 //!
 //! ```text
-//! compute_ns = macs / peak
+//! compute_ns = (macs - int8_macs) / peak + int8_macs / int8_peak
 //! memory_ns  = max(read / read_bandwidth(L) + own / read_bandwidth(L1),
 //!                  written / write_bandwidth(L) + own / write_bandwidth(L1))
 //! bound_ns   = max(compute_ns, memory_ns) + floor
@@ -26,10 +26,24 @@
 //! input ([`PART_READ_OPS`]) are charged for what they write. Every term takes the probe's best figure, so the bound stays a lower bound: an op
 //! measured below it is reported, never hidden. The limiter is the largest term: `compute`,
 //! `memory:L` or `overhead` (the floor).
+//!
+//! MACs on 8-bit integer operands (`int8_macs`: QLinearConv, ConvInteger, MatMulInteger...)
+//! are bounded by the integer matmul probe's peak (`int8_peak`, `machine.matmul_int8`), not the
+//! f32 one: on the x86 VM tract's integer kernel runs 87 times slower than its f32 one, and an
+//! f32 roof would make every integer op look far above its bound. A log whose probe has no
+//! integer roof (older logs) leaves those MACs out of the compute term and says so
+//! ([`ComputeRoof::Int8Unmeasured`]): the bound is then memory and floor only, still a lower
+//! bound, and never silently the f32 roof's.
 
-use crate::load::Op;
-use crate::record::{Cost, Header, Machine, Spread};
+use crate::record::{Cost, Header, Machine, MatmulProbe, Spread};
 use std::collections::BTreeMap;
+
+#[path = "bounds_traffic.rs"]
+mod traffic;
+pub use traffic::Traffic;
+#[path = "bounds_model.rs"]
+mod model;
+pub use model::model_bounds;
 
 /// The level name of main memory.
 pub const DRAM: &str = "DRAM";
@@ -61,6 +75,41 @@ pub const PART_READ_OPS: [&str; 4] = ["Slice", "StridedSlice", "DynSlice", "Gath
 /// and the probe's roof is kept.
 pub const PEAK_RAISE_LIMIT: f64 = 2.0;
 
+/// The compute roof an op's bound used (the ops table's `compute_roof` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComputeRoof {
+    /// The op has no MACs: no compute term.
+    None,
+    /// The f32 matmul peak.
+    F32,
+    /// The integer matmul peak, for its `int8_macs` (any other MACs at the f32 peak).
+    Int8,
+    /// The op has `int8_macs` and the run's probe has no integer peak: they have no compute
+    /// term, and the op's bound is not a compute bound.
+    Int8Unmeasured,
+}
+
+/// The integer matmul peak of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Int8Roof {
+    /// Best repeat of the integer matmul probe on the run's threads, MACs per second.
+    pub peak_macs_per_s: f64,
+    /// (max - min) / median of its repeats.
+    pub peak_spread: f64,
+    pub kernel: String,
+}
+
+impl Int8Roof {
+    fn of(probe: Option<&MatmulProbe>) -> Option<Int8Roof> {
+        let p = probe?;
+        Some(Int8Roof {
+            peak_macs_per_s: usable(&p.macs_per_s)?,
+            peak_spread: spread(&p.macs_per_s),
+            kernel: p.kernel.clone(),
+        })
+    }
+}
+
 /// One memory level's roof.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Level {
@@ -82,6 +131,8 @@ pub struct Roofs {
     pub peak_spread: f64,
     pub kernel: String,
     pub threads: usize,
+    /// The integer matmul peak on the same threads; `None` when the probe has none.
+    pub int8: Option<Int8Roof>,
     /// Smallest capacity first; the last level holds everything.
     pub levels: Vec<Level>,
     /// Fastest repeat of the dispatch floor (in a model's bounds, or the model's fastest op if
@@ -112,7 +163,9 @@ pub enum LimiterName {
 /// The bound of one op.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OpBound {
+    /// The compute term: MACs over the peak of [`OpBound::roof`].
     pub compute_ns: f64,
+    pub roof: ComputeRoof,
     pub memory_ns: f64,
     /// Index into [`Roofs::levels`] of the level holding the op's working set.
     pub level: usize,
@@ -203,6 +256,9 @@ pub struct ModelBounds {
     pub peak_beaten: Vec<usize>,
     /// Parallel to the ops: MAC rate of the median, MACs per second (0 without MACs).
     pub rates: Vec<f64>,
+    /// Ops with `int8_macs` whose run has no integer roof: their compute is not bounded
+    /// ([`ComputeRoof::Int8Unmeasured`]).
+    pub int8_unbounded: Vec<usize>,
 }
 
 impl ModelBounds {
@@ -211,12 +267,15 @@ impl ModelBounds {
         self.roofs.peak_macs_per_s > self.probe_peak_macs_per_s
     }
 
-    /// The kernel ops above even the raised roof (beyond [`PEAK_RAISE_LIMIT`]).
+    /// The kernel ops above even the raised roof (beyond [`PEAK_RAISE_LIMIT`]); an integer
+    /// op's roof is never raised, so one above its peak is above it.
     pub fn above_raised_peak(&self) -> Vec<usize> {
         self.peak_beaten
             .iter()
             .copied()
-            .filter(|&i| self.rates[i] > self.roofs.peak_macs_per_s)
+            .filter(|&i| {
+                self.ops[i].roof == ComputeRoof::Int8 || self.rates[i] > self.roofs.peak_macs_per_s
+            })
             .collect()
     }
 }
@@ -256,6 +315,11 @@ impl Roofs {
             machine.matmul.as_ref().ok_or(NoRoofs::NoMatmulPeak)?
         };
         let peak = usable(&matmul.macs_per_s).ok_or(NoRoofs::PeakNotPositive)?;
+        let int8 = Int8Roof::of(if threads > 1 {
+            machine.matmul_int8_threads.as_ref()
+        } else {
+            machine.matmul_int8.as_ref()
+        });
         let floor = machine
             .dispatch_floor_ns
             .as_ref()
@@ -286,6 +350,7 @@ impl Roofs {
             peak_spread: spread(&matmul.macs_per_s),
             kernel: matmul.kernel.clone(),
             threads: matmul.threads,
+            int8,
             levels,
             floor_ns: floor.min,
             floor_spread: spread(floor),
@@ -311,7 +376,15 @@ impl Roofs {
 
     /// The bound of executed op `op` of this cost, measured at `measured_ns`.
     pub fn bound(&self, op: &str, cost: &Cost, measured_ns: f64) -> OpBound {
-        let compute_ns = cost.macs as f64 / self.peak_macs_per_s * 1e9;
+        let int8_macs = cost.int8_macs.min(cost.macs);
+        let f32_ns = (cost.macs - int8_macs) as f64 / self.peak_macs_per_s * 1e9;
+        let (int8_ns, roof) = match (&self.int8, int8_macs, cost.macs) {
+            (_, _, 0) => (0.0, ComputeRoof::None),
+            (_, 0, _) => (0.0, ComputeRoof::F32),
+            (Some(r), n, _) => (n as f64 / r.peak_macs_per_s * 1e9, ComputeRoof::Int8),
+            (None, _, _) => (0.0, ComputeRoof::Int8Unmeasured),
+        };
+        let compute_ns = f32_ns + int8_ns;
         let t = Traffic::of(op, cost);
         let level = self.level_for(t.working_set);
         let (l, l1) = (&self.levels[level], &self.levels[0]);
@@ -334,6 +407,7 @@ impl Roofs {
         let bound_ns = work_ns + self.floor_ns;
         OpBound {
             compute_ns,
+            roof,
             memory_ns,
             level,
             floor_ns: self.floor_ns,
@@ -346,49 +420,20 @@ impl Roofs {
     /// Relative spread of the figures an op's bound was built from.
     fn tolerance(&self, b: &OpBound) -> f64 {
         let level = self.levels[b.level].spread;
-        self.peak_spread.max(level).max(self.floor_spread)
-    }
-}
-
-/// The bytes an executed op moves, as its bound charges them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Traffic {
-    /// Plain inputs (what a part-reading op writes out, at most), packed constants, and the
-    /// scratch another op filled for it.
-    pub read: u64,
-    /// Plain outputs and the scratch it fills for another op.
-    pub written: u64,
-    /// Panels it fills and reads itself (a kernel gathering a lazy im2col's panels): the
-    /// smaller of its scratch read and written.
-    pub own: u64,
-    /// What must be resident while it runs: `read` and `written`, with a part-reading op's
-    /// whole input (the tensor it slices lives where its size puts it).
-    pub working_set: u64,
-}
-
-impl Traffic {
-    pub fn of(op: &str, cost: &Cost) -> Traffic {
-        let plain_read = if PART_READ_OPS.iter().any(|p| op.starts_with(p)) {
-            cost.bytes_read.min(cost.bytes_written)
-        } else {
-            cost.bytes_read
+        let peak = match (b.roof, &self.int8) {
+            (ComputeRoof::Int8, Some(r)) => r.peak_spread,
+            _ => self.peak_spread,
         };
-        let own = cost.scratch_bytes_read.min(cost.scratch_bytes_written);
-        let other_read = cost
-            .packed_const_bytes
-            .saturating_add(cost.scratch_bytes_read - own);
-        let written = cost
-            .bytes_written
-            .saturating_add(cost.scratch_bytes_written - own);
-        Traffic {
-            read: plain_read.saturating_add(other_read),
-            written,
-            own,
-            working_set: cost
-                .bytes_read
-                .saturating_add(other_read)
-                .saturating_add(written),
+        peak.max(level).max(self.floor_spread)
+    }
+
+    /// The peak that bounds `cost`'s MACs and its spread: the integer one for an op with
+    /// `int8_macs` (`None` without an integer roof), the f32 one otherwise.
+    pub fn peak_for(&self, cost: &Cost) -> Option<(f64, f64)> {
+        if cost.int8_macs == 0 {
+            return Some((self.peak_macs_per_s, self.peak_spread));
         }
+        (self.int8.as_ref()).map(|r| (r.peak_macs_per_s, r.peak_spread))
     }
 }
 
@@ -401,85 +446,6 @@ fn usable(s: &Spread) -> Option<f64> {
 pub fn spread(s: &Spread) -> f64 {
     let v = (s.max - s.min) / s.median;
     if v.is_finite() && v > 0.0 { v } else { 0.0 }
-}
-
-/// An op's MAC rate (MACs per second of its median), 0 when it has no MACs or no time.
-fn mac_rate(op: &Op) -> f64 {
-    let ns = op.wall_ns.median as f64;
-    if op.cost.macs > 0 && ns > 0.0 {
-        op.cost.macs as f64 / ns * 1e9
-    } else {
-        0.0
-    }
-}
-
-/// Every op of a model against `roofs`. The floor is the cheaper of the probe's and the
-/// run's fastest op: an op that only changes a tensor's geometry costs less than the probe's
-/// Relu, which allocates its output. Likewise the peak is the higher of the probe's and the
-/// model's fastest kernel, when that is within [`PEAK_RAISE_LIMIT`] of the probe's: a roof
-/// is never below a rate this machine reached.
-pub fn model_bounds(roofs: &Roofs, ops: &[Op]) -> ModelBounds {
-    let fastest = ops
-        .iter()
-        .map(|o| o.wall_ns.median as f64)
-        .filter(|ns| *ns > 0.0)
-        .reduce(f64::min);
-    let rates: Vec<f64> = ops.iter().map(mac_rate).collect();
-    let probe_peak = roofs.peak_macs_per_s;
-    let beaten = probe_peak * (1.0 + roofs.peak_spread);
-    let is_kernel = |op: &Op| KERNEL_CATEGORIES.contains(&op.category.as_str());
-    let raised = ops
-        .iter()
-        .zip(&rates)
-        .filter(|(op, r)| is_kernel(op) && **r > beaten && **r <= probe_peak * PEAK_RAISE_LIMIT)
-        .map(|(_, r)| *r)
-        .reduce(f64::max);
-    let mut roofs = roofs.clone();
-    if let Some(ns) = fastest.filter(|ns| *ns < roofs.floor_ns) {
-        roofs.floor_ns = ns;
-    }
-    if let Some(rate) = raised {
-        roofs.peak_macs_per_s = rate;
-    }
-    let roofs = &roofs;
-    let mut m = ModelBounds {
-        roofs: roofs.clone(),
-        probe_peak_macs_per_s: probe_peak,
-        ops: Vec::with_capacity(ops.len()),
-        total: BoundAgg::default(),
-        by_category: BTreeMap::new(),
-        by_limiter: BTreeMap::new(),
-        below_bound: Vec::new(),
-        over_peak: Vec::new(),
-        peak_beaten: Vec::new(),
-        rates,
-    };
-    for (i, op) in ops.iter().enumerate() {
-        let measured = op.wall_ns.median as f64;
-        let b = roofs.bound(&op.op, &op.cost, measured);
-        let tolerance = roofs.tolerance(&b);
-        if measured * (1.0 + tolerance) < b.bound_ns {
-            m.below_bound.push(i);
-        }
-        if m.rates[i] > beaten {
-            if is_kernel(op) {
-                m.peak_beaten.push(i);
-            } else {
-                m.over_peak.push(i);
-            }
-        }
-        m.total.add(measured, &b);
-        m.by_category
-            .entry(op.category.to_string())
-            .or_default()
-            .add(measured, &b);
-        m.by_limiter
-            .entry(roofs.limiter_name(b.limiter))
-            .or_default()
-            .add(measured, &b);
-        m.ops.push(b);
-    }
-    m
 }
 
 #[cfg(test)]

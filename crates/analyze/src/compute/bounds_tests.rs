@@ -44,6 +44,9 @@ fn machine() -> Machine {
         k: 256,
         n: 256,
         macs_per_s: spread_of(rate),
+        operands: Some("f32".into()),
+        kernel_isa: None,
+        dot_product: None,
     };
     Machine {
         matmul: Some(matmul(1, 10e9)),
@@ -296,4 +299,117 @@ fn packed_constants_and_scratch_are_traffic() {
         LimiterName::Memory("DRAM".into())
     );
     assert!((b.memory_ns - 8e6).abs() < 1e-3);
+}
+
+/// The test machine with an integer roof of 0.5 GMAC/s on one thread (best repeat; spread
+/// 5%) and 2 GMAC/s on the pool.
+fn machine_int8() -> Machine {
+    let mut m = machine();
+    let int8 = |threads, rate| MatmulProbe {
+        kernel: "i32k".into(),
+        threads,
+        m: 96,
+        k: 96,
+        n: 96,
+        macs_per_s: spread_of(rate),
+        operands: Some("i8".into()),
+        kernel_isa: Some("avx2".into()),
+        dot_product: None,
+    };
+    m.matmul_int8 = Some(int8(1, 0.5e9));
+    m.matmul_int8_threads = Some(int8(4, 2e9));
+    m
+}
+
+/// `macs` MACs, `int8` of them on 8-bit operands, and 16 KiB each way (L1: no memory limit).
+fn int8_cost(macs: u64, int8: u64) -> Cost {
+    Cost {
+        int8_macs: int8,
+        ..cost(macs, 8192, 8192)
+    }
+}
+
+#[test]
+fn int8_macs_are_bounded_by_the_integer_roof() {
+    let r = Roofs::from_machine(&machine_int8(), 1).unwrap();
+    let int8 = r.int8.as_ref().unwrap();
+    assert_eq!(
+        (int8.peak_macs_per_s, int8.kernel.as_str()),
+        (0.5e9, "i32k")
+    );
+    assert_eq!(
+        Roofs::from_machine(&machine_int8(), 4)
+            .unwrap()
+            .int8
+            .unwrap()
+            .peak_macs_per_s,
+        2e9,
+        "the pool's integer peak on 4 threads"
+    );
+    // 1e6 int8 MACs at 0.5 GMAC/s: 2 ms (at the f32 roof they would be 100 µs).
+    let b = r.bound("OptMatMul", &int8_cost(1_000_000, 1_000_000), 3e6);
+    assert_eq!((b.roof, b.limiter), (ComputeRoof::Int8, Limiter::Compute));
+    assert!((b.compute_ns - 2e6).abs() < 1e-6, "{b:?}");
+    assert!((b.bound_ns - 2_000_500.0).abs() < 1e-6);
+    assert!((b.excess_ns - 999_500.0).abs() < 1e-6);
+    // Part of the MACs on f32 (a fused op): each part at its own roof, 1 ms + 50 µs.
+    let b = r.bound("OptMatMul", &int8_cost(1_000_000, 500_000), 3e6);
+    assert_eq!(b.roof, ComputeRoof::Int8);
+    assert!((b.compute_ns - 1_050_000.0).abs() < 1e-6, "{b:?}");
+    // No int8 MACs: the f32 roof, as before; no MACs: no compute roof.
+    let b = r.bound("OptMatMul", &int8_cost(1_000_000, 0), 3e6);
+    assert_eq!(b.roof, ComputeRoof::F32);
+    assert!((b.compute_ns - 100_000.0).abs() < 1e-6);
+    assert_eq!(
+        r.bound("Add", &int8_cost(0, 0), 1e3).roof,
+        ComputeRoof::None
+    );
+}
+
+#[test]
+fn without_an_integer_roof_int8_macs_are_unbounded_not_f32_bounded() {
+    // An older log: no matmul_int8. Its int8 ops' compute is not bounded at all.
+    let r = Roofs::from_machine(&machine(), 1).unwrap();
+    assert_eq!(r.int8, None);
+    let b = r.bound("OptMatMul", &int8_cost(1_000_000, 1_000_000), 3e6);
+    assert_eq!(b.roof, ComputeRoof::Int8Unmeasured);
+    assert_eq!(b.compute_ns, 0.0, "never the f32 roof's 100 µs");
+    // 16 KiB each way in L1 (100 and 50 GB/s): 8192 / 50e9 s, under the 500 ns floor.
+    assert_eq!(b.limiter, Limiter::Overhead);
+    assert!((b.bound_ns - 500.0 - 8192.0 / 50.0).abs() < 1e-6, "{b:?}");
+    // The f32 part of a mixed op is still bounded by the f32 roof.
+    let b = r.bound("OptMatMul", &int8_cost(1_000_000, 600_000), 3e6);
+    assert!((b.compute_ns - 40_000.0).abs() < 1e-6, "{b:?}");
+    // On a pool without its integer figure: unbounded too.
+    let mut m = machine_int8();
+    m.matmul_int8_threads = None;
+    assert_eq!(Roofs::from_machine(&m, 4).unwrap().int8, None);
+    let mut rec = op_record("OptMatMul", "conv", 1_000_000, 3_000_000);
+    rec.cost.int8_macs = 1_000_000;
+    let plain = op_record("OptMatMul", "conv", 1_000_000, 150_000);
+    let mb = model_bounds(&r, &compact(&[rec, plain]));
+    assert_eq!(mb.int8_unbounded, vec![0]);
+    assert!(mb.peak_beaten.is_empty() && mb.over_peak.is_empty());
+}
+
+#[test]
+fn int8_ops_neither_raise_nor_beat_the_f32_peak() {
+    let r = Roofs::from_machine(&machine_int8(), 1).unwrap();
+    let int8_op = |macs, ns| {
+        let mut o = op_record("OptMatMul", "conv", macs, ns);
+        o.cost.int8_macs = macs;
+        o
+    };
+    // An integer conv at 15 GMAC/s: above the f32 peak (10) within the raise limit, but it is
+    // held to the integer peak of 0.5: it beat that (30x), raises nothing, and is above it.
+    let ops = [int8_op(1_500_000, 100_000), int8_op(1_000_000, 2_500_000)];
+    let m = model_bounds(&r, &compact(&ops));
+    assert_eq!(m.roofs.peak_macs_per_s, 10e9, "the f32 roof is not raised");
+    assert!(!m.peak_raised());
+    assert_eq!(m.peak_beaten, vec![0]);
+    assert_eq!(m.above_raised_peak(), vec![0]);
+    assert_eq!(m.ops[1].roof, ComputeRoof::Int8);
+    // 1e6 MACs at 0.5 GMAC/s is 2 ms, the op ran 2.5 ms: 0.5 ms above its bound (+ floor).
+    assert!((m.ops[1].excess_ns - (2_500_000.0 - 2_000_000.0 - 500.0)).abs() < 1e-6);
+    assert!(m.int8_unbounded.is_empty());
 }

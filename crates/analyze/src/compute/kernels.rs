@@ -22,12 +22,17 @@
 //! `per_op_scale · Σ calls + ns_per_executed_op · executed ops + ns_per_inference`, fitted on
 //! the training models' clean latency against their measured Σ op time (profiled against clean
 //! runs, and tract's dispatch between ops).
+//!
+//! A call with MACs on 8-bit integer operands (`int8_macs`) is keyed apart: its kernel type
+//! and its category carry [`INT8_KEY`] (`OptMatMul[i8]`, `conv[i8]`), so tract's integer
+//! `OptMatMul` (0.5 GMAC/s on the x86 VM) is never predicted from the f32 one (47 GMAC/s).
 
 use super::nearest::{NearCall, Nearest};
 use crate::error::BadFit;
 use crate::load::Op;
 use crate::record::{Cost, Header};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 #[path = "kernels_fit.rs"]
@@ -134,6 +139,33 @@ fn near_call(call: &KernelCall, wall_ns: f64) -> NearCall {
         bytes_moved: call.cost.traffic_bytes(),
         weight_bytes: const_bytes(&call.cost),
         wall_ns,
+    }
+}
+
+/// What a call on 8-bit integer operands adds to its kernel type and category.
+pub const INT8_KEY: &str = "[i8]";
+
+impl KernelCall {
+    /// Its kernel type ([`kernel_type`]), with [`INT8_KEY`] when it computes MACs on 8-bit
+    /// integers: the same op name runs another kernel then.
+    pub fn kernel_key(&self) -> Cow<'_, str> {
+        int8_key(kernel_type(&self.op), &self.cost)
+    }
+
+    /// Its category, with [`INT8_KEY`] when it computes MACs on 8-bit integers.
+    pub fn category_key(&self) -> Cow<'_, str> {
+        int8_key(&self.category, &self.cost)
+    }
+}
+
+fn int8_key<'a>(name: &'a str, cost: &Cost) -> Cow<'a, str> {
+    if cost.int8_macs > 0 {
+        let mut key = String::with_capacity(name.len() + INT8_KEY.len());
+        key.push_str(name);
+        key.push_str(INT8_KEY);
+        Cow::Owned(key)
+    } else {
+        Cow::Borrowed(name)
     }
 }
 
@@ -295,7 +327,8 @@ impl Default for EndToEnd {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KernelModel {
     pub knees: CacheKnees,
-    /// By kernel type ([`kernel_type`]), for types with at least [`MIN_SAMPLES`] calls.
+    /// By kernel key ([`KernelCall::kernel_key`]: the type, `[i8]` on integer operands), for
+    /// keys with at least [`MIN_SAMPLES`] calls.
     pub kernels: BTreeMap<String, KernelCoefficients>,
     /// By executed-op category, for types without a fit of their own.
     pub categories: BTreeMap<String, KernelCoefficients>,
@@ -354,9 +387,10 @@ impl KernelPrediction {
 }
 
 impl KernelModel {
-    /// The coefficients for one call, and where they came from.
-    pub fn coefficients(&self, op: &str, category: &str) -> (&KernelCoefficients, Via) {
-        if let Some(c) = self.kernels.get(kernel_type(op)) {
+    /// The coefficients for one call of kernel key `kernel` and category key `category`
+    /// ([`KernelCall::kernel_key`], [`KernelCall::category_key`]), and where they came from.
+    pub fn coefficients(&self, kernel: &str, category: &str) -> (&KernelCoefficients, Via) {
+        if let Some(c) = self.kernels.get(kernel) {
             (c, Via::Kernel)
         } else if let Some(c) = self.categories.get(category) {
             (c, Via::Category(category.to_string()))
@@ -368,17 +402,18 @@ impl KernelModel {
     /// Unscaled predicted time of one call, and where it came from: the nearest training
     /// calls of its type when the model holds them, else the linear coefficients.
     pub fn call_ns_via(&self, call: &KernelCall) -> (f64, Via) {
+        let (kernel, category) = (call.kernel_key(), call.category_key());
         let near = self
             .nearest
             .as_ref()
-            .and_then(|n| n.call_ns(kernel_type(&call.op), &call.category, &near_call(call, 0.0)));
+            .and_then(|n| n.call_ns(&kernel, &category, &near_call(call, 0.0)));
         if let Some(near) = near {
             return match near {
                 (ns, None) => (ns, Via::Kernel),
                 (ns, Some(category)) => (ns, Via::Category(category.to_string())),
             };
         }
-        let (c, via) = self.coefficients(&call.op, &call.category);
+        let (c, via) = self.coefficients(&kernel, &category);
         (c.call_ns(&features(call, &self.knees)), via)
     }
 
@@ -389,13 +424,13 @@ impl KernelModel {
 
     pub fn predict(&self, calls: &[KernelCall]) -> KernelPrediction {
         let e = &self.end_to_end;
-        let mut by_type: BTreeMap<&str, KernelShare> = BTreeMap::new();
+        let mut by_type: BTreeMap<Cow<'_, str>, KernelShare> = BTreeMap::new();
         for call in calls {
             let (ns, via) = self.call_ns_via(call);
             let ns = e.per_op_scale * ns;
-            let t = kernel_type(&call.op);
-            let share = by_type.entry(t).or_insert_with(|| KernelShare {
-                kernel: t.to_string(),
+            let t = call.kernel_key();
+            let share = by_type.entry(t.clone()).or_insert_with(|| KernelShare {
+                kernel: t.into_owned(),
                 calls: 0,
                 ns: 0.0,
                 via,

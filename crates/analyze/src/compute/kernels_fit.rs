@@ -4,10 +4,11 @@
 
 use super::{
     CacheKnees, EndToEnd, F, KernelCall, KernelCoefficients, KernelModel, MIN_SAMPLES,
-    MIN_WEIGHT_NS, features, kernel_type, near_call,
+    MIN_WEIGHT_NS, features, near_call,
 };
 use crate::compute::nearest::{NearCall, Nearest};
 use crate::compute::stats::NormalEquations;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// One training model: its calls with their measured median wall time, its clean latency and
@@ -45,34 +46,27 @@ fn fit_rows(rows: &[([f64; F], f64)]) -> KernelCoefficients {
 
 /// Fits the kernel model; `None` without any kernel call.
 pub fn fit(models: &[TrainingModel], knees: CacheKnees) -> Option<KernelModel> {
-    let mut by_kernel: BTreeMap<&str, Vec<([f64; F], f64)>> = BTreeMap::new();
-    let mut by_category: BTreeMap<&str, Vec<([f64; F], f64)>> = BTreeMap::new();
+    let mut by_kernel: BTreeMap<Cow<'_, str>, Vec<([f64; F], f64)>> = BTreeMap::new();
+    let mut by_category: BTreeMap<Cow<'_, str>, Vec<([f64; F], f64)>> = BTreeMap::new();
     let mut pooled: Vec<([f64; F], f64)> = Vec::new();
-    let mut near: Vec<(usize, &str, &str, NearCall)> = Vec::new();
+    let mut near: Vec<(usize, Cow<'_, str>, Cow<'_, str>, NearCall)> = Vec::new();
     for (i, m) in models.iter().enumerate() {
         for (call, ns) in &m.calls {
             if !ns.is_finite() || *ns < 0.0 {
                 continue;
             }
-            near.push((
-                i,
-                kernel_type(&call.op),
-                &call.category,
-                near_call(call, *ns),
-            ));
+            let (kernel, category) = (call.kernel_key(), call.category_key());
             let row = (features(call, &knees), *ns);
-            by_kernel
-                .entry(kernel_type(&call.op))
-                .or_default()
-                .push(row);
-            by_category.entry(&call.category).or_default().push(row);
+            by_kernel.entry(kernel.clone()).or_default().push(row);
+            by_category.entry(category.clone()).or_default().push(row);
+            near.push((i, kernel, category, near_call(call, *ns)));
             pooled.push(row);
         }
     }
     if pooled.is_empty() {
         return None;
     }
-    let own = |rows: BTreeMap<&str, Vec<([f64; F], f64)>>| {
+    let own = |rows: BTreeMap<Cow<'_, str>, Vec<([f64; F], f64)>>| {
         rows.into_iter()
             .filter(|(_, r)| r.len() >= MIN_SAMPLES)
             .map(|(k, r)| (k.to_string(), fit_rows(&r)))
@@ -86,7 +80,12 @@ pub fn fit(models: &[TrainingModel], knees: CacheKnees) -> Option<KernelModel> {
         end_to_end: EndToEnd::default(),
         calls: pooled.len(),
         models: models.len(),
-        nearest: Nearest::fit(&near, MIN_SAMPLES),
+        nearest: Nearest::fit(
+            &(near.iter())
+                .map(|(i, k, c, call)| (*i, k.as_ref(), c.as_ref(), *call))
+                .collect::<Vec<_>>(),
+            MIN_SAMPLES,
+        ),
     };
     model.end_to_end = fit_end_to_end(models);
     Some(model)

@@ -199,3 +199,69 @@ fn no_calls_no_model_and_bad_coefficients_are_refused() {
     fit.kernels.get_mut("OptMatMul").unwrap().ns_per_mac = f64::NAN;
     assert!(matches!(fit.check(), Err(BadFit::Coefficients(k)) if k.contains("OptMatMul")));
 }
+
+#[test]
+fn integer_calls_are_a_kernel_of_their_own() {
+    // The synthetic models' OptMatMul at 0.03 ns/MAC, plus in each an integer OptMatMul
+    // (int8 MACs) 100 times slower per MAC: 3 ns/MAC + 2000 ns/call.
+    let (mut models, mm, _) = synthetic();
+    let int8 = KernelCoefficients {
+        ns_per_mac: 3.0,
+        ns_per_call: 2000.0,
+        ..KernelCoefficients::default()
+    };
+    for (i, m) in models.iter_mut().enumerate() {
+        let macs = 5000 + 3001 * i as u64;
+        let c = call(
+            "OptMatMul",
+            "conv",
+            Cost {
+                int8_macs: macs,
+                ..cost(macs, 2 * macs, 0, 0)
+            },
+        );
+        let ns = int8.call_ns(&features(&c, &KNEES));
+        m.calls.push((c, ns));
+    }
+    let fit = fit(&models, KNEES).unwrap();
+    let keys: Vec<&str> = fit.kernels.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        ["IntoShape", "OptMatMul", "OptMatMul[i8]", "OptMaxPool"]
+    );
+    assert_eq!(fit.kernels["OptMatMul[i8]"].samples, 40);
+    assert_eq!(
+        fit.kernels["OptMatMul"].samples, 40,
+        "the f32 fit is untouched"
+    );
+    assert!(close(
+        fit.kernels["OptMatMul"].ns_per_mac,
+        mm.ns_per_mac,
+        1e-5
+    ));
+    assert!(close(fit.kernels["OptMatMul[i8]"].ns_per_mac, 3.0, 1e-5));
+    assert_eq!(fit.categories["conv[i8]"].samples, 40);
+    // A prediction names the integer kernel and uses its fit (or its nearest calls).
+    let macs = 50_000;
+    let c = call(
+        "OptMatMul",
+        "conv",
+        Cost {
+            int8_macs: macs,
+            ..cost(macs, 2 * macs, 0, 0)
+        },
+    );
+    assert_eq!(c.kernel_key(), "OptMatMul[i8]");
+    assert_eq!(c.category_key(), "conv[i8]");
+    let (ns, via) = fit.call_ns_via(&c);
+    assert_eq!(via, Via::Kernel);
+    assert!(close(ns, 3.0 * macs as f64 + 2000.0, 0.05), "{ns}");
+    let p = fit.predict(std::slice::from_ref(&c));
+    assert_eq!(p.shares[0].kernel, "OptMatMul[i8]");
+    // The same call on f32 operands is the f32 kernel's.
+    let f = call("OptMatMul", "conv", cost(macs, 2 * macs, 0, 0));
+    assert_eq!(
+        (f.kernel_key(), f.category_key()),
+        ("OptMatMul".into(), "conv".into())
+    );
+}

@@ -85,7 +85,7 @@ impl RunRow<'_> {
 /// The runs table.
 pub fn runs_table(data: &Dataset) -> Table {
     use Kind::*;
-    let defs: [Def<RunRow>; 27] = [
+    let defs: [Def<RunRow>; 29] = [
         col("run_id", Int, false, |r| i(r.id)),
         col("board", Text, false, |r| s(&r.device.label)),
         col("class", Text, false, |r| {
@@ -135,6 +135,15 @@ pub fn runs_table(data: &Dataset) -> Table {
         }),
         col("peak_macs_per_s", Float, true, |r| {
             of(r.roofs.as_ref().map(|r| r.peak_macs_per_s))
+        }),
+        col("int8_matmul_kernel", Text, true, |r| {
+            os(r.roofs
+                .as_ref()
+                .and_then(|r| r.int8.as_ref())
+                .map(|i| &i.kernel))
+        }),
+        col("int8_peak_macs_per_s", Float, true, |r| {
+            of((r.roofs.as_ref().and_then(|r| r.int8.as_ref())).map(|i| i.peak_macs_per_s))
         }),
         col("dram_read_bytes_per_s", Float, true, |r| {
             of(r.dram().map(|l| l.read_bytes_per_s))

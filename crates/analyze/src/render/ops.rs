@@ -40,6 +40,7 @@ enum Field {
     FusedSources,
     Params,
     Macs,
+    Int8Macs,
     ThopMacs,
     Flops,
     BytesRead,
@@ -55,6 +56,8 @@ enum Field {
     GmacPerS,
     BoundNs,
     ComputeNs,
+    /// The peak the compute term used: `f32`, `int8`, `int8 unmeasured`; null without MACs.
+    ComputeRoof,
     MemoryNs,
     MemoryLevel,
     FloorNs,
@@ -83,7 +86,7 @@ fn columns(counters: &[String]) -> Vec<OpColumn> {
     use Field::*;
     use Kind::{Float, Int, Text};
     // (field, kind, nullable, name in ops.csv, name in ops.parquet)
-    let fixed: [(Field, Kind, bool, &str, &str); 35] = [
+    let fixed: [(Field, Kind, bool, &str, &str); 37] = [
         (ModelId, Int, false, "", "model_id"),
         (RunId, Int, false, "", "run_id"),
         (Board, Text, false, "device", "board"),
@@ -99,6 +102,7 @@ fn columns(counters: &[String]) -> Vec<OpColumn> {
         (FusedSources, Text, true, "", "fused_sources"),
         (Params, Int, false, "", "params"),
         (Macs, Int, false, "macs", "macs"),
+        (Int8Macs, Int, false, "int8_macs", "int8_macs"),
         (ThopMacs, Int, false, "", "thop_macs"),
         (Flops, Int, false, "", "flops"),
         (BytesRead, Int, false, "bytes_read", "bytes_read"),
@@ -131,6 +135,7 @@ fn columns(counters: &[String]) -> Vec<OpColumn> {
         (GmacPerS, Float, true, "gmac_per_s", ""),
         (BoundNs, Float, true, "bound_ns", "bound_ns"),
         (ComputeNs, Float, true, "compute_ns", ""),
+        (ComputeRoof, Text, true, "compute_roof", "compute_roof"),
         (MemoryNs, Float, true, "memory_ns", ""),
         (MemoryLevel, Text, true, "memory_level", ""),
         (FloorNs, Float, true, "floor_ns", ""),
@@ -276,6 +281,7 @@ impl Row<'_> {
             }
             Field::Params => int(op.cost.params),
             Field::Macs => int(op.cost.macs),
+            Field::Int8Macs => int(op.cost.int8_macs),
             Field::ThopMacs => int(op.cost.thop_macs),
             Field::Flops => int(op.cost.flops),
             Field::BytesRead => int(op.cost.bytes_read),
@@ -293,6 +299,7 @@ impl Row<'_> {
             ),
             Field::BoundNs => of_bound(|o| o.bound_ns),
             Field::ComputeNs => of_bound(|o| o.compute_ns),
+            Field::ComputeRoof => opt_text(bound.and_then(|(_, o)| names::compute_roof(o.roof))),
             Field::MemoryNs => of_bound(|o| o.memory_ns),
             Field::MemoryLevel => opt_text(bound.map(|(r, o)| &r.levels[o.level].name)),
             Field::FloorNs => of_bound(|o| o.floor_ns),

@@ -371,6 +371,18 @@ fn bound_notes(doc: &mut Doc, a: &Analysis, data: &Dataset) {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        if !b.int8_unbounded.is_empty() {
+            items.push(Text::new().t(format!(
+                "{} / {}: {} op(s) compute on 8-bit integers and the probe has no integer \
+                 matmul roof (an older log), so their compute is unbounded: their bounds are \
+                 memory and floor only (compute roof `int8 unmeasured`), never the f32 \
+                 peak's: {}",
+                data.device_label(run),
+                run.model.model,
+                b.int8_unbounded.len(),
+                names(&b.int8_unbounded)
+            )));
+        }
         if !b.over_peak.is_empty() {
             items.push(Text::new().t(format!(
                 "{} / {}: {} op(s) that compute no MACs run above the peak MAC rate beyond the \
