@@ -161,13 +161,13 @@ fn analyze_reads_a_pipe_without_waiting_and_names_what_it_refuses() {
 
 #[test]
 fn a_closed_stdout_ends_quietly() {
+    // More records than a pipe holds (64 KiB), so that a write fails however late the reader
+    // goes away.
+    let models: Vec<String> = (0..100).map(|_| model("tiny_cnn.onnx")).collect();
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("hiddencost"))
-        .args([
-            "cost",
-            &model("tiny_cnn.onnx"),
-            &model("shuffle.onnx"),
-            "--json",
-        ])
+        .arg("cost")
+        .args(&models)
+        .arg("--json")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
