@@ -5,8 +5,8 @@
 //! matmul pool ([`ops`]), the same for its integer (i8 x i8 -> i32) kernel, the dispatch floor of one trivial op ([`ops`]), the cost of one read
 //! of each counter group, and the sustained read, write and copy bandwidth of each cache
 //! level and of DRAM ([`memory`], levels from [`caches`]). Each figure is repeated within its
-//! share of the budget (`crate::budget::figures`) and recorded with its spread; a figure that varies more
-//! than [`SPREAD_WARN`], one cut short by the budget, and a part that could not run become
+//! share of the budget (`crate::budget::figures`) and recorded with its spread; a figure whose
+//! median repeat is more than [`SPREAD_WARN`] from the value the bounds use ([`Used`]), one cut short by the budget, and a part that could not run become
 //! warnings in `machine.warnings` (and `log::warn!`), never a panic. The probe stops as soon
 //! as every figure has its repeats, so it usually takes well under its budget.
 
@@ -25,8 +25,43 @@ use std::path::Path;
 use std::time::Duration;
 use tract_linalg::multithread::{self, Executor};
 
-/// A figure whose repeats span more than this fraction of its median gets a warning.
+/// A figure whose median repeat is further than this fraction from the value the bounds use
+/// gets a warning.
 pub const SPREAD_WARN: f64 = 0.10;
+
+/// Which value of a figure's repeats the bounds use: the best (highest rate, shortest time) for
+/// roofs and the floor, the median for a counter read's cost. That value is uncertain when
+/// the median repeat is far from it: most repeats were slowed, not one. A repeat preempted on
+/// a shared machine moves the range, not this, so one outlier does not warn.
+#[derive(Clone, Copy)]
+enum Used {
+    Highest,
+    Lowest,
+    Median,
+}
+
+impl Used {
+    /// The value used, and how far the median is from the best repeat, as a fraction of the
+    /// median (for `Median`: from the fastest repeat, how much slowing the median holds).
+    fn uncertainty(self, s: &Spread) -> (f64, f64) {
+        if s.median <= 0.0 || !s.median.is_finite() {
+            return (s.median, 0.0);
+        }
+        match self {
+            Used::Highest => (s.max, (s.max - s.median) / s.median),
+            Used::Lowest => (s.min, (s.median - s.min) / s.median),
+            Used::Median => (s.median, (s.median - s.min) / s.median),
+        }
+    }
+
+    fn said(self) -> &'static str {
+        match self {
+            Used::Highest => "best",
+            Used::Lowest => "best",
+            Used::Median => "fastest",
+        }
+    }
+}
 
 /// Most repeats of a counter read (each read figure averages [`READS_PER_SAMPLE`] reads).
 pub const MAX_REPEATS: usize = 11;
@@ -122,18 +157,21 @@ impl Warnings {
         Some(deadline)
     }
 
-    /// Warns when `s` varies more than [`SPREAD_WARN`] or has fewer than [`MIN_REPEATS`]
-    /// repeats.
-    fn check(&mut self, figure: &str, s: &Spread) {
-        let range = budget::relative_range(s);
-        if range > SPREAD_WARN {
+    /// Warns when the figure of `s` the bounds use is uncertain (see [`Used`]) or `s` has fewer
+    /// than [`MIN_REPEATS`] repeats.
+    fn check(&mut self, figure: &str, s: &Spread, used: Used) {
+        let (best, uncertainty) = used.uncertainty(s);
+        if uncertainty > SPREAD_WARN {
             self.add(format!(
-                "{figure} varies by {:.0}% of its median over {} repeats (min {:.3e}, max \
-                 {:.3e}; threshold {:.0}%)",
-                range * 100.0,
+                "{figure}: the median of its {} repeats is {:.0}% from the {} the bounds use \
+                 (median {:.3e}, {} {:.3e}; threshold {:.0}%): another process or frequency \
+                 changes slowed most of its repeats, so the bounds built on it are uncertain",
                 s.repeats,
-                s.min,
-                s.max,
+                uncertainty * 100.0,
+                used.said(),
+                s.median,
+                used.said(),
+                best,
                 SPREAD_WARN * 100.0
             ));
         }
@@ -210,7 +248,11 @@ pub fn run_with(opts: &ProbeOptions, counters: &mut CounterSet, src: &Sources) -
                 if let Some(note) = note {
                     w.add(note);
                 }
-                w.check(&format!("{figure}: MAC rate"), &mm.macs_per_s);
+                w.check(
+                    &format!("{figure}: MAC rate"),
+                    &mm.macs_per_s,
+                    Used::Highest,
+                );
                 Some(mm)
             }
             Err(e) => {
@@ -233,7 +275,7 @@ pub fn run_with(opts: &ProbeOptions, counters: &mut CounterSet, src: &Sources) -
         .and_then(|deadline| {
             match ops::dispatch_floor(counters, src.clock, deadline, FLOOR_MAX_REPEATS) {
                 Ok(s) => {
-                    warnings.check(figure, &s);
+                    warnings.check(figure, &s, Used::Lowest);
                     Some(s)
                 }
                 Err(e) => {
@@ -269,7 +311,11 @@ pub fn run_with(opts: &ProbeOptions, counters: &mut CounterSet, src: &Sources) -
                     ("write", &probe.write_bytes_per_s),
                     ("copy", &probe.copy_bytes_per_s),
                 ] {
-                    warnings.check(&format!("{} {what} bandwidth", level.name), s);
+                    warnings.check(
+                        &format!("{} {what} bandwidth", level.name),
+                        s,
+                        Used::Highest,
+                    );
                 }
                 bandwidth.push(probe);
             }
@@ -335,7 +381,11 @@ fn counter_reads(
             .collect();
         match measured.map(|_| budget::spread(&samples)) {
             Ok(Some(read_ns)) => {
-                warnings.check(&format!("counter read (pass {pass})"), &read_ns);
+                warnings.check(
+                    &format!("counter read (pass {pass})"),
+                    &read_ns,
+                    Used::Median,
+                );
                 out.push(CounterReadProbe {
                     pass,
                     events,
@@ -443,34 +493,47 @@ mod tests {
     #[test]
     fn warnings_for_spread_and_for_too_few_repeats() {
         let mut w = Warnings(Vec::new());
+        // One preempted repeat (min 40) does not make a best-of figure uncertain.
         let quiet = Spread {
             median: 100.0,
-            min: 96.0,
+            min: 40.0,
             max: 105.0,
-            repeats: 5,
+            repeats: 9,
         };
-        w.check("quiet", &quiet);
-        assert!(w.0.is_empty());
+        w.check("quiet", &quiet, Used::Highest);
+        assert!(w.0.is_empty(), "{:?}", w.0);
+        // Most repeats slowed: the median is 25% below the best rate, or above the best time.
         w.check(
             "noisy",
             &Spread {
-                max: 120.0,
+                max: 125.0,
                 ..quiet
             },
+            Used::Highest,
         );
+        w.check("slow floor", &quiet, Used::Lowest);
         w.check(
             "short",
             &Spread {
                 repeats: 2,
                 ..quiet
             },
+            Used::Highest,
         );
-        assert_eq!(w.0.len(), 2);
+        assert_eq!(w.0.len(), 3, "{:?}", w.0);
         assert!(
-            w.0[0].message.contains("noisy varies by 24%"),
+            w.0[0]
+                .message
+                .contains("noisy: the median of its 9 repeats is 25% from the best")
+                && w.0[0].message.contains("bounds built on it are uncertain"),
             "{}",
             w.0[0].message
         );
-        assert!(w.0[1].message.contains("only 2 repeat(s)"));
+        assert!(
+            w.0[1]
+                .message
+                .contains("slow floor: the median of its 9 repeats is 60%")
+        );
+        assert!(w.0[2].message.contains("only 2 repeat(s)"));
     }
 }
