@@ -31,12 +31,17 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Bench(args) => bench_cmd(args),
         Command::Cost(args) => cost_cmd(args),
         Command::Zoo(ZooCommand::List { json }) => zoo_list(json),
-        Command::Zoo(ZooCommand::Export { dir, names, zoo }) => {
+        Command::Zoo(ZooCommand::Export {
+            dir,
+            names,
+            zoo,
+            int8,
+        }) => {
             let opts = ZooOptions {
                 seed: zoo.seed,
                 fold_bn: zoo.fold_bn,
             };
-            zoo_export(&dir, &names, opts)
+            zoo_export(&dir, &names, opts, int8)
         }
         #[cfg(feature = "analyze")]
         Command::Analyze(args) => {
@@ -131,6 +136,7 @@ fn study_cmd(args: StudyArgs, quiet: bool, said: Say) -> Result<i32> {
     settings.sweep_budget = (!args.sweep_budget.0.is_zero()).then_some(args.sweep_budget.0);
     settings.eager = !args.no_eager;
     settings.rewrites = !args.no_rewrites;
+    settings.int8 = args.int8;
     if !quiet {
         eprintln!("{}", study_plan(&settings, &dir));
     }
@@ -236,6 +242,14 @@ fn study_plan(s: &Settings, dir: &std::path::Path) -> String {
     ));
     if s.rewrites {
         steps.push("benchmark each model's rewrites, each beside the model as it is".into());
+    }
+    if s.int8 {
+        // What it adds: one measurement per model in its rewrite group, or three (the as-is
+        // runs around it) when there is no group otherwise.
+        let runs = if s.rewrites { n } else { 3 * n };
+        steps.push(format!(
+            "benchmark each model's int8 form (QDQ) beside it: {runs} more model measurement(s),              each as long as its model's or longer (tract may run int8 slower than fp32)"
+        ));
     }
     if s.eager && s.optimize != crate::model::Optimize::None {
         steps.push("benchmark them again eager (--optimize none)".into());
@@ -460,7 +474,13 @@ fn zoo_list(json: bool) -> Result<i32> {
     Ok(0)
 }
 
-fn zoo_export(dir: &std::path::Path, names: &[String], opts: ZooOptions) -> Result<i32> {
+/// Writes zoo models as DIR/NAME.onnx, or (`int8`) their int8 forms as DIR/NAME+int8.onnx.
+fn zoo_export(
+    dir: &std::path::Path,
+    names: &[String],
+    opts: ZooOptions,
+    int8: bool,
+) -> Result<i32> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let names: Vec<&str> = if names.is_empty() {
         zoo::NAMES.to_vec()
@@ -472,8 +492,14 @@ fn zoo_export(dir: &std::path::Path, names: &[String], opts: ZooOptions) -> Resu
     };
     let mut written = String::new();
     for name in names {
-        let proto = zoo::build(name, &opts)?;
-        let path = dir.join(format!("{}.onnx", name.to_ascii_lowercase()));
+        let (name, one_int8) = session::zoo_int8_name(name);
+        let mut proto = zoo::build(name, &opts)?;
+        let mut stem = name.to_ascii_lowercase();
+        if int8 || one_int8 {
+            crate::rewrite::apply(&mut proto, crate::rewrite::Rewrite::Int8);
+            stem.push_str("+int8");
+        }
+        let path = dir.join(format!("{stem}.onnx"));
         std::fs::write(&path, zoo::to_bytes(&proto))
             .with_context(|| format!("cannot write {}", path.display()))?;
         written += &format!("{}\n", path.display());

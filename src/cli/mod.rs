@@ -101,6 +101,10 @@ pub enum ZooCommand {
         names: Vec<String>,
         #[command(flatten)]
         zoo: ZooArgs,
+        /// Write each model's int8 form (onnxruntime's QDQ format, the `int8` rewrite) instead,
+        /// as DIR/NAME+int8.onnx.
+        #[arg(long)]
+        int8: bool,
     },
 }
 
@@ -199,6 +203,11 @@ pub struct StudyArgs {
     /// BatchNorm folded, channel shuffle removed), which say what each change saves.
     #[arg(long)]
     pub no_rewrites: bool,
+    /// Also measure each model's int8 form (onnxruntime's QDQ format, weights quantized per
+    /// channel with fixed rules: the `int8` rewrite) beside it, in its rewrite group: one more
+    /// measurement per model (three with --no-rewrites: the model as it is before and after).
+    #[arg(long)]
+    pub int8: bool,
     /// Directory for the log (bench.jsonl) and the report (report/). Default: a new directory
     /// under results/.
     #[arg(long, value_name = "DIR")]

@@ -80,7 +80,10 @@ fn int8_form_matches_fp32(name: &str) {
         .iter()
         .filter(|s| s.category == "quantize")
         .count();
-    assert_eq!(quantize, count("QuantizeLinear") + count("DequantizeLinear"));
+    assert_eq!(
+        quantize,
+        count("QuantizeLinear") + count("DequantizeLinear")
+    );
     assert!(quantize > 2 * quantized, "{name}: {quantize} quantize ops");
 }
 
