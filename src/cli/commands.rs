@@ -30,7 +30,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Bench(args) => bench_cmd(args),
         Command::Cost(args) => cost_cmd(args),
-        Command::Zoo(ZooCommand::List { json }) => zoo_list(json),
+        Command::Zoo(ZooCommand::List { json }) => super::zoo::zoo_list(json),
         Command::Zoo(ZooCommand::Export {
             dir,
             names,
@@ -41,7 +41,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
                 seed: zoo.seed,
                 fold_bn: zoo.fold_bn,
             };
-            zoo_export(&dir, &names, opts, int8)
+            super::zoo::zoo_export(&dir, &names, opts, int8)
         }
         #[cfg(feature = "analyze")]
         Command::Analyze(args) => {
@@ -248,7 +248,8 @@ fn study_plan(s: &Settings, dir: &std::path::Path) -> String {
         // runs around it) when there is no group otherwise.
         let runs = if s.rewrites { n } else { 3 * n };
         steps.push(format!(
-            "benchmark each model's int8 form (QDQ) beside it: {runs} more model measurement(s),              each as long as its model's or longer (tract may run int8 slower than fp32)"
+            "benchmark each model's int8 form (QDQ) beside it: {runs} more model measurement(s), \
+             each about as long as its model's (tract may run int8 slower than fp32)"
         ));
     }
     if s.eager && s.optimize != crate::model::Optimize::None {
@@ -426,7 +427,7 @@ fn cost_cmd(args: CostArgs) -> Result<i32> {
     Ok(if failed == 0 { 0 } else { 1 })
 }
 
-fn model_cost(st: &crate::model::StaticModel) -> ModelCostRecord {
+pub(super) fn model_cost(st: &crate::model::StaticModel) -> ModelCostRecord {
     ModelCostRecord {
         model: st.name.clone(),
         source: st.source.clone(),
@@ -435,75 +436,4 @@ fn model_cost(st: &crate::model::StaticModel) -> ModelCostRecord {
         source_nodes: st.sources.len(),
         cost: st.totals,
     }
-}
-
-fn zoo_list(json: bool) -> Result<i32> {
-    let mut sink = Sink::from_writer(Box::new(std::io::stdout()), "stdout");
-    let mut table = format!(
-        "{:<14} {:>11} {:>11} {:>14} {:>14} {:>14} {:>8} {:>8}\n",
-        "name", "params", "PyTorch", "MACs", "thop MACs", "PyTorch thop", "top-1 %", "top-5 %"
-    );
-    for info in zoo::all() {
-        let (src, meta) = session::zoo_source(info.name, &ZooOptions::default())?;
-        let st = crate::model::load_static(&src, None)?;
-        if json {
-            sink.write(&Record::ModelCost(model_cost(&st)))?;
-            continue;
-        }
-        let zoo = meta.zoo.as_ref();
-        let (pytorch_params, pytorch_thop_macs) =
-            zoo.map_or((0, 0), |z| (z.pytorch_params, z.pytorch_thop_macs));
-        table += &format!(
-            "{:<14} {:>11} {:>11} {:>14} {:>14} {:>14} {:>8.2} {:>8.2}\n",
-            info.name,
-            st.totals.params,
-            pytorch_params,
-            st.totals.macs,
-            st.totals.thop_macs,
-            pytorch_thop_macs,
-            info.top1_error,
-            info.top5_error
-        );
-    }
-    if !json {
-        table += "\nparams, MACs and thop MACs are computed from the ONNX graph; the PyTorch \
-                  columns are those of the reference modules (thop does not see functional \
-                  pooling). Errors: CIFAR-100 test set, as published by pytorch-cifar100.\n";
-        say(&table)?;
-    }
-    Ok(0)
-}
-
-/// Writes zoo models as DIR/NAME.onnx, or (`int8`) their int8 forms as DIR/NAME+int8.onnx.
-fn zoo_export(
-    dir: &std::path::Path,
-    names: &[String],
-    opts: ZooOptions,
-    int8: bool,
-) -> Result<i32> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let names: Vec<&str> = if names.is_empty() {
-        zoo::NAMES.to_vec()
-    } else {
-        names
-            .iter()
-            .map(|n| n.strip_prefix("zoo:").unwrap_or(n))
-            .collect()
-    };
-    let mut written = String::new();
-    for name in names {
-        let (name, one_int8) = session::zoo_int8_name(name);
-        let mut proto = zoo::build(name, &opts)?;
-        let mut stem = name.to_ascii_lowercase();
-        if int8 || one_int8 {
-            crate::rewrite::apply(&mut proto, crate::rewrite::Rewrite::Int8);
-            stem.push_str("+int8");
-        }
-        let path = dir.join(format!("{stem}.onnx"));
-        std::fs::write(&path, zoo::to_bytes(&proto))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        written += &format!("{}\n", path.display());
-    }
-    say(&written)?;
-    Ok(0)
 }
