@@ -244,6 +244,13 @@ fn the_finding_the_section_int8_csv_and_the_terminal_say_it() {
     );
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains(int8::H_INT8));
+    // advise prints the ranked changes, then int8 against fp32.
+    let (changes, int8_lines) = summary.advice.split_once("\nint8 against fp32\n").unwrap();
+    assert!(changes.starts_with("net on rpi4b (10.000 ms as it is):\n  1. quantized to int8 in QDQ format (5 places): -5.050 ms saved"), "{changes}");
+    assert!(
+        int8_lines.starts_with("net on rpi4b: int8 15.150 ms against fp32 10.100 ms"),
+        "{int8_lines}"
+    );
     let text = summary.to_string();
     assert!(
         text.contains("net on rpi4b: int8 15.150 ms against fp32 10.100 ms (1.50x, noise ±"),

@@ -38,6 +38,16 @@ use crate::load::Dataset;
 use std::fmt::Write;
 use std::path::PathBuf;
 
+/// What `advise` prints: each model's changes ranked, then its int8 form against fp32.
+pub fn advice(a: &Analysis, data: &Dataset) -> String {
+    let mut s = advise::terminal(a, data);
+    let int8 = int8::terminal(a, data);
+    if !int8.is_empty() {
+        let _ = write!(s, "\nint8 against fp32\n{int8}");
+    }
+    s
+}
+
 /// The findings and the key tables, as printed on the terminal.
 pub fn terminal(a: &Analysis, data: &Dataset) -> String {
     let mut s = String::new();
