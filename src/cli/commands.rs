@@ -249,7 +249,8 @@ fn study_plan(s: &Settings, dir: &std::path::Path) -> String {
         let runs = if s.rewrites { n } else { 3 * n };
         steps.push(format!(
             "benchmark each model's int8 form (QDQ) beside it: {runs} more model measurement(s), \
-             each about as long as its model's (tract may run int8 slower than fp32)"
+             each longer than its model's (tract loads a QDQ graph slower, and may run it \
+             slower)"
         ));
     }
     if s.eager && s.optimize != crate::model::Optimize::None {
