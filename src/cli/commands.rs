@@ -11,7 +11,7 @@ use crate::analyze::{
     compute::kernels::{KernelCall, rows},
 };
 use crate::probe;
-use crate::record::{ModelCostRecord, Record};
+use crate::record::Record;
 use crate::session::{self, Session};
 use crate::settings::Settings;
 use crate::sink::{Sink, Target};
@@ -406,7 +406,7 @@ fn cost_cmd(args: CostArgs) -> Result<i32> {
             for n in nodes {
                 sink.write(&Record::Node(n))?;
             }
-            sink.write(&Record::ModelCost(model_cost(&st)))?;
+            sink.write(&Record::ModelCost(super::zoo::model_cost(&st)))?;
         } else {
             let t = st.totals;
             say(&format!(
@@ -426,15 +426,4 @@ fn cost_cmd(args: CostArgs) -> Result<i32> {
         }
     }
     Ok(if failed == 0 { 0 } else { 1 })
-}
-
-pub(super) fn model_cost(st: &crate::model::StaticModel) -> ModelCostRecord {
-    ModelCostRecord {
-        model: st.name.clone(),
-        source: st.source.clone(),
-        input_shape: st.input_shape.clone(),
-        output_shapes: st.output_shapes.clone(),
-        source_nodes: st.sources.len(),
-        cost: st.totals,
-    }
 }

@@ -1,8 +1,7 @@
 //! `hiddencost zoo`: the zoo's table, and its models (or their int8 forms) written as files.
 
-use super::commands::model_cost;
 use super::common::say;
-use crate::record::Record;
+use crate::record::{ModelCostRecord, Record};
 use crate::session;
 use crate::sink::Sink;
 use crate::zoo::{self, ZooOptions};
@@ -100,4 +99,16 @@ pub(super) fn zoo_export(
     }
     say(&written)?;
     Ok(0)
+}
+
+/// A model's `model_cost` record (`cost --json`, `zoo list --json`).
+pub(super) fn model_cost(st: &crate::model::StaticModel) -> ModelCostRecord {
+    ModelCostRecord {
+        model: st.name.clone(),
+        source: st.source.clone(),
+        input_shape: st.input_shape.clone(),
+        output_shapes: st.output_shapes.clone(),
+        source_nodes: st.sources.len(),
+        cost: st.totals,
+    }
 }
