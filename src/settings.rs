@@ -10,7 +10,7 @@ use crate::runner::Schedule;
 use std::time::Duration;
 
 /// Every key [`Settings::set`] takes, in the order the README's settings table lists them.
-pub const KEYS: [&str; 17] = [
+pub const KEYS: [&str; 18] = [
     "models",
     "input_shape",
     "seed",
@@ -28,6 +28,7 @@ pub const KEYS: [&str; 17] = [
     "sweep_budget",
     "eager",
     "rewrites",
+    "int8",
 ];
 
 /// Most untimed warm-up runs per model: enough to reach any steady state, bounded so that a
@@ -87,6 +88,9 @@ pub struct Settings {
     /// for other activations, max for average pooling, BatchNorm folded, channel shuffle
     /// removed), each beside the model as it is, after the models.
     pub rewrites: bool,
+    /// `study` and the card's default run also measure each model's int8 form (QDQ, the
+    /// `int8` rewrite), in its rewrite group: beside the model as it is, before and after.
+    pub int8: bool,
 }
 
 impl Default for Settings {
@@ -109,6 +113,7 @@ impl Default for Settings {
             sweep_budget: Some(Duration::from_secs(60)),
             eager: true,
             rewrites: true,
+            int8: false,
         }
     }
 }
@@ -162,6 +167,7 @@ impl Settings {
             "sweep_budget" => self.sweep_budget = parse::sweep_budget(value)?,
             "eager" => self.eager = parse::flag(value)?,
             "rewrites" => self.rewrites = parse::flag(value)?,
+            "int8" => self.int8 = parse::flag(value)?,
             _ => return Err(SettingError::UnknownKey(key.to_string())),
         }
         Ok(())
@@ -332,6 +338,7 @@ mod tests {
             ("sweep_budget", "30"),
             ("eager", "no"),
             ("rewrites", "no"),
+            ("int8", "yes"),
         ];
         assert_eq!(samples.map(|(k, _)| k), KEYS);
         let mut s = Settings::default();
@@ -352,6 +359,7 @@ mod tests {
         assert_eq!(s.sweep_budget, Some(Duration::from_secs(30)));
         assert!(!s.eager);
         assert!(!s.rewrites);
+        assert!(s.int8);
         assert_eq!(s.set("sweep_budget", "0"), Ok(()));
         assert_eq!(s.sweep_budget, None, "0 runs no sweep");
         assert_eq!(
@@ -366,7 +374,7 @@ mod tests {
         assert_eq!((s.warmup, s.runs, s.threads), (5, 20, 1));
         assert_eq!(s.probe_budget, Some(Duration::from_secs(3)));
         assert_eq!(s.sweep_budget, Some(Duration::from_secs(60)));
-        assert!(s.eager && s.rewrites);
+        assert!(s.eager && s.rewrites && !s.int8);
         assert_eq!(
             s.events,
             counters::parse_events(counters::DEFAULT_EVENTS).unwrap()

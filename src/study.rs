@@ -49,7 +49,8 @@ pub fn variants() -> Vec<Variant> {
 }
 
 /// Measures a study of `jobs` into `sink`: the probe (`probe_budget`), the sweep's `variants`
-/// (within `sweep_budget`), the jobs, their rewrites (`rewrites`), then the jobs eager
+/// (within `sweep_budget`), the jobs, their rewrites (`rewrites`) and int8 forms (`int8`: one
+/// more in each model's rewrite group, alone in it without `rewrites`), then the jobs eager
 /// (`eager`, unless `optimize` is already none); the run's `notes` after the header. Only a
 /// sink failure is an `Err`.
 pub fn run(
@@ -87,14 +88,14 @@ pub fn run(
         sink,
         progress,
     )?;
-    let rewrites = match settings.rewrites {
+    let rewrites = match settings.rewrites || settings.int8 {
         true => {
             // Only the models that ran: a model that failed fails its rewrites the same way.
             let ran: Vec<Job> = given
                 .into_iter()
                 .filter(|j| models.models.iter().any(|m| m.model == j.source.name()))
                 .collect();
-            let jobs = rewrite_jobs(&ran);
+            let jobs = rewrite_jobs(&ran, settings.rewrites, settings.int8);
             let mut plan = AllJobs::new(jobs, settings, Pass::Rewrites);
             Some(session.run(&mut plan, sink, progress)?)
         }
@@ -249,6 +250,48 @@ mod tests {
 
     fn model_label() -> &'static str {
         concat!(env!("CARGO_MANIFEST_DIR"), "/models/tiny_cnn.onnx")
+    }
+
+    /// `int8` adds the model's int8 form to its rewrite group, after the other rewrites and
+    /// before the as-is run after them; without the other rewrites it is alone between the two
+    /// as-is runs. tiny_cnn quantizes its three convs and its Gemm.
+    #[test]
+    fn int8_is_measured_in_the_rewrite_group_with_or_without_the_other_rewrites() {
+        let mut s = settings();
+        s.sweep_budget = None;
+        s.eager = false;
+        s.int8 = true;
+        let (done, records) = study(&s, &[]);
+        assert_eq!(
+            kinds(&records),
+            [
+                "full tiny_cnn",
+                "rewrite tiny_cnn+as-is",
+                "rewrite tiny_cnn+relu",
+                "rewrite tiny_cnn+global-max-pool",
+                "rewrite tiny_cnn+fold-bn",
+                "rewrite tiny_cnn+int8",
+                "rewrite tiny_cnn+as-is-after",
+            ]
+        );
+        assert!(!done.failed());
+        let places = records.iter().find_map(|r| match r {
+            Record::Model(m) if m.model == "tiny_cnn+int8" => {
+                m.metadata.rewrite.as_ref().map(|r| r.places)
+            }
+            _ => None,
+        });
+        assert_eq!(places, Some(4));
+        s.rewrites = false;
+        assert_eq!(
+            kinds(&study(&s, &[]).1),
+            [
+                "full tiny_cnn",
+                "rewrite tiny_cnn+as-is",
+                "rewrite tiny_cnn+int8",
+                "rewrite tiny_cnn+as-is-after",
+            ]
+        );
     }
 
     #[test]

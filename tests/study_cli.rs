@@ -239,3 +239,52 @@ fn advise_ranks_each_models_measured_changes() {
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(stderr.contains("already holds a study's log"), "{stderr}");
 }
+
+/// `study --int8 --no-rewrites`: the plan says what int8 adds, the model's int8 form is
+/// measured alone between two as-is runs, and the report, int8.csv and the terminal compare it
+/// with fp32.
+#[test]
+fn study_int8_measures_each_models_int8_form_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hiddencost()
+        .args(["study", &model("tiny_cnn.onnx"), "--int8", "--no-rewrites"])
+        .args(["--runs", "3", "--warmup", "1", "--sweep-budget", "0"])
+        .args(["--no-eager", "--probe-budget", "0", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "benchmark each model's int8 form (QDQ) beside it: 3 more model measurement(s)"
+        ),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("rewrites: 3 measured (each model's as-is run included), 0 failed"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("int8 against fp32 (each model's int8 form, measured)\ntiny_cnn on "));
+    assert!(stdout.contains("- int8 against fp32. On this device and runtime int8 is "));
+    let log = std::fs::read_to_string(dir.path().join("bench.jsonl")).unwrap();
+    let rewrites: Vec<(String, u64)> = log
+        .lines()
+        .filter_map(|l| match serde_json::from_str(l).unwrap() {
+            hiddencost::record::Record::Model(m) => m
+                .metadata
+                .rewrite
+                .map(|r| (format!("{}+{}", r.of, r.rewrite), r.places)),
+            _ => None,
+        })
+        .collect();
+    let expected =
+        [("as-is", 0), ("int8", 4), ("as-is-after", 0)].map(|(r, n)| (format!("tiny_cnn+{r}"), n));
+    assert_eq!(rewrites, expected);
+    let csv = std::fs::read_to_string(dir.path().join("report/int8.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.lines().nth(1).unwrap().contains(",tiny_cnn,"), "{csv}");
+    let report = std::fs::read_to_string(dir.path().join("report/report.md")).unwrap();
+    assert!(report.contains("## 12. int8 against fp32"), "{report}");
+}

@@ -104,3 +104,33 @@ fn zoo_list_and_export() {
     let recs = records(&String::from_utf8_lossy(&out.stdout));
     assert_eq!(of_type(&recs, "model_cost")[0]["params"], 3315428);
 }
+
+/// `zoo export --int8` writes the int8 form as NAME+int8.onnx: loaded as a file it has the
+/// zoo model's params (3,315,428 for MobileNet: docs/zoo.md) and the records' name of
+/// `zoo:NAME-int8`, and 28 quantized ops' worth of QuantizeLinear/DequantizeLinear nodes.
+#[test]
+fn zoo_export_int8_writes_the_qdq_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hiddencost()
+        .args(["zoo", "export", "--int8"])
+        .arg(dir.path())
+        .arg("mobilenet")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = dir.path().join("mobilenet+int8.onnx");
+    let file = hiddencost::model::ModelSource::Path(path);
+    let st = load_static(&file, None).unwrap();
+    assert_eq!(st.name, "mobilenet+int8");
+    assert_eq!(st.totals.params, 3_315_428);
+    let ops = |op: &str| st.sources.iter().filter(|s| s.op_type == op).count();
+    // One pair per distinct activation tensor (28: each conv and the Gemm read their own), and
+    // a DequantizeLinear per weight (28) and per bias (the 13 pointwise convs' and the Gemm's:
+    // the stem and the depthwise convs have none, src/zoo/mobilenet.rs).
+    assert_eq!(ops("QuantizeLinear"), 28);
+    assert_eq!(ops("DequantizeLinear"), 28 + 28 + 14);
+}

@@ -11,7 +11,6 @@ use crate::analyze::{
     compute::kernels::{KernelCall, rows},
 };
 use crate::probe;
-use crate::record::Record;
 use crate::session::{self, Session};
 use crate::settings::Settings;
 use crate::sink::{Sink, Target};
@@ -30,13 +29,18 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Bench(args) => bench_cmd(args),
         Command::Cost(args) => super::cost::cost_cmd(args),
-        Command::Zoo(ZooCommand::List { json }) => zoo_list(json),
-        Command::Zoo(ZooCommand::Export { dir, names, zoo }) => {
+        Command::Zoo(ZooCommand::List { json }) => super::zoo::zoo_list(json),
+        Command::Zoo(ZooCommand::Export {
+            dir,
+            names,
+            zoo,
+            int8,
+        }) => {
             let opts = ZooOptions {
                 seed: zoo.seed,
                 fold_bn: zoo.fold_bn,
             };
-            zoo_export(&dir, &names, opts)
+            super::zoo::zoo_export(&dir, &names, opts, int8)
         }
         #[cfg(feature = "analyze")]
         Command::Analyze(args) => {
@@ -131,6 +135,7 @@ fn study_cmd(args: StudyArgs, quiet: bool, said: Say) -> Result<i32> {
     settings.sweep_budget = (!args.sweep_budget.0.is_zero()).then_some(args.sweep_budget.0);
     settings.eager = !args.no_eager;
     settings.rewrites = !args.no_rewrites;
+    settings.int8 = args.int8;
     if !quiet {
         eprintln!("{}", study_plan(&settings, &dir));
     }
@@ -236,6 +241,16 @@ fn study_plan(s: &Settings, dir: &std::path::Path) -> String {
     ));
     if s.rewrites {
         steps.push("benchmark each model's rewrites, each beside the model as it is".into());
+    }
+    if s.int8 {
+        // What it adds: one measurement per model in its rewrite group, or three (the as-is
+        // runs around it) when there is no group otherwise.
+        let runs = if s.rewrites { n } else { 3 * n };
+        steps.push(format!(
+            "benchmark each model's int8 form (QDQ) beside it: {runs} more model measurement(s), \
+             each longer than its model's (tract loads a QDQ graph slower, and may run it \
+             slower)"
+        ));
     }
     if s.eager && s.optimize != crate::model::Optimize::None {
         steps.push("benchmark them again eager (--optimize none)".into());
@@ -364,64 +379,5 @@ fn validate_cmd(args: ValidateArgs) -> Result<i32> {
             dir.join("validation.md").display()
         ))?;
     }
-    Ok(0)
-}
-
-fn zoo_list(json: bool) -> Result<i32> {
-    let mut sink = Sink::from_writer(Box::new(std::io::stdout()), "stdout");
-    let mut table = format!(
-        "{:<14} {:>11} {:>11} {:>14} {:>14} {:>14} {:>8} {:>8}\n",
-        "name", "params", "PyTorch", "MACs", "thop MACs", "PyTorch thop", "top-1 %", "top-5 %"
-    );
-    for info in zoo::all() {
-        let (src, meta) = session::zoo_source(info.name, &ZooOptions::default())?;
-        let st = crate::model::load_static(&src, None)?;
-        if json {
-            sink.write(&Record::ModelCost(super::cost::model_cost(&st)))?;
-            continue;
-        }
-        let zoo = meta.zoo.as_ref();
-        let (pytorch_params, pytorch_thop_macs) =
-            zoo.map_or((0, 0), |z| (z.pytorch_params, z.pytorch_thop_macs));
-        table += &format!(
-            "{:<14} {:>11} {:>11} {:>14} {:>14} {:>14} {:>8.2} {:>8.2}\n",
-            info.name,
-            st.totals.params,
-            pytorch_params,
-            st.totals.macs,
-            st.totals.thop_macs,
-            pytorch_thop_macs,
-            info.top1_error,
-            info.top5_error
-        );
-    }
-    if !json {
-        table += "\nparams, MACs and thop MACs are computed from the ONNX graph; the PyTorch \
-                  columns are those of the reference modules (thop does not see functional \
-                  pooling). Errors: CIFAR-100 test set, as published by pytorch-cifar100.\n";
-        say(&table)?;
-    }
-    Ok(0)
-}
-
-fn zoo_export(dir: &std::path::Path, names: &[String], opts: ZooOptions) -> Result<i32> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let names: Vec<&str> = if names.is_empty() {
-        zoo::NAMES.to_vec()
-    } else {
-        names
-            .iter()
-            .map(|n| n.strip_prefix("zoo:").unwrap_or(n))
-            .collect()
-    };
-    let mut written = String::new();
-    for name in names {
-        let proto = zoo::build(name, &opts)?;
-        let path = dir.join(format!("{}.onnx", name.to_ascii_lowercase()));
-        std::fs::write(&path, zoo::to_bytes(&proto))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        written += &format!("{}\n", path.display());
-    }
-    say(&written)?;
     Ok(0)
 }

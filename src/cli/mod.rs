@@ -1,14 +1,16 @@
 //! Command-line interface: clap types live here and are converted into [`Settings`] (whose
 //! `Default` gives every flag its default, and whose parsers check every value) before
-//! anything runs; the commands themselves are in [`commands`] and [`sweep`].
+//! anything runs; the commands themselves are in [`commands`], [`sweep`] and [`zoo`].
 
 mod commands;
 mod common;
 mod cost;
 mod sweep;
+mod zoo;
 pub use commands::dispatch;
 pub use common::is_broken_pipe;
 pub use sweep::SweepArgs;
+pub use zoo::ZooCommand;
 
 use crate::counters::{self, EventSpec, ReadMode};
 use crate::model::Optimize;
@@ -84,24 +86,6 @@ pub enum Command {
         /// The LAVA job log.
         #[arg(value_name = "LOG")]
         log: PathBuf,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum ZooCommand {
-    /// List the models with their size, MACs and published error.
-    List {
-        /// JSON lines instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Write models as .onnx files (DIR/NAME.onnx).
-    Export {
-        dir: PathBuf,
-        /// Which models (default: all ten).
-        names: Vec<String>,
-        #[command(flatten)]
-        zoo: ZooArgs,
     },
 }
 
@@ -200,6 +184,9 @@ pub struct StudyArgs {
     /// BatchNorm folded, channel shuffle removed), which say what each change saves.
     #[arg(long)]
     pub no_rewrites: bool,
+    /// Also measure each model's int8 form (QDQ: the `int8` rewrite) in its rewrite group.
+    #[arg(long)]
+    pub int8: bool,
     /// Directory for the log (bench.jsonl) and the report (report/). Default: a new directory
     /// under results/.
     #[arg(long, value_name = "DIR")]

@@ -8,7 +8,8 @@
 //! first FAT partition holding a `hiddencost.conf`); sets the cpufreq governor (`performance`
 //! unless told otherwise); runs the study (`study`): the machine probe, the design probes within
 //! `sweep_budget`, the models plus any `.onnx` file in the card's `models/` folder, their
-//! rewrites unless `rewrites = no`, then the same models eager unless `eager = no`; streams the
+//! rewrites unless `rewrites = no` (with their int8 forms when `int8 = yes`), then the same
+//! models eager unless `eager = no`; streams the
 //! records to the serial port and to `results/<time>.jsonl` on the card (fsync per model);
 //! prints an end marker; syncs, unmounts and powers off. Nothing may panic through to the kernel: every failure becomes an error
 //! record (or a line on the console) and a clean power-off.

@@ -110,6 +110,10 @@ pub(super) fn attr_ints<'a>(n: &'a NodeProto, name: &str) -> Option<&'a [i64]> {
         .map(|a| a.ints.as_slice())
 }
 
+pub(super) fn attr_int(n: &NodeProto, name: &str) -> Option<i64> {
+    n.attribute.iter().find(|a| a.name == name).map(|a| a.i)
+}
+
 pub(super) fn attr_float(n: &NodeProto, name: &str) -> Option<f32> {
     n.attribute.iter().find(|a| a.name == name).map(|a| a.f)
 }

@@ -6,8 +6,12 @@
 //! A rewrite applies to the top-level graph (not to the bodies of `If` or `Loop`), and only
 //! where it is sure: a BatchNorm whose conv output has another reader stays, as does an
 //! activation it does not know.
+//!
+//! [`Rewrite::Int8`] ([`int8`]) is kept apart from [`Rewrite::CHANGES`]: it turns the model
+//! into onnxruntime's QDQ int8 format, which `study` measures only when asked (`--int8`).
 
 mod graph;
+pub mod int8;
 
 use graph::*;
 use std::collections::{HashMap, HashSet};
@@ -38,6 +42,10 @@ pub enum Rewrite {
     /// Each channel shuffle (`Reshape` to 5-D, `Transpose` (0, 2, 1, 3, 4), `Reshape` back)
     /// is removed: the channels stay in their order.
     NoShuffle,
+    /// The model quantized to int8 in onnxruntime's QDQ format ([`int8`]): int8 weights and
+    /// int32 biases behind DequantizeLinear, a QuantizeLinear/DequantizeLinear pair on each
+    /// quantized op's activation input.
+    Int8,
 }
 
 impl Rewrite {
@@ -60,6 +68,7 @@ impl Rewrite {
             Rewrite::GlobalMaxPool => "global-max-pool",
             Rewrite::FoldBn => "fold-bn",
             Rewrite::NoShuffle => "no-shuffle",
+            Rewrite::Int8 => "int8",
         }
     }
 
@@ -69,21 +78,35 @@ impl Rewrite {
     }
 }
 
-/// Every rewrite that changes `proto`, and how many places it changes.
+/// Every rewrite that changes `proto`, and how many places it changes: the
+/// [`Rewrite::CHANGES`] in their order, then [`Rewrite::Int8`] (its places: the ops it
+/// quantizes).
 pub fn sites(proto: &ModelProto) -> Vec<(Rewrite, usize)> {
     let Some(g) = proto.graph.as_ref() else {
         return Vec::new();
     };
     Rewrite::CHANGES
         .into_iter()
-        .map(|r| (r, edits(g, r, false).sites))
+        .chain([Rewrite::Int8])
+        .map(|r| (r, places(proto, g, r)))
         .filter(|(_, n)| *n > 0)
         .collect()
+}
+
+/// How many places `rewrite` changes in `proto`'s graph `g`, without computing any weight.
+fn places(proto: &ModelProto, g: &GraphProto, rewrite: Rewrite) -> usize {
+    if rewrite == Rewrite::Int8 && !int8::opset_ok(proto) {
+        return 0;
+    }
+    edits(g, rewrite, false).sites
 }
 
 /// Rewrites `proto` in place; returns how many places changed (0: the rewrite does not apply,
 /// and nothing changed).
 pub fn apply(proto: &mut ModelProto, rewrite: Rewrite) -> usize {
+    if rewrite == Rewrite::Int8 && !int8::opset_ok(proto) {
+        return 0;
+    }
     let Some(g) = proto.graph.as_mut() else {
         return 0;
     };
@@ -95,11 +118,13 @@ pub fn apply(proto: &mut ModelProto, rewrite: Rewrite) -> usize {
     sites
 }
 
-/// What a rewrite changes: nodes replaced and removed, values read under another name,
-/// initializers added.
+/// What a rewrite changes: nodes replaced, inserted and removed, values read under another
+/// name, initializers added.
 #[derive(Default)]
 struct Edits {
     replace: Vec<(usize, NodeProto)>,
+    /// New nodes, each placed just before the node of that index (in the order given).
+    insert: Vec<(usize, NodeProto)>,
     remove: HashSet<usize>,
     rename: HashMap<String, String>,
     add: Vec<TensorProto>,
@@ -112,7 +137,25 @@ impl Edits {
             g.node[ix] = node;
         }
         g.initializer.extend(self.add);
-        remove_and_rename(g, &self.remove, &self.rename);
+        let mut remove = self.remove;
+        if !self.insert.is_empty() {
+            // Rebuilt in order, the removed indices moved with their nodes.
+            let mut before: HashMap<usize, Vec<NodeProto>> = HashMap::new();
+            for (ix, node) in self.insert {
+                before.entry(ix).or_default().push(node);
+            }
+            let old = std::mem::take(&mut g.node);
+            let mut moved = HashSet::new();
+            for (ix, node) in old.into_iter().enumerate() {
+                g.node.extend(before.remove(&ix).unwrap_or_default());
+                if remove.contains(&ix) {
+                    moved.insert(g.node.len());
+                }
+                g.node.push(node);
+            }
+            remove = moved;
+        }
+        remove_and_rename(g, &remove, &self.rename);
     }
 }
 
@@ -126,6 +169,7 @@ fn edits(g: &GraphProto, rewrite: Rewrite, compute: bool) -> Edits {
         Rewrite::GlobalMaxPool => max_pool(g, true),
         Rewrite::FoldBn => fold_bn(g, compute),
         Rewrite::NoShuffle => no_shuffle(g),
+        Rewrite::Int8 => int8::edits(g, compute),
     }
 }
 

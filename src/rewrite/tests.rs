@@ -15,24 +15,30 @@ fn count(proto: &ModelProto, op: &str) -> usize {
 /// (docs/zoo.md): every BatchNorm follows its conv; the windowed average pools are Inception's
 /// and ShuffleNet's branch pools (and InceptionV4's head), the global ones the heads' and
 /// SE-ResNet's squeezes; only MobileNetV2 has an activation
-/// other than ReLU (ReLU6); both ShuffleNets shuffle once per unit, 16 units.
+/// other than ReLU (ReLU6); both ShuffleNets shuffle once per unit, 16 units. `int8` quantizes
+/// every Conv and Gemm (each has a constant weight): the convs BatchNorm follows, plus the
+/// classifier (VGG16's three linear layers, SE-ResNet50's two per squeeze-and-excitation block
+/// and its head; MobileNetV2's head is a conv).
 #[test]
 fn each_zoo_network_has_the_places_its_definition_says() {
     use Rewrite::*;
     let expected: [(&str, &[(Rewrite, usize)]); 10] = [
-        ("vgg16", &[(FoldBn, 13)]),
+        ("vgg16", &[(FoldBn, 13), (Int8, 16)]),
         (
             "inceptionv3",
-            &[(MaxPool, 10), (GlobalMaxPool, 1), (FoldBn, 94)],
+            &[(MaxPool, 10), (GlobalMaxPool, 1), (FoldBn, 94), (Int8, 95)],
         ),
-        ("inceptionv4", &[(MaxPool, 15), (FoldBn, 149)]),
-        ("resnet50", &[(GlobalMaxPool, 1), (FoldBn, 53)]),
-        ("seresnet50", &[(GlobalMaxPool, 17), (FoldBn, 53)]),
-        ("xception", &[(GlobalMaxPool, 1), (FoldBn, 40)]),
-        ("mobilenet", &[(GlobalMaxPool, 1), (FoldBn, 27)]),
+        ("inceptionv4", &[(MaxPool, 15), (FoldBn, 149), (Int8, 150)]),
+        ("resnet50", &[(GlobalMaxPool, 1), (FoldBn, 53), (Int8, 54)]),
+        (
+            "seresnet50",
+            &[(GlobalMaxPool, 17), (FoldBn, 53), (Int8, 86)],
+        ),
+        ("xception", &[(GlobalMaxPool, 1), (FoldBn, 40), (Int8, 75)]),
+        ("mobilenet", &[(GlobalMaxPool, 1), (FoldBn, 27), (Int8, 28)]),
         (
             "mobilenetv2",
-            &[(Relu, 36), (GlobalMaxPool, 1), (FoldBn, 53)],
+            &[(Relu, 36), (GlobalMaxPool, 1), (FoldBn, 53), (Int8, 54)],
         ),
         (
             "shufflenet",
@@ -41,11 +47,17 @@ fn each_zoo_network_has_the_places_its_definition_says() {
                 (GlobalMaxPool, 1),
                 (FoldBn, 49),
                 (NoShuffle, 16),
+                (Int8, 50),
             ],
         ),
         (
             "shufflenetv2",
-            &[(GlobalMaxPool, 1), (FoldBn, 56), (NoShuffle, 16)],
+            &[
+                (GlobalMaxPool, 1),
+                (FoldBn, 56),
+                (NoShuffle, 16),
+                (Int8, 57),
+            ],
         ),
     ];
     for (name, places) in expected {

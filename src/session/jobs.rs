@@ -94,8 +94,9 @@ pub fn of_settings(settings: &Settings) -> Vec<Job> {
     resolve(&settings.models, &settings.zoo_options())
 }
 
-/// Turns model arguments into jobs: `zoo:NAME` is built in memory, anything else is a path;
-/// no argument at all means the whole zoo. A zoo model that cannot be built is an error record
+/// Turns model arguments into jobs: `zoo:NAME` is built in memory (`zoo:NAME-int8`: in its
+/// int8 QDQ form, named `NAME+int8` in the records), anything else is a path; no argument at
+/// all means the whole zoo. A zoo model that cannot be built is an error record
 /// later, not a reason to stop.
 pub fn resolve(args: &[String], opts: &ZooOptions) -> Vec<Job> {
     let zoo_all: Vec<String>;
@@ -107,23 +108,45 @@ pub fn resolve(args: &[String], opts: &ZooOptions) -> Vec<Job> {
     };
     args.iter()
         .map(|arg| match arg.strip_prefix("zoo:") {
-            Some(name) => match zoo_source(name, opts) {
-                Ok((source, meta)) => Job {
-                    source,
-                    metadata: Ok(meta),
-                },
-                Err(e) => Job::failed(name.into(), arg.clone(), e.into()),
-            },
+            Some(name) => {
+                let (name, int8) = zoo_int8_name(name);
+                match zoo_source(name, opts) {
+                    Ok((source, meta)) => Job {
+                        source: match int8 {
+                            true => ModelSource::Rewritten {
+                                base: Box::new(source),
+                                rewrite: Rewrite::Int8,
+                            },
+                            false => source,
+                        },
+                        metadata: Ok(meta),
+                    },
+                    Err(e) => Job::failed(name.into(), arg.clone(), e.into()),
+                }
+            }
             None => Job::path(arg),
         })
         .collect()
 }
 
+/// The zoo name in `NAME-int8` (or `NAME+int8`, the records' name) and whether it asks for the
+/// int8 form ([`Rewrite::Int8`]).
+pub fn zoo_int8_name(name: &str) -> (&str, bool) {
+    match name
+        .strip_suffix("-int8")
+        .or_else(|| name.strip_suffix("+int8"))
+    {
+        Some(base) => (base, true),
+        None => (name, false),
+    }
+}
+
 /// The rewrite jobs of `jobs` (`study`'s rewrites): for each model with a place a rewrite
 /// changes, the model as it is ([`Rewrite::AsIs`]), then each rewrite that changes it, in
-/// [`Rewrite::CHANGES`] order, then the model as it is again ([`Rewrite::AsIsAfter`]). A model
-/// that cannot be read gets none (its own job says why).
-pub fn rewrite_jobs(jobs: &[Job]) -> Vec<Job> {
+/// [`Rewrite::CHANGES`] order (with `changes`), then its int8 form ([`Rewrite::Int8`], with
+/// `int8`), then the model as it is again ([`Rewrite::AsIsAfter`]). A model that cannot be
+/// read gets none (its own job says why).
+pub fn rewrite_jobs(jobs: &[Job], changes: bool, int8: bool) -> Vec<Job> {
     let mut out = Vec::new();
     for job in jobs {
         let Ok(metadata) = &job.metadata else {
@@ -132,8 +155,12 @@ pub fn rewrite_jobs(jobs: &[Job]) -> Vec<Job> {
         let Ok(proto) = crate::model::read_proto(&job.source) else {
             continue;
         };
-        let sites = rewrite::sites(&proto);
+        let mut sites = rewrite::sites(&proto);
         drop(proto);
+        sites.retain(|(r, _)| match r {
+            Rewrite::Int8 => int8,
+            _ => changes,
+        });
         if sites.is_empty() {
             continue;
         }
@@ -159,4 +186,35 @@ pub fn rewrite_jobs(jobs: &[Job]) -> Vec<Job> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `zoo:NAME-int8` (and `zoo:NAME+int8`) is the zoo model in its int8 form, named
+    /// `NAME+int8` like a rewrite, with the zoo's metadata; an unknown base name fails as
+    /// `zoo:NAME` does.
+    #[test]
+    fn zoo_names_with_int8_resolve_to_the_int8_rewrite() {
+        let args = ["zoo:mobilenet-int8", "zoo:mobilenet+int8", "zoo:nope-int8"].map(String::from);
+        let jobs = resolve(&args, &ZooOptions::default());
+        for job in &jobs[..2] {
+            assert_eq!(job.source.name(), "mobilenet+int8");
+            assert_eq!(job.source.label(), "zoo:mobilenet+int8");
+            assert!(matches!(
+                &job.source,
+                ModelSource::Rewritten {
+                    rewrite: Rewrite::Int8,
+                    ..
+                }
+            ));
+            let meta = job.metadata.as_ref().unwrap();
+            assert_eq!(meta.zoo.as_ref().map(|z| z.zoo.as_str()), Some("mobilenet"));
+            assert!(meta.rewrite.is_none());
+        }
+        let err = jobs[2].metadata.as_ref().unwrap_err().to_string();
+        assert!(err.starts_with("unknown zoo model `nope`"), "{err}");
+        assert_eq!(zoo_int8_name("resnet50"), ("resnet50", false));
+    }
 }

@@ -14,7 +14,8 @@ mod measure;
 
 pub use crate::runner::RunConfig;
 pub use jobs::{
-    Job, JobError, Metadata, of_settings, resolve, rewrite_jobs, some_labels, zoo_source,
+    Job, JobError, Metadata, of_settings, resolve, rewrite_jobs, some_labels, zoo_int8_name,
+    zoo_source,
 };
 pub use measure::MeasureError;
 

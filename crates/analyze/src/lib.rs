@@ -54,8 +54,8 @@ pub struct AnalyzeOptions {
 pub struct AnalyzeSummary {
     /// Key tables as plain text, ready for the terminal.
     pub terminal: String,
-    /// What to change in each model, from its measured rewrites, as plain text (empty without
-    /// rewrites).
+    /// What to change in each model, from its measured rewrites, then its int8 form against
+    /// fp32, as plain text (empty without rewrites).
     pub advice: String,
     /// Every skipped line or model, with file:line and why.
     pub skipped: Vec<SkipNote>,
@@ -128,7 +128,7 @@ pub fn analyze_with(
     }
     Ok(AnalyzeSummary {
         terminal: render::terminal(&analysis, &data),
-        advice: render::advise::terminal(&analysis, &data),
+        advice: render::advice(&analysis, &data),
         skipped: data.notes.clone(),
         files_written,
         fit_gaps: predict::fit_gaps(&analysis, &data),

@@ -120,7 +120,8 @@ pub struct SweepMetadata {
 pub struct RewriteMetadata {
     /// The rewrite: `as-is` and `as-is-after` (the model measured again before and after its
     /// rewrites, the reference their savings are taken against), `relu`, `max-pool`,
-    /// `global-max-pool`, `fold-bn` or `no-shuffle`.
+    /// `global-max-pool`, `fold-bn`, `no-shuffle` or `int8` (the model in onnxruntime's QDQ
+    /// int8 format, measured with `study --int8`).
     #[serde(rename = "rewrite")]
     pub rewrite: String,
     /// The `model` name of the model it rewrites.

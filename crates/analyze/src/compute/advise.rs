@@ -112,6 +112,8 @@ pub fn target_of(rewrite: &str) -> Option<(&'static str, Option<(&'static str, &
         "max-pool" | "global-max-pool" => ("pool", None),
         "fold-bn" => ("batchnorm", Some(("batchnorm", "folded"))),
         "no-shuffle" => ("tensor", Some(("shuffle", "no_shuffle"))),
+        // Quantizing is about the convs and matmuls (their weights); no design family yet.
+        "int8" => ("conv", None),
         _ => return None,
     })
 }

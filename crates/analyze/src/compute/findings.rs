@@ -11,6 +11,7 @@ use super::bounds::{LimiterName, ModelBounds, NoRoofs};
 use super::correlate::{Correlation, Dominance, PAIRS, Point};
 use super::eager::{EagerDevice, EagerFinding};
 use super::facts::{self, RunResults, gmacs};
+use super::int8::{Int8Finding, Int8Model};
 use super::metrics::ModelMetrics;
 use super::stats::{pearson, spearman};
 use super::sweep::{Advice, SweepAnalysis};
@@ -47,6 +48,8 @@ pub struct DeviceFindings {
     pub eager: Option<EagerFinding>,
     /// The models' rewrites measured on this device (`None`: none were).
     pub changes: Option<ChangesFinding>,
+    /// The models' int8 forms against fp32 (`None`: none was measured on this device).
+    pub int8: Option<Int8Finding>,
 }
 
 /// What the measured rewrites of one device's models say, the largest saving first.
@@ -198,6 +201,7 @@ pub struct Parts<'a> {
     pub sweep: &'a SweepAnalysis,
     pub eager: &'a [EagerDevice],
     pub advice: &'a [ModelAdvice],
+    pub int8: &'a [Int8Model],
 }
 
 impl<'a> Parts<'a> {
@@ -260,6 +264,7 @@ pub fn device_findings(p: &Parts, device: usize) -> DeviceFindings {
             .find(|e| e.device == device)
             .map(|e| e.finding(TOP)),
         changes: changes(p.advice, device),
+        int8: super::int8::finding(p.int8, device),
     }
 }
 

@@ -5,7 +5,8 @@
 //! every op a lower bound from its run's machine roofs; [`correlate`] is the study's Figure 2;
 //! [`fit`] the latency models ([`kernels`] the kernel-level one, [`holdout`] their validation
 //! on models they never saw); [`sweep`] the design probes' ratios and advice (RQ4); [`eager`]
-//! the models measured eager against optimized; [`advise`] each model's measured rewrites;
+//! the models measured eager against optimized; [`advise`] each model's measured rewrites
+//! ([`int8`] its int8 form against fp32);
 //! [`fleet`] summarises many boards per model and
 //! finds the outliers; [`findings`] answers the study's questions from all of these; [`stats`]
 //! holds the numerics.
@@ -20,6 +21,7 @@ pub mod findings;
 pub mod fit;
 pub mod fleet;
 pub mod holdout;
+pub mod int8;
 pub mod kernels;
 pub mod metrics;
 pub mod nearest;
@@ -56,6 +58,8 @@ pub struct Analysis {
     pub eager: Vec<eager::EagerDevice>,
     /// Per model with rewrites (`Dataset::rewrites`): its changes, measured and ranked.
     pub advice: Vec<advise::ModelAdvice>,
+    /// Per model measured in its int8 form too (`study --int8`): int8 against fp32.
+    pub int8: Vec<int8::Int8Model>,
     /// The same models over many boards (`None` unless a board class has two or more).
     pub fleet: Option<fleet::Fleet>,
 }
@@ -77,6 +81,7 @@ impl Analysis {
         let sweep = sweep::compute(data);
         let eager = eager::compare(data, &metrics);
         let advice = advise::compute(data, &bounds, &sweep, &fit);
+        let int8 = int8::compute(data, &advice);
         let parts = findings::Parts {
             data,
             metrics: &metrics,
@@ -85,6 +90,7 @@ impl Analysis {
             sweep: &sweep,
             eager: &eager,
             advice: &advice,
+            int8: &int8,
         };
         let findings = (0..data.devices.len())
             .map(|d| findings::device_findings(&parts, d))
@@ -98,6 +104,7 @@ impl Analysis {
             sweep,
             eager,
             advice,
+            int8,
             findings,
             fleet: fleet::fleet(data),
         }

@@ -37,6 +37,7 @@ pub fn rewrite_words(rewrite: &str) -> &str {
         "global-max-pool" => "global average pooling to global max pooling",
         "fold-bn" => "BatchNorm folded into the conv before it",
         "no-shuffle" => "channel shuffle removed",
+        "int8" => "quantized to int8 in QDQ format",
         other => other,
     }
 }
@@ -202,6 +203,7 @@ pub fn section(doc: &mut Doc, a: &Analysis, data: &Dataset) {
             "global-max-pool",
             "fold-bn",
             "no-shuffle",
+            "int8",
         ]
         .into_iter()
         .map(|r| Text::new().code(r).t(format!(": {}", rewrite_words(r))))

@@ -34,6 +34,8 @@ fn millions(macs: u64) -> String {
 pub fn device_items(f: &DeviceFindings, data: &Dataset) -> Vec<Text> {
     // The largest measured saving leads: it is what a user acts on.
     let mut items: Vec<Text> = f.changes.iter().map(super::advise::finding).collect();
+    // Then int8 against fp32: the change a user of an embedded board makes first.
+    items.extend(f.int8.iter().map(super::int8::finding));
     items.extend([rq1(&f.rq1), rq2(&f.rq2), rq3(&f.rq3)]);
     items.push(rq4(&f.rq4));
     if let Some(e) = &f.eager {

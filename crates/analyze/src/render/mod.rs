@@ -15,6 +15,7 @@ pub mod findings;
 pub mod fit;
 pub mod fleet;
 pub mod html;
+pub mod int8;
 pub mod markdown;
 pub mod names;
 pub mod ops;
@@ -36,6 +37,16 @@ use crate::error::AnalyzeError;
 use crate::load::Dataset;
 use std::fmt::Write;
 use std::path::PathBuf;
+
+/// What `advise` prints: each model's changes ranked, then its int8 form against fp32.
+pub fn advice(a: &Analysis, data: &Dataset) -> String {
+    let mut s = advise::terminal(a, data);
+    let int8 = int8::terminal(a, data);
+    if !int8.is_empty() {
+        let _ = write!(s, "\nint8 against fp32\n{int8}");
+    }
+    s
+}
 
 /// The findings and the key tables, as printed on the terminal.
 pub fn terminal(a: &Analysis, data: &Dataset) -> String {
@@ -62,6 +73,13 @@ pub fn terminal(a: &Analysis, data: &Dataset) -> String {
         let _ = write!(
             s,
             "What to change (each model's rewrites, measured)\n{advice}\n"
+        );
+    }
+    let int8 = int8::terminal(a, data);
+    if !int8.is_empty() {
+        let _ = write!(
+            s,
+            "int8 against fp32 (each model's int8 form, measured)\n{int8}\n"
         );
     }
     let mut section = |title: &str, t: Table| {
@@ -139,6 +157,7 @@ pub fn write_all(
     .chain(fleet::csv_files(a, data))
     .chain(eager::csv_files(a, data))
     .chain(advise::csv_files(a, data))
+    .chain(int8::csv_files(a, data))
     .collect();
     let mut svgs = figures::svg_files(a, data);
     svgs.extend(rq4::svg_files(a, data));

@@ -316,6 +316,7 @@ pub fn report(a: &Analysis, data: &Dataset, svgs: &[String], traces: &[String]) 
     super::fleet::section(&mut doc, a, data);
     super::eager::section(&mut doc, a, data);
     super::advise::section(&mut doc, a, data);
+    super::int8::section(&mut doc, a, data);
     skipped(&mut doc, data);
     doc
 }
