@@ -532,7 +532,8 @@ def dynamic():
 def contrib():
     """onnxruntime's QOperator format with its contrib ops (domain `com.microsoft`), which tract
     does not run: QuantizeLinear, QLinearConv 3x3 8->16, QLinearAdd (a residual of the conv
-    output with itself), QLinearGlobalAveragePool, DequantizeLinear. Output 1x16x1x1.
+    output with itself, named `add_quant` as onnxruntime names the nodes it quantizes),
+    QLinearGlobalAveragePool, DequantizeLinear. Output 1x16x1x1.
     """
     ms = "com.microsoft"
     nodes = [
@@ -540,7 +541,7 @@ def contrib():
         helper.make_node("QLinearConv", ["xq", "x.s", "x.z", "c.wq", "c.ws", "c.wz", "y.s", "y.z"],
                          ["c"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
         helper.make_node("QLinearAdd", ["c", "y.s", "y.z", "c", "y.s", "y.z", "y.s", "y.z"],
-                         ["a"], name="add", domain=ms),
+                         ["a"], name="add_quant", domain=ms),
         helper.make_node("QLinearGlobalAveragePool", ["a", "y.s", "y.z", "y.s", "y.z"], ["g"],
                          name="gap", domain=ms, channels_last=0),
         helper.make_node("DequantizeLinear", ["g", "y.s", "y.z"], ["output"], name="out/dq"),

@@ -209,7 +209,7 @@ fn contrib_quantized_ops_are_refused_with_the_qdq_way_out_and_cost_shows_the_res
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     for said in [
-        "`QLinearAdd` (node `add`), `QLinearGlobalAveragePool` (node `gap`)",
+        "`QLinearAdd` (node `add_quant`), `QLinearGlobalAveragePool` (node `gap`)",
         "all of them are onnxruntime's quantized operators (the QOperator format)",
         "quant_format=QuantFormat.QDQ",
         "nodes_to_exclude=[\"add\", \"gap\"]",
@@ -219,7 +219,7 @@ fn contrib_quantized_ops_are_refused_with_the_qdq_way_out_and_cost_shows_the_res
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(
-            "not costed (tract cannot run them, or they read what those compute): add, gap, out/dq"
+            "not costed (tract cannot run them, or they read what those compute): add_quant, gap, out/dq"
         ),
         "{stdout}"
     );

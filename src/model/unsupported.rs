@@ -48,10 +48,12 @@ pub(super) fn error(model: &str, ops: &[UnsupportedOp]) -> ModelError {
         .map(|o| format!("`{}` (node `{}`)", o.op_type, o.node))
         .collect::<Vec<_>>()
         .join(", ");
+    // onnxruntime's quantizer names a node it quantized after the float one, plus `_quant`;
+    // `nodes_to_exclude` takes the float model's names.
     let quantized: Vec<&str> = ops
         .iter()
         .filter(|o| is_quantized_contrib(&o.op_type))
-        .map(|o| o.node.as_str())
+        .map(|o| o.node.strip_suffix("_quant").unwrap_or(&o.node))
         .collect();
     let hint = if quantized.is_empty() {
         "`hiddencost cost` still shows the cost of the other ops".to_string()
