@@ -17,10 +17,12 @@ use crate::sink::{Sink, Target};
 #[cfg(feature = "analyze")]
 use crate::study;
 use crate::summary;
-use crate::zoo::{self, ZooOptions};
 #[cfg(feature = "analyze")]
-use anyhow::bail;
-use anyhow::{Context, Result};
+use crate::zoo;
+use crate::zoo::ZooOptions;
+use anyhow::Result;
+#[cfg(feature = "analyze")]
+use anyhow::{Context, bail};
 #[cfg(feature = "analyze")]
 use std::path::PathBuf;
 

@@ -17,6 +17,7 @@ use crate::model::Optimize;
 use crate::runner::Schedule;
 use crate::settings::{Settings, parse};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+#[cfg(feature = "analyze")]
 use std::path::PathBuf;
 use std::time::Duration;
 
