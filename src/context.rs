@@ -129,11 +129,11 @@ pub fn peak_rss_bytes() -> Option<u64> {
 /// to make the fuzz tests refuse large models quickly.
 pub const MEMORY_CAP_ENV: &str = "HIDDENCOST_MEMORY_BYTES";
 
-/// Memory this process can still allocate, in bytes: `MemAvailable` of /proc/meminfo, or less
-/// when the process's cgroup (v2) limits it (`memory.max` minus `memory.current`), its
-/// address-space limit does (RLIMIT_AS minus `VmSize`), or [`MEMORY_CAP_ENV`] is set lower; `None` when none is known. What `bench` checks a model's
-/// tensors and samples against before allocating them: an allocation the kernel cannot back
-/// aborts the process.
+/// Memory this process can still allocate, in bytes: `MemAvailable` of /proc/meminfo, or less when
+/// the process's cgroup (v2) limits it (`memory.max` minus `memory.current`), its address-space
+/// limit does (RLIMIT_AS minus `VmSize`), or [`MEMORY_CAP_ENV`] is set lower; `None` when none is
+/// known. What `bench` checks a model's tensors and samples against before allocating them: an
+/// allocation the kernel cannot back aborts the process.
 pub fn memory_available_bytes() -> Option<u64> {
     let cap = std::env::var(MEMORY_CAP_ENV)
         .ok()

@@ -307,11 +307,11 @@ fn work(out: &[ExecNode], flow: &Flow, ks: &[usize]) -> Vec<u64> {
     }
 }
 
-/// Puts each source's params, MACs (and integer MACs), thop MACs and FLOPs on executed nodes: shared among its
-/// kernels by their work, else on its anchor: the derived node that best does the source's work
-/// (any node of its category, then the node bearing the source's exact name, then the last),
-/// else the node it was fused into (`find_fused_batchnorms`, or a kernel bearing its name),
-/// else (but a folded BN) the first compute node of a source reading it.
+/// Puts each source's params, MACs (and integer MACs), thop MACs and FLOPs on executed nodes:
+/// shared among its kernels by their work, else on its anchor: the derived node that best does
+/// the source's work (any node of its category, then the node bearing the source's exact name,
+/// then the last), else the node it was fused into (`find_fused_batchnorms`, or a kernel
+/// bearing its name), else (but a folded BN) the first compute node of a source reading it.
 pub fn assign_costs(out: &mut [ExecNode], flow: &Flow, sources: &[SourceNode]) {
     let kernels = kernel_sets(out, flow, sources);
     for (s, src) in sources.iter().enumerate() {
