@@ -6,10 +6,9 @@
 mod analyze_common;
 
 use analyze_common::synth::{SynthDevice, SynthModel, synth_log, to_jsonl};
+use hiddencost::analyze::Analysis;
 use hiddencost::analyze::compute::advise::Verdict;
-use hiddencost::analyze::load::load_logs;
 use hiddencost::analyze::render::{advise, markdown, report};
-use hiddencost::analyze::{Analysis, AnalyzeOptions, analyze};
 use hiddencost::record::*;
 
 const MODEL: &str = "net";
@@ -78,12 +77,7 @@ fn study_log(rewrites: usize) -> String {
 }
 
 fn analysis(rewrites: usize) -> (hiddencost::analyze::load::Dataset, Analysis) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("study.jsonl");
-    std::fs::write(&path, study_log(rewrites)).unwrap();
-    let data = load_logs(&[path]).unwrap();
-    let a = Analysis::compute(&data);
-    (data, a)
+    analyze_common::load_text(&study_log(rewrites))
 }
 
 #[test]
@@ -172,16 +166,7 @@ fn the_largest_saving_leads_the_findings_and_the_section_and_csv_are_written() {
     );
     assert!(md.contains(&format!("## {}", advise::H_ADVICE)));
 
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("study.jsonl");
-    std::fs::write(&path, study_log(REWRITES.len())).unwrap();
-    let out = dir.path().join("out");
-    let summary = analyze(&AnalyzeOptions {
-        logs: vec![path],
-        out_dir: out.clone(),
-        accuracy_csv: None,
-    })
-    .unwrap();
+    let (_dir, out, summary) = analyze_common::analyze_text(&study_log(REWRITES.len()));
     let csv = std::fs::read_to_string(out.join("advise.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4, "{csv}");

@@ -8,10 +8,9 @@ mod analyze_common;
 
 use analyze_common::assert_snapshot;
 use analyze_common::synth::{SynthDevice, SynthModel, synth_log, to_jsonl};
+use hiddencost::analyze::Analysis;
 use hiddencost::analyze::compute::eager::{BothWays, CategoryPair, SourceFate, Time};
-use hiddencost::analyze::load::load_logs;
 use hiddencost::analyze::render::{eager, markdown, report};
-use hiddencost::analyze::{Analysis, AnalyzeOptions, analyze};
 use hiddencost::record::*;
 
 /// (model, k): the model's MACs and op times scale with k.
@@ -233,12 +232,7 @@ fn study_log(with_eager: bool) -> String {
 }
 
 fn analysis(with_eager: bool) -> (hiddencost::analyze::load::Dataset, Analysis) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("study.jsonl");
-    std::fs::write(&path, study_log(with_eager)).unwrap();
-    let data = load_logs(&[path]).unwrap();
-    let a = Analysis::compute(&data);
-    (data, a)
+    analyze_common::load_text(&study_log(with_eager))
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -374,16 +368,7 @@ fn finding_and_section_read_as_snapshots() {
 #[test]
 fn analyze_writes_eager_csv_only_with_eager_runs() {
     for with_eager in [true, false] {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("study.jsonl");
-        std::fs::write(&log, study_log(with_eager)).unwrap();
-        let out = dir.path().join("report");
-        let summary = analyze(&AnalyzeOptions {
-            logs: vec![log],
-            out_dir: out.clone(),
-            accuracy_csv: None,
-        })
-        .unwrap();
+        let (_dir, out, summary) = analyze_common::analyze_text(&study_log(with_eager));
         assert_eq!(
             summary.terminal.contains("Eager against optimized ("),
             with_eager,

@@ -6,11 +6,10 @@
 mod analyze_common;
 
 use analyze_common::synth::{SynthDevice, SynthModel, synth_log, to_jsonl};
+use hiddencost::analyze::Analysis;
 use hiddencost::analyze::compute::advise::Verdict;
 use hiddencost::analyze::compute::int8::TimeSplit;
-use hiddencost::analyze::load::load_logs;
 use hiddencost::analyze::render::{int8, markdown, report};
-use hiddencost::analyze::{Analysis, AnalyzeOptions, analyze};
 use hiddencost::record::*;
 
 const MODEL: &str = "net";
@@ -128,12 +127,7 @@ fn study_log(int8: bool, integer: bool) -> String {
 }
 
 fn analysis(int8: bool, integer: bool) -> (hiddencost::analyze::load::Dataset, Analysis) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("study.jsonl");
-    std::fs::write(&path, study_log(int8, integer)).unwrap();
-    let data = load_logs(&[path]).unwrap();
-    let a = Analysis::compute(&data);
-    (data, a)
+    analyze_common::load_text(&study_log(int8, integer))
 }
 
 #[test]
@@ -212,16 +206,7 @@ fn the_finding_the_section_int8_csv_and_the_terminal_say_it() {
     assert!(md.contains(&format!("## {}", int8::H_INT8)));
     assert!(md.contains("### Where the time moved"));
 
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("study.jsonl");
-    std::fs::write(&path, study_log(true, false)).unwrap();
-    let out = dir.path().join("out");
-    let summary = analyze(&AnalyzeOptions {
-        logs: vec![path],
-        out_dir: out.clone(),
-        accuracy_csv: None,
-    })
-    .unwrap();
+    let (_dir, out, summary) = analyze_common::analyze_text(&study_log(true, false));
     let csv = std::fs::read_to_string(out.join("int8.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 2, "{csv}");

@@ -30,6 +30,43 @@ pub fn small_log() -> String {
     ))
 }
 
+/// `text` as a log file loaded and analysed (the computed layer only).
+pub fn load_text(
+    text: &str,
+) -> (
+    hiddencost::analyze::load::Dataset,
+    hiddencost::analyze::Analysis,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("study.jsonl");
+    std::fs::write(&path, text).unwrap();
+    let data = hiddencost::analyze::load::load_logs(&[path]).unwrap();
+    let a = hiddencost::analyze::Analysis::compute(&data);
+    (data, a)
+}
+
+/// `text` as a log file through the whole `analyze`, into `DIR/out`: the folder (kept while
+/// the caller holds it), the output folder and the summary.
+pub fn analyze_text(
+    text: &str,
+) -> (
+    tempfile::TempDir,
+    PathBuf,
+    hiddencost::analyze::AnalyzeSummary,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("study.jsonl");
+    std::fs::write(&path, text).unwrap();
+    let out = dir.path().join("out");
+    let summary = hiddencost::analyze::analyze(&hiddencost::analyze::AnalyzeOptions {
+        logs: vec![path],
+        out_dir: out.clone(),
+        accuracy_csv: None,
+    })
+    .unwrap();
+    (dir, out, summary)
+}
+
 /// Compares `actual` with tests/snapshots/NAME; `UPDATE_SNAPSHOTS=1` rewrites the file.
 pub fn assert_snapshot(name: &str, actual: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
