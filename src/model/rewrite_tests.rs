@@ -1,20 +1,10 @@
 //! Rewritten models (`crate::rewrite`) through the loading path `study` measures them by.
 
 use super::*;
+use crate::rewrite::tests::zoo_model;
 use crate::rewrite::{self, Rewrite};
-use crate::zoo::{self, ZooOptions};
+use crate::zoo;
 use tract_onnx::pb::ModelProto;
-
-fn zoo_model(name: &str) -> ModelProto {
-    zoo::build(
-        name,
-        &ZooOptions {
-            seed: 7,
-            fold_bn: false,
-        },
-    )
-    .unwrap()
-}
 
 fn source(proto: &ModelProto, name: &str) -> ModelSource {
     ModelSource::Bytes {
@@ -29,9 +19,9 @@ fn source(proto: &ModelProto, name: &str) -> ModelSource {
 #[test]
 fn rewritten_models_load_with_their_shapes() {
     for name in ["mobilenetv2", "shufflenetv2"] {
-        let base = source(&zoo_model(name), name);
+        let base = source(&zoo_model(name, false), name);
         let shapes = load_static(&base, None).unwrap().output_shapes;
-        for (rewrite, _) in rewrite::sites(&zoo_model(name)) {
+        for (rewrite, _) in rewrite::sites(&zoo_model(name, false)) {
             let src = ModelSource::Rewritten {
                 base: Box::new(base.clone()),
                 rewrite,
@@ -59,7 +49,7 @@ fn rewritten_models_load_with_their_shapes() {
 /// same MACs (QDQ convs compute in float); its quantize ops are the pairs and the weights' and
 /// biases' DequantizeLinear.
 fn int8_form_matches_fp32(name: &str) {
-    let proto = zoo_model(name);
+    let proto = zoo_model(name, false);
     let base = source(&proto, name);
     let fp32 = load_static(&base, None).unwrap();
     let src = ModelSource::Rewritten {

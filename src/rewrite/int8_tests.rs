@@ -1,23 +1,7 @@
 use super::*;
+use crate::rewrite::tests::{count, node, zoo_model};
 use crate::rewrite::{Rewrite, apply, graph, sites};
 use crate::zoo::proto::{attr_ints, model, tensor_f32, value_info_f32};
-use crate::zoo::{self, ZooOptions};
-
-fn zoo_model(name: &str) -> ModelProto {
-    zoo::build(
-        name,
-        &ZooOptions {
-            seed: 7,
-            fold_bn: false,
-        },
-    )
-    .unwrap()
-}
-
-fn ops(p: &ModelProto, op: &str) -> usize {
-    let g = p.graph.as_ref().unwrap();
-    g.node.iter().filter(|n| n.op_type == op).count()
-}
 
 /// The int8 values and scales of a DequantizeLinear's input, by the DQ's output name.
 fn dequantized(g: &GraphProto, out: &str) -> Vec<f64> {
@@ -52,9 +36,9 @@ fn dequantized(g: &GraphProto, out: &str) -> Vec<f64> {
 /// and the activation it read, through one Q/DQ pair per tensor.
 #[test]
 fn int8_weights_reproduce_the_float_weights_within_one_step() {
-    let base = zoo_model("mobilenetv2");
+    let base = zoo_model("mobilenetv2", false);
     let mut p = base.clone();
-    let convs = ops(&base, "Conv") + ops(&base, "Gemm") + ops(&base, "MatMul");
+    let convs = count(&base, "Conv") + count(&base, "Gemm") + count(&base, "MatMul");
     assert_eq!(apply(&mut p, Rewrite::Int8), convs);
     let (g0, g) = (base.graph.as_ref().unwrap(), p.graph.as_ref().unwrap());
     let originals: Vec<&NodeProto> = g0
@@ -116,9 +100,9 @@ fn int8_weights_reproduce_the_float_weights_within_one_step() {
     // and per bias.
     let distinct: std::collections::HashSet<&String> =
         originals.iter().map(|n| &n.input[0]).collect();
-    assert_eq!(ops(&p, "QuantizeLinear"), distinct.len());
+    assert_eq!(count(&p, "QuantizeLinear"), distinct.len());
     assert_eq!(
-        ops(&p, "DequantizeLinear"),
+        count(&p, "DequantizeLinear"),
         distinct.len() + 54 + originals.iter().filter(|n| n.input.len() > 2).count()
     );
     // No float weight of a quantized op is left.
@@ -131,16 +115,6 @@ fn int8_weights_reproduce_the_float_weights_within_one_step() {
     );
     // Quantized once: the rewritten graph has nothing left to quantize.
     assert_eq!(sites(&p).iter().find(|(r, _)| *r == Rewrite::Int8), None);
-}
-
-fn node(op: &str, inputs: &[&str], output: &str) -> NodeProto {
-    NodeProto {
-        name: output.into(),
-        op_type: op.into(),
-        input: inputs.iter().map(|s| s.to_string()).collect(),
-        output: vec![output.into()],
-        ..Default::default()
-    }
 }
 
 /// A Gemm without `transB` and a MatMul: their weights are quantized per column (axis 1);
@@ -187,7 +161,7 @@ fn linear_weights_are_quantized_per_output_column() {
         .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
         .collect();
     assert_eq!(ints, [1016, -1016]);
-    assert_eq!(ops(&p, "QuantizeLinear"), 1);
+    assert_eq!(count(&p, "QuantizeLinear"), 1);
     let order: Vec<&str> = g.node.iter().map(|n| n.op_type.as_str()).collect();
     assert_eq!(
         order,
@@ -223,7 +197,7 @@ fn quantized_old_and_weightless_graphs_are_left_as_they_are() {
     let mut qdq = <ModelProto as prost::Message>::decode(bytes.as_slice()).unwrap();
     assert_eq!(apply(&mut qdq, Rewrite::Int8), 0);
 
-    let mut old = zoo_model("mobilenet");
+    let mut old = zoo_model("mobilenet", false);
     assert!(sites(&old).iter().any(|(r, _)| *r == Rewrite::Int8));
     old.opset_import[0].version = 12;
     assert_eq!(sites(&old).iter().find(|(r, _)| *r == Rewrite::Int8), None);

@@ -436,4 +436,4 @@ fn no_shuffle(g: &GraphProto) -> Edits {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

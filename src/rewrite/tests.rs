@@ -2,11 +2,12 @@ use super::*;
 use crate::zoo::proto::{attr_float, attr_ints, model, tensor_f32, value_info_f32};
 use crate::zoo::{self, ZooOptions};
 
-fn zoo_model(name: &str, fold_bn: bool) -> ModelProto {
+/// A zoo network as the rewrite tests build it (seed 7).
+pub(crate) fn zoo_model(name: &str, fold_bn: bool) -> ModelProto {
     zoo::build(name, &ZooOptions { seed: 7, fold_bn }).unwrap()
 }
 
-fn count(proto: &ModelProto, op: &str) -> usize {
+pub(super) fn count(proto: &ModelProto, op: &str) -> usize {
     let g = proto.graph.as_ref().unwrap();
     g.node.iter().filter(|n| n.op_type == op).count()
 }
@@ -133,7 +134,7 @@ fn folding_gives_the_weights_the_zoo_folds_itself() {
     }
 }
 
-fn node(op: &str, inputs: &[&str], output: &str) -> NodeProto {
+pub(super) fn node(op: &str, inputs: &[&str], output: &str) -> NodeProto {
     NodeProto {
         name: output.into(),
         op_type: op.into(),
