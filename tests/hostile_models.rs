@@ -153,17 +153,21 @@ fn an_element_count_that_overflows_is_refused() {
     survives(&bad, &[], &["`input`", "overflow"]);
 }
 
-#[test]
-fn an_expand_to_terabytes_is_refused_before_allocation() {
-    let dir = tempfile::tempdir().unwrap();
-    let shape = named(tensor_i64(&[2], &[1_000_000, 1_000_000]), "shape");
-    let bytes = model_bytes(
+/// The 1x1 input expanded to `dims` (f32).
+fn expand(dims: [i64; 2]) -> Vec<u8> {
+    let shape = named(tensor_i64(&[2], &dims), "shape");
+    model_bytes(
         &[1, 1],
         vec![node("Expand", &["input", "shape"], "y", vec![])],
         vec![shape],
         &["y"],
-    );
-    let bad = write(&dir, "expand.onnx", &bytes);
+    )
+}
+
+#[test]
+fn an_expand_to_terabytes_is_refused_before_allocation() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(&dir, "expand.onnx", &expand([1_000_000, 1_000_000]));
     survives(&bad, &[], &["Expand_0", "memory"]);
 }
 
@@ -201,8 +205,7 @@ fn a_resize_to_terabytes_is_refused_before_allocation() {
     survives(&bad, &[], &["Resize_0", "memory"]);
 }
 
-/// Benchmarks `models` with `extra` flags: exit status 1 (not an abort), no panic, an `end`
-/// record, and every error record containing every needle.
+/// Benchmarks `models` with `extra` flags and checks [`every_model_failed`].
 fn every_model_fails(models: &[String], extra: &[&str], expect: &[&str]) {
     every_model_fails_in(None, models, extra, expect)
 }
@@ -226,12 +229,18 @@ fn every_model_fails_in(
         .args(extra)
         .output()
         .unwrap();
+    every_model_failed(&out, models.len(), expect);
+}
+
+/// A `bench` run's output in which all its `models` models failed: exit status 1 (not an
+/// abort), no panic, an `end` record, and every error record containing every needle.
+fn every_model_failed(out: &std::process::Output, models: usize, expect: &[&str]) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     let recs = records(&String::from_utf8_lossy(&out.stdout));
     let errors = of_type(&recs, "error");
-    assert_eq!(errors.len(), models.len(), "{recs:?}");
+    assert_eq!(errors.len(), models, "{recs:?}");
     for e in errors {
         let message = e["message"].as_str().unwrap();
         for needle in expect {
@@ -369,14 +378,7 @@ fn an_address_space_limit_is_memory_too() {
     // 8 GB fits the machine's free memory but not the process: refused before tract allocates,
     // as for too little MemAvailable, never "tract panicked".
     let dir = tempfile::tempdir().unwrap();
-    let shape = named(tensor_i64(&[2], &[32_768, 65_536]), "shape");
-    let bytes = model_bytes(
-        &[1, 1],
-        vec![node("Expand", &["input", "shape"], "y", vec![])],
-        vec![shape],
-        &["y"],
-    );
-    let bad = write(&dir, "expand8g.onnx", &bytes);
+    let bad = write(&dir, "expand8g.onnx", &expand([32_768, 65_536]));
     let bin = assert_cmd::cargo::cargo_bin("hiddencost");
     let out = std::process::Command::new("sh")
         .args(["-c", "ulimit -v 2097152 && exec \"$0\" \"$@\""])
@@ -392,14 +394,9 @@ fn an_address_space_limit_is_memory_too() {
         ])
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    let recs = records(&String::from_utf8_lossy(&out.stdout));
-    let errors = of_type(&recs, "error");
-    assert_eq!(errors.len(), 1, "{recs:?}");
-    let message = errors[0]["message"].as_str().unwrap();
-    for needle in ["Expand_0", "32768x65536", "GiB of memory available"] {
-        assert!(message.contains(needle), "`{needle}` not in: {message}");
-    }
+    every_model_failed(
+        &out,
+        1,
+        &["Expand_0", "32768x65536", "GiB of memory available"],
+    );
 }
