@@ -282,10 +282,20 @@ fn analysed(
     input_shape: Option<&[usize]>,
     memory_bytes: Option<u64>,
 ) -> Result<(InferenceModel, StaticModel), ModelError> {
+    analysed_as(src, input_shape, memory_bytes, true)
+}
+
+/// [`analysed`]; `whole` false keeps unsupported operators (see [`inference`]).
+fn analysed_as(
+    src: &ModelSource,
+    input_shape: Option<&[usize]>,
+    memory_bytes: Option<u64>,
+    whole: bool,
+) -> Result<(InferenceModel, StaticModel), ModelError> {
     let label = src.label();
     let proto = read_proto(src)?;
     let dir = src.folder();
-    let inf = inference_model(&proto, &label, dir, input_shape, memory_bytes)?;
+    let inf = inference(&proto, &label, dir, input_shape, memory_bytes, whole)?;
     let sources = source_nodes(&proto, &inf)?;
     let facts = |outlets: TractResult<&[OutletId]>| -> Vec<Vec<usize>> {
         let outlets = outlets.map(|o| o.to_vec()).unwrap_or_default();

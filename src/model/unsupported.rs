@@ -1,7 +1,7 @@
 //! Operators tract cannot run: which they are, what to do instead (quantized contrib operators
 //! have a standard form tract runs), and the static cost of the rest of the model.
 
-use super::{ModelError, StaticModel, read_proto, shape_of, source_nodes};
+use super::{ModelError, StaticModel};
 use crate::cost;
 use tract_hir::internal::*;
 use tract_onnx::prelude::InferenceModel;
@@ -91,12 +91,9 @@ pub fn load_static_partial(
     src: &super::ModelSource,
     input_shape: Option<&[usize]>,
 ) -> Result<PartialCost, ModelError> {
-    let label = src.label();
-    let proto = read_proto(src)?;
-    let inf = super::inference(&proto, &label, src.folder(), input_shape, None, false)?;
-    let mut sources = source_nodes(&proto, &inf)?;
+    let (inf, mut model) = super::analysed_as(src, input_shape, None, false)?;
     let mut unknown = Vec::new();
-    for s in &mut sources {
+    for s in &mut model.sources {
         let known = inf.node_by_name(&s.name).is_ok_and(|n| {
             n.outputs.iter().all(|o| {
                 o.fact.shape.as_concrete_finite().ok().flatten().is_some()
@@ -108,23 +105,6 @@ pub fn load_static_partial(
             unknown.push(s.name.clone());
         }
     }
-    let input_shape = inf
-        .input_outlets()
-        .ok()
-        .and_then(|o| o.first().copied())
-        .and_then(|o| inf.outlet_fact(o).ok())
-        .map(shape_of)
-        .unwrap_or_default();
-    let totals = cost::sum(sources.iter().map(|s| &s.cost));
-    Ok(PartialCost {
-        model: StaticModel {
-            name: src.name(),
-            source: label,
-            input_shape,
-            output_shapes: Vec::new(),
-            sources,
-            totals,
-        },
-        unknown,
-    })
+    model.totals = cost::sum(model.sources.iter().map(|s| &s.cost));
+    Ok(PartialCost { model, unknown })
 }
