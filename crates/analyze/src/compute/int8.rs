@@ -68,12 +68,12 @@ impl TimeSplit {
     }
 
     fn merge(&mut self, o: &TimeSplit) {
-        self.integer_ns += o.integer_ns;
-        self.quantize_ns += o.quantize_ns;
-        self.float_ns += o.float_ns;
-        self.other_ns += o.other_ns;
-        self.macs += o.macs;
-        self.int8_macs += o.int8_macs;
+        self.integer_ns = self.integer_ns.saturating_add(o.integer_ns);
+        self.quantize_ns = self.quantize_ns.saturating_add(o.quantize_ns);
+        self.float_ns = self.float_ns.saturating_add(o.float_ns);
+        self.other_ns = self.other_ns.saturating_add(o.other_ns);
+        self.macs = self.macs.saturating_add(o.macs);
+        self.int8_macs = self.int8_macs.saturating_add(o.int8_macs);
     }
 }
 
