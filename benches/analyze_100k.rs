@@ -48,6 +48,7 @@ fn main() {
         logs: vec![log],
         out_dir: dir.path().join("out"),
         accuracy_csv: None,
+        memory_available_bytes: None,
     };
     let mut best_s = f64::INFINITY;
     for _ in 0..3 {

@@ -7,7 +7,9 @@
 //!
 //! Run: `cargo bench --features parquet --bench analyze_fleet [-- BOARDS]`. With
 //! `ANALYZE_FLEET_KEEP=DIR` the logs are written into DIR and left there (to profile `analyze`
-//! on them again); otherwise into a temporary directory, removed at the end.
+//! on them again); otherwise into a temporary directory, removed at the end. With
+//! `ANALYZE_FLEET_ONE_FILE=1` every board's runs go into one log (`fleet.jsonl`), as a serial
+//! capture of many runs would: what peak memory against the size of one large log is about.
 
 #[allow(dead_code)] // the tests use the rest of it
 #[path = "../tests/analyze_common/synth.rs"]
@@ -27,10 +29,17 @@ fn models() -> Vec<SynthModel> {
         .collect()
 }
 
-fn write_fleet(dir: &Path, boards: usize) -> (Vec<PathBuf>, usize, u64) {
+fn write_fleet(dir: &Path, boards: usize, one_file: bool) -> (Vec<PathBuf>, usize, u64) {
     let models = models();
     let mut paths = Vec::with_capacity(boards);
     let (mut ops, mut bytes) = (0usize, 0u64);
+    let create =
+        |path: &Path| std::io::BufWriter::new(std::fs::File::create(path).expect("create a log"));
+    let mut one = one_file.then(|| {
+        let path = dir.join("fleet.jsonl");
+        paths.push(path.clone());
+        create(&path)
+    });
     for i in 0..boards {
         let mut d = fleet_board(i);
         if i == SLOW {
@@ -41,7 +50,11 @@ fn write_fleet(dir: &Path, boards: usize) -> (Vec<PathBuf>, usize, u64) {
             plant_governor_and_heat(&mut records, "powersave", 65_000);
         }
         let path = dir.join(format!("board{i:04}.jsonl"));
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create a log"));
+        let mut own = None;
+        let f = match &mut one {
+            Some(f) => f,
+            None => own.insert(create(&path)),
+        };
         for r in &records {
             if matches!(r, hiddencost::record::Record::Op(_)) {
                 ops += 1;
@@ -51,7 +64,9 @@ fn write_fleet(dir: &Path, boards: usize) -> (Vec<PathBuf>, usize, u64) {
             writeln!(f, "{line}").expect("write a log");
         }
         f.flush().expect("write a log");
-        paths.push(path);
+        if own.is_some() {
+            paths.push(path);
+        }
     }
     (paths, ops, bytes)
 }
@@ -99,10 +114,13 @@ fn main() {
     }
     let dir = keep.as_deref().unwrap_or(temp.path());
     let t = Instant::now();
-    let (logs, ops, bytes) = write_fleet(dir, boards);
+    let one_file = std::env::var_os("ANALYZE_FLEET_ONE_FILE").is_some_and(|v| v == "1");
+    let (logs, ops, bytes) = write_fleet(dir, boards, one_file);
     println!(
-        "fleet: {boards} boards x 10 models, {ops} op records, {:.2} GB of logs (written in {:.0} s)",
+        "fleet: {boards} boards x 10 models, {ops} op records, {:.2} GB of logs in {} file(s) \
+         (written in {:.0} s)",
         bytes as f64 / 1e9,
+        logs.len(),
         t.elapsed().as_secs_f64()
     );
     let modes: &[bool] = if cfg!(feature = "parquet") {
@@ -115,9 +133,10 @@ fn main() {
         let out = dir.join(if export { "out-export" } else { "out" });
         let (wall, rss) = timed(&logs, &out, export);
         println!(
-            "analyze{}: {wall:.1} s, peak RSS {:.2} GB",
+            "analyze{}: {wall:.1} s, peak RSS {:.2} GB, {:.2} times the logs' size",
             if export { " --export parquet" } else { "" },
-            rss as f64 / 1e9
+            rss as f64 / 1e9,
+            rss as f64 / bytes as f64
         );
         let outliers =
             std::fs::read_to_string(out.join("fleet_outliers.csv")).expect("fleet_outliers.csv");

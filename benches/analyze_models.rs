@@ -47,6 +47,7 @@ fn main() {
             logs: vec![log],
             out_dir: dir.path().join(format!("out{n}")),
             accuracy_csv: None,
+            memory_available_bytes: None,
         };
         let t = Instant::now();
         let summary = analyze(&opts).expect("analyze");

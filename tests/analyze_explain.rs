@@ -28,6 +28,7 @@ fn report_of(logs: Vec<PathBuf>, out: PathBuf) -> hiddencost::analyze::AnalyzeSu
         logs,
         out_dir: out,
         accuracy_csv: None,
+        memory_available_bytes: None,
     })
     .unwrap()
 }

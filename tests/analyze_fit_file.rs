@@ -29,6 +29,7 @@ fn analyze_into(log: &Path, dir: &Path) -> hiddencost::analyze::AnalyzeSummary {
         logs: vec![log.to_path_buf()],
         out_dir: dir.join("out"),
         accuracy_csv: None,
+        memory_available_bytes: None,
     })
     .unwrap()
 }
@@ -49,12 +50,12 @@ fn a_fit_of_one_model_is_read_and_predicts() {
         "the case is covered"
     );
     read_fit(&fit_json).unwrap();
-    let data = load_dataset(std::slice::from_ref(&log), None).unwrap();
+    let data = load_dataset(std::slice::from_ref(&log), None, None).unwrap();
     let run = &data.runs[0];
     let calls: Vec<KernelCall> = run.ops.iter().map(KernelCall::of).collect();
     let p = predict_kernels(&run.nodes, Some(&calls), &fit_json, None).unwrap();
     assert!(p.latency_ns > 0.0 && p.kernel.is_some(), "{p:?}");
-    let v = validate(&fit_json, &[log], None).unwrap();
+    let v = validate(&fit_json, &[log], None, None).unwrap();
     assert!(!v.markdown.is_empty());
 }
 
@@ -82,10 +83,10 @@ fn a_fit_with_no_device_says_so_when_written_and_when_read() {
     );
     assert!(summary.to_string().contains("fit.json holds no device"));
     let fit_json = dir.path().join("out/fit.json");
-    let data = load_dataset(std::slice::from_ref(&log), None).unwrap();
+    let data = load_dataset(std::slice::from_ref(&log), None, None).unwrap();
     for e in [
         predict_kernels(&data.runs[0].nodes, None, &fit_json, None).unwrap_err(),
-        validate(&fit_json, &[log], None).unwrap_err(),
+        validate(&fit_json, &[log], None, None).unwrap_err(),
     ] {
         assert!(matches!(e, AnalyzeError::EmptyFit { .. }), "{e}");
         assert!(!e.to_string().contains("not a hiddencost fit file"), "{e}");
@@ -99,7 +100,9 @@ fn a_prediction_that_is_no_latency_is_an_error() {
     analyze_into(&log, dir.path());
     let fit_json = dir.path().join("out/fit.json");
     let fit: FitFile = serde_json::from_str(&std::fs::read_to_string(&fit_json).unwrap()).unwrap();
-    let nodes = load_dataset(&[log], None).unwrap().runs[0].nodes.clone();
+    let nodes = load_dataset(&[log], None, None).unwrap().runs[0]
+        .nodes
+        .clone();
     let edited = dir.path().join("edited.json");
     let predict_with = |edit: &dyn Fn(&mut FitFile)| {
         let mut f = fit.clone();
@@ -133,7 +136,7 @@ fn a_prediction_that_is_no_latency_is_an_error() {
     // A negative scale is refused by name, by predict and validate alike.
     let negative = predict_with(&|f| f.devices[0].scale = -1.0).unwrap_err();
     assert!(negative.to_string().contains("scale -1"), "{negative}");
-    let e = validate(&edited, &[golden("fake.jsonl")], None).unwrap_err();
+    let e = validate(&edited, &[golden("fake.jsonl")], None, None).unwrap_err();
     assert!(matches!(e, AnalyzeError::NotFitted { .. }), "{e}");
     assert!(e.to_string().contains("scale -1"), "{e}");
 }

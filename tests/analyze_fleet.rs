@@ -169,6 +169,7 @@ fn one_board_has_no_fleet_section() {
         logs: vec![p],
         out_dir: out.clone(),
         accuracy_csv: None,
+        memory_available_bytes: None,
     })
     .unwrap();
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
@@ -185,6 +186,7 @@ fn report_and_csvs_show_the_fleet() {
         logs: paths,
         out_dir: out.clone(),
         accuracy_csv: None,
+        memory_available_bytes: None,
     })
     .unwrap();
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
@@ -234,6 +236,7 @@ fn parquet_export_reads_back() {
             logs: paths.clone(),
             out_dir: out.clone(),
             accuracy_csv: None,
+            memory_available_bytes: None,
         },
         Some(hiddencost::analyze::ExportFormat::Parquet),
     )

@@ -125,3 +125,84 @@ fn a_log_with_nothing_usable_shows_the_first_notes() {
     );
     assert!(!stderr.contains("notes above"), "{stderr}");
 }
+
+/// `copies` of the zoo log one after the other: each a run of the same ten models on the same
+/// device (each copy measures them again), 3.4 MB each, so that runs cross the chunks a log is
+/// read in.
+fn zoo_copies(dir: &Path, copies: usize) -> PathBuf {
+    let text = std::fs::read(golden("zoo_vm.jsonl")).unwrap();
+    let path = dir.join("zoo_again.jsonl");
+    std::fs::write(&path, text.repeat(copies)).unwrap();
+    path
+}
+
+#[test]
+fn a_log_of_many_chunks_loads_as_its_runs_do_one_by_one() {
+    use hiddencost::analyze::load::load_logs;
+    let dir = tempfile::tempdir().unwrap();
+    let once = load_logs(&[golden("zoo_vm.jsonl")]).unwrap();
+    let many = load_logs(&[zoo_copies(dir.path(), 6)]).unwrap();
+    assert_eq!(many.runs.len(), once.runs.len());
+    for (a, b) in many.runs.iter().zip(&once.runs) {
+        assert_eq!(a.model.model, b.model.model);
+        assert_eq!(
+            a.ops, b.ops,
+            "{}: every op whole, across chunks",
+            a.model.model
+        );
+    }
+    let again = many
+        .notes
+        .iter()
+        .filter(|n| n.reason.contains("measured again"))
+        .count();
+    assert_eq!(again, 5 * once.runs.len(), "{:?}", many.notes);
+}
+
+#[test]
+fn logs_larger_than_the_memory_left_stop_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = zoo_copies(dir.path(), 6);
+    let out = hiddencost()
+        .timeout(CASE_TIMEOUT)
+        .env("HIDDENCOST_MEMORY_BYTES", "4000000")
+        .arg("analyze")
+        .arg(&log)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the logs need more memory than this machine has: after "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("analyze fewer logs at a time"), "{stderr}");
+    assert!(!dir.path().join("out/report.md").exists());
+}
+
+#[test]
+fn a_compressed_log_cut_short_gives_its_whole_lines_and_says_where_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read(golden("zoo_vm.jsonl")).unwrap();
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gzip, &text).unwrap();
+    let mut packed = gzip.finish().unwrap();
+    packed.truncate(packed.len() / 2);
+    let gz = dir.path().join("cut.jsonl.gz");
+    std::fs::write(&gz, packed).unwrap();
+    let (code, stdout, stderr) = analyze(&[&gz], &dir.path().join("out"));
+    assert_eq!(code, Some(0), "{stderr}");
+    let models = std::fs::read_to_string(dir.path().join("out/models.csv")).unwrap();
+    assert!(
+        models.lines().count() > 2,
+        "the models before the cut: {models}"
+    );
+    assert!(
+        stdout.contains(
+            "the file could not be read from here on (gzip data that cannot be decompressed"
+        ),
+        "{stdout}"
+    );
+}

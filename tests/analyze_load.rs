@@ -184,6 +184,7 @@ fn nothing_usable_is_an_error_that_says_why() {
         logs: vec![path],
         out_dir: dir.path().join("out"),
         accuracy_csv: None,
+        memory_available_bytes: None,
     };
     let err = analyze(&opts).unwrap_err();
     assert!(matches!(err, AnalyzeError::NoModels { .. }));
@@ -230,6 +231,7 @@ fn any_byte_soup_never_panics() {
             logs: vec![path],
             out_dir: dir.path().join("out"),
             accuracy_csv: None,
+            memory_available_bytes: None,
         };
         let _ = analyze(&opts);
     }

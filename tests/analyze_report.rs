@@ -29,6 +29,7 @@ fn run_on_synth() -> (tempfile::TempDir, AnalyzeSummary) {
         logs: synth_paths(dir.path()),
         out_dir: dir.path().join("out"),
         accuracy_csv: None,
+        memory_available_bytes: None,
     };
     let summary = analyze(&opts).unwrap();
     (dir, summary)
@@ -300,6 +301,7 @@ fn accuracy_csv_feeds_figure_two() {
         logs: vec![common::golden("fake.jsonl")],
         out_dir: dir.path().join("out"),
         accuracy_csv: Some(csv),
+        memory_available_bytes: None,
     };
     analyze(&opts).unwrap();
     let rows = csv_rows(&read(&dir.path().join("out"), "correlations.csv"));
@@ -322,6 +324,7 @@ fn fake_counters_give_exact_ratios() {
         logs: vec![common::golden("fake.jsonl")],
         out_dir: dir.path().join("out"),
         accuracy_csv: None,
+        memory_available_bytes: None,
     };
     analyze(&opts).unwrap();
     let rows = csv_rows(&read(&dir.path().join("out"), "counters.csv"));
@@ -350,6 +353,7 @@ fn terminal_tables_snapshot() {
             logs: vec![PathBuf::from("tests/golden").join(log)],
             out_dir: dir.path().join(log),
             accuracy_csv: None,
+            memory_available_bytes: None,
         };
         common::assert_snapshot(snap, &analyze(&opts).unwrap().to_string());
     }
@@ -358,6 +362,7 @@ fn terminal_tables_snapshot() {
         logs: synth_paths(dir2.path()),
         out_dir: dir2.path().join("out"),
         accuracy_csv: None,
+        memory_available_bytes: None,
     };
     common::assert_snapshot("analyze_synth.txt", &analyze(&opts).unwrap().terminal);
 }

@@ -18,6 +18,7 @@ fn run_with(
         logs: vec![PathBuf::from("tests/golden/zoo_vm.jsonl")],
         out_dir: dir.path().join("out"),
         accuracy_csv,
+        memory_available_bytes: None,
     };
     let summary = analyze(&opts).unwrap();
     (dir, summary)
@@ -138,6 +139,7 @@ fn zoo_with_machine_roofs_is_explained_op_by_op() {
         logs: vec![log],
         out_dir: dir.path().join("out"),
         accuracy_csv: None,
+        memory_available_bytes: None,
     })
     .unwrap();
     let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();

@@ -149,6 +149,7 @@ fn fuzz_logs_bounded() {
                 logs: vec![path.clone()],
                 out_dir: dir.path().join("out"),
                 accuracy_csv: None,
+                memory_available_bytes: None,
             });
         }
     }

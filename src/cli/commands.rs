@@ -186,6 +186,7 @@ fn study_cmd(args: StudyArgs, quiet: bool, said: Say) -> Result<i32> {
             logs: vec![log],
             out_dir: report.clone(),
             accuracy_csv: args.accuracy,
+            memory_available_bytes: crate::context::memory_available_bytes(),
         },
         None,
     )?;
@@ -304,6 +305,7 @@ fn analyze_cmd(
         logs,
         out_dir: out_dir.clone(),
         accuracy_csv,
+        memory_available_bytes: crate::context::memory_available_bytes(),
     };
     let summary = analyze::analyze_with(&opts, export)?;
     say(&format!(
@@ -362,7 +364,12 @@ fn predict_cmd(args: PredictArgs) -> Result<i32> {
 
 #[cfg(feature = "analyze")]
 fn validate_cmd(args: ValidateArgs) -> Result<i32> {
-    let out = analyze::validate(&args.fit, &args.logs, args.device.as_deref())?;
+    let out = analyze::validate(
+        &args.fit,
+        &args.logs,
+        args.device.as_deref(),
+        crate::context::memory_available_bytes(),
+    )?;
     for note in &out.notes {
         log::warn!("{note}");
     }

@@ -62,6 +62,7 @@ pub fn analyze_text(
         logs: vec![path],
         out_dir: out.clone(),
         accuracy_csv: None,
+        memory_available_bytes: None,
     })
     .unwrap();
     (dir, out, summary)

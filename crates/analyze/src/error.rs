@@ -15,6 +15,22 @@ pub enum AnalyzeError {
         cause: std::io::Error,
     },
     #[error(
+        "the logs need more memory than this machine has: after {} of {path} (line {line}), \
+         analyze holds {}, {share_pct}% of the {} available (loading may take {load_pct}%, the \
+         report needs the rest); analyze fewer logs at a time (a model or a device each), or \
+         on a machine with more memory",
+        size(*read_bytes), size(*held_bytes), size(*available_bytes)
+    )]
+    OutOfMemory {
+        path: PathBuf,
+        line: usize,
+        read_bytes: u64,
+        held_bytes: u64,
+        available_bytes: u64,
+        share_pct: u64,
+        load_pct: u64,
+    },
+    #[error(
         "no usable model measurement in {files} log(s); a log needs a header line and, per \
          model, a `model` record (re-run `hiddencost bench`){notes}"
     )]
@@ -130,4 +146,14 @@ pub enum FitGap {
     },
     #[error("fit.json cannot be read back ({reason}); `predict` refuses it")]
     Unreadable { reason: String },
+}
+
+/// Bytes for a message: in GiB, MiB or KiB, whichever keeps the number at 1 or more.
+fn size(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        0x4000_0000.. => format!("{:.2} GiB", b / f64::from(1u32 << 30)),
+        0x10_0000.. => format!("{:.1} MiB", b / f64::from(1u32 << 20)),
+        _ => format!("{:.0} KiB", b / 1024.0),
+    }
 }

@@ -47,6 +47,9 @@ pub struct AnalyzeOptions {
     pub out_dir: PathBuf,
     /// Optional CSV with columns `model,top1_error[,top5_error]` (percent).
     pub accuracy_csv: Option<PathBuf>,
+    /// Memory the process can still allocate, in bytes: loading stops with a clear error
+    /// before the logs' records take more than their share of it (`None`: no check).
+    pub memory_available_bytes: Option<u64>,
 }
 
 /// What `analyze` did: the key tables to print, and everything it skipped.
@@ -99,7 +102,11 @@ pub fn analyze_with(
         return Err(AnalyzeError::NoLogs);
     }
     let t = std::time::Instant::now();
-    let data = load::load_dataset(&opts.logs, opts.accuracy_csv.as_deref())?;
+    let data = load::load_dataset(
+        &opts.logs,
+        opts.accuracy_csv.as_deref(),
+        opts.memory_available_bytes,
+    )?;
     log::debug!("analyze: load {:.2} s", t.elapsed().as_secs_f64());
     if data.is_empty() {
         return Err(load::no_models(opts.logs.len(), &data.notes));

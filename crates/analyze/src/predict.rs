@@ -263,10 +263,12 @@ pub struct ValidationOutput {
 /// Scores the predictors of `fit_json` (on `device`) on every model of `logs` with op and node
 /// records: the kernel model, the node model and MACs only, against each model's measured
 /// clean latency; models that were in the fit's training data are listed but not scored.
+/// `memory_available_bytes` bounds loading as in [`crate::AnalyzeOptions`].
 pub fn validate(
     fit_json: &Path,
     logs: &[PathBuf],
     device: Option<&str>,
+    memory_available_bytes: Option<u64>,
 ) -> Result<ValidationOutput, AnalyzeError> {
     if logs.is_empty() {
         return Err(AnalyzeError::NoLogs);
@@ -277,7 +279,7 @@ pub fn validate(
         device: chosen.device.clone(),
         reason: e.to_string(),
     })?;
-    let data = load::load_dataset(logs, None)?;
+    let data = load::load_dataset(logs, None, memory_available_bytes)?;
     if data.is_empty() {
         return Err(load::no_models(logs.len(), &data.notes));
     }

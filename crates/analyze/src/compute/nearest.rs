@@ -43,6 +43,16 @@ impl NearCall {
         [l(self.macs), l(self.bytes_moved), l(self.weight_bytes)]
     }
 
+    /// The call as [`nearest`] compares it: its logarithms taken once, not once per pair.
+    fn point(&self) -> Point {
+        Point {
+            position: self.position(),
+            ln_rate: (self.wall_ns / self.work()).ln(),
+            with_macs: self.macs > 0,
+            timed: self.wall_ns > 0.0,
+        }
+    }
+
     /// What the rate is per: MACs, else bytes moved (at least 1).
     fn work(&self) -> f64 {
         if self.macs > 0 {
@@ -70,25 +80,56 @@ pub struct Nearest {
     /// calls of their own (for categories with at least as many calls).
     #[serde(default)]
     pub categories: BTreeMap<String, Vec<NearCall>>,
+    #[serde(skip)]
+    points: Points,
+}
+
+/// A training call where [`nearest`] measures distances: (log2 MACs, log2 bytes moved, log2
+/// weight bytes), and the log of its rate.
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    position: [f64; 3],
+    ln_rate: f64,
+    with_macs: bool,
+    timed: bool,
+}
+
+fn points(pool: &[NearCall]) -> Vec<Point> {
+    pool.iter().map(NearCall::point).collect()
+}
+
+/// The stored calls as [`Point`]s, made on the first prediction: a fit predicts every call
+/// of every model from the same pools.
+#[derive(Debug, Clone, Default)]
+struct Points(std::sync::OnceLock<PointPools>);
+
+type PointPools = (BTreeMap<String, Vec<Point>>, BTreeMap<String, Vec<Point>>);
+
+/// A cache, not part of what a fit is.
+impl PartialEq for Points {
+    fn eq(&self, _: &Points) -> bool {
+        true
+    }
 }
 
 /// The `k` training calls of `pool` nearest to `at` among those of its kind (with or without
 /// MACs) that `skip` keeps, nearest first, as (squared distance, ln rate).
 fn nearest(
-    pool: &[NearCall],
+    pool: &[Point],
     at: &NearCall,
     k: usize,
     skip: impl Fn(usize) -> bool,
 ) -> Vec<(f64, f64)> {
     let p = at.position();
+    let with_macs = at.macs > 0;
     let mut near: Vec<(f64, f64)> = pool
         .iter()
         .enumerate()
-        .filter(|(i, c)| !skip(*i) && (c.macs > 0) == (at.macs > 0) && c.wall_ns > 0.0)
+        .filter(|(i, c)| !skip(*i) && c.with_macs == with_macs && c.timed)
         .map(|(_, c)| {
-            let q = c.position();
+            let q = c.position;
             let d2 = (0..3).map(|j| (p[j] - q[j]).powi(2)).sum::<f64>();
-            (d2, (c.wall_ns / c.work()).ln())
+            (d2, c.ln_rate)
         })
         .collect();
     let k = k.max(1);
@@ -151,7 +192,7 @@ impl Nearest {
         let k_max = CANDIDATE_K[CANDIDATE_K.len() - 1];
         let (mut err, mut total) = ([0.0; CANDIDATE_K.len()], [0.0; CANDIDATE_K.len()]);
         for v in kept.values() {
-            let pool: Vec<NearCall> = v.iter().map(|(_, c)| *c).collect();
+            let pool: Vec<Point> = v.iter().map(|(_, c)| c.point()).collect();
             for (model, c) in v {
                 let near = nearest(&pool, c, k_max, |i| v[i].0 == *model);
                 for (j, k) in CANDIDATE_K.iter().enumerate() {
@@ -184,6 +225,7 @@ impl Nearest {
                 .map(|(t, v)| (t.to_string(), v.into_iter().map(|(_, c)| c).collect()))
                 .collect(),
             categories,
+            points: Points::default(),
         })
     }
 
@@ -196,11 +238,17 @@ impl Nearest {
         category: &str,
         at: &NearCall,
     ) -> Option<(f64, Option<&str>)> {
-        let from = |pool: &[NearCall]| combine(&nearest(pool, at, self.k, |_| false), at);
-        if let Some(ns) = self.kernels.get(kernel).and_then(|p| from(p)) {
+        let (kernels, categories) = self.points.0.get_or_init(|| {
+            let all = |m: &BTreeMap<String, Vec<NearCall>>| {
+                m.iter().map(|(t, v)| (t.clone(), points(v))).collect()
+            };
+            (all(&self.kernels), all(&self.categories))
+        });
+        let from = |pool: &[Point]| combine(&nearest(pool, at, self.k, |_| false), at);
+        if let Some(ns) = kernels.get(kernel).and_then(|p| from(p)) {
             return Some((ns, None));
         }
-        let (category, pool) = self.categories.get_key_value(category)?;
+        let (category, pool) = categories.get_key_value(category)?;
         from(pool).map(|ns| (ns, Some(category.as_str())))
     }
 

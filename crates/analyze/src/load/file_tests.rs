@@ -9,6 +9,13 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
+/// `bytes` as [`open`] reads them.
+fn decompress(bytes: Vec<u8>) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    decompressed(std::io::Cursor::new(bytes))?.read_to_end(&mut out)?;
+    Ok(out)
+}
+
 fn zstd(bytes: &[u8]) -> Vec<u8> {
     ruzstd::encoding::compress_to_vec(bytes, ruzstd::encoding::CompressionLevel::Fastest)
 }

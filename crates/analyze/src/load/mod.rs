@@ -9,10 +9,12 @@
 //! is kept (and the earlier one noted).
 
 pub mod accuracy;
+mod chunks;
 mod dataset;
 pub mod device;
 pub mod file;
 pub mod lava;
+mod memory;
 pub mod note;
 pub mod op;
 mod parse;
@@ -20,24 +22,26 @@ mod plausible;
 mod reader;
 
 pub use self::accuracy::AccuracyEntry;
+use self::chunks::{Chunk, Chunks};
 pub use self::dataset::{Dataset, EAGER, FailedModel, ModelRun};
 pub use self::device::{Device, device_label, slug};
 pub use self::file::read_file;
 pub use self::note::SkipNote;
 use self::op::Interner;
 pub use self::op::{Counters, Name, Op};
-use self::parse::{Parsed, parse_line, without_bom};
+use self::parse::{Parsed, parse_line};
 use self::reader::{FileReader, RunIndex};
 use crate::error::AnalyzeError;
 use std::path::{Path, PathBuf};
 
-/// Reads every log in order, then the optional accuracy table (`--accuracy`). Fails only when
-/// a file cannot be read.
+/// Reads every log in order ([`load_logs_within`]), then the optional accuracy table
+/// (`--accuracy`).
 pub fn load_dataset(
     paths: &[PathBuf],
     accuracy_csv: Option<&Path>,
+    memory_available_bytes: Option<u64>,
 ) -> Result<Dataset, AnalyzeError> {
-    let mut data = load_logs(paths)?;
+    let mut data = load_logs_within(paths, memory_available_bytes)?;
     if let Some(csv) = accuracy_csv {
         let (table, notes) = accuracy::read_csv(csv)?;
         data.notes.extend(notes);
@@ -65,44 +69,120 @@ pub fn no_models(files: usize, notes: &[SkipNote]) -> AnalyzeError {
 /// Threads that parse logs beside the one that reads their records in order.
 const MAX_PARSERS: usize = 4;
 
-/// One log read and its lines parsed (by [`parse_file`], on a parser thread).
-struct ParsedFile {
-    bytes: Vec<u8>,
-    /// Per line (split at `\n`, after a byte-order mark), what [`parse_line`] made of it;
-    /// empty for a LAVA log.
-    records: Vec<Parsed>,
+/// Chunks a parser thread may have parsed ahead of their use.
+const CHUNKS_AHEAD: usize = 2;
+
+/// What a parser thread sends of one log, in order.
+enum Piece {
+    /// Lines of the log, and each line parsed ([`parse_line`]).
+    Lines(Chunk, Vec<Parsed>),
+    /// A LAVA job log, whole, from its first chunk on (read by [`read_lava`]); a block-style
+    /// one, its first chunk only.
+    Lava(Vec<u8>),
+    /// The rest of the log could not be read (a compressed file cut short, an I/O error).
+    Cut(std::io::Error),
 }
 
-fn parse_file(path: &Path, names: &mut Interner) -> Result<ParsedFile, AnalyzeError> {
-    let bytes = read_file(path)?;
-    let text = without_bom(&bytes);
-    let records = if lava::is_lava_log(text) || lava::is_block_style_lava_log(text) {
-        Vec::new()
-    } else {
-        text.split(|&b| b == b'\n')
-            .map(|raw| parse_line(raw, names))
-            .collect()
+type PieceSender = std::sync::mpsc::SyncSender<Result<Piece, AnalyzeError>>;
+
+/// Reads one log as a stream and sends its pieces; `false` once the receiver is gone.
+fn send_file(path: &Path, names: &mut Interner, tx: &PieceSender) -> bool {
+    let mut chunks = match file::open(path) {
+        Ok(stream) => Chunks::new(stream),
+        Err(e) => return tx.send(Err(e)).is_ok(),
     };
-    Ok(ParsedFile { bytes, records })
+    let mut first = true;
+    loop {
+        let chunk = match chunks.next_chunk() {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => return true,
+            Err(e) => return tx.send(Ok(Piece::Cut(e))).is_ok(),
+        };
+        if std::mem::take(&mut first) {
+            if lava::is_block_style_lava_log(&chunk.bytes) {
+                return tx.send(Ok(Piece::Lava(chunk.bytes))).is_ok();
+            }
+            if lava::is_lava_log(&chunk.bytes) {
+                return tx.send(whole_lava_log(path, chunk, &mut chunks)).is_ok();
+            }
+        }
+        let mut too_long = chunk.too_long.iter().peekable();
+        let records = chunk
+            .lines()
+            .enumerate()
+            .map(|(ix, raw)| match too_long.next_if(|(at, _)| *at == ix) {
+                Some(&(_, bytes)) => Parsed::TooLong(bytes),
+                None => parse_line(raw, names),
+            })
+            .collect();
+        let last = chunk.last;
+        if tx.send(Ok(Piece::Lines(chunk, records))).is_err() {
+            return false;
+        }
+        if last {
+            return true;
+        }
+    }
 }
 
-/// Reads every log in order. Fails only when a file cannot be read. The files are read and
-/// their lines parsed on parser threads, a file or two ahead of the records' use in order
-/// here (which keeps what is in flight to a few files).
+/// A LAVA job log read whole from its first chunk on, up to [`file::MAX_WHOLE_FILE_BYTES`].
+fn whole_lava_log<R: std::io::BufRead>(
+    path: &Path,
+    first: Chunk,
+    chunks: &mut Chunks<R>,
+) -> Result<Piece, AnalyzeError> {
+    let mut bytes = first.bytes;
+    loop {
+        if bytes.len() as u64 > file::MAX_WHOLE_FILE_BYTES {
+            return Err(AnalyzeError::Read {
+                path: path.to_path_buf(),
+                cause: std::io::Error::new(
+                    std::io::ErrorKind::FileTooLarge,
+                    format!(
+                        "a LAVA job log of more than {} GiB, which is read whole: split it \
+                         at line ends (`split -l 1000000 LOG part.`) and analyze the parts \
+                         together",
+                        file::MAX_WHOLE_FILE_BYTES >> 30
+                    ),
+                ),
+            });
+        }
+        match chunks.next_chunk() {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk.bytes),
+            Ok(None) => return Ok(Piece::Lava(bytes)),
+            Err(e) => return Ok(Piece::Cut(e)),
+        }
+    }
+}
+
+/// Reads every log in order, without a memory check ([`load_logs_within`]).
 pub fn load_logs(paths: &[PathBuf]) -> Result<Dataset, AnalyzeError> {
+    load_logs_within(paths, None)
+}
+
+/// Reads every log in order. Fails only when a file cannot be opened, or when its records
+/// need more than their share of `memory_available_bytes` (the memory the process can still
+/// allocate, `None` for no check). The logs are read as streams and their lines parsed on
+/// parser threads, a few chunks ahead of the records' use in order here: what is in memory
+/// besides the records kept is a few chunks, not the logs.
+pub fn load_logs_within(
+    paths: &[PathBuf],
+    memory_available_bytes: Option<u64>,
+) -> Result<Dataset, AnalyzeError> {
     let mut data = Dataset::default();
     let mut runs = RunIndex::default();
+    let memory = memory::MemoryGuard::new(memory_available_bytes);
     let parsers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, MAX_PARSERS);
     std::thread::scope(|scope| -> Result<(), AnalyzeError> {
-        let parsed: Vec<std::sync::mpsc::Receiver<Result<ParsedFile, AnalyzeError>>> = (0..parsers)
+        let parsed: Vec<std::sync::mpsc::Receiver<Result<Piece, AnalyzeError>>> = (0..parsers)
             .map(|k| {
-                let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                let (tx, rx) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
                 scope.spawn(move || {
                     let mut names = Interner::default();
                     for path in paths.iter().skip(k).step_by(parsers) {
-                        if tx.send(parse_file(path, &mut names)).is_err() {
+                        if !send_file(path, &mut names, &tx) {
                             return;
                         }
                     }
@@ -111,22 +191,7 @@ pub fn load_logs(paths: &[PathBuf]) -> Result<Dataset, AnalyzeError> {
             })
             .collect();
         for (ix, path) in paths.iter().enumerate() {
-            // A parser that stopped (it cannot, short of a bug) leaves its files to this thread.
-            let file = parsed[ix % parsers]
-                .recv()
-                .unwrap_or_else(|_| parse_file(path, &mut Interner::default()))?;
-            let bytes = without_bom(&file.bytes);
-            if lava::is_lava_log(bytes) {
-                read_lava(path, bytes, &mut data, &mut runs);
-            } else if lava::is_block_style_lava_log(bytes) {
-                data.notes.push(SkipNote {
-                    file: path.to_path_buf(),
-                    line: 0,
-                    reason: format!("{}; ignored", lava::BLOCK_STYLE_HINT),
-                });
-            } else {
-                FileReader::new(path, &mut data, &mut runs).read(bytes, file.records);
-            }
+            read_pieces(path, &parsed[ix % parsers], &memory, &mut data, &mut runs)?;
         }
         Ok(())
     })?;
@@ -154,6 +219,67 @@ pub fn load_logs(paths: &[PathBuf]) -> Result<Dataset, AnalyzeError> {
     data.runs = models;
     data.eager = eager;
     Ok(data)
+}
+
+/// The pieces of one log, from its parser thread, used in order.
+fn read_pieces(
+    path: &Path,
+    pieces: &std::sync::mpsc::Receiver<Result<Piece, AnalyzeError>>,
+    memory: &memory::MemoryGuard,
+    data: &mut Dataset,
+    runs: &mut RunIndex,
+) -> Result<(), AnalyzeError> {
+    // The parser thread ends only when this receiver is gone, or by a bug that panics it
+    // (which the scope then reports).
+    let next = || {
+        pieces.recv().map_err(|_| AnalyzeError::Read {
+            path: path.to_path_buf(),
+            cause: std::io::Error::other("the thread reading it stopped"),
+        })
+    };
+    let mut piece = next()??;
+    if let Piece::Lava(bytes) = &piece {
+        if lava::is_block_style_lava_log(bytes) {
+            data.notes.push(SkipNote {
+                file: path.to_path_buf(),
+                line: 0,
+                reason: format!("{}; ignored", lava::BLOCK_STYLE_HINT),
+            });
+        } else {
+            read_lava(path, bytes, data, runs);
+        }
+        return memory.check(path, 0, bytes.len() as u64);
+    }
+    let mut reader = FileReader::new(path, data, runs);
+    let (mut line, mut read_bytes) = (1, 0u64);
+    loop {
+        match piece {
+            // Only ever a log's first piece.
+            Piece::Lava(_) => {}
+            Piece::Lines(chunk, records) => {
+                read_bytes += chunk.bytes.len() as u64;
+                line = reader.read_chunk(&chunk, records, line);
+                if chunk.last {
+                    reader.finish(line - 1, chunk.empty);
+                    return Ok(());
+                }
+                memory.check(path, line - 1, read_bytes)?;
+            }
+            Piece::Cut(e) => {
+                reader.note(
+                    line,
+                    format!(
+                        "the file could not be read from here on ({e}); the {} line(s) before \
+                         are used",
+                        line - 1
+                    ),
+                );
+                reader.finish(line - 1, false);
+                return Ok(());
+            }
+        }
+        piece = next()??;
+    }
 }
 
 /// Indices of the runs that are the eager twin of another: at `--optimize none`, while the

@@ -12,6 +12,9 @@ pub(super) enum Parsed {
     Op(Name, Op),
     /// Another record of [`parse_record`] (boxed: most lines are ops, and a header is large).
     Record(Box<Record>),
+    /// A line too long to be a record, not read ([`super::chunks::MAX_LINE_BYTES`]): its
+    /// length in bytes.
+    TooLong(u64),
     /// Left to the general path ([`FileReader::line`]).
     No,
 }
@@ -27,11 +30,6 @@ pub(super) fn parse_line(raw: &[u8], names: &mut Interner) -> Parsed {
         Some(record) => Parsed::Record(Box::new(record)),
         None => Parsed::No,
     }
-}
-
-/// A UTF-8 byte-order mark (an editor's) is not part of the first record.
-pub(super) fn without_bom(bytes: &[u8]) -> &[u8] {
-    bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)
 }
 
 /// Most lines are node and op records of a run: parsed straight into their type, with no JSON

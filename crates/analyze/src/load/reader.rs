@@ -1,6 +1,7 @@
 //! Reading one log's records in order: the runs (header, node, op, model or error, end), the
 //! models they complete, and a skip note for every line left behind.
 
+use super::chunks::Chunk;
 use super::dataset::{Dataset, FailedModel, ModelRun};
 use super::device::{Device, device_label, slug};
 use super::note::SkipNote;
@@ -94,7 +95,7 @@ impl<'a> FileReader<'a> {
         }
     }
 
-    fn note(&mut self, line: usize, reason: impl Into<String>) {
+    pub(super) fn note(&mut self, line: usize, reason: impl Into<String>) {
         self.data.notes.push(SkipNote {
             file: self.path.to_path_buf(),
             line,
@@ -102,18 +103,29 @@ impl<'a> FileReader<'a> {
         });
     }
 
-    /// Reads the lines of `bytes`; `records[i]` is line i parsed ([`parse_line`]), if it was.
-    pub(super) fn read(self, bytes: &[u8], records: Vec<Parsed>) {
-        let ends_with_newline = bytes.last() == Some(&b'\n');
-        let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
-        let count = lines.len();
+    /// Reads the lines of one chunk of the log ([`Chunk::lines`]), `records[i]` the i-th line
+    /// parsed (if it was), the chunk's first line being line `first_line` of the file. Returns
+    /// the number of the line after the chunk's last.
+    pub(super) fn read_chunk(
+        &mut self,
+        chunk: &Chunk,
+        records: Vec<Parsed>,
+        first_line: usize,
+    ) -> usize {
         let mut records = records.into_iter();
-        let numbered = lines.into_iter().enumerate().map(|(ix, raw)| {
-            let is_last = ix + 1 == count || (ix + 2 == count && ends_with_newline);
-            let record = records.next().unwrap_or(Parsed::No);
-            (ix + 1, raw, is_last && !ends_with_newline, record)
-        });
-        self.read_lines(numbered, count, bytes.is_empty());
+        let mut number = first_line;
+        let mut lines = chunk.lines().peekable();
+        while let Some(raw) = lines.next() {
+            let unterminated = chunk.last && lines.peek().is_none() && !chunk.ends_with_newline;
+            self.feed(
+                number,
+                raw,
+                unterminated,
+                records.next().unwrap_or(Parsed::No),
+            );
+            number += 1;
+        }
+        number
     }
 
     /// Reads (line number, bytes, unterminated last line, the line parsed if it was) in
@@ -125,15 +137,33 @@ impl<'a> FileReader<'a> {
         empty: bool,
     ) {
         for (number, raw, unterminated, parsed) in lines {
-            match parsed {
-                _ if matches!(self.state, State::Skipping { .. }) => {
-                    self.line(number, raw, unterminated)
-                }
-                Parsed::Op(model, op) => self.op(number, model, op),
-                Parsed::Record(r) => self.record(number, *r),
-                Parsed::No => self.line(number, raw, unterminated),
-            }
+            self.feed(number, raw, unterminated, parsed);
         }
+        self.finish(count, empty);
+    }
+
+    /// One line of the log.
+    fn feed(&mut self, number: usize, raw: &[u8], unterminated: bool, parsed: Parsed) {
+        match parsed {
+            _ if matches!(self.state, State::Skipping { .. }) => {
+                self.line(number, raw, unterminated)
+            }
+            Parsed::Op(model, op) => self.op(number, model, op),
+            Parsed::Record(r) => self.record(number, *r),
+            Parsed::TooLong(bytes) => self.note(
+                number,
+                format!(
+                    "a line of {bytes} bytes, more than any record (at most {} MiB): not read; \
+                     ignored",
+                    super::chunks::MAX_LINE_BYTES >> 20
+                ),
+            ),
+            Parsed::No => self.line(number, raw, unterminated),
+        }
+    }
+
+    /// The file read to its end (`count`: its last line number; `empty`: it held no byte).
+    pub(super) fn finish(mut self, count: usize, empty: bool) {
         self.finish_run(count);
         if let (n @ 1.., first) = self.console_lines {
             self.note(
