@@ -3,7 +3,7 @@
 
 use super::chunks::Chunk;
 use super::dataset::{Dataset, FailedModel, ModelRun};
-use super::device::{Device, device_label, slug};
+use super::device::device_index;
 use super::note::SkipNote;
 use super::op::{Interner, Name, Op};
 use super::parse::Parsed;
@@ -262,7 +262,7 @@ impl<'a> FileReader<'a> {
         }
         match serde_json::from_value::<Record>(value) {
             Ok(Record::Header(header)) => {
-                let device = self.device_for(&header);
+                let device = device_index(&mut self.data.devices, &header);
                 self.state = State::Active(ActiveRun {
                     header: Rc::new(header),
                     device,
@@ -465,38 +465,6 @@ impl<'a> FileReader<'a> {
                 );
             }
         }
-    }
-
-    fn device_for(&mut self, header: &Header) -> usize {
-        let ctx = &header.context;
-        let same = |d: &Device| {
-            d.context.device_model == ctx.device_model
-                && d.context.cpu_model == ctx.cpu_model
-                && d.context.hostname == ctx.hostname
-                && d.context.arch == ctx.arch
-        };
-        if let Some(ix) = self.data.devices.iter().position(same) {
-            return ix;
-        }
-        let base = device_label(ctx);
-        let taken = |l: &str, devices: &[Device]| devices.iter().any(|d| d.label == l);
-        let mut label = base.clone();
-        if taken(&label, &self.data.devices)
-            && let Some(host) = ctx.hostname.as_deref().map(slug).filter(|h| !h.is_empty())
-        {
-            label = format!("{base}-{host}");
-        }
-        let mut n = 2;
-        while taken(&label, &self.data.devices) {
-            label = format!("{base}-{n}");
-            n += 1;
-        }
-        self.data.devices.push(Device {
-            label,
-            context: ctx.clone(),
-            events: header.events.clone(),
-        });
-        self.data.devices.len() - 1
     }
 }
 
