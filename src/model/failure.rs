@@ -42,6 +42,8 @@ impl Stage {
 pub enum Why {
     /// The op cannot compute on values of this ONNX type (`bool`, `int64`).
     Type(String),
+    /// The op computes on floating-point values only, and an input is not.
+    NotFloat,
     /// Two inputs that must share a type do not.
     Types(String, String),
     /// The inputs' shapes (`1x4, 2x4`) do not fit together.
@@ -66,7 +68,11 @@ impl NodeFailure {
         let op = &self.op;
         let invalid = match &self.why {
             Why::Type(t) => format!("{op} does not take {t} values"),
+            Why::NotFloat => format!("{op} takes floating-point values only"),
             Why::Types(a, b) => format!("its inputs are of different types ({a} and {b})"),
+            Why::Shapes(s) if !s.contains(", ") => {
+                format!("its input's shape ({s}) does not fit its attributes")
+            }
             Why::Shapes(s) => format!("its inputs' shapes ({s}) do not fit together"),
             Why::Other => {
                 return format!(
@@ -217,7 +223,7 @@ fn node_refs(text: &str) -> Vec<NodeRef<'_>> {
 }
 
 /// The ONNX name of one of tract's type names (`I64` -> `int64`).
-fn onnx_type(tract: &str) -> Option<&'static str> {
+pub(in crate::model) fn onnx_type(tract: &str) -> Option<&'static str> {
     Some(match tract {
         "Bool" => "bool",
         "U8" => "uint8",
@@ -252,16 +258,20 @@ fn why(root: &str, shapes: &[String]) -> Why {
         "Unsupported datum type",
         "not implemented for",
     ];
-    const SHAPE_WORDS: [&str; 3] = [
+    const SHAPE_WORDS: [&str; 4] = [
         "Output mismatch after rewiring",
         "Inconsistent matmul",
         "broadcast",
+        "to be a multiple of",
     ];
     let types = types_in(root);
     if TYPE_WORDS.iter().any(|w| root.contains(w))
         && let Some(t) = types.first()
     {
         return Why::Type(t.to_string());
+    }
+    if root.contains("is_float()") {
+        return Why::NotFloat;
     }
     let unify = root.contains("Impossible to unify") || root.contains("No super type");
     if unify && let [a, b, ..] = types[..] {

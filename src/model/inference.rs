@@ -133,6 +133,7 @@ pub(super) fn inference(
             None => std::panic::resume_unwind(panic),
         },
     }
+    preflight::types(proto, &inf).map_err(refused)?;
     preflight::shapes(proto, &inf, memory_bytes).map_err(refused)?;
     Ok(inf)
 }

@@ -52,6 +52,18 @@ pub enum Refusal {
         rank: usize,
         least: usize,
     },
+    /// `takes`: what the op computes on (`numbers`, `floating-point values`).
+    #[error(
+        "{at} reads `{input}`, of type {ty}, and {op} takes {takes} only: cast it first (a Cast \
+         node before this one), or export the model again"
+    )]
+    InputType {
+        at: String,
+        op: String,
+        input: String,
+        ty: &'static str,
+        takes: &'static str,
+    },
     #[error("{at}: perm {perm:?} is not a permutation of the axes")]
     Permutation { at: String, perm: Vec<i64> },
     #[error("{at}: {what} {values:?}: every value must be at least 0")]
