@@ -41,13 +41,14 @@ impl Stage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Why {
     /// The op cannot compute on values of this ONNX type (`bool`, `int64`).
-    Type(String),
+    Type(&'static str),
     /// The op computes on floating-point values only, and an input is not.
     NotFloat,
     /// Two inputs that must share a type do not.
-    Types(String, String),
-    /// The inputs' shapes (`1x4, 2x4`) do not fit together.
-    Shapes(String),
+    Types(&'static str, &'static str),
+    /// The inputs' shapes (`1x4`, `2x4`) do not fit together, or one input's shape does not
+    /// fit the node's attributes.
+    Shapes(Vec<String>),
     /// Anything else tract said.
     Other,
 }
@@ -70,10 +71,10 @@ impl NodeFailure {
             Why::Type(t) => format!("{op} does not take {t} values"),
             Why::NotFloat => format!("{op} takes floating-point values only"),
             Why::Types(a, b) => format!("its inputs are of different types ({a} and {b})"),
-            Why::Shapes(s) if !s.contains(", ") => {
-                format!("its input's shape ({s}) does not fit its attributes")
+            Why::Shapes(s) if s.len() == 1 => {
+                format!("its input's shape ({}) does not fit its attributes", s[0])
             }
-            Why::Shapes(s) => format!("its inputs' shapes ({s}) do not fit together"),
+            Why::Shapes(s) => format!("its inputs' shapes ({}) do not fit together", s.join(", ")),
             Why::Other => {
                 return format!(
                     "tract {} cannot {} this node; if {CHECK} finds nothing wrong with the \
@@ -90,11 +91,16 @@ impl NodeFailure {
     }
 }
 
-/// The ONNX nodes of a model by name, with their op types and input shapes.
-pub struct OnnxNodes {
-    by_name: HashMap<String, usize>,
-    nodes: Vec<(String, String, Vec<String>)>,
+/// One ONNX node as a failure names it.
+struct OnnxNode {
+    name: String,
+    op: String,
+    /// Its inputs' shapes as far as they are known (`1x4`, `a scalar`, `unknown`).
+    input_shapes: Vec<String>,
 }
+
+/// The ONNX nodes of a model, with their op types and input shapes.
+pub struct OnnxNodes(Vec<OnnxNode>);
 
 impl OnnxNodes {
     /// From the proto, with the input shapes `shapes` gives each node (by name).
@@ -106,52 +112,51 @@ impl OnnxNodes {
             .enumerate()
             .map(|(ix, n)| {
                 let name = super::sources::onnx_node_name(ix, n);
-                let inputs = shapes(&name);
-                (name, n.op_type.clone(), inputs)
+                OnnxNode {
+                    input_shapes: shapes(&name),
+                    op: n.op_type.clone(),
+                    name,
+                }
             })
             .collect();
-        OnnxNodes::new(nodes)
+        OnnxNodes(nodes)
     }
 
     pub fn of_sources(sources: &[SourceNode]) -> OnnxNodes {
         let nodes = sources
             .iter()
-            .map(|s| {
-                let shapes = s.input_shapes.iter().map(|d| dims(d)).collect();
-                (s.name.clone(), s.op_type.clone(), shapes)
+            .map(|s| OnnxNode {
+                name: s.name.clone(),
+                op: s.op_type.clone(),
+                input_shapes: s.input_shapes.iter().map(|d| dims(d)).collect(),
             })
             .collect();
-        OnnxNodes::new(nodes)
-    }
-
-    fn new(nodes: Vec<(String, String, Vec<String>)>) -> OnnxNodes {
-        let by_name = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.0.clone(), i))
-            .collect();
-        OnnxNodes { by_name, nodes }
+        OnnxNodes(nodes)
     }
 
     /// The ONNX node each tract node name comes from.
-    fn finder<'s>(&'s self) -> impl Fn(&str) -> Option<&'s (String, String, Vec<String>)> + 's {
-        let by_name: HashMap<&str, usize> =
-            self.by_name.iter().map(|(k, &v)| (k.as_str(), v)).collect();
-        move |tract_name| source_for(tract_name, &by_name).map(|i| &self.nodes[i])
+    fn finder<'s>(&'s self) -> impl Fn(&str) -> Option<&'s OnnxNode> + 's {
+        let by_name: HashMap<&str, usize> = self
+            .0
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.as_str(), i))
+            .collect();
+        move |tract_name| source_for(tract_name, &by_name).map(|i| &self.0[i])
     }
 
     /// `cause` as a failure at the first ONNX node it names (`None`: it names none).
     pub fn failure(&self, cause: &anyhow::Error, stage: Stage) -> Option<NodeFailure> {
         let text = format!("{cause:#}");
         let find = self.finder();
-        let (node, op, shapes) = node_refs(&text).into_iter().find_map(|r| find(r.name))?;
-        log::debug!("tract's error at node `{node}`: {text}");
+        let node = node_refs(&text).into_iter().find_map(|r| find(r.name))?;
+        log::debug!("tract's error at node `{}`: {text}", node.name);
         let root = cause.root_cause().to_string();
         Some(NodeFailure {
-            node: node.clone(),
-            op: op.clone(),
+            node: node.name.clone(),
+            op: node.op.clone(),
             stage,
-            why: why(&root, shapes),
+            why: why(&root, &node.input_shapes),
         })
     }
 
@@ -162,7 +167,8 @@ impl OnnxNodes {
         let mut at = 0;
         let find = self.finder();
         for r in node_refs(text) {
-            let Some((node, op, _)) = find(r.name) else {
+            // A reference inside the previous one (`#1 "a" Op#2 "b" Op`) is left as is.
+            let Some(node) = find(r.name).filter(|_| r.start >= at) else {
                 continue;
             };
             // tract writes `node #3 "x" Op` and `#3 "x" Op`: one `node` either way.
@@ -172,7 +178,7 @@ impl OnnxNodes {
                 r.start
             };
             out.push_str(&text[at..start]);
-            out.push_str(&format!("node `{node}` ({op})"));
+            out.push_str(&format!("node `{}` ({})", node.name, node.op));
             at = r.end;
         }
         out.push_str(&text[at..]);
@@ -268,17 +274,17 @@ fn why(root: &str, shapes: &[String]) -> Why {
     if TYPE_WORDS.iter().any(|w| root.contains(w))
         && let Some(t) = types.first()
     {
-        return Why::Type(t.to_string());
+        return Why::Type(t);
     }
     if root.contains("is_float()") {
         return Why::NotFloat;
     }
     let unify = root.contains("Impossible to unify") || root.contains("No super type");
     if unify && let [a, b, ..] = types[..] {
-        return Why::Types(a.to_string(), b.to_string());
+        return Why::Types(a, b);
     }
     if unify || SHAPE_WORDS.iter().any(|w| root.contains(w)) {
-        return Why::Shapes(shapes.join(", "));
+        return Why::Shapes(shapes.to_vec());
     }
     Why::Other
 }
@@ -288,14 +294,15 @@ mod tests {
     use super::*;
 
     fn nodes() -> OnnxNodes {
-        OnnxNodes::new(vec![
-            ("same".into(), "Clip".into(), vec!["1x4".into()]),
-            ("/Slice".into(), "Slice".into(), vec!["1x8".into()]),
-            (
-                "/Reshape".into(),
-                "Reshape".into(),
-                vec!["1x8".into(), "2".into()],
-            ),
+        let node = |name: &str, op: &str, shapes: &[&str]| OnnxNode {
+            name: name.into(),
+            op: op.into(),
+            input_shapes: shapes.iter().map(|s| s.to_string()).collect(),
+        };
+        OnnxNodes(vec![
+            node("same", "Clip", &["1x4"]),
+            node("/Slice", "Slice", &["1x8"]),
+            node("/Reshape", "Reshape", &["1x8", "2"]),
         ])
     }
 
@@ -305,7 +312,7 @@ mod tests {
             .context("Evaluating #2 \"same.low\" Max");
         let f = nodes().failure(&cause, Stage::Running).unwrap();
         assert_eq!((f.node.as_str(), f.op.as_str()), ("same", "Clip"));
-        assert_eq!(f.why, Why::Type("bool".into()));
+        assert_eq!(f.why, Why::Type("bool"));
         let text = f.to_string();
         assert!(text.starts_with("node `same` (Clip) fails when run: Clip does not take bool"));
         assert!(
@@ -318,14 +325,32 @@ mod tests {
     fn unify_is_said_as_types_or_shapes() {
         assert_eq!(
             why("Impossible to unify I64 with F32.", &[]),
-            Why::Types("int64".into(), "float".into())
+            Why::Types("int64", "float")
         );
         let shapes = ["1x4".to_string(), "5x3".to_string()];
         assert_eq!(
             why("Impossible to unify Val(4) with Val(5).", &shapes),
-            Why::Shapes("1x4, 5x3".into())
+            Why::Shapes(shapes.to_vec())
         );
         assert_eq!(why("something new", &shapes), Why::Other);
+        assert_eq!(
+            why(
+                "Condition failed: `inputs[0].datum_type.is_float()`",
+                &shapes
+            ),
+            Why::NotFloat
+        );
+        let one = NodeFailure {
+            node: "d2s".into(),
+            op: "DepthToSpace".into(),
+            stage: Stage::Preparing,
+            why: why("requires input depth to be a multiple of 9", &shapes[..1]),
+        };
+        assert!(
+            one.to_string()
+                .contains("its input's shape (1x4) does not fit its attributes"),
+            "{one}"
+        );
     }
 
     #[test]
@@ -338,6 +363,14 @@ mod tests {
             "declutter node `/Slice` (Slice): Pulling node `/Slice` (Slice) over node \
              `/Reshape` (Reshape): Invalid axis, at #4 \"other\" Add"
         );
+    }
+
+    #[test]
+    fn a_reference_inside_another_is_left_as_is() {
+        // The first reference's op runs up to the next space, over the second's start.
+        let text = "at #1 \"same\" Clip#2 \"same\" Clip";
+        let renamed = nodes().rename(text);
+        assert!(renamed.starts_with("at node `same` (Clip)"), "{renamed}");
     }
 
     #[test]

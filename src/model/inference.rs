@@ -121,7 +121,7 @@ pub(super) fn inference(
                     {
                         Some(failure) => ModelError::Node {
                             model: model.to_string(),
-                            failure,
+                            failure: Box::new(failure),
                         },
                         None => tract("shape inference")(e),
                     }

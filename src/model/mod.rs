@@ -105,7 +105,10 @@ pub enum ModelError {
     },
     /// tract failed at a node of the model, said in the model's terms.
     #[error("{model}: {failure}")]
-    Node { model: String, failure: NodeFailure },
+    Node {
+        model: String,
+        failure: Box<NodeFailure>,
+    },
     #[error("{model}: {what}: {cause:#}")]
     Tract {
         model: String,
@@ -349,7 +352,10 @@ pub fn load(
         let model = info.source.clone();
         let nodes = &nodes;
         move |cause: anyhow::Error| match nodes.failure(&cause, Stage::Preparing) {
-            Some(failure) => ModelError::Node { model, failure },
+            Some(failure) => ModelError::Node {
+                model,
+                failure: Box::new(failure),
+            },
             None => ModelError::Tract { model, what, cause },
         }
     };

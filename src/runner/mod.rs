@@ -91,7 +91,10 @@ pub enum RunError {
     Inference { model: String, cause: anyhow::Error },
     /// A failure at a node of the model, in the model's terms.
     #[error("{model}: {failure}")]
-    Node { model: String, failure: NodeFailure },
+    Node {
+        model: String,
+        failure: Box<NodeFailure>,
+    },
     #[error(
         "{model}: --runs {runs} of its {ops} executed ops need {needed} for the per-op samples, \
          more than half of the {available} of memory available: use fewer runs"
@@ -244,7 +247,7 @@ pub fn measure(
         match nodes.failure(&cause, Stage::Running) {
             Some(failure) => RunError::Node {
                 model: model_name,
-                failure,
+                failure: Box::new(failure),
             },
             None => RunError::Inference {
                 model: model_name,

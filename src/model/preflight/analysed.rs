@@ -243,11 +243,10 @@ const FLOAT_ONLY: [&str; 8] = [
 pub fn types(proto: &pb::ModelProto, inf: &InferenceModel) -> Result<(), Refusal> {
     let nodes = proto.graph.as_ref().map(|g| g.node.as_slice());
     for (ix, n) in nodes.unwrap_or_default().iter().enumerate() {
-        let op = n.op_type.as_str();
-        let float_only = FLOAT_ONLY.contains(&op);
-        if !float_only && !NUMERIC.contains(&op) {
+        let float_only = FLOAT_ONLY.contains(&n.op_type.as_str());
+        let Some(op) = FLOAT_ONLY.iter().chain(&NUMERIC).find(|o| **o == n.op_type) else {
             continue;
-        }
+        };
         let name = onnx_node_name(ix, n);
         let Ok(node) = inf.node_by_name(&name) else {
             continue;
@@ -263,15 +262,15 @@ pub fn types(proto: &pb::ModelProto, inf: &InferenceModel) -> Result<(), Refusal
             };
             let not_a_number = matches!(dt, DatumType::Bool | DatumType::String);
             let takes = if float_only && slot == 0 && !dt.is_float() {
-                "floating-point values"
+                Takes::FloatingPoint
             } else if not_a_number {
-                "numbers"
+                Takes::Numbers
             } else {
                 continue;
             };
             return Err(Refusal::InputType {
                 at: format!("node `{name}` ({op})"),
-                op: op.to_string(),
+                op,
                 input: named
                     .get(slot)
                     .map_or_else(|| inf.node(outlet.node).name.clone(), |s| s.to_string()),

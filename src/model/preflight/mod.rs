@@ -34,7 +34,7 @@ use crate::cost::{attr_int as int, attr_ints as ints};
 pub use analysed::{diagnose, shapes, types};
 pub use data::tensor_data;
 pub use order::input_rank;
-pub use refusal::{ExternalData, Refusal, WindowAttribute};
+pub use refusal::{ExternalData, Refusal, Takes, WindowAttribute};
 use std::collections::{HashMap, HashSet};
 use tract_hir::internal::*;
 use tract_onnx::pb;
