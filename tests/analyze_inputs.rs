@@ -55,7 +55,7 @@ fn a_file_analyze_did_not_write_is_kept_and_named() {
     let (code, _, stderr) = analyze(&[&golden("fake.jsonl")], &out);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
-        stderr.contains("report.md exists and no earlier `analyze` wrote it"),
+        stderr.contains("report.md exists and no earlier `analyze` or `validate` wrote it"),
         "{stderr}"
     );
     assert_eq!(

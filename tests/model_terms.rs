@@ -2,6 +2,11 @@
 //! (issue #30 item 8): a node without outputs, an initializer without data, a cycle, an
 //! `--input-shape` of the wrong rank or for one of several inputs, a file nested deeper than
 //! protobuf decoding goes. Each is an error naming the node, tensor or input (exit 1).
+//! An input of a type its op does not take (a bool into Clip or Pow, an integer into a GRU) is
+//! refused before tract runs (fails on or panics at) it. Where tract fails at a node it expanded
+//! into nodes of its own (Clip into `NAME.low`, Softplus into `NAME.exp`), the error names the
+//! model's node and op, and what is wrong with its inputs, when typing, preparing or running
+//! it, at every `--optimize` level.
 
 mod common;
 use common::*;
@@ -10,20 +15,28 @@ use common::*;
 mod proto;
 
 use prost::Message;
-use proto::{attr_int, tensor_f32, value_info_f32};
+use proto::{attr_float, attr_int, tensor_f32, tensor_i64, value_info_f32};
+use tract_onnx::pb::tensor_proto::DataType;
+use tract_onnx::pb::type_proto::Value as TypeValue;
 use tract_onnx::pb::{
     AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
     ValueInfoProto,
 };
 
 /// tract's words that must not reach the user for these models.
-const TRACT_WORDS: [&str; 6] = [
+const TRACT_WORDS: [&str; 12] = [
     "Impossible to unify",
     "Wrong number of outputs",
     "ShapeError",
     "Loop detected",
     "recursion limit",
     "Can not broadcast",
+    "does not support",
+    "No super type",
+    "Output mismatch",
+    "Evaluating #",
+    "Failed analyse",
+    "ToTypedTranslator",
 ];
 
 fn node(op: &str, name: &str, inputs: &[&str], outputs: &[&str]) -> NodeProto {
@@ -41,11 +54,21 @@ fn graph_bytes(
     nodes: Vec<NodeProto>,
     inits: Vec<TensorProto>,
 ) -> Vec<u8> {
+    graph_bytes_at(13, inputs, nodes, inits)
+}
+
+/// [`graph_bytes`] at ONNX opset `opset`.
+fn graph_bytes_at(
+    opset: i64,
+    inputs: Vec<ValueInfoProto>,
+    nodes: Vec<NodeProto>,
+    inits: Vec<TensorProto>,
+) -> Vec<u8> {
     ModelProto {
         ir_version: 8,
         opset_import: vec![OperatorSetIdProto {
             domain: String::new(),
-            version: 13,
+            version: opset,
         }],
         graph: Some(GraphProto {
             name: "g".into(),
@@ -86,6 +109,149 @@ fn refused(bytes: &[u8], extra: &[&str], said: &str) -> String {
 
 fn x(dims: &[usize]) -> Vec<ValueInfoProto> {
     vec![value_info_f32("x", dims)]
+}
+
+/// Input `x` of `dims` and ONNX type `elem`.
+fn x_of(elem: DataType, dims: &[usize]) -> Vec<ValueInfoProto> {
+    let mut x = value_info_f32("x", dims);
+    if let Some(TypeValue::TensorType(t)) = x.r#type.as_mut().and_then(|t| t.value.as_mut()) {
+        t.elem_type = elem as i32;
+    }
+    vec![x]
+}
+
+/// `hiddencost bench` of `bytes` at `--optimize` `level`: the model fails (exit 1) with one
+/// error record, also on stderr, that says each of `said` and none of tract's words nor any of
+/// `internal` (tract's names for the nodes it derived).
+fn bench_fails(bytes: &[u8], level: &str, said: &[&str], internal: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.onnx");
+    std::fs::write(&path, bytes).unwrap();
+    let out = hiddencost()
+        .timeout(CASE_TIMEOUT)
+        .arg("bench")
+        .arg(&path)
+        .args(["--runs", "1", "--warmup", "1", "--fake-counters"])
+        .args(["--optimize", level, "--out", "-"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let recs = records(&String::from_utf8_lossy(&out.stdout));
+    let errors = of_type(&recs, "error");
+    assert_eq!(errors.len(), 1, "{recs:?}");
+    let message = errors[0]["message"].as_str().unwrap();
+    assert!(stderr.contains(message), "{stderr}");
+    for s in said {
+        assert!(message.contains(s), "`{s}` not in {message}");
+    }
+    for words in TRACT_WORDS.iter().chain(internal) {
+        assert!(!stderr.contains(words), "`{words}` in {stderr}");
+    }
+}
+
+const LEVELS: [&str; 2] = ["none", "full"];
+
+#[test]
+fn an_input_of_a_type_its_op_does_not_take_is_refused_before_tract() {
+    // Clip at opset 6 (min as an attribute) is tract's Max of `same.low` and `same.low.cst`,
+    // which fails on booleans when run; Pow on booleans panics in tract while typing it, an
+    // integer GRU while optimizing it.
+    let mut clip = node("Clip", "same", &["x"], &["y"]);
+    clip.attribute.push(attr_float("min", 0.0));
+    let clip = graph_bytes_at(6, x_of(DataType::Bool, &[1, 4]), vec![clip], vec![]);
+    let pow = node("Pow", "pw", &["x", "p"], &["y"]);
+    let p = tensor_f32("p", &[], &[2.0]);
+    let pow = graph_bytes(x_of(DataType::Bool, &[1, 4]), vec![pow], vec![p]);
+    let mut gru = node("GRU", "gru", &["x", "w", "r"], &["y"]);
+    gru.attribute.push(attr_int("hidden_size", 2));
+    let mut w = tensor_i64(&[1, 6, 4], &[0; 24]);
+    w.name = "w".into();
+    let mut r = tensor_i64(&[1, 6, 2], &[0; 12]);
+    r.name = "r".into();
+    let gru = graph_bytes(x_of(DataType::Int64, &[2, 1, 4]), vec![gru], vec![w, r]);
+    let cases = [
+        (
+            &clip,
+            "node `same` (Clip) reads `x`, of type bool, and Clip takes numbers only",
+        ),
+        (
+            &pow,
+            "node `pw` (Pow) reads `x`, of type bool, and Pow takes numbers only",
+        ),
+        (
+            &gru,
+            "node `gru` (GRU) reads `x`, of type int64, and GRU takes floating-point values only",
+        ),
+    ];
+    for (bytes, said) in cases {
+        let todo = "cast it first (a Cast node before this one), or export the model again";
+        for level in LEVELS {
+            bench_fails(
+                bytes,
+                level,
+                &[said, todo],
+                &["same.low", "Max", "panicked"],
+            );
+        }
+        refused(bytes, &[], said);
+    }
+}
+
+#[test]
+fn an_expanded_activation_that_fails_to_run_names_its_node() {
+    // Softplus is tract's `sp.exp`, `sp.plus_one`, `sp.ln`: Exp fails on integers.
+    let sp = node("Softplus", "sp", &["x"], &["y"]);
+    let bytes = graph_bytes(x_of(DataType::Int64, &[1, 4]), vec![sp], vec![]);
+    for level in LEVELS {
+        bench_fails(
+            &bytes,
+            level,
+            &["node `sp` (Softplus) fails when run: Softplus does not take int64 values"],
+            &["sp.exp", "Exp"],
+        );
+    }
+}
+
+#[test]
+fn a_clip_whose_bound_is_not_a_scalar_names_the_shapes() {
+    // tract expands Clip-11 into `same.min` and `same.max`; a 2x4 min changes the output's
+    // shape, which tract finds when it translates the expansion.
+    let clip = node("Clip", "same", &["x", "mn"], &["y"]);
+    let mn = tensor_f32("mn", &[2, 4], &[0.0; 8]);
+    let bytes = graph_bytes(x(&[1, 4]), vec![clip], vec![mn]);
+    for level in LEVELS {
+        bench_fails(
+            &bytes,
+            level,
+            &[
+                "node `same` (Clip) fails while tract prepares it to run: its inputs' shapes \
+                 (1x4, 2x4) do not fit together; check the model",
+            ],
+            &["same.min"],
+        );
+    }
+}
+
+#[test]
+fn shape_inference_failures_are_said_in_types_and_shapes() {
+    let gemm = node("Gemm", "fc", &["x", "w"], &["y"]);
+    let w = tensor_f32("w", &[5, 3], &[0.0; 15]);
+    refused(
+        &graph_bytes(x(&[1, 4]), vec![gemm], vec![w]),
+        &[],
+        "node `fc` (Gemm) fails in shape inference: its inputs' shapes (1x4, 5x3) do not fit \
+         together; check the model with onnx.checker.check_model(model, full_check=True)",
+    );
+    let add = node("Add", "add", &["x", "b"], &["y"]);
+    let mut b = tensor_i64(&[1, 4], &[0; 4]);
+    b.name = "b".into();
+    refused(
+        &graph_bytes(x(&[1, 4]), vec![add], vec![b]),
+        &[],
+        "node `add` (Add) fails in shape inference: its inputs are of different types (float \
+         and int64)",
+    );
 }
 
 #[test]

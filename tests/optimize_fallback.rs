@@ -1,7 +1,7 @@
 //! A model tract cannot optimize (`subsample.onnx`: LeViT's strided subsample, whose
 //! declutter fails with "Invalid axis") runs at the next level that works, with a warning
-//! that names the levels and the flag, and the level used in its model record; a run where
-//! every model failed prints no empty models table.
+//! that names the levels, the model's nodes (not tract's) and the flag, and the level used in
+//! its model record; a run where every model failed prints no empty models table.
 
 mod common;
 use common::*;
@@ -16,6 +16,9 @@ fn load_falls_back_to_the_next_level_that_works() {
         assert_eq!(m.optimize, Optimize::None, "{asked:?}");
         let why = m.fallback.unwrap();
         assert!(why.contains("Invalid axis"), "{why}");
+        // The nodes are the model's, not the ones tract derived from them.
+        assert!(why.contains("node `/Slice` (Slice)"), "{why}");
+        assert!(!why.contains("stride-axis") && !why.contains('#'), "{why}");
         assert!(
             why.ends_with(
                 "ran it at --optimize none instead (pass --optimize none to skip the retries)"

@@ -199,3 +199,104 @@ fn older_fit(fit: &Value, version: u32, pointer: &str, key: &str, dir: &Path) ->
     std::fs::write(&path, old.to_string()).unwrap();
     path
 }
+
+/// `validate LOG... --fit FIT --out DIR`: exit code, stdout and stderr.
+fn validate_into(logs: &[&Path], fit: &Path, dir: &Path) -> (Option<i32>, String, String) {
+    let out = hiddencost()
+        .timeout(CASE_TIMEOUT)
+        .arg("validate")
+        .args(logs)
+        .arg("--fit")
+        .arg(fit)
+        .arg("--out")
+        .arg(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn validate_never_writes_over_its_inputs_nor_a_file_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/fake.jsonl");
+    let fit_dir = dir.path().join("fit");
+    run_ok(&["analyze", "--out"], &[&fit_dir, &golden]);
+    let fit = fit_dir.join("fit.json");
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let log_text = std::fs::read(&golden).unwrap();
+    let fit_text = std::fs::read(&fit).unwrap();
+    // Refused before anything is written or printed; `what` is left as it was.
+    let refused = |logs: &[&Path], fit: &Path, said: &str, what: &Path, was: &[u8]| {
+        let (code, stdout, stderr) = validate_into(logs, fit, &out);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(stderr.contains(said), "`{said}` not in {stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert_eq!(
+            std::fs::read(what).unwrap(),
+            was,
+            "{} intact",
+            what.display()
+        );
+    };
+    let inputs = "is one of the inputs";
+
+    // A log named like an output, in the folder.
+    let log = out.join("validation.md");
+    std::fs::write(&log, &log_text).unwrap();
+    refused(
+        &[&log],
+        &fit,
+        &format!("validation.md {inputs}"),
+        &log,
+        &log_text,
+    );
+    assert!(!out.join("validation.csv").exists(), "neither is written");
+    std::fs::remove_file(&log).unwrap();
+
+    // The fit file named like the other output.
+    let fit_in = out.join("validation.csv");
+    std::fs::write(&fit_in, &fit_text).unwrap();
+    refused(
+        &[&golden],
+        &fit_in,
+        &format!("validation.csv {inputs}"),
+        &fit_in,
+        &fit_text,
+    );
+    assert!(!out.join("validation.md").exists(), "neither is written");
+    std::fs::remove_file(&fit_in).unwrap();
+
+    // A link to the log under an output's name: the same file, whatever its name.
+    let elsewhere = dir.path().join("log.jsonl");
+    std::fs::write(&elsewhere, &log_text).unwrap();
+    std::fs::hard_link(&elsewhere, out.join("validation.md")).unwrap();
+    refused(&[&elsewhere], &fit, inputs, &elsewhere, &log_text);
+    std::fs::remove_file(out.join("validation.md")).unwrap();
+
+    // A file of the user's is kept and named.
+    let notes = out.join("validation.md");
+    std::fs::write(&notes, "my notes\n").unwrap();
+    refused(
+        &[&golden],
+        &fit,
+        "validation.md exists and no earlier `analyze` or `validate` wrote it",
+        &notes,
+        b"my notes\n",
+    );
+    std::fs::remove_file(&notes).unwrap();
+
+    // Its own earlier outputs are written over, and so into analyze's folder, beside fit.json.
+    for folder in [&out, &out, &fit_dir] {
+        let (code, stdout, stderr) = validate_into(&[&golden], &fit, folder);
+        assert_eq!(code, Some(0), "{stderr}");
+        let md = std::fs::read_to_string(folder.join("validation.md")).unwrap();
+        assert!(stdout.starts_with(&md), "the printed section is the file's");
+        assert!(folder.join("validation.csv").exists());
+    }
+    assert_eq!(std::fs::read(&fit).unwrap(), fit_text, "fit.json intact");
+}

@@ -373,20 +373,23 @@ fn validate_cmd(args: ValidateArgs) -> Result<i32> {
     for note in &out.notes {
         log::warn!("{note}");
     }
-    say(&out.markdown)?;
-    if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        for (name, text) in [
-            ("validation.md", &out.markdown),
-            ("validation.csv", &out.csv),
-        ] {
-            let path = dir.join(name);
-            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    // Written (or refused) before anything is printed: a refused --out prints only why.
+    let written = match &args.out {
+        Some(dir) => {
+            let inputs: Vec<&std::path::Path> = args
+                .logs
+                .iter()
+                .chain([&args.fit])
+                .map(PathBuf::as_path)
+                .collect();
+            analyze::predict::write_validation(&out, dir, &inputs)
+                .with_context(|| format!("validate --out {}", dir.display()))?
         }
-        say(&format!(
-            "written: {}\n",
-            dir.join("validation.md").display()
-        ))?;
+        None => Vec::new(),
+    };
+    say(&out.markdown)?;
+    if let Some(md) = written.first() {
+        say(&format!("written: {}\n", md.display()))?;
     }
     Ok(0)
 }

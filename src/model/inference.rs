@@ -1,6 +1,7 @@
 //! From a decoded ONNX proto to tract's analysed inference model: parsed, checked before and
 //! after (`preflight`), its input shape fixed.
 
+use super::failure::{self, Stage};
 use super::{ModelError, preflight, unsupported};
 use tract_hir::internal::*;
 use tract_onnx::pb;
@@ -114,7 +115,17 @@ pub(super) fn inference(
                 None if input_shape.is_some() && inputs.len() > 1 => {
                     refused(other_inputs(&inf, &inputs, &e))
                 }
-                None => tract("shape inference")(e),
+                None => {
+                    let shapes = |name: &str| input_shapes(&inf, name);
+                    match failure::OnnxNodes::of_proto(proto, shapes).failure(&e, Stage::Inference)
+                    {
+                        Some(failure) => ModelError::Node {
+                            model: model.to_string(),
+                            failure: Box::new(failure),
+                        },
+                        None => tract("shape inference")(e),
+                    }
+                }
             });
         }
         Err(panic) => match preflight::diagnose(proto, &inf) {
@@ -122,6 +133,7 @@ pub(super) fn inference(
             None => std::panic::resume_unwind(panic),
         },
     }
+    preflight::types(proto, &inf).map_err(refused)?;
     preflight::shapes(proto, &inf, memory_bytes).map_err(refused)?;
     Ok(inf)
 }
@@ -158,4 +170,21 @@ fn other_inputs(
         others,
         at,
     }
+}
+
+/// The shapes of the inputs of node `name` as far as shape inference reached (`1x4`, `unknown`).
+fn input_shapes(inf: &InferenceModel, name: &str) -> Vec<String> {
+    let Ok(node) = inf.node_by_name(name) else {
+        return Vec::new();
+    };
+    node.inputs
+        .iter()
+        .map(|o| {
+            let dims = inf
+                .outlet_fact(*o)
+                .ok()
+                .and_then(|f| f.shape.as_concrete_finite().ok().flatten());
+            dims.map_or("unknown".to_string(), |d| failure::dims(&d))
+        })
+        .collect()
 }

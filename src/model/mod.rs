@@ -4,11 +4,13 @@
 //!
 //! Translate time vs run time: everything here happens once per model, before any measurement.
 
+mod failure;
 mod inference;
 mod preflight;
 mod sources;
 mod unsupported;
 
+pub use failure::{NodeFailure, OnnxNodes, Stage, Why};
 use inference::inference;
 pub use inference::inference_model;
 pub use preflight::bytes_text;
@@ -100,6 +102,12 @@ pub enum ModelError {
     NothingToRewrite {
         model: String,
         rewrite: &'static str,
+    },
+    /// tract failed at a node of the model, said in the model's terms.
+    #[error("{model}: {failure}")]
+    Node {
+        model: String,
+        failure: Box<NodeFailure>,
     },
     #[error("{model}: {what}: {cause:#}")]
     Tract {
@@ -339,9 +347,17 @@ pub fn load(
 ) -> Result<LoadedModel, ModelError> {
     let memory = crate::context::memory_available_bytes();
     let (inf, info) = analysed(src, input_shape, memory)?;
+    let nodes = OnnxNodes::of_sources(&info.sources);
     let tract = |what: &'static str| {
         let model = info.source.clone();
-        move |cause: anyhow::Error| ModelError::Tract { model, what, cause }
+        let nodes = &nodes;
+        move |cause: anyhow::Error| match nodes.failure(&cause, Stage::Preparing) {
+            Some(failure) => ModelError::Node {
+                model,
+                failure: Box::new(failure),
+            },
+            None => ModelError::Tract { model, what, cause },
+        }
     };
     // A failure of tract's rewrites (LeViT's subsample: "Pulling Downsample over Reshape:
     // Invalid axis") leaves the lower levels working: retry there and say so.
@@ -355,11 +371,12 @@ pub fn load(
         match typed(inf.clone(), level) {
             Ok(m) => break m,
             Err(e) => {
-                let cause = format!("{e:#}")
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
+                log::debug!(
+                    "{}: tract's error at --optimize {}: {e:#}",
+                    info.name,
+                    level.as_str()
+                );
+                let cause = nodes.rename(format!("{e:#}").lines().next().unwrap_or_default());
                 let said = if cause == last_cause {
                     "the same error".to_string()
                 } else {

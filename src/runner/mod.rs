@@ -31,7 +31,7 @@
 mod samples;
 
 use crate::counters::{CounterGroup, CounterSet, MAX_GROUP_EVENTS};
-use crate::model::LoadedModel;
+use crate::model::{LoadedModel, NodeFailure, OnnxNodes, Stage};
 use crate::record::OpRecord;
 use crate::stats;
 use crate::timer;
@@ -89,6 +89,12 @@ pub fn run_order(
 pub enum RunError {
     #[error("{model}: inference failed: {cause:#}")]
     Inference { model: String, cause: anyhow::Error },
+    /// A failure at a node of the model, in the model's terms.
+    #[error("{model}: {failure}")]
+    Node {
+        model: String,
+        failure: Box<NodeFailure>,
+    },
     #[error(
         "{model}: --runs {runs} of its {ops} executed ops need {needed} for the per-op samples, \
          more than half of the {available} of memory available: use fewer runs"
@@ -235,9 +241,19 @@ pub fn measure(
     counters: &mut CounterSet,
     cfg: RunConfig,
 ) -> Result<Measurement, RunError> {
-    let fail = |cause: anyhow::Error| RunError::Inference {
-        model: model.info.name.clone(),
-        cause,
+    let fail = |cause: anyhow::Error| {
+        let model_name = model.info.name.clone();
+        let nodes = OnnxNodes::of_sources(&model.info.sources);
+        match nodes.failure(&cause, Stage::Running) {
+            Some(failure) => RunError::Node {
+                model: model_name,
+                failure: Box::new(failure),
+            },
+            None => RunError::Inference {
+                model: model_name,
+                cause,
+            },
+        }
     };
     let n = model.exec.len();
     // Samples are checked against the memory available before any is allocated: a failed

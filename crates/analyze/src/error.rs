@@ -41,14 +41,14 @@ pub enum AnalyzeError {
         cause: std::io::Error,
     },
     #[error(
-        "{path} is one of the inputs ({input}), and `analyze` never writes over its input: \
+        "{path} is one of the inputs ({input}), and hiddencost never writes over its input: \
          choose another --out, or move the input out of it"
     )]
     OutputIsInput { path: PathBuf, input: PathBuf },
     #[error(
-        "{path} exists and no earlier `analyze` wrote it (its folder's {manifest} does not list \
-         it), so it is left as it is: move or delete it (an older hiddencost's outputs are not \
-         listed: delete them once), or choose another --out"
+        "{path} exists and no earlier `analyze` or `validate` wrote it (its folder's {manifest} \
+         does not list it), so it is left as it is: move or delete it (an older hiddencost's \
+         outputs are not listed: delete them once), or choose another --out"
     )]
     NotOurs {
         path: PathBuf,

@@ -292,6 +292,27 @@ pub fn validate(
     })
 }
 
+/// Writes `out` as `validation.md` and `validation.csv` into `dir` (created if missing), as
+/// `analyze` writes its files ([`crate::render::outdir`]): never over one of `inputs` (the logs
+/// and the fit file) nor over a file that no earlier `analyze` or `validate` wrote. Checks both
+/// names before writing either; returns their paths.
+pub fn write_validation(
+    out: &ValidationOutput,
+    dir: &Path,
+    inputs: &[&Path],
+) -> Result<Vec<PathBuf>, AnalyzeError> {
+    let files = [
+        ("validation.md", &out.markdown),
+        ("validation.csv", &out.csv),
+    ];
+    let mut outdir = crate::render::outdir::OutDir::open(dir, inputs)?;
+    outdir.claim(files.iter().map(|(name, _)| *name))?;
+    files
+        .iter()
+        .map(|(name, text)| outdir.write(name, text.as_bytes()))
+        .collect()
+}
+
 /// Reads and checks a fit.json.
 pub fn read_fit(path: &Path) -> Result<FitFile, AnalyzeError> {
     let text = read_file(path)?;

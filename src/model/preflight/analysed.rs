@@ -1,5 +1,5 @@
 //! Checks of the analysed model: tensor sizes against the memory available, window spans,
-//! and what a failed shape inference's facts say.
+//! input types, and what a failed shape inference's facts say.
 
 use super::*;
 
@@ -167,8 +167,126 @@ fn spans(proto: &pb::ModelProto, inf: &InferenceModel) -> Result<(), Refusal> {
 /// channels per group): a MaxPool with a 2^29-wide window over padding loops for ever.
 const MAX_WINDOW_WORK: u64 = 10_000_000_000_000;
 
+/// Ops that compute on numbers: no ONNX version of them takes a bool or a string input (tract
+/// fails on one when it runs it, or panics while typing it: Pow).
+const NUMERIC: [&str; 52] = [
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Pow",
+    "Mod",
+    "Neg",
+    "Abs",
+    "Sign",
+    "Reciprocal",
+    "Sqrt",
+    "Exp",
+    "Log",
+    "Floor",
+    "Ceil",
+    "Round",
+    "Erf",
+    "Sin",
+    "Cos",
+    "Tan",
+    "Min",
+    "Max",
+    "Sum",
+    "Mean",
+    "Clip",
+    "Relu",
+    "LeakyRelu",
+    "PRelu",
+    "ThresholdedRelu",
+    "Sigmoid",
+    "HardSigmoid",
+    "HardSwish",
+    "Tanh",
+    "Softplus",
+    "Softsign",
+    "Elu",
+    "Selu",
+    "Celu",
+    "Gelu",
+    "Mish",
+    "Softmax",
+    "LogSoftmax",
+    "MatMul",
+    "Gemm",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
+    "LRN",
+    "ReduceMean",
+    "ReduceSum",
+    "ReduceMax",
+];
+
+/// Ops that ONNX defines on floating-point data only (tract panics typing an integer GRU),
+/// besides the [`NUMERIC`] ones: their data input (input 0) is checked.
+const FLOAT_ONLY: [&str; 8] = [
+    "Conv",
+    "ConvTranspose",
+    "GRU",
+    "LSTM",
+    "RNN",
+    "BatchNormalization",
+    "InstanceNormalization",
+    "LayerNormalization",
+];
+
+/// Inputs of a type their op does not take: a bool or string input of a [`NUMERIC`] op, a data
+/// input that is not floating-point of a [`FLOAT_ONLY`] one. Types tract has not inferred are
+/// left to it.
+pub fn types(proto: &pb::ModelProto, inf: &InferenceModel) -> Result<(), Refusal> {
+    let nodes = proto.graph.as_ref().map(|g| g.node.as_slice());
+    for (ix, n) in nodes.unwrap_or_default().iter().enumerate() {
+        let float_only = FLOAT_ONLY.contains(&n.op_type.as_str());
+        let Some(op) = FLOAT_ONLY.iter().chain(&NUMERIC).find(|o| **o == n.op_type) else {
+            continue;
+        };
+        let name = onnx_node_name(ix, n);
+        let Ok(node) = inf.node_by_name(&name) else {
+            continue;
+        };
+        let named: Vec<&String> = n.input.iter().filter(|i| !i.is_empty()).collect();
+        for (slot, outlet) in node.inputs.iter().enumerate() {
+            let Some(dt) = inf
+                .outlet_fact(*outlet)
+                .ok()
+                .and_then(|f| f.datum_type.concretize())
+            else {
+                continue;
+            };
+            let not_a_number = matches!(dt, DatumType::Bool | DatumType::String);
+            let takes = if float_only && slot == 0 && !dt.is_float() {
+                Takes::FloatingPoint
+            } else if not_a_number {
+                Takes::Numbers
+            } else {
+                continue;
+            };
+            return Err(Refusal::InputType {
+                at: format!("node `{name}` ({op})"),
+                op,
+                input: named
+                    .get(slot)
+                    .map_or_else(|| inf.node(outlet.node).name.clone(), |s| s.to_string()),
+                ty: crate::model::failure::onnx_type(&format!("{dt:?}")).unwrap_or("another"),
+                takes,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// What the facts tract reached before its shape inference failed say about the model.
 pub fn diagnose(proto: &pb::ModelProto, inf: &InferenceModel) -> Option<Refusal> {
+    if let Err(wrong_type) = types(proto, inf) {
+        return Some(wrong_type);
+    }
     for (n, node, name) in windowed(proto, inf) {
         let Some(w_ix) = weight_input(&n.op_type) else {
             continue;

@@ -10,15 +10,19 @@
 //! - [`shapes`]: on the analysed model, before anything is planned or allocated: every tensor's
 //!   size, what each node needs at once (its inputs and outputs) against the memory available,
 //!   and window spans (a dilated kernel wider than its padded input).
+//! - [`types`]: on the analysed model, inputs of a type their op does not take (a bool into
+//!   arithmetic, an integer into a Conv or a GRU), which tract fails on when it runs or panics on.
 //! - [`diagnose`]: when tract's shape inference fails or panics, what the facts it reached say
-//!   is wrong (a group whose channels do not match the input's), instead of tract's rule text.
+//!   is wrong (an input's type, a group whose channels do not match the input's), instead of
+//!   tract's rule text.
 //!
 //! - [`tensor_data`]: tensors whose bytes do not match their dims, and external data: only
 //!   regular files inside the model's own folder, of the size the dims need, fitting in memory
 //!   (tract reads them; it also refuses locations that leave the folder).
 //!
 //! Each returns the reason as a [`Refusal`] (one sentence); the caller names the model.
-//! [`graph`] is here, [`tensor_data`] in `data`, [`shapes`] and [`diagnose`] in `analysed`.
+//! [`graph`] is here, [`tensor_data`] in `data`, [`shapes`], [`types`] and [`diagnose`] in
+//! `analysed`.
 
 mod analysed;
 mod data;
@@ -27,10 +31,10 @@ mod refusal;
 
 use super::sources::onnx_node_name;
 use crate::cost::{attr_int as int, attr_ints as ints};
-pub use analysed::{diagnose, shapes};
+pub use analysed::{diagnose, shapes, types};
 pub use data::tensor_data;
 pub use order::input_rank;
-pub use refusal::{ExternalData, Refusal, WindowAttribute};
+pub use refusal::{ExternalData, Refusal, Takes, WindowAttribute};
 use std::collections::{HashMap, HashSet};
 use tract_hir::internal::*;
 use tract_onnx::pb;

@@ -52,6 +52,17 @@ pub enum Refusal {
         rank: usize,
         least: usize,
     },
+    #[error(
+        "{at} reads `{input}`, of type {ty}, and {op} takes {takes} only: cast it first (a Cast \
+         node before this one), or export the model again"
+    )]
+    InputType {
+        at: String,
+        op: &'static str,
+        input: String,
+        ty: &'static str,
+        takes: Takes,
+    },
     #[error("{at}: perm {perm:?} is not a permutation of the axes")]
     Permutation { at: String, perm: Vec<i64> },
     #[error("{at}: {what} {values:?}: every value must be at least 0")]
@@ -151,6 +162,22 @@ pub enum Refusal {
     FolderNotUtf8(String),
     #[error("inputs that nothing defines: {0}")]
     Unresolved(String),
+}
+
+/// What an op computes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Takes {
+    Numbers,
+    FloatingPoint,
+}
+
+impl std::fmt::Display for Takes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Takes::Numbers => "numbers",
+            Takes::FloatingPoint => "floating-point values",
+        })
+    }
 }
 
 /// A windowed op's attribute that no real model has.
