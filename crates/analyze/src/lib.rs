@@ -107,13 +107,21 @@ pub fn analyze_with(
         opts.accuracy_csv.as_deref(),
         opts.memory_available_bytes,
     )?;
-    log::debug!("analyze: load {:.2} s", t.elapsed().as_secs_f64());
+    log::debug!(
+        "analyze: load {:.2} s, peak resident {:.2} GB",
+        t.elapsed().as_secs_f64(),
+        load::peak_resident_bytes().unwrap_or(0) as f64 / 1e9
+    );
     if data.is_empty() {
         return Err(load::no_models(opts.logs.len(), &data.notes));
     }
     let t = std::time::Instant::now();
     let analysis = Analysis::compute(&data);
-    log::debug!("analyze: compute {:.2} s", t.elapsed().as_secs_f64());
+    log::debug!(
+        "analyze: compute {:.2} s, peak resident {:.2} GB",
+        t.elapsed().as_secs_f64(),
+        load::peak_resident_bytes().unwrap_or(0) as f64 / 1e9
+    );
     let inputs: Vec<&std::path::Path> = opts
         .logs
         .iter()
@@ -138,6 +146,6 @@ pub fn analyze_with(
         advice: render::advice(&analysis, &data),
         skipped: data.notes.clone(),
         files_written,
-        fit_gaps: predict::fit_gaps(&analysis, &data),
+        fit_gaps: predict::fit_gaps(&analysis, &data, &opts.out_dir.join("fit.json")),
     })
 }

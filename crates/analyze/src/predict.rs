@@ -313,14 +313,27 @@ pub fn write_validation(
         .collect()
 }
 
+/// The largest fit.json read: a fit of 1,000 boards' ten models each is about 1 GB.
+const MAX_FIT_FILE_BYTES: u64 = 16 << 30;
+
 /// Reads and checks a fit.json.
 pub fn read_fit(path: &Path) -> Result<FitFile, AnalyzeError> {
-    let text = read_file(path)?;
     let bad = |reason: String| AnalyzeError::FitFormat {
         path: path.into(),
         reason,
     };
-    let fit: FitFile = serde_json::from_slice(&text).map_err(|e| bad(e.to_string()))?;
+    // Parsed as it is read: a fleet's fit.json is as large as its logs' records.
+    let stream = std::io::Read::take(load::file::open(path)?, MAX_FIT_FILE_BYTES);
+    let fit: FitFile = serde_json::from_reader(stream).map_err(|e| {
+        bad(if e.is_eof() {
+            format!(
+                "{e}: cut short, or larger than {} GiB",
+                MAX_FIT_FILE_BYTES >> 30
+            )
+        } else {
+            e.to_string()
+        })
+    })?;
     if fit.format != FIT_FORMAT {
         return Err(bad(format!(
             "format is `{}`, expected `{FIT_FORMAT}`",
@@ -343,10 +356,10 @@ pub fn read_fit(path: &Path) -> Result<FitFile, AnalyzeError> {
     Ok(fit)
 }
 
-/// Why the fit `analyze` is about to write cannot predict, if it cannot: no device, a device
+/// Why the fit `analyze` wrote (`fit_json`) cannot predict, if it cannot: no device, a device
 /// whose figures are unusable or that predicts no latency for one of its own models, or a
 /// file that does not read back as `predict` reads it.
-pub fn fit_gaps(a: &Analysis, data: &Dataset) -> Vec<FitGap> {
+pub fn fit_gaps(a: &Analysis, data: &Dataset, fit_json: &Path) -> Vec<FitGap> {
     if a.fit.devices.is_empty() {
         let left_out: Vec<String> = a
             .fit_left_out
@@ -365,9 +378,7 @@ pub fn fit_gaps(a: &Analysis, data: &Dataset) -> Vec<FitGap> {
         return vec![FitGap::NoDevice { left_out }];
     }
     let mut gaps = Vec::new();
-    if let Err(e) =
-        serde_json::to_string(&a.fit).and_then(|text| serde_json::from_str::<FitFile>(&text))
-    {
+    if let Err(e) = read_fit(fit_json) {
         gaps.push(FitGap::Unreadable {
             reason: e.to_string(),
         });

@@ -51,9 +51,19 @@ impl MemoryGuard {
 
 /// The process's resident memory (`VmRSS` of /proc/self/status), in bytes.
 fn resident_bytes() -> Option<u64> {
+    status_bytes("VmRSS:")
+}
+
+/// The process's peak resident memory so far (`VmHWM`), in bytes: for `-vv`'s phase lines.
+pub fn peak_resident_bytes() -> Option<u64> {
+    status_bytes("VmHWM:")
+}
+
+/// A `kB` field of /proc/self/status, in bytes.
+fn status_bytes(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line["VmRSS:".len()..]
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kib: u64 = line[field.len()..]
         .trim()
         .trim_end_matches("kB")
         .trim()

@@ -15,6 +15,7 @@ pub mod device;
 pub mod file;
 pub mod lava;
 mod memory;
+pub use self::memory::peak_resident_bytes;
 pub mod note;
 pub mod op;
 mod parse;

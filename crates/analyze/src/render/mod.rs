@@ -144,23 +144,33 @@ pub fn write_all(
 ) -> Result<Vec<PathBuf>, AnalyzeError> {
     let mut written = Vec::new();
     let mut phase = Phase::start();
-    let csvs: Vec<(&str, Table)> = [
-        ("models.csv", sections::models_table(a, data)),
-        ("shares.csv", sections::shares_csv(a, data)),
-        ("counters.csv", why::why_csv(a, data)),
-        ("correlations.csv", sections::correlations_csv(a, data)),
-        ("fit_validation.csv", fit::fit_models_table(a)),
-        ("devices.csv", sections::devices_table(data)),
-        ("sweep.csv", rq4::variants_csv(a, data)),
-    ]
-    .into_iter()
-    .chain(fleet::csv_files(a, data))
-    .chain(eager::csv_files(a, data))
-    .chain(advise::csv_files(a, data))
-    .chain(int8::csv_files(a, data))
-    .collect();
+    // Each table as its CSV text as soon as it is built: a fleet's tables as cells take
+    // several times their text.
+    let built: [(&str, &dyn Fn() -> Table); 7] = [
+        ("models.csv", &|| sections::models_table(a, data)),
+        ("shares.csv", &|| sections::shares_csv(a, data)),
+        ("counters.csv", &|| why::why_csv(a, data)),
+        ("correlations.csv", &|| sections::correlations_csv(a, data)),
+        ("fit_validation.csv", &|| fit::fit_models_table(a)),
+        ("devices.csv", &|| sections::devices_table(data)),
+        ("sweep.csv", &|| rq4::variants_csv(a, data)),
+    ];
+    let csvs: Vec<(&str, String)> = built
+        .into_iter()
+        .map(|(name, table)| (name, table().to_csv()))
+        .chain(
+            fleet::csv_files(a, data)
+                .into_iter()
+                .chain(eager::csv_files(a, data))
+                .chain(advise::csv_files(a, data))
+                .chain(int8::csv_files(a, data))
+                .map(|(name, table)| (name, table.to_csv())),
+        )
+        .collect();
+    phase.done("CSV tables built");
     let mut svgs = figures::svg_files(a, data);
     svgs.extend(rq4::svg_files(a, data));
+    phase.done("SVG charts built");
     let models = latency_by_device(data);
     let trace_names: Vec<String> = models.iter().map(|(m, _)| trace::file_name(m)).collect();
     let fixed = ["ops.csv", "fit.json", "report.md", "report.html"];
@@ -172,8 +182,8 @@ pub fn write_all(
             .chain(fixed)
             .chain(more.iter().copied()),
     )?;
-    for (name, table) in &csvs {
-        written.push(out.write(name, table.to_csv().as_bytes())?);
+    for (name, text) in &csvs {
+        written.push(out.write(name, text.as_bytes())?);
     }
     phase.done("CSV tables");
     written.push(out.write_streamed("ops.csv", |w| ops::write_csv(a, data, w))?);
@@ -182,9 +192,11 @@ pub fn write_all(
         written.push(out.write(name, body.as_bytes())?);
     }
     phase.done("SVG charts");
-    let fit_json =
-        serde_json::to_string_pretty(&a.fit).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    written.push(out.write("fit.json", fit_json.as_bytes())?);
+    // Streamed: a fleet's fit holds every device's training calls (a gigabyte at 1,000 boards).
+    written.push(out.write_streamed("fit.json", |w| {
+        serde_json::to_writer_pretty(w, &a.fit).map_err(std::io::Error::other)
+    })?);
+    phase.done("fit.json");
     let mut runs_of: std::collections::HashMap<&str, Vec<&crate::load::ModelRun>> =
         Default::default();
     for r in &data.runs {
@@ -213,7 +225,11 @@ impl Phase {
     }
 
     fn done(&mut self, what: &str) {
-        log::debug!("analyze: {what} {:.2} s", self.0.elapsed().as_secs_f64());
+        log::debug!(
+            "analyze: {what} {:.2} s, peak resident {:.2} GB",
+            self.0.elapsed().as_secs_f64(),
+            crate::load::peak_resident_bytes().unwrap_or(0) as f64 / 1e9
+        );
         self.0 = std::time::Instant::now();
     }
 }
