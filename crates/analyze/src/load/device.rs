@@ -71,6 +71,40 @@ fn first_words(slugged: &str, n: usize) -> String {
     }
 }
 
+/// The index in `devices` of the machine `header`'s run was measured on: the device with the
+/// same board, CPU, hostname and arch, else a new one with a label no other has.
+pub(super) fn device_index(devices: &mut Vec<Device>, header: &Header) -> usize {
+    let ctx = &header.context;
+    let same = |d: &Device| {
+        d.context.device_model == ctx.device_model
+            && d.context.cpu_model == ctx.cpu_model
+            && d.context.hostname == ctx.hostname
+            && d.context.arch == ctx.arch
+    };
+    if let Some(ix) = devices.iter().position(same) {
+        return ix;
+    }
+    let base = device_label(ctx);
+    let taken = |l: &str, devices: &[Device]| devices.iter().any(|d| d.label == l);
+    let mut label = base.clone();
+    if taken(&label, devices)
+        && let Some(host) = ctx.hostname.as_deref().map(slug).filter(|h| !h.is_empty())
+    {
+        label = format!("{base}-{host}");
+    }
+    let mut n = 2;
+    while taken(&label, devices) {
+        label = format!("{base}-{n}");
+        n += 1;
+    }
+    devices.push(Device {
+        label,
+        context: ctx.clone(),
+        events: header.events.clone(),
+    });
+    devices.len() - 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,38 +140,4 @@ mod tests {
         assert_eq!(device_label(&ctx(None, None, Some("My Host"))), "my-host");
         assert_eq!(device_label(&ctx(None, None, None)), "aarch64");
     }
-}
-
-/// The index in `devices` of the machine `header`'s run was measured on: the device with the
-/// same board, CPU, hostname and arch, else a new one with a label no other has.
-pub(super) fn device_index(devices: &mut Vec<Device>, header: &Header) -> usize {
-    let ctx = &header.context;
-    let same = |d: &Device| {
-        d.context.device_model == ctx.device_model
-            && d.context.cpu_model == ctx.cpu_model
-            && d.context.hostname == ctx.hostname
-            && d.context.arch == ctx.arch
-    };
-    if let Some(ix) = devices.iter().position(same) {
-        return ix;
-    }
-    let base = device_label(ctx);
-    let taken = |l: &str, devices: &[Device]| devices.iter().any(|d| d.label == l);
-    let mut label = base.clone();
-    if taken(&label, devices)
-        && let Some(host) = ctx.hostname.as_deref().map(slug).filter(|h| !h.is_empty())
-    {
-        label = format!("{base}-{host}");
-    }
-    let mut n = 2;
-    while taken(&label, devices) {
-        label = format!("{base}-{n}");
-        n += 1;
-    }
-    devices.push(Device {
-        label,
-        context: ctx.clone(),
-        events: header.events.clone(),
-    });
-    devices.len() - 1
 }
