@@ -152,8 +152,8 @@ impl Warnings {
 mod tests {
     use super::*;
 
-    /// A spread of `repeats` with the given best side: a rate figure whose best is `max` and
-    /// whose 10th percentile from the best is `p90`.
+    /// A rate figure of 101 repeats whose best is `max`, whose 10th percentile counted from
+    /// the best is `p90`, and whose slowest repeat is `min`.
     fn rates(max: f64, p90: f64, min: f64) -> Spread {
         Spread {
             median: p90 * 0.98,
