@@ -1,6 +1,6 @@
 //! Order statistics over measured samples. Percentiles use the nearest-rank rule on the sorted
 //! samples (the median of an even count is the lower middle value), so every reported figure is
-//! one that was actually measured.
+//! one that was actually measured; [`interpolated`], for the probe's spreads, is the exception.
 
 use crate::record::{LatencyNs, RatioInterval, WallNs};
 
@@ -11,6 +11,21 @@ pub fn percentile(sorted: &[u64], p: f64) -> u64 {
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// The `p`th percentile (0 to 100) of `sorted` (ascending, none NaN), linearly interpolated
+/// between the two closest ranks (rank `p / 100 x (n - 1)` counted from 0): with few values it
+/// still tells the second best from the best, where a nearest rank would be the best itself.
+/// 0 for no values.
+pub fn interpolated(sorted: &[f64], p: f64) -> f64 {
+    let Some(last) = sorted.len().checked_sub(1) else {
+        return 0.0;
+    };
+    let rank = (p / 100.0).clamp(0.0, 1.0) * last as f64;
+    let below = rank.floor() as usize;
+    let above = (below + 1).min(last);
+    let low = sorted[below.min(last)];
+    low + (sorted[above] - low) * (rank - below as f64)
 }
 
 /// Full latency distribution of a set of samples (sorts them in place).
@@ -100,6 +115,22 @@ mod tests {
         assert_eq!(percentile(&s, 99.0), 10);
         assert_eq!(percentile(&s, 0.0), 1);
         assert_eq!(percentile(&[], 50.0), 0);
+    }
+
+    #[test]
+    fn interpolated_percentiles() {
+        // 7 values: p90 lies 40% of the way from the second best to the best.
+        let s = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 16.0];
+        assert!((interpolated(&s, 90.0) - 10.0).abs() < 1e-12);
+        assert_eq!(interpolated(&s, 50.0), 4.0);
+        assert_eq!(
+            (interpolated(&s, 0.0), interpolated(&s, 100.0)),
+            (1.0, 16.0)
+        );
+        assert_eq!(
+            (interpolated(&[7.0], 25.0), interpolated(&[], 25.0)),
+            (7.0, 0.0)
+        );
     }
 
     #[test]

@@ -112,29 +112,26 @@ pub fn runs_within(
     (fit as usize).clamp(1, max.max(1))
 }
 
-/// Median (nearest rank, the lower middle of an even count: a value that was measured), min
-/// and max of `values`; `None` for no values or a value that is not finite.
+/// Median (nearest rank, the lower middle of an even count: a value that was measured), min,
+/// max and the interpolated 10th, 25th, 75th and 90th percentiles of `values`; `None` for no
+/// values or a value that is not finite.
 pub fn spread(values: &[f64]) -> Option<Spread> {
     if values.is_empty() || values.iter().any(|v| !v.is_finite()) {
         return None;
     }
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
+    let at = |p: f64| Some(crate::stats::interpolated(&v, p));
     Some(Spread {
         median: v[(v.len() - 1) / 2],
         min: v[0],
         max: v[v.len() - 1],
         repeats: v.len(),
+        p10: at(10.0),
+        p25: at(25.0),
+        p75: at(75.0),
+        p90: at(90.0),
     })
-}
-
-/// `(max - min) / median`: how much a figure varied over its repeats.
-pub fn relative_range(s: &Spread) -> f64 {
-    if s.median == 0.0 {
-        0.0
-    } else {
-        (s.max - s.min) / s.median
-    }
 }
 
 #[cfg(test)]
@@ -166,8 +163,13 @@ mod tests {
         assert_eq!(spread(&[]), None);
         assert_eq!(spread(&[1.0, f64::NAN]), None);
         assert_eq!(spread(&[1.0, f64::INFINITY]), None);
-        let s = spread(&[90.0, 100.0, 110.0]).unwrap();
-        assert!((relative_range(&s) - 0.2).abs() < 1e-12);
+        // Percentiles between ranks: 11 values 0..=100 step 10 have p10 = 10, p25 = 25.
+        let s = spread(&(0..=10).rev().map(|i| i as f64 * 10.0).collect::<Vec<_>>()).unwrap();
+        assert_eq!(
+            (s.p10, s.p25, s.p75, s.p90),
+            (Some(10.0), Some(25.0), Some(75.0), Some(90.0))
+        );
+        assert_eq!(s.median, 50.0);
     }
 
     #[test]

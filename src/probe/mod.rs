@@ -5,15 +5,19 @@
 //! matmul pool ([`ops`]), the same for its integer (i8 x i8 -> i32) kernel, the dispatch floor of one trivial op ([`ops`]), the cost of one read
 //! of each counter group, and the sustained read, write and copy bandwidth of each cache
 //! level and of DRAM ([`memory`], levels from [`caches`]). Each figure is repeated within its
-//! share of the budget (`crate::budget::figures`) and recorded with its spread; a figure whose
-//! median repeat is more than [`SPREAD_WARN`] from the value the bounds use ([`Used`]), one cut short by the budget, and a part that could not run become
-//! warnings in `machine.warnings` (and `log::warn!`), never a panic. The probe stops as soon
+//! share of the budget (`crate::budget::figures`) and recorded with its spread. A figure whose
+//! value the bounds use is uncertain by more than [`SPREAD_WARN`] ([`Used`]: a best far from
+//! the 10th percentile counted from the best side, a median with a wide interquartile range),
+//! one whose threads were on the CPU for less than [`CPU_SHARE_WARN`] of its wall time
+//! ([`share`]), one cut short by the budget, and a part that could not run become warnings in
+//! `machine.warnings` (and `log::warn!`), never a panic. The probe stops as soon
 //! as every figure has its repeats, so it usually takes well under its budget.
 
 pub mod caches;
 pub mod graphs;
 pub mod memory;
 pub mod ops;
+pub mod share;
 pub mod table;
 mod warnings;
 
@@ -22,10 +26,11 @@ use crate::budget::{Clock, Monotonic};
 use crate::counters::{CounterSet, MAX_GROUP_EVENTS};
 use crate::record::{CounterReadProbe, Machine, NoiseWarning};
 use ops::Operands;
+use share::Stopwatch;
 use std::path::Path;
 use std::time::Duration;
 use tract_linalg::multithread::{self, Executor};
-pub use warnings::SPREAD_WARN;
+pub use warnings::{CPU_SHARE_WARN, SPREAD_WARN};
 use warnings::{Used, Warnings};
 
 /// Most repeats of a counter read (each read figure averages [`READS_PER_SAMPLE`] reads).
@@ -156,8 +161,8 @@ pub fn run_with(opts: &ProbeOptions, counters: &mut CounterSet, src: &Sources) -
             ops::matmul(operands, threads, c, clock, deadline, MATMUL_MAX_REPEATS)
         });
         match measured {
-            Ok((mm, note)) => {
-                if let Some(note) = note {
+            Ok((mm, aside)) => {
+                if let Some(note) = aside.note {
                     w.add(note);
                 }
                 w.check(
@@ -165,6 +170,7 @@ pub fn run_with(opts: &ProbeOptions, counters: &mut CounterSet, src: &Sources) -
                     &mm.macs_per_s,
                     Used::Highest,
                 );
+                w.check_share(&figure, aside.on_cpu, threads);
                 Some(mm)
             }
             Err(e) => {
@@ -186,8 +192,9 @@ pub fn run_with(opts: &ProbeOptions, counters: &mut CounterSet, src: &Sources) -
         .slice(&mut b, W_FLOOR, figure)
         .and_then(|deadline| {
             match ops::dispatch_floor(counters, src.clock, deadline, FLOOR_MAX_REPEATS) {
-                Ok(s) => {
+                Ok((s, on_cpu)) => {
                     warnings.check(figure, &s, Used::Lowest);
+                    warnings.check_share(figure, on_cpu, 1);
                     Some(s)
                 }
                 Err(e) => {
@@ -216,8 +223,10 @@ pub fn run_with(opts: &ProbeOptions, counters: &mut CounterSet, src: &Sources) -
         let Some(deadline) = warnings.slice(&mut b, weight, &figure) else {
             continue;
         };
+        let stopwatch = Stopwatch::thread();
         match memory::measure(level, src.clock, deadline, BANDWIDTH_MAX_REPEATS) {
             Ok((probe, _)) => {
+                warnings.check_share(&figure, stopwatch.stop(), 1);
                 for (what, s) in [
                     ("read", &probe.read_bytes_per_s),
                     ("write", &probe.write_bytes_per_s),
@@ -274,6 +283,7 @@ fn counter_reads(
         let slice_end = now + deadline_ns.saturating_sub(now) / (groups - pass) as u64;
         let mut buf = [0u64; MAX_GROUP_EVENTS + 2];
         let mut samples = Vec::with_capacity(MAX_REPEATS);
+        let stopwatch = Stopwatch::thread();
         let measured = group.enable().and_then(|()| {
             budget::repeat(clock, slice_end, MAX_REPEATS, || {
                 let t0 = clock.now_ns();
@@ -286,6 +296,7 @@ fn counter_reads(
             })
         });
         let _ = group.disable();
+        let on_cpu = stopwatch.stop();
         let events: Vec<String> = group
             .events()
             .iter()
@@ -293,11 +304,9 @@ fn counter_reads(
             .collect();
         match measured.map(|_| budget::spread(&samples)) {
             Ok(Some(read_ns)) => {
-                warnings.check(
-                    &format!("counter read (pass {pass})"),
-                    &read_ns,
-                    Used::Median,
-                );
+                let figure = format!("counter read (pass {pass})");
+                warnings.check(&figure, &read_ns, Used::Median);
+                warnings.check_share(&figure, on_cpu, 1);
                 out.push(CounterReadProbe {
                     pass,
                     events,

@@ -17,11 +17,13 @@
 //!
 //! Budget: a first `measure` with one run calibrates the time of one inference; a second one
 //! then gets as many runs as fit the figure's slice (at most enough for the figure's maximum
-//! repeats). The figure is the op's median, min and max wall time over every recorded run of
-//! every counter pass; if the slice has no room for the second `measure`, the first one's.
+//! repeats). The figure is the op's median, min, max and percentiles of wall time over every
+//! recorded run of every counter pass; if the slice has no room for the second `measure`, the
+//! first one's. Each `measure` call is bracketed by CPU clock reads (`share`).
 
 use super::graphs;
 pub use super::graphs::Operands;
+use super::share::{OnCpu, Stopwatch};
 use crate::budget::Clock;
 use crate::budget::figures as budget;
 use crate::counters::CounterSet;
@@ -112,11 +114,12 @@ fn load(what: &'static str, src: &ModelSource) -> Result<LoadedModel, OpProbeErr
 
 /// What one `runner::measure` of a graph gave: the op's wall times over every recorded run of
 /// every pass, the median of those runs' end-to-end times (a warm inference, with the hook),
-/// and the time the call took.
+/// the time the call took, and the CPU time it got.
 struct Measured {
     wall: Spread,
     inference_ns: u64,
     call_ns: u64,
+    on_cpu: OnCpu,
 }
 
 impl Measured {
@@ -137,30 +140,26 @@ fn measure_once(
     clock: &dyn Clock,
     runs: usize,
 ) -> Result<Measured, OpProbeError> {
-    let passes = counters.passes();
     let cfg = RunConfig {
         warmup: 0,
         runs,
         schedule: runner::Schedule::Interleaved,
     };
     let t0 = clock.now_ns();
+    let stopwatch = Stopwatch::for_tract();
     let measured = catch_unwind(AssertUnwindSafe(|| runner::measure(loaded, counters, cfg)));
+    let on_cpu = stopwatch.stop();
     let call_ns = clock.now_ns().saturating_sub(t0);
     match measured {
         Ok(Ok(mut m)) => {
-            let w = m.ops[slot].wall_ns;
             // A recorded per-op run is warm (each pass runs one unrecorded first); the clean
             // pass's first inference pays one-time set-up (tract's lazy cache detection...).
             m.profiled_ns.sort_unstable();
             Ok(Measured {
-                wall: Spread {
-                    median: w.median as f64,
-                    min: w.min as f64,
-                    max: w.max as f64,
-                    repeats: runs * passes,
-                },
+                wall: m.op_wall_spread_ns.get(slot).copied().unwrap_or_default(),
                 inference_ns: crate::stats::percentile(&m.profiled_ns, 50.0),
                 call_ns,
+                on_cpu,
             })
         }
         Ok(Err(e)) => Err(OpProbeError::Tract {
@@ -172,7 +171,8 @@ fn measure_once(
 }
 
 /// One executed op's wall times over a measurement that fits before `deadline_ns`: a first
-/// `measure` with one run, then, if the slice has room, one with as many runs as fit.
+/// `measure` with one run, then, if the slice has room, one with as many runs as fit; and the
+/// CPU time the measurements got.
 fn op_wall(
     what: &'static str,
     loaded: &LoadedModel,
@@ -181,7 +181,7 @@ fn op_wall(
     clock: &dyn Clock,
     deadline_ns: u64,
     max_repeats: usize,
-) -> Result<Spread, OpProbeError> {
+) -> Result<(Spread, OnCpu), OpProbeError> {
     let passes = counters.passes();
     let first = measure_once(what, loaded, slot, counters, clock, 1)?;
     let now = clock.now_ns();
@@ -190,10 +190,11 @@ fn op_wall(
     let per_run_ns = (1 + passes as u64) * first.inference_ns;
     let wanted = max_repeats.div_ceil(passes);
     if now + fixed_ns + per_run_ns > deadline_ns || wanted <= 1 {
-        return Ok(first.wall);
+        return Ok((first.wall, first.on_cpu));
     }
     let runs = budget::runs_within(now, deadline_ns, fixed_ns, per_run_ns, wanted);
-    Ok(measure_once(what, loaded, slot, counters, clock, runs)?.wall)
+    let second = measure_once(what, loaded, slot, counters, clock, runs)?;
+    Ok((second.wall, first.on_cpu.plus(second.on_cpu)))
 }
 
 fn ops_of(m: &LoadedModel) -> String {
@@ -270,9 +271,17 @@ impl Kernel {
     }
 }
 
+/// What comes with a matmul figure besides its record: a note when its cube could not be made
+/// to fill the kernel's tiles, and the CPU time its measurements got (for the CPU share).
+#[derive(Debug, Default)]
+pub struct Aside {
+    pub note: Option<String>,
+    pub on_cpu: OnCpu,
+}
+
 /// Peak MAC rate of tract's matmul kernel for `operands`, on the executor in use (the caller
-/// picks it): the cube of [`cubes`] with the better best run. Also returns a note when the
-/// cube could not be made to fill the kernel's tiles.
+/// picks it): the cube of [`cubes`] with the better best run, its note, and the CPU time of
+/// every measurement of the figure (the calibration's and both cubes').
 pub fn matmul(
     operands: Operands,
     threads: usize,
@@ -280,9 +289,10 @@ pub fn matmul(
     clock: &dyn Clock,
     deadline_ns: u64,
     max_repeats: usize,
-) -> Result<(MatmulProbe, Option<String>), OpProbeError> {
+) -> Result<(MatmulProbe, Aside), OpProbeError> {
     let what = operands.what();
     let measured = cubes(operands, threads, counters, clock, deadline_ns, max_repeats)?;
+    let on_cpu = (measured.iter()).fold(OnCpu::default(), |sum, (_, a)| sum.plus(a.on_cpu));
     if let [larger, smaller] = &measured[..] {
         log::debug!(
             "{what}: best {:.3e} MAC/s at {}^3, {:.3e} at {}^3",
@@ -292,11 +302,12 @@ pub fn matmul(
             smaller.0.m
         );
     }
-    fastest(measured).ok_or(OpProbeError::NoOp {
+    let (probe, aside) = fastest(measured).ok_or(OpProbeError::NoOp {
         what,
         op: "OptMatMul",
         ops: String::new(),
-    })
+    })?;
+    Ok((probe, Aside { on_cpu, ..aside }))
 }
 
 /// The probe with the best run (the highest `macs_per_s.max`); the first of equals.
@@ -312,7 +323,7 @@ fn fastest<T>(measured: Vec<(MatmulProbe, T)>) -> Option<(MatmulProbe, T)> {
 
 /// The cubes measured for the peak: the largest side that fits most of the slice (judged
 /// from a calibration run), then the smallest side with the rest; only the smallest when
-/// that is the largest that fits.
+/// that is the largest that fits. The calibration's CPU time goes with the first cube.
 fn cubes(
     operands: Operands,
     threads: usize,
@@ -320,7 +331,7 @@ fn cubes(
     clock: &dyn Clock,
     deadline_ns: u64,
     max_repeats: usize,
-) -> Result<Vec<(MatmulProbe, Option<String>)>, OpProbeError> {
+) -> Result<Vec<(MatmulProbe, Aside)>, OpProbeError> {
     let what = operands.what();
     // How fast is this machine? One measurement of a small cube says which side fits.
     let small = CALIBRATION_SIDE;
@@ -347,8 +358,12 @@ fn cubes(
         calibration.call_ns,
     );
     drop(small_model);
+    let with_calibration = |(probe, aside): (MatmulProbe, Aside)| {
+        let on_cpu = calibration.on_cpu.plus(aside.on_cpu);
+        (probe, Aside { on_cpu, ..aside })
+    };
     if side == smallest {
-        return Ok(vec![cube(
+        return Ok(vec![with_calibration(cube(
             operands,
             side,
             threads,
@@ -356,7 +371,7 @@ fn cubes(
             clock,
             deadline_ns,
             max_repeats,
-        )?]);
+        )?)]);
     }
     let larger = cube(
         operands,
@@ -376,7 +391,7 @@ fn cubes(
         deadline_ns,
         max_repeats,
     )?;
-    Ok(vec![larger, smaller])
+    Ok(vec![with_calibration(larger), smaller])
 }
 
 /// One cube of `side`, rounded up to fill the kernel's tiles, measured until `deadline_ns`.
@@ -388,7 +403,7 @@ fn cube(
     clock: &dyn Clock,
     deadline_ns: u64,
     max_repeats: usize,
-) -> Result<(MatmulProbe, Option<String>), OpProbeError> {
+) -> Result<(MatmulProbe, Aside), OpProbeError> {
     let what = operands.what();
     let mut loaded = load(what, &operands.graph(side))?;
     let mut kernel = Kernel::of(&loaded, what)?;
@@ -411,7 +426,7 @@ fn cube(
         ops_of(&loaded)
     );
     let slot = kernel.slot;
-    let wall = op_wall(
+    let (wall, on_cpu) = op_wall(
         what,
         &loaded,
         slot,
@@ -429,27 +444,33 @@ fn cube(
             m: side,
             k: side,
             n: side,
+            // The fastest run is the highest rate: the percentiles swap sides.
             macs_per_s: Spread {
                 median: rate(wall.median),
                 min: rate(wall.max),
                 max: rate(wall.min),
                 repeats: wall.repeats,
+                p10: wall.p90.map(rate),
+                p25: wall.p75.map(rate),
+                p75: wall.p25.map(rate),
+                p90: wall.p10.map(rate),
             },
             operands: Some(operands.as_str().into()),
             kernel_isa: Some(kernel.isa),
             dot_product: kernel.dot_product,
         },
-        note,
+        Aside { note, on_cpu },
     ))
 }
 
-/// Wall time of one Relu on one element through the plan and the per-op hook.
+/// Wall time of one Relu on one element through the plan and the per-op hook, and the CPU
+/// time its measurements got.
 pub fn dispatch_floor(
     counters: &mut CounterSet,
     clock: &dyn Clock,
     deadline_ns: u64,
     max_repeats: usize,
-) -> Result<Spread, OpProbeError> {
+) -> Result<(Spread, OnCpu), OpProbeError> {
     let what = "dispatch floor probe";
     let loaded = load(what, &graphs::tiny_op())?;
     if loaded.exec.len() != 1 {

@@ -16,8 +16,12 @@ fn matmul_measures_the_largest_and_the_smallest_cube_and_keeps_the_faster() {
         [(240, 240, 240), (96, 96, 96)],
         "all the time in the world: the largest, then the smallest"
     );
-    for (mm, note) in &measured {
-        assert_eq!(*note, None, "{mm:?}");
+    for (mm, aside) in &measured {
+        assert_eq!(aside.note, None, "{mm:?}");
+        assert!(
+            aside.on_cpu.cpu_ns > 0 && aside.on_cpu.wall_ns > 0,
+            "{aside:?}"
+        );
         assert!(!mm.kernel.is_empty());
         assert_eq!(
             mm.macs_per_s.repeats, 12,
@@ -26,6 +30,12 @@ fn matmul_measures_the_largest_and_the_smallest_cube_and_keeps_the_faster() {
         let s = mm.macs_per_s;
         assert!(
             s.min > 0.0 && s.min <= s.median && s.median <= s.max,
+            "{s:?}"
+        );
+        // Rates from times: the percentiles are ordered as rates, within the extremes.
+        let q = [s.p10, s.p25, s.p75, s.p90].map(|p| p.unwrap_or(f64::NAN));
+        assert!(
+            s.min <= q[0] && q[0] <= q[1] && q[1] <= q[2] && q[2] <= q[3] && q[3] <= s.max,
             "{s:?}"
         );
     }
@@ -48,6 +58,7 @@ fn the_peak_is_the_cube_with_the_best_run() {
             min: 1.0,
             max,
             repeats: 3,
+            ..Default::default()
         },
         operands: None,
         kernel_isa: None,
@@ -95,7 +106,7 @@ fn the_side_fits_the_slice() {
 fn past_the_deadline_the_calibration_run_is_the_figure() {
     let mut counters = fake::open(&parse_events("cycles").unwrap());
     let clock = Monotonic::new();
-    let floor = dispatch_floor(&mut counters, &clock, 0, 15).unwrap();
+    let (floor, _) = dispatch_floor(&mut counters, &clock, 0, 15).unwrap();
     assert_eq!(floor.repeats, counters.passes(), "one run per pass");
     assert!(floor.median > 0.0);
 }

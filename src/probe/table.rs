@@ -156,6 +156,7 @@ mod tests {
             min: 1.5e9,
             max: 2.5e9,
             repeats: 7,
+            ..Default::default()
         };
         let m = Machine {
             elapsed_ns: 500_000_000,

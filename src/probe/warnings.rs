@@ -1,44 +1,59 @@
-//! The probe's warnings: a figure the bounds cannot trust, one the budget cut short, a part
-//! that could not run.
+//! The probe's warnings: a figure the bounds cannot trust, one another process took the CPU
+//! from, one the budget cut short, a part that could not run.
 
+use super::share::OnCpu;
 use crate::budget::figures::{Budget, MIN_REPEATS};
+pub use crate::noise::CPU_SHARE_WARN;
+
+/// Wall time below which a figure's CPU share is not judged (see [`Warnings::check_share`]).
+pub const MIN_SHARE_WALL_NS: u64 = 50_000_000;
 use crate::record::{NoiseWarning, Spread};
 
-/// A figure whose median repeat is further than this fraction from the value the bounds use
-/// gets a warning.
+/// A figure whose used value is uncertain by more than this fraction (see [`Used`]) gets a
+/// warning.
 pub const SPREAD_WARN: f64 = 0.10;
 
 /// Which value of a figure's repeats the bounds use: the best (highest rate, shortest time) for
-/// roofs and the floor, the median for a counter read's cost. That value is uncertain when
-/// the median repeat is far from it: most repeats were slowed, not one. A repeat preempted on
-/// a shared machine moves the range, not this, so one outlier does not warn.
-#[derive(Clone, Copy)]
+/// roofs and the floor, the median for a counter read's cost.
+///
+/// A best is trustworthy when a decent share of the repeats came close to it: it is compared
+/// with the 10th percentile counted from the best side (p90 of rates, p10 of times), and is
+/// uncertain when that is more than [`SPREAD_WARN`] from it (a lone fast repeat, or most
+/// repeats slowed). A median is uncertain when the interquartile range is more than
+/// [`SPREAD_WARN`] of it. Neither moves with one preempted slow repeat, which only the range
+/// (max - min) would see.
+#[derive(Clone, Copy, Debug)]
 pub(super) enum Used {
     Highest,
     Lowest,
     Median,
 }
 
-impl Used {
-    /// The value used, and how far the median is from the best repeat, as a fraction of the
-    /// median (for `Median`: from the fastest repeat, how much slowing the median holds).
-    pub(super) fn uncertainty(self, s: &Spread) -> (f64, f64) {
-        if s.median <= 0.0 || !s.median.is_finite() {
-            return (s.median, 0.0);
-        }
-        match self {
-            Used::Highest => (s.max, (s.max - s.median) / s.median),
-            Used::Lowest => (s.min, (s.median - s.min) / s.median),
-            Used::Median => (s.median, (s.median - s.min) / s.median),
-        }
-    }
+/// How uncertain a figure's used value is: the value, what it was compared with, and their
+/// distance as a fraction of the value.
+#[derive(Debug, PartialEq)]
+pub(super) struct Uncertainty {
+    pub used: f64,
+    pub low: f64,
+    pub high: f64,
+    pub fraction: f64,
+}
 
-    fn said(self) -> &'static str {
-        match self {
-            Used::Highest => "best",
-            Used::Lowest => "best",
-            Used::Median => "fastest",
-        }
+impl Used {
+    /// The uncertainty of the value of `s` the bounds use; `None` without percentiles (a
+    /// spread from an older log) or for a value that is not positive.
+    pub(super) fn uncertainty(self, s: &Spread) -> Option<Uncertainty> {
+        let (used, low, high) = match self {
+            Used::Highest => (s.max, s.p90?, s.max),
+            Used::Lowest => (s.min, s.min, s.p10?),
+            Used::Median => (s.median, s.p25?, s.p75?),
+        };
+        (used > 0.0 && used.is_finite()).then(|| Uncertainty {
+            used,
+            low,
+            high,
+            fraction: (high - low) / used,
+        })
     }
 }
 
@@ -70,20 +85,37 @@ impl Warnings {
     /// Warns when the figure of `s` the bounds use is uncertain (see [`Used`]) or `s` has fewer
     /// than [`MIN_REPEATS`] repeats.
     pub(super) fn check(&mut self, figure: &str, s: &Spread, used: Used) {
-        let (best, uncertainty) = used.uncertainty(s);
-        if uncertainty > SPREAD_WARN {
-            self.add(format!(
-                "{figure}: the median of its {} repeats is {:.0}% from the {} the bounds use \
-                 (median {:.3e}, {} {:.3e}; threshold {:.0}%): another process or frequency \
-                 changes slowed most of its repeats, so the bounds built on it are uncertain",
-                s.repeats,
-                uncertainty * 100.0,
-                used.said(),
-                s.median,
-                used.said(),
-                best,
-                SPREAD_WARN * 100.0
-            ));
+        let uncertainty = used.uncertainty(s);
+        log::debug!(
+            "{figure}: {used:?} {uncertainty:?} over {} repeats",
+            s.repeats
+        );
+        if let Some(u) = uncertainty.filter(|u| u.fraction > SPREAD_WARN) {
+            let pct = u.fraction * 100.0;
+            let threshold = SPREAD_WARN * 100.0;
+            self.add(match used {
+                Used::Highest | Used::Lowest => format!(
+                    "{figure}: the best of its {} repeats is {pct:.0}% from their 10th \
+                     percentile counted from the best (best {:.3e}, 10th percentile {:.3e}; \
+                     threshold {threshold:.0}%): fewer than a tenth of the repeats came near \
+                     the best (a lone fast repeat, or another process or frequency changes \
+                     slowed most of them), so the bounds built on it are uncertain",
+                    s.repeats,
+                    u.used,
+                    if matches!(used, Used::Highest) {
+                        u.low
+                    } else {
+                        u.high
+                    },
+                ),
+                Used::Median => format!(
+                    "{figure}: the interquartile range of its {} repeats is {pct:.0}% of their \
+                     median (25th percentile {:.3e}, 75th {:.3e}, median {:.3e}; threshold \
+                     {threshold:.0}%): another process or frequency changes moved half of its \
+                     repeats, so the median the bounds use is uncertain",
+                    s.repeats, u.low, u.high, u.used,
+                ),
+            });
         }
         if s.repeats < MIN_REPEATS {
             self.add(format!(
@@ -93,56 +125,161 @@ impl Warnings {
             ));
         }
     }
+
+    /// Warns when the thread that measured `figure` was on the CPU for less than
+    /// [`CPU_SHARE_WARN`] of its wall time. Only one-thread figures of at least
+    /// [`MIN_SHARE_WALL_NS`] are judged: a pool's threads wait on each other and on the
+    /// single-thread parts of a run, so their CPU time over wall x threads is low on an idle
+    /// machine too (55-80% here), and on a shorter figure one time slice of another process is
+    /// already a tenth of it.
+    pub(super) fn check_share(&mut self, figure: &str, on_cpu: OnCpu, threads: usize) {
+        let share = on_cpu.share(threads);
+        log::debug!("{figure}: {on_cpu:?} on {threads} thread(s), CPU share {share:?}");
+        if threads > 1 || on_cpu.wall_ns < MIN_SHARE_WALL_NS {
+            return;
+        }
+        let Some(share) = share.filter(|&s| s < CPU_SHARE_WARN) else {
+            return;
+        };
+        self.add(format!(
+            "{figure}: the probe was on the CPU for {:.0}% of the figure's {:.3} s (thread CPU \
+             time / wall, \
+             threshold {:.0}%): another process took the CPU during this figure, so its \
+             repeats hold some of that process's time and the bounds built on it are \
+             uncertain; probe an idle machine",
+            share * 100.0,
+            on_cpu.wall_ns as f64 * 1e-9,
+            CPU_SHARE_WARN * 100.0
+        ));
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A rate figure of 101 repeats whose best is `max`, whose 10th percentile counted from
+    /// the best is `p90`, and whose slowest repeat is `min`.
+    fn rates(max: f64, p90: f64, min: f64) -> Spread {
+        Spread {
+            median: p90 * 0.98,
+            min,
+            max,
+            repeats: 101,
+            p10: Some(min.max(p90 * 0.9)),
+            p25: Some(p90 * 0.95),
+            p75: Some(p90 * 0.99),
+            p90: Some(p90),
+        }
+    }
+
     #[test]
-    fn warnings_for_spread_and_for_too_few_repeats() {
+    fn one_slow_repeat_does_not_warn_and_a_lone_fast_one_does() {
         let mut w = Warnings(Vec::new());
-        // One preempted repeat (min 40) does not make a best-of figure uncertain.
-        let quiet = Spread {
-            median: 100.0,
-            min: 40.0,
-            max: 105.0,
-            repeats: 9,
-        };
-        w.check("quiet", &quiet, Used::Highest);
+        // One preempted repeat (min 40): the range is 65% of the median, the best is sound.
+        w.check("preempted", &rates(105.0, 100.0, 40.0), Used::Highest);
+        // Slowed by a quarter, but a tenth of the repeats within 5% of the best: sound.
+        w.check("wide", &rates(105.0, 100.0, 75.0), Used::Highest);
         assert!(w.0.is_empty(), "{:?}", w.0);
-        // Most repeats slowed: the median is 25% below the best rate, or above the best time.
-        w.check(
-            "noisy",
-            &Spread {
-                max: 125.0,
-                ..quiet
-            },
-            Used::Highest,
-        );
-        w.check("slow floor", &quiet, Used::Lowest);
-        w.check(
-            "short",
-            &Spread {
-                repeats: 2,
-                ..quiet
-            },
-            Used::Highest,
-        );
-        assert_eq!(w.0.len(), 3, "{:?}", w.0);
+        // A lone fast repeat: the best is 25% above the 10th percentile from the best.
+        w.check("fluke", &rates(125.0, 93.75, 90.0), Used::Highest);
+        assert_eq!(w.0.len(), 1, "{:?}", w.0);
         assert!(
-            w.0[0]
-                .message
-                .contains("noisy: the median of its 9 repeats is 25% from the best")
-                && w.0[0].message.contains("bounds built on it are uncertain"),
+            w.0[0].message.starts_with(
+                "fluke: the best of its 101 repeats is 25% from their 10th percentile counted \
+                 from the best (best 1.250e2, 10th percentile 9.375e1; threshold 10%)"
+            ) && w.0[0].message.contains("bounds built on it are uncertain"),
             "{}",
             w.0[0].message
         );
-        assert!(
-            w.0[1]
-                .message
-                .contains("slow floor: the median of its 9 repeats is 60%")
+    }
+
+    #[test]
+    fn a_floor_is_judged_on_its_fastest_tenth_and_a_read_on_its_quartiles() {
+        let mut w = Warnings(Vec::new());
+        // Times: the best is the lowest. One repeat at 2x the floor does not warn; a p10 20%
+        // above the best does.
+        let floor = Spread {
+            median: 120.0,
+            min: 100.0,
+            max: 200.0,
+            repeats: 101,
+            p10: Some(105.0),
+            p25: Some(110.0),
+            p75: Some(130.0),
+            p90: Some(150.0),
+        };
+        w.check("floor", &floor, Used::Lowest);
+        assert!(w.0.is_empty(), "{:?}", w.0);
+        w.check(
+            "slow floor",
+            &Spread {
+                p10: Some(120.0),
+                ..floor
+            },
+            Used::Lowest,
         );
-        assert!(w.0[2].message.contains("only 2 repeat(s)"));
+        // A median-used read: quartiles 110-130 around 120 (17%) warn, 118-122 do not, however
+        // far the extremes.
+        w.check("read", &floor, Used::Median);
+        let tight = Spread {
+            p25: Some(118.0),
+            p75: Some(122.0),
+            ..floor
+        };
+        w.check("tight read", &tight, Used::Median);
+        let messages: Vec<_> = w.0.iter().map(|n| n.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages[0].starts_with("slow floor: the best of its 101 repeats is 20%"));
+        assert!(
+            messages[1].starts_with(
+                "read: the interquartile range of its 101 repeats is 17% of their median \
+                 (25th percentile 1.100e2, 75th 1.300e2, median 1.200e2; threshold 10%)"
+            ),
+            "{}",
+            messages[1]
+        );
+    }
+
+    #[test]
+    fn too_few_repeats_and_a_spread_without_percentiles() {
+        let mut w = Warnings(Vec::new());
+        let old = Spread {
+            median: 50.0,
+            min: 10.0,
+            max: 100.0,
+            repeats: 2,
+            ..Default::default()
+        };
+        assert_eq!(Used::Highest.uncertainty(&old), None);
+        w.check("short", &old, Used::Highest);
+        assert_eq!(w.0.len(), 1, "{:?}", w.0);
+        assert!(w.0[0].message.contains("short: only 2 repeat(s)"));
+    }
+
+    #[test]
+    fn a_low_cpu_share_warns_and_a_quiet_figure_does_not() {
+        let mut w = Warnings(Vec::new());
+        let on_cpu = |cpu_ns, wall_ns| OnCpu { cpu_ns, wall_ns };
+        w.check_share("quiet", on_cpu(99_000_000, 100_000_000), 1);
+        w.check_share("pool", on_cpu(190_000_000, 100_000_000), 2);
+        w.check_share("nothing measured", on_cpu(0, 0), 1);
+        // A pool's share is not judged (its threads wait on each other), nor a figure too
+        // short for a share to mean anything.
+        w.check_share("pool", on_cpu(110_000_000, 100_000_000), 2);
+        w.check_share("short", on_cpu(800_000, 1_000_000), 1);
+        assert!(w.0.is_empty(), "{:?}", w.0);
+        // Beside two busy loops on two CPUs the probe gets about two thirds of one.
+        w.check_share("busy", on_cpu(67_000_000, 100_000_000), 1);
+        let messages: Vec<_> = w.0.iter().map(|n| n.message.as_str()).collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].starts_with(
+                "busy: the probe was on the CPU for 67% of the figure's 0.100 s (thread CPU \
+                 time / wall, threshold 90%): another process took the CPU during this figure"
+            ),
+            "{}",
+            messages[0]
+        );
     }
 }

@@ -32,7 +32,7 @@ mod samples;
 
 use crate::counters::{CounterGroup, CounterSet, MAX_GROUP_EVENTS};
 use crate::model::{LoadedModel, NodeFailure, OnnxNodes, Stage};
-use crate::record::OpRecord;
+use crate::record::{OpRecord, Spread};
 use crate::stats;
 use crate::timer;
 use samples::{PassSamples, member_of, op_record, zeroed};
@@ -122,6 +122,9 @@ pub struct Measurement {
     /// Per recorded per-op run: time spent reading counters (the profiler's own cost).
     pub counter_read_ns: Vec<u64>,
     pub ops: Vec<OpRecord>,
+    /// Per executed op (as `ops`): its wall times in ns over every recorded run of every pass,
+    /// with their percentiles (what the machine probe's figures are built from).
+    pub op_wall_spread_ns: Vec<Spread>,
     /// Per event name: median over runs of the count from the run's first to its last read
     /// (`None` when the event was not counted). With one read per boundary this equals the sum
     /// of the ops' counts of that run.
@@ -292,6 +295,7 @@ pub fn measure(
         unattributed_ns: series()?,
         counter_read_ns: series()?,
         ops: Vec::new(),
+        op_wall_spread_ns: Vec::new(),
         run_totals: BTreeMap::new(),
         failed_passes: Vec::new(),
     };
@@ -351,9 +355,9 @@ pub fn measure(
         );
     }
 
-    m.ops = (0..n)
+    (m.ops, m.op_wall_spread_ns) = (0..n)
         .map(|slot| op_record(model, slot, counters, &samples, &m.failed_passes, cfg.runs))
-        .collect();
+        .unzip();
     for (ev, status) in counters.status.iter().enumerate() {
         let total = member_of(counters, &m.failed_passes, ev).map(|(p, member)| {
             let pass = &samples[p];

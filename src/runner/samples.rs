@@ -5,7 +5,7 @@
 use super::{Measurement, Schedule};
 use crate::counters::CounterSet;
 use crate::model::LoadedModel;
-use crate::record::{CounterValue, OpRecord, WallNs};
+use crate::record::{CounterValue, OpRecord, Spread, WallNs};
 use crate::stats;
 use std::collections::BTreeMap;
 
@@ -110,6 +110,8 @@ pub(super) fn member_of(
     Some((p, member))
 }
 
+/// The record of the op at `slot`, and the spread of its wall times (ns) over every recorded
+/// run of every pass, with their percentiles (`Measurement::op_wall_spread_ns`).
 pub(super) fn op_record(
     model: &LoadedModel,
     slot: usize,
@@ -117,7 +119,7 @@ pub(super) fn op_record(
     passes: &[PassSamples],
     failed: &[usize],
     runs: usize,
-) -> OpRecord {
+) -> (OpRecord, Spread) {
     let n = model.exec.len();
     let at = |pass: &PassSamples, run: usize| (run * n + slot) * pass.stride;
     let mut wall: Vec<u64> = passes
@@ -125,6 +127,8 @@ pub(super) fn op_record(
         .flat_map(|p| (0..runs).map(move |r| p.words[at(p, r)]))
         .collect();
     let wall_ns: WallNs = stats::wall(&mut wall);
+    let wall_f64: Vec<f64> = wall.iter().map(|&ns| ns as f64).collect();
+    let wall_spread = crate::budget::figures::spread(&wall_f64).unwrap_or_default();
 
     let mut values: BTreeMap<String, Option<CounterValue>> = BTreeMap::new();
     for (ev, status) in counters.status.iter().enumerate() {
@@ -152,7 +156,7 @@ pub(super) fn op_record(
 
     let e = &model.exec[slot];
     let source = e.source.map(|s| &model.info.sources[s]);
-    OpRecord {
+    let record = OpRecord {
         model: model.info.name.clone(),
         node_id: e.node_id,
         node: e.name.clone(),
@@ -172,5 +176,6 @@ pub(super) fn op_record(
         cost: e.cost,
         wall_ns,
         counters: values,
-    }
+    };
+    (record, wall_spread)
 }

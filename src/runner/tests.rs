@@ -68,6 +68,7 @@ fn measurement(clean_ns: Vec<u64>, profiled_ns: Vec<u64>, op_sum_ns: Vec<u64>) -
         unattributed_ns: Vec::new(),
         counter_read_ns: Vec::new(),
         ops: Vec::new(),
+        op_wall_spread_ns: Vec::new(),
         run_totals: BTreeMap::new(),
         failed_passes: Vec::new(),
     }

@@ -192,6 +192,7 @@ fn repeated(best: f64) -> Spread {
         min: best * 0.97,
         max: best,
         repeats: 5,
+        ..Default::default()
     }
 }
 
@@ -245,6 +246,7 @@ pub fn synth_machine(device: &SynthDevice) -> Machine {
             min: device.ns_per_op,
             max: device.ns_per_op * 1.05,
             repeats: 5,
+            ..Default::default()
         }),
         counter_reads: Vec::new(),
         warnings: Vec::new(),

@@ -6,7 +6,8 @@ use super::NoiseWarning;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// One figure of the probe, measured `repeats` times. `max - min` over `median` is its spread.
+/// One figure of the probe, measured `repeats` times, in the figure's own unit: the median, the
+/// extremes and the quartiles and deciles of its repeats.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(test, derive(JsonSchema))]
 pub struct Spread {
@@ -14,6 +15,18 @@ pub struct Spread {
     pub min: f64,
     pub max: f64,
     pub repeats: usize,
+    /// The 10th, 25th, 75th and 90th percentiles of the repeats, linearly interpolated between
+    /// the closest ranks (a rate measured as a time: the rate of the time's percentile). The
+    /// probe's warnings use them: a spread that one preempted repeat does not own. Absent in
+    /// older logs.
+    #[serde(default)]
+    pub p10: Option<f64>,
+    #[serde(default)]
+    pub p25: Option<f64>,
+    #[serde(default)]
+    pub p75: Option<f64>,
+    #[serde(default)]
+    pub p90: Option<f64>,
 }
 
 /// What the machine can do, measured by the probe (see docs/records.md).
@@ -45,8 +58,8 @@ pub struct Machine {
     pub dispatch_floor_ns: Option<Spread>,
     /// Time of one read of each counter group, one entry per per-op pass.
     pub counter_reads: Vec<CounterReadProbe>,
-    /// Figures whose repeats varied more than the probe's threshold, figures cut short by the
-    /// budget, probes that could not run.
+    /// Figures whose used value is uncertain or that another process took the CPU from,
+    /// figures cut short by the budget, probes that could not run.
     pub warnings: Vec<NoiseWarning>,
 }
 

@@ -10,6 +10,7 @@ fn spread_of(v: f64) -> Spread {
         min: v * 0.95,
         max: v,
         repeats: 5,
+        ..Default::default()
     }
 }
 
@@ -61,6 +62,7 @@ fn machine() -> Machine {
             min: 500.0,
             max: 700.0,
             repeats: 5,
+            ..Default::default()
         }),
         ..Machine::default()
     }
