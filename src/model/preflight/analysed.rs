@@ -168,8 +168,9 @@ fn spans(proto: &pb::ModelProto, inf: &InferenceModel) -> Result<(), Refusal> {
 const MAX_WINDOW_WORK: u64 = 10_000_000_000_000;
 
 /// Ops that compute on numbers: no ONNX version of them takes a bool or a string input (tract
-/// fails on one when it runs it, or panics while typing it: Pow).
-const NUMERIC: [&str; 52] = [
+/// fails on one when it runs it, or panics while typing it: Pow). Not ReduceMax: its opset 20
+/// takes bool.
+const NUMERIC: [&str; 51] = [
     "Add",
     "Sub",
     "Mul",
@@ -221,7 +222,6 @@ const NUMERIC: [&str; 52] = [
     "LRN",
     "ReduceMean",
     "ReduceSum",
-    "ReduceMax",
 ];
 
 /// Ops that ONNX defines on floating-point data only (tract panics typing an integer GRU),
