@@ -13,19 +13,7 @@ fn golden(name: &str) -> PathBuf {
 
 /// `hiddencost analyze ARGS... --out DIR`: exit code, stdout and stderr.
 fn analyze(args: &[&Path], dir: &Path) -> (Option<i32>, String, String) {
-    let out = hiddencost()
-        .timeout(CASE_TIMEOUT)
-        .arg("analyze")
-        .args(args)
-        .arg("--out")
-        .arg(dir)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    outcome(hiddencost().arg("analyze").args(args).arg("--out").arg(dir))
 }
 
 #[test]
@@ -163,17 +151,15 @@ fn a_log_of_many_chunks_loads_as_its_runs_do_one_by_one() {
 fn logs_larger_than_the_memory_left_stop_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let log = zoo_copies(dir.path(), 6);
-    let out = hiddencost()
-        .timeout(CASE_TIMEOUT)
-        .env("HIDDENCOST_MEMORY_BYTES", "4000000")
-        .arg("analyze")
-        .arg(&log)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (code, _, stderr) = outcome(
+        hiddencost()
+            .env("HIDDENCOST_MEMORY_BYTES", "4000000")
+            .arg("analyze")
+            .arg(&log)
+            .arg("--out")
+            .arg(dir.path().join("out")),
+    );
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("the logs need more memory than this machine has: after "),
         "{stderr}"

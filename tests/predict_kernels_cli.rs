@@ -202,20 +202,14 @@ fn older_fit(fit: &Value, version: u32, pointer: &str, key: &str, dir: &Path) ->
 
 /// `validate LOG... --fit FIT --out DIR`: exit code, stdout and stderr.
 fn validate_into(logs: &[&Path], fit: &Path, dir: &Path) -> (Option<i32>, String, String) {
-    let out = hiddencost()
-        .timeout(CASE_TIMEOUT)
-        .arg("validate")
-        .args(logs)
-        .arg("--fit")
-        .arg(fit)
-        .arg("--out")
-        .arg(dir)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+    outcome(
+        hiddencost()
+            .arg("validate")
+            .args(logs)
+            .arg("--fit")
+            .arg(fit)
+            .arg("--out")
+            .arg(dir),
     )
 }
 

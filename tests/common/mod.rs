@@ -125,6 +125,16 @@ pub fn bench_into(log: &std::path::Path, args: &[&str]) {
     assert_ok(&out);
 }
 
+/// Runs `cmd` within [`CASE_TIMEOUT`]: its exit code, stdout and stderr.
+pub fn outcome(cmd: &mut Command) -> (Option<i32>, String, String) {
+    let out = cmd.timeout(CASE_TIMEOUT).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// `hiddencost analyze LOGS --out DIR`, which must succeed: what it printed on stdout.
 pub fn analyze_into(logs: &[&std::path::Path], dir: &std::path::Path) -> String {
     let out = hiddencost()
