@@ -101,27 +101,18 @@ pub fn analyze_with(
     if opts.logs.is_empty() {
         return Err(AnalyzeError::NoLogs);
     }
-    let t = std::time::Instant::now();
+    let mut phase = render::Phase::start();
     let data = load::load_dataset(
         &opts.logs,
         opts.accuracy_csv.as_deref(),
         opts.memory_available_bytes,
     )?;
-    log::debug!(
-        "analyze: load {:.2} s, peak resident {:.2} GB",
-        t.elapsed().as_secs_f64(),
-        load::peak_resident_bytes().unwrap_or(0) as f64 / 1e9
-    );
+    phase.done("load");
     if data.is_empty() {
         return Err(load::no_models(opts.logs.len(), &data.notes));
     }
-    let t = std::time::Instant::now();
     let analysis = Analysis::compute(&data);
-    log::debug!(
-        "analyze: compute {:.2} s, peak resident {:.2} GB",
-        t.elapsed().as_secs_f64(),
-        load::peak_resident_bytes().unwrap_or(0) as f64 / 1e9
-    );
+    phase.done("compute");
     let inputs: Vec<&std::path::Path> = opts
         .logs
         .iter()
@@ -132,14 +123,14 @@ pub fn analyze_with(
     let more = export.map_or(&[][..], render::export::file_names);
     let mut files_written = render::write_all(&analysis, &data, &mut out, more)?;
     if let Some(format) = export {
-        let t = std::time::Instant::now();
+        let mut phase = render::Phase::start();
         files_written.extend(render::export::write(
             format,
             &analysis,
             &data,
             &opts.out_dir,
         )?);
-        log::debug!("analyze: export {:.2} s", t.elapsed().as_secs_f64());
+        phase.done("export");
     }
     Ok(AnalyzeSummary {
         terminal: render::terminal(&analysis, &data),

@@ -77,19 +77,27 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, AnalyzeError> {
         .read_to_end(&mut bytes)
         .map_err(|e| read_error(path, e))?;
     if bytes.len() as u64 > MAX_WHOLE_FILE_BYTES {
-        return Err(read_error(
+        return Err(too_large(
             path,
-            std::io::Error::new(
-                std::io::ErrorKind::FileTooLarge,
-                format!(
-                    "holds more than {} GiB (decompressed), more than a file of this kind ever \
-                     needs: is it the right file?",
-                    MAX_WHOLE_FILE_BYTES >> 30
-                ),
-            ),
+            "more than a file of this kind ever needs: is it the right file?",
         ));
     }
     Ok(bytes)
+}
+
+/// The refusal of a file read whole that holds more than [`MAX_WHOLE_FILE_BYTES`], with what to
+/// do about it.
+pub fn too_large(path: &Path, advice: &str) -> AnalyzeError {
+    read_error(
+        path,
+        std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "holds more than {} GiB (decompressed), {advice}",
+                MAX_WHOLE_FILE_BYTES >> 30
+            ),
+        ),
+    )
 }
 
 /// A named pipe opened without waiting for a writer (a pipe that none holds open reads as

@@ -135,18 +135,11 @@ fn whole_lava_log<R: std::io::BufRead>(
     let mut bytes = first.bytes;
     loop {
         if bytes.len() as u64 > file::MAX_WHOLE_FILE_BYTES {
-            return Err(AnalyzeError::Read {
-                path: path.to_path_buf(),
-                cause: std::io::Error::new(
-                    std::io::ErrorKind::FileTooLarge,
-                    format!(
-                        "a LAVA job log of more than {} GiB, which is read whole: split it \
-                         at line ends (`split -l 1000000 LOG part.`) and analyze the parts \
-                         together",
-                        file::MAX_WHOLE_FILE_BYTES >> 30
-                    ),
-                ),
-            });
+            return Err(file::too_large(
+                path,
+                "and a LAVA job log is read whole: split it at line ends (`split -l 1000000 \
+                 LOG part.`) and analyze the parts together",
+            ));
         }
         match chunks.next_chunk() {
             Ok(Some(chunk)) => bytes.extend_from_slice(&chunk.bytes),

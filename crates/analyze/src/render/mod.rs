@@ -216,15 +216,16 @@ pub fn write_all(
     Ok(written)
 }
 
-/// Wall time of each step of [`write_all`], logged at debug level (`hiddencost -vv analyze`).
-struct Phase(std::time::Instant);
+/// Wall time of each step of `analyze` (load, compute, each file of [`write_all`]) and the
+/// peak resident memory so far, logged at debug level (`hiddencost -vv analyze`).
+pub(crate) struct Phase(std::time::Instant);
 
 impl Phase {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Phase(std::time::Instant::now())
     }
 
-    fn done(&mut self, what: &str) {
+    pub(crate) fn done(&mut self, what: &str) {
         log::debug!(
             "analyze: {what} {:.2} s, peak resident {:.2} GB",
             self.0.elapsed().as_secs_f64(),
