@@ -5,7 +5,7 @@
 
 mod analyze_common;
 
-use analyze_common::synth::{SynthDevice, SynthModel, synth_log, to_jsonl};
+use analyze_common::synth::{SynthDevice, SynthModel, rewrite_model, synth_log, to_jsonl};
 use hiddencost::analyze::Analysis;
 use hiddencost::analyze::compute::advise::Verdict;
 use hiddencost::analyze::render::{advise, markdown, report};
@@ -47,17 +47,10 @@ fn rewrite_of(records: &[Record], rewrite: &str, median: u64, activation: f64) -
                 Some(Record::Op(o))
             }
             Record::Model(m) => {
-                let mut m = m.clone();
-                m.model = name.clone();
-                m.runs = 20;
-                m.latency_ns.median = median;
-                m.latency_ns.p90 = median + median * 12_816 / 1_000_000;
-                m.metadata.rewrite = Some(RewriteMetadata {
-                    rewrite: rewrite.into(),
-                    of: MODEL.into(),
-                    places: if rewrite.starts_with("as-is") { 0 } else { 3 },
-                });
-                Some(Record::Model(m))
+                let places = if rewrite.starts_with("as-is") { 0 } else { 3 };
+                Some(Record::Model(rewrite_model(
+                    m, MODEL, rewrite, median, places,
+                )))
             }
             _ => None,
         })

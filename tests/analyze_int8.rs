@@ -5,7 +5,7 @@
 
 mod analyze_common;
 
-use analyze_common::synth::{SynthDevice, SynthModel, synth_log, to_jsonl};
+use analyze_common::synth::{SynthDevice, SynthModel, rewrite_model, synth_log, to_jsonl};
 use hiddencost::analyze::Analysis;
 use hiddencost::analyze::compute::advise::Verdict;
 use hiddencost::analyze::compute::int8::TimeSplit;
@@ -94,17 +94,10 @@ fn rewrite_of(records: &[Record], rewrite: &str, median: u64, ops: &[OpRow]) -> 
                     };
                     out.push(Record::Op(o));
                 }
-                let mut m = m.clone();
-                m.model = name.clone();
-                m.runs = 20;
-                m.latency_ns.median = median;
-                m.latency_ns.p90 = median + median * 12_816 / 1_000_000;
-                m.metadata.rewrite = Some(RewriteMetadata {
-                    rewrite: rewrite.into(),
-                    of: MODEL.into(),
-                    places: if rewrite == "int8" { 5 } else { 0 },
-                });
-                out.push(Record::Model(m));
+                let places = if rewrite == "int8" { 5 } else { 0 };
+                out.push(Record::Model(rewrite_model(
+                    m, MODEL, rewrite, median, places,
+                )));
             }
             _ => {}
         }
