@@ -6,7 +6,7 @@
 //! `schema_version`, a record before any header, ops whose model record never came: each is
 //! skipped with its file:line and the reason, and the rest is used; a file that cannot be read
 //! to its end gives the lines before. Only a file that cannot be opened, and logs that need
-//! more memory than there is ([`memory`]), are errors. When the same model was measured twice
+//! more memory than there is (`memory`), are errors. When the same model was measured twice
 //! on the same device, the later measurement is kept (and the earlier one noted).
 
 pub mod accuracy;
