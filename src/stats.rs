@@ -103,6 +103,38 @@ pub fn median_interval(values: &[f64], confidence: f64) -> Option<RatioInterval>
     })
 }
 
+/// A distribution-free interval for the `q`th quantile (0 < q < 1) of the distribution that
+/// `sorted` (ascending, none NaN) was drawn from: `[x(r), x(s)]`, where the count `B` of values
+/// below the quantile is Binomial(n, q) whatever the distribution, `r` is the highest rank with
+/// `P(B <= r - 1) <= (1 - confidence) / 2` and `s` the lowest with `P(B <= s - 1) >= (1 +
+/// confidence) / 2` (`[min, max]` at the ends when too few values reach that). For 101 values
+/// and q = 0.9 that is ranks 85 to 97 (counted from 1): the four highest values are outside
+/// it, so one lone extreme value does not widen it. `None` for no values or q outside (0, 1).
+pub fn quantile_interval(sorted: &[f64], q: f64, confidence: f64) -> Option<[f64; 2]> {
+    let n = sorted.len();
+    if n == 0 || !(q > 0.0 && q < 1.0) {
+        return None;
+    }
+    let tail = (1.0 - confidence) / 2.0;
+    // ln P(B = j), from j = 0 up; the cdf summed as it goes (no overflow for any n).
+    let (ln_q, ln_rest) = (q.ln(), (1.0 - q).ln());
+    let mut ln_term = n as f64 * ln_rest;
+    let mut cdf = 0.0;
+    let (mut low, mut high) = (1, n);
+    for j in 0..n {
+        cdf += ln_term.exp(); // P(B <= j), what rank j + 1 is judged by
+        ln_term += ((n - j) as f64).ln() - ((j + 1) as f64).ln() + ln_q - ln_rest;
+        if cdf <= tail {
+            low = j + 1;
+        }
+        if cdf >= 1.0 - tail {
+            high = j + 1;
+            break;
+        }
+    }
+    Some([sorted[low - 1], sorted[high - 1]])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +163,24 @@ mod tests {
             (interpolated(&[7.0], 25.0), interpolated(&[], 25.0)),
             (7.0, 0.0)
         );
+    }
+
+    #[test]
+    fn quantile_interval_takes_the_ranks_of_the_binomial() {
+        let v: Vec<f64> = (1..=101).map(f64::from).collect();
+        // B ~ Binomial(101, 0.9): P(B <= 84) = 0.023, P(B <= 85) = 0.043;
+        // P(B <= 95) = 0.946, P(B <= 96) = 0.978
+        assert_eq!(quantile_interval(&v, 0.9, 0.95), Some([85.0, 97.0]));
+        assert_eq!(quantile_interval(&v, 0.1, 0.95), Some([5.0, 17.0]));
+        // the median of 30 values: ranks 10 and 21, as median_interval
+        let v: Vec<f64> = (1..=30).map(f64::from).collect();
+        assert_eq!(quantile_interval(&v, 0.5, 0.95), Some([10.0, 21.0]));
+        // 7 values: the 90th percentile's interval reaches the best
+        let v: Vec<f64> = (1..=7).map(f64::from).collect();
+        assert_eq!(quantile_interval(&v, 0.9, 0.95).map(|i| i[1]), Some(7.0));
+        assert_eq!(quantile_interval(&[3.0], 0.9, 0.95), Some([3.0, 3.0]));
+        assert_eq!(quantile_interval(&[], 0.9, 0.95), None);
+        assert_eq!(quantile_interval(&[1.0, 2.0], 1.0, 0.95), None);
     }
 
     #[test]

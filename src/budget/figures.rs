@@ -10,6 +10,10 @@
 
 use super::Clock;
 use crate::record::Spread;
+use crate::stats;
+
+/// Confidence of a spread's percentile intervals (`Spread::p10_interval`, `p90_interval`).
+pub const PERCENTILE_CONFIDENCE: f64 = 0.95;
 
 /// Fewer repeats than this and a figure is reported as cut short by the budget.
 pub const MIN_REPEATS: usize = 3;
@@ -113,15 +117,15 @@ pub fn runs_within(
 }
 
 /// Median (nearest rank, the lower middle of an even count: a value that was measured), min,
-/// max and the interpolated 10th, 25th, 75th and 90th percentiles of `values`; `None` for no
-/// values or a value that is not finite.
+/// max, the interpolated 10th, 25th, 75th and 90th percentiles of `values` and the 95%
+/// intervals of the 10th and 90th; `None` for no values or a value that is not finite.
 pub fn spread(values: &[f64]) -> Option<Spread> {
     if values.is_empty() || values.iter().any(|v| !v.is_finite()) {
         return None;
     }
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
-    let at = |p: f64| Some(crate::stats::interpolated(&v, p));
+    let at = |p: f64| Some(stats::interpolated(&v, p));
     Some(Spread {
         median: v[(v.len() - 1) / 2],
         min: v[0],
@@ -131,6 +135,8 @@ pub fn spread(values: &[f64]) -> Option<Spread> {
         p25: at(25.0),
         p75: at(75.0),
         p90: at(90.0),
+        p10_interval: stats::quantile_interval(&v, 0.1, PERCENTILE_CONFIDENCE),
+        p90_interval: stats::quantile_interval(&v, 0.9, PERCENTILE_CONFIDENCE),
     })
 }
 
@@ -170,6 +176,12 @@ mod tests {
             (Some(10.0), Some(25.0), Some(75.0), Some(90.0))
         );
         assert_eq!(s.median, 50.0);
+        // Their 95% intervals, from the ranks of the binomial (stats::quantile_interval).
+        let s = spread(&(1..=101).rev().map(f64::from).collect::<Vec<_>>()).unwrap();
+        assert_eq!(
+            (s.p10_interval, s.p90_interval),
+            (Some([5.0, 17.0]), Some([85.0, 97.0]))
+        );
     }
 
     #[test]

@@ -148,6 +148,7 @@ pub fn measure(
             ..more
         }
     };
+    log::trace!("{} read, write and copy rates: {rates:?}", level.name);
     let [read, write, copy] = rates.map(|r| budget::spread(&r).unwrap_or_default());
     let probe = BandwidthProbe {
         level: level.name.clone(),

@@ -295,10 +295,10 @@ pub fn matmul(
     let on_cpu = (measured.iter()).fold(OnCpu::default(), |sum, (_, a)| sum.plus(a.on_cpu));
     if let [larger, smaller] = &measured[..] {
         log::debug!(
-            "{what}: best {:.3e} MAC/s at {}^3, {:.3e} at {}^3",
-            larger.0.macs_per_s.max,
+            "{what}: 90th percentile {:.3e} MAC/s at {}^3, {:.3e} at {}^3",
+            larger.0.macs_per_s.robust_max(),
             larger.0.m,
-            smaller.0.macs_per_s.max,
+            smaller.0.macs_per_s.robust_max(),
             smaller.0.m
         );
     }
@@ -310,10 +310,10 @@ pub fn matmul(
     Ok((probe, Aside { on_cpu, ..aside }))
 }
 
-/// The probe with the best run (the highest `macs_per_s.max`); the first of equals.
+/// The probe with the highest rate the roofs use (`Spread::robust_max`); the first of equals.
 fn fastest<T>(measured: Vec<(MatmulProbe, T)>) -> Option<(MatmulProbe, T)> {
     measured.into_iter().reduce(|best, next| {
-        if next.0.macs_per_s.max > best.0.macs_per_s.max {
+        if next.0.macs_per_s.robust_max() > best.0.macs_per_s.robust_max() {
             next
         } else {
             best
@@ -454,6 +454,8 @@ fn cube(
                 p25: wall.p75.map(rate),
                 p75: wall.p25.map(rate),
                 p90: wall.p10.map(rate),
+                p10_interval: wall.p90_interval.map(|[lo, hi]| [rate(hi), rate(lo)]),
+                p90_interval: wall.p10_interval.map(|[lo, hi]| [rate(hi), rate(lo)]),
             },
             operands: Some(operands.as_str().into()),
             kernel_isa: Some(kernel.isa),

@@ -1,6 +1,8 @@
 //! `hiddencost probe` without `--json`: the [`Machine`] record as a terminal table. Reads the
-//! record only. Rates: GMAC/s = 1e9 MAC/s, GB/s = 1e9 bytes/s; each figure is `median
-//! (min-max) xREPEATS`.
+//! record only. Rates: GMAC/s = 1e9 MAC/s, GB/s = 1e9 bytes/s; each figure is `used, median
+//! (min-max) xREPEATS`, where `used` is what the bounds take (the 10th percentile counted from
+//! the best: `Spread::robust_max` of a rate, `robust_min` of the floor, the median of a
+//! counter read).
 
 use crate::record::{Machine, Spread};
 use crate::table::{Col, Layout, Table};
@@ -17,9 +19,10 @@ fn layout(mut cols: Vec<Col>) -> Layout {
     }
 }
 
-fn spread(s: &Spread, scale: f64, digits: usize) -> String {
+fn spread(s: &Spread, used: f64, scale: f64, digits: usize) -> String {
     format!(
-        "{:.d$} ({:.d$}-{:.d$}) x{}",
+        "{:.d$}, {:.d$} ({:.d$}-{:.d$}) x{}",
+        used * scale,
         s.median * scale,
         s.min * scale,
         s.max * scale,
@@ -41,7 +44,7 @@ pub fn render(m: &Machine) -> String {
         "kernel",
         "needs",
         "m x k x n",
-        "GMAC/s median (min-max) xrepeats",
+        "GMAC/s used, median (min-max) xrepeats",
     ]);
     let matmuls = [
         &m.matmul,
@@ -63,7 +66,7 @@ pub fn render(m: &Machine) -> String {
             mm.kernel.clone(),
             format!("{needs}{dot}"),
             format!("{}x{}x{}", mm.m, mm.k, mm.n),
-            spread(&mm.macs_per_s, 1e-9, 2),
+            spread(&mm.macs_per_s, mm.macs_per_s.robust_max(), 1e-9, 2),
         ]);
     }
     let cols = vec![Col::left(16), Col::left(26), Col::left(16), Col::right(11)];
@@ -76,7 +79,7 @@ pub fn render(m: &Machine) -> String {
         "capacity",
         "from",
         "working set",
-        "GB/s median (min-max) xrepeats: read | write | copy",
+        "GB/s used, median (min-max) xrepeats: read | write | copy",
     ]);
     for b in &m.bandwidth {
         let figures = [
@@ -84,7 +87,7 @@ pub fn render(m: &Machine) -> String {
             &b.write_bytes_per_s,
             &b.copy_bytes_per_s,
         ]
-        .map(|s| spread(s, 1e-9, 1));
+        .map(|s| spread(s, s.robust_max(), 1e-9, 1));
         bandwidth.row(vec![
             format!("  {}", b.level),
             b.capacity_bytes.map_or("-".into(), bytes),
@@ -120,7 +123,7 @@ pub fn render(m: &Machine) -> String {
         "dispatch floor (one Relu on 1 element), ns: {}",
         m.dispatch_floor_ns
             .as_ref()
-            .map_or("not measured".into(), |s| spread(s, 1.0, 0))
+            .map_or("not measured".into(), |s| spread(s, s.robust_min(), 1.0, 0))
     );
     if m.counter_reads.is_empty() {
         let _ = writeln!(t, "counter reads: none (no counter group open)");
@@ -132,7 +135,7 @@ pub fn render(m: &Machine) -> String {
             c.pass,
             c.events.len(),
             c.method.as_deref().unwrap_or("syscall"),
-            spread(&c.read_ns, 1.0, 0)
+            spread(&c.read_ns, c.read_ns.median, 1.0, 0)
         );
     }
     if !m.warnings.is_empty() {
@@ -156,6 +159,7 @@ mod tests {
             min: 1.5e9,
             max: 2.5e9,
             repeats: 7,
+            p90: Some(2.4e9),
             ..Default::default()
         };
         let m = Machine {
@@ -191,6 +195,7 @@ mod tests {
                     median: 5e8,
                     min: 4e8,
                     max: 6e8,
+                    p90: Some(5.8e8),
                     ..s
                 },
                 operands: Some("i8".into()),
@@ -208,7 +213,7 @@ mod tests {
             "0.50 s of a 3.00 s budget",
             "fma_mmm_f32_16x6",
             "240x240x240",
-            "2.00 (1.50-2.50) x7",
+            "2.40, 2.00 (1.50-2.50) x7",
             "32 KiB",
             "16 KiB",
             "none listed (sizes assumed)",
@@ -222,11 +227,11 @@ mod tests {
             lines[2..5],
             [
                 "matmul           kernel                     needs              m x k x n  \
-                 GMAC/s median (min-max) xrepeats",
+                 GMAC/s used, median (min-max) xrepeats",
                 "  f32, 1 thread  fma_mmm_f32_16x6           avx2+fma         240x240x240  \
-                 2.00 (1.50-2.50) x7",
+                 2.40, 2.00 (1.50-2.50) x7",
                 "  i8, 1 thread   arm64simd_mmm_i32_8x8_dot  dotprod (SDOT)      96x96x96  \
-                 0.50 (0.40-0.60) x7",
+                 0.58, 0.50 (0.40-0.60) x7",
             ]
         );
     }

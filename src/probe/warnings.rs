@@ -13,15 +13,16 @@ use crate::record::{NoiseWarning, Spread};
 /// warning.
 pub const SPREAD_WARN: f64 = 0.10;
 
-/// Which value of a figure's repeats the bounds use: the best (highest rate, shortest time) for
-/// roofs and the floor, the median for a counter read's cost.
+/// Which value of a figure's repeats the bounds use: the 10th percentile counted from the best
+/// (`Spread::robust_max` of a rate, `robust_min` of a time) for roofs and the floor, a value at
+/// least a tenth of the repeats reached, so one fast repeat does not own it; the median for a
+/// counter read's cost.
 ///
-/// A best is trustworthy when a decent share of the repeats came close to it: it is compared
-/// with the 10th percentile counted from the best side (p90 of rates, p10 of times), and is
-/// uncertain when that is more than [`SPREAD_WARN`] from it (a lone fast repeat, or most
-/// repeats slowed). A median is uncertain when the interquartile range is more than
-/// [`SPREAD_WARN`] of it. Neither moves with one preempted slow repeat, which only the range
-/// (max - min) would see.
+/// A percentile is uncertain when its 95% interval (`p90_interval`, `p10_interval`: the ranks
+/// that bracket it whatever the distribution) reaches further than [`SPREAD_WARN`] of it on
+/// either side: the repeats near the best scatter, or too few were taken to place it. A median is uncertain when the
+/// interquartile range is wider than [`SPREAD_WARN`] of it. Neither moves with one preempted
+/// slow repeat, which only the range (max - min) would see, nor with one lone fast repeat.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Used {
     Highest,
@@ -29,8 +30,9 @@ pub(super) enum Used {
     Median,
 }
 
-/// How uncertain a figure's used value is: the value, what it was compared with, and their
-/// distance as a fraction of the value.
+/// How uncertain a figure's used value is: the value, the interval it was judged by, and how
+/// far the interval reaches from the value on its farther side, as a fraction of the value
+/// (for a median, the interquartile range's width).
 #[derive(Debug, PartialEq)]
 pub(super) struct Uncertainty {
     pub used: f64,
@@ -40,19 +42,23 @@ pub(super) struct Uncertainty {
 }
 
 impl Used {
-    /// The uncertainty of the value of `s` the bounds use; `None` without percentiles (a
-    /// spread from an older log) or for a value that is not positive.
+    /// The uncertainty of the value of `s` the bounds use; `None` without percentiles and
+    /// their intervals (a spread from an older log) or for a value that is not positive.
     pub(super) fn uncertainty(self, s: &Spread) -> Option<Uncertainty> {
-        let (used, low, high) = match self {
-            Used::Highest => (s.max, s.p90?, s.max),
-            Used::Lowest => (s.min, s.min, s.p10?),
-            Used::Median => (s.median, s.p25?, s.p75?),
+        let (used, [low, high]) = match self {
+            Used::Highest => (s.p90?, s.p90_interval?),
+            Used::Lowest => (s.p10?, s.p10_interval?),
+            Used::Median => (s.median, [s.p25?, s.p75?]),
+        };
+        let reach = match self {
+            Used::Highest | Used::Lowest => (used - low).max(high - used),
+            Used::Median => high - low,
         };
         (used > 0.0 && used.is_finite()).then(|| Uncertainty {
             used,
             low,
             high,
-            fraction: (high - low) / used,
+            fraction: reach / used,
         })
     }
 }
@@ -95,18 +101,13 @@ impl Warnings {
             let threshold = SPREAD_WARN * 100.0;
             self.add(match used {
                 Used::Highest | Used::Lowest => format!(
-                    "{figure}: the best of its {} repeats is {pct:.0}% from their 10th \
-                     percentile counted from the best (best {:.3e}, 10th percentile {:.3e}; \
-                     threshold {threshold:.0}%): fewer than a tenth of the repeats came near \
-                     the best (a lone fast repeat, or another process or frequency changes \
-                     slowed most of them), so the bounds built on it are uncertain",
-                    s.repeats,
-                    u.used,
-                    if matches!(used, Used::Highest) {
-                        u.low
-                    } else {
-                        u.high
-                    },
+                    "{figure}: the value the bounds use, the 10th percentile counted from the \
+                     best of its {} repeats ({:.3e}), is uncertain by {pct:.0}% (its 95% \
+                     interval from the repeats' ranks is {:.3e} to {:.3e}; threshold \
+                     {threshold:.0}%): the repeats near the best scatter (another process or \
+                     frequency changes moved them) or too few were taken, so the bounds built \
+                     on it are uncertain",
+                    s.repeats, u.used, u.low, u.high,
                 ),
                 Used::Median => format!(
                     "{figure}: the interquartile range of its {} repeats is {pct:.0}% of their \
@@ -122,6 +123,44 @@ impl Warnings {
                 "{figure}: only {} repeat(s) within the probe budget (at least {MIN_REPEATS} \
                  wanted): its spread means little; give the probe a larger budget",
                 s.repeats
+            ));
+        }
+    }
+
+    /// [`Warnings::check`] of a memory level's streams (read, write, copy: rates, their
+    /// [`Used::Highest`]), with one warning for the level naming each uncertain stream.
+    pub(super) fn check_level(&mut self, figure: &str, streams: &[(&str, &Spread)]) {
+        let mut uncertain = Vec::new();
+        for (what, s) in streams {
+            let u = Used::Highest.uncertainty(s);
+            log::debug!("{figure} {what}: {u:?} over {} repeats", s.repeats);
+            if let Some(u) = u.filter(|u| u.fraction > SPREAD_WARN) {
+                uncertain.push(format!(
+                    "{what} {:.3e} B/s by {:.0}% ({:.3e} to {:.3e})",
+                    u.used,
+                    u.fraction * 100.0,
+                    u.low,
+                    u.high
+                ));
+            }
+        }
+        let repeats = streams.iter().map(|(_, s)| s.repeats).min().unwrap_or(0);
+        if !uncertain.is_empty() {
+            self.add(format!(
+                "{figure}: the values the bounds use, the 10th percentile counted from the best \
+                 of {repeats} repeats, are uncertain: {} (each one's 95% interval from the \
+                 repeats' ranks, and how far it reaches from the value; threshold {:.0}%): the repeats near the best \
+                 scatter (another process, another tenant of a shared cache or memory, or \
+                 frequency changes moved them) or too few were taken, so the bounds built on \
+                 them are uncertain",
+                uncertain.join(", "),
+                SPREAD_WARN * 100.0
+            ));
+        }
+        if repeats < MIN_REPEATS {
+            self.add(format!(
+                "{figure}: only {repeats} repeat(s) within the probe budget (at least \
+                 {MIN_REPEATS} wanted): its spread means little; give the probe a larger budget"
             ));
         }
     }
@@ -158,36 +197,57 @@ impl Warnings {
 mod tests {
     use super::*;
 
-    /// A rate figure of 101 repeats whose best is `max`, whose 10th percentile counted from
-    /// the best is `p90`, and whose slowest repeat is `min`.
-    fn rates(max: f64, p90: f64, min: f64) -> Spread {
+    /// A rate figure of 101 repeats: its best `max`, its 90th percentile `p90` and that
+    /// percentile's 95% interval `interval`, its slowest repeat `min`.
+    fn rates(max: f64, p90: f64, interval: [f64; 2], min: f64) -> Spread {
         Spread {
-            median: p90 * 0.98,
+            median: p90 * 0.9,
             min,
             max,
             repeats: 101,
-            p10: Some(min.max(p90 * 0.9)),
-            p25: Some(p90 * 0.95),
-            p75: Some(p90 * 0.99),
+            p10: Some(min.max(p90 * 0.8)),
+            p25: Some(p90 * 0.85),
+            p75: Some(p90 * 0.97),
             p90: Some(p90),
+            p10_interval: Some([min, p90 * 0.85]),
+            p90_interval: Some(interval),
         }
     }
 
     #[test]
-    fn one_slow_repeat_does_not_warn_and_a_lone_fast_one_does() {
+    fn lone_repeats_do_not_warn_and_scattered_best_ones_do() {
         let mut w = Warnings(Vec::new());
-        // One preempted repeat (min 40): the range is 65% of the median, the best is sound.
-        w.check("preempted", &rates(105.0, 100.0, 40.0), Used::Highest);
-        // Slowed by a quarter, but a tenth of the repeats within 5% of the best: sound.
-        w.check("wide", &rates(105.0, 100.0, 75.0), Used::Highest);
+        // One preempted repeat (min 40): the range is 65% of the 90th percentile.
+        w.check(
+            "preempted",
+            &rates(105.0, 100.0, [97.0, 102.0], 40.0),
+            Used::Highest,
+        );
+        // One lone fast repeat 25% above the 90th percentile, which stays well placed.
+        w.check(
+            "fluke",
+            &rates(125.0, 100.0, [97.0, 102.0], 90.0),
+            Used::Highest,
+        );
+        // An interval 13% wide that reaches 7% at most on either side.
+        w.check(
+            "straddling",
+            &rates(110.0, 100.0, [93.0, 106.0], 80.0),
+            Used::Highest,
+        );
         assert!(w.0.is_empty(), "{:?}", w.0);
-        // A lone fast repeat: the best is 25% above the 10th percentile from the best.
-        w.check("fluke", &rates(125.0, 93.75, 90.0), Used::Highest);
+        // The repeats near the best scatter: the 90th percentile's interval reaches 12% below.
+        w.check(
+            "scattered",
+            &rates(110.0, 100.0, [88.0, 105.0], 80.0),
+            Used::Highest,
+        );
         assert_eq!(w.0.len(), 1, "{:?}", w.0);
         assert!(
             w.0[0].message.starts_with(
-                "fluke: the best of its 101 repeats is 25% from their 10th percentile counted \
-                 from the best (best 1.250e2, 10th percentile 9.375e1; threshold 10%)"
+                "scattered: the value the bounds use, the 10th percentile counted from the \
+                 best of its 101 repeats (1.000e2), is uncertain by 12% (its 95% interval \
+                 from the repeats' ranks is 8.800e1 to 1.050e2; threshold 10%)"
             ) && w.0[0].message.contains("bounds built on it are uncertain"),
             "{}",
             w.0[0].message
@@ -195,26 +255,29 @@ mod tests {
     }
 
     #[test]
-    fn a_floor_is_judged_on_its_fastest_tenth_and_a_read_on_its_quartiles() {
+    fn a_floor_is_judged_on_its_10th_percentile_and_a_read_on_its_quartiles() {
         let mut w = Warnings(Vec::new());
-        // Times: the best is the lowest. One repeat at 2x the floor does not warn; a p10 20%
-        // above the best does.
+        // Times: the best is the lowest. One repeat at 2x the floor and one lone fast one do
+        // not warn; a 10th percentile whose interval reaches 11% above it does.
         let floor = Spread {
             median: 120.0,
-            min: 100.0,
+            min: 60.0,
             max: 200.0,
             repeats: 101,
             p10: Some(105.0),
             p25: Some(110.0),
             p75: Some(130.0),
             p90: Some(150.0),
+            p10_interval: Some([101.0, 108.0]),
+            p90_interval: Some([140.0, 170.0]),
         };
         w.check("floor", &floor, Used::Lowest);
         assert!(w.0.is_empty(), "{:?}", w.0);
         w.check(
             "slow floor",
             &Spread {
-                p10: Some(120.0),
+                p10: Some(110.0),
+                p10_interval: Some([100.0, 122.0]),
                 ..floor
             },
             Used::Lowest,
@@ -230,7 +293,14 @@ mod tests {
         w.check("tight read", &tight, Used::Median);
         let messages: Vec<_> = w.0.iter().map(|n| n.message.as_str()).collect();
         assert_eq!(messages.len(), 2, "{messages:?}");
-        assert!(messages[0].starts_with("slow floor: the best of its 101 repeats is 20%"));
+        assert!(
+            messages[0].starts_with(
+                "slow floor: the value the bounds use, the 10th percentile counted from the \
+                 best of its 101 repeats (1.100e2), is uncertain by 11%"
+            ),
+            "{}",
+            messages[0]
+        );
         assert!(
             messages[1].starts_with(
                 "read: the interquartile range of its 101 repeats is 17% of their median \
@@ -255,6 +325,32 @@ mod tests {
         w.check("short", &old, Used::Highest);
         assert_eq!(w.0.len(), 1, "{:?}", w.0);
         assert!(w.0[0].message.contains("short: only 2 repeat(s)"));
+    }
+
+    #[test]
+    fn a_level_warns_once_for_its_uncertain_streams() {
+        let mut w = Warnings(Vec::new());
+        let sound = rates(105.0, 100.0, [97.0, 102.0], 40.0);
+        let scattered = rates(110.0, 100.0, [80.0, 105.0], 70.0);
+        w.check_level("L2 bandwidth", &[("read", &sound), ("write", &sound)]);
+        assert!(w.0.is_empty(), "{:?}", w.0);
+        let streams = [
+            ("read", &scattered),
+            ("write", &sound),
+            ("copy", &scattered),
+        ];
+        w.check_level("L3 bandwidth", &streams);
+        let messages: Vec<_> = w.0.iter().map(|n| n.message.as_str()).collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].starts_with(
+                "L3 bandwidth: the values the bounds use, the 10th percentile counted from the \
+                 best of 101 repeats, are uncertain: read 1.000e2 B/s by 20% (8.000e1 to \
+                 1.050e2), copy 1.000e2 B/s by 20% (8.000e1 to 1.050e2) (each one's"
+            ),
+            "{}",
+            messages[0]
+        );
     }
 
     #[test]

@@ -27,6 +27,28 @@ pub struct Spread {
     pub p75: Option<f64>,
     #[serde(default)]
     pub p90: Option<f64>,
+    /// 95% confidence intervals of `p10` and `p90` ([low, high], in the figure's unit): the
+    /// repeats at the ranks that bracket the percentile with 95% confidence whatever the
+    /// distribution (the count of repeats below it is binomial). The probe warns when the one
+    /// the bounds use reaches far from it. Absent in older logs.
+    #[serde(default)]
+    pub p10_interval: Option<[f64; 2]>,
+    #[serde(default)]
+    pub p90_interval: Option<[f64; 2]>,
+}
+
+impl Spread {
+    /// The highest rate the roofs use: the 90th percentile, a rate at least a tenth of the
+    /// repeats reached, so one fast repeat does not own it; the best repeat (`max`) in a log
+    /// without percentiles.
+    pub fn robust_max(&self) -> f64 {
+        self.p90.unwrap_or(self.max)
+    }
+
+    /// The lowest time the floor uses: the 10th percentile; `min` without percentiles.
+    pub fn robust_min(&self) -> f64 {
+        self.p10.unwrap_or(self.min)
+    }
 }
 
 /// What the machine can do, measured by the probe (see docs/records.md).

@@ -17,14 +17,17 @@
 //! where `L` is the first memory level whose capacity holds the op's working set (`read` +
 //! `written`, with the whole input of an op reading part of it: a GEMV's 64 MiB of packed
 //! weights put it in DRAM), `L1` the first level (a
-//! gathered panel is one kernel tile's, reused at once), `peak` the matmul probe's best repeat on the threads the run used, the bandwidths
-//! the best repeats at level `L` (a copy reads and writes: half its rate is a read rate and a
-//! write rate the machine demonstrably reached, so each roof is the best of the two), and
-//! `floor` the fastest repeat of the dispatch floor (a trivially small op through the same plan
-//! and hook, or the run's fastest op if that is faster). Ops that tract evaluates without
+//! gathered panel is one kernel tile's, reused at once), `peak` the matmul probe's rate on the threads the run used, the bandwidths
+//! those at level `L` (a copy reads and writes: half its rate is a read rate and a write rate
+//! the machine demonstrably reached, so each roof is the best of the two), and `floor` the
+//! dispatch floor (a trivially small op through the same plan and hook, or the run's fastest op
+//! if that is faster). Each figure is the 10th percentile of its repeats counted from the best
+//! (`Spread::robust_max` of a rate, `robust_min` of a time): a value a tenth of the repeats
+//! reached, which one lone fast repeat does not own (the best repeat itself in a log without
+//! percentiles). Ops that tract evaluates without
 //! moving their data ([`VIEW_OPS`]) get no memory term, and ops that read only part of their
-//! input ([`PART_READ_OPS`]) are charged for what they write. Every term takes the probe's best figure, so the bound stays a lower bound: an op
-//! measured below it is reported, never hidden. The limiter is the largest term: `compute`,
+//! input ([`PART_READ_OPS`]) are charged for what they write. Every term takes the probe's figure from the fast side, so the bound stays a lower
+//! bound within the figures' spread: an op measured below it is reported, never hidden. The limiter is the largest term: `compute`,
 //! `memory:L` or `overhead` (the floor).
 //!
 //! MACs on 8-bit integer operands (`int8_macs`: QLinearConv, ConvInteger, MatMulInteger...)
@@ -92,7 +95,8 @@ pub enum ComputeRoof {
 /// The integer matmul peak of a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Int8Roof {
-    /// Best repeat of the integer matmul probe on the run's threads, MACs per second.
+    /// The integer matmul probe's rate on the run's threads (`Spread::robust_max`), MACs per
+    /// second.
     pub peak_macs_per_s: f64,
     /// (max - min) / median of its repeats.
     pub peak_spread: f64,
@@ -125,7 +129,7 @@ pub struct Level {
 /// The roofs of one run, taken from its header's `machine` object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Roofs {
-    /// Best repeat of the matmul probe on the run's threads, MACs per second.
+    /// The matmul probe's rate on the run's threads (`Spread::robust_max`), MACs per second.
     pub peak_macs_per_s: f64,
     /// (max - min) / median of the peak's repeats.
     pub peak_spread: f64,
@@ -135,8 +139,8 @@ pub struct Roofs {
     pub int8: Option<Int8Roof>,
     /// Smallest capacity first; the last level holds everything.
     pub levels: Vec<Level>,
-    /// Fastest repeat of the dispatch floor (in a model's bounds, or the model's fastest op if
-    /// that is faster).
+    /// The dispatch floor (`Spread::robust_min`; in a model's bounds, or the model's fastest op
+    /// if that is faster).
     pub floor_ns: f64,
     pub floor_spread: f64,
 }
@@ -323,7 +327,7 @@ impl Roofs {
         let floor = machine
             .dispatch_floor_ns
             .as_ref()
-            .filter(|s| s.min.is_finite() && s.min >= 0.0)
+            .filter(|s| s.robust_min().is_finite() && s.robust_min() >= 0.0)
             .ok_or(NoRoofs::NoDispatchFloor)?;
         let mut levels: Vec<Level> = machine
             .bandwidth
@@ -352,7 +356,7 @@ impl Roofs {
             threads: matmul.threads,
             int8,
             levels,
-            floor_ns: floor.min,
+            floor_ns: floor.robust_min(),
             floor_spread: spread(floor),
         })
     }
@@ -437,9 +441,11 @@ impl Roofs {
     }
 }
 
-/// The best repeat of a rate, when it is a positive number.
+/// The rate a roof uses (`Spread::robust_max`: the 90th percentile of the repeats, the best in
+/// an older log), when it is a positive number.
 fn usable(s: &Spread) -> Option<f64> {
-    (s.max.is_finite() && s.max > 0.0).then_some(s.max)
+    let v = s.robust_max();
+    (v.is_finite() && v > 0.0).then_some(v)
 }
 
 /// (max - min) / median, 0 when undefined.

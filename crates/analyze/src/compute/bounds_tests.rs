@@ -37,6 +37,40 @@ fn half_a_copy_is_a_read_and_a_write_the_machine_reached() {
     assert_eq!(r.levels[0].write_bytes_per_s, 50e9);
 }
 
+#[test]
+fn roofs_take_the_tenth_percentile_from_the_best_and_the_best_in_older_logs() {
+    let mut m = machine();
+    // A probe with percentiles: one lone fast repeat (max) does not set the roof.
+    let with_p90 = |s: Spread, p90: f64| Spread {
+        p90: Some(p90),
+        ..s
+    };
+    let mm = m.matmul.as_mut().unwrap();
+    mm.macs_per_s = with_p90(
+        Spread {
+            max: 14e9,
+            ..mm.macs_per_s
+        },
+        9.8e9,
+    );
+    let l1 = &mut m.bandwidth[1];
+    l1.read_bytes_per_s = with_p90(l1.read_bytes_per_s, 90e9);
+    m.dispatch_floor_ns = Some(Spread {
+        p10: Some(520.0),
+        ..m.dispatch_floor_ns.unwrap()
+    });
+    let r = Roofs::from_machine(&m, 1).unwrap();
+    assert_eq!(r.peak_macs_per_s, 9.8e9);
+    assert_eq!(r.levels[0].read_bytes_per_s, 90e9);
+    assert_eq!(r.floor_ns, 520.0);
+    // Without them (an older log): the best repeat, the highest rate and the lowest time.
+    let r = Roofs::from_machine(&machine(), 1).unwrap();
+    assert_eq!(
+        (r.peak_macs_per_s, r.levels[0].read_bytes_per_s, r.floor_ns),
+        (10e9, 100e9, 500.0)
+    );
+}
+
 fn machine() -> Machine {
     let matmul = |threads, rate| MatmulProbe {
         kernel: "k".into(),
@@ -303,7 +337,7 @@ fn packed_constants_and_scratch_are_traffic() {
     assert!((b.memory_ns - 8e6).abs() < 1e-3);
 }
 
-/// The test machine with an integer roof of 0.5 GMAC/s on one thread (best repeat; spread
+/// The test machine with an integer roof of 0.5 GMAC/s on one thread (the value used; spread
 /// 5%) and 2 GMAC/s on the pool.
 fn machine_int8() -> Machine {
     let mut m = machine();

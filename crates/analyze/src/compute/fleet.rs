@@ -54,7 +54,7 @@ pub struct BoardClass {
     pub roofs: RoofFigures,
 }
 
-/// The machine roofs of one board (best repeats; `None` where not logged).
+/// The machine roofs of one board (the values its bounds use; `None` where not logged).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct RoofFigures {
     pub peak_macs_per_s: Option<f64>,

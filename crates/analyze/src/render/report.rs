@@ -29,9 +29,11 @@ available on that device.";
 const ROOFS: &str = "Measured on the device itself by the probe before the models (`hiddencost \
 probe`): the peak f32 MAC rate of tract's own matmul kernel, sustained read, write and copy \
 bandwidth for working sets that fit each cache level and DRAM, and the dispatch floor (one \
-trivially small op through the same plan and hook). Each figure is repeated: best, median and \
-spread = (max - min) / median. Bounds below use the best repeat of each figure, so they stay \
-lower bounds.";
+trivially small op through the same plan and hook). Each figure is repeated: \"used\" is the \
+value the bounds below take, the 10th percentile of the repeats counted from the best (the 90th \
+of a rate, the 10th of a time: one lone fast repeat does not own it; the best repeat in a log \
+without percentiles), then the best repeat, the median and spread = (max - min) / median, \
+which the bounds allow for before they call an op faster than its bound.";
 
 const MODELS: &str = "GMAC/s = MACs / median latency. \"sum ops/e2e\" compares the per-op sum \
 with end-to-end latency (below 1: time between ops; above 1: the per-op runs were slower). \

@@ -135,10 +135,12 @@ pub fn top_ops_table(a: &Analysis, data: &Dataset, n: usize) -> Table {
     t
 }
 
-/// The machine roofs of each device (from the first of its runs that has them).
+/// The machine roofs of each device (from the first of its runs that has them): the value the
+/// bounds use (the 10th percentile counted from the best, `Spread::robust_max` and
+/// `robust_min`), the best repeat and the median.
 pub fn roofs_table(a: &Analysis, data: &Dataset) -> Table {
     let mut t = Table::new(&[
-        "device", "roof", "best", "median", "spread", "repeats", "detail",
+        "device", "roof", "used", "best", "median", "spread", "repeats", "detail",
     ]);
     for (d, dev) in data.devices.iter().enumerate() {
         let Some(run) = data
@@ -161,6 +163,7 @@ pub fn roofs_table(a: &Analysis, data: &Dataset) -> Table {
             t.row(vec![
                 dev.label.clone(),
                 roof,
+                format!("{:.2} {unit}", s.robust_max() / scale),
                 format!("{:.2} {unit}", s.max / scale),
                 format!("{:.2} {unit}", s.median / scale),
                 spread_pct(s),
@@ -206,15 +209,11 @@ pub fn roofs_table(a: &Analysis, data: &Dataset) -> Table {
         }
         if let Some(f) = &m.dispatch_floor_ns {
             // The floor's best repeat is its lowest.
-            let low = Spread {
-                max: f.min,
-                min: f.max,
-                ..*f
-            };
             t.row(vec![
                 dev.label.clone(),
                 "dispatch floor".into(),
-                format!("{:.0} ns", low.max),
+                format!("{:.0} ns", f.robust_min()),
+                format!("{:.0} ns", f.min),
                 format!("{:.0} ns", f.median),
                 spread_pct(f),
                 f.repeats.to_string(),
@@ -225,6 +224,7 @@ pub fn roofs_table(a: &Analysis, data: &Dataset) -> Table {
             t.row(vec![
                 dev.label.clone(),
                 format!("counter read, pass {}", c.pass),
+                format!("{:.0} ns", c.read_ns.median),
                 format!("{:.0} ns", c.read_ns.min),
                 format!("{:.0} ns", c.read_ns.median),
                 spread_pct(&c.read_ns),
