@@ -363,6 +363,10 @@ fn the_roofline_draws_the_measured_roofs() {
     );
     assert!(svg.contains("DRAM read 1.1 GB/s"));
     assert!(!svg.contains("empirical roof"));
+    assert!(
+        !svg.contains("int8 peak"),
+        "no integer peak without int8 ops"
+    );
     let ops_csv = std::fs::read_to_string(out.join("ops.csv")).unwrap();
     let header: Vec<&str> = ops_csv.lines().next().unwrap().split(',').collect();
     let col = header.iter().position(|h| *h == "limiter").unwrap();
@@ -371,6 +375,47 @@ fn the_roofline_draws_the_measured_roofs() {
         rows.iter()
             .all(|l| !l.split(',').nth(col).unwrap().is_empty())
     );
+}
+
+#[test]
+fn the_roofline_draws_the_integer_peak_of_a_device_with_int8_ops() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = synth_log(&SynthDevice::pi4(), &ten_models());
+    let mut quantized = false;
+    for r in &mut records {
+        match r {
+            Record::Header(h) => {
+                let m = h.machine.as_mut().unwrap();
+                let mut int8 = m.matmul.clone().unwrap();
+                int8.kernel = "arm64simd_mmm_i32_8x8_dot".into();
+                int8.operands = Some("i8".into());
+                int8.macs_per_s = hiddencost::record::Spread {
+                    median: 1.9e9,
+                    min: 1.8e9,
+                    max: 2e9,
+                    repeats: 5,
+                    ..Default::default()
+                };
+                m.matmul_int8 = Some(int8);
+            }
+            Record::Op(o) if o.cost.macs > 0 && !quantized => {
+                o.cost.int8_macs = o.cost.macs;
+                quantized = true;
+            }
+            _ => {}
+        }
+    }
+    assert!(quantized);
+    let log = write_log(dir.path(), "pi.jsonl", &records);
+    let out = dir.path().join("out");
+    report_of(vec![log], out.clone());
+    let svg = std::fs::read_to_string(out.join("roofline_rpi4b.svg")).unwrap();
+    common::xml::check(&svg).unwrap();
+    assert!(
+        svg.contains("int8 peak 2.00 GMAC/s (arm64simd_mmm_i32_8x8_dot, 1 thread(s))"),
+        "{svg}"
+    );
+    assert!(svg.contains("peak 8.3 GMAC/s (arm64simd_mmm_f32_8x8, 1 thread(s))"));
 }
 
 #[test]

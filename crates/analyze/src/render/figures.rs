@@ -87,6 +87,7 @@ pub fn svg_files(a: &Analysis, data: &Dataset) -> Vec<(String, String)> {
         let mut by_cat: Vec<Series> = Vec::new();
         // The device's highest roof: a model's fastest kernel may have raised its peak.
         let mut roofs: Option<(&Roofs, bool)> = None;
+        let mut int8_ops = false;
         for (run, _, b) in a.of_device(data, d) {
             if let Ok(b) = b
                 && roofs.is_none_or(|(r, _)| b.roofs.peak_macs_per_s > r.peak_macs_per_s)
@@ -94,6 +95,7 @@ pub fn svg_files(a: &Analysis, data: &Dataset) -> Vec<(String, String)> {
                 roofs = Some((&b.roofs, b.peak_raised()));
             }
             for op in &run.ops {
+                int8_ops |= op.cost.int8_macs > 0;
                 // Intensity over every byte the op moves: plain tensors, packed constants and
                 // scratch (a GEMV's 64 MiB of packed weights put it at 0.25 MAC per byte).
                 let moved = op.cost.traffic_bytes();
@@ -129,7 +131,7 @@ pub fn svg_files(a: &Analysis, data: &Dataset) -> Vec<(String, String)> {
             chart::draw(&Chart::Roofline {
                 title,
                 series: by_cat,
-                roof: roofs.map(|(r, raised)| measured_roof(r, raised)),
+                roof: roofs.map(|(r, raised)| measured_roof(r, raised, int8_ops)),
             }),
         ));
     }
@@ -153,9 +155,10 @@ pub fn svg_files(a: &Analysis, data: &Dataset) -> Vec<(String, String)> {
 }
 
 /// The roofline's roofs from the machine: the peak and one read roof per level, GMAC/s and
-/// GB/s (a MAC per byte read at 1 GB/s is 1 GMAC/s).
+/// GB/s (a MAC per byte read at 1 GB/s is 1 GMAC/s), and the integer peak when `int8_ops`
+/// (the device ran ops with MACs on 8-bit operands) and the probe measured it.
 /// `raised`: the peak is a model's fastest kernel, above the probe's.
-fn measured_roof(r: &Roofs, raised: bool) -> Roof {
+fn measured_roof(r: &Roofs, raised: bool, int8_ops: bool) -> Roof {
     let source = if raised {
         "a model's fastest kernel, above the probe"
     } else {
@@ -173,5 +176,15 @@ fn measured_roof(r: &Roofs, raised: bool) -> Roof {
             .iter()
             .map(|l| (l.name.clone(), l.read_bytes_per_s / 1e9))
             .collect(),
+        int8: (r.int8.as_ref()).filter(|_| int8_ops).map(|i| {
+            let gmacs = i.peak_macs_per_s / 1e9;
+            (
+                gmacs,
+                format!(
+                    "int8 peak {gmacs:.2} GMAC/s ({}, {} thread(s))",
+                    i.kernel, r.threads
+                ),
+            )
+        }),
     }
 }

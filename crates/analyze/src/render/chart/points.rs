@@ -141,11 +141,13 @@ pub fn roofline(title: &str, series: &[Series], roof: Option<&Roof>) -> String {
                     "empirical roof: best observed {peak:.2} GMAC/s (no machine roofs in the log)"
                 ),
                 bandwidths: vec![("best observed".into(), bandwidth)],
+                int8: None,
             };
             &empirical
         }
     };
     ys.push(roof.peak_gmacs);
+    ys.extend(roof.int8.as_ref().map(|(gmacs, _)| *gmacs));
     let f = frame(
         Axis::covering(&xs, true, "arithmetic intensity (MACs per byte read)"),
         Axis::covering(&ys, true, "achieved GMAC/s"),
@@ -177,8 +179,9 @@ pub fn roofline(title: &str, series: &[Series], roof: Option<&Roof>) -> String {
     svg.finish()
 }
 
-/// The peak as a horizontal line and one diagonal per bandwidth (GMAC/s = GB/s x MACs per
-/// byte), each clipped to the frame and labelled where it enters it.
+/// The peak as a horizontal line (and the integer peak, dotted, when there is one) and one
+/// diagonal per bandwidth (GMAC/s = GB/s x MACs per byte), each clipped to the frame and
+/// labelled where it enters it.
 fn draw_roofs(svg: &mut Svg, f: &Frame, roof: &Roof) {
     let dash = r#"stroke-dasharray="6 4""#;
     let (x0, x1, y0) = (f.x.min, f.x.max, f.y.min);
@@ -191,6 +194,18 @@ fn draw_roofs(svg: &mut Svg, f: &Frame, roof: &Roof) {
         "end",
         &roof.peak_label,
     );
+    if let Some((gmacs, label)) = &roof.int8 {
+        let int8_dash = r#"stroke-dasharray="2 3""#;
+        svg.line(
+            f.px(x0),
+            f.py(*gmacs),
+            f.px(x1),
+            f.py(*gmacs),
+            "#555555",
+            int8_dash,
+        );
+        svg.text(f.left + f.width - 4.0, f.py(*gmacs) - 4.0, "end", label);
+    }
     for (i, (name, bw)) in roof.bandwidths.iter().enumerate() {
         if bw.is_nan() || *bw <= 0.0 {
             continue;

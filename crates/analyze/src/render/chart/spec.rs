@@ -62,6 +62,9 @@ pub struct Roof {
     pub peak_label: String,
     /// (level, read bandwidth in GB/s), one diagonal each.
     pub bandwidths: Vec<(String, f64)>,
+    /// The integer matmul peak in GMAC/s and its label: a second horizontal line, for a device
+    /// whose ops have MACs on 8-bit operands (their roof, far below the f32 one on some CPUs).
+    pub int8: Option<(f64, String)>,
 }
 
 /// One bar of [`Chart::RatioBars`]: a variant's latency over its baseline's, with its noise band.

@@ -70,3 +70,32 @@ fn ratio_bars_colour_by_noise_and_group_rows() {
     assert!(svg.contains(">conv_type</text>") && svg.contains(">activation</text>"));
     assert_eq!(svg.matches("(noise not known)").count(), 1);
 }
+
+#[test]
+fn a_roofline_draws_the_integer_peak_only_when_given_it() {
+    let roof = |int8| Roof {
+        peak_gmacs: 40.0,
+        peak_label: "peak 40.0 GMAC/s".into(),
+        bandwidths: vec![("DRAM".into(), 15.0)],
+        int8,
+    };
+    let series = vec![Series {
+        name: "conv".into(),
+        points: vec![Point {
+            label: "q conv".into(),
+            x: 4.0,
+            y: 0.3,
+        }],
+    }];
+    let chart = |r| {
+        draw(&Chart::Roofline {
+            title: "t".into(),
+            series: series.clone(),
+            roof: Some(r),
+        })
+    };
+    let with = chart(roof(Some((0.5, "int8 peak 0.50 GMAC/s".into()))));
+    let without = chart(roof(None));
+    assert!(with.contains("int8 peak 0.50 GMAC/s") && with.contains(r#"stroke-dasharray="2 3""#));
+    assert!(!without.contains("int8 peak") && !without.contains(r#"stroke-dasharray="2 3""#));
+}
