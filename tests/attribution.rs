@@ -191,7 +191,9 @@ fn a_conv_split_over_its_outputs_gives_each_kernel_its_share() {
 
 #[test]
 fn op_records_carry_the_kernels_macs() {
-    let out = bench_once_output(&[&model("siblings.onnx"), &model("fire.onnx")]);
+    let (siblings, fire) = (model("siblings.onnx"), model("fire.onnx"));
+    // The bounds need the machine probe.
+    let out = bench_once_output(&[&siblings, &fire, "--probe-budget", "3"]);
     let recs = succeeded(&out);
     for m in of_type(&recs, "model") {
         let name = m["model"].as_str().unwrap();

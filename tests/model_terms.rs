@@ -132,7 +132,7 @@ fn bench_fails(bytes: &[u8], level: &str, said: &[&str], internal: &[&str]) {
         .arg("bench")
         .arg(&path)
         .args(["--runs", "1", "--warmup", "1", "--fake-counters"])
-        .args(["--optimize", level, "--out", "-"])
+        .args(["--probe-budget", "0", "--optimize", level, "--out", "-"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

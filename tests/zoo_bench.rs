@@ -9,7 +9,7 @@ use hiddencost::zoo;
 #[test]
 #[ignore = "heavy tier: bash tests/run.sh heavy"]
 fn bench_with_no_model_runs_the_whole_zoo_into_a_complete_log() {
-    let out = bench_once_output(&[]);
+    let out = bench_once_output(&["--probe-budget", "3"]);
     let recs = succeeded(&out);
     let models = of_type(&recs, "model");
     let names: Vec<&str> = models

@@ -20,9 +20,10 @@ pub const SPREAD_WARN: f64 = 0.10;
 ///
 /// A percentile is uncertain when its 95% interval (`p90_interval`, `p10_interval`: the ranks
 /// that bracket it whatever the distribution) reaches further than [`SPREAD_WARN`] of it on
-/// either side: the repeats near the best scatter, or too few were taken to place it. A median is uncertain when the
-/// interquartile range is wider than [`SPREAD_WARN`] of it. Neither moves with one preempted
-/// slow repeat, which only the range (max - min) would see, nor with one lone fast repeat.
+/// either side: the repeats near the best scatter, or too few were taken to place it. A median
+/// is uncertain when the interquartile range is wider than [`SPREAD_WARN`] of it. Neither moves
+/// with one preempted slow repeat, which only the range (max - min) would see, nor with one
+/// lone fast repeat.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Used {
     Highest,
@@ -149,10 +150,10 @@ impl Warnings {
             self.add(format!(
                 "{figure}: the values the bounds use, the 10th percentile counted from the best \
                  of {repeats} repeats, are uncertain: {} (each one's 95% interval from the \
-                 repeats' ranks, and how far it reaches from the value; threshold {:.0}%): the repeats near the best \
-                 scatter (another process, another tenant of a shared cache or memory, or \
-                 frequency changes moved them) or too few were taken, so the bounds built on \
-                 them are uncertain",
+                 repeats' ranks, and how far it reaches from the value; threshold {:.0}%): the \
+                 repeats near the best scatter (another process, another tenant of a shared \
+                 cache or memory, or frequency changes moved them) or too few were taken, so \
+                 the bounds built on them are uncertain",
                 uncertain.join(", "),
                 SPREAD_WARN * 100.0
             ));

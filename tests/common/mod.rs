@@ -23,7 +23,8 @@ pub fn hiddencost() -> Command {
 /// Long enough for any bad-input case; a case that blocks (a FIFO read) fails instead of hanging.
 pub const CASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
-/// Runs `bad` between two good models and checks the error record and the survivors.
+/// Runs `bad` between two good models (no machine probe) and checks the error record and the
+/// survivors.
 pub fn survives(bad: &str, extra: &[&str], expect: &[&str]) {
     let good = model("shuffle.onnx");
     let out = hiddencost()
@@ -36,6 +37,8 @@ pub fn survives(bad: &str, extra: &[&str], expect: &[&str]) {
             "--runs",
             "1",
             "--fake-counters",
+            "--probe-budget",
+            "0",
             "--out",
             "-",
         ])
@@ -88,17 +91,23 @@ pub fn succeeded(out: &std::process::Output) -> Vec<Value> {
     records(&String::from_utf8_lossy(&out.stdout))
 }
 
-/// `hiddencost bench ARGS` with one timed run, no warm-up and fake counters, records on
-/// stdout: the records of a run that must succeed.
+/// `hiddencost bench ARGS` with one timed run, no warm-up, fake counters and no machine probe
+/// (unless ARGS give `--probe-budget`), records on stdout: the records of a run that must
+/// succeed.
 pub fn bench_once(args: &[&str]) -> Vec<Value> {
     succeeded(&bench_once_output(args))
 }
 
 /// What [`bench_once`] runs, its output as it is (the run's bytes on stdout).
 pub fn bench_once_output(args: &[&str]) -> std::process::Output {
+    let probe = match args.contains(&"--probe-budget") {
+        true => &[][..],
+        false => &["--probe-budget", "0"][..],
+    };
     hiddencost()
         .arg("bench")
         .args(args)
+        .args(probe)
         .args([
             "--runs",
             "1",

@@ -16,19 +16,19 @@
 //!
 //! where `L` is the first memory level whose capacity holds the op's working set (`read` +
 //! `written`, with the whole input of an op reading part of it: a GEMV's 64 MiB of packed
-//! weights put it in DRAM), `L1` the first level (a
-//! gathered panel is one kernel tile's, reused at once), `peak` the matmul probe's rate on the threads the run used, the bandwidths
+//! weights put it in DRAM), `L1` the first level (a gathered panel is one kernel tile's,
+//! reused at once), `peak` the matmul probe's rate on the threads the run used, the bandwidths
 //! those at level `L` (a copy reads and writes: half its rate is a read rate and a write rate
 //! the machine demonstrably reached, so each roof is the best of the two), and `floor` the
 //! dispatch floor (a trivially small op through the same plan and hook, or the run's fastest op
 //! if that is faster). Each figure is the 10th percentile of its repeats counted from the best
 //! (`Spread::robust_max` of a rate, `robust_min` of a time): a value a tenth of the repeats
 //! reached, which one lone fast repeat does not own (the best repeat itself in a log without
-//! percentiles). Ops that tract evaluates without
-//! moving their data ([`VIEW_OPS`]) get no memory term, and ops that read only part of their
-//! input ([`PART_READ_OPS`]) are charged for what they write. Every term takes the probe's figure from the fast side, so the bound stays a lower
-//! bound within the figures' spread: an op measured below it is reported, never hidden. The limiter is the largest term: `compute`,
-//! `memory:L` or `overhead` (the floor).
+//! percentiles). Ops that tract evaluates without moving their data ([`VIEW_OPS`]) get no
+//! memory term, and ops that read only part of their input ([`PART_READ_OPS`]) are charged for
+//! what they write. Every term takes the probe's figure from the fast side, so the bound stays
+//! a lower bound within the figures' spread: an op measured below it is reported, never
+//! hidden. The limiter is the largest term: `compute`, `memory:L` or `overhead` (the floor).
 //!
 //! MACs on 8-bit integer operands (`int8_macs`: QLinearConv, ConvInteger, MatMulInteger...)
 //! are bounded by the integer matmul probe's peak (`int8_peak`, `machine.matmul_int8`), not the
