@@ -13,11 +13,12 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-all_tiers=(setup fast heavy logs browser fleet zoo-onnx yocto qemu user)
+all_tiers=(setup fast docs heavy logs browser fleet zoo-onnx yocto qemu user)
 describe() {
     case $1 in
         setup) echo "Debian packages the selected tiers need, all before the first build; the Python tools in target/test-venv" ;;
         fast) echo "cargo test: unit tests, the CLI tests on the fixtures, a few thousand fuzz cases" ;;
+        docs) echo "rustdoc of the workspace with no warning: no broken link, none to a private item" ;;
         heavy) echo "the tests cargo test lists as ignored for this tier (the zoo's big networks), 100,000 ONNX fuzz cases" ;;
         logs) echo "the committed fixtures reproduce; real logs validate against docs/record.schema.json" ;;
         browser) echo "report.html and every chart in headless Chromium" ;;
@@ -191,6 +192,11 @@ tier_fast() {
     step "cargo test (the heavy tier's tests listed as ignored)"
     cargo test --locked
     built=1
+}
+
+tier_docs() {
+    step "cargo doc of both crates, every rustdoc warning an error"
+    RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps
 }
 
 tier_heavy() {

@@ -1,6 +1,6 @@
 //! Command-line interface: clap types live here and are converted into [`Settings`] (whose
 //! `Default` gives every flag its default, and whose parsers check every value) before
-//! anything runs; the commands themselves are in [`commands`], [`sweep`] and [`zoo`].
+//! anything runs; the commands themselves are in `commands`, `sweep` and `zoo`.
 
 mod commands;
 mod common;
@@ -162,7 +162,7 @@ impl ModelArgs {
 pub struct BenchArgs {
     #[command(flatten)]
     pub measure: MeasureArgs,
-    /// Where records go: FILE, `-` (stdout), or serial:/dev/ttyX[@baud]. Default: a new file
+    /// Where records go: FILE, `-` (stdout), or `serial:/dev/ttyX[@baud]`. Default: a new file
     /// under results/.
     #[arg(long, value_name = "TARGET", value_parser = parse_out)]
     pub out: Option<String>,
@@ -192,7 +192,7 @@ pub struct StudyArgs {
     /// under results/.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// CSV with columns model,top1_error[,top5_error] for models outside the zoo.
+    /// CSV with columns `model,top1_error[,top5_error]` for models outside the zoo.
     #[arg(long, value_name = "CSV")]
     pub accuracy: Option<PathBuf>,
 }
@@ -207,7 +207,7 @@ pub struct AnalyzeArgs {
     /// Directory for report.md, CSV tables, SVG plots, fit.json and traces.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// CSV with columns model,top1_error[,top5_error] (percent) for models outside the zoo.
+    /// CSV with columns `model,top1_error[,top5_error]` (percent) for models outside the zoo.
     #[arg(long, value_name = "CSV")]
     pub accuracy: Option<PathBuf>,
     /// Also write the dataset as tables into DIR: `parquet` writes ops.parquet, models.parquet

@@ -23,7 +23,7 @@ pub struct SweepArgs {
     /// record names them).
     #[arg(long, visible_alias = "sweep-budget", value_name = "SECONDS", default_value_t = Seconds::from(defaults().sweep_budget), value_parser = parse_positive_sweep_budget)]
     pub budget: Seconds,
-    /// Where records go: FILE, `-` (stdout), or serial:/dev/ttyX[@baud]. Default: a new file
+    /// Where records go: FILE, `-` (stdout), or `serial:/dev/ttyX[@baud]`. Default: a new file
     /// under results/.
     #[arg(long, value_name = "TARGET", value_parser = parse_out)]
     pub out: Option<String>,

@@ -6,7 +6,7 @@
 //! of each counter group, and the sustained read, write and copy bandwidth of each cache
 //! level and of DRAM ([`memory`], levels from [`caches`]). Each figure is repeated within its
 //! share of the budget (`crate::budget::figures`) and recorded with its spread. A figure whose
-//! value the bounds use is uncertain by more than [`SPREAD_WARN`] ([`Used`]: a 10th percentile
+//! value the bounds use is uncertain by more than [`SPREAD_WARN`] (`Used`: a 10th percentile
 //! counted from the best whose 95% interval reaches far from it, a median with a wide
 //! interquartile range),
 //! one whose threads were on the CPU for less than [`CPU_SHARE_WARN`] of its wall time

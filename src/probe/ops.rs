@@ -280,7 +280,7 @@ pub struct Aside {
 }
 
 /// Peak MAC rate of tract's matmul kernel for `operands`, on the executor in use (the caller
-/// picks it): the cube of [`cubes`] with the better best run, its note, and the CPU time of
+/// picks it): the cube of `cubes` with the better best run, its note, and the CPU time of
 /// every measurement of the figure (the calibration's and both cubes').
 pub fn matmul(
     operands: Operands,

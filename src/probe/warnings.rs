@@ -9,7 +9,7 @@ pub use crate::noise::CPU_SHARE_WARN;
 pub const MIN_SHARE_WALL_NS: u64 = 50_000_000;
 use crate::record::{NoiseWarning, Spread};
 
-/// A figure whose used value is uncertain by more than this fraction (see [`Used`]) gets a
+/// A figure whose used value is uncertain by more than this fraction (see `Used`) gets a
 /// warning.
 pub const SPREAD_WARN: f64 = 0.10;
 

@@ -1,6 +1,6 @@
 //! The design families (variants at matched MACs that differ in one design choice), and the
 //! search that sizes each variant to its family's MACs; the single-kernel probes are
-//! [`super::kernels`]'.
+//! `super::kernels`'.
 
 use super::blocks::{Act, Block, Kernel, Size};
 use super::draft::{Draft, Free};

@@ -122,8 +122,8 @@ impl Lcg {
 /// The sampled kernel probes (nn-Meter's idea: sample each kernel's configuration space, fit
 /// per kernel): conv-BN-ReLU units dense (1x1, 3x3, 5x5, 7x7, 1x7, 7x1, stride 1 and 2),
 /// depthwise, grouped and stem convs, pools, global pools and classifiers, at the channel
-/// counts and spatial sizes of [`SPATIAL`] and [`CHANNELS`], each within
-/// [`MIN_PROBE_MACS`]..=[`MAX_PROBE_MACS`] when it has MACs. Deterministic.
+/// counts and spatial sizes of `SPATIAL` and `CHANNELS`, each within
+/// `MIN_PROBE_MACS..=MAX_PROBE_MACS` when it has MACs. Deterministic.
 pub fn sampled_kernels() -> Vec<(Kernel, Size)> {
     let mut rng = Lcg(0x5eed_4b65_726e_656c);
     let mut out: Vec<(Kernel, Size)> = Vec::new();

@@ -1,6 +1,6 @@
 //! The model zoo: the ten CIFAR-100 CNNs of the study, built in memory as ONNX graphs.
 //!
-//! Each network is written with a small graph builder ([`builder`]) after the CIFAR-100
+//! Each network is written with a small graph builder (`builder`) after the CIFAR-100
 //! definitions in the public repository weiaicunzai/pytorch-cifar100 (`models/*.py`), layer for
 //! layer: same strides, paddings, groups, bias flags, pooling and in-place quirks. The result is
 //! an ordinary `ModelProto` (opset 13, IR 7, input `input` float32 [1, 3, 32, 32], output

@@ -14,7 +14,7 @@
 //! 2. [`load`]: logs in, a validated [`load::Dataset`] out (every skipped line gets a reason);
 //! 3. [`compute`]: one [`Analysis`] value (metrics, bounds, correlations, fits, findings);
 //! 4. [`render`]: markdown, HTML, CSV, SVG, traces and the terminal summary from that value;
-//! 5. this module and [`predict`]: the entry points that wire them together.
+//! 5. this module and [`predict`](mod@predict): the entry points that wire them together.
 
 pub mod compute;
 pub mod error;

@@ -1,6 +1,6 @@
 //! The latency models: a per-category linear model on source-node features, next to the
 //! MACs-only baseline, both validated leave-one-model-out, exported as `fit.json`. Reading
-//! fit.json and predicting a new model live in [`super::predict`].
+//! fit.json and predicting a new model live in [`crate::predict`](mod@crate::predict).
 //!
 //! Node model (per device): each source ONNX node's measured time (Σ median wall time of the
 //! executed ops attributed to it) is fitted by non-negative least squares, one coefficient set
@@ -9,7 +9,7 @@
 //! clean end-to-end latency (fitted through the origin on the training models; it also absorbs
 //! unattributed ops). Categories unseen in training use coefficients fitted on all nodes.
 //! MACs-only baseline: `latency = a · MACs + b` over models, also non-negative least squares.
-//! Reading fit.json and predicting live in [`super::predict`].
+//! Reading fit.json and predicting live in [`crate::predict`](mod@crate::predict).
 
 use super::kernels::{self, KernelCall, TrainingModel};
 use super::stats::{NormalEquations, mape_pct};

@@ -25,7 +25,7 @@ pub struct ModelRun {
     /// The node records (static costs): one list shared by the runs whose lists are equal (the
     /// same model on many boards).
     pub nodes: Rc<[NodeRecord]>,
-    /// The op records, in log order, in their compact form ([`op`]).
+    /// The op records, in log order, in their compact form ([`super::op`]).
     pub ops: Vec<Op>,
     pub model: ModelRecord,
 }

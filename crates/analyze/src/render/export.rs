@@ -336,7 +336,7 @@ pub fn check_available(format: ExportFormat) -> Result<(), AnalyzeError> {
     }
 }
 
-/// The files [`write`] writes.
+/// The files [`write`](fn@write) writes.
 pub fn file_names(format: ExportFormat) -> &'static [&'static str] {
     match format {
         ExportFormat::Parquet => &["runs.parquet", "models.parquet", "ops.parquet"],

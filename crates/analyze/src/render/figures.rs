@@ -1,6 +1,6 @@
 //! Which charts the report has, from the analysis: the shares of time per model, the study's
 //! Figure 2 scatter plots, one roofline per device (with its measured roofs) and the devices
-//! compared. Each is a [`Chart`], drawn by [`chart::draw`].
+//! compared. Each is a [`Chart`], drawn by [`chart::draw`](fn@chart::draw).
 
 use super::chart::svg::id_name;
 use super::chart::{self, Chart, Roof, Series};

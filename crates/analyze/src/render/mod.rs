@@ -1,6 +1,6 @@
 //! The render layer: the computed [`Analysis`] written out for readers. report.md and
 //! report.html (one [`doc::Doc`] from [`report`], two backends), CSV tables ([`sections`]), SVG
-//! charts ([`figures`] and [`rq4`] describe them as [`chart::Chart`]s, [`chart::draw`] draws
+//! charts ([`figures`] and [`rq4`] describe them as [`chart::Chart`]s, [`chart::draw`](fn@chart::draw) draws
 //! them), the design probes' section, table and charts ([`rq4`]), fit.json, Chrome traces
 //! ([`trace`]), the fleet section ([`fleet`]), the eager section ([`eager`]), the Parquet
 //! export ([`export`]) and the terminal summary. All output is deterministic for a given input.

@@ -1,5 +1,5 @@
 //! The report's charts behind one interface: a [`Chart`] says what one shows (`spec`),
-//! [`draw`] makes it an SVG document. Drawing is split by kind (`points`: scatter plots and
+//! [`draw`](fn@draw) makes it an SVG document. Drawing is split by kind (`points`: scatter plots and
 //! the roofline; `bars`: stacked, grouped and ratio bars) over a hand-written SVG writer with
 //! axes and the charts' frame (`svg`) and a label placer that never lets labels overlap
 //! (`labels`).
