@@ -78,22 +78,8 @@ pub fn median_interval(values: &[f64], confidence: f64) -> Option<RatioInterval>
     }
     v.sort_unstable_by(f64::total_cmp);
     let n = v.len();
-    // tail[j] = P(B <= j), summed from the log of each binomial term (no overflow for any n)
-    let ln_half_n = -(n as f64) * std::f64::consts::LN_2;
-    let mut ln_term = ln_half_n; // ln P(B = 0)
-    let mut below = 0.0; // P(B <= k - 1) for the k being tried
-    let mut k = 1;
-    loop {
-        below += ln_term.exp(); // now P(B <= k - 1)
-        let next = k + 1;
-        // P(B <= next - 1) = below + P(B = k)
-        ln_term += ((n - (k - 1)) as f64).ln() - (k as f64).ln();
-        let below_next = below + ln_term.exp();
-        if 2 * next > n + 1 || 1.0 - 2.0 * below_next < confidence {
-            break;
-        }
-        k = next;
-    }
+    // B is symmetric: the upper rank mirrors the lower one.
+    let (k, _, below) = quantile_ranks(n, 0.5, confidence);
     Some(RatioInterval {
         median: v[n.div_ceil(2) - 1],
         low: v[k - 1],
@@ -104,35 +90,42 @@ pub fn median_interval(values: &[f64], confidence: f64) -> Option<RatioInterval>
 }
 
 /// A distribution-free interval for the `q`th quantile (0 < q < 1) of the distribution that
-/// `sorted` (ascending, none NaN) was drawn from: `[x(r), x(s)]`, where the count `B` of values
-/// below the quantile is Binomial(n, q) whatever the distribution, `r` is the highest rank with
-/// `P(B <= r - 1) <= (1 - confidence) / 2` and `s` the lowest with `P(B <= s - 1) >= (1 +
-/// confidence) / 2` (`[min, max]` at the ends when too few values reach that). For 101 values
-/// and q = 0.9 that is ranks 85 to 97 (counted from 1): the four highest values are outside
-/// it, so one lone extreme value does not widen it. `None` for no values or q outside (0, 1).
+/// `sorted` (ascending, none NaN) was drawn from: `[x(r), x(s)]` of [`quantile_ranks`]. For
+/// 101 values and q = 0.9 that is ranks 85 to 97 (counted from 1): the four highest values
+/// are outside it, so one lone extreme value does not widen it. `None` for no values or q
+/// outside (0, 1).
 pub fn quantile_interval(sorted: &[f64], q: f64, confidence: f64) -> Option<[f64; 2]> {
-    let n = sorted.len();
-    if n == 0 || !(q > 0.0 && q < 1.0) {
+    if sorted.is_empty() || !(q > 0.0 && q < 1.0) {
         return None;
     }
+    let (low, high, _) = quantile_ranks(sorted.len(), q, confidence);
+    Some([sorted[low - 1], sorted[high - 1]])
+}
+
+/// The ranks `(r, s)` (counted from 1) of `n` sorted values that bracket their `q`th quantile
+/// with `confidence`, and `P(B <= r - 1)`. The count `B` of values below the quantile is
+/// Binomial(n, q) whatever the distribution: `r` is the highest rank with `P(B <= r - 1) <=
+/// (1 - confidence) / 2` and `s` the lowest with `P(B <= s - 1) >= (1 + confidence) / 2`
+/// (1 and `n` at the ends when too few values reach that). `n` > 0, 0 < q < 1.
+fn quantile_ranks(n: usize, q: f64, confidence: f64) -> (usize, usize, f64) {
     let tail = (1.0 - confidence) / 2.0;
     // ln P(B = j), from j = 0 up; the cdf summed as it goes (no overflow for any n).
     let (ln_q, ln_rest) = (q.ln(), (1.0 - q).ln());
     let mut ln_term = n as f64 * ln_rest;
     let mut cdf = 0.0;
-    let (mut low, mut high) = (1, n);
+    let (mut low, mut high, mut below) = (1, n, ln_term.exp());
     for j in 0..n {
         cdf += ln_term.exp(); // P(B <= j), what rank j + 1 is judged by
         ln_term += ((n - j) as f64).ln() - ((j + 1) as f64).ln() + ln_q - ln_rest;
         if cdf <= tail {
-            low = j + 1;
+            (low, below) = (j + 1, cdf);
         }
         if cdf >= 1.0 - tail {
             high = j + 1;
             break;
         }
     }
-    Some([sorted[low - 1], sorted[high - 1]])
+    (low, high, below)
 }
 
 #[cfg(test)]
