@@ -119,13 +119,7 @@ impl Warnings {
                 ),
             });
         }
-        if s.repeats < MIN_REPEATS {
-            self.add(format!(
-                "{figure}: only {} repeat(s) within the probe budget (at least {MIN_REPEATS} \
-                 wanted): its spread means little; give the probe a larger budget",
-                s.repeats
-            ));
-        }
+        self.check_repeats(figure, s.repeats);
     }
 
     /// [`Warnings::check`] of a memory level's streams (read, write, copy: rates, their
@@ -158,6 +152,11 @@ impl Warnings {
                 SPREAD_WARN * 100.0
             ));
         }
+        self.check_repeats(figure, repeats);
+    }
+
+    /// Warns when a figure got fewer than [`MIN_REPEATS`] repeats.
+    fn check_repeats(&mut self, figure: &str, repeats: usize) {
         if repeats < MIN_REPEATS {
             self.add(format!(
                 "{figure}: only {repeats} repeat(s) within the probe budget (at least \
@@ -183,9 +182,8 @@ impl Warnings {
         };
         self.add(format!(
             "{figure}: the probe was on the CPU for {:.0}% of the figure's {:.3} s (thread CPU \
-             time / wall, \
-             threshold {:.0}%): another process took the CPU during this figure, so its \
-             repeats hold some of that process's time and the bounds built on it are \
+             time / wall, threshold {:.0}%): another process took the CPU during this figure, \
+             so its repeats hold some of that process's time and the bounds built on it are \
              uncertain; probe an idle machine",
             share * 100.0,
             on_cpu.wall_ns as f64 * 1e-9,
