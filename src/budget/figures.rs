@@ -120,12 +120,17 @@ pub fn runs_within(
 /// max, the interpolated 10th, 25th, 75th and 90th percentiles of `values` and the 95%
 /// intervals of the 10th and 90th; `None` for no values or a value that is not finite.
 pub fn spread(values: &[f64]) -> Option<Spread> {
-    if values.is_empty() || values.iter().any(|v| !v.is_finite()) {
-        return None;
-    }
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
-    let at = |p: f64| Some(stats::interpolated(&v, p));
+    spread_of_sorted(&v)
+}
+
+/// [`spread`] of values already in ascending order.
+pub fn spread_of_sorted(v: &[f64]) -> Option<Spread> {
+    if v.is_empty() || v.iter().any(|x| !x.is_finite()) {
+        return None;
+    }
+    let at = |p: f64| Some(stats::interpolated(v, p));
     Some(Spread {
         median: v[(v.len() - 1) / 2],
         min: v[0],
@@ -135,8 +140,8 @@ pub fn spread(values: &[f64]) -> Option<Spread> {
         p25: at(25.0),
         p75: at(75.0),
         p90: at(90.0),
-        p10_interval: stats::quantile_interval(&v, 0.1, PERCENTILE_CONFIDENCE),
-        p90_interval: stats::quantile_interval(&v, 0.9, PERCENTILE_CONFIDENCE),
+        p10_interval: stats::quantile_interval(v, 0.1, PERCENTILE_CONFIDENCE),
+        p90_interval: stats::quantile_interval(v, 0.9, PERCENTILE_CONFIDENCE),
     })
 }
 

@@ -127,8 +127,9 @@ pub(super) fn op_record(
         .flat_map(|p| (0..runs).map(move |r| p.words[at(p, r)]))
         .collect();
     let wall_ns: WallNs = stats::wall(&mut wall);
+    // `wall` is sorted now, and stays so as f64.
     let wall_f64: Vec<f64> = wall.iter().map(|&ns| ns as f64).collect();
-    let wall_spread = crate::budget::figures::spread(&wall_f64).unwrap_or_default();
+    let wall_spread = crate::budget::figures::spread_of_sorted(&wall_f64).unwrap_or_default();
 
     let mut values: BTreeMap<String, Option<CounterValue>> = BTreeMap::new();
     for (ev, status) in counters.status.iter().enumerate() {
