@@ -344,18 +344,21 @@ fn light_models_are_split_off_at_the_largest_gap_in_macs() {
     assert!(roofline.contains("empirical roof: best observed"));
 }
 
-#[test]
-fn the_roofline_draws_the_measured_roofs() {
+/// The report of `records` (a log of the synthetic Pi 4) in a temporary folder: the folder,
+/// the report's, and its roofline, checked as XML.
+fn pi_roofline(records: &[Record]) -> (tempfile::TempDir, PathBuf, String) {
     let dir = tempfile::tempdir().unwrap();
-    let log = write_log(
-        dir.path(),
-        "pi.jsonl",
-        &synth_log(&SynthDevice::pi4(), &ten_models()),
-    );
+    let log = write_log(dir.path(), "pi.jsonl", records);
     let out = dir.path().join("out");
     report_of(vec![log], out.clone());
     let svg = std::fs::read_to_string(out.join("roofline_rpi4b.svg")).unwrap();
     common::xml::check(&svg).unwrap();
+    (dir, out, svg)
+}
+
+#[test]
+fn the_roofline_draws_the_measured_roofs() {
+    let (_dir, out, svg) = pi_roofline(&synth_log(&SynthDevice::pi4(), &ten_models()));
     // 1 / 0.12 ns per MAC = 8.3 GMAC/s; 1 / 0.9 ns per byte = 1.1 GB/s at every level.
     assert!(
         svg.contains("peak 8.3 GMAC/s (arm64simd_mmm_f32_8x8, 1 thread(s))"),
@@ -379,7 +382,6 @@ fn the_roofline_draws_the_measured_roofs() {
 
 #[test]
 fn the_roofline_draws_the_integer_peak_of_a_device_with_int8_ops() {
-    let dir = tempfile::tempdir().unwrap();
     let mut records = synth_log(&SynthDevice::pi4(), &ten_models());
     let mut quantized = false;
     for r in &mut records {
@@ -406,11 +408,7 @@ fn the_roofline_draws_the_integer_peak_of_a_device_with_int8_ops() {
         }
     }
     assert!(quantized);
-    let log = write_log(dir.path(), "pi.jsonl", &records);
-    let out = dir.path().join("out");
-    report_of(vec![log], out.clone());
-    let svg = std::fs::read_to_string(out.join("roofline_rpi4b.svg")).unwrap();
-    common::xml::check(&svg).unwrap();
+    let (_dir, _, svg) = pi_roofline(&records);
     assert!(
         svg.contains("int8 peak 2.00 GMAC/s (arm64simd_mmm_i32_8x8_dot, 1 thread(s))"),
         "{svg}"
