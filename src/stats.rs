@@ -90,7 +90,7 @@ pub fn median_interval(values: &[f64], confidence: f64) -> Option<RatioInterval>
 }
 
 /// A distribution-free interval for the `q`th quantile (0 < q < 1) of the distribution that
-/// `sorted` (ascending, none NaN) was drawn from: `[x(r), x(s)]` of [`quantile_ranks`]. For
+/// `sorted` (ascending, none NaN) was drawn from: `[x(r), x(s)]` of `quantile_ranks`. For
 /// 101 values and q = 0.9 that is ranks 85 to 97 (counted from 1): the four highest values
 /// are outside it, so one lone extreme value does not widen it. `None` for no values or q
 /// outside (0, 1).
